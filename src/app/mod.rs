@@ -1,0 +1,15 @@
+//! The console's state and the one function that changes it.
+//!
+//! `update(&mut App, Msg)` is pure: no IO, no clock, no randomness. Time
+//! arrives as `Msg::Tick`. That is what lets a recording reproduce every
+//! screen and lets tests drive the whole console without a terminal.
+
+mod msg;
+mod rows;
+mod state;
+mod update;
+
+pub use msg::*;
+pub use rows::*;
+pub use state::*;
+pub use update::update;

@@ -1,0 +1,117 @@
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
+use crate::keymap::Key;
+
+/// Everything that can change the console's state arrives as one of these,
+/// on one channel. A recording of this stream reproduces every screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Time passes. `update` has no other clock.
+    Tick {
+        at: Timestamp,
+    },
+    /// A key the operator pressed.
+    Key(Key),
+    /// The terminal changed size; nothing to store, but the screen is redrawn.
+    Resize,
+    Cluster {
+        side: Side,
+        delta: ClusterDelta,
+    },
+    /// One read of every route's forward action and target health.
+    Alb {
+        at: Timestamp,
+        routes: Vec<RouteRead>,
+    },
+    /// Datapoints from one metrics poll. A point may replace an earlier
+    /// value of the same minute (CloudWatch revises the newest minutes).
+    Metrics(Vec<MetricPoint>),
+    Source {
+        id: SourceId,
+        state: SourceState,
+    },
+}
+
+/// A change to one side's cluster, already trimmed to domain types.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClusterDelta {
+    Workload(Workload),
+    WorkloadGone(WorkloadKey),
+    Pod(Pod),
+    PodGone(PodKey),
+    Node(Node),
+    NodeGone(String),
+    Warning(KubeWarning),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricPoint {
+    pub series: SeriesId,
+    pub minute: Minute,
+    pub value: f64,
+}
+
+/// Which series a datapoint belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SeriesId {
+    /// Per target group, so per route and side.
+    Route { route: String, side: Side, metric: RouteMetric },
+    /// Per load balancer: ALB does not attribute its own 5xx to a target group.
+    LoadBalancer { lb: String, metric: LbMetric },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RouteMetric {
+    /// `RequestCount`, Sum.
+    Requests,
+    /// `HTTPCode_Target_5XX_Count`, Sum.
+    Target5xx,
+    /// `TargetResponseTime`, Average, in milliseconds.
+    LatencyMs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LbMetric {
+    Elb502,
+    Elb503,
+    Elb504,
+    Elb5xx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum SourceId {
+    Cluster(Side),
+    Alb,
+    Metrics,
+    /// The embedded simulated world of `cutover demo`.
+    Simulator,
+}
+
+impl SourceId {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceId::Cluster(Side::Old) => "k8s old",
+            SourceId::Cluster(Side::New) => "k8s new",
+            SourceId::Alb => "alb",
+            SourceId::Metrics => "cloudwatch",
+            SourceId::Simulator => "sim",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SourceState {
+    Connecting,
+    /// Reading fine; `last_ok` is the time of the latest successful read.
+    Live {
+        last_ok: Timestamp,
+    },
+    /// Not reading: what went wrong, since when, and the last good read.
+    Stale {
+        since: Timestamp,
+        error: String,
+        last_ok: Option<Timestamp>,
+    },
+}

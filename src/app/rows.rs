@@ -1,0 +1,155 @@
+//! Figures derived from the state for display: computed on demand from
+//! the trimmed state rather than stored, so they can never disagree with it.
+
+use std::collections::BTreeSet;
+
+use crate::domain::{Health, Minute, PerSide, PodPhase, Side, Weights, Workload, WorkloadKey, error_rate};
+
+use super::{App, LbMetrics, RouteState, SingletonSpec};
+
+/// One side of a workload row.
+#[derive(Debug, Clone)]
+pub struct SideView<'a> {
+    pub workload: &'a Workload,
+    pub restarts: u32,
+    /// Pods waiting in CrashLoopBackOff or failing to pull their image.
+    pub crashing: u32,
+    pub pods: u32,
+    pub health: Health,
+}
+
+/// A workload matched by namespace/name across the two sides.
+#[derive(Debug, Clone)]
+pub struct WorkloadRow<'a> {
+    pub key: &'a WorkloadKey,
+    pub sides: PerSide<Option<SideView<'a>>>,
+    /// Both sides exist and their images differ: a deploy reached one side only.
+    pub drift: bool,
+    pub singleton: Option<&'a SingletonSpec>,
+    /// A singleton with something running on both sides at once.
+    pub singleton_conflict: bool,
+}
+
+impl WorkloadRow<'_> {
+    pub fn kind_label(&self) -> &'static str {
+        self.sides.old.as_ref().or(self.sides.new.as_ref()).map(|s| s.workload.kind.short()).unwrap_or("?")
+    }
+
+    /// The worst health of the two sides, for sorting and summary.
+    pub fn worst(&self) -> Health {
+        Side::BOTH.iter().filter_map(|s| self.sides.get(*s).as_ref().map(|v| v.health)).max().unwrap_or(Health::Idle)
+    }
+}
+
+impl App {
+    /// Keys of all workloads on either side, in display order.
+    pub fn workload_keys(&self) -> Vec<&WorkloadKey> {
+        let keys: BTreeSet<&WorkloadKey> =
+            self.clusters.old.workloads.keys().chain(self.clusters.new.workloads.keys()).collect();
+        keys.into_iter().collect()
+    }
+
+    pub fn workload_row<'a>(&'a self, key: &'a WorkloadKey) -> WorkloadRow<'a> {
+        let side_view = |side: Side| {
+            let cluster = self.clusters.get(side);
+            let workload = cluster.workloads.get(key)?;
+            let mut restarts = 0;
+            let mut crashing = 0;
+            let mut pods = 0;
+            let mut worst_pod = Health::Idle;
+            for pod in cluster.pods_of(key) {
+                pods += 1;
+                restarts += pod.restarts;
+                if pod.health() == Health::Failing && pod.phase != PodPhase::Failed {
+                    crashing += 1;
+                }
+                worst_pod = worst_pod.max(pod.health());
+            }
+            let mut health = workload.health();
+            if crashing > 0 && health != Health::Failing {
+                health = Health::Degraded;
+            }
+            Some(SideView { workload, restarts, crashing, pods, health })
+        };
+        let sides = PerSide::new(side_view(Side::Old), side_view(Side::New));
+        let drift = match (&sides.old, &sides.new) {
+            (Some(o), Some(n)) => o.workload.images != n.workload.images,
+            _ => false,
+        };
+        let singleton = self.singleton_for(key);
+        let singleton_conflict = singleton.is_some_and(|s| {
+            Side::BOTH
+                .iter()
+                .all(|side| self.clusters.get(*side).workloads.get(s.key(*side)).is_some_and(Workload::is_active))
+        });
+        WorkloadRow { key, sides, drift, singleton, singleton_conflict }
+    }
+
+    pub fn workload_rows(&self) -> Vec<WorkloadRow<'_>> {
+        self.workload_keys().into_iter().map(|k| self.workload_row(k)).collect()
+    }
+
+    pub fn route_summary<'a>(&'a self, route: &'a RouteState) -> RouteSummary<'a> {
+        let latest = Side::BOTH.iter().filter_map(|s| route.metrics.get(*s).requests.last_minute()).max();
+        let minute = latest.unwrap_or(Minute::containing(self.now).offset(-1));
+        let side = |s: Side| {
+            let m = route.metrics.get(s);
+            let requests = m.requests.get(minute);
+            SideFigures {
+                requests,
+                error_rate: error_rate(requests, m.target_5xx.get(minute)),
+                latency_ms: m.latency_ms.get(minute),
+            }
+        };
+        let figures = PerSide::new(side(Side::Old), side(Side::New));
+        let observed_new = match (figures.old.requests, figures.new.requests) {
+            (None, None) => None,
+            (o, n) => {
+                let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
+                (o + n > 0.0).then(|| n * 100.0 / (o + n))
+            }
+        };
+        let lb = self.load_balancers.get(&route.spec.load_balancer);
+        RouteSummary { route, minute, weights: route.read.as_ref().and_then(|r| r.weights), figures, observed_new, lb }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SideFigures {
+    /// Requests in the minute.
+    pub requests: Option<f64>,
+    /// Target 5xx as a share (0..1).
+    pub error_rate: Option<f64>,
+    pub latency_ms: Option<f64>,
+}
+
+/// The numbers of a route's latest complete minute.
+#[derive(Debug, Clone)]
+pub struct RouteSummary<'a> {
+    pub route: &'a RouteState,
+    pub minute: Minute,
+    pub weights: Option<Weights>,
+    pub figures: PerSide<SideFigures>,
+    /// Percent of requests that reached the new side in that minute.
+    pub observed_new: Option<f64>,
+    pub lb: Option<&'a LbMetrics>,
+}
+
+impl RouteSummary<'_> {
+    /// ALB-generated 5xx (502/503/504 and the rest) in the minute, load
+    /// balancer wide. ALB publishes the count only for minutes that had one,
+    /// so with traffic and no point the count is zero; with neither it is
+    /// no data.
+    pub fn elb_errors(&self) -> Option<f64> {
+        let lb = self.lb?;
+        if let Some(total) = lb.elb_5xx.get(self.minute) {
+            return Some(total);
+        }
+        let parts = [&lb.elb_502, &lb.elb_503, &lb.elb_504].map(|s| s.get(self.minute));
+        let has_traffic = self.figures.old.requests.is_some() || self.figures.new.requests.is_some();
+        if parts.iter().all(Option::is_none) && !has_traffic {
+            return None;
+        }
+        Some(parts.iter().flatten().sum())
+    }
+}

@@ -1,0 +1,296 @@
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use jiff::Timestamp;
+
+use crate::domain::{
+    MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, Side, Target, Weight, Weights, Workload, WorkloadKey,
+    WorkloadKind,
+};
+use crate::keymap::Keymap;
+
+use super::{LbMetric, SourceId, SourceState};
+
+/// How the console was started; shown in the header and deciding which
+/// actions exist at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `cutover demo`: the embedded simulated world.
+    Demo,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Demo => "DEMO",
+        }
+    }
+
+    pub fn banner(self) -> &'static str {
+        match self {
+            Mode::Demo => "simulated world: no cloud account, nothing real is touched",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterMeta {
+    /// Context or cluster name, as the team calls it.
+    pub name: String,
+    /// Kubernetes version, when known.
+    pub version: String,
+}
+
+/// A route of the plan: one listener rule (or default action) forwarding to
+/// an old and a new target group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteSpec {
+    pub name: String,
+    pub load_balancer: String,
+    /// `None`: the listener's default action.
+    pub rule: Option<String>,
+    pub old_target_group: String,
+    pub new_target_group: String,
+    /// The Deployment serving the route on both sides.
+    pub workload: Option<WorkloadKey>,
+    /// Percent to new, in order.
+    pub steps: Vec<u8>,
+}
+
+/// Something that must never run on both sides at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SingletonSpec {
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub old: WorkloadKey,
+    pub new: WorkloadKey,
+    pub replicas: u32,
+}
+
+impl SingletonSpec {
+    pub fn key(&self, side: Side) -> &WorkloadKey {
+        match side {
+            Side::Old => &self.old,
+            Side::New => &self.new,
+        }
+    }
+}
+
+/// What the console is watching: fixed for a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppConfig {
+    pub mode: Mode,
+    /// The plan's name.
+    pub title: String,
+    pub clusters: PerSide<ClusterMeta>,
+    pub routes: Vec<RouteSpec>,
+    pub singletons: Vec<SingletonSpec>,
+}
+
+/// One side's cluster, trimmed, with an index from workload to pods so
+/// that per-workload figures cost the pods of that workload only.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    pub workloads: BTreeMap<WorkloadKey, Workload>,
+    pub pods: BTreeMap<PodKey, Pod>,
+    pub pods_by_owner: HashMap<WorkloadKey, BTreeSet<PodKey>>,
+    pub nodes: BTreeMap<String, Node>,
+}
+
+impl ClusterState {
+    pub fn upsert_pod(&mut self, pod: Pod) {
+        if let Some(old) = self.pods.get(&pod.key) {
+            if old.owner != pod.owner {
+                self.unindex(&old.key.clone(), old.owner.clone());
+            }
+        }
+        if let Some(owner) = &pod.owner {
+            self.pods_by_owner.entry(owner.clone()).or_default().insert(pod.key.clone());
+        }
+        self.pods.insert(pod.key.clone(), pod);
+    }
+
+    pub fn remove_pod(&mut self, key: &PodKey) -> Option<Pod> {
+        let pod = self.pods.remove(key)?;
+        self.unindex(key, pod.owner.clone());
+        Some(pod)
+    }
+
+    fn unindex(&mut self, key: &PodKey, owner: Option<WorkloadKey>) {
+        if let Some(owner) = owner {
+            if let Some(set) = self.pods_by_owner.get_mut(&owner) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.pods_by_owner.remove(&owner);
+                }
+            }
+        }
+    }
+
+    pub fn pods_of<'a>(&'a self, owner: &WorkloadKey) -> impl Iterator<Item = &'a Pod> + 'a {
+        self.pods_by_owner.get(owner).into_iter().flatten().filter_map(|k| self.pods.get(k))
+    }
+}
+
+/// The ALB's answer for a route, as of `at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteReadState {
+    pub at: Timestamp,
+    /// The weights of the plan's two target groups, or None if one of them
+    /// is missing from the forward action (shown as an alarm).
+    pub weights: Option<Weights>,
+    /// Target groups in the forward action that the plan does not name.
+    pub others: Vec<(String, Weight)>,
+    pub targets: PerSide<Vec<Target>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SideMetrics {
+    pub requests: MetricSeries,
+    pub target_5xx: MetricSeries,
+    pub latency_ms: MetricSeries,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteState {
+    pub spec: RouteSpec,
+    pub read: Option<RouteReadState>,
+    pub metrics: PerSide<SideMetrics>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LbMetrics {
+    pub elb_502: MetricSeries,
+    pub elb_503: MetricSeries,
+    pub elb_504: MetricSeries,
+    pub elb_5xx: MetricSeries,
+}
+
+impl LbMetrics {
+    pub fn series_mut(&mut self, metric: LbMetric) -> &mut MetricSeries {
+        match metric {
+            LbMetric::Elb502 => &mut self.elb_502,
+            LbMetric::Elb503 => &mut self.elb_503,
+            LbMetric::Elb504 => &mut self.elb_504,
+            LbMetric::Elb5xx => &mut self.elb_5xx,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Info,
+    Warn,
+    Alert,
+}
+
+/// A line of the events panel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventEntry {
+    pub at: Timestamp,
+    pub side: Option<Side>,
+    pub level: Level,
+    pub text: String,
+}
+
+/// How many events the panel keeps; older ones remain in the recording.
+pub const EVENT_CAPACITY: usize = 1000;
+/// How many node signals are kept for the chart markers.
+pub const SIGNAL_CAPACITY: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Traffic,
+    Workloads,
+    Events,
+}
+
+impl Panel {
+    pub const ORDER: [Panel; 3] = [Panel::Traffic, Panel::Workloads, Panel::Events];
+
+    pub fn index(self) -> usize {
+        match self {
+            Panel::Traffic => 0,
+            Panel::Workloads => 1,
+            Panel::Events => 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Main,
+    Route(usize),
+    Workload(WorkloadKey),
+}
+
+#[derive(Debug, Clone)]
+pub struct UiState {
+    pub focus: Panel,
+    /// Selected row per panel, by `Panel::index`.
+    pub selected: [usize; 3],
+    pub view: View,
+    /// Scroll offset inside a drill-down.
+    pub detail_scroll: usize,
+    pub help: bool,
+}
+
+impl Default for UiState {
+    fn default() -> Self {
+        Self { focus: Panel::Workloads, selected: [0; 3], view: View::Main, detail_scroll: 0, help: false }
+    }
+}
+
+pub struct App {
+    pub config: AppConfig,
+    pub keymap: Keymap,
+    /// The latest time from a `Tick`: the console's notion of now.
+    pub now: Timestamp,
+    pub clusters: PerSide<ClusterState>,
+    pub routes: Vec<RouteState>,
+    pub load_balancers: BTreeMap<String, LbMetrics>,
+    /// Newest first.
+    pub events: VecDeque<EventEntry>,
+    /// Newest last; for the time-axis markers of the drill-down charts.
+    pub node_signals: VecDeque<NodeSignal>,
+    pub sources: BTreeMap<SourceId, SourceState>,
+    pub ui: UiState,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(config: AppConfig, keymap: Keymap, now: Timestamp) -> App {
+        let routes = config
+            .routes
+            .iter()
+            .map(|spec| RouteState { spec: spec.clone(), read: None, metrics: PerSide::default() })
+            .collect();
+        let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();
+        App {
+            config,
+            keymap,
+            now,
+            clusters: PerSide::default(),
+            routes,
+            load_balancers,
+            events: VecDeque::new(),
+            node_signals: VecDeque::new(),
+            sources: BTreeMap::new(),
+            ui: UiState::default(),
+            quit: false,
+        }
+    }
+
+    pub fn push_event(&mut self, at: Timestamp, side: Option<Side>, level: Level, text: String) {
+        self.events.push_front(EventEntry { at, side, level, text });
+        self.events.truncate(EVENT_CAPACITY);
+    }
+
+    pub fn singleton_for(&self, key: &WorkloadKey) -> Option<&SingletonSpec> {
+        self.config.singletons.iter().find(|s| &s.old == key || &s.new == key)
+    }
+
+    /// Whether data from this source should be read as current.
+    pub fn is_stale(&self, id: SourceId) -> bool {
+        matches!(self.sources.get(&id), Some(SourceState::Stale { .. }))
+    }
+}

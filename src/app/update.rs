@@ -1,0 +1,265 @@
+use jiff::Timestamp;
+
+use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, short_node};
+use crate::keymap::Action;
+
+use super::{
+    App, ClusterDelta, Level, MetricPoint, Msg, Panel, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
+    SourceState, View,
+};
+
+/// Applies one message. Returns whether anything visible may have changed,
+/// so the runtime redraws only then.
+pub fn update(app: &mut App, msg: Msg) -> bool {
+    match msg {
+        Msg::Tick { at } => {
+            let changed = at.as_second() != app.now.as_second();
+            app.now = at.max(app.now);
+            changed
+        }
+        Msg::Key(key) => match app.keymap.action(key) {
+            Some(action) => {
+                on_action(app, action);
+                true
+            }
+            None => false,
+        },
+        Msg::Resize => true,
+        Msg::Cluster { side, delta } => {
+            on_cluster(app, side, delta);
+            true
+        }
+        Msg::Alb { at, routes } => {
+            for read in routes {
+                on_route_read(app, at, read);
+            }
+            true
+        }
+        Msg::Metrics(points) => {
+            for point in points {
+                on_metric(app, point);
+            }
+            true
+        }
+        Msg::Source { id, state } => {
+            let previous = app.sources.insert(id, state.clone());
+            let was_stale = matches!(previous, Some(SourceState::Stale { .. }));
+            match &state {
+                SourceState::Stale { since, error, .. } if !was_stale => {
+                    let text = format!("{} stale: {error}", id.label());
+                    app.push_event(*since, None, Level::Alert, text);
+                }
+                SourceState::Live { last_ok } if was_stale => {
+                    app.push_event(*last_ok, None, Level::Info, format!("{} live again", id.label()));
+                }
+                _ => {}
+            }
+            true
+        }
+    }
+}
+
+fn on_action(app: &mut App, action: Action) {
+    let ui = &mut app.ui;
+    if ui.help {
+        // The help overlay swallows everything but its own dismissal and quit.
+        match action {
+            Action::Help | Action::Back => ui.help = false,
+            Action::Quit => app.quit = true,
+            _ => {}
+        }
+        return;
+    }
+    match action {
+        Action::Quit => app.quit = true,
+        Action::Help => ui.help = true,
+        Action::Back => {
+            ui.view = View::Main;
+            ui.detail_scroll = 0;
+        }
+        Action::Open => open_selected(app),
+        Action::NextPanel | Action::PrevPanel if ui.view == View::Main => {
+            let i = ui.focus.index();
+            let next = if action == Action::NextPanel { i + 1 } else { i + 2 };
+            ui.focus = Panel::ORDER[next % Panel::ORDER.len()];
+        }
+        Action::NextPanel | Action::PrevPanel => {}
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
+            move_selection(app, action)
+        }
+    }
+}
+
+/// Rows a page-move skips: about a panel's height at 120x32.
+const PAGE: usize = 10;
+
+fn move_selection(app: &mut App, action: Action) {
+    let len = match (&app.ui.view, app.ui.focus) {
+        (View::Main, Panel::Traffic) => app.routes.len(),
+        (View::Main, Panel::Workloads) => app.workload_keys().len(),
+        (View::Main, Panel::Events) => app.events.len(),
+        (View::Route(_), _) | (View::Workload(_), _) => usize::MAX,
+    };
+    let current = match app.ui.view {
+        View::Main => app.ui.selected[app.ui.focus.index()],
+        _ => app.ui.detail_scroll,
+    };
+    let last = len.saturating_sub(1);
+    let next = match action {
+        Action::Up => current.saturating_sub(1),
+        Action::Down => current.saturating_add(1).min(last),
+        Action::PageUp => current.saturating_sub(PAGE),
+        Action::PageDown => current.saturating_add(PAGE).min(last),
+        Action::Top => 0,
+        Action::Bottom if len == usize::MAX => current,
+        Action::Bottom => last,
+        _ => current,
+    };
+    match app.ui.view {
+        View::Main => app.ui.selected[app.ui.focus.index()] = next,
+        // The drill-down clamps the scroll to its content when drawing.
+        _ => app.ui.detail_scroll = next,
+    }
+}
+
+fn open_selected(app: &mut App) {
+    if app.ui.view != View::Main {
+        return;
+    }
+    let selected = app.ui.selected[app.ui.focus.index()];
+    app.ui.detail_scroll = 0;
+    match app.ui.focus {
+        Panel::Traffic if selected < app.routes.len() => app.ui.view = View::Route(selected),
+        Panel::Workloads => {
+            if let Some(key) = app.workload_keys().get(selected) {
+                app.ui.view = View::Workload((*key).clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
+    let now = app.now;
+    let cluster = app.clusters.get_mut(side);
+    match delta {
+        ClusterDelta::Workload(w) => {
+            cluster.workloads.insert(w.key.clone(), w);
+        }
+        ClusterDelta::WorkloadGone(key) => {
+            cluster.workloads.remove(&key);
+        }
+        ClusterDelta::Pod(pod) => cluster.upsert_pod(pod),
+        ClusterDelta::PodGone(key) => {
+            cluster.remove_pod(&key);
+        }
+        ClusterDelta::Node(node) => {
+            let signals = node_signals(cluster.nodes.get(&node.name), &node);
+            cluster.nodes.insert(node.name.clone(), node.clone());
+            for kind in signals {
+                record_signal(app, NodeSignal { at: now, side, node: node.name.clone(), kind });
+            }
+        }
+        ClusterDelta::NodeGone(name) => {
+            if cluster.nodes.remove(&name).is_some() {
+                record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed });
+            }
+        }
+        ClusterDelta::Warning(w) => {
+            let text = format!("{} {}: {}", w.reason, w.object, w.message);
+            app.push_event(w.at, Some(side), Level::Warn, text);
+        }
+    }
+}
+
+/// The signals a node change carries: conditions that appeared since the
+/// previous state. A node seen for the first time is compared with a
+/// healthy node, so a console started mid-incident still shows it.
+fn node_signals(before: Option<&Node>, after: &Node) -> Vec<NodeSignalKind> {
+    let was = |f: fn(&Node) -> bool| before.is_some_and(f);
+    let mut out = Vec::new();
+    if after.spot_interruption && !was(|n| n.spot_interruption) {
+        out.push(NodeSignalKind::SpotInterruption);
+    }
+    if after.rebalance_recommendation && !was(|n| n.rebalance_recommendation) {
+        out.push(NodeSignalKind::Rebalance);
+    }
+    if after.cordoned && !was(|n| n.cordoned) {
+        out.push(NodeSignalKind::Cordon);
+    }
+    let was_ready = before.is_none_or(|n| n.ready);
+    if !after.ready && was_ready {
+        out.push(NodeSignalKind::NotReady);
+    }
+    out
+}
+
+fn record_signal(app: &mut App, signal: NodeSignal) {
+    let level = match signal.kind {
+        NodeSignalKind::SpotInterruption | NodeSignalKind::NotReady => Level::Alert,
+        _ => Level::Warn,
+    };
+    let capacity = app
+        .clusters
+        .get(signal.side)
+        .nodes
+        .get(&signal.node)
+        .map(|n| format!(" ({})", n.capacity.short()))
+        .unwrap_or_default();
+    let text = format!("node {}{capacity}: {}", short_node(&signal.node), signal.kind.label());
+    app.push_event(signal.at, Some(signal.side), level, text);
+    app.node_signals.push_back(signal);
+    while app.node_signals.len() > SIGNAL_CAPACITY {
+        app.node_signals.pop_front();
+    }
+}
+
+fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
+    let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == read.route) else {
+        return;
+    };
+    let weight_of = |tg: &str| read.forward.iter().find(|(g, _)| g == tg).map(|(_, w)| *w);
+    let weights = match (weight_of(&route.spec.old_target_group), weight_of(&route.spec.new_target_group)) {
+        (Some(old), Some(new)) => Some(Weights { old, new }),
+        _ => None,
+    };
+    let others = read
+        .forward
+        .iter()
+        .filter(|(g, _)| *g != route.spec.old_target_group && *g != route.spec.new_target_group)
+        .cloned()
+        .collect();
+    let before = route.read.as_ref().and_then(|r| r.weights);
+    route.read =
+        Some(RouteReadState { at, weights, others, targets: PerSide::new(read.old_targets, read.new_targets) });
+    if let (Some(before), Some(after)) = (before, weights) {
+        if before != after {
+            let name = route.spec.name.clone();
+            let text = format!(
+                "route {name}: weights changed {}/{} -> {}/{} (old/new)",
+                before.old.0, before.new.0, after.old.0, after.new.0
+            );
+            app.push_event(at, None, Level::Warn, text);
+        }
+    }
+}
+
+fn on_metric(app: &mut App, point: MetricPoint) {
+    match point.series {
+        SeriesId::Route { route, side, metric } => {
+            let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == route) else {
+                return;
+            };
+            let m = route.metrics.get_mut(side);
+            let series = match metric {
+                RouteMetric::Requests => &mut m.requests,
+                RouteMetric::Target5xx => &mut m.target_5xx,
+                RouteMetric::LatencyMs => &mut m.latency_ms,
+            };
+            series.insert(point.minute, point.value);
+        }
+        SeriesId::LoadBalancer { lb, metric } => {
+            app.load_balancers.entry(lb).or_default().series_mut(metric).insert(point.minute, point.value);
+        }
+    }
+}

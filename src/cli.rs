@@ -1,0 +1,47 @@
+//! The command line. Usage errors exit with code 2 (clap's convention),
+//! like every other kind of bad input.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cutover", version, about = "The console for a live cutover from an old cluster to a new one")]
+pub struct Cli {
+    /// Key bindings: `default`, `vim`, or a TOML file laid over the defaults.
+    #[arg(long, global = true, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+
+    /// Where to write the log (the terminal is the console's; logs never go there).
+    /// Default: $XDG_STATE_HOME/cutover/cutover.log or ~/.local/state/cutover/cutover.log.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole console on an embedded simulated world: no cloud account needed.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many times faster than real time the simulated world runs (1 to 600).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub speed: u32,
+
+    /// Seed of the simulated world: the same seed gives the same world.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+
+    /// Multiplies the worker replicas, for large-world checks (1 to 400).
+    #[arg(long, default_value_t = 1, hide = true, value_parser = clap::value_parser!(u32).range(1..=400))]
+    pub scale: u32,
+
+    /// Panic after this many seconds: exercises the crash path (terminal restored, error reported).
+    #[arg(long, hide = true, value_name = "SECS")]
+    pub panic_after: Option<u64>,
+}

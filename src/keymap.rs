@@ -1,0 +1,464 @@
+//! Key bindings as data: `keymaps/*.toml` map actions to keys.
+//!
+//! The embedded `default.toml` is always the base; `--keymap NAME|FILE`
+//! lays one more file over it (`vim` is an embedded layer). The help screen
+//! and the footer hints are generated from the same table, so what the
+//! operator reads is what the keys do.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+const DEFAULT: &str = include_str!("../keymaps/default.toml");
+const VIM: &str = include_str!("../keymaps/vim.toml");
+
+/// Everything a key can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextPanel,
+    PrevPanel,
+    Open,
+    Back,
+}
+
+impl Action {
+    pub const ALL: [Action; 12] = [
+        Action::Quit,
+        Action::Help,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::NextPanel,
+        Action::PrevPanel,
+        Action::Open,
+        Action::Back,
+    ];
+
+    /// The name used in keymap files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::NextPanel => "next_panel",
+            Action::PrevPanel => "prev_panel",
+            Action::Open => "open",
+            Action::Back => "back",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit (the terminal is restored)",
+            Action::Help => "show or hide this help",
+            Action::Up => "select the previous row",
+            Action::Down => "select the next row",
+            Action::PageUp => "move up a page",
+            Action::PageDown => "move down a page",
+            Action::Top => "go to the first row",
+            Action::Bottom => "go to the last row",
+            Action::NextPanel => "focus the next panel",
+            Action::PrevPanel => "focus the previous panel",
+            Action::Open => "open the selected route or workload",
+            Action::Back => "close the drill-down or help",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+/// A key press, independent of the terminal library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+    pub alt: bool,
+    /// Only for non-character keys: a shifted letter is its upper case.
+    pub shift: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum KeyCode {
+    Char(char),
+    Up,
+    Down,
+    Left,
+    Right,
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Home,
+    End,
+    PageUp,
+    PageDown,
+    F(u8),
+}
+
+const NAMED: [(&str, KeyCode); 14] = [
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+];
+
+impl Key {
+    pub fn plain(code: KeyCode) -> Key {
+        Key { code, ctrl: false, alt: false, shift: false }
+    }
+
+    pub fn char(c: char) -> Key {
+        Key::plain(KeyCode::Char(c))
+    }
+
+    pub fn ctrl(c: char) -> Key {
+        Key { ctrl: true, ..Key::char(c) }
+    }
+
+    /// Brings equivalent spellings to one form, so that what the terminal
+    /// sends and what a keymap file says compare equal.
+    pub fn normalized(mut self) -> Key {
+        if let KeyCode::Char(c) = self.code {
+            self.shift = false;
+            if self.ctrl {
+                self.code = KeyCode::Char(c.to_ascii_lowercase());
+            }
+        }
+        if self.code == KeyCode::Tab && self.shift {
+            self.code = KeyCode::BackTab;
+            self.shift = false;
+        }
+        self
+    }
+
+    /// Parses `q`, `R`, `ctrl-c`, `shift-up`, `f5`, `space`, `-`.
+    pub fn parse(text: &str) -> Result<Key, String> {
+        if text.chars().count() == 1 {
+            let c = text.chars().next().unwrap_or(' ');
+            return Ok(Key::char(c));
+        }
+        let (mods, name) = match text.strip_suffix("--") {
+            Some(mods) => (mods, "-"),
+            None => match text.rsplit_once('-') {
+                Some((mods, name)) => (mods, name),
+                None => ("", text),
+            },
+        };
+        let mut key = Key::plain(KeyCode::Esc);
+        for m in mods.split('-').filter(|m| !m.is_empty()) {
+            match m.to_ascii_lowercase().as_str() {
+                "ctrl" | "c" => key.ctrl = true,
+                "alt" | "a" | "m" => key.alt = true,
+                "shift" | "s" => key.shift = true,
+                other => return Err(format!("unknown modifier `{other}` (use ctrl, alt or shift)")),
+            }
+        }
+        let lower = name.to_ascii_lowercase();
+        key.code = if name.chars().count() == 1 {
+            let c = name.chars().next().unwrap_or(' ');
+            KeyCode::Char(if key.shift { c.to_ascii_uppercase() } else { c })
+        } else if lower == "space" {
+            KeyCode::Char(' ')
+        } else if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == lower) {
+            *code
+        } else if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse::<u8>().ok()) {
+            if !(1..=12).contains(&n) {
+                return Err(format!("`{name}` is not a function key (f1 to f12)"));
+            }
+            KeyCode::F(n)
+        } else {
+            return Err(format!("unknown key name `{name}`"));
+        };
+        Ok(key.normalized())
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        if self.shift {
+            f.write_str("shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "f{n}"),
+            code => {
+                let name = NAMED.iter().find(|(_, c)| *c == code).map(|(n, _)| *n).unwrap_or("?");
+                f.write_str(name)
+            }
+        }
+    }
+}
+
+/// A keymap problem, located precisely enough to fix without guessing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeymapError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub problem: String,
+    pub hint: String,
+}
+
+impl fmt::Display for KeymapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.problem)?;
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for KeymapError {}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    keys: BTreeMap<Action, Vec<Key>>,
+    actions: HashMap<Key, Action>,
+    /// The layers in order, for the help screen: `default`, `vim`, a path.
+    pub layers: Vec<String>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::load(None).unwrap_or_else(|e| panic!("embedded keymap is broken: {e}"))
+    }
+}
+
+impl Keymap {
+    /// The default keymap with `choice` laid over it: an embedded name
+    /// (`default`, `vim`) or a path to a TOML file.
+    pub fn load(choice: Option<&str>) -> Result<Keymap, KeymapError> {
+        let mut keymap = Keymap { keys: BTreeMap::new(), actions: HashMap::new(), layers: vec![] };
+        keymap.layer("keymaps/default.toml (embedded)", DEFAULT)?;
+        keymap.layers = vec!["default".into()];
+        match choice {
+            None | Some("default") => {}
+            Some("vim") => {
+                keymap.layer("keymaps/vim.toml (embedded)", VIM)?;
+                keymap.layers.push("vim".into());
+            }
+            Some(path) => {
+                let text = std::fs::read_to_string(Path::new(path)).map_err(|e| KeymapError {
+                    file: path.into(),
+                    line: 0,
+                    column: 0,
+                    problem: format!("cannot read the keymap file: {e}"),
+                    hint: "give `default`, `vim`, or the path of a TOML keymap file".into(),
+                })?;
+                keymap.layer(path, &text)?;
+                keymap.layers.push(path.into());
+            }
+        }
+        Ok(keymap)
+    }
+
+    fn layer(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
+        let at = |span: std::ops::Range<usize>, problem: String, hint: &str| {
+            let (line, column) = line_col(text, span.start);
+            KeymapError { file: file.into(), line, column, problem, hint: hint.into() }
+        };
+        type Table = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
+        let table: Table = toml::from_str(text).map_err(|e| {
+            at(
+                e.span().unwrap_or(0..0),
+                format!("not a valid keymap: {}", e.message().trim()),
+                "each line is `action = [\"key\", ...]`, see keymaps/default.toml",
+            )
+        })?;
+        let mut seen: HashMap<Key, Action> = HashMap::new();
+        for (name, keys) in table {
+            let action = Action::from_name(name.get_ref()).ok_or_else(|| {
+                let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+                at(
+                    name.span(),
+                    format!("unknown action `{}`", name.get_ref()),
+                    &format!("known actions: {}", known.join(", ")),
+                )
+            })?;
+            let mut parsed = Vec::new();
+            for key in keys.get_ref() {
+                let k = Key::parse(key.get_ref()).map_err(|problem| {
+                    at(
+                        key.span(),
+                        format!("bad key `{}` for `{}`: {problem}", key.get_ref(), action.name()),
+                        "write keys like \"q\", \"R\", \"ctrl-c\", \"shift-up\", \"enter\", \"f5\"",
+                    )
+                })?;
+                if let Some(other) = seen.insert(k, action).filter(|o| *o != action) {
+                    return Err(at(
+                        key.span(),
+                        format!("key `{k}` is bound to both `{}` and `{}`", other.name(), action.name()),
+                        "a key can do one thing: remove it from one of the two",
+                    ));
+                }
+                parsed.push(k);
+            }
+            // A later layer owns the keys it names: drop them from whatever
+            // action had them before, then give the action exactly these.
+            for k in &parsed {
+                if let Some(previous) = self.actions.remove(k) {
+                    if let Some(list) = self.keys.get_mut(&previous) {
+                        list.retain(|x| x != k);
+                    }
+                }
+            }
+            if let Some(old) = self.keys.insert(action, parsed.clone()) {
+                for k in old {
+                    self.actions.remove(&k);
+                }
+            }
+            for k in parsed {
+                self.actions.insert(k, action);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn action(&self, key: Key) -> Option<Action> {
+        let key = key.normalized();
+        if key == Key::ctrl('c') {
+            return Some(Action::Quit);
+        }
+        self.actions.get(&key).copied()
+    }
+
+    pub fn keys(&self, action: Action) -> &[Key] {
+        self.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The keys of an action as the help and footer show them: `q/ctrl-c`.
+    pub fn label(&self, action: Action) -> String {
+        let keys: Vec<String> = self.keys(action).iter().map(ToString::to_string).collect();
+        if keys.is_empty() { "unbound".into() } else { keys.join("/") }
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_temp(name: &str, text: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("cutover-keymap-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.toml");
+        std::fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn parses_keys_in_every_spelling() {
+        assert_eq!(Key::parse("q").unwrap(), Key::char('q'));
+        assert_eq!(Key::parse("ctrl-C").unwrap(), Key::ctrl('c'));
+        assert_eq!(Key::parse("shift-r").unwrap(), Key::char('R'));
+        assert_eq!(Key::parse("-").unwrap(), Key::char('-'));
+        assert_eq!(Key::parse("ctrl--").unwrap(), Key { ctrl: true, ..Key::char('-') });
+        assert_eq!(Key::parse("space").unwrap(), Key::char(' '));
+        assert_eq!(Key::parse("shift-tab").unwrap(), Key::plain(KeyCode::BackTab));
+        assert_eq!(Key::parse("f5").unwrap().to_string(), "f5");
+        assert!(Key::parse("f13").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("escape").is_err());
+    }
+
+    #[test]
+    fn every_action_has_a_default_key() {
+        let km = Keymap::default();
+        for a in Action::ALL {
+            assert!(!km.keys(a).is_empty(), "{} has no default key", a.name());
+        }
+        assert_eq!(km.action(Key::char('q')), Some(Action::Quit));
+        assert_eq!(km.action(Key::plain(KeyCode::Tab)), Some(Action::NextPanel));
+    }
+
+    #[test]
+    fn a_layer_replaces_the_keys_of_the_actions_it_names() {
+        let km = Keymap::load(Some("vim")).unwrap();
+        assert_eq!(km.action(Key::char('j')), Some(Action::Down));
+        assert_eq!(km.action(Key::plain(KeyCode::Down)), Some(Action::Down));
+        assert_eq!(km.action(Key::char('q')), Some(Action::Quit), "untouched actions keep defaults");
+
+        let path = write_temp("steal", "help = [\"q\"]\nquit = [\"x\"]\n");
+        let km = Keymap::load(Some(&path)).unwrap();
+        assert_eq!(km.action(Key::char('q')), Some(Action::Help));
+        assert_eq!(km.action(Key::char('x')), Some(Action::Quit));
+        assert_eq!(km.action(Key::char('?')), None);
+        assert_eq!(km.action(Key::ctrl('c')), Some(Action::Quit), "ctrl-c always quits");
+    }
+
+    #[test]
+    fn unknown_actions_and_bad_keys_name_file_line_and_key() {
+        let path = write_temp("unknown", "quit = [\"q\"]\n\nlaunch_rockets = [\"L\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1));
+        assert!(err.problem.contains("unknown action `launch_rockets`"), "{err}");
+        assert!(err.to_string().starts_with(&format!("{path}:3:1:")), "{err}");
+
+        let path = write_temp("badkey", "quit = [\"q\", \"ctrl-nope\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!(err.line, 1);
+        assert_eq!(err.column, 13);
+        assert!(err.problem.contains("`ctrl-nope`"), "{err}");
+
+        let path = write_temp("syntax", "quit = [\"q\"\nhelp = 3\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert!(err.problem.starts_with("not a valid keymap"), "{err}");
+        assert!(err.line >= 1);
+
+        let path = write_temp("dup", "up = [\"k\"]\ndown = [\"k\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.problem.contains("bound to both"), "{err}");
+
+        let err = Keymap::load(Some("/nonexistent/keys.toml")).unwrap_err();
+        assert!(err.problem.contains("cannot read"), "{err}");
+    }
+}

@@ -1,0 +1,19 @@
+//! `cutover`: the console for moving a live service from an old cluster to
+//! a new one.
+//!
+//! The shape, in the order data flows:
+//! - [`sim`] (and later the live and replay sources) produce [`app::Msg`]s:
+//!   trimmed [`domain`] types, sent over one channel;
+//! - [`app::update`] applies each message to the [`app::App`] state, purely;
+//! - [`ui::render`] draws the state; it reads and never changes it;
+//! - [`runtime`] owns the terminal and the loop that ties these together;
+//! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
+//! - [`cli`] is the command line.
+
+pub mod app;
+pub mod cli;
+pub mod domain;
+pub mod keymap;
+pub mod runtime;
+pub mod sim;
+pub mod ui;

@@ -1,0 +1,145 @@
+//! The terminal and the loop: sources send `Msg`s on one channel, `update`
+//! applies them, and the screen is redrawn only when something changed.
+
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream, KeyCode as CtKey, KeyEventKind, KeyModifiers};
+use futures::StreamExt;
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{App, Msg, update};
+use crate::domain::plus_secs;
+use crate::keymap::{Key, KeyCode};
+use crate::sim::{SimConfig, World};
+use crate::ui;
+
+/// Room for a burst (the demo's history arrives at once) without letting a
+/// stuck screen make sources pile up unbounded.
+pub const CHANNEL_CAPACITY: usize = 4096;
+
+/// Applies messages until the operator quits or every source is gone.
+/// Generic over the backend so tests drive it on a `TestBackend`.
+pub async fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, rx: &mut mpsc::Receiver<Msg>) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
+    while let Some(msg) = rx.recv().await {
+        let mut dirty = update(app, msg);
+        // Apply everything already queued before drawing: one frame per burst.
+        while !app.quit {
+            match rx.try_recv() {
+                Ok(msg) => dirty |= update(app, msg),
+                Err(_) => break,
+            }
+        }
+        if app.quit {
+            break;
+        }
+        if dirty {
+            terminal.draw(|f| ui::render(app, f)).wrap_err("drawing a frame")?;
+        }
+    }
+    Ok(())
+}
+
+/// Forwards key presses and resizes until cancelled.
+pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    let mut events = EventStream::new();
+    loop {
+        let event = tokio::select! {
+            _ = cancel.cancelled() => return,
+            event = events.next() => event,
+        };
+        let msg = match event {
+            Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match key_from(k.code, k.modifiers) {
+                Some(key) if tracing::enabled!(tracing::Level::DEBUG) => {
+                    tracing::debug!(?k, ?key, "key");
+                    Msg::Key(key)
+                }
+                Some(key) => Msg::Key(key),
+                None => continue,
+            },
+            Some(Ok(Event::Resize(_, _))) => Msg::Resize,
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "terminal input failed");
+                return;
+            }
+            None => return,
+        };
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn key_from(code: CtKey, mods: KeyModifiers) -> Option<Key> {
+    let code = match code {
+        CtKey::Char(c) => KeyCode::Char(c),
+        CtKey::Up => KeyCode::Up,
+        CtKey::Down => KeyCode::Down,
+        CtKey::Left => KeyCode::Left,
+        CtKey::Right => KeyCode::Right,
+        CtKey::Enter => KeyCode::Enter,
+        CtKey::Esc => KeyCode::Esc,
+        CtKey::Tab => KeyCode::Tab,
+        CtKey::BackTab => KeyCode::BackTab,
+        CtKey::Backspace => KeyCode::Backspace,
+        CtKey::Delete => KeyCode::Delete,
+        CtKey::Home => KeyCode::Home,
+        CtKey::End => KeyCode::End,
+        CtKey::PageUp => KeyCode::PageUp,
+        CtKey::PageDown => KeyCode::PageDown,
+        CtKey::F(n) => KeyCode::F(n),
+        _ => return None,
+    };
+    let key = Key {
+        code,
+        ctrl: mods.contains(KeyModifiers::CONTROL),
+        alt: mods.contains(KeyModifiers::ALT),
+        shift: mods.contains(KeyModifiers::SHIFT),
+    };
+    Some(key.normalized())
+}
+
+/// Runs the simulated world at `speed` times real time, sending what
+/// happens. Wakes once a real second: the clock's resolution on screen.
+pub async fn sim_task(mut world: World, speed: u32, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    for msg in world.initial() {
+        if tx.send(msg).await.is_err() {
+            return;
+        }
+    }
+    let sim_start = world.now();
+    let real_start = tokio::time::Instant::now();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let elapsed = real_start.elapsed().as_secs() as i64;
+        let target = plus_secs(sim_start, elapsed * i64::from(speed));
+        for msg in world.advance(target) {
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The start of the demo's live part: now, on a whole second.
+pub fn demo_start() -> Timestamp {
+    Timestamp::from_second(Timestamp::now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+pub fn demo_world(seed: u64, scale: u32) -> World {
+    World::new(&SimConfig { seed, start: demo_start(), scale })
+}

@@ -1,0 +1,945 @@
+//! The simulated world: two clusters of a Rails-style service, one ALB with
+//! two routes, and the incidents a real cutover meets.
+//!
+//! The world moves in whole simulated seconds and reports what changed as
+//! the same `Msg`s the live sources send, so the console cannot tell it
+//! from the real thing except by the DEMO banner.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::app::{
+    AppConfig, ClusterDelta, ClusterMeta, LbMetric, MetricPoint, Mode, Msg, RouteMetric, RouteSpec, SeriesId,
+    SingletonSpec, SourceId, SourceState,
+};
+use crate::domain::{
+    Capacity, KubeWarning, Minute, Node, PerSide, Pod, PodKey, PodPhase, RouteRead, Side, Target, TargetState, Weight,
+    Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
+};
+
+use super::rng::Rng;
+use super::traffic::{self, MinuteTotals, SideLoad};
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// When the live part starts; the world has history before it.
+    pub start: Timestamp,
+    /// Multiplies worker replicas (and nodes), for large-world benchmarks.
+    pub scale: u32,
+}
+
+/// Minutes of history the world has when the console first shows it, so
+/// the sparklines are full at once.
+pub const HISTORY_MINUTES: i64 = 30;
+/// How often the simulated ALB is "read", as the live poller would.
+const ALB_READ_EVERY_SECS: i64 = 5;
+const LOAD_BALANCER: &str = "app/photo-api-alb/5e1f0c2a9b7d4e33";
+const ECR: &str = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/photo";
+
+#[derive(Debug, Clone)]
+struct SimWorkload {
+    workload: Workload,
+    /// Schedules only on GPU nodes.
+    gpu: bool,
+    /// Its pods crash on start (a driver mismatch on the new GPU AMI).
+    crashloop: bool,
+    /// CronJob: runs every this many minutes (the demo's stand-in for cron).
+    every_minutes: Option<i64>,
+    template_hash: String,
+}
+
+#[derive(Debug, Clone)]
+struct SimPod {
+    pod: Pod,
+    /// Becomes ready at this time (scheduling, image pull, boot).
+    ready_at: Option<Timestamp>,
+    /// A crash-looping pod restarts again at this time.
+    next_restart: Option<Timestamp>,
+    /// A job pod finishes at this time.
+    finish_at: Option<Timestamp>,
+    ip: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DrainKind {
+    Rebalance,
+    Interruption,
+}
+
+#[derive(Debug, Clone)]
+struct SimNode {
+    node: Node,
+    gpu: bool,
+    /// Drain timeline, relative to its start, for the node being replaced.
+    drain: Option<(DrainKind, Timestamp)>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct SimCluster {
+    workloads: BTreeMap<WorkloadKey, SimWorkload>,
+    pods: BTreeMap<PodKey, SimPod>,
+    nodes: BTreeMap<String, SimNode>,
+    /// Until when this side's ALB sees connection resets from a drain.
+    reset_burst_until: Option<Timestamp>,
+    reset_severity: f64,
+}
+
+#[derive(Debug, Clone)]
+struct SimRoute {
+    spec: RouteSpec,
+    weights: Weights,
+    /// Requests per minute at the daily mean.
+    base_rpm: f64,
+}
+
+pub struct World {
+    rng: Rng,
+    now: Timestamp,
+    start: Timestamp,
+    scale: u32,
+    sides: PerSide<SimCluster>,
+    metas: PerSide<ClusterMeta>,
+    routes: Vec<SimRoute>,
+    singletons: Vec<SingletonSpec>,
+    /// Accumulated traffic of the current minute, per route.
+    minute: Vec<PerSide<MinuteTotals>>,
+    lb_minute: LbTotals,
+    /// When the next unscripted incident hits the new side.
+    next_incident: Timestamp,
+    /// Scripted incidents: (when, side, kind); consumed in time order.
+    script: Vec<(Timestamp, Side, DrainKind)>,
+    out: Vec<Msg>,
+    /// The second of the last Tick put in `out`, to avoid duplicates.
+    last_tick: Option<Timestamp>,
+    node_seq: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct LbTotals {
+    e502: f64,
+    e503: f64,
+    e504: f64,
+}
+
+impl World {
+    pub fn new(config: &SimConfig) -> World {
+        let rng = Rng::new(config.seed);
+        let history_start = plus_secs(config.start, -HISTORY_MINUTES * 60);
+        // Start on a whole minute so every minute bucket is complete.
+        let now = Minute::containing(history_start).start();
+        let scale = config.scale.max(1);
+        let metas = PerSide::new(
+            ClusterMeta { name: "eks-2022".into(), version: "1.24".into() },
+            ClusterMeta { name: "eks-2026".into(), version: "1.31".into() },
+        );
+        let routes = vec![
+            SimRoute {
+                spec: RouteSpec {
+                    name: "api".into(),
+                    load_balancer: LOAD_BALANCER.into(),
+                    rule: None,
+                    old_target_group: "api-old".into(),
+                    new_target_group: "api-new".into(),
+                    workload: Some(WorkloadKey::new("app", "api")),
+                    steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
+                },
+                weights: Weights { old: Weight(75), new: Weight(25) },
+                base_rpm: 1200.0,
+            },
+            SimRoute {
+                spec: RouteSpec {
+                    name: "admin".into(),
+                    load_balancer: LOAD_BALANCER.into(),
+                    rule: Some("path /admin/*".into()),
+                    old_target_group: "admin-old".into(),
+                    new_target_group: "admin-new".into(),
+                    workload: Some(WorkloadKey::new("app", "admin")),
+                    steps: vec![0, 10, 50, 100],
+                },
+                weights: Weights { old: Weight(100), new: Weight(0) },
+                base_rpm: 3.0,
+            },
+        ];
+        let singletons = vec![
+            SingletonSpec {
+                name: "scheduler".into(),
+                kind: WorkloadKind::Deployment,
+                old: WorkloadKey::new("app", "scheduler"),
+                new: WorkloadKey::new("app", "scheduler"),
+                replicas: 1,
+            },
+            SingletonSpec {
+                name: "billing-close".into(),
+                kind: WorkloadKind::CronJob,
+                old: WorkloadKey::new("batch", "billing-close"),
+                new: WorkloadKey::new("batch", "billing-close"),
+                replicas: 1,
+            },
+        ];
+        let minute = routes.iter().map(|_| PerSide::default()).collect();
+        let mut world = World {
+            rng,
+            now,
+            start: config.start,
+            scale,
+            sides: PerSide::default(),
+            metas,
+            routes,
+            singletons,
+            minute,
+            lb_minute: LbTotals::default(),
+            next_incident: plus_secs(config.start, 6 * 60),
+            script: vec![
+                (plus_secs(config.start, -12 * 60), Side::New, DrainKind::Interruption),
+                (plus_secs(config.start, 20), Side::New, DrainKind::Rebalance),
+            ],
+            out: Vec::new(),
+            last_tick: None,
+            node_seq: 0,
+        };
+        world.populate();
+        // Pods created at population are already up: the history starts
+        // with a running system.
+        for side in Side::BOTH {
+            for pod in world.sides.get_mut(side).pods.values_mut() {
+                pod.pod.created = plus_secs(now, -rng_age(&mut world.rng));
+            }
+        }
+        world
+    }
+
+    /// The console's configuration for this world: what a plan file gives
+    /// the live console.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            mode: Mode::Demo,
+            title: "photo-api-2026 (demo)".into(),
+            clusters: self.metas.clone(),
+            routes: self.routes.iter().map(|r| r.spec.clone()).collect(),
+            singletons: self.singletons.clone(),
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Everything the console needs to show the world as it stands, then
+    /// the history up to the configured start.
+    pub fn initial(&mut self) -> Vec<Msg> {
+        self.tick();
+        self.out.push(Msg::Source { id: SourceId::Simulator, state: SourceState::Live { last_ok: self.now } });
+        for side in Side::BOTH {
+            let cluster = self.sides.get(side);
+            let mut deltas: Vec<ClusterDelta> = Vec::new();
+            deltas.extend(cluster.nodes.values().map(|n| ClusterDelta::Node(n.node.clone())));
+            deltas.extend(cluster.workloads.values().map(|w| ClusterDelta::Workload(w.workload.clone())));
+            deltas.extend(cluster.pods.values().map(|p| ClusterDelta::Pod(p.pod.clone())));
+            self.out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
+        }
+        self.read_alb();
+        let mut msgs = std::mem::take(&mut self.out);
+        msgs.extend(self.advance(self.start));
+        msgs
+    }
+
+    /// Moves the world forward to `to`, one simulated second at a time.
+    pub fn advance(&mut self, to: Timestamp) -> Vec<Msg> {
+        while self.now < to {
+            self.now = plus_secs(self.now, 1);
+            self.step();
+        }
+        self.tick();
+        self.out.push(Msg::Source { id: SourceId::Simulator, state: SourceState::Live { last_ok: self.now } });
+        std::mem::take(&mut self.out)
+    }
+
+    /// Puts a Tick for the current second before whatever comes next, so
+    /// the console stamps derived events (node signals) with world time.
+    fn tick(&mut self) {
+        if self.last_tick != Some(self.now) {
+            self.out.push(Msg::Tick { at: self.now });
+            self.last_tick = Some(self.now);
+        }
+    }
+
+    fn emit(&mut self, side: Side, delta: ClusterDelta) {
+        self.tick();
+        self.out.push(Msg::Cluster { side, delta });
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        // Incidents, scripted first, then the recurring random ones.
+        while let Some(&(at, side, kind)) = self.script.first() {
+            if at > now {
+                break;
+            }
+            self.script.remove(0);
+            self.start_drain(side, kind);
+        }
+        if now >= self.next_incident {
+            let kind = if self.rng.chance(0.7) { DrainKind::Rebalance } else { DrainKind::Interruption };
+            self.start_drain(Side::New, kind);
+            let gap = self.rng.between(6 * 60, 10 * 60);
+            self.next_incident = plus_secs(now, gap);
+        }
+        for side in Side::BOTH {
+            self.step_nodes(side);
+            self.step_pods(side);
+            self.step_crons(side);
+        }
+        self.accumulate_traffic();
+        if now.as_second() % 60 == 0 {
+            self.close_minute(Minute::containing(now).offset(-1));
+        }
+        if now.as_second() % ALB_READ_EVERY_SECS == 0 {
+            self.read_alb();
+        }
+    }
+
+    // --- population -----------------------------------------------------
+
+    fn populate(&mut self) {
+        let s = self.scale;
+        let new_tag = "v2026.11.3";
+        // (namespace, name, kind, old replicas, new replicas, old tag, new tag)
+        let specs: [(&str, &str, WorkloadKind, u32, u32, &str, &str); 14] = [
+            ("app", "api", WorkloadKind::Deployment, 6 * s, 6 * s, new_tag, new_tag),
+            ("app", "admin", WorkloadKind::Deployment, 2, 2, new_tag, new_tag),
+            ("app", "scheduler", WorkloadKind::Deployment, 1, 0, new_tag, new_tag),
+            ("app", "memcached", WorkloadKind::StatefulSet, 3, 3, "1.6.32", "1.6.32"),
+            ("app", "db-migrate", WorkloadKind::Job, 1, 1, new_tag, new_tag),
+            ("app", "otel-collector", WorkloadKind::Deployment, 0, 2, "", "0.113.0"),
+            ("batch", "sidekiq-default", WorkloadKind::Deployment, 4 * s, 4 * s, new_tag, new_tag),
+            ("batch", "sidekiq-mailers", WorkloadKind::Deployment, 2 * s, 2 * s, "v2026.11.2", new_tag),
+            ("batch", "sidekiq-media", WorkloadKind::Deployment, 3 * s, 3 * s, new_tag, new_tag),
+            ("batch", "sidekiq-gpu", WorkloadKind::Deployment, 1, 1, new_tag, new_tag),
+            ("batch", "legacy-thumbnailer", WorkloadKind::Deployment, 2, 0, "v2019.4.1", ""),
+            ("batch", "cleanup-sessions", WorkloadKind::CronJob, 0, 0, new_tag, new_tag),
+            ("batch", "billing-close", WorkloadKind::CronJob, 0, 0, new_tag, new_tag),
+            ("batch", "sitemap-refresh", WorkloadKind::CronJob, 0, 0, new_tag, new_tag),
+        ];
+        for side in Side::BOTH {
+            self.add_nodes(side);
+            for (ns, name, kind, old_n, new_n, old_tag, new_tag) in specs {
+                let (replicas, tag) = match side {
+                    Side::Old => (old_n, old_tag),
+                    Side::New => (new_n, new_tag),
+                };
+                if tag.is_empty() {
+                    continue; // exists on the other side only
+                }
+                let repo = match name {
+                    "memcached" => "memcached".to_string(),
+                    "otel-collector" => "otel-collector".to_string(),
+                    n if n.starts_with("sidekiq") || kind == WorkloadKind::CronJob => "worker".to_string(),
+                    n => n.to_string(),
+                };
+                let key = WorkloadKey::new(ns, name);
+                let suspended = match (name, side) {
+                    // A cron owner runs on one side only until handed over.
+                    ("billing-close", Side::New) => true,
+                    _ => false,
+                };
+                let workload = Workload {
+                    key: key.clone(),
+                    kind,
+                    desired: replicas,
+                    ready: 0,
+                    images: vec![format!("{ECR}/{repo}:{tag}")],
+                    suspended,
+                    schedule: match name {
+                        "cleanup-sessions" => Some("*/15 * * * *".into()),
+                        "billing-close" => Some("*/30 * * * *".into()),
+                        "sitemap-refresh" => Some("0 * * * *".into()),
+                        _ => None,
+                    },
+                    completed: (kind == WorkloadKind::Job).then_some(true),
+                };
+                let sim = SimWorkload {
+                    workload,
+                    gpu: name == "sidekiq-gpu",
+                    crashloop: name == "sidekiq-gpu" && side == Side::New,
+                    every_minutes: match name {
+                        "cleanup-sessions" => Some(15),
+                        "billing-close" => Some(30),
+                        "sitemap-refresh" => Some(60),
+                        _ => None,
+                    },
+                    template_hash: format!("{:x}", self.rng.next_u64() % 0xFF_FFFF_FFFF + 0x10_0000_0000)[..9]
+                        .to_string(),
+                };
+                self.sides.get_mut(side).workloads.insert(key.clone(), sim);
+                if matches!(kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet) {
+                    for i in 0..replicas {
+                        self.spawn_pod(side, &key, Some(i), true);
+                    }
+                }
+            }
+            let keys: Vec<WorkloadKey> = self.sides.get(side).workloads.keys().cloned().collect();
+            for key in keys {
+                self.refresh_workload(side, &key, false);
+            }
+        }
+    }
+
+    fn add_nodes(&mut self, side: Side) {
+        let general = (4 * self.scale).div_ceil(2).max(4);
+        match side {
+            // The old cluster predates spot: on-demand only, plus one GPU host.
+            Side::Old => {
+                for _ in 0..general + 2 {
+                    self.add_node(side, Capacity::OnDemand, "m5.2xlarge", false);
+                }
+                self.add_node(side, Capacity::OnDemand, "p3.2xlarge", true);
+            }
+            Side::New => {
+                for _ in 0..general.div_ceil(2) {
+                    self.add_node(side, Capacity::OnDemand, "m6i.2xlarge", false);
+                }
+                for _ in 0..general {
+                    self.add_node(side, Capacity::Spot, "m6i.2xlarge", false);
+                }
+                self.add_node(side, Capacity::OnDemand, "g5.xlarge", true);
+            }
+        }
+    }
+
+    fn add_node(&mut self, side: Side, capacity: Capacity, instance_type: &str, gpu: bool) -> String {
+        self.node_seq += 1;
+        let subnet = match side {
+            Side::Old => 0,
+            Side::New => 1,
+        };
+        let name = format!("ip-10-{subnet}-{}-{}.ec2.internal", self.rng.between(16, 63), self.node_seq * 7 % 250 + 2);
+        let node = Node {
+            name: name.clone(),
+            capacity,
+            instance_type: instance_type.into(),
+            ready: true,
+            cordoned: false,
+            spot_interruption: false,
+            rebalance_recommendation: false,
+        };
+        self.sides.get_mut(side).nodes.insert(name.clone(), SimNode { node, gpu, drain: None });
+        name
+    }
+
+    /// Creates a pod for a workload on the least-loaded schedulable node.
+    fn spawn_pod(&mut self, side: Side, key: &WorkloadKey, ordinal: Option<u32>, up: bool) -> PodKey {
+        let now = self.now;
+        let (kind, hash, gpu) = {
+            let w = &self.sides.get(side).workloads[key];
+            (w.workload.kind, w.template_hash.clone(), w.gpu)
+        };
+        let name = match (kind, ordinal) {
+            (WorkloadKind::StatefulSet, Some(i)) => format!("{}-{i}", key.name),
+            (WorkloadKind::CronJob, _) => {
+                format!("{}-{}-{}", key.name, Minute::containing(now).0, self.rng.suffix(5))
+            }
+            _ => format!("{}-{hash}-{}", key.name, self.rng.suffix(5)),
+        };
+        let node = self.pick_node(side, gpu);
+        let boot = self.rng.between(20, 45);
+        let ip = format!("10.{}.{}.{}", side.index(), self.rng.between(64, 127), self.rng.between(2, 254));
+        let pod_key = PodKey { namespace: key.namespace.clone(), name };
+        let running = up && node.is_some();
+        let pod = Pod {
+            key: pod_key.clone(),
+            owner: Some(key.clone()),
+            phase: if running { PodPhase::Running } else { PodPhase::Pending },
+            ready: running,
+            restarts: 0,
+            reason: None,
+            node,
+            created: now,
+        };
+        let sim =
+            SimPod { pod, ready_at: (!running).then(|| plus_secs(now, boot)), next_restart: None, finish_at: None, ip };
+        self.sides.get_mut(side).pods.insert(pod_key.clone(), sim);
+        pod_key
+    }
+
+    fn pick_node(&self, side: Side, gpu: bool) -> Option<String> {
+        let cluster = self.sides.get(side);
+        let mut load: BTreeMap<&str, usize> = cluster
+            .nodes
+            .values()
+            .filter(|n| n.node.ready && !n.node.cordoned && n.gpu == gpu)
+            .map(|n| (n.node.name.as_str(), 0))
+            .collect();
+        for pod in cluster.pods.values() {
+            if let Some(count) = pod.pod.node.as_deref().and_then(|n| load.get_mut(n)) {
+                *count += 1;
+            }
+        }
+        load.into_iter().min_by_key(|(_, c)| *c).map(|(n, _)| n.to_string())
+    }
+
+    // --- dynamics -------------------------------------------------------
+
+    fn start_drain(&mut self, side: Side, kind: DrainKind) {
+        let now = self.now;
+        // Prefer a spot node that serves the API: the incident that matters.
+        let cluster = self.sides.get(side);
+        let mut candidates: Vec<(&String, usize)> = cluster
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.node.capacity == Capacity::Spot && n.drain.is_none() && n.node.ready)
+            .map(|(name, _)| {
+                let api = cluster
+                    .pods
+                    .values()
+                    .filter(|p| p.pod.node.as_ref() == Some(name) && p.pod.key.name.starts_with("api-"))
+                    .count();
+                (name, api)
+            })
+            .collect();
+        candidates.sort_by_key(|(_, api)| std::cmp::Reverse(*api));
+        let Some(name) = candidates.first().map(|(n, _)| (*n).clone()) else {
+            return;
+        };
+        if let Some(node) = self.sides.get_mut(side).nodes.get_mut(&name) {
+            node.drain = Some((kind, now));
+        }
+    }
+
+    fn step_nodes(&mut self, side: Side) {
+        let now = self.now;
+        let draining: Vec<(String, DrainKind, i64)> = self
+            .sides
+            .get(side)
+            .nodes
+            .values()
+            .filter_map(|n| n.drain.map(|(k, t0)| (n.node.name.clone(), k, now.as_second() - t0.as_second())))
+            .collect();
+        for (name, kind, t) in draining {
+            // Timelines: a rebalance recommendation is acted on at once; an
+            // interruption notice gives two minutes before the instance goes.
+            let (cordon_at, evict_at, not_ready_at, gone_at) = match kind {
+                DrainKind::Rebalance => (10, 20, None, 120),
+                DrainKind::Interruption => (5, 10, Some(120), 150),
+            };
+            let mut changed = false;
+            if t == 0 {
+                let node = self.node_mut(side, &name);
+                match kind {
+                    DrainKind::Rebalance => node.rebalance_recommendation = true,
+                    DrainKind::Interruption => node.spot_interruption = true,
+                }
+                changed = true;
+            }
+            if t == cordon_at {
+                self.node_mut(side, &name).cordoned = true;
+                changed = true;
+            }
+            if t == evict_at {
+                self.evict(side, &name, kind);
+            }
+            if Some(t) == not_ready_at {
+                self.node_mut(side, &name).ready = false;
+                changed = true;
+            }
+            if changed {
+                let node = self.node_mut(side, &name).clone();
+                self.emit(side, ClusterDelta::Node(node));
+            }
+            if t == gone_at {
+                self.sides.get_mut(side).nodes.remove(&name);
+                self.emit(side, ClusterDelta::NodeGone(name));
+                // The node group replaces the capacity.
+                let fresh = self.add_node(side, Capacity::Spot, "m6i.2xlarge", false);
+                let node = self.sides.get(side).nodes[&fresh].node.clone();
+                self.emit(side, ClusterDelta::Node(node));
+            }
+        }
+    }
+
+    fn node_mut(&mut self, side: Side, name: &str) -> &mut Node {
+        &mut self
+            .sides
+            .get_mut(side)
+            .nodes
+            .get_mut(name)
+            .unwrap_or_else(|| unreachable!("node {name} is draining, so it exists"))
+            .node
+    }
+
+    /// Drains a node: every pod on it is deleted and its workload's
+    /// controller creates a replacement elsewhere, Pending until it boots.
+    fn evict(&mut self, side: Side, node: &str, kind: DrainKind) {
+        let now = self.now;
+        let victims: Vec<PodKey> = self
+            .sides
+            .get(side)
+            .pods
+            .values()
+            .filter(|p| p.pod.node.as_deref() == Some(node))
+            .map(|p| p.pod.key.clone())
+            .collect();
+        let reason = match kind {
+            DrainKind::Rebalance => "rebalance recommendation",
+            DrainKind::Interruption => "spot interruption",
+        };
+        self.emit(
+            side,
+            ClusterDelta::Warning(KubeWarning {
+                at: now,
+                object: format!("Node/{}", crate::domain::short_node(node)),
+                reason: "Drain".into(),
+                message: format!("evicting {} pods ({reason})", victims.len()),
+            }),
+        );
+        let mut api_hit = 0;
+        let mut owners = Vec::new();
+        for key in victims {
+            let Some(pod) = self.sides.get_mut(side).pods.remove(&key) else { continue };
+            self.emit(side, ClusterDelta::PodGone(key));
+            if let Some(owner) = pod.pod.owner {
+                if owner.name == "api" {
+                    api_hit += 1;
+                }
+                let kind = self.sides.get(side).workloads[&owner].workload.kind;
+                if kind != WorkloadKind::CronJob {
+                    owners.push((owner, pod.pod.key.name));
+                }
+            }
+        }
+        for (owner, old_name) in owners {
+            let ordinal = old_name.rsplit('-').next().and_then(|n| n.parse().ok());
+            let key = self.spawn_pod(side, &owner, ordinal, false);
+            let pod = self.sides.get(side).pods[&key].pod.clone();
+            self.emit(side, ClusterDelta::Pod(pod));
+            self.refresh_workload(side, &owner, true);
+        }
+        // In-flight requests on the evicted API pods are cut: the ALB sees
+        // resets (502) and timeouts (504) until the targets deregister.
+        if api_hit > 0 {
+            let cluster = self.sides.get_mut(side);
+            cluster.reset_burst_until = Some(plus_secs(now, 90));
+            cluster.reset_severity = match kind {
+                DrainKind::Rebalance => 0.02,
+                DrainKind::Interruption => 0.05,
+            };
+        }
+    }
+
+    fn step_pods(&mut self, side: Side) {
+        let now = self.now;
+        let mut changed_pods = Vec::new();
+        let mut finished_jobs = Vec::new();
+        let cluster = self.sides.get_mut(side);
+        let crashloopers: Vec<WorkloadKey> =
+            cluster.workloads.values().filter(|w| w.crashloop).map(|w| w.workload.key.clone()).collect();
+        for pod in cluster.pods.values_mut() {
+            let crashes = pod.pod.owner.as_ref().is_some_and(|o| crashloopers.contains(o));
+            if pod.ready_at.is_some_and(|t| t <= now) {
+                pod.ready_at = None;
+                if pod.pod.node.is_none() {
+                    continue;
+                }
+                pod.pod.phase = PodPhase::Running;
+                if crashes {
+                    pod.next_restart = Some(now);
+                } else {
+                    pod.pod.ready = true;
+                    pod.pod.reason = None;
+                }
+                changed_pods.push(pod.pod.key.clone());
+            }
+            if crashes && pod.pod.phase == PodPhase::Running && pod.next_restart.is_none() {
+                pod.next_restart = Some(now);
+            }
+            if pod.next_restart.is_some_and(|t| t <= now) {
+                pod.pod.restarts += 1;
+                pod.pod.ready = false;
+                pod.pod.reason = Some("CrashLoopBackOff".into());
+                // Kubernetes doubles the back-off from 10 s up to 5 minutes.
+                let backoff = (10i64 << pod.pod.restarts.min(5)).min(300);
+                pod.next_restart = Some(plus_secs(now, backoff));
+                changed_pods.push(pod.pod.key.clone());
+            }
+            if pod.finish_at.is_some_and(|t| t <= now) {
+                pod.finish_at = None;
+                pod.pod.phase = PodPhase::Succeeded;
+                pod.pod.ready = false;
+                pod.pod.reason = Some("Completed".into());
+                changed_pods.push(pod.pod.key.clone());
+                finished_jobs.push(pod.pod.key.clone());
+            }
+        }
+        // Pending pods whose node is gone get another node.
+        let unplaced: Vec<PodKey> = cluster
+            .pods
+            .values()
+            .filter(|p| p.pod.node.is_none() && p.pod.phase == PodPhase::Pending)
+            .map(|p| p.pod.key.clone())
+            .collect();
+        for key in unplaced {
+            let gpu = self.sides.get(side).pods[&key]
+                .pod
+                .owner
+                .as_ref()
+                .is_some_and(|o| self.sides.get(side).workloads[o].gpu);
+            if let Some(node) = self.pick_node(side, gpu) {
+                let pod = self.sides.get_mut(side).pods.get_mut(&key);
+                if let Some(pod) = pod {
+                    pod.pod.node = Some(node);
+                    changed_pods.push(key);
+                }
+            }
+        }
+        let mut owners = Vec::new();
+        for key in &changed_pods {
+            let Some(pod) = self.sides.get(side).pods.get(key) else { continue };
+            let pod = pod.pod.clone();
+            if pod.restarts > 0 && pod.reason.as_deref() == Some("CrashLoopBackOff") {
+                let warning = KubeWarning {
+                    at: now,
+                    object: format!("Pod/{}/{}", pod.key.namespace, pod.key.name),
+                    reason: "BackOff".into(),
+                    message: "Back-off restarting failed container".into(),
+                };
+                if pod.restarts % 3 == 0 {
+                    self.emit(side, ClusterDelta::Warning(warning));
+                }
+            }
+            if let Some(owner) = &pod.owner {
+                owners.push(owner.clone());
+            }
+            self.emit(side, ClusterDelta::Pod(pod));
+        }
+        // Finished job pods are cleaned up a little later by the TTL
+        // controller; the demo removes them at once.
+        for key in finished_jobs {
+            self.sides.get_mut(side).pods.remove(&key);
+            self.emit(side, ClusterDelta::PodGone(key));
+        }
+        owners.sort();
+        owners.dedup();
+        for owner in owners {
+            self.refresh_workload(side, &owner, true);
+        }
+    }
+
+    fn step_crons(&mut self, side: Side) {
+        let now = self.now;
+        if now.as_second() % 60 != 0 {
+            return;
+        }
+        let minute = Minute::containing(now).0;
+        let due: Vec<WorkloadKey> = self
+            .sides
+            .get(side)
+            .workloads
+            .values()
+            .filter(|w| !w.workload.suspended)
+            .filter(|w| w.every_minutes.is_some_and(|every| minute % every == 0))
+            .map(|w| w.workload.key.clone())
+            .collect();
+        for key in due {
+            let pod_key = self.spawn_pod(side, &key, None, true);
+            let run = self.rng.between(15, 50);
+            if let Some(pod) = self.sides.get_mut(side).pods.get_mut(&pod_key) {
+                pod.finish_at = Some(plus_secs(now, run));
+                let pod = pod.pod.clone();
+                self.emit(side, ClusterDelta::Pod(pod));
+            }
+            self.refresh_workload(side, &key, true);
+        }
+    }
+
+    /// Recomputes a workload's status from its pods, emitting it if it moved.
+    fn refresh_workload(&mut self, side: Side, key: &WorkloadKey, emit: bool) {
+        let cluster = self.sides.get(side);
+        let pods = cluster.pods.values().filter(|p| p.pod.owner.as_ref() == Some(key));
+        let (ready, running) = pods.fold((0, 0), |(r, n), p| {
+            let up = p.pod.phase == PodPhase::Running;
+            (r + u32::from(p.pod.ready), n + u32::from(up))
+        });
+        let Some(sim) = self.sides.get_mut(side).workloads.get_mut(key) else { return };
+        let w = &mut sim.workload;
+        let value = match w.kind {
+            WorkloadKind::CronJob => running,
+            _ => ready,
+        };
+        if w.ready != value || !emit {
+            w.ready = value;
+            if emit {
+                let w = w.clone();
+                self.emit(side, ClusterDelta::Workload(w));
+            }
+        }
+    }
+
+    // --- traffic --------------------------------------------------------
+
+    fn side_load(&self, side: Side, route: &SimRoute) -> SideLoad {
+        let cluster = self.sides.get(side);
+        let (desired, ready) = route
+            .spec
+            .workload
+            .as_ref()
+            .and_then(|k| cluster.workloads.get(k))
+            .map(|w| (w.workload.desired, w.workload.ready))
+            .unwrap_or((0, 0));
+        let now = self.now;
+        let resets = cluster.reset_burst_until.is_some_and(|t| t > now);
+        SideLoad {
+            share: route.weights.percent_new().map_or(0.0, |p| match side {
+                Side::Old => 1.0 - p / 100.0,
+                Side::New => p / 100.0,
+            }),
+            desired,
+            ready,
+            reset_rate: if resets && route.spec.name == "api" { cluster.reset_severity } else { 0.0 },
+            base_error_rate: match side {
+                Side::Old => 0.002,
+                Side::New => 0.0015,
+            },
+            base_latency_ms: match side {
+                Side::Old => 92.0,
+                Side::New => 78.0,
+            },
+        }
+    }
+
+    fn accumulate_traffic(&mut self) {
+        let now = self.now;
+        for i in 0..self.routes.len() {
+            let route = &self.routes[i];
+            let rpm = traffic::route_rpm(route.base_rpm, now);
+            for side in Side::BOTH {
+                let load = self.side_load(side, &self.routes[i]);
+                let second = traffic::second(rpm, &load);
+                self.minute[i].get_mut(side).add(&second);
+                self.lb_minute.e502 += second.elb_502;
+                self.lb_minute.e504 += second.elb_504;
+                self.lb_minute.e503 += second.elb_503;
+            }
+        }
+    }
+
+    fn close_minute(&mut self, minute: Minute) {
+        let mut points = Vec::new();
+        for i in 0..self.routes.len() {
+            let name = self.routes[i].spec.name.clone();
+            for side in Side::BOTH {
+                let totals = std::mem::take(self.minute[i].get_mut(side));
+                let noise = self.rng.range(0.96, 1.04);
+                let requests = (totals.requests * noise).round();
+                // CloudWatch has no datapoint for a minute with nothing counted.
+                if requests < 1.0 {
+                    continue;
+                }
+                let mut push = |metric, value| {
+                    points.push(MetricPoint {
+                        series: SeriesId::Route { route: name.clone(), side, metric },
+                        minute,
+                        value,
+                    })
+                };
+                push(RouteMetric::Requests, requests);
+                let errors = (totals.target_5xx * noise).round();
+                if errors >= 1.0 {
+                    push(RouteMetric::Target5xx, errors);
+                }
+                let latency = totals.latency_ms_sum / totals.requests.max(1e-9) * self.rng.range(0.93, 1.07);
+                push(RouteMetric::LatencyMs, (latency * 10.0).round() / 10.0);
+            }
+        }
+        let lb = std::mem::take(&mut self.lb_minute);
+        let lb_points = [(LbMetric::Elb502, lb.e502), (LbMetric::Elb503, lb.e503), (LbMetric::Elb504, lb.e504)];
+        let mut total = 0.0;
+        for (metric, value) in lb_points {
+            let value = value.round();
+            total += value;
+            if value >= 1.0 {
+                points.push(MetricPoint {
+                    series: SeriesId::LoadBalancer { lb: LOAD_BALANCER.into(), metric },
+                    minute,
+                    value,
+                });
+            }
+        }
+        if total >= 1.0 {
+            points.push(MetricPoint {
+                series: SeriesId::LoadBalancer { lb: LOAD_BALANCER.into(), metric: LbMetric::Elb5xx },
+                minute,
+                value: total,
+            });
+        }
+        if !points.is_empty() {
+            self.tick();
+            self.out.push(Msg::Metrics(points));
+        }
+    }
+
+    fn read_alb(&mut self) {
+        let reads = self
+            .routes
+            .iter()
+            .map(|route| {
+                let targets = |side: Side| -> Vec<Target> {
+                    let cluster = self.sides.get(side);
+                    let Some(key) = &route.spec.workload else { return vec![] };
+                    cluster
+                        .pods
+                        .values()
+                        .filter(|p| p.pod.owner.as_ref() == Some(key))
+                        .map(|p| Target {
+                            id: format!("{}:3000", p.ip),
+                            state: if p.pod.ready { TargetState::Healthy } else { TargetState::Initial },
+                            reason: (!p.pod.ready).then(|| "Elb.RegistrationInProgress".to_string()),
+                        })
+                        .collect()
+                };
+                RouteRead {
+                    route: route.spec.name.clone(),
+                    forward: vec![
+                        (route.spec.old_target_group.clone(), route.weights.old),
+                        (route.spec.new_target_group.clone(), route.weights.new),
+                    ],
+                    old_targets: targets(Side::Old),
+                    new_targets: targets(Side::New),
+                }
+            })
+            .collect();
+        self.tick();
+        self.out.push(Msg::Alb { at: self.now, routes: reads });
+    }
+
+    // --- inspection for tests --------------------------------------------
+
+    /// Sets a route's weights directly (tests; the operator's actions come
+    /// through the console).
+    pub fn set_weights(&mut self, route: &str, weights: Weights) {
+        if let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == route) {
+            r.weights = weights;
+        }
+    }
+
+    /// Starts a drain of a spot node on `side` now (tests).
+    pub fn drain_now(&mut self, side: Side, interruption: bool) {
+        let kind = if interruption { DrainKind::Interruption } else { DrainKind::Rebalance };
+        self.start_drain(side, kind);
+    }
+
+    /// Turns the scripted and random incidents off (tests of the baseline).
+    pub fn calm(&mut self) {
+        self.script.clear();
+        self.next_incident = plus_secs(self.now, 365 * 86400);
+    }
+
+    pub fn pod_count(&self, side: Side) -> usize {
+        self.sides.get(side).pods.len()
+    }
+}
+
+/// A plausible age for a pod that was running before history starts.
+fn rng_age(rng: &mut Rng) -> i64 {
+    rng.between(2 * 3600, 9 * 86400)
+}

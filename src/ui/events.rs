@@ -1,0 +1,91 @@
+//! Node signals, warnings and (later) operator actions, newest first.
+//! Long lines wrap under their text, so nothing an operator needs is cut.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, List, ListItem, ListState};
+
+use crate::app::{App, EventEntry, Panel, View};
+use crate::domain::clock;
+
+use super::theme;
+
+/// `HH:MM:SS new ▲ `: what stands before the text.
+const PREFIX: usize = 15;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let focused = app.ui.focus == Panel::Events && app.ui.view == View::Main;
+    let block = Block::bordered()
+        .title(Line::from(vec![Span::styled(" Events ", theme::title()), Span::styled("newest first ", theme::dim())]))
+        .border_style(theme::focused_border(focused));
+    let width = (area.width as usize).saturating_sub(2 + PREFIX).max(10);
+    let items: Vec<ListItem> = app.events.iter().map(|e| item(e, width)).collect();
+    let empty = items.is_empty();
+    let list = List::new(items).block(block).highlight_style(if focused { theme::selected() } else { Style::new() });
+    let selected = app.ui.selected[Panel::Events.index()].min(app.events.len().saturating_sub(1));
+    let mut state = ListState::default().with_selected((!empty).then_some(selected));
+    frame.render_stateful_widget(list, area, &mut state);
+}
+
+fn item(e: &EventEntry, width: usize) -> ListItem<'static> {
+    let side = match e.side {
+        Some(s) => Span::styled(format!("{:<4}", s.label()), theme::side(s)),
+        None => Span::raw("    "),
+    };
+    let style = theme::level(e.level);
+    let mut chunks = wrap(&e.text, width).into_iter();
+    let first = chunks.next().unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(clock(e.at), theme::dim()),
+        Span::raw(" "),
+        side,
+        Span::styled(format!("{} ", theme::level_symbol(e.level)), style),
+        Span::styled(first, style),
+    ])];
+    lines.extend(chunks.map(|c| Line::from(vec![Span::raw(" ".repeat(PREFIX)), Span::styled(c, style)])));
+    ListItem::new(lines)
+}
+
+/// Greedy word wrap; a word longer than the width is split.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: String = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let needed =
+            if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_on_words_and_splits_long_ones() {
+        assert_eq!(wrap("node ip-10-1-2-3 (spot): cordoned", 16), vec!["node ip-10-1-2-3", "(spot): cordoned"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), vec![""]);
+    }
+}

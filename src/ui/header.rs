@@ -1,0 +1,54 @@
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, SourceState};
+use crate::domain::{Side, age, clock};
+
+use super::theme;
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let mode = app.config.mode;
+    let mut top = vec![
+        Span::styled(" cutover ", Style::new().fg(Color::Black).bg(theme::ACCENT).add_modifier(Modifier::BOLD)),
+        Span::raw(" "),
+        Span::styled(
+            format!(" {} ", mode.label()),
+            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw("  "),
+        Span::styled(app.config.title.clone(), theme::title()),
+        Span::raw("   "),
+    ];
+    for side in Side::BOTH {
+        let meta = app.config.clusters.get(side);
+        top.push(Span::styled(format!("{side} "), theme::side(side).add_modifier(Modifier::BOLD)));
+        top.push(Span::raw(format!("{} ({})", meta.name, meta.version)));
+        if side == Side::Old {
+            top.push(Span::styled("  ⇢  ", theme::dim()));
+        }
+    }
+    top.push(Span::raw("   "));
+    top.push(Span::styled(format!("{} UTC", clock(app.now)), theme::title()));
+
+    let mut second =
+        vec![Span::styled(format!(" {} ", mode.banner()), Style::new().fg(Color::Yellow)), Span::raw("  ")];
+    for (id, state) in &app.sources {
+        let (text, style) = match state {
+            SourceState::Connecting => ("connecting".to_string(), Style::new().fg(Color::Gray)),
+            SourceState::Live { last_ok } => {
+                (format!("live {}", age(*last_ok, app.now)), Style::new().fg(Color::Green))
+            }
+            SourceState::Stale { since, error, .. } => (
+                format!("STALE {} ({})", age(*since, app.now), theme::fit(error, 40)),
+                Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+            ),
+        };
+        second.push(Span::styled(format!("{}: ", id.label()), theme::dim()));
+        second.push(Span::styled(text, style));
+        second.push(Span::raw("  "));
+    }
+    frame.render_widget(Paragraph::new(vec![Line::from(top), Line::from(second)]), area);
+}

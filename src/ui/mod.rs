@@ -1,0 +1,79 @@
+//! Drawing: `render(&App, &mut Frame)` reads the state and nothing else.
+//! One file per panel or view.
+
+mod events;
+mod header;
+mod help;
+mod route_view;
+mod theme;
+mod traffic;
+mod workload_view;
+mod workloads;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{App, View};
+use crate::keymap::Action;
+
+/// The smallest screen every panel is designed for.
+pub const MIN_WIDTH: u16 = 120;
+pub const MIN_HEIGHT: u16 = 32;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let [header_area, body, footer] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(5), Constraint::Length(1)]).areas(area);
+    header::render(app, frame, header_area);
+    match &app.ui.view {
+        View::Main => {
+            let [traffic_area, lower] =
+                Layout::vertical([Constraint::Length(traffic::height(app)), Constraint::Min(3)]).areas(body);
+            traffic::render(app, frame, traffic_area);
+            let [workloads_area, events_area] =
+                Layout::horizontal([Constraint::Length(workloads::WIDTH), Constraint::Min(20)]).areas(lower);
+            workloads::render(app, frame, workloads_area);
+            events::render(app, frame, events_area);
+        }
+        View::Route(i) => route_view::render(app, *i, frame, body),
+        View::Workload(key) => workload_view::render(app, key, frame, body),
+    }
+    render_footer(app, frame, footer);
+    if app.ui.help {
+        help::render(app, frame, body);
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let warning = format!(
+            " terminal {}x{}: cutover is laid out for {MIN_WIDTH}x{MIN_HEIGHT} or larger ",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(warning, theme::health(crate::domain::Health::Degraded))),
+            footer,
+        );
+    }
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
+    let km = &app.keymap;
+    let hints: &[(Action, &str)] = match app.ui.view {
+        View::Main => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::NextPanel, "panel"),
+            (Action::Down, "down"),
+            (Action::Up, "up"),
+            (Action::Open, "open"),
+        ],
+        _ => &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")],
+    };
+    let mut spans = Vec::new();
+    for (action, label) in hints {
+        let keys = km.keys(*action).first().map(ToString::to_string).unwrap_or_else(|| "unbound".into());
+        spans.push(Span::styled(format!(" {keys} "), theme::selected()));
+        spans.push(Span::styled(format!(" {label}  "), theme::dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
