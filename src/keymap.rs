@@ -308,7 +308,10 @@ impl Keymap {
             )
         })?;
         let mut seen: HashMap<Key, Action> = HashMap::new();
-        for (name, keys) in table {
+        // In file order, so a conflict is reported at its second mention.
+        let mut entries: Vec<_> = table.into_iter().collect();
+        entries.sort_by_key(|(name, _)| name.span().start);
+        for (name, keys) in entries {
             let action = Action::from_name(name.get_ref()).ok_or_else(|| {
                 let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
                 at(
@@ -338,10 +341,10 @@ impl Keymap {
             // A later layer owns the keys it names: drop them from whatever
             // action had them before, then give the action exactly these.
             for k in &parsed {
-                if let Some(previous) = self.actions.remove(k) {
-                    if let Some(list) = self.keys.get_mut(&previous) {
-                        list.retain(|x| x != k);
-                    }
+                if let Some(previous) = self.actions.remove(k)
+                    && let Some(list) = self.keys.get_mut(&previous)
+                {
+                    list.retain(|x| x != k);
                 }
             }
             if let Some(old) = self.keys.insert(action, parsed.clone()) {
@@ -445,7 +448,7 @@ mod tests {
         let path = write_temp("badkey", "quit = [\"q\", \"ctrl-nope\"]\n");
         let err = Keymap::load(Some(&path)).unwrap_err();
         assert_eq!(err.line, 1);
-        assert_eq!(err.column, 13);
+        assert_eq!(err.column, 14, "the column of the opening quote");
         assert!(err.problem.contains("`ctrl-nope`"), "{err}");
 
         let path = write_temp("syntax", "quit = [\"q\"\nhelp = 3\n");

@@ -98,10 +98,10 @@ pub struct ClusterState {
 
 impl ClusterState {
     pub fn upsert_pod(&mut self, pod: Pod) {
-        if let Some(old) = self.pods.get(&pod.key) {
-            if old.owner != pod.owner {
-                self.unindex(&old.key.clone(), old.owner.clone());
-            }
+        if let Some(old) = self.pods.get(&pod.key)
+            && old.owner != pod.owner
+        {
+            self.unindex(&old.key.clone(), old.owner.clone());
         }
         if let Some(owner) = &pod.owner {
             self.pods_by_owner.entry(owner.clone()).or_default().insert(pod.key.clone());
@@ -116,12 +116,12 @@ impl ClusterState {
     }
 
     fn unindex(&mut self, key: &PodKey, owner: Option<WorkloadKey>) {
-        if let Some(owner) = owner {
-            if let Some(set) = self.pods_by_owner.get_mut(&owner) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.pods_by_owner.remove(&owner);
-                }
+        if let Some(owner) = owner
+            && let Some(set) = self.pods_by_owner.get_mut(&owner)
+        {
+            set.remove(key);
+            if set.is_empty() {
+                self.pods_by_owner.remove(&owner);
             }
         }
     }

@@ -232,15 +232,15 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     let before = route.read.as_ref().and_then(|r| r.weights);
     route.read =
         Some(RouteReadState { at, weights, others, targets: PerSide::new(read.old_targets, read.new_targets) });
-    if let (Some(before), Some(after)) = (before, weights) {
-        if before != after {
-            let name = route.spec.name.clone();
-            let text = format!(
-                "route {name}: weights changed {}/{} -> {}/{} (old/new)",
-                before.old.0, before.new.0, after.old.0, after.new.0
-            );
-            app.push_event(at, None, Level::Warn, text);
-        }
+    if let (Some(before), Some(after)) = (before, weights)
+        && before != after
+    {
+        let name = route.spec.name.clone();
+        let text = format!(
+            "route {name}: weights changed {}/{} -> {}/{} (old/new)",
+            before.old.0, before.new.0, after.old.0, after.new.0
+        );
+        app.push_event(at, None, Level::Warn, text);
     }
 }
 

@@ -53,7 +53,9 @@ pub fn second(rpm: f64, load: &SideLoad) -> Second {
     let cut = offered * load.reset_rate;
     Second {
         requests: offered,
-        target_5xx: offered * error_rate,
+        // Pods shutting down without a preStop delay answer 503 to what
+        // still reaches them; the rest of the cut shows at the ALB.
+        target_5xx: offered * error_rate + cut * 0.5,
         latency_ms: load.base_latency_ms * (1.0 + 1.5 * missing),
         elb_502: cut * 0.8,
         elb_503: 0.0,
@@ -112,9 +114,11 @@ mod tests {
 
     #[test]
     fn drains_cut_requests_into_502_and_504() {
+        let calm = second(600.0, &healthy(1.0));
         let s = second(600.0, &SideLoad { reset_rate: 0.05, ..healthy(1.0) });
         assert!((s.elb_502 + s.elb_504 - 0.5).abs() < 1e-9);
         assert!(s.elb_502 > s.elb_504);
+        assert!(s.target_5xx > calm.target_5xx + 0.2, "terminating pods answer 503 too");
     }
 
     #[test]

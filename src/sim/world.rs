@@ -922,10 +922,10 @@ impl World {
         }
     }
 
-    /// Starts a drain of a spot node on `side` now (tests).
+    /// Starts a drain of a spot node on `side` in the next second (tests).
     pub fn drain_now(&mut self, side: Side, interruption: bool) {
         let kind = if interruption { DrainKind::Interruption } else { DrainKind::Rebalance };
-        self.start_drain(side, kind);
+        self.script.insert(0, (plus_secs(self.now, 1), side, kind));
     }
 
     /// Turns the scripted and random incidents off (tests of the baseline).
@@ -942,4 +942,148 @@ impl World {
 /// A plausible age for a pod that was running before history starts.
 fn rng_age(rng: &mut Rng) -> i64 {
     rng.between(2 * 3600, 9 * 86400)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{App, Msg};
+    use crate::domain::error_rate;
+    use crate::keymap::Keymap;
+
+    fn start() -> Timestamp {
+        "2026-11-25T14:00:00Z".parse().unwrap()
+    }
+
+    fn world(seed: u64) -> World {
+        World::new(&SimConfig { seed, start: start(), scale: 1 })
+    }
+
+    /// Feeds a world's messages to a fresh console, as the runtime does.
+    fn console(world: &mut World) -> App {
+        let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+        for msg in world.initial() {
+            crate::app::update(&mut app, msg);
+        }
+        app
+    }
+
+    fn feed(app: &mut App, msgs: Vec<Msg>) {
+        for msg in msgs {
+            crate::app::update(app, msg);
+        }
+    }
+
+    fn requests(app: &App, side: Side, minute: Minute) -> Option<f64> {
+        app.routes[0].metrics.get(side).requests.get(minute)
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_world() {
+        let (mut a, mut b) = (world(3), world(3));
+        let (ma, mb) = (a.initial(), b.initial());
+        assert_eq!(ma, mb);
+        assert_eq!(a.advance(plus_secs(start(), 600)), b.advance(plus_secs(start(), 600)));
+        let mut c = world(4);
+        assert_ne!(c.initial(), ma, "another seed, another world");
+    }
+
+    #[test]
+    fn history_fills_the_sparkline_window_before_the_start() {
+        let mut w = world(1);
+        let app = console(&mut w);
+        let last = Minute::containing(start()).offset(-1);
+        let window = app.routes[0].metrics.old.requests.window(last, 30);
+        assert!(window.iter().all(Option::is_some), "30 minutes of api requests: {window:?}");
+        assert_eq!(app.now, start());
+        // The admin route sends nothing to new (weight 0): no data, not zero.
+        assert!(app.routes[1].metrics.new.requests.is_empty());
+    }
+
+    #[test]
+    fn weights_split_traffic_between_the_sides() {
+        let mut w = world(5);
+        w.calm();
+        let mut app = console(&mut w);
+        w.set_weights("api", Weights { old: Weight(1), new: Weight(3) });
+        let from = Minute::containing(w.now()).offset(1);
+        feed(&mut app, w.advance(plus_secs(start(), 21 * 60)));
+        let (mut old, mut new) = (0.0, 0.0);
+        for m in 0..20 {
+            old += requests(&app, Side::Old, from.offset(m)).unwrap_or(0.0);
+            new += requests(&app, Side::New, from.offset(m)).unwrap_or(0.0);
+        }
+        let share = new / (old + new);
+        assert!((share - 0.75).abs() < 0.01, "new got {share:.3} of the traffic at weights 1:3");
+
+        w.set_weights("api", Weights { old: Weight(0), new: Weight(10) });
+        let from = Minute::containing(w.now()).offset(1);
+        feed(&mut app, w.advance(plus_secs(w.now(), 5 * 60)));
+        for m in 0..4 {
+            assert_eq!(requests(&app, Side::Old, from.offset(m)), None, "old gets nothing at weight 0");
+            assert!(requests(&app, Side::New, from.offset(m)).unwrap_or(0.0) > 1000.0);
+        }
+    }
+
+    /// Target 5xx share of one side over `minutes` minutes from `from`.
+    fn error_share(app: &App, side: Side, from: Minute, minutes: i64) -> f64 {
+        let m = app.routes[0].metrics.get(side);
+        let (mut req, mut err) = (0.0, 0.0);
+        for i in 0..minutes {
+            let minute = from.offset(i);
+            req += m.requests.get(minute).unwrap_or(0.0);
+            err += m.target_5xx.get(minute).unwrap_or(0.0);
+        }
+        error_rate(Some(req), Some(err)).unwrap_or(0.0)
+    }
+
+    #[test]
+    fn a_drained_node_raises_that_sides_5xx_and_the_elb_502s() {
+        let mut w = world(9);
+        w.calm();
+        w.set_weights("api", Weights::from_percent_new(50));
+        let mut app = console(&mut w);
+        let calm_from = Minute::containing(w.now()).offset(1);
+        feed(&mut app, w.advance(plus_secs(w.now(), 5 * 60)));
+        let baseline =
+            PerSide::new(error_share(&app, Side::Old, calm_from, 4), error_share(&app, Side::New, calm_from, 4));
+
+        w.drain_now(Side::New, true);
+        let drain_from = Minute::containing(w.now());
+        feed(&mut app, w.advance(plus_secs(w.now(), 3 * 60)));
+        let during =
+            PerSide::new(error_share(&app, Side::Old, drain_from, 2), error_share(&app, Side::New, drain_from, 2));
+
+        assert!(during.new > baseline.new * 2.0, "new 5xx {:.4} -> {:.4}", baseline.new, during.new);
+        assert!(during.old < baseline.old * 1.5 + 0.001, "old 5xx {:.4} -> {:.4}", baseline.old, during.old);
+        let lb = &app.load_balancers[LOAD_BALANCER];
+        let elb: f64 = (0..3).filter_map(|i| lb.elb_502.get(drain_from.offset(i))).sum();
+        let elb_before: f64 = (0..4).filter_map(|i| lb.elb_502.get(calm_from.offset(i))).sum();
+        assert!(elb > 5.0 && elb_before == 0.0, "ELB 502s before {elb_before}, during {elb}");
+        // The console saw the node signals on the same clock.
+        let kinds: Vec<_> = app.node_signals.iter().filter(|s| s.at >= drain_from.start()).map(|s| s.kind).collect();
+        assert!(kinds.contains(&crate::domain::NodeSignalKind::SpotInterruption), "{kinds:?}");
+        assert!(kinds.contains(&crate::domain::NodeSignalKind::Cordon), "{kinds:?}");
+    }
+
+    #[test]
+    fn the_demo_has_the_incidents_a_cutover_meets() {
+        let mut w = world(2026);
+        let mut app = console(&mut w);
+        feed(&mut app, w.advance(plus_secs(start(), 60)));
+        let rows = app.workload_rows();
+        assert!(rows.iter().any(|r| r.drift), "an image differs between the sides");
+        assert!(rows.iter().any(|r| r.sides.new.as_ref().is_some_and(|s| s.crashing > 0)), "a crash loop");
+        assert!(rows.iter().any(|r| r.sides.old.is_none()) && rows.iter().any(|r| r.sides.new.is_none()));
+        assert!(rows.iter().any(|r| r.singleton.is_some()) && !rows.iter().any(|r| r.singleton_conflict));
+        let rebalance = app.node_signals.iter().any(|s| s.kind == crate::domain::NodeSignalKind::Rebalance);
+        assert!(rebalance, "the scripted rebalance 20 s after the start");
+        assert!(w.pod_count(Side::Old) >= 20 && w.pod_count(Side::New) >= 20);
+    }
+
+    #[test]
+    fn scale_grows_the_world_towards_thousands_of_pods() {
+        let w = World::new(&SimConfig { seed: 1, start: start(), scale: 200 });
+        assert!(w.pod_count(Side::New) > 2_500, "{}", w.pod_count(Side::New));
+    }
 }

@@ -40,6 +40,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ("①", "singleton: must never run on both sides at once"),
         ("‼", "a singleton is running on both sides now"),
         ("·", "no data for that minute (never shown as 0)"),
+        ("ALB 5xx", "errors the load balancer made itself (502/503/504), for the whole ALB"),
     ] {
         lines.push(Line::from(vec![
             Span::styled(format!("{symbol:>18}  "), Style::new().fg(theme::ACCENT)),

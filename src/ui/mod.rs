@@ -1,14 +1,14 @@
 //! Drawing: `render(&App, &mut Frame)` reads the state and nothing else.
 //! One file per panel or view.
 
-mod events;
-mod header;
-mod help;
-mod route_view;
-mod theme;
-mod traffic;
-mod workload_view;
-mod workloads;
+pub mod events;
+pub mod header;
+pub mod help;
+pub mod route_view;
+pub mod theme;
+pub mod traffic;
+pub mod workload_view;
+pub mod workloads;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};

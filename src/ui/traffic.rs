@@ -64,7 +64,7 @@ fn render_route(s: &RouteSummary<'_>, frame: &mut Frame, area: Rect, selected: b
     }
     spans.push(Span::styled(" observed ", theme::dim()));
     spans.push(Span::raw(s.observed_new.map_or("no data".into(), |p| format!("{p:.1}% new"))));
-    spans.push(Span::styled("  ELB 5xx ", theme::dim()));
+    spans.push(Span::styled("  ALB 5xx ", theme::dim()));
     let elb = s.elb_errors();
     let elb_style = match elb {
         Some(v) if v > 0.0 => Style::new().fg(Color::LightRed),

@@ -35,7 +35,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
             Some(v) => describe(v),
             None => "not on this side".into(),
         };
-        let drift = row.drift.then_some("  ≠ image differs from the other side").unwrap_or("");
+        let drift = if row.drift { "  ≠ image differs from the other side" } else { "" };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<4}", side.label()), theme::side(side)),
             Span::raw(text),
