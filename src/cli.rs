@@ -30,7 +30,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// How many times faster than real time the simulated world runs (1 to 600).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=600))]
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub speed: u32,
 
     /// Seed of the simulated world: the same seed gives the same world.

@@ -158,8 +158,11 @@ impl Key {
                 self.code = KeyCode::Char(c.to_ascii_lowercase());
             }
         }
+        // Terminals report shift-tab as BackTab, some with SHIFT set too.
         if self.code == KeyCode::Tab && self.shift {
             self.code = KeyCode::BackTab;
+        }
+        if self.code == KeyCode::BackTab {
             self.shift = false;
         }
         self
@@ -406,6 +409,8 @@ mod tests {
         assert_eq!(Key::parse("ctrl--").unwrap(), Key { ctrl: true, ..Key::char('-') });
         assert_eq!(Key::parse("space").unwrap(), Key::char(' '));
         assert_eq!(Key::parse("shift-tab").unwrap(), Key::plain(KeyCode::BackTab));
+        let from_terminal = Key { shift: true, ..Key::plain(KeyCode::BackTab) };
+        assert_eq!(from_terminal.normalized(), Key::plain(KeyCode::BackTab));
         assert_eq!(Key::parse("f5").unwrap().to_string(), "f5");
         assert!(Key::parse("f13").is_err());
         assert!(Key::parse("hyper-x").is_err());

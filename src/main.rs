@@ -65,12 +65,28 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<()> {
         // ratatui::init installs a panic hook that restores the terminal
         // before color-eyre's hook prints the report.
         let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+        exit_on_panic();
         let result = runtime::run_loop(&mut terminal, &mut app, &mut rx).await;
         cancel.cancel();
         ratatui::restore();
         tracing::info!("demo ended");
         result
     })
+}
+
+/// A panic in any task ends the program: the terminal is restored and the
+/// report printed by the hooks installed before, then the process exits.
+/// Without this a panicking background task would leave the console
+/// running on a terminal that has already been given back.
+fn exit_on_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // The terminal is never dropped on this path, so its cursor is
+        // shown here; the previous hooks restore the modes and report.
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+        previous(info);
+        std::process::exit(101);
+    }));
 }
 
 fn init_logging(path: Option<PathBuf>) {

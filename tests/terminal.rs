@@ -1,0 +1,132 @@
+//! The demo in a real terminal (tmux): it takes the screen over, draws
+//! every panel, and gives the terminal back exactly as it was, after `q`
+//! and after a panic alike.
+//!
+//! Needs tmux (the test harness installs it; see .ci/run).
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str) -> Tmux {
+        let socket = format!("cutover-test-{name}-{}", std::process::id());
+        let t = Tmux { socket };
+        let state = std::env::temp_dir().join(format!("cutover-terminal-test-{}", std::process::id()));
+        let ok =
+            t.cmd(&["new-session", "-d", "-x", "120", "-y", "32", "-s", "t"]).env("XDG_STATE_HOME", state).status();
+        assert!(ok.map(|s| s.success()).unwrap_or(false), "tmux must be installed to run the terminal tests");
+        t.run(&["set", "-g", "escape-time", "0"]);
+        t.run(&["set", "-g", "status", "off"]);
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-L").arg(&self.socket).args(args);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn send(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", "t", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn type_line(&self, line: &str) {
+        self.run(&["send-keys", "-t", "t", "-l", line]);
+        self.run(&["send-keys", "-t", "t", "Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn flag(&self, name: &str) -> String {
+        self.run(&["display-message", "-p", "-t", "t", &format!("#{{{name}}}")]).trim().to_string()
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < timeout, "waited {timeout:?} for {what}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_cutover");
+
+#[test]
+fn the_demo_fills_every_panel_and_q_restores_the_terminal() {
+    let t = Tmux::start("quit");
+    t.type_line("stty -g > /tmp/cutover-stty-before-$PPID; echo READY");
+    t.wait_for("the shell", Duration::from_secs(5), |s| s.contains("\nREADY"));
+    let before = t.flag("alternate_on");
+    t.type_line(&format!("{BIN} demo; echo EXIT=$?; stty -g | cmp - /tmp/cutover-stty-before-$PPID && echo STTY-SAME"));
+
+    let screen = t.wait_for("all panels filled", Duration::from_secs(10), |s| {
+        s.contains("Traffic") && s.contains("req/m") && s.contains("app/api") && s.contains("Events")
+    });
+    assert_eq!(t.flag("alternate_on"), "1", "the console draws on the alternate screen");
+    assert!(screen.contains("DEMO") && screen.contains("eks-2022") && screen.contains("eks-2026"), "{screen}");
+    assert!(screen.contains("read 75/25"), "weights are shown: {screen}");
+
+    // Drill-downs and help open and close.
+    t.send(&["Down", "Enter"]);
+    t.wait_for("the workload drill-down", Duration::from_secs(3), |s| {
+        s.contains("app/api deploy") && s.contains("pods")
+    });
+    t.send(&["Escape", "BTab", "Enter"]);
+    t.wait_for("the route drill-down", Duration::from_secs(3), |s| {
+        s.contains("requests / min") && s.contains("target health")
+    });
+    t.send(&["Escape", "?"]);
+    t.wait_for("help", Duration::from_secs(3), |s| s.contains("keymap: default"));
+    t.send(&["?"]);
+
+    t.send(&["q"]);
+    let after = t.wait_for("exit", Duration::from_secs(5), |s| s.contains("EXIT="));
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(after.contains("STTY-SAME"), "terminal modes restored: {after}");
+    assert_eq!(t.flag("alternate_on"), before, "back on the main screen");
+    assert_eq!(t.flag("cursor_flag"), "1", "cursor visible again");
+    assert!(after.contains("READY"), "the shell's screen is as it was: {after}");
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_reports_the_error() {
+    let t = Tmux::start("panic");
+    t.type_line("stty -g > /tmp/cutover-stty-panic-$PPID; echo READY");
+    t.wait_for("the shell", Duration::from_secs(5), |s| s.contains("\nREADY"));
+    t.type_line(&format!(
+        "{BIN} demo --panic-after 1 2>/tmp/cutover-panic-$PPID.txt; echo EXIT=$?; stty -g | cmp - /tmp/cutover-stty-panic-$PPID && echo STTY-SAME; grep -m1 -o 'The application panicked' /tmp/cutover-panic-$PPID.txt; grep -m1 -o 'deliberate crash' /tmp/cutover-panic-$PPID.txt"
+    ));
+    let after =
+        t.wait_for("the crash", Duration::from_secs(10), |s| s.contains("EXIT=") && s.contains("deliberate crash"));
+    assert!(!after.contains("EXIT=0"), "a crash is not a success: {after}");
+    assert!(after.contains("STTY-SAME"), "terminal modes restored: {after}");
+    assert_eq!(t.flag("alternate_on"), "0");
+    assert_eq!(t.flag("cursor_flag"), "1");
+    assert!(after.contains("The application panicked"), "color-eyre reported it: {after}");
+}
