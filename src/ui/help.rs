@@ -37,7 +37,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     for (symbol, text) in [
         ("≠", "image differs between old and new: a deploy reached one side only"),
-        ("①", "singleton: must never run on both sides at once"),
+        ("◆", "singleton: must never run on both sides at once"),
         ("‼", "a singleton is running on both sides now"),
         ("·", "no data for that minute (never shown as 0)"),
         ("ALB 5xx", "errors the load balancer made itself (502/503/504), for the whole ALB"),

@@ -72,7 +72,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let mut spans = Vec::new();
     for (action, label) in hints {
         let keys = km.keys(*action).first().map(ToString::to_string).unwrap_or_else(|| "unbound".into());
-        spans.push(Span::styled(format!(" {keys} "), theme::selected()));
+        spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
         spans.push(Span::styled(format!(" {label}  "), theme::dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

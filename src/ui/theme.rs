@@ -80,8 +80,15 @@ pub fn focused_border(focused: bool) -> Style {
     if focused { Style::new().fg(ACCENT) } else { Style::new().fg(Color::Gray) }
 }
 
+/// The selected row: a background band that keeps each cell's own colour
+/// readable (reversing would turn every health colour into a background).
 pub fn selected() -> Style {
-    Style::new().add_modifier(Modifier::REVERSED)
+    Style::new().bg(Color::Indexed(238)).add_modifier(Modifier::BOLD)
+}
+
+/// A key in the footer hints.
+pub fn key_hint() -> Style {
+    Style::new().fg(Color::Black).bg(Color::Gray)
 }
 
 /// `1,234`, for counts an operator compares by eye.

@@ -24,7 +24,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                 theme::health(crate::domain::Health::Failing),
             ),
             (Some(s), false) => Span::styled(
-                format!("  ① singleton `{}`: must never run on both sides", s.name),
+                format!("  ◆ singleton `{}`: must never run on both sides", s.name),
                 Style::new().fg(theme::ACCENT),
             ),
             _ => Span::raw(""),

@@ -73,7 +73,7 @@ fn row<'a>(r: &WorkloadRow<'a>, stale: [bool; 2]) -> Row<'a> {
     let marker = if r.singleton_conflict {
         Span::styled("‼", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
     } else if r.singleton.is_some() {
-        Span::styled("①", Style::new().fg(theme::ACCENT))
+        Span::styled("◆", Style::new().fg(theme::ACCENT))
     } else if r.drift {
         Span::styled("≠", Style::new().fg(Color::Yellow))
     } else {

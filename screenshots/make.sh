@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png from the real demo in a real terminal:
+# tmux runs `cutover demo`, capture-pane keeps the colours, aha turns the
+# ANSI into HTML, and headless Chromium renders the HTML to PNG.
+#
+# Needs: tmux, aha, chromium, fonts-dejavu-core (apt-get install -y tmux aha chromium fonts-dejavu-core)
+# Usage: screenshots/make.sh            (builds the release binary first)
+#        CUTOVER_BIN=path screenshots/make.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=screenshots
+bin=${CUTOVER_BIN:-target/release/cutover}
+[ -n "${CUTOVER_BIN:-}" ] || cargo build --release --locked
+for tool in tmux aha chromium; do
+  command -v "$tool" >/dev/null || { echo "screenshots: $tool is missing (apt-get install -y tmux aha chromium fonts-dejavu-core)" >&2; exit 2; }
+done
+
+cols=120 rows=32
+sock="cutover-shots-$$"
+work=$(mktemp -d)
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+t() { tmux -L "$sock" "$@"; }
+t new-session -d -x "$cols" -y "$rows" -s shots "XDG_STATE_HOME=$work $bin demo --seed 2026"
+t set -g escape-time 0
+t set -g status off
+
+wait_for() { # text, seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    t capture-pane -p -t shots | grep -qF -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "screenshots: '$1' did not appear" >&2; t capture-pane -p -t shots >&2; exit 1
+}
+keys() { for k in "$@"; do t send-keys -t shots "$k"; sleep 0.3; done; }
+
+shoot() { # name
+  t capture-pane -e -p -t shots > "$work/$1.ans"
+  aha --black --title "cutover: $1" < "$work/$1.ans" > "$work/$1.html"
+  # A terminal keeps every character in its cell, whatever font draws it;
+  # a browser does not. Pin each non-ASCII character (braille, symbols) to
+  # one cell so the picture matches the terminal.
+  python3 - "$work/$1.html" <<'PY'
+import re, sys
+path = sys.argv[1]
+html = open(path, encoding="utf-8").read()
+cell = lambda m: "".join(f'<span class="c">{c}</span>' for c in m.group(0))
+parts = re.split(r"(<[^>]*>)", html)
+parts = [p if p.startswith("<") else re.sub(r"[^\x00-\x7f]+", cell, p) for p in parts]
+style = ('<style>body{margin:8px;font:14px/17px "DejaVu Sans Mono",monospace;}'
+         'pre{margin:0;font:inherit;} .c{display:inline-block;width:1ch;overflow:visible;}</style></head>')
+open(path, "w", encoding="utf-8").write("".join(parts).replace("</head>", style, 1))
+PY
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1040,565 \
+    --screenshot="$PWD/$out/$1.png" "file://$work/$1.html" >/dev/null 2>&1
+  echo "wrote $out/$1.png"
+}
+
+# The scripted spot rebalance drains a new-side node 20 s after the start.
+wait_for "req/m" 10
+sleep 28
+shoot main
+keys Down Enter
+wait_for "pods" 5
+shoot workload
+keys Escape BTab Enter
+wait_for "requests / min" 5
+shoot route
+keys Escape "?"
+wait_for "keymap:" 5
+shoot help
+keys "?" q

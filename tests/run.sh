@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test of cutover on a fresh machine: installs what the tests
+# need (tmux for the real-terminal tests, cargo-nextest), then runs them.
+# Safe to run again: installed things are left as they are.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v tmux >/dev/null || need_apt+=(tmux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "tests: installing ${need_apt[*]} with apt-get" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "tests: installing cargo-nextest" >&2
+  cargo install --locked cargo-nextest
+fi
+
+# Snapshots are compared, never rewritten, when run from here.
+export INSTA_UPDATE=no
+exec cargo nextest run --locked --no-fail-fast "$@"
