@@ -81,9 +81,35 @@ struct SimCluster {
     workloads: BTreeMap<WorkloadKey, SimWorkload>,
     pods: BTreeMap<PodKey, SimPod>,
     nodes: BTreeMap<String, SimNode>,
+    /// Pods per node, kept with `pods` so scheduling does not scan them all.
+    pods_on_node: BTreeMap<String, usize>,
     /// Until when this side's ALB sees connection resets from a drain.
     reset_burst_until: Option<Timestamp>,
     reset_severity: f64,
+}
+
+impl SimCluster {
+    fn insert_pod(&mut self, pod: SimPod) {
+        if let Some(node) = &pod.pod.node {
+            *self.pods_on_node.entry(node.clone()).or_default() += 1;
+        }
+        self.pods.insert(pod.pod.key.clone(), pod);
+    }
+
+    fn remove_pod(&mut self, key: &PodKey) -> Option<SimPod> {
+        let pod = self.pods.remove(key)?;
+        if let Some(count) = pod.pod.node.as_ref().and_then(|n| self.pods_on_node.get_mut(n)) {
+            *count = count.saturating_sub(1);
+        }
+        Some(pod)
+    }
+
+    fn place(&mut self, key: &PodKey, node: String) {
+        if let Some(pod) = self.pods.get_mut(key) {
+            *self.pods_on_node.entry(node.clone()).or_default() += 1;
+            pod.pod.node = Some(node);
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -239,9 +265,10 @@ impl World {
             deltas.extend(cluster.pods.values().map(|p| ClusterDelta::Pod(p.pod.clone())));
             self.out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
         }
-        self.read_alb();
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
+        self.read_alb();
+        msgs.append(&mut self.out);
         msgs
     }
 
@@ -295,7 +322,8 @@ impl World {
         if now.as_second() % 60 == 0 {
             self.close_minute(Minute::containing(now).offset(-1));
         }
-        if now.as_second() % ALB_READ_EVERY_SECS == 0 {
+        // History needs no ALB reads: only the latest one is ever shown.
+        if now >= self.start && now.as_second() % ALB_READ_EVERY_SECS == 0 {
             self.read_alb();
         }
     }
@@ -459,24 +487,18 @@ impl World {
         };
         let sim =
             SimPod { pod, ready_at: (!running).then(|| plus_secs(now, boot)), next_restart: None, finish_at: None, ip };
-        self.sides.get_mut(side).pods.insert(pod_key.clone(), sim);
+        self.sides.get_mut(side).insert_pod(sim);
         pod_key
     }
 
     fn pick_node(&self, side: Side, gpu: bool) -> Option<String> {
         let cluster = self.sides.get(side);
-        let mut load: BTreeMap<&str, usize> = cluster
+        cluster
             .nodes
             .values()
             .filter(|n| n.node.ready && !n.node.cordoned && n.gpu == gpu)
-            .map(|n| (n.node.name.as_str(), 0))
-            .collect();
-        for pod in cluster.pods.values() {
-            if let Some(count) = pod.pod.node.as_deref().and_then(|n| load.get_mut(n)) {
-                *count += 1;
-            }
-        }
-        load.into_iter().min_by_key(|(_, c)| *c).map(|(n, _)| n.to_string())
+            .min_by_key(|n| cluster.pods_on_node.get(&n.node.name).copied().unwrap_or(0))
+            .map(|n| n.node.name.clone())
     }
 
     // --- dynamics -------------------------------------------------------
@@ -548,7 +570,9 @@ impl World {
                 self.emit(side, ClusterDelta::Node(node));
             }
             if t == gone_at {
-                self.sides.get_mut(side).nodes.remove(&name);
+                let cluster = self.sides.get_mut(side);
+                cluster.nodes.remove(&name);
+                cluster.pods_on_node.remove(&name);
                 self.emit(side, ClusterDelta::NodeGone(name));
                 // The node group replaces the capacity.
                 let fresh = self.add_node(side, Capacity::Spot, "m6i.2xlarge", false);
@@ -596,7 +620,7 @@ impl World {
         let mut api_hit = 0;
         let mut owners = Vec::new();
         for key in victims {
-            let Some(pod) = self.sides.get_mut(side).pods.remove(&key) else { continue };
+            let Some(pod) = self.sides.get_mut(side).remove_pod(&key) else { continue };
             self.emit(side, ClusterDelta::PodGone(key));
             if let Some(owner) = pod.pod.owner {
                 if owner.name == "api" {
@@ -685,11 +709,8 @@ impl World {
                 .as_ref()
                 .is_some_and(|o| self.sides.get(side).workloads[o].gpu);
             if let Some(node) = self.pick_node(side, gpu) {
-                let pod = self.sides.get_mut(side).pods.get_mut(&key);
-                if let Some(pod) = pod {
-                    pod.pod.node = Some(node);
-                    changed_pods.push(key);
-                }
+                self.sides.get_mut(side).place(&key, node);
+                changed_pods.push(key);
             }
         }
         let mut owners = Vec::new();
@@ -715,7 +736,7 @@ impl World {
         // Finished job pods are cleaned up a little later by the TTL
         // controller; the demo removes them at once.
         for key in finished_jobs {
-            self.sides.get_mut(side).pods.remove(&key);
+            self.sides.get_mut(side).remove_pod(&key);
             self.emit(side, ClusterDelta::PodGone(key));
         }
         owners.sort();
