@@ -25,6 +25,17 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole console on an embedded simulated world: no cloud account needed.
     Demo(DemoArgs),
+    /// Watch a live cutover, read-only: nothing can be changed from this console.
+    Watch(PlanArgs),
+    /// Validate a plan and connect to every backend once; print what was found and what is missing.
+    Check(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The cutover plan (TOML): clusters, namespaces, routes, singletons.
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -11,9 +11,12 @@
 //! - [`cli`] is the command line.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod domain;
 pub mod keymap;
+pub mod plan;
 pub mod runtime;
 pub mod sim;
+pub mod sources;
 pub mod ui;

@@ -8,10 +8,14 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use cutover::app::App;
-use cutover::cli::{Cli, Command, DemoArgs};
+use cutover::app::{App, ClusterDelta, Mode, Msg};
+use cutover::check::{self, Verdict};
+use cutover::cli::{Cli, Command, DemoArgs, PlanArgs};
+use cutover::domain::Side;
 use cutover::keymap::Keymap;
+use cutover::plan::Plan;
 use cutover::runtime;
+use cutover::sources;
 
 /// Bad input (flags, files): the operator must fix something. Reported
 /// plainly, with exit code 2, before the terminal is taken over.
@@ -19,22 +23,34 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> Result<ExitCode> {
     color_eyre::install()?;
+    // kube and the AWS SDK both build rustls clients; one crypto provider
+    // for the whole process, chosen here, before either exists.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
+    init_logging(cli.log.clone());
+    if let Command::Check(args) = &cli.command {
+        return check(args);
+    }
     let keymap = match Keymap::load(cli.keymap.as_deref()) {
         Ok(k) => k,
         Err(e) => return Ok(bad_input(&format!("keymap: {e}"))),
     };
+    let plan = match &cli.command {
+        Command::Watch(args) => match Plan::load(&args.plan) {
+            Ok(p) => Some(p),
+            Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
+        },
+        _ => None,
+    };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Ok(bad_input(
-            "the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)",
-        ));
+        return Ok(bad_input("the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)"));
     }
-    init_logging(cli.log.clone());
-    match cli.command {
-        Command::Demo(args) => demo(args, keymap)?,
+    match (cli.command, plan) {
+        (Command::Demo(args), _) => demo(args, keymap),
+        (Command::Watch(_), Some(plan)) => watch(plan, keymap),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn bad_input(message: &str) -> ExitCode {
@@ -42,36 +58,110 @@ fn bad_input(message: &str) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-fn demo(args: DemoArgs, keymap: Keymap) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .wrap_err("starting the async runtime")?;
-    rt.block_on(async move {
+fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().wrap_err("starting the async runtime")
+}
+
+fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
+    tokio_runtime()?.block_on(async move {
         let world = runtime::demo_world(args.seed, args.scale);
-        let mut app = App::new(world.app_config(), keymap, world.now());
-        let (tx, mut rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
-        let cancel = CancellationToken::new();
-        tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), cancel.clone()));
-        tokio::spawn(runtime::input_task(tx, cancel.clone()));
-        if let Some(secs) = args.panic_after {
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(secs)).await;
-                panic!("--panic-after {secs}: deliberate crash to exercise terminal restore");
-            });
-        }
+        let app = App::new(world.app_config(), keymap, world.now());
         tracing::info!(seed = args.seed, speed = args.speed, "demo starting");
-        // ratatui::init installs a panic hook that restores the terminal
-        // before color-eyre's hook prints the report.
-        let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
-        exit_on_panic();
-        let result = runtime::run_loop(&mut terminal, &mut app, &mut rx).await;
-        cancel.cancel();
-        ratatui::restore();
-        tracing::info!("demo ended");
-        result
+        console(app, args.panic_after, |tx, cancel| {
+            tokio::spawn(runtime::sim_task(world, args.speed, tx, cancel));
+        })
+        .await
     })
+}
+
+/// The read-only console. Only reading sources are started: there is no
+/// code path from here to anything that writes.
+fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
+    tokio_runtime()?.block_on(async move {
+        let mut clients = Vec::new();
+        for side in Side::BOTH {
+            let target = match side {
+                Side::Old => plan.old.as_ref(),
+                Side::New => Some(&plan.new),
+            };
+            if let Some(target) = target {
+                match sources::kube::client_for(target).await {
+                    Ok(client) => clients.push((side, target.context.clone(), client)),
+                    Err(e) => return Ok(bad_input(&format!("plan {}: [{side}]: {e}", plan.path.display()))),
+                }
+            }
+        }
+        let sdk = sources::aws::sdk_config(&plan.aws).await;
+        let app = App::new(plan.app_config(Mode::Watch), keymap, jiff::Timestamp::now());
+        tracing::info!(plan = %plan.path.display(), "watch starting");
+        console(app, None, move |tx, cancel| {
+            tokio::spawn(sources::clock(tx.clone(), cancel.clone()));
+            for (side, context, client) in clients {
+                let tx2 = tx.clone();
+                let version_client = client.clone();
+                tokio::spawn(async move {
+                    let version = sources::kube::server_version(&version_client).await;
+                    let _ = tx2.send(Msg::Cluster { side, delta: ClusterDelta::ServerVersion(version) }).await;
+                });
+                tokio::spawn(sources::kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
+            }
+            let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+            tokio::spawn(sources::alb::run(elb, plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
+            let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+            tokio::spawn(sources::cloudwatch::run(cw, plan.routes.clone(), tx, cancel));
+        })
+        .await
+    })
+}
+
+/// Takes the terminal, starts the sources, runs the loop, and gives the
+/// terminal back, whatever happens.
+async fn console(
+    mut app: App,
+    panic_after: Option<u64>,
+    start_sources: impl FnOnce(mpsc::Sender<Msg>, CancellationToken),
+) -> Result<ExitCode> {
+    let (tx, mut rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+    let cancel = CancellationToken::new();
+    start_sources(tx.clone(), cancel.clone());
+    tokio::spawn(runtime::input_task(tx, cancel.clone()));
+    if let Some(secs) = panic_after {
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            panic!("--panic-after {secs}: deliberate crash to exercise terminal restore");
+        });
+    }
+    // ratatui::init installs a panic hook that restores the terminal
+    // before color-eyre's hook prints the report.
+    let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+    exit_on_panic();
+    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx).await;
+    cancel.cancel();
+    ratatui::restore();
+    tracing::info!("console ended");
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn check(args: &PlanArgs) -> Result<ExitCode> {
+    let plan = match Plan::load(&args.plan) {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
+    };
+    let findings = tokio_runtime()?.block_on(check::run(&plan));
+    println!("cutover check: {}\n", plan.path.display());
+    for f in &findings {
+        println!("{f}");
+    }
+    let failed = findings.iter().filter(|f| f.verdict == Verdict::Fail).count();
+    let warned = findings.iter().filter(|f| f.verdict == Verdict::Warn).count();
+    println!();
+    if failed == 0 {
+        println!("all checks passed{}", if warned > 0 { format!(" ({warned} warning(s))") } else { String::new() });
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{failed} check(s) failed, {warned} warning(s)");
+        Ok(ExitCode::from(1))
+    }
 }
 
 /// A panic in any task ends the program: the terminal is restored and the

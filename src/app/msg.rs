@@ -44,6 +44,8 @@ pub enum ClusterDelta {
     Node(Node),
     NodeGone(String),
     Warning(KubeWarning),
+    /// The API server's version, once known.
+    ServerVersion(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,18 +16,22 @@ use super::{LbMetric, SourceId, SourceState};
 pub enum Mode {
     /// `cutover demo`: the embedded simulated world.
     Demo,
+    /// `cutover watch`: live, read-only by construction.
+    Watch,
 }
 
 impl Mode {
     pub fn label(self) -> &'static str {
         match self {
             Mode::Demo => "DEMO",
+            Mode::Watch => "WATCH",
         }
     }
 
     pub fn banner(self) -> &'static str {
         match self {
             Mode::Demo => "simulated world: no cloud account, nothing real is touched",
+            Mode::Watch => "read-only: live data, no action can change anything from here",
         }
     }
 }
@@ -280,8 +284,11 @@ impl App {
         }
     }
 
+    /// Adds an event in time order, newest first. Sources deliver mostly in
+    /// order, but a re-list brings old Kubernetes events in any order.
     pub fn push_event(&mut self, at: Timestamp, side: Option<Side>, level: Level, text: String) {
-        self.events.push_front(EventEntry { at, side, level, text });
+        let position = self.events.iter().position(|e| e.at <= at).unwrap_or(self.events.len());
+        self.events.insert(position, EventEntry { at, side, level, text });
         self.events.truncate(EVENT_CAPACITY);
     }
 

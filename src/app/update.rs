@@ -165,6 +165,7 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
                 record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed });
             }
         }
+        ClusterDelta::ServerVersion(v) => app.config.clusters.get_mut(side).version = v,
         ClusterDelta::Warning(w) => {
             let text = format!("{} {}: {}", w.reason, w.object, w.message);
             app.push_event(w.at, Some(side), Level::Warn, text);

@@ -4,7 +4,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, SourceState};
+use crate::app::{App, SourceId, SourceState};
 use crate::domain::{Side, age, clock};
 
 use super::theme;
@@ -25,7 +25,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     for side in Side::BOTH {
         let meta = app.config.clusters.get(side);
         top.push(Span::styled(format!("{side} "), theme::side(side).add_modifier(Modifier::BOLD)));
-        top.push(Span::raw(format!("{} ({})", meta.name, meta.version)));
+        if meta.version.is_empty() {
+            top.push(Span::raw(meta.name.clone()));
+        } else {
+            top.push(Span::raw(format!("{} ({})", meta.name, meta.version)));
+        }
         if side == Side::Old {
             top.push(Span::styled("  ⇢  ", theme::dim()));
         }
@@ -38,6 +42,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     for (id, state) in &app.sources {
         let (text, style) = match state {
             SourceState::Connecting => ("connecting".to_string(), Style::new().fg(Color::Gray)),
+            // A watch is live until it fails; a poller's age says how old its data is.
+            SourceState::Live { .. } if matches!(id, SourceId::Cluster(_)) => {
+                ("live".to_string(), Style::new().fg(Color::Green))
+            }
             SourceState::Live { last_ok } => {
                 (format!("live {}", age(*last_ok, app.now)), Style::new().fg(Color::Green))
             }

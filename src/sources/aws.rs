@@ -1,0 +1,67 @@
+//! The AWS SDK configuration shared by the ALB and CloudWatch sources, and
+//! errors explained in the operator's terms.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::plan::AwsTarget;
+
+/// One SDK configuration for every AWS client of a session. Calls give up
+/// after 10 s and retry once: a poller that comes round again in seconds is
+/// better served by failing fast and saying so than by waiting.
+pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(target.region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        );
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// What went wrong with an AWS call, and what to check. `permission` is the
+/// IAM action the call needs, named when access is denied.
+pub fn explain<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>, permission: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    match err {
+        SdkError::ServiceError(e) => {
+            let inner = e.err();
+            let code = inner.code().unwrap_or("error");
+            let message = inner.message().unwrap_or("");
+            match code {
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+                    format!("access denied: the AWS identity needs {permission} ({message})")
+                }
+                "InvalidClientTokenId" | "ExpiredToken" | "ExpiredTokenException" | "UnrecognizedClientException" => {
+                    format!("AWS credentials refused ({code}): renew them or check the profile")
+                }
+                "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
+                    format!("throttled by AWS ({code}); backing off")
+                }
+                _ => format!("{code}: {message}"),
+            }
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            format!("cannot reach the AWS endpoint: {}", DisplayErrorContext(err))
+        }
+        other => format!("{}", DisplayErrorContext(other)),
+    }
+}

@@ -1,0 +1,470 @@
+//! One side's Kubernetes API, watched (list + watch, never polled), with
+//! every object trimmed to a domain type at the boundary.
+//!
+//! Read-only by construction: this module builds watchers and nothing else;
+//! no function here can create, patch or delete.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Debug;
+
+use futures::stream::{self, BoxStream, StreamExt};
+use jiff::Timestamp;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Event as KubeEvent, Node as KubeNode, Pod as KubePod, PodSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use kube::api::Api;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::watcher::{self, watcher};
+use kube::runtime::WatchStreamExt;
+use kube::{Client, Config, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
+use crate::domain::{
+    Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
+};
+use crate::plan::ClusterTarget;
+
+/// Builds a client for a kubeconfig context, explaining what is wrong if
+/// it cannot: the file, the context, the server.
+pub async fn client_for(target: &ClusterTarget) -> Result<Client, String> {
+    let kubeconfig = match &target.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path)
+            .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
+        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))?,
+    };
+    let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+    if !known.contains(&target.context) {
+        return Err(format!(
+            "context `{}` is not in the kubeconfig (it has: {})",
+            target.context,
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        ));
+    }
+    let options = KubeConfigOptions { context: Some(target.context.clone()), ..Default::default() };
+    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| format!("context `{}`: {e}", target.context))?;
+    Client::try_from(config).map_err(|e| format!("context `{}`: {e}", target.context))
+}
+
+/// Explains a watch error in terms of what the operator can check.
+pub fn explain(context: &str, err: &watcher::Error) -> String {
+    let text = match err {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            kube_error(e)
+        }
+        watcher::Error::WatchError(status) => match status.code {
+            401 => "unauthorized: the credentials for this context were refused".into(),
+            403 => format!("forbidden: {}", status.message),
+            code => format!("{} ({code})", status.message),
+        },
+        other => other.to_string(),
+    };
+    format!("context {context}: {text}")
+}
+
+pub fn kube_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if status.code == 401 => "unauthorized: the credentials were refused".into(),
+        kube::Error::Api(status) if status.code == 403 => {
+            format!("forbidden (the kube user needs get/list/watch): {}", status.message)
+        }
+        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text = format!("{text}: {s}");
+                source = s.source();
+            }
+            format!("cannot reach the API server: {text}")
+        }
+        other => other.to_string(),
+    }
+}
+
+type Batch = Result<Vec<ClusterDelta>, watcher::Error>;
+
+/// Watches everything the console shows of one side until cancelled,
+/// sending deltas and the source's state.
+pub async fn run(side: Side, context: String, client: Client, namespaces: Vec<String>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    let id = SourceId::Cluster(side);
+    let mut streams: Vec<BoxStream<'static, Batch>> = Vec::new();
+    streams.push(watch(Api::<KubeNode>::all(client.clone()), trim_node, |n| {
+        n.metadata.name.clone().map(ClusterDelta::NodeGone)
+    }));
+    for ns in &namespaces {
+        streams.push(watch(Api::<Deployment>::namespaced(client.clone(), ns), trim_deployment, workload_gone));
+        streams.push(watch(Api::<StatefulSet>::namespaced(client.clone(), ns), trim_statefulset, workload_gone));
+        streams.push(watch(Api::<CronJob>::namespaced(client.clone(), ns), trim_cronjob, workload_gone));
+        streams.push(watch(Api::<Job>::namespaced(client.clone(), ns), trim_job, |j: &Job| {
+            trim_job(j).and(workload_gone(j))
+        }));
+        streams.push(watch(Api::<KubePod>::namespaced(client.clone(), ns), trim_pod, |p: &KubePod| {
+            Some(ClusterDelta::PodGone(PodKey {
+                namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                name: p.metadata.name.clone().unwrap_or_default(),
+            }))
+        }));
+        streams.push(warnings(Api::<KubeEvent>::namespaced(client.clone(), ns)));
+    }
+    let mut all = stream::select_all(streams);
+    let mut live = false;
+    let mut last_ok: Option<Timestamp> = None;
+    let mut failing: Option<(Timestamp, String)> = None;
+    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
+        return;
+    }
+    loop {
+        let item = tokio::select! {
+            _ = cancel.cancelled() => return,
+            item = all.next() => item,
+        };
+        let Some(item) = item else { return };
+        let now = Timestamp::now();
+        let mut out = Vec::new();
+        match item {
+            Ok(deltas) => {
+                last_ok = Some(now);
+                if !live {
+                    live = true;
+                    failing = None;
+                    out.push(Msg::Source { id, state: SourceState::Live { last_ok: now } });
+                }
+                out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
+            }
+            Err(e) => {
+                let error = explain(&context, &e);
+                tracing::warn!(%side, %error, "watch failed");
+                let changed = failing.as_ref().is_none_or(|(_, previous)| *previous != error);
+                if changed || live {
+                    let since = failing.as_ref().map_or(now, |(since, _)| *since);
+                    failing = Some((since, error.clone()));
+                    live = false;
+                    out.push(Msg::Source { id, state: SourceState::Stale { since, error, last_ok } });
+                }
+            }
+        }
+        for msg in out {
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// A list+watch of one kind, trimmed, with deletions that happened while
+/// disconnected recovered from the re-list (objects no longer listed).
+fn watch<K>(
+    api: Api<K>,
+    trim: fn(&K) -> Option<ClusterDelta>,
+    gone: fn(&K) -> Option<ClusterDelta>,
+) -> BoxStream<'static, Batch>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    let mut known: HashMap<String, ClusterDelta> = HashMap::new();
+    let mut relist: Option<HashMap<String, ClusterDelta>> = None;
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .map(move |event| {
+            let event = event?;
+            let mut out = Vec::new();
+            let key = |o: &K| {
+                let m = o.meta();
+                format!("{}/{}", m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""))
+            };
+            match event {
+                watcher::Event::Init => relist = Some(HashMap::new()),
+                watcher::Event::InitApply(obj) => {
+                    out.extend(trim(&obj));
+                    if let (Some(g), Some(map)) = (gone(&obj), relist.as_mut()) {
+                        map.insert(key(&obj), g);
+                    }
+                }
+                watcher::Event::InitDone => {
+                    if let Some(fresh) = relist.take() {
+                        out.extend(known.iter().filter(|(k, _)| !fresh.contains_key(*k)).map(|(_, g)| g.clone()));
+                        known = fresh;
+                    }
+                }
+                watcher::Event::Apply(obj) => {
+                    out.extend(trim(&obj));
+                    if let Some(g) = gone(&obj) {
+                        known.insert(key(&obj), g);
+                    }
+                }
+                watcher::Event::Delete(obj) => {
+                    out.extend(gone(&obj));
+                    known.remove(&key(&obj));
+                }
+            }
+            Ok(out)
+        })
+        .boxed()
+}
+
+/// Warning events, each once: an event is updated in place as it repeats,
+/// and a re-list after a reconnect lists it again.
+fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
+    let mut seen: HashSet<(String, i64)> = HashSet::new();
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .map(move |event| {
+            let mut out = Vec::new();
+            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event? {
+                if let Some(w) = trim_warning(&e) {
+                    let uid = e.metadata.uid.clone().unwrap_or_default();
+                    if seen.insert((uid, w.at.as_second())) {
+                        out.push(ClusterDelta::Warning(w));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .boxed()
+}
+
+fn key_of(meta: &ObjectMeta) -> WorkloadKey {
+    WorkloadKey::new(meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+}
+
+fn workload_gone<K: Resource>(o: &K) -> Option<ClusterDelta> {
+    Some(ClusterDelta::WorkloadGone(key_of(o.meta())))
+}
+
+/// Container images only: the pod template's env, args and volumes never
+/// leave this function, so nothing secret reaches the screen or a recording.
+fn images(spec: Option<&PodSpec>) -> Vec<String> {
+    spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect()).unwrap_or_default()
+}
+
+fn count(n: Option<i32>) -> u32 {
+    n.unwrap_or(0).max(0) as u32
+}
+
+pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
+    let spec = d.spec.as_ref();
+    Some(ClusterDelta::Workload(Workload {
+        key: key_of(&d.metadata),
+        kind: WorkloadKind::Deployment,
+        desired: count(spec.and_then(|s| s.replicas).or(Some(1))),
+        ready: count(d.status.as_ref().and_then(|s| s.ready_replicas)),
+        images: images(spec.and_then(|s| s.template.spec.as_ref())),
+        suspended: false,
+        schedule: None,
+        completed: None,
+    }))
+}
+
+pub fn trim_statefulset(s: &StatefulSet) -> Option<ClusterDelta> {
+    let spec = s.spec.as_ref();
+    Some(ClusterDelta::Workload(Workload {
+        key: key_of(&s.metadata),
+        kind: WorkloadKind::StatefulSet,
+        desired: count(spec.and_then(|s| s.replicas).or(Some(1))),
+        ready: count(s.status.as_ref().and_then(|s| s.ready_replicas)),
+        images: images(spec.and_then(|s| s.template.spec.as_ref())),
+        suspended: false,
+        schedule: None,
+        completed: None,
+    }))
+}
+
+pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
+    let spec = c.spec.as_ref();
+    let template = spec.and_then(|s| s.job_template.spec.as_ref()).and_then(|j| j.template.spec.as_ref());
+    Some(ClusterDelta::Workload(Workload {
+        key: key_of(&c.metadata),
+        kind: WorkloadKind::CronJob,
+        desired: 0,
+        ready: c.status.as_ref().and_then(|s| s.active.as_ref()).map_or(0, |a| a.len() as u32),
+        images: images(template),
+        suspended: spec.and_then(|s| s.suspend).unwrap_or(false),
+        schedule: spec.map(|s| s.schedule.clone()),
+        completed: None,
+    }))
+}
+
+/// A Job of its own (a migration, a one-off). Jobs a CronJob created are
+/// shown through the CronJob, not as rows of their own.
+pub fn trim_job(j: &Job) -> Option<ClusterDelta> {
+    if owner(&j.metadata).is_some_and(|o| o.kind == "CronJob") {
+        return None;
+    }
+    let status = j.status.as_ref();
+    let condition = |kind: &str| {
+        status
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|cs| cs.iter().any(|c| c.type_ == kind && c.status == "True"))
+    };
+    let completed = if condition("Complete") {
+        Some(true)
+    } else if condition("Failed") {
+        Some(false)
+    } else {
+        None
+    };
+    let spec = j.spec.as_ref();
+    Some(ClusterDelta::Workload(Workload {
+        key: key_of(&j.metadata),
+        kind: WorkloadKind::Job,
+        desired: count(spec.and_then(|s| s.parallelism).or(Some(1))),
+        ready: count(status.and_then(|s| s.active)),
+        images: images(spec.and_then(|s| s.template.spec.as_ref())),
+        suspended: false,
+        schedule: None,
+        completed,
+    }))
+}
+
+fn owner(meta: &ObjectMeta) -> Option<&OwnerReference> {
+    let refs = meta.owner_references.as_ref()?;
+    refs.iter().find(|r| r.controller == Some(true)).or(refs.first())
+}
+
+/// The workload behind a pod, from the names Kubernetes' controllers give:
+/// a ReplicaSet is `<deployment>-<hash>`, a CronJob's Job is
+/// `<cronjob>-<scheduled minute>`. Reading the names saves watching every
+/// ReplicaSet and Job only to follow the chain.
+pub fn pod_owner(namespace: &str, meta: &ObjectMeta) -> Option<WorkloadKey> {
+    let o = owner(meta)?;
+    let name = match o.kind.as_str() {
+        "ReplicaSet" => o.name.rsplit_once('-').map_or(o.name.as_str(), |(d, _)| d),
+        "Job" => match o.name.rsplit_once('-') {
+            Some((cron, stamp)) if stamp.len() >= 8 && stamp.chars().all(|c| c.is_ascii_digit()) => cron,
+            _ => o.name.as_str(),
+        },
+        _ => o.name.as_str(),
+    };
+    Some(WorkloadKey::new(namespace, name))
+}
+
+pub fn trim_pod(p: &KubePod) -> Option<ClusterDelta> {
+    let namespace = p.metadata.namespace.clone().unwrap_or_default();
+    let status = p.status.as_ref();
+    let phase = match status.and_then(|s| s.phase.as_deref()) {
+        Some("Pending") => PodPhase::Pending,
+        Some("Running") => PodPhase::Running,
+        Some("Succeeded") => PodPhase::Succeeded,
+        Some("Failed") => PodPhase::Failed,
+        _ => PodPhase::Unknown,
+    };
+    let containers = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or(&[]);
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let waiting = containers.iter().find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    let reason = if p.metadata.deletion_timestamp.is_some() {
+        Some("Terminating".to_string())
+    } else {
+        waiting.or_else(|| status.and_then(|s| s.reason.clone()))
+    };
+    Some(ClusterDelta::Pod(Pod {
+        key: PodKey { namespace: namespace.clone(), name: p.metadata.name.clone().unwrap_or_default() },
+        owner: pod_owner(&namespace, &p.metadata),
+        phase,
+        ready,
+        restarts: containers.iter().map(|c| c.restart_count.max(0) as u32).sum(),
+        reason,
+        node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+        created: p.metadata.creation_timestamp.as_ref().map_or(Timestamp::UNIX_EPOCH, |t| t.0),
+    }))
+}
+
+pub const TAINT_SPOT_ITN: &str = "aws-node-termination-handler/spot-itn";
+pub const TAINT_REBALANCE: &str = "aws-node-termination-handler/rebalance-recommendation";
+
+pub fn trim_node(n: &KubeNode) -> Option<ClusterDelta> {
+    let labels = n.metadata.labels.as_ref();
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    let capacity = match label("eks.amazonaws.com/capacityType").or(label("karpenter.sh/capacity-type")) {
+        Some("SPOT" | "spot") => Capacity::Spot,
+        Some("ON_DEMAND" | "on-demand") => Capacity::OnDemand,
+        _ => Capacity::Unknown,
+    };
+    let taints = n.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or(&[]);
+    let tainted = |key: &str| taints.iter().any(|t| t.key == key);
+    let ready = n
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    Some(ClusterDelta::Node(Node {
+        name: n.metadata.name.clone().unwrap_or_default(),
+        capacity,
+        instance_type: label("node.kubernetes.io/instance-type").unwrap_or("?").to_string(),
+        ready,
+        cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
+        spot_interruption: tainted(TAINT_SPOT_ITN),
+        rebalance_recommendation: tainted(TAINT_REBALANCE),
+    }))
+}
+
+/// Warning events only; Normal ones are noise during an incident.
+pub fn trim_warning(e: &KubeEvent) -> Option<KubeWarning> {
+    if e.type_.as_deref() != Some("Warning") {
+        return None;
+    }
+    let at = e
+        .last_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or(e.event_time.as_ref().map(|t| t.0))
+        .or(e.first_timestamp.as_ref().map(|t| t.0))
+        .or(e.metadata.creation_timestamp.as_ref().map(|t| t.0))?;
+    let o = &e.involved_object;
+    let object = match (&o.kind, &o.namespace, &o.name) {
+        (Some(k), Some(ns), Some(n)) => format!("{k}/{ns}/{n}"),
+        (Some(k), None, Some(n)) => format!("{k}/{n}"),
+        _ => "?".into(),
+    };
+    Some(KubeWarning {
+        at,
+        object,
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default().trim().to_string(),
+    })
+}
+
+/// The API server's version, for the header; "?" if it will not say.
+pub async fn server_version(client: &Client) -> String {
+    match client.apiserver_version().await {
+        Ok(v) => format!("{}.{}", v.major, v.minor.trim_end_matches('+')),
+        Err(_) => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta_owned(kind: &str, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some("pod-x".into()),
+            namespace: Some("app".into()),
+            owner_references: Some(vec![OwnerReference {
+                kind: kind.into(),
+                name: name.into(),
+                controller: Some(true),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pods_are_traced_to_their_workload_by_controller_names() {
+        let key = |kind, name| pod_owner("app", &meta_owned(kind, name)).unwrap().name;
+        assert_eq!(key("ReplicaSet", "api-7d9f8c6b5"), "api");
+        assert_eq!(key("ReplicaSet", "sidekiq-default-5c9b7"), "sidekiq-default");
+        assert_eq!(key("StatefulSet", "memcached"), "memcached");
+        assert_eq!(key("Job", "billing-close-29413920"), "billing-close");
+        assert_eq!(key("Job", "db-migrate"), "db-migrate");
+        assert_eq!(pod_owner("app", &ObjectMeta::default()), None);
+    }
+}

@@ -1,0 +1,1908 @@
+#!/usr/bin/env python3
+"""Test peers for cutover's integration tests.
+
+Starts, on 127.0.0.1:
+  * moto_server (AWS ELBv2, CloudWatch, STS),
+  * "aws": a logging, fault-injecting proxy in front of moto that translates
+    CloudWatch's Smithy RPC v2 CBOR protocol (the only one the current Rust SDK
+    speaks) to the awsJson1_0 protocol moto understands,
+  * "old" and "new": two kmock Kubernetes API emulators,
+  * "control": a small JSON API the tests use to inspect and disturb the peers.
+
+Usage:
+  peers.py --dir DIR [--seed realistic|empty] [--ignore-stdin]
+
+Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
+the realistic seed), prints one line `READY <peers.json>` to stdout, and runs
+until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import copy
+import ctypes
+import datetime as dt
+import gzip
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+import aiohttp
+import aiohttp.web
+import boto3
+import botocore.session
+import cbor2
+import kmock
+import yaml
+from kmock._internal import enums as kmock_enums
+from kmock._internal import rendering as kmock_rendering
+
+log = logging.getLogger("peers")
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+CW_TARGET_PREFIX = "GraniteServiceVersion20100801"
+CW_CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+# moto picks the service from the SigV4 credential scope; seeding calls are
+# unsigned, so they carry a scope of their own.
+SEED_AUTH = (
+    "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, "
+    "SignedHeaders=host, Signature=0000"
+)
+HOP_BY_HOP = {
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+    "trailers", "transfer-encoding", "upgrade", "content-length", "expect", "host",
+}
+STOP_GRACE = 1.0  # seconds a listener gives open requests (watches) before cutting them
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------
+# Request log
+# --------------------------------------------------------------------------
+
+class RequestLog:
+    """What reached each peer, oldest first; read by GET /requests."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, list[dict[str, Any]]] = {"aws": [], "old": [], "new": []}
+
+    def add(self, peer: str, entry: dict[str, Any]) -> dict[str, Any]:
+        self.entries[peer].append(entry)
+        log.info("%s %s %s%s -> %s", peer, entry["method"], entry["path"],
+                 "?" + entry["query"] if entry["query"] else "", entry["op"])
+        return entry
+
+    def clear(self) -> None:
+        for entries in self.entries.values():
+            entries.clear()
+
+
+# --------------------------------------------------------------------------
+# CloudWatch: Smithy RPC v2 CBOR <-> awsJson1_0
+# --------------------------------------------------------------------------
+
+class CborJsonTranslator:
+    """Converts CloudWatch bodies between the two wire protocols.
+
+    Requests need no model: CBOR carries its own types (tag 1 for timestamps),
+    so datetimes become epoch numbers and byte strings become base64. Responses
+    do need the model, because JSON timestamps are bare numbers that only the
+    output shape tells apart from other numbers, and because the Rust decoder
+    is strict about CBOR major types (a double must not arrive as an integer).
+    """
+
+    def __init__(self) -> None:
+        self.model = botocore.session.get_session().get_service_model("cloudwatch")
+
+    @staticmethod
+    def request_to_json(body: bytes) -> dict[str, Any]:
+        if not body:
+            return {}
+        decoded = cbor2.loads(body)
+
+        def conv(v: Any) -> Any:
+            if isinstance(v, dt.datetime):
+                if v.tzinfo is None:
+                    v = v.replace(tzinfo=dt.timezone.utc)
+                ts = v.timestamp()
+                return int(ts) if ts == int(ts) else ts
+            if isinstance(v, (bytes, bytearray)):
+                return base64.b64encode(bytes(v)).decode()
+            if isinstance(v, dict):
+                return {k: conv(x) for k, x in v.items() if x is not None}
+            if isinstance(v, list):
+                return [conv(x) for x in v]
+            return v
+
+        result = conv(decoded)
+        return result if isinstance(result, dict) else {}
+
+    def response_to_cbor(self, op: str, data: dict[str, Any]) -> bytes:
+        try:
+            shape = self.model.operation_model(op).output_shape
+        except Exception:  # unknown op: best effort, no timestamp typing
+            shape = None
+        return cbor2.dumps(self._typed(shape, data) if shape is not None else data,
+                           datetime_as_timestamp=True, timezone=dt.timezone.utc)
+
+    def _typed(self, shape: Any, v: Any) -> Any:
+        if v is None:
+            return None
+        t = shape.type_name
+        if t == "structure" and isinstance(v, dict):
+            out = {}
+            for k, x in v.items():
+                if x is None:
+                    continue
+                member = shape.members.get(k)
+                out[k] = self._typed(member, x) if member is not None else x
+            return out
+        if t == "list" and isinstance(v, list):
+            return [self._typed(shape.member, x) for x in v]
+        if t == "map" and isinstance(v, dict):
+            return {k: self._typed(shape.value, x) for k, x in v.items()}
+        if t == "timestamp":
+            if isinstance(v, (int, float)):
+                return dt.datetime.fromtimestamp(v, dt.timezone.utc)
+            if isinstance(v, str):
+                try:
+                    return dt.datetime.fromtimestamp(float(v), dt.timezone.utc)
+                except ValueError:
+                    return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        if t in ("double", "float") and isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        if t in ("integer", "long") and isinstance(v, float) and v == int(v):
+            return int(v)
+        if t == "blob" and isinstance(v, str):
+            return base64.b64decode(v)
+        return v
+
+    @staticmethod
+    def error_to_cbor(data: dict[str, Any]) -> bytes:
+        body = {"__type": data.get("__type") or "InternalFailure",
+                "message": data.get("message") or data.get("Message") or ""}
+        return cbor2.dumps(body)
+
+
+# --------------------------------------------------------------------------
+# AWS proxy
+# --------------------------------------------------------------------------
+
+def is_read_only_op(op: str) -> bool:
+    return op.startswith(("Describe", "Get", "List"))
+
+
+class Fault:
+    """The next `count` matching AWS requests are answered by the proxy itself."""
+
+    def __init__(self, status: int = 503, count: int = 0, code: str | None = None,
+                 message: str | None = None, ops: list[str] | None = None,
+                 delay_ms: int = 0) -> None:
+        self.status = status
+        self.count = count
+        self.code = code or {429: "Throttling", 400: "Throttling", 500: "InternalFailure"}.get(
+            status, "ServiceUnavailable")
+        self.message = message or ("Rate exceeded" if self.code == "Throttling"
+                                   else "Service is unavailable (injected by the test harness)")
+        self.ops = set(ops) if ops else None
+        self.delay_ms = delay_ms
+
+    def take(self, op: str) -> bool:
+        if self.count <= 0 or (self.ops is not None and op not in self.ops):
+            return False
+        self.count -= 1
+        return True
+
+
+class AwsProxy:
+    def __init__(self, moto_url: str, requests: RequestLog) -> None:
+        self.moto_url = moto_url.rstrip("/")
+        self.requests = requests
+        self.translator = CborJsonTranslator()
+        self.fault = Fault()
+        self.port = 0
+        self.runner: aiohttp.web.ServerRunner | None = None
+        self.session: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    async def start(self) -> None:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(auto_decompress=False)
+        server = aiohttp.web.Server(self.handle, handler_cancellation=True)
+        self.runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
+        await self.runner.setup()
+        site = aiohttp.web.TCPSite(self.runner, HOST, self.port, reuse_address=True)
+        await site.start()
+        if not self.port:
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.cleanup()
+
+    async def close(self) -> None:
+        await self.stop()
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    async def handle(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        body = await request.read()
+        if request.headers.get("Content-Encoding", "").lower() == "gzip":
+            # The SDK gzips large PutMetricData bodies (requestCompression trait).
+            plain = gzip.decompress(body)
+        else:
+            plain = body
+        protocol, op = self._classify(request, plain)
+        entry = self.requests.add("aws", {
+            "method": request.method, "path": request.path, "query": request.query_string,
+            "op": op, "mutating": not is_read_only_op(op), "protocol": protocol,
+        })
+        if self.fault.take(op):
+            if self.fault.delay_ms:
+                await asyncio.sleep(self.fault.delay_ms / 1000)
+            entry["status"] = self.fault.status
+            entry["fault"] = True
+            return self._fault_response(protocol)
+        try:
+            if protocol == "cbor":
+                resp = await self._forward_cbor(request, op, plain)
+            else:
+                resp = await self._forward_raw(request, body)
+        except aiohttp.ClientError as e:
+            log.warning("moto unreachable: %r", e)
+            resp = aiohttp.web.Response(status=502, text="moto unreachable")
+        entry["status"] = resp.status
+        return resp
+
+    @staticmethod
+    def _classify(request: aiohttp.web.BaseRequest, plain: bytes) -> tuple[str, str]:
+        m = CW_CBOR_PATH.match(request.path)
+        if m and request.method == "POST":
+            return "cbor", m.group(2)
+        target = request.headers.get("X-Amz-Target")
+        if target:
+            return "json", target.rsplit(".", 1)[-1]
+        action = request.query.get("Action")
+        if not action and "x-www-form-urlencoded" in request.headers.get("Content-Type", ""):
+            form = urllib.parse.parse_qs(plain.decode("utf-8", "replace"))
+            action = (form.get("Action") or [None])[0]
+        return "query", action or f"{request.method} {request.path}"
+
+    def _fault_response(self, protocol: str) -> aiohttp.web.Response:
+        f = self.fault
+        side = "Sender" if f.status < 500 else "Receiver"
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if protocol == "cbor":
+            headers.update({"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
+                            "x-amzn-query-error": f"{f.code};{side}"})
+            body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{f.code}", "message": f.message})
+            return aiohttp.web.Response(status=f.status, body=body, headers=headers)
+        if protocol == "json":
+            headers.update({"Content-Type": "application/x-amz-json-1.0",
+                            "x-amzn-query-error": f"{f.code};{side}"})
+            return aiohttp.web.Response(status=f.status, headers=headers, text=json.dumps(
+                {"__type": f"{CW_TARGET_PREFIX}#{f.code}", "message": f.message}))
+        xml = (
+            '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
+            f"<Error><Type>{side}</Type><Code>{f.code}</Code><Message>{f.message}</Message></Error>"
+            f"<RequestId>{headers['x-amzn-RequestId']}</RequestId></ErrorResponse>"
+        )
+        headers["Content-Type"] = "text/xml"
+        return aiohttp.web.Response(status=f.status, headers=headers, text=xml)
+
+    def _upstream_headers(self, request: aiohttp.web.BaseRequest) -> dict[str, str]:
+        return {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+
+    async def _forward_raw(self, request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.Response:
+        assert self.session is not None
+        url = self.moto_url + request.raw_path
+        async with self.session.request(request.method, url, data=body,
+                                        headers=self._upstream_headers(request)) as up:
+            data = await up.read()
+            headers = {k: v for k, v in up.headers.items() if k.lower() not in HOP_BY_HOP}
+            return aiohttp.web.Response(status=up.status, body=data, headers=headers)
+
+    async def _forward_cbor(self, request: aiohttp.web.BaseRequest, op: str,
+                            plain: bytes) -> aiohttp.web.Response:
+        assert self.session is not None
+        try:
+            payload = self.translator.request_to_json(plain)
+        except Exception as e:  # a malformed body is the client's bug: say so in CBOR
+            return self._cbor_response(400, CborJsonTranslator.error_to_cbor(
+                {"__type": "SerializationException", "message": f"bad CBOR body: {e}"}), {})
+        headers = self._upstream_headers(request)
+        for k in list(headers):
+            if k.lower() in ("content-type", "content-encoding", "smithy-protocol", "accept"):
+                del headers[k]
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        headers["X-Amz-Target"] = f"{CW_TARGET_PREFIX}.{op}"
+        if "Authorization" not in headers:
+            headers["Authorization"] = SEED_AUTH.format(service="monitoring")
+        async with self.session.post(self.moto_url + "/", data=json.dumps(payload).encode(),
+                                     headers=headers) as up:
+            raw = await up.read()
+            extra = {}
+            for name in ("x-amzn-RequestId", "x-amzn-query-error"):
+                if name in up.headers:
+                    extra[name] = up.headers[name]
+            try:
+                data = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                data = {"__type": "InternalFailure", "message": raw.decode("utf-8", "replace")[:500]}
+            if up.status >= 300:
+                return self._cbor_response(up.status, CborJsonTranslator.error_to_cbor(data), extra)
+            return self._cbor_response(up.status, self.translator.response_to_cbor(op, data), extra)
+
+    @staticmethod
+    def _cbor_response(status: int, body: bytes, extra: dict[str, str]) -> aiohttp.web.Response:
+        headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor", **extra}
+        return aiohttp.web.Response(status=status, body=body, headers=headers)
+
+
+# --------------------------------------------------------------------------
+# Kubernetes emulator
+# --------------------------------------------------------------------------
+
+def _split_selector(selector: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def label_selector_matches(selector: str, labels: dict[str, str]) -> bool:
+    for req in _split_selector(selector):
+        m = re.fullmatch(r"(\S+)\s+(in|notin)\s+\((.*)\)", req)
+        if m:
+            key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",")}
+            if op == "in" and labels.get(key) not in values:
+                return False
+            if op == "notin" and key in labels and labels[key] in values:
+                return False
+        elif req.startswith("!"):
+            if req[1:].strip() in labels:
+                return False
+        elif "!=" in req:
+            key, value = (s.strip() for s in req.split("!=", 1))
+            if labels.get(key) == value:
+                return False
+        elif "=" in req:
+            key, value = (s.strip() for s in re.split(r"==?", req, maxsplit=1))
+            if labels.get(key) != value:
+                return False
+        elif req not in labels:
+            return False
+    return True
+
+
+def field_selector_matches(selector: str, obj: dict[str, Any]) -> bool:
+    def value_at(path: str) -> str:
+        v: Any = obj
+        for part in path.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        return "" if v is None else str(v)
+
+    for req in _split_selector(selector):
+        if "!=" in req:
+            path, value = req.split("!=", 1)
+            if value_at(path.strip()) == value.strip():
+                return False
+        else:
+            path, value = re.split(r"==?", req, maxsplit=1)
+            if value_at(path.strip()) != value.strip():
+                return False
+    return True
+
+
+def json_patch(doc: Any, ops: list[dict[str, Any]]) -> Any:
+    """RFC 6902, enough of it for kube clients (add/remove/replace/test/move/copy)."""
+
+    def split(pointer: str) -> list[str]:
+        if pointer == "":
+            return []
+        return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
+
+    def parent(root: Any, parts: list[str]) -> tuple[Any, str]:
+        cur = root
+        for p in parts[:-1]:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        return cur, parts[-1]
+
+    def get(root: Any, parts: list[str]) -> Any:
+        cur = root
+        for p in parts:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        return cur
+
+    def remove(root: Any, parts: list[str]) -> Any:
+        container, key = parent(root, parts)
+        return container.pop(int(key)) if isinstance(container, list) else container.pop(key)
+
+    def add(root: Any, parts: list[str], value: Any) -> Any:
+        if not parts:
+            return value
+        container, key = parent(root, parts)
+        if isinstance(container, list):
+            container.insert(len(container) if key == "-" else int(key), value)
+        else:
+            container[key] = value
+        return root
+
+    for op in ops:
+        parts = split(op["path"])
+        kind = op["op"]
+        if kind == "add":
+            doc = add(doc, parts, copy.deepcopy(op["value"]))
+        elif kind == "remove":
+            remove(doc, parts)
+        elif kind == "replace":
+            if not parts:
+                doc = copy.deepcopy(op["value"])
+            else:
+                container, key = parent(doc, parts)
+                if isinstance(container, list):
+                    container[int(key)] = copy.deepcopy(op["value"])
+                else:
+                    if key not in container:
+                        raise KeyError(op["path"])
+                    container[key] = copy.deepcopy(op["value"])
+        elif kind == "test":
+            if get(doc, parts) != op["value"]:
+                raise ValueError(f"test failed at {op['path']}")
+        elif kind == "move":
+            value = remove(doc, split(op["from"]))
+            doc = add(doc, parts, value)
+        elif kind == "copy":
+            doc = add(doc, parts, copy.deepcopy(get(doc, split(op["from"]))))
+        else:
+            raise ValueError(f"unknown op {kind}")
+    return doc
+
+
+class KubeStatusError(Exception):
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+def status_response(status: int, reason: str, message: str,
+                    details: dict[str, Any] | None = None) -> aiohttp.web.Response:
+    return aiohttp.web.json_response({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": message, "reason": reason, "details": details or {}, "code": status,
+    }, status=status)
+
+
+VERBS = {
+    kmock_enums.action.LIST: "list", kmock_enums.action.WATCH: "watch",
+    kmock_enums.action.FETCH: "get", kmock_enums.action.CREATE: "create",
+    kmock_enums.action.UPDATE: "patch", kmock_enums.action.DELETE: "delete",
+}
+
+
+class Cluster(kmock.KubernetesEmulator):
+    """kmock's emulator, closer to a real apiserver where kube-rs notices.
+
+    Every write gets a fresh, monotonically increasing resourceVersion; lists
+    report the current one; watches honour resourceVersion (only newer events,
+    including deletions that happened while the client was away) and
+    timeoutSeconds; label and field selectors filter lists and watches;
+    404/409 carry the standard reasons (NotFound/AlreadyExists/Conflict) that
+    kube-rs keys on; PUT, JSON patch and the /scale subresource work.
+    """
+
+    def __init__(self, peer: str, requests: RequestLog) -> None:
+        super().__init__()
+        self.peer = peer
+        self.request_log = requests
+        self.logging_enabled = False
+        self.rv = 0
+        self.deletions: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+
+    # -- helpers --------------------------------------------------------
+
+    def next_rv(self) -> str:
+        self.rv += 1
+        return str(self.rv)
+
+    def stamp(self, obj: dict[str, Any], key: tuple[Any, str | None, str]) -> dict[str, Any]:
+        meta = obj.setdefault("metadata", {})
+        meta["name"] = key[2]
+        if key[1] is not None:
+            meta["namespace"] = key[1]
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault("creationTimestamp", iso(utcnow()))
+        meta["resourceVersion"] = self.next_rv()
+        return obj
+
+    def resource_for(self, api_version: str, kind: str) -> Any:
+        group, _, version = api_version.rpartition("/")
+        for res in self.resources:
+            info = self.resources[res]
+            if info.kind == kind and res.group == group and res.version == version:
+                return res
+        raise KubeStatusError(404, "NotFound", f"no resource for {api_version} {kind}")
+
+    def live(self, key: tuple[Any, str | None, str]) -> Any:
+        if key not in self.objects or self.objects[key].deleted:
+            raise KubeStatusError(404, "NotFound", f'{key[0].plural} "{key[2]}" not found')
+        return self.objects[key]
+
+    async def publish(self, resource: Any, event_type: str, raw: dict[str, Any]) -> None:
+        if event_type == "DELETED":
+            rv = int(raw.get("metadata", {}).get("resourceVersion", "0"))
+            self.deletions.setdefault(resource, []).append((rv, copy.deepcopy(raw)))
+        await self._buses[resource].put({"type": event_type, "object": raw})
+
+    async def put_object(self, resource: Any, namespace: str | None, name: str,
+                         obj: dict[str, Any], *, keep_identity: bool = True) -> dict[str, Any]:
+        """Create or wholly replace an object; emits ADDED or MODIFIED."""
+        key = (resource, namespace, name)
+        async with self._lock:
+            exists = key in self.objects and not self.objects[key].deleted
+            new = copy.deepcopy(obj)
+            if exists and keep_identity:
+                old_meta = self.objects[key].raw.get("metadata", {})
+                for field in ("uid", "creationTimestamp"):
+                    if field in old_meta:
+                        new.setdefault("metadata", {})[field] = old_meta[field]
+            self.stamp(new, key)
+            if key in self.objects:
+                self.objects[key].create(new)
+            else:
+                self.objects[resource, namespace, name] = new
+            await self.publish(resource, "MODIFIED" if exists else "ADDED", copy.deepcopy(new))
+            return new
+
+    async def mutate(self, resource: Any, namespace: str | None, name: str,
+                     fn: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        key = (resource, namespace, name)
+        async with self._lock:
+            current = copy.deepcopy(self.live(key).raw)
+            new = fn(current)
+            self.stamp(new, key)
+            self.objects[key].create(new)
+            await self.publish(resource, "MODIFIED", copy.deepcopy(new))
+            return new
+
+    async def delete_object(self, resource: Any, namespace: str | None, name: str) -> dict[str, Any]:
+        key = (resource, namespace, name)
+        async with self._lock:
+            obj = self.live(key)
+            obj.patch({"metadata": {"resourceVersion": self.next_rv()}})
+            raw = copy.deepcopy(obj.raw)
+            obj.delete()
+            await self.publish(resource, "DELETED", raw)
+            return raw
+
+    def seed(self, obj: dict[str, Any]) -> None:
+        """Store an object without events or logging (before any client connects)."""
+        meta = obj["metadata"]
+        res = self.resource_for(obj["apiVersion"], obj["kind"])
+        info = self.resources[res]
+        ns = meta.get("namespace") if info.namespaced else None
+        self.stamp(obj, (res, ns, meta["name"]))
+        self.objects[res, ns, meta["name"]] = obj
+
+    # -- HTTP -----------------------------------------------------------
+
+    async def _handle(self, request: kmock_rendering.Request) -> aiohttp.web.StreamResponse:
+        self._log(request)
+        try:
+            special = await self._special(request)
+            if special is not None:
+                return special
+            await self._prepare(request)
+        except KubeStatusError as e:
+            return status_response(e.status, e.reason, e.message)
+        return await super()._handle(request)
+
+    def _log(self, request: kmock_rendering.Request) -> None:
+        if not self.logging_enabled:
+            return
+        method = request.method.value if hasattr(request.method, "value") else str(request.method)
+        if request.resource is not None and request.resource.plural:
+            verb = VERBS.get(request.action) if request.action is not None else None
+            if verb is None:
+                verb = {"PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, method.lower())
+            if request.action == kmock_enums.action.UPDATE and method == "PUT":
+                verb = "update"
+            what = request.resource.plural + (f"/{request.subresource}" if request.subresource else "")
+            op = f"{verb} {what}"
+        else:
+            op = f"{method.lower()} {request.url.path}"
+        self.request_log.add(self.peer, {
+            "method": method, "path": request.url.path, "query": request.url.query_string,
+            "op": op, "mutating": method in ("POST", "PUT", "PATCH", "DELETE"),
+            "namespace": request.namespace, "name": request.name,
+        })
+
+    async def _special(self, request: kmock_rendering.Request) -> aiohttp.web.StreamResponse | None:
+        """Requests kmock itself gets wrong or does not serve; None lets kmock do it."""
+        res, method = request.resource, str(getattr(request.method, "value", request.method))
+        if res is None or not res.plural or request.name is None:
+            return None
+        key = (res, request.namespace, request.name)
+        content_type = (request.headers.get("Content-Type") or "").split(";")[0].strip()
+
+        if request.subresource == "scale":
+            if method == "GET":
+                async with self._lock:
+                    return aiohttp.web.json_response(self._scale_of(self.live(key).raw))
+            if method in ("PATCH", "PUT"):
+                body = request.data
+                if content_type == "application/json-patch+json":
+                    async with self._lock:
+                        body = json_patch(self._scale_of(self.live(key).raw), body)
+                replicas = ((body or {}).get("spec") or {}).get("replicas")
+                if not isinstance(replicas, int):
+                    raise KubeStatusError(422, "Invalid", "spec.replicas must be an integer")
+
+                def set_replicas(obj: dict[str, Any]) -> dict[str, Any]:
+                    obj.setdefault("spec", {})["replicas"] = replicas
+                    obj["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
+                    return obj
+
+                new = await self.mutate(res, request.namespace, request.name, set_replicas)
+                return aiohttp.web.json_response(self._scale_of(new))
+            return None
+
+        if method == "PUT" and request.subresource in (None, "", "status"):
+            body = request.data
+            if not isinstance(body, dict):
+                raise KubeStatusError(400, "BadRequest", "PUT needs a JSON object")
+            async with self._lock:
+                current = self.live(key).raw
+                self._check_rv(current, body)
+            if request.subresource == "status":
+                def put_status(obj: dict[str, Any]) -> dict[str, Any]:
+                    obj["status"] = copy.deepcopy(body.get("status"))
+                    return obj
+                return aiohttp.web.json_response(
+                    await self.mutate(res, request.namespace, request.name, put_status))
+            return aiohttp.web.json_response(
+                await self.put_object(res, request.namespace, request.name, body))
+
+        if method == "PATCH" and content_type == "application/json-patch+json":
+            ops = request.data
+            if not isinstance(ops, list):
+                raise KubeStatusError(400, "BadRequest", "a JSON patch is a list of operations")
+
+            def apply_ops(obj: dict[str, Any]) -> dict[str, Any]:
+                try:
+                    return json_patch(obj, ops)
+                except (KeyError, IndexError, ValueError, TypeError) as e:
+                    raise KubeStatusError(422, "Invalid", f"JSON patch failed: {e!r}")
+
+            return aiohttp.web.json_response(
+                await self.mutate(res, request.namespace, request.name, apply_ops))
+        return None
+
+    @staticmethod
+    def _check_rv(current: dict[str, Any], body: dict[str, Any]) -> None:
+        wanted = (body.get("metadata") or {}).get("resourceVersion")
+        have = current.get("metadata", {}).get("resourceVersion")
+        if wanted and wanted != have:
+            raise KubeStatusError(409, "Conflict",
+                                  "the object has been modified; please apply your changes "
+                                  "to the latest version and try again")
+
+    @staticmethod
+    def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj.get("metadata", {})
+        labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        return {
+            "apiVersion": "autoscaling/v1", "kind": "Scale",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                              "creationTimestamp") if k in meta},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                       "selector": ",".join(f"{k}={v}" for k, v in labels.items())},
+        }
+
+    async def _prepare(self, request: kmock_rendering.Request) -> None:
+        """Give kmock's own create/patch/delete paths proper resourceVersions."""
+        res = request.resource
+        if res is None or not res.plural:
+            return
+        if request.action == kmock_enums.action.CREATE and isinstance(request.data, dict):
+            meta = request.data.setdefault("metadata", {})
+            if request.namespace and not meta.get("namespace"):
+                meta["namespace"] = request.namespace
+            if not meta.get("name") and meta.get("generateName"):
+                meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta.setdefault("creationTimestamp", iso(utcnow()))
+            meta.setdefault("generation", 1)
+            meta["resourceVersion"] = self.next_rv()
+        elif request.action == kmock_enums.action.UPDATE and request.name is not None:
+            if not isinstance(request.data, dict):
+                raise KubeStatusError(415, "UnsupportedMediaType", "patch body must be a JSON object")
+            key = (res, request.namespace, request.name)
+            async with self._lock:
+                self._check_rv(self.live(key).raw, request.data)
+            request.data.setdefault("metadata", {})["resourceVersion"] = self.next_rv()
+        elif request.action == kmock_enums.action.DELETE and request.name is not None:
+            key = (res, request.namespace, request.name)
+            async with self._lock:
+                self.live(key).patch({"metadata": {"resourceVersion": self.next_rv()}})
+                # kmock publishes DELETED itself; remember it for resuming watches
+                raw = copy.deepcopy(self.objects[key].raw)
+                if not raw.get("metadata", {}).get("finalizers"):
+                    self.deletions.setdefault(res, []).append(
+                        (int(raw["metadata"]["resourceVersion"]), raw))
+
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        if isinstance(exc, KubeStatusError):
+            return status_response(exc.status, exc.reason, exc.message)
+        if isinstance(exc, kmock.KubernetesError):
+            reason = {404: "NotFound", 409: "AlreadyExists"}.get(exc.status, exc.reason or "InternalError")
+            return status_response(exc.status, reason, exc.message or repr(exc))
+        log.exception("kube %s: unexpected error", self.peer, exc_info=exc)
+        return await super()._render_error(exc)
+
+    def _matches(self, request: kmock_rendering.Request, obj: dict[str, Any]) -> bool:
+        meta = obj.get("metadata", {})
+        if request.namespace is not None and meta.get("namespace") != request.namespace:
+            return False
+        if request.name is not None and meta.get("name") != request.name:
+            return False
+        labels = request.params.get("labelSelector")
+        if labels and not label_selector_matches(labels, meta.get("labels") or {}):
+            return False
+        fields = request.params.get("fieldSelector")
+        if fields and not field_selector_matches(fields, obj):
+            return False
+        return True
+
+    async def _serve_list(self, request: kmock_rendering.Request) -> Any:
+        result = await super()._serve_list(request)
+        result["items"] = [o for o in result["items"] if self._matches(request, o)]
+        res = request.resource
+        info = self.resources[res] if res in self.resources else None
+        result["metadata"] = {"resourceVersion": str(self.rv)}
+        if info is not None and info.kind:
+            result["apiVersion"] = f"{res.group}/{res.version}" if res.group else res.version
+            result["kind"] = f"{info.kind}List"
+        return result
+
+    async def _serve_watch(self, request: kmock_rendering.Request) -> AsyncIterator[Any]:
+        # Replaces kmock's watch: it marks the bus only after replaying the
+        # current objects, so an event written meanwhile is lost, and it
+        # replays everything whatever resourceVersion the client asked for.
+        yield b""
+        res = request.resource
+        try:
+            since = int(request.params.get("resourceVersion") or 0)
+        except ValueError:
+            since = 0
+        timeout = request.params.get("timeoutSeconds")
+        deadline = time.monotonic() + float(timeout) if timeout else None
+        bus = self._buses[res]
+        mark = await bus.mark()
+        try:
+            async with self._lock:
+                snapshot_rv = self.rv
+                replay: list[tuple[int, dict[str, Any]]] = []
+                present: dict[tuple[str | None, str], int] = {}
+                for (r, ns, name), obj in self.objects.items():
+                    if r != res or obj.deleted:
+                        continue
+                    raw = copy.deepcopy(obj.raw)
+                    rv = int(raw.get("metadata", {}).get("resourceVersion") or 0)
+                    present[(ns, name)] = rv
+                    if rv > since and self._matches(request, raw):
+                        replay.append((rv, {"type": "ADDED", "object": raw}))
+                if since:
+                    for rv, raw in self.deletions.get(res, []):
+                        m = raw.get("metadata", {})
+                        if rv > since and present.get((m.get("namespace"), m.get("name")), 0) < rv \
+                                and self._matches(request, raw):
+                            replay.append((rv, {"type": "DELETED", "object": raw}))
+            replay.sort(key=lambda pair: pair[0])
+            for _, event in replay:
+                yield event
+            floor = max(since, snapshot_rv)
+            stream = bus.stream(since=mark).__aiter__()
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                try:
+                    event = await asyncio.wait_for(stream.__anext__(), remaining)
+                except (asyncio.TimeoutError, StopAsyncIteration):
+                    return
+                obj = event.get("object", {})
+                rv = int(obj.get("metadata", {}).get("resourceVersion") or 0)
+                if rv <= floor or not self._matches(request, obj):
+                    continue
+                yield event
+        finally:
+            try:
+                await bus.unmark(mark)
+            except ValueError:
+                pass
+
+
+class KubePeer:
+    """One emulated cluster and its listener, which can be stopped and restarted.
+
+    kmock.Server is not used for listening: it installs a process-wide DNS
+    hook that must be exited in LIFO order (stopping "old" while "new" runs
+    would raise), and its aiohttp test server waits up to 60 s for open
+    watches on exit. A plain aiohttp runner serves the same handler and cuts
+    open watches after STOP_GRACE.
+    """
+
+    def __init__(self, name: str, requests: RequestLog) -> None:
+        self.name = name
+        self.cluster = Cluster(name, requests)
+        self.cluster.resources.load_bundled()
+        self.port = 0
+        self.runner: aiohttp.web.ServerRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    async def enter(self) -> None:
+        await self.cluster.__aenter__()
+
+    async def start(self) -> None:
+        server = aiohttp.web.Server(self.cluster, handler_cancellation=True)
+        self.runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
+        await self.runner.setup()
+        site = aiohttp.web.TCPSite(self.runner, HOST, self.port, reuse_address=True)
+        await site.start()
+        if not self.port:
+            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            runner, self.runner = self.runner, None
+            await runner.cleanup()
+
+    async def close(self) -> None:
+        await self.stop()
+        try:
+            await self.cluster.__aexit__(None, None, None)
+        except Exception:  # shutting down anyway
+            log.exception("kube %s: exit", self.name)
+
+
+# --------------------------------------------------------------------------
+# moto
+# --------------------------------------------------------------------------
+
+def _die_with_parent() -> None:
+    # If the harness is SIGKILLed, the kernel kills moto too: no orphans.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
+
+
+def start_moto(port: int, logfile: Path) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).parent / "moto_server"
+    out = open(logfile, "ab")
+    proc = subprocess.Popen([str(exe), "-H", HOST, "-p", str(port)], stdin=subprocess.DEVNULL,
+                            stdout=out, stderr=out, preexec_fn=_die_with_parent)
+    out.close()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/", timeout=1) as r:
+                r.read()
+            return proc
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"moto_server did not start (see {logfile})")
+            time.sleep(0.05)
+
+
+def stop_moto(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(1.0)
+
+
+# --------------------------------------------------------------------------
+# AWS seed
+# --------------------------------------------------------------------------
+
+def boto(service: str, endpoint: str) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def cw_json(moto_url: str, op: str, body: dict[str, Any]) -> dict[str, Any]:
+    """CloudWatch over awsJson1_0 straight to moto (boto3 would speak CBOR)."""
+    req = urllib.request.Request(moto_url + "/", data=json.dumps(body).encode(), method="POST", headers={
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"{CW_TARGET_PREFIX}.{op}",
+        "Authorization": SEED_AUTH.format(service="monitoring"),
+    })
+    with urllib.request.urlopen(req, timeout=10) as r:
+        raw = r.read()
+    return json.loads(raw) if raw.strip() else {}
+
+
+def arn_suffix(arn: str, marker: str) -> str:
+    return arn.split(":" + marker, 1)[1] if ":" + marker in arn else arn.split(":")[-1]
+
+
+def seed_elb(moto_url: str) -> dict[str, Any]:
+    ec2 = boto("ec2", moto_url)
+    elb = boto("elbv2", moto_url)
+    vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    subnets.sort(key=lambda s: s["AvailabilityZone"])
+    lb = elb.create_load_balancer(
+        Name="photo-api", Subnets=[s["SubnetId"] for s in subnets[:3]],
+        Scheme="internet-facing", Type="application", IpAddressType="ipv4",
+        Tags=[{"Key": "app", "Value": "photo"}],
+    )["LoadBalancers"][0]
+    tgs: dict[str, str] = {}
+    base = vpc["CidrBlock"].split(".")[:2]  # default VPC is 172.31.0.0/16
+    for i, name in enumerate(["api-old", "api-new", "admin-old", "admin-new"]):
+        tg = elb.create_target_group(
+            Name=name, Protocol="HTTP", Port=3000, VpcId=vpc["VpcId"], TargetType="ip",
+            HealthCheckProtocol="HTTP", HealthCheckPath="/healthz", Matcher={"HttpCode": "200"},
+        )["TargetGroups"][0]
+        tgs[name] = tg["TargetGroupArn"]
+        count = 6 if name.startswith("api") else 2
+        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[
+            {"Id": f"{base[0]}.{base[1]}.{16 * (i + 1)}.{10 + n}", "Port": 3000} for n in range(count)])
+    listener = elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+        DefaultActions=[forward_action(tgs["api-old"], 75, tgs["api-new"], 25, stickiness=True)],
+    )["Listeners"][0]
+    rule = elb.create_rule(
+        ListenerArn=listener["ListenerArn"], Priority=10,
+        Conditions=[{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*"]}}],
+        Actions=[forward_action(tgs["admin-old"], 100, tgs["admin-new"], 0, stickiness=False)],
+    )["Rules"][0]
+    return {
+        "load_balancer_arn": lb["LoadBalancerArn"],
+        "load_balancer_dim": arn_suffix(lb["LoadBalancerArn"], "loadbalancer/"),
+        "listener_arn": listener["ListenerArn"],
+        "admin_rule_arn": rule["RuleArn"],
+        "target_groups": tgs,
+        "target_group_dims": {k: "targetgroup/" + arn_suffix(v, "targetgroup/") for k, v in tgs.items()},
+    }
+
+
+def forward_action(old_arn: str, old_w: int, new_arn: str, new_w: int, *,
+                   stickiness: bool, duration: int = 3600) -> dict[str, Any]:
+    sticky: dict[str, Any] = {"Enabled": stickiness}
+    if stickiness:
+        sticky["DurationSeconds"] = duration
+    return {"Type": "forward", "ForwardConfig": {
+        "TargetGroups": [{"TargetGroupArn": old_arn, "Weight": old_w},
+                         {"TargetGroupArn": new_arn, "Weight": new_w}],
+        "TargetGroupStickinessConfig": sticky,
+    }}
+
+
+METRIC_STATS = {
+    "RequestCount": ("Sum", "Count"),
+    "HTTPCode_Target_5XX_Count": ("Sum", "Count"),
+    "TargetResponseTime": ("Average", "Seconds"),
+    "HTTPCode_ELB_502_Count": ("Sum", "Count"),
+    "HTTPCode_ELB_504_Count": ("Sum", "Count"),
+    "HTTPCode_ELB_5XX_Count": ("Sum", "Count"),
+}
+
+
+def build_metrics(elb: dict[str, Any], now: float) -> dict[str, Any]:
+    """The realistic 30 minutes of ALB metrics; a missing key means no datapoint.
+
+    As on a real ALB, the error counters have no datapoint in a minute without
+    errors, and a target group that took no traffic has no datapoints at all.
+    """
+    rng = random.Random(20260)
+    current = int(now) // 60 * 60
+    minutes = [current - 60 * i for i in range(30, 0, -1)]
+    spike = current - 60 * 12
+    api_old_gaps = {current - 60 * 21, current - 60 * 7}
+    routes: dict[str, Any] = {}
+
+    def side(tg: str) -> dict[str, Any]:
+        return {"target_group": elb["target_group_dims"][tg],
+                "metrics": {"RequestCount": {}, "HTTPCode_Target_5XX_Count": {}, "TargetResponseTime": {}}}
+
+    routes["api"] = {"old": side("api-old"), "new": side("api-new")}
+    routes["admin"] = {"old": side("admin-old"), "new": side("admin-new")}
+    lb = {"dimension": elb["load_balancer_dim"],
+          "metrics": {"HTTPCode_ELB_502_Count": {}, "HTTPCode_ELB_504_Count": {}, "HTTPCode_ELB_5XX_Count": {}}}
+
+    for m in minutes:
+        k = str(m)
+        if m not in api_old_gaps:
+            mo = routes["api"]["old"]["metrics"]
+            mo["RequestCount"][k] = float(rng.randint(840, 960))
+            errs = rng.choice([0, 0, 0, 1, 1, 2, 3])
+            if errs:
+                mo["HTTPCode_Target_5XX_Count"][k] = float(errs)
+            mo["TargetResponseTime"][k] = round(rng.uniform(0.085, 0.135), 3)
+        mn = routes["api"]["new"]["metrics"]
+        mn["RequestCount"][k] = float(rng.randint(280, 320))
+        errs = 41 if m == spike else rng.choice([0, 0, 0, 0, 1])
+        if errs:
+            mn["HTTPCode_Target_5XX_Count"][k] = float(errs)
+        mn["TargetResponseTime"][k] = 0.912 if m == spike else round(rng.uniform(0.075, 0.125), 3)
+        ma = routes["admin"]["old"]["metrics"]
+        ma["RequestCount"][k] = float(rng.randint(2, 7))
+        ma["TargetResponseTime"][k] = round(rng.uniform(0.18, 0.26), 3)
+        e502 = 23 if m == spike else rng.choice([0, 0, 0, 0, 0, 1])
+        e504 = rng.choice([0, 0, 0, 0, 0, 0, 0, 1])
+        e5xx = e502 + e504 + rng.choice([0, 0, 0, 0, 1])
+        for name, v in (("HTTPCode_ELB_502_Count", e502), ("HTTPCode_ELB_504_Count", e504),
+                        ("HTTPCode_ELB_5XX_Count", e5xx)):
+            if v:
+                lb["metrics"][name][k] = float(v)
+    return {
+        "namespace": "AWS/ApplicationELB",
+        "period": 60,
+        "statistics": {name: stat for name, (stat, _) in METRIC_STATS.items()},
+        "units": {name: unit for name, (_, unit) in METRIC_STATS.items()},
+        "minutes": minutes,
+        "spike_minute": spike,
+        "no_data": {"api": {"old": sorted(api_old_gaps)}, "admin": {"new": "all"}},
+        "load_balancer": lb,
+        "routes": routes,
+        "note": "values are what GetMetricData returns for the statistic above with Period 60 and "
+                "a StartTime aligned to the minute; a minute missing from a metric has no datapoint",
+    }
+
+
+def put_metrics(moto_url: str, expected: dict[str, Any]) -> None:
+    lb_dim = {"Name": "LoadBalancer", "Value": expected["load_balancer"]["dimension"]}
+    data: list[dict[str, Any]] = []
+
+    def add(name: str, dims: list[dict[str, str]], series: dict[str, float]) -> None:
+        for minute, value in series.items():
+            data.append({"MetricName": name, "Dimensions": dims, "Timestamp": int(minute),
+                         "Value": value, "Unit": METRIC_STATS[name][1]})
+
+    for route in expected["routes"].values():
+        for side in route.values():
+            dims = [{"Name": "TargetGroup", "Value": side["target_group"]}, lb_dim]
+            for name, series in side["metrics"].items():
+                add(name, dims, series)
+    for name, series in expected["load_balancer"]["metrics"].items():
+        add(name, [lb_dim], series)
+    for i in range(0, len(data), 500):
+        cw_json(moto_url, "PutMetricData", {"Namespace": expected["namespace"], "MetricData": data[i:i + 500]})
+
+
+# --------------------------------------------------------------------------
+# Kubernetes seed
+# --------------------------------------------------------------------------
+
+SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet kube uses for generated names
+ECR = "123456789012.dkr.ecr.us-east-1.amazonaws.com/photo"
+
+
+def safe_id(seed: str, n: int) -> str:
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "".join(SAFE[b % len(SAFE)] for b in digest[:n])
+
+
+def stable_uid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "cutover-harness/" + "/".join(parts)))
+
+
+class KubeSeed:
+    def __init__(self, side: str, cluster: Cluster, now: dt.datetime) -> None:
+        self.side = side
+        self.cluster = cluster
+        self.now = now
+        self.nodes: list[str] = []
+        self.node_i = 0
+
+    def ago(self, **kw: float) -> str:
+        return iso(self.now - dt.timedelta(**kw))
+
+    def meta(self, kind: str, name: str, namespace: str | None, created: str, **extra: Any) -> dict[str, Any]:
+        m = {"name": name, "uid": stable_uid(self.side, kind, namespace or "", name),
+             "creationTimestamp": created}
+        if namespace:
+            m["namespace"] = namespace
+        m.update(extra)
+        return m
+
+    def put(self, obj: dict[str, Any]) -> dict[str, Any]:
+        self.cluster.seed(obj)
+        return obj
+
+    def next_node(self) -> str:
+        node = self.nodes[self.node_i % len(self.nodes)]
+        self.node_i += 1
+        return node
+
+    # nodes ---------------------------------------------------------------
+
+    def node(self, name: str, capacity_type: str, instance_type: str, zone: str,
+             nodegroup: str, *, cordoned: bool = False) -> None:
+        taints = []
+        if cordoned:
+            taints = [
+                {"key": "aws-node-termination-handler/rebalance-recommendation",
+                 "value": "rebalance-recommendation-event-1", "effect": "NoSchedule"},
+                {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule",
+                 "timeAdded": self.ago(minutes=9)},
+            ]
+        spec: dict[str, Any] = {"providerID": f"aws:///{zone}/i-0{safe_id(name, 16)}"}
+        if taints:
+            spec["taints"] = taints
+            spec["unschedulable"] = True
+        self.put({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": self.meta("Node", name, None, self.ago(days=3 if self.side == "new" else 41), labels={
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                "node.kubernetes.io/instance-type": instance_type,
+                "eks.amazonaws.com/capacityType": capacity_type,
+                "eks.amazonaws.com/nodegroup": nodegroup,
+                "topology.kubernetes.io/region": REGION, "topology.kubernetes.io/zone": zone,
+            }),
+            "spec": spec,
+            "status": {
+                "capacity": {"cpu": "8", "memory": "32386520Ki", "pods": "58"},
+                "allocatable": {"cpu": "7910m", "memory": "31369688Ki", "pods": "58"},
+                "conditions": [
+                    {"type": "MemoryPressure", "status": "False", "reason": "KubeletHasSufficientMemory",
+                     "lastHeartbeatTime": self.ago(seconds=20), "lastTransitionTime": self.ago(days=3)},
+                    {"type": "DiskPressure", "status": "False", "reason": "KubeletHasNoDiskPressure",
+                     "lastHeartbeatTime": self.ago(seconds=20), "lastTransitionTime": self.ago(days=3)},
+                    {"type": "PIDPressure", "status": "False", "reason": "KubeletHasSufficientPID",
+                     "lastHeartbeatTime": self.ago(seconds=20), "lastTransitionTime": self.ago(days=3)},
+                    {"type": "Ready", "status": "True", "reason": "KubeletReady",
+                     "message": "kubelet is posting ready status",
+                     "lastHeartbeatTime": self.ago(seconds=20), "lastTransitionTime": self.ago(days=3)},
+                ],
+                "nodeInfo": {"kubeletVersion": "v1.29.8-eks-a737599" if self.side == "old" else "v1.31.2-eks-7f9249a",
+                             "osImage": "Amazon Linux 2023", "containerRuntimeVersion": "containerd://1.7.22",
+                             "architecture": "amd64", "operatingSystem": "linux"},
+            },
+        })
+        self.nodes.append(name)
+
+    # pods ----------------------------------------------------------------
+
+    def pod_spec(self, container: str, image: str, port: int | None = 3000) -> dict[str, Any]:
+        c: dict[str, Any] = {
+            "name": container, "image": image, "imagePullPolicy": "IfNotPresent",
+            "env": [
+                {"name": "RAILS_ENV", "value": "production"},
+                {"name": "DATABASE_HOST", "value": "photo-db.cluster-c9x.us-east-1.rds.amazonaws.com"},
+                {"name": "DATABASE_PASSWORD", "value": "s3cr3t-never-record"},
+                {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+            ],
+            "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+        }
+        if port:
+            c["ports"] = [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+            c["readinessProbe"] = {"httpGet": {"path": "/healthz", "port": port}, "periodSeconds": 10}
+        return {"containers": [c], "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+                "serviceAccountName": "photo"}
+
+    def pod(self, name: str, namespace: str, labels: dict[str, str], owner: dict[str, Any],
+            spec: dict[str, Any], *, state: str = "running", restarts: int = 0,
+            created: str | None = None) -> None:
+        node = self.next_node()
+        created = created or self.ago(hours=5)
+        spec = copy.deepcopy(spec)
+        spec["nodeName"] = node
+        container = spec["containers"][0]
+        image = container["image"]
+        cs: dict[str, Any] = {"name": container["name"], "image": image,
+                              "imageID": f"{image.split(':')[0]}@sha256:{hashlib.sha256(image.encode()).hexdigest()}",
+                              "restartCount": restarts}
+        if state == "running":
+            phase, ready = "Running", True
+            cs.update(ready=True, started=True, state={"running": {"startedAt": created}})
+        elif state == "crashloop":
+            phase, ready = "Running", False
+            cs.update(ready=False, started=False, state={"waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off 5m0s restarting failed container={container['name']} pod={name}"}},
+                lastState={"terminated": {"exitCode": 1, "reason": "Error", "startedAt": self.ago(minutes=6),
+                                          "finishedAt": self.ago(minutes=5, seconds=50)}})
+        else:  # completed
+            phase, ready = "Succeeded", False
+            cs.update(ready=False, started=False, state={"terminated": {
+                "exitCode": 0, "reason": "Completed", "startedAt": created, "finishedAt": created}})
+        ip_tail = int(hashlib.sha256(name.encode()).hexdigest()[:4], 16)
+        net = "10.0" if self.side == "old" else "10.1"
+        self.put({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": self.meta("Pod", name, namespace, created, labels=labels, ownerReferences=[owner]),
+            "spec": spec,
+            "status": {
+                "phase": phase,
+                "conditions": [
+                    {"type": "Initialized", "status": "True", "lastTransitionTime": created},
+                    {"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": created,
+                     **({} if ready or state == "completed" else {"reason": "ContainersNotReady"})},
+                    {"type": "ContainersReady", "status": "True" if ready else "False",
+                     "lastTransitionTime": created},
+                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": created},
+                ],
+                "hostIP": f"{net}.{ip_tail % 3 + 1}.{self.nodes.index(node) + 10}",
+                "podIP": f"{net}.{ip_tail % 200 + 20}.{ip_tail % 250 + 2}",
+                "startTime": created, "qosClass": "Burstable",
+                "containerStatuses": [cs],
+            },
+        })
+
+    # workloads ------------------------------------------------------------
+
+    def deployment(self, namespace: str, name: str, replicas: int, image: str, *, ready: int | None = None,
+                   crashloop: bool = False, port: int | None = 3000, old_revision: bool = False) -> None:
+        ready = replicas if ready is None else ready
+        created = self.ago(days=200 if self.side == "old" else 2)
+        labels = {"app": name, "app.kubernetes.io/part-of": "photo"}
+        template_spec = self.pod_spec(name.split("-")[0] if name.startswith("sidekiq") else name, image, port)
+        pod_hash = safe_id(f"{self.side}/{namespace}/{name}/{image}", 10)
+        deploy_meta = self.meta("Deployment", name, namespace, created, labels=labels,
+                                generation=7 if self.side == "old" else 2,
+                                annotations={"deployment.kubernetes.io/revision": "7" if self.side == "old" else "2"})
+        status: dict[str, Any] = {"observedGeneration": deploy_meta["generation"]}
+        if replicas:
+            status.update(replicas=replicas, updatedReplicas=replicas)
+            if ready:
+                status.update(readyReplicas=ready, availableReplicas=ready)
+            if replicas - ready:
+                status["unavailableReplicas"] = replicas - ready
+        status["conditions"] = [
+            {"type": "Available", "status": "True" if ready >= replicas else "False",
+             "reason": "MinimumReplicasAvailable" if ready >= replicas else "MinimumReplicasUnavailable",
+             "message": "Deployment has minimum availability." if ready >= replicas
+             else "Deployment does not have minimum availability.",
+             "lastUpdateTime": self.ago(hours=5), "lastTransitionTime": self.ago(hours=5)},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
+             "message": f'ReplicaSet "{name}-{pod_hash}" has successfully progressed.',
+             "lastUpdateTime": self.ago(hours=5), "lastTransitionTime": created},
+        ]
+        deploy = self.put({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": deploy_meta,
+            "spec": {"replicas": replicas, "revisionHistoryLimit": 10,
+                     "selector": {"matchLabels": {"app": name}},
+                     "strategy": {"type": "RollingUpdate",
+                                  "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+                     "template": {"metadata": {"labels": labels}, "spec": template_spec}},
+            "status": status,
+        })
+        deploy_owner = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                        "uid": deploy["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+
+        def replicaset(rs_hash: str, count: int, ready_count: int, revision: str, rs_image: str) -> dict[str, Any]:
+            rs_name = f"{name}-{rs_hash}"
+            rs_labels = {**labels, "pod-template-hash": rs_hash}
+            rs_status: dict[str, Any] = {"replicas": count, "observedGeneration": 1}
+            if count:
+                rs_status["fullyLabeledReplicas"] = count
+            if ready_count:
+                rs_status.update(readyReplicas=ready_count, availableReplicas=ready_count)
+            rs_template = copy.deepcopy(template_spec)
+            rs_template["containers"][0]["image"] = rs_image
+            return self.put({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": self.meta("ReplicaSet", rs_name, namespace, self.ago(hours=5 if count else 600),
+                                      labels=rs_labels, ownerReferences=[deploy_owner],
+                                      annotations={"deployment.kubernetes.io/revision": revision,
+                                                   "deployment.kubernetes.io/desired-replicas": str(replicas)}),
+                "spec": {"replicas": count, "selector": {"matchLabels": {"app": name, "pod-template-hash": rs_hash}},
+                         "template": {"metadata": {"labels": rs_labels}, "spec": rs_template}},
+                "status": rs_status,
+            })
+
+        if old_revision:
+            older = image.rsplit(":", 1)[0] + ":v2.13.4"
+            replicaset(safe_id(f"{self.side}/{namespace}/{name}/{older}", 10), 0, 0,
+                       str(int(deploy_meta["annotations"]["deployment.kubernetes.io/revision"]) - 1), older)
+        rs = replicaset(pod_hash, replicas, ready, deploy_meta["annotations"]["deployment.kubernetes.io/revision"],
+                        image)
+        rs_owner = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs["metadata"]["name"],
+                    "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+        for i in range(replicas):
+            pod_name = f"{rs['metadata']['name']}-{safe_id(f'{self.side}/{name}/pod/{i}', 5)}"
+            state = "crashloop" if crashloop and i >= ready else "running"
+            self.pod(pod_name, namespace, rs["metadata"]["labels"], rs_owner, template_spec,
+                     state=state, restarts=12 if state == "crashloop" else 0)
+
+    def statefulset(self, namespace: str, name: str, replicas: int, image: str) -> None:
+        created = self.ago(days=300 if self.side == "old" else 2)
+        labels = {"app": name, "app.kubernetes.io/part-of": "photo"}
+        spec = self.pod_spec(name, image, 11211)
+        spec["containers"][0]["env"] = [{"name": "MEMCACHED_MEMORY_MB", "value": "1024"}]
+        revision = f"{name}-{safe_id(self.side + name, 10)}"
+        sts = self.put({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": self.meta("StatefulSet", name, namespace, created, labels=labels, generation=3),
+            "spec": {"replicas": replicas, "serviceName": name, "podManagementPolicy": "Parallel",
+                     "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": labels}, "spec": spec},
+                     "updateStrategy": {"type": "RollingUpdate"}},
+            "status": {"observedGeneration": 3, "replicas": replicas, "readyReplicas": replicas,
+                       "currentReplicas": replicas, "updatedReplicas": replicas,
+                       "availableReplicas": replicas, "currentRevision": revision,
+                       "updateRevision": revision, "collisionCount": 0},
+        })
+        owner = {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": name,
+                 "uid": sts["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+        for i in range(replicas):
+            self.pod(f"{name}-{i}", namespace, {**labels, "controller-revision-hash": revision,
+                                                "statefulset.kubernetes.io/pod-name": f"{name}-{i}"},
+                     owner, spec, created=self.ago(days=20))
+
+    def job(self, namespace: str, name: str, image: str, *, done: bool, created: str,
+            owner: dict[str, Any] | None = None) -> dict[str, Any]:
+        uid = stable_uid(self.side, "Job", namespace, name)
+        labels = {"batch.kubernetes.io/job-name": name, "job-name": name,
+                  "batch.kubernetes.io/controller-uid": uid, "controller-uid": uid}
+        spec = self.pod_spec(name.split("-")[0] if not name.startswith("db-") else "migrate", image, None)
+        spec["restartPolicy"] = "Never"
+        finished = (dt.datetime.fromisoformat(created.replace("Z", "+00:00")) + dt.timedelta(seconds=47))
+        status: dict[str, Any] = {"startTime": created}
+        if done:
+            status.update(succeeded=1, completionTime=iso(finished), conditions=[
+                {"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": iso(finished),
+                 "lastTransitionTime": iso(finished)},
+                {"type": "Complete", "status": "True", "lastProbeTime": iso(finished),
+                 "lastTransitionTime": iso(finished)}])
+        else:
+            status.update(active=1, ready=1)
+        meta = self.meta("Job", name, namespace, created, labels=labels)
+        if owner:
+            meta["ownerReferences"] = [owner]
+        job = self.put({
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+            "spec": {"completions": 1, "parallelism": 1, "backoffLimit": 0,
+                     "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}},
+                     "template": {"metadata": {"labels": labels}, "spec": spec}},
+            "status": status,
+        })
+        job_owner = {"apiVersion": "batch/v1", "kind": "Job", "name": name, "uid": uid,
+                     "controller": True, "blockOwnerDeletion": True}
+        self.pod(f"{name}-{safe_id(self.side + name, 5)}", namespace, labels, job_owner, spec,
+                 state="completed" if done else "running", created=created)
+        return job
+
+    def cronjob(self, namespace: str, name: str, schedule: str, image: str, *, suspend: bool,
+                last: str | None, running_job: bool = False) -> None:
+        spec = self.pod_spec(name.split("-")[0], image, None)
+        spec["restartPolicy"] = "Never"
+        cj_meta = self.meta("CronJob", name, namespace, self.ago(days=150 if self.side == "old" else 2),
+                            labels={"app": name})
+        status: dict[str, Any] = {}
+        job_name = None
+        if last:
+            status["lastScheduleTime"] = last
+            status["lastSuccessfulTime"] = last if not running_job else self.ago(hours=1, minutes=59)
+            if running_job:
+                minute = int(dt.datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp()) // 60
+                job_name = f"{name}-{minute}"
+                status["active"] = [{"kind": "Job", "namespace": namespace, "name": job_name,
+                                     "uid": stable_uid(self.side, "Job", namespace, job_name),
+                                     "apiVersion": "batch/v1"}]
+        self.put({
+            "apiVersion": "batch/v1", "kind": "CronJob", "metadata": cj_meta,
+            "spec": {"schedule": schedule, "suspend": suspend, "concurrencyPolicy": "Forbid",
+                     "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1,
+                     "jobTemplate": {"spec": {"backoffLimit": 0, "template": {"spec": spec}}}},
+            "status": status,
+        })
+        if job_name and last:
+            owner = {"apiVersion": "batch/v1", "kind": "CronJob", "name": name, "uid": cj_meta["uid"],
+                     "controller": True, "blockOwnerDeletion": True}
+            self.job(namespace, job_name, image, done=False, created=last, owner=owner)
+
+    def event(self, namespace: str, pod: dict[str, Any], etype: str, reason: str, message: str,
+              count: int, first: str, last: str) -> None:
+        name = f"{pod['metadata']['name']}.{hashlib.sha256((reason + message).encode()).hexdigest()[:16]}"
+        self.put({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": self.meta("Event", name, namespace, first),
+            "involvedObject": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"],
+                               "uid": pod["metadata"]["uid"], "apiVersion": "v1",
+                               "resourceVersion": pod["metadata"]["resourceVersion"],
+                               "fieldPath": f"spec.containers{{{pod['spec']['containers'][0]['name']}}}"},
+            "reason": reason, "message": message, "type": etype, "count": count,
+            "firstTimestamp": first, "lastTimestamp": last,
+            "source": {"component": "kubelet", "host": pod["spec"]["nodeName"]},
+            "reportingComponent": "kubelet", "reportingInstance": pod["spec"]["nodeName"],
+        })
+
+
+def seed_kube(side: str, cluster: Cluster, now: dt.datetime) -> None:
+    s = KubeSeed(side, cluster, now)
+    for ns in ("app", "batch"):
+        s.put({"apiVersion": "v1", "kind": "Namespace",
+               "metadata": s.meta("Namespace", ns, None, s.ago(days=300 if side == "old" else 3),
+                                  labels={"kubernetes.io/metadata.name": ns}),
+               "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    if side == "old":
+        for i in range(5):
+            s.node(f"ip-10-0-{32 + 16 * (i % 3)}-{101 + i}.ec2.internal", "ON_DEMAND", "m5.2xlarge",
+                   zones[i % 3], "photo-general-20250112")
+    else:
+        for i in range(3):
+            s.node(f"ip-10-1-{32 + 16 * i}-{11 + i}.ec2.internal", "ON_DEMAND", "m6i.2xlarge",
+                   zones[i % 3], "photo-od-2026")
+        for i in range(4):
+            s.node(f"ip-10-1-{40 + 16 * (i % 3)}-{71 + i}.ec2.internal", "SPOT",
+                   ["m6i.2xlarge", "m6a.2xlarge", "m5.2xlarge", "m6i.2xlarge"][i], zones[i % 3],
+                   "photo-spot-2026", cordoned=(i == 2))
+
+    tag = "v2.14.0"
+    s.deployment("app", "api", 6, f"{ECR}/api:{tag}", old_revision=(side == "old"))
+    s.deployment("app", "admin", 2, f"{ECR}/admin:{tag}")
+    s.deployment("app", "scheduler", 1 if side == "old" else 0, f"{ECR}/api:{tag}", port=None)
+    s.deployment("batch", "sidekiq-default", 4, f"{ECR}/worker:{tag}", port=None)
+    s.deployment("batch", "sidekiq-mailers", 2,
+                 f"{ECR}/worker:{tag if side == 'old' else 'v2.15.0-rc1'}", port=None)
+    if side == "old":
+        s.deployment("batch", "sidekiq-gpu", 1, f"{ECR}/worker-gpu:{tag}", port=None)
+        s.deployment("batch", "legacy-thumbnailer", 2, f"{ECR}/thumbnailer:v0.9.7", port=8080)
+    else:
+        s.deployment("batch", "sidekiq-gpu", 1, f"{ECR}/worker-gpu:{tag}", ready=0, crashloop=True, port=None)
+    s.statefulset("app", "memcached", 3, f"{ECR}/memcached:1.6.21")
+    if side == "old":
+        s.cronjob("batch", "billing-close", "0 * * * *", f"{ECR}/api:{tag}", suspend=False,
+                  last=iso(now.replace(minute=0, second=0, microsecond=0)))
+    else:
+        s.cronjob("batch", "billing-close", "0 * * * *", f"{ECR}/api:{tag}", suspend=True, last=None)
+    cleanup_last = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    s.cronjob("batch", "cleanup-sessions", "*/15 * * * *", f"{ECR}/api:{tag}", suspend=False,
+              last=iso(cleanup_last), running_job=(side == "old"))
+    s.job("app", "db-migrate", f"{ECR}/api:{tag}", done=True,
+          created=s.ago(days=1 if side == "new" else 9, hours=2))
+
+    hpa_created = s.ago(days=120 if side == "old" else 2)
+    s.put({
+        "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+        "metadata": s.meta("HorizontalPodAutoscaler", "api", "app", hpa_created),
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"},
+                 "minReplicas": 4, "maxReplicas": 12,
+                 "metrics": [{"type": "Resource", "resource": {
+                     "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+        "status": {"currentReplicas": 6, "desiredReplicas": 6, "lastScaleTime": s.ago(hours=5),
+                   "currentMetrics": [{"type": "Resource", "resource": {
+                       "name": "cpu", "current": {"averageUtilization": 54 if side == "old" else 31,
+                                                  "averageValue": "270m" if side == "old" else "155m"}}}],
+                   "conditions": [
+                       {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale",
+                        "lastTransitionTime": hpa_created},
+                       {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound",
+                        "lastTransitionTime": hpa_created},
+                       {"type": "ScalingLimited", "status": "False", "reason": "DesiredWithinRange",
+                        "lastTransitionTime": hpa_created}]},
+    })
+
+    if side == "new":
+        gpu_pod = next(o.raw for (r, ns, n), o in cluster.objects.items()
+                       if r.plural == "pods" and ns == "batch" and n.startswith("sidekiq-gpu-"))
+        s.event("batch", gpu_pod, "Warning", "BackOff",
+                f"Back-off restarting failed container sidekiq in pod {gpu_pod['metadata']['name']}"
+                f"_batch({gpu_pod['metadata']['uid']})", 47, s.ago(minutes=58), s.ago(seconds=40))
+        s.event("batch", gpu_pod, "Warning", "Unhealthy",
+                "Liveness probe failed: Get \"http://10.1.3.7:9394/metrics\": dial tcp 10.1.3.7:9394: "
+                "connect: connection refused", 12, s.ago(minutes=58), s.ago(minutes=5, seconds=10))
+        s.event("batch", gpu_pod, "Normal", "Pulled",
+                f"Container image \"{gpu_pod['spec']['containers'][0]['image']}\" already present on machine",
+                13, s.ago(minutes=58), s.ago(minutes=5, seconds=55))
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+def write_kubeconfig(path: Path, old_url: str, new_url: str) -> None:
+    config = {
+        "apiVersion": "v1", "kind": "Config", "preferences": {},
+        "clusters": [{"name": "eks-old", "cluster": {"server": old_url}},
+                     {"name": "eks-new", "cluster": {"server": new_url}}],
+        "users": [{"name": "test", "user": {"token": "test"}}],
+        "contexts": [{"name": "eks-old", "context": {"cluster": "eks-old", "user": "test"}},
+                     {"name": "eks-new", "context": {"cluster": "eks-new", "user": "test"}}],
+        "current-context": "eks-old",
+    }
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def write_plan(path: Path, kubeconfig: Path, aws_url: str, elb: dict[str, Any]) -> None:
+    q = json.dumps  # TOML basic strings accept JSON's escapes for these values
+    tgs = elb["target_groups"]
+    text = f"""name = "photo-api-2026"
+namespaces = ["app", "batch"]
+
+[old]
+context = "eks-old"
+kubeconfig = {q(str(kubeconfig))}
+
+[new]
+context = "eks-new"
+kubeconfig = {q(str(kubeconfig))}
+
+[aws]
+region = "{REGION}"
+endpoint_url = {q(aws_url)}
+
+[[route]]
+name = "api"
+listener_arn = {q(elb["listener_arn"])}
+old_target_group = {q(tgs["api-old"])}
+new_target_group = {q(tgs["api-new"])}
+workload = "app/api"
+steps = [0, 1, 5, 10, 25, 50, 75, 100]
+
+[[route]]
+name = "admin"
+listener_arn = {q(elb["listener_arn"])}
+rule_arn = {q(elb["admin_rule_arn"])}
+old_target_group = {q(tgs["admin-old"])}
+new_target_group = {q(tgs["admin-new"])}
+workload = "app/admin"
+steps = [0, 10, 50, 100]
+
+[[singleton]]
+name = "scheduler"
+kind = "Deployment"
+namespace = "app"
+replicas = 1
+
+[[singleton]]
+name = "billing-close"
+kind = "CronJob"
+namespace = "batch"
+replicas = 1
+"""
+    tomllib.loads(text)  # fail here, not in the Rust test, if quoting ever breaks
+    path.write_text(text)
+
+
+# --------------------------------------------------------------------------
+# Control API
+# --------------------------------------------------------------------------
+
+class Harness:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.dir: Path = args.dir
+        self.seed_name: str = args.seed
+        self.requests = RequestLog()
+        self.moto: subprocess.Popen[bytes] | None = None
+        self.moto_url = ""
+        self.proxy: AwsProxy | None = None
+        self.kube = {"old": KubePeer("old", self.requests), "new": KubePeer("new", self.requests)}
+        self.control_runner: aiohttp.web.AppRunner | None = None
+        self.control_port = 0
+        self.elb: dict[str, Any] = {}
+        self.stopping = asyncio.Event()
+
+    # lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> dict[str, str]:
+        port = free_port()
+        self.moto = await asyncio.to_thread(start_moto, port, self.dir / "moto.log")
+        self.moto_url = f"http://{HOST}:{port}"
+        log.info("moto on %s", self.moto_url)
+        self.elb = await asyncio.to_thread(seed_elb, self.moto_url)
+        now = utcnow()
+        if self.seed_name == "realistic":
+            expected = build_metrics(self.elb, now.timestamp())
+            await asyncio.to_thread(put_metrics, self.moto_url, expected)
+            (self.dir / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True))
+            for side, peer in self.kube.items():
+                seed_kube(side, peer.cluster, now)
+        self.proxy = AwsProxy(self.moto_url, self.requests)
+        await self.proxy.start()
+        for peer in self.kube.values():
+            await peer.enter()
+            await peer.start()
+            peer.cluster.logging_enabled = True
+        await self.start_control()
+        kubeconfig = self.dir / "kubeconfig"
+        write_kubeconfig(kubeconfig, self.kube["old"].url, self.kube["new"].url)
+        write_plan(self.dir / "plan.toml", kubeconfig, self.proxy.url, self.elb)
+        peers = {"aws": self.proxy.url, "moto": self.moto_url, "old": self.kube["old"].url,
+                 "new": self.kube["new"].url, "control": f"http://{HOST}:{self.control_port}"}
+        (self.dir / "peers.json").write_text(json.dumps(peers))
+        self.requests.clear()
+        return peers
+
+    async def shutdown(self) -> None:
+        if self.moto is not None:
+            self.moto.terminate()  # in parallel with the rest; reaped below
+        tasks = [peer.close() for peer in self.kube.values()]
+        if self.proxy is not None:
+            tasks.append(self.proxy.close())
+        if self.control_runner is not None:
+            tasks.append(self.control_runner.cleanup())
+        try:
+            await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 2.0)
+        except asyncio.TimeoutError:
+            log.warning("listeners did not close within 2 s")
+        if self.moto is not None:
+            await asyncio.to_thread(stop_moto, self.moto)
+
+    async def start_control(self) -> None:
+        app = aiohttp.web.Application()
+        r = app.router
+        r.add_get("/requests", self.h_requests)
+        r.add_post("/requests/clear", self.h_clear)
+        r.add_post("/peer/{peer}/{verb}", self.h_peer)
+        r.add_post("/aws/fault", self.h_fault)
+        r.add_post("/kube/{side}/apply", self.h_apply)
+        r.add_post("/kube/{side}/delete", self.h_delete)
+        r.add_get("/kube/{side}/object", self.h_object)
+        r.add_post("/elb/weights", self.h_set_weights)
+        r.add_get("/elb/weights", self.h_get_weights)
+        r.add_post("/shutdown", self.h_shutdown)
+        self.control_runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self.control_runner.setup()
+        site = aiohttp.web.TCPSite(self.control_runner, HOST, 0)
+        await site.start()
+        self.control_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    # handlers -------------------------------------------------------------
+
+    @staticmethod
+    def error(status: int, message: str) -> aiohttp.web.Response:
+        return aiohttp.web.json_response({"error": message}, status=status)
+
+    async def h_requests(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        peer = request.query.get("peer")
+        if peer is None:
+            return aiohttp.web.json_response(
+                [{"peer": p, **e} for p, entries in self.requests.entries.items() for e in entries])
+        if peer not in self.requests.entries:
+            return self.error(400, "peer must be aws, old or new")
+        return aiohttp.web.json_response(self.requests.entries[peer])
+
+    async def h_clear(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        self.requests.clear()
+        return aiohttp.web.json_response({"ok": True})
+
+    async def h_peer(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        name, verb = request.match_info["peer"], request.match_info["verb"]
+        target: Any = self.proxy if name == "aws" else self.kube.get(name)
+        if target is None or verb not in ("stop", "start"):
+            return self.error(404, "POST /peer/<aws|old|new>/<stop|start>")
+        running = target.runner is not None
+        if verb == "stop" and running:
+            await asyncio.wait_for(target.stop(), 3.0)
+        elif verb == "start" and not running:
+            await target.start()
+        log.info("peer %s %s", name, verb)
+        return aiohttp.web.json_response({"ok": True, "peer": name, "running": target.runner is not None,
+                                          "url": target.url})
+
+    async def h_fault(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        assert self.proxy is not None
+        body = await request.json()
+        self.proxy.fault = Fault(status=int(body.get("status", 503)), count=int(body.get("count", 0)),
+                                 code=body.get("code"), message=body.get("message"), ops=body.get("ops"),
+                                 delay_ms=int(body.get("delay_ms", 0)))
+        return aiohttp.web.json_response({"ok": True, "status": self.proxy.fault.status,
+                                          "count": self.proxy.fault.count, "code": self.proxy.fault.code})
+
+    def side(self, request: aiohttp.web.Request) -> KubePeer:
+        side = request.match_info["side"]
+        if side not in self.kube:
+            raise aiohttp.web.HTTPNotFound(text="side must be old or new")
+        return self.kube[side]
+
+    async def h_apply(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        peer = self.side(request)
+        obj = await request.json()
+        try:
+            cluster = peer.cluster
+            res = cluster.resource_for(obj["apiVersion"], obj["kind"])
+            info = cluster.resources[res]
+            meta = obj.get("metadata") or {}
+            ns = (meta.get("namespace") or "default") if info.namespaced else None
+            stored = await cluster.put_object(res, ns, meta["name"], obj)
+        except KubeStatusError as e:
+            return self.error(e.status, e.message)
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+        return aiohttp.web.json_response(stored)
+
+    def key_of(self, peer: KubePeer, resource: str, namespace: str | None) -> tuple[Any, str | None]:
+        res = kmock.resource(resource)
+        if res not in peer.cluster.resources:
+            raise KubeStatusError(404, "NotFound", f"unknown resource {resource}")
+        return res, (namespace or None) if peer.cluster.resources[res].namespaced else None
+
+    async def h_delete(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        peer = self.side(request)
+        body = await request.json()
+        try:
+            res, ns = self.key_of(peer, body["resource"], body.get("namespace"))
+            return aiohttp.web.json_response(await peer.cluster.delete_object(res, ns, body["name"]))
+        except KubeStatusError as e:
+            return self.error(e.status, e.message)
+
+    async def h_object(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        peer = self.side(request)
+        q = request.query
+        try:
+            res, ns = self.key_of(peer, q["resource"], q.get("namespace"))
+            return aiohttp.web.json_response(peer.cluster.live((res, ns, q["name"])).raw)
+        except KubeStatusError as e:
+            return self.error(e.status, e.message)
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+
+    def _route_action(self, route: str) -> tuple[str, str | None]:
+        if route == "api":
+            return self.elb["listener_arn"], None
+        if route == "admin":
+            return self.elb["listener_arn"], self.elb["admin_rule_arn"]
+        raise KeyError(route)
+
+    def _read_weights(self, route: str) -> dict[str, Any]:
+        elb = boto("elbv2", self.moto_url)
+        listener, rule = self._route_action(route)
+        if rule is None:
+            actions = elb.describe_listeners(ListenerArns=[listener])["Listeners"][0]["DefaultActions"]
+        else:
+            actions = elb.describe_rules(RuleArns=[rule])["Rules"][0]["Actions"]
+        fwd = next(a for a in actions if a["Type"] == "forward")
+        tgs = self.elb["target_groups"]
+        weights = {tg["TargetGroupArn"]: tg.get("Weight") for tg in fwd.get("ForwardConfig", {}).get("TargetGroups", [])}
+        return {"route": route, "old": weights.get(tgs[f"{route}-old"]), "new": weights.get(tgs[f"{route}-new"]),
+                "stickiness": fwd.get("ForwardConfig", {}).get("TargetGroupStickinessConfig"), "action": fwd}
+
+    def _write_weights(self, route: str, old: int, new: int) -> dict[str, Any]:
+        elb = boto("elbv2", self.moto_url)
+        listener, rule = self._route_action(route)
+        current = self._read_weights(route)
+        sticky = current["stickiness"] or {"Enabled": False}
+        tgs = self.elb["target_groups"]
+        action = {"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": tgs[f"{route}-old"], "Weight": old},
+                             {"TargetGroupArn": tgs[f"{route}-new"], "Weight": new}],
+            "TargetGroupStickinessConfig": sticky}}
+        if rule is None:
+            elb.modify_listener(ListenerArn=listener, DefaultActions=[action])
+        else:
+            elb.modify_rule(RuleArn=rule, Actions=[action])
+        return self._read_weights(route)
+
+    async def h_set_weights(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        body = await request.json()
+        try:
+            result = await asyncio.to_thread(self._write_weights, body["route"], int(body["old"]), int(body["new"]))
+        except KeyError as e:
+            return self.error(400, f"unknown or missing {e}")
+        return aiohttp.web.json_response(result)
+
+    async def h_get_weights(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._read_weights, request.query["route"]))
+        except KeyError as e:
+            return self.error(400, f"unknown or missing {e}")
+
+    async def h_shutdown(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        asyncio.get_running_loop().call_soon(self.stopping.set)
+        return aiohttp.web.json_response({"ok": True})
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def watch_stdin(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    try:
+        while sys.stdin.buffer.read1(65536):
+            pass
+    except (OSError, ValueError):
+        pass
+    loop.call_soon_threadsafe(event.set)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    harness = Harness(args)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, harness.stopping.set)
+    try:
+        peers = await harness.start()
+    except BaseException:
+        log.exception("start failed")
+        await harness.shutdown()
+        raise
+    sys.stdout.write("READY " + json.dumps(peers) + "\n")
+    sys.stdout.flush()
+    log.info("READY %s", peers)
+    if not args.ignore_stdin:
+        threading.Thread(target=watch_stdin, args=(loop, harness.stopping), daemon=True).start()
+    await harness.stopping.wait()
+    log.info("shutting down")
+    started = time.monotonic()
+    await harness.shutdown()
+    log.info("stopped in %.2f s", time.monotonic() - started)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--seed", choices=["realistic", "empty"], default="realistic")
+    parser.add_argument("--ignore-stdin", action="store_true",
+                        help="run until a signal (or POST /shutdown) instead of until stdin closes")
+    args = parser.parse_args()
+    args.dir = args.dir.resolve()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=args.dir / "peers.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(amain(args))
+    except Exception:
+        log.exception("fatal")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
