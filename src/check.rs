@@ -7,8 +7,8 @@ use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use kube::api::{Api, ListParams};
 use kube::Client;
+use kube::api::{Api, ListParams};
 
 use crate::domain::{Side, WorkloadKey, WorkloadKind};
 use crate::plan::{ClusterTarget, Plan};
@@ -51,6 +51,7 @@ impl Report {
 
 /// Runs every check; the findings in the order they were made.
 pub async fn run(plan: &Plan) -> Vec<Finding> {
+    crate::sources::ensure_crypto_provider();
     let mut r = Report::default();
     r.add(
         Verdict::Ok,
@@ -70,7 +71,11 @@ pub async fn run(plan: &Plan) -> Vec<Finding> {
         };
         match target {
             Some(t) => check_cluster(&mut r, plan, side, t).await,
-            None => r.add(Verdict::Ok, format!("kube {side}"), "no [old] table: the old side is EC2 behind the ALB, target health only"),
+            None => r.add(
+                Verdict::Ok,
+                format!("kube {side}"),
+                "no [old] table: the old side is EC2 behind the ALB, target health only",
+            ),
         }
     }
     check_aws(&mut r, plan).await;
@@ -84,7 +89,11 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
         Err(e) => return r.add(Verdict::Fail, area, e),
     };
     match client.apiserver_version().await {
-        Ok(v) => r.add(Verdict::Ok, &area, format!("context {}: API server reachable (v{}.{})", target.context, v.major, v.minor)),
+        Ok(v) => r.add(
+            Verdict::Ok,
+            &area,
+            format!("context {}: API server reachable (v{}.{})", target.context, v.major, v.minor),
+        ),
         Err(e) => {
             return r.add(Verdict::Fail, area, format!("context {}: {}", target.context, kube_source::kube_error(&e)));
         }
@@ -103,7 +112,11 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
         }
         match Api::<Pod>::namespaced(client.clone(), ns).list(&ListParams::default().limit(1)).await {
             Ok(_) => r.add(Verdict::Ok, &area, format!("namespace {ns}: pods can be listed")),
-            Err(e) => r.add(Verdict::Fail, &area, format!("namespace {ns}: cannot list pods: {}", kube_source::kube_error(&e))),
+            Err(e) => r.add(
+                Verdict::Fail,
+                &area,
+                format!("namespace {ns}: cannot list pods: {}", kube_source::kube_error(&e)),
+            ),
         }
     }
     for route in &plan.routes {
@@ -118,12 +131,16 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
 
 async fn exists(r: &mut Report, area: &str, client: &Client, key: &WorkloadKey, kind: WorkloadKind, what: &str) {
     let result = match kind {
-        WorkloadKind::CronJob => Api::<CronJob>::namespaced(client.clone(), &key.namespace).get(&key.name).await.map(|_| ()),
+        WorkloadKind::CronJob => {
+            Api::<CronJob>::namespaced(client.clone(), &key.namespace).get(&key.name).await.map(|_| ())
+        }
         _ => Api::<Deployment>::namespaced(client.clone(), &key.namespace).get(&key.name).await.map(|_| ()),
     };
     match result {
         Ok(()) => r.add(Verdict::Ok, area, format!("{what}: {kind:?} {key} found")),
-        Err(kube::Error::Api(s)) if s.code == 404 => r.add(Verdict::Fail, area, format!("{what}: {kind:?} {key} not found")),
+        Err(kube::Error::Api(s)) if s.code == 404 => {
+            r.add(Verdict::Fail, area, format!("{what}: {kind:?} {key} not found"))
+        }
         Err(e) => r.add(Verdict::Fail, area, format!("{what}: {kind:?} {key}: {}", kube_source::kube_error(&e))),
     }
 }
@@ -133,7 +150,11 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
     let sts = aws_sdk_sts::Client::new(&config);
     match sts.get_caller_identity().send().await {
         Ok(id) => r.add(Verdict::Ok, "aws", format!("identity {}", id.arn().unwrap_or("?"))),
-        Err(e) => r.add(Verdict::Warn, "aws", format!("cannot tell the identity: {}", aws::explain(&e, "sts:GetCallerIdentity"))),
+        Err(e) => r.add(
+            Verdict::Warn,
+            "aws",
+            format!("cannot tell the identity: {}", aws::explain(&e, "sts:GetCallerIdentity")),
+        ),
     }
     let elb = ElbClient::new(&config);
     for route in &plan.routes {
@@ -150,7 +171,11 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
         let mut missing = false;
         for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
             match forward.weight_of(tg) {
-                Some(w) => r.add(Verdict::Ok, &area, format!("{label} target group {} in {source} forward, weight {w}", tg.target_group_name())),
+                Some(w) => r.add(
+                    Verdict::Ok,
+                    &area,
+                    format!("{label} target group {} in {source} forward, weight {w}", tg.target_group_name()),
+                ),
                 None => {
                     missing = true;
                     let has: Vec<String> = forward
@@ -161,20 +186,39 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                     r.add(
                         Verdict::Fail,
                         &area,
-                        format!("{label} target group {} is not in {source} forward action (it forwards to {})", tg.target_group_name(), has.join(", ")),
+                        format!(
+                            "{label} target group {} is not in {source} forward action (it forwards to {})",
+                            tg.target_group_name(),
+                            has.join(", ")
+                        ),
                     );
                 }
             }
         }
         if !missing && forward.groups.len() > 2 {
-            r.add(Verdict::Warn, &area, format!("the forward action has {} target groups; the console shows the others too", forward.groups.len()));
+            r.add(
+                Verdict::Warn,
+                &area,
+                format!(
+                    "the forward action has {} target groups; the console shows the others too",
+                    forward.groups.len()
+                ),
+            );
         }
         for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
             match alb::read_targets(&elb, tg).await {
                 Ok(targets) => {
                     let healthy = targets.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
                     let verdict = if healthy == 0 { Verdict::Warn } else { Verdict::Ok };
-                    r.add(verdict, &area, format!("{label} target group {}: {healthy}/{} targets healthy", tg.target_group_name(), targets.len()));
+                    r.add(
+                        verdict,
+                        &area,
+                        format!(
+                            "{label} target group {}: {healthy}/{} targets healthy",
+                            tg.target_group_name(),
+                            targets.len()
+                        ),
+                    );
                 }
                 Err(e) => r.add(Verdict::Fail, &area, e),
             }
@@ -192,8 +236,13 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                         .filter(|p| matches!(&p.series, crate::app::SeriesId::Route { route: name, side: s, metric: crate::app::RouteMetric::Requests } if *name == route.name && *s == side))
                         .count();
                     let verdict = if n == 0 { Verdict::Warn } else { Verdict::Ok };
-                    let note = if n == 0 { " (no traffic to this side yet, or the dimensions do not match)" } else { "" };
-                    r.add(verdict, format!("metrics {}", route.name), format!("{side}: {n} RequestCount datapoints in the last 15 minutes{note}"));
+                    let note =
+                        if n == 0 { " (no traffic to this side yet, or the dimensions do not match)" } else { "" };
+                    r.add(
+                        verdict,
+                        format!("metrics {}", route.name),
+                        format!("{side}: {n} RequestCount datapoints in the last 15 minutes{note}"),
+                    );
                 }
             }
         }

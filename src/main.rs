@@ -8,10 +8,9 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use cutover::app::{App, ClusterDelta, Mode, Msg};
+use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
 use cutover::cli::{Cli, Command, DemoArgs, PlanArgs};
-use cutover::domain::Side;
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
@@ -23,9 +22,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> Result<ExitCode> {
     color_eyre::install()?;
-    // kube and the AWS SDK both build rustls clients; one crypto provider
-    // for the whole process, chosen here, before either exists.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    sources::ensure_crypto_provider();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     init_logging(cli.log.clone());
@@ -44,7 +41,9 @@ fn main() -> Result<ExitCode> {
         _ => None,
     };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Ok(bad_input("the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)"));
+        return Ok(bad_input(
+            "the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)",
+        ));
     }
     match (cli.command, plan) {
         (Command::Demo(args), _) => demo(args, keymap),
@@ -59,7 +58,11 @@ fn bad_input(message: &str) -> ExitCode {
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().wrap_err("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")
 }
 
 fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
@@ -67,10 +70,10 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         let world = runtime::demo_world(args.seed, args.scale);
         let app = App::new(world.app_config(), keymap, world.now());
         tracing::info!(seed = args.seed, speed = args.speed, "demo starting");
-        console(app, args.panic_after, |tx, cancel| {
-            tokio::spawn(runtime::sim_task(world, args.speed, tx, cancel));
-        })
-        .await
+        let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), cancel.clone()));
+        console(app, args.panic_after, tx, rx, cancel).await
     })
 }
 
@@ -78,39 +81,14 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
 /// code path from here to anything that writes.
 fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
-        let mut clients = Vec::new();
-        for side in Side::BOTH {
-            let target = match side {
-                Side::Old => plan.old.as_ref(),
-                Side::New => Some(&plan.new),
-            };
-            if let Some(target) = target {
-                match sources::kube::client_for(target).await {
-                    Ok(client) => clients.push((side, target.context.clone(), client)),
-                    Err(e) => return Ok(bad_input(&format!("plan {}: [{side}]: {e}", plan.path.display()))),
-                }
-            }
-        }
-        let sdk = sources::aws::sdk_config(&plan.aws).await;
         let app = App::new(plan.app_config(Mode::Watch), keymap, jiff::Timestamp::now());
         tracing::info!(plan = %plan.path.display(), "watch starting");
-        console(app, None, move |tx, cancel| {
-            tokio::spawn(sources::clock(tx.clone(), cancel.clone()));
-            for (side, context, client) in clients {
-                let tx2 = tx.clone();
-                let version_client = client.clone();
-                tokio::spawn(async move {
-                    let version = sources::kube::server_version(&version_client).await;
-                    let _ = tx2.send(Msg::Cluster { side, delta: ClusterDelta::ServerVersion(version) }).await;
-                });
-                tokio::spawn(sources::kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
-            }
-            let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
-            tokio::spawn(sources::alb::run(elb, plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
-            let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-            tokio::spawn(sources::cloudwatch::run(cw, plan.routes.clone(), tx, cancel));
-        })
-        .await
+        let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
+        }
+        console(app, None, tx, rx, cancel).await
     })
 }
 
@@ -119,11 +97,10 @@ fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
 async fn console(
     mut app: App,
     panic_after: Option<u64>,
-    start_sources: impl FnOnce(mpsc::Sender<Msg>, CancellationToken),
+    tx: mpsc::Sender<Msg>,
+    mut rx: mpsc::Receiver<Msg>,
+    cancel: CancellationToken,
 ) -> Result<ExitCode> {
-    let (tx, mut rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
-    let cancel = CancellationToken::new();
-    start_sources(tx.clone(), cancel.clone());
     tokio::spawn(runtime::input_task(tx, cancel.clone()));
     if let Some(secs) = panic_after {
         tokio::spawn(async move {

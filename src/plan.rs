@@ -281,11 +281,19 @@ impl Plan {
             Some(a) => {
                 let a = a.get_ref();
                 if a.region.get_ref().trim().is_empty() {
-                    return Err(loc.at(a.region.span(), "`region` is empty", "the ALB's region, e.g. \"ap-northeast-1\""));
+                    return Err(loc.at(
+                        a.region.span(),
+                        "`region` is empty",
+                        "the ALB's region, e.g. \"ap-northeast-1\"",
+                    ));
                 }
                 if let Some(url) = &a.endpoint_url {
                     if !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://")) {
-                        return Err(loc.at(url.span(), "`endpoint_url` is not an http(s) URL", "e.g. \"http://127.0.0.1:5000\""));
+                        return Err(loc.at(
+                            url.span(),
+                            "`endpoint_url` is not an http(s) URL",
+                            "e.g. \"http://127.0.0.1:5000\"",
+                        ));
                     }
                 }
                 let alb_poll = match &a.alb_poll {
@@ -303,7 +311,11 @@ impl Plan {
                 }
             }
             None => {
-                return Err(loc.at(whole, "missing table `[aws]`", "add [aws] with region = \"...\" (the ALB's region)"));
+                return Err(loc.at(
+                    whole,
+                    "missing table `[aws]`",
+                    "add [aws] with region = \"...\" (the ALB's region)",
+                ));
             }
         };
 
@@ -312,7 +324,11 @@ impl Plan {
             let span = r.span();
             let r = r.get_ref();
             if routes.iter().any(|x| &x.name == r.name.get_ref()) {
-                return Err(loc.at(r.name.span(), format!("route `{}` is named twice", r.name.get_ref()), "route names must be unique"));
+                return Err(loc.at(
+                    r.name.span(),
+                    format!("route `{}` is named twice", r.name.get_ref()),
+                    "route names must be unique",
+                ));
             }
             let listener = arn(&loc, &r.listener_arn, "listener/app/", "listener_arn")?;
             let rule = match &r.rule_arn {
@@ -392,11 +408,19 @@ impl Plan {
             }
             let name = s.name.get_ref();
             if singletons.iter().any(|x| &x.name == name) {
-                return Err(loc.at(s.name.span(), format!("singleton `{name}` is named twice"), "singleton names must be unique"));
+                return Err(loc.at(
+                    s.name.span(),
+                    format!("singleton `{name}` is named twice"),
+                    "singleton names must be unique",
+                ));
             }
             let replicas = match &s.replicas {
                 Some(r) if *r.get_ref() == 0 => {
-                    return Err(loc.at(r.span(), "`replicas` is 0", "how many the running side should have, usually 1"));
+                    return Err(loc.at(
+                        r.span(),
+                        "`replicas` is 0",
+                        "how many the running side should have, usually 1",
+                    ));
                 }
                 Some(r) => *r.get_ref(),
                 None => 1,
@@ -412,7 +436,11 @@ impl Plan {
 
         let stale_after = match &raw.stale_after {
             Some(s) if *s.get_ref() == 0 => {
-                return Err(loc.at(s.span(), "`stale_after` is 0", "seconds after which a read is too old to act on; default 30"));
+                return Err(loc.at(
+                    s.span(),
+                    "`stale_after` is 0",
+                    "seconds after which a read is too old to act on; default 30",
+                ));
             }
             Some(s) => Duration::from_secs(*s.get_ref()),
             None => Duration::from_secs(DEFAULT_STALE_AFTER_SECS),
@@ -478,18 +506,30 @@ fn arn(loc: &Located<'_>, value: &Spanned<String>, kind: &str, field: &str) -> R
     if !ok {
         let example = match kind {
             "listener/app/" => "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener/app/NAME/LB-ID/LISTENER-ID",
-            "listener-rule/app/" => "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID",
+            "listener-rule/app/" => {
+                "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID"
+            }
             _ => "arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID",
         };
-        return Err(loc.at(value.span(), format!("`{field}` is not an ALB {} ARN", kind.trim_end_matches('/').replace("/app", "")), format!("it looks like {example}")));
+        return Err(loc.at(
+            value.span(),
+            format!("`{field}` is not an ALB {} ARN", kind.trim_end_matches('/').replace("/app", "")),
+            format!("it looks like {example}"),
+        ));
     }
     Ok(Arn(text.clone()))
 }
 
 fn workload_key(loc: &Located<'_>, value: &Spanned<String>) -> Result<WorkloadKey, PlanError> {
     match value.get_ref().split_once('/') {
-        Some((ns, name)) if is_dns_label(ns) && !name.is_empty() && !name.contains('/') => Ok(WorkloadKey::new(ns, name)),
-        _ => Err(loc.at(value.span(), format!("`{}` is not namespace/name", value.get_ref()), "e.g. workload = \"app/api\"")),
+        Some((ns, name)) if is_dns_label(ns) && !name.is_empty() && !name.contains('/') => {
+            Ok(WorkloadKey::new(ns, name))
+        }
+        _ => Err(loc.at(
+            value.span(),
+            format!("`{}` is not namespace/name", value.get_ref()),
+            "e.g. workload = \"app/api\"",
+        )),
     }
 }
 
@@ -514,8 +554,10 @@ mod tests {
 
     const LISTENER: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:listener/app/photo-api/50dc6c495c0c9188/f2f7dc8efc522ab2";
     const RULE: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:listener-rule/app/photo-api/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee";
-    const TG_OLD: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/api-old/73e2d6bc24d8a067";
-    const TG_NEW: &str = "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/api-new/943f017f100becff";
+    const TG_OLD: &str =
+        "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/api-old/73e2d6bc24d8a067";
+    const TG_NEW: &str =
+        "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:targetgroup/api-new/943f017f100becff";
 
     fn good() -> String {
         format!(
@@ -603,7 +645,8 @@ namespace = "app"
         let err = parse(&good().replace("kind = \"Deployment\"", "kind = \"DaemonSet\"")).unwrap_err();
         assert!(err.problem.contains("DaemonSet"), "{err}");
 
-        let err = parse(&good().replace("workload = \"app/api\"", "workload = \"app/api\"\nsteps = [0, 50, 25, 100]")).unwrap_err();
+        let err = parse(&good().replace("workload = \"app/api\"", "workload = \"app/api\"\nsteps = [0, 50, 25, 100]"))
+            .unwrap_err();
         assert!(err.problem.contains("rising"), "{err}");
 
         let err = parse(&good().replace("[new]\ncontext = \"eks-2026\"\n", "")).unwrap_err();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of cutover on a fresh machine: installs what the tests
-# need (tmux for the real-terminal tests, cargo-nextest), then runs them.
+# need (tmux for the real-terminal tests, cargo-nextest, and a venv with the
+# moto and kmock emulators for the live tests), then runs them.
 # Safe to run again: installed things are left as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "tests: installing cargo-nextest" >&2
   cargo install --locked cargo-nextest
 fi
+
+# The live tests' peers (moto, kmock) run from a venv of the project's own.
+if [ ! -x .venv/bin/python ]; then
+  echo "tests: creating .venv for the emulators" >&2
+  python3 -m venv .venv || { echo "tests: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 2; }
+fi
+.venv/bin/pip install -q --disable-pip-version-check -r tests/harness/requirements.txt
 
 # Snapshots are compared, never rewritten, when run from here.
 export INSTA_UPDATE=no

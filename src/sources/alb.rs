@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, TargetHealthStateEnum};
 use aws_sdk_elasticloadbalancingv2::Client;
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, TargetHealthStateEnum};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -92,12 +92,13 @@ pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<
 }
 
 pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, String> {
-    let out = client
-        .describe_target_health()
-        .target_group_arn(&group.0)
-        .send()
-        .await
-        .map_err(|e| format!("target group {}: {}", group.target_group_name(), explain(&e, "elasticloadbalancing:DescribeTargetHealth")))?;
+    let out = client.describe_target_health().target_group_arn(&group.0).send().await.map_err(|e| {
+        format!(
+            "target group {}: {}",
+            group.target_group_name(),
+            explain(&e, "elasticloadbalancing:DescribeTargetHealth")
+        )
+    })?;
     Ok(out
         .target_health_descriptions()
         .iter()
@@ -112,7 +113,9 @@ pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, S
             let state = match health.and_then(|h| h.state()) {
                 Some(TargetHealthStateEnum::Healthy) => TargetState::Healthy,
                 Some(TargetHealthStateEnum::Initial) => TargetState::Initial,
-                Some(TargetHealthStateEnum::Unhealthy | TargetHealthStateEnum::UnhealthyDraining) => TargetState::Unhealthy,
+                Some(TargetHealthStateEnum::Unhealthy | TargetHealthStateEnum::UnhealthyDraining) => {
+                    TargetState::Unhealthy
+                }
                 Some(TargetHealthStateEnum::Unused) => TargetState::Unused,
                 Some(TargetHealthStateEnum::Draining) => TargetState::Draining,
                 _ => TargetState::Unavailable,
@@ -141,9 +144,19 @@ pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteRead
     Ok(reads)
 }
 
+/// The longest pause between failed reads: long enough not to hammer a
+/// throttling API, short enough that the weights are back soon after it is.
+const MAX_PAUSE: Duration = Duration::from_secs(20);
+
 /// Polls until cancelled. A failed read is retried with a doubling pause
-/// (up to a minute), and the source turns stale with the reason at once.
-pub async fn run(client: Client, routes: Vec<PlanRoute>, every: Duration, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+/// (up to `MAX_PAUSE`), and the source turns stale with the reason at once.
+pub async fn run(
+    client: Client,
+    routes: Vec<PlanRoute>,
+    every: Duration,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let id = SourceId::Alb;
     let mut last_ok: Option<Timestamp> = None;
     let mut failing_since: Option<Timestamp> = None;
@@ -167,7 +180,7 @@ pub async fn run(client: Client, routes: Vec<PlanRoute>, every: Duration, tx: mp
             Err(error) => {
                 tracing::warn!(%error, "ALB read failed");
                 let since = *failing_since.get_or_insert(now);
-                pause = (pause * 2).min(Duration::from_secs(60));
+                pause = (pause * 2).min(MAX_PAUSE);
                 vec![Msg::Source { id, state: SourceState::Stale { since, error, last_ok } }]
             }
         };

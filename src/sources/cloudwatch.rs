@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use aws_sdk_cloudwatch::Client;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -99,7 +99,12 @@ fn to_sdk(q: &Query) -> MetricDataQuery {
 
 /// One GetMetricData (paged if CloudWatch says so) for whole minutes
 /// `from..until` (until excluded, so the minute in progress is never read).
-pub async fn fetch(client: &Client, queries: &[Query], from: Minute, until: Minute) -> Result<Vec<MetricPoint>, String> {
+pub async fn fetch(
+    client: &Client,
+    queries: &[Query],
+    from: Minute,
+    until: Minute,
+) -> Result<Vec<MetricPoint>, String> {
     let by_id: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.id.as_str(), q)).collect();
     let mut points = Vec::new();
     let mut token: Option<String> = None;

@@ -15,26 +15,28 @@ use k8s_openapi::api::core::v1::{Event as KubeEvent, Node as KubeNode, Pod as Ku
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::Api;
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::watcher::{self, watcher};
 use kube::runtime::WatchStreamExt;
+use kube::runtime::utils::Backoff;
+use kube::runtime::watcher::{self, watcher};
 use kube::{Client, Config, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
-use crate::domain::{
-    Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
-};
+use crate::domain::{Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind};
 use crate::plan::ClusterTarget;
 
 /// Builds a client for a kubeconfig context, explaining what is wrong if
 /// it cannot: the file, the context, the server.
 pub async fn client_for(target: &ClusterTarget) -> Result<Client, String> {
     let kubeconfig = match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path)
-            .map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?,
-        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))?,
+        Some(path) => {
+            Kubeconfig::read_from(path).map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?
+        }
+        None => {
+            Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))?
+        }
     };
     let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
     if !known.contains(&target.context) {
@@ -89,9 +91,50 @@ pub fn kube_error(e: &kube::Error) -> String {
 
 type Batch = Result<Vec<ClusterDelta>, watcher::Error>;
 
+/// Retry pause for a failed watch: 0.5 s doubling to 5 s, back to 0.5 s
+/// after a success. kube's default grows to 30 s, which at the console
+/// means half a minute of stale data after an API server is back; with two
+/// clusters and a dozen watches each, 5 s keeps the load of an outage low.
+#[derive(Debug, Clone)]
+struct Retry {
+    next: std::time::Duration,
+}
+
+impl Retry {
+    const FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn new() -> Retry {
+        Retry { next: Retry::FIRST }
+    }
+}
+
+impl Iterator for Retry {
+    type Item = std::time::Duration;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let now = self.next;
+        self.next = (self.next * 2).min(Retry::MAX);
+        Some(now)
+    }
+}
+
+impl Backoff for Retry {
+    fn reset(&mut self) {
+        self.next = Retry::FIRST;
+    }
+}
+
 /// Watches everything the console shows of one side until cancelled,
 /// sending deltas and the source's state.
-pub async fn run(side: Side, context: String, client: Client, namespaces: Vec<String>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+pub async fn run(
+    side: Side,
+    context: String,
+    client: Client,
+    namespaces: Vec<String>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let id = SourceId::Cluster(side);
     let mut streams: Vec<BoxStream<'static, Batch>> = Vec::new();
     streams.push(watch(Api::<KubeNode>::all(client.clone()), trim_node, |n| {
@@ -113,47 +156,101 @@ pub async fn run(side: Side, context: String, client: Client, namespaces: Vec<St
         streams.push(warnings(Api::<KubeEvent>::namespaced(client.clone(), ns)));
     }
     let mut all = stream::select_all(streams);
-    let mut live = false;
-    let mut last_ok: Option<Timestamp> = None;
-    let mut failing: Option<(Timestamp, String)> = None;
+    // A watch that reconnects after an outage says nothing until something
+    // changes, so the watches alone cannot tell "quiet" from "gone". A cheap
+    // probe every few seconds can; a watch error still wins over a probe
+    // that succeeds soon after it (a forbidden watch on a reachable server).
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut state = Health { id, live: false, last_ok: None, failing: None, last_watch_error: None };
     if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
         return;
     }
     loop {
-        let item = tokio::select! {
-            _ = cancel.cancelled() => return,
-            item = all.next() => item,
-        };
-        let Some(item) = item else { return };
         let now = Timestamp::now();
-        let mut out = Vec::new();
-        match item {
-            Ok(deltas) => {
-                last_ok = Some(now);
-                if !live {
-                    live = true;
-                    failing = None;
-                    out.push(Msg::Source { id, state: SourceState::Live { last_ok: now } });
-                }
-                out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
-            }
-            Err(e) => {
-                let error = explain(&context, &e);
-                tracing::warn!(%side, %error, "watch failed");
-                let changed = failing.as_ref().is_none_or(|(_, previous)| *previous != error);
-                if changed || live {
-                    let since = failing.as_ref().map_or(now, |(since, _)| *since);
-                    failing = Some((since, error.clone()));
-                    live = false;
-                    out.push(Msg::Source { id, state: SourceState::Stale { since, error, last_ok } });
+        let out = tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = probe.tick() => {
+                let reachable = match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+                    // Any answer, even an error status, is a reachable server.
+                    Ok(Ok(_)) | Ok(Err(kube::Error::Api(_))) => Ok(()),
+                    Ok(Err(e)) => Err(format!("context {context}: {}", kube_error(&e))),
+                    Err(_) => Err(format!("context {context}: the API server did not answer within {PROBE_TIMEOUT:?}")),
+                };
+                match reachable {
+                    Ok(()) => state.ok(now, false),
+                    Err(error) => state.failed(now, error),
                 }
             }
-        }
+            item = all.next() => {
+                let Some(item) = item else { return };
+                match item {
+                    Ok(deltas) => {
+                        let mut out = state.ok(now, true);
+                        out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
+                        out
+                    }
+                    Err(e) => {
+                        let error = explain(&context, &e);
+                        tracing::warn!(%side, %error, "watch failed");
+                        state.watch_failed(now, error)
+                    }
+                }
+            }
+        };
         for msg in out {
             if tx.send(msg).await.is_err() {
                 return;
             }
         }
+    }
+}
+
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// After a watch error, a successful probe alone does not make the side
+/// live until the watches have had this long (two retry pauses) to fail again.
+const WATCH_ERROR_HOLD: i64 = 10;
+
+/// One side's source state, from watch results and probes.
+#[derive(Debug)]
+struct Health {
+    id: SourceId,
+    live: bool,
+    last_ok: Option<Timestamp>,
+    failing: Option<(Timestamp, String)>,
+    last_watch_error: Option<Timestamp>,
+}
+
+impl Health {
+    /// Something worked: a watch delivered (`from_watch`) or a probe answered.
+    fn ok(&mut self, now: Timestamp, from_watch: bool) -> Vec<Msg> {
+        self.last_ok = Some(now);
+        let held =
+            !from_watch && self.last_watch_error.is_some_and(|t| now.as_second() - t.as_second() < WATCH_ERROR_HOLD);
+        if self.live || held {
+            return vec![];
+        }
+        self.live = true;
+        self.failing = None;
+        vec![Msg::Source { id: self.id, state: SourceState::Live { last_ok: now } }]
+    }
+
+    fn watch_failed(&mut self, now: Timestamp, error: String) -> Vec<Msg> {
+        self.last_watch_error = Some(now);
+        self.failed(now, error)
+    }
+
+    /// Stale, announced once per distinct reason.
+    fn failed(&mut self, now: Timestamp, error: String) -> Vec<Msg> {
+        let same = self.failing.as_ref().is_some_and(|(_, e)| *e == error);
+        if same && !self.live {
+            return vec![];
+        }
+        let since = self.failing.as_ref().map_or(now, |(since, _)| *since);
+        self.failing = Some((since, error.clone()));
+        self.live = false;
+        vec![Msg::Source { id: self.id, state: SourceState::Stale { since, error, last_ok: self.last_ok } }]
     }
 }
 
@@ -170,7 +267,7 @@ where
     let mut known: HashMap<String, ClusterDelta> = HashMap::new();
     let mut relist: Option<HashMap<String, ClusterDelta>> = None;
     watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(Retry::new())
         .map(move |event| {
             let event = event?;
             let mut out = Vec::new();
@@ -213,7 +310,7 @@ where
 fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
     let mut seen: HashSet<(String, i64)> = HashSet::new();
     watcher(api, watcher::Config::default())
-        .default_backoff()
+        .backoff(Retry::new())
         .map(move |event| {
             let mut out = Vec::new();
             if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event? {
@@ -455,6 +552,15 @@ mod tests {
             }]),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn watch_retries_double_to_five_seconds_and_reset() {
+        let mut r = Retry::new();
+        let pauses: Vec<u128> = (0..6).map(|_| r.next().unwrap().as_millis()).collect();
+        assert_eq!(pauses, vec![500, 1000, 2000, 4000, 5000, 5000]);
+        r.reset();
+        assert_eq!(r.next().unwrap().as_millis(), 500);
     }
 
     #[test]

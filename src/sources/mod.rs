@@ -15,7 +15,52 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::Msg;
+use crate::app::{ClusterDelta, Msg};
+use crate::domain::Side;
+use crate::plan::Plan;
+
+/// Chooses the process's one TLS crypto provider. kube and the AWS SDK
+/// both build rustls clients, and with two providers compiled in rustls
+/// will not pick one by itself (it panics at the first kube client).
+/// Idempotent; every live entry point calls it.
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Starts every reading source of a plan: the clock, one watcher set per
+/// side, the ALB poller and the CloudWatch poller. Fails (before starting
+/// anything) only on configuration the operator must fix: an unreadable
+/// kubeconfig or an unknown context. Unreachable backends are not errors
+/// here: their sources turn stale with the reason and keep retrying.
+pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<(), String> {
+    ensure_crypto_provider();
+    let mut clients = Vec::new();
+    for side in Side::BOTH {
+        let target = match side {
+            Side::Old => plan.old.as_ref(),
+            Side::New => Some(&plan.new),
+        };
+        if let Some(target) = target {
+            let client = kube::client_for(target).await.map_err(|e| format!("[{side}]: {e}"))?;
+            clients.push((side, target.context.clone(), client));
+        }
+    }
+    let sdk = aws::sdk_config(&plan.aws).await;
+    tokio::spawn(clock(tx.clone(), cancel.clone()));
+    for (side, context, client) in clients {
+        let versions = (tx.clone(), client.clone());
+        tokio::spawn(async move {
+            let version = kube::server_version(&versions.1).await;
+            let _ = versions.0.send(Msg::Cluster { side, delta: ClusterDelta::ServerVersion(version) }).await;
+        });
+        tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
+    }
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    tokio::spawn(alb::run(elb, plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    tokio::spawn(cloudwatch::run(cw, plan.routes.clone(), tx, cancel));
+    Ok(())
+}
 
 /// The console's clock in live mode: a Tick each second.
 pub async fn clock(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {

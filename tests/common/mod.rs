@@ -2,6 +2,9 @@
 //! screen drawn on ratatui's `TestBackend`.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod peers;
+pub mod tmux;
+
 use cutover::app::{App, Msg, update};
 use cutover::domain::plus_secs;
 use cutover::keymap::{Key, Keymap};

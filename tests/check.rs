@@ -1,0 +1,148 @@
+//! `cutover check` against the real peers: a good plan passes, and each
+//! misconfiguration is reported by name, with what to fix.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::peers::Peers;
+
+fn check(plan: &Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["check", "--plan"])
+        .arg(plan)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("cutover-check-test-state"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// A copy of the harness's plan with one change.
+fn variant(peers: &Peers, name: &str, change: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(peers.plan_path()).unwrap();
+    let changed = change(&text);
+    assert_ne!(changed, text, "the variant {name} changes the plan");
+    let path = peers.dir.join(format!("{name}.toml"));
+    std::fs::write(&path, changed).unwrap();
+    path
+}
+
+fn field<'a>(plan: &'a str, key: &str, nth: usize) -> &'a str {
+    plan.lines().filter_map(|l| l.strip_prefix(&format!("{key} = \""))).nth(nth).unwrap().trim_end_matches('"')
+}
+
+fn fail_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| l.trim_start().starts_with("FAIL")).collect()
+}
+
+#[test]
+fn a_good_plan_passes_every_check() {
+    let peers = Peers::start("realistic");
+    let (code, text) = check(&peers.plan_path());
+    assert_eq!(code, 0, "{text}");
+    assert!(fail_lines(&text).is_empty(), "{text}");
+    for expected in [
+        "context eks-old: API server reachable",
+        "context eks-new: API server reachable",
+        "namespace batch: pods can be listed",
+        "singleton scheduler: Deployment app/scheduler found",
+        "singleton billing-close: CronJob batch/billing-close found",
+        "old target group api-old in the listener's default forward, weight 75",
+        "new target group admin-new in the rule's forward, weight 0",
+        "identity arn:aws:",
+        "RequestCount datapoints in the last 15 minutes",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(text.contains("all checks passed"), "{text}");
+    let mutating = peers.mutating_requests();
+    assert!(mutating.is_empty(), "check only reads: {mutating:#?}");
+}
+
+#[test]
+fn each_misconfiguration_is_named() {
+    let peers = Peers::start("realistic");
+    let plan = std::fs::read_to_string(peers.plan_path()).unwrap();
+
+    let path = variant(&peers, "context", |p| p.replacen("context = \"eks-old\"", "context = \"eks-2019\"", 1));
+    let (code, text) = check(&path);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("context `eks-2019` is not in the kubeconfig (it has: eks-old, eks-new)"), "{text}");
+
+    let listener = field(&plan, "listener_arn", 0).to_string();
+    let gone = format!("{}/0000000000000000", listener.rsplit_once('/').unwrap().0);
+    let path = variant(&peers, "listener", |p| {
+        p.replacen(&format!("listener_arn = \"{listener}\""), &format!("listener_arn = \"{gone}\""), 1)
+    });
+    let (code, text) = check(&path);
+    assert_eq!(code, 1, "{text}");
+    let fails = fail_lines(&text);
+    assert!(fails.iter().any(|l| l.contains("alb api") && l.contains("ListenerNotFound")), "{text}");
+
+    let rule = field(&plan, "rule_arn", 0).to_string();
+    let no_rule = format!("{}/0000000000000000", rule.rsplit_once('/').unwrap().0);
+    let path = variant(&peers, "rule", |p| p.replace(&rule, &no_rule));
+    let (code, text) = check(&path);
+    assert_eq!(code, 1, "{text}");
+    assert!(fail_lines(&text).iter().any(|l| l.contains("alb admin") && l.contains("RuleNotFound")), "{text}");
+
+    // The api route pointed at the admin route's new target group.
+    let api_new = field(&plan, "new_target_group", 0).to_string();
+    let admin_new = field(&plan, "new_target_group", 1).to_string();
+    let path = variant(&peers, "tg", |p| {
+        p.replacen(&format!("new_target_group = \"{api_new}\""), &format!("new_target_group = \"{admin_new}\""), 1)
+    });
+    let (code, text) = check(&path);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("new target group admin-new is not in the listener's default forward action (it forwards to api-old=75, api-new=25)"),
+        "{text}"
+    );
+
+    let path = variant(&peers, "namespace", |p| {
+        p.replace("namespaces = [\"app\", \"batch\"]", "namespaces = [\"app\", \"batch\", \"payments\"]")
+    });
+    let (code, text) = check(&path);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("namespace payments: not found in context eks-old"), "{text}");
+
+    peers.stop("old");
+    let (code, text) = check(&peers.plan_path());
+    peers.resume("old");
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        fail_lines(&text).iter().any(|l| l.contains("kube old") && l.contains("cannot reach the API server")),
+        "{text}"
+    );
+    assert!(!fail_lines(&text).iter().any(|l| l.contains("kube new")), "the new side is fine: {text}");
+}
+
+#[test]
+fn a_malformed_plan_exits_2_with_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("cutover-check-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "name = \"x\"\nnamespaces = [\"app\"\n[new]\ncontext = \"a\"\n").unwrap();
+    let (code, text) = check(&path);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains(&format!("{}:2:", path.display())) || text.contains(&format!("{}:3:", path.display())),
+        "{text}"
+    );
+
+    std::fs::write(&path, "name = \"x\"\nnamespaces = [\"app\"]\nsecret_sauce = true\n").unwrap();
+    let (code, text) = check(&path);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(&format!("{}:3:1: unknown field `secret_sauce`", path.display())), "{text}");
+
+    let (code, text) = check(Path::new("/no/such/plan.toml"));
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("/no/such/plan.toml: cannot read the plan"), "{text}");
+}

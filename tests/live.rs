@@ -1,0 +1,265 @@
+//! The live read path against real peers: moto (ELBv2, CloudWatch) behind
+//! the harness's logging proxy and two kmock Kubernetes APIs, seeded with a
+//! mid-cutover photo service by `tests/harness/peers.py`.
+//!
+//! The sources run in this process and feed a console through `update`, as
+//! `cutover watch` does; assertions read the console's state and screen.
+//!
+//! Waits are generous upper bounds for a loaded 2-core machine, not speed
+//! goals: how fast things show is measured and written down in the README.
+//!
+//! Peer gaps, documented where they matter: moto reports every registered
+//! target healthy (no unhealthy target can be seeded), and kmock ignores
+//! label and field selectors and runs no controllers.
+#![allow(clippy::unwrap_used)]
+// The fake AWS credentials go into the environment before any thread starts.
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::peers::Peers;
+use cutover::app::{App, Mode, Msg, SourceId, SourceState, update};
+use cutover::domain::{Minute, Side, Weight, Weights};
+use cutover::keymap::Keymap;
+use cutover::plan::Plan;
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// An upper bound for anything to show up (the ALB is polled every 5 s).
+const WAIT: Duration = Duration::from_secs(30);
+
+fn fake_aws_credentials() {
+    // SAFETY: called first in a test's process (nextest runs one test per
+    // process), before the runtime or any other thread exists.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::remove_var("AWS_PROFILE");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
+}
+
+struct Session {
+    peers: Peers,
+    app: App,
+    rx: mpsc::Receiver<Msg>,
+    cancel: CancellationToken,
+    rt: tokio::runtime::Runtime,
+    _tx: mpsc::Sender<Msg>,
+}
+
+impl Session {
+    fn start(seed: &str) -> Session {
+        fake_aws_credentials();
+        let peers = Peers::start(seed);
+        let plan = Plan::load(&peers.plan_path()).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        let app = App::new(plan.app_config(Mode::Watch), Keymap::default(), jiff::Timestamp::now());
+        rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
+        Session { peers, app, rx, cancel, rt, _tx: tx }
+    }
+
+    /// Applies messages until `done` holds; fails the test after `within`.
+    fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) -> Duration {
+        let start = Instant::now();
+        while !done(&self.app) {
+            let left = within.checked_sub(start.elapsed()).unwrap_or_else(|| {
+                panic!(
+                    "not within {within:?}: {what}\nsources: {:?}\nevents: {:?}",
+                    self.app.sources,
+                    self.app.events.iter().take(5).collect::<Vec<_>>()
+                )
+            });
+            let msg = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await });
+            if let Ok(Some(msg)) = msg {
+                update(&mut self.app, msg);
+            }
+        }
+        start.elapsed()
+    }
+
+    fn screen(&self) -> String {
+        common::draw(120, 32, |f| cutover::ui::render(&self.app, f))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+fn weights(app: &App, route: usize) -> Option<Weights> {
+    app.routes[route].read.as_ref().and_then(|r| r.weights)
+}
+
+fn has_workload(app: &App, side: Side, ns: &str, name: &str) -> bool {
+    app.clusters.get(side).workloads.keys().any(|k| k.namespace == ns && k.name == name)
+}
+
+#[test]
+fn watch_shows_weights_health_metrics_and_both_clusters() {
+    let mut s = Session::start("realistic");
+    let took = s.until("weights, targets, metrics and workloads of both sides", WAIT, |app| {
+        weights(app, 0).is_some()
+            && weights(app, 1).is_some()
+            && !app.routes[0].metrics.old.requests.is_empty()
+            && has_workload(app, Side::Old, "app", "api")
+            && has_workload(app, Side::New, "app", "api")
+            && app.clusters.new.pods.len() > 10
+    });
+    eprintln!("everything on screen after {took:?}");
+    let app = &s.app;
+    assert_eq!(weights(app, 0), Some(Weights { old: Weight(75), new: Weight(25) }));
+    assert_eq!(weights(app, 1), Some(Weights { old: Weight(100), new: Weight(0) }));
+    let read = app.routes[0].read.as_ref().unwrap();
+    assert!(!read.targets.old.is_empty() && !read.targets.new.is_empty(), "target health of both groups");
+
+    // Workloads: matched across sides, drift, crash loop, singletons, one-sided.
+    let rows = app.workload_rows();
+    let row = |name: &str| rows.iter().find(|r| r.key.name == name).unwrap_or_else(|| panic!("no row {name}"));
+    assert!(row("sidekiq-mailers").drift, "the mailer's image differs between the sides");
+    assert!(!row("api").drift);
+    assert!(row("sidekiq-gpu").sides.new.as_ref().unwrap().crashing > 0, "the new GPU worker crash-loops");
+    assert!(row("legacy-thumbnailer").sides.new.is_none(), "old-only workload has a row");
+    assert!(row("scheduler").singleton.is_some() && !row("scheduler").singleton_conflict);
+    assert_eq!(row("api").sides.old.as_ref().unwrap().pods, 6, "pods traced to their Deployment");
+    let signals: Vec<_> = app.node_signals.iter().filter(|s| s.side == Side::New).map(|s| s.kind).collect();
+    assert!(signals.contains(&cutover::domain::NodeSignalKind::Rebalance), "{signals:?}");
+    assert!(app.events.iter().any(|e| e.text.contains("BackOff")), "warning events shown");
+
+    // 5xx percentages computed from exactly the seeded datapoints; minutes
+    // with no datapoint are no data, not zero.
+    let expected = s.peers.expected();
+    let route = &app.routes[0];
+    let mut compared = 0;
+    for (side, key) in [(Side::Old, "old"), (Side::New, "new")] {
+        let series = &expected["routes"]["api"][key]["metrics"];
+        let requests = series["RequestCount"].as_object().unwrap();
+        let errors = series["HTTPCode_Target_5XX_Count"].as_object().unwrap();
+        for (epoch, value) in requests {
+            let minute = Minute(epoch.parse::<i64>().unwrap() / 60);
+            let got = route.metrics.get(side).requests.get(minute);
+            assert_eq!(got, value.as_f64(), "{side} requests at {epoch}");
+            let e = errors.get(epoch).and_then(|v| v.as_f64());
+            let rate = cutover::domain::error_rate(got, route.metrics.get(side).target_5xx.get(minute));
+            assert_eq!(rate, Some(e.unwrap_or(0.0) / value.as_f64().unwrap()), "{side} 5xx share at {epoch}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 40, "compared {compared} minutes");
+    let gaps: Vec<i64> =
+        expected["no_data"]["api"]["old"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert!(!gaps.is_empty());
+    for epoch in gaps {
+        assert_eq!(route.metrics.old.requests.get(Minute(epoch / 60)), None, "minute {epoch} has no data");
+    }
+
+    let screen = s.screen();
+    assert!(screen.contains("WATCH") && screen.contains("read-only"), "{screen}");
+    assert!(screen.contains("read 75/25"), "{screen}");
+    assert!(screen.contains("eks-old") && screen.contains("eks-new"), "{screen}");
+    for secret in ["s3cr3t-never-record", "DATABASE_PASSWORD"] {
+        assert!(
+            !format!("{screen}{:?}", app.clusters.new.workloads).contains(secret),
+            "env values never reach the console"
+        );
+    }
+}
+
+#[test]
+fn an_out_of_band_weight_change_shows() {
+    let mut s = Session::start("realistic");
+    s.until("first read", WAIT, |app| weights(app, 0).is_some());
+    s.peers.post("/elb/weights", json!({"route": "api", "old": 50, "new": 50}));
+    let took =
+        s.until("the new weights", WAIT, |app| weights(app, 0) == Some(Weights { old: Weight(50), new: Weight(50) }));
+    eprintln!("weight change seen after {took:?}");
+    assert!(s.app.events.iter().any(|e| e.text.contains("route api: weights changed 75/25 -> 50/50")));
+}
+
+#[test]
+fn a_deleted_pod_disappears() {
+    let mut s = Session::start("realistic");
+    s.until("pods of both sides", WAIT, |app| app.clusters.new.pods.len() > 10);
+    let victim = s.app.clusters.new.pods.keys().find(|k| k.name.starts_with("api-")).unwrap().clone();
+    let old_count = s.app.clusters.old.pods.len();
+    s.peers
+        .post("/kube/new/delete", json!({"resource": "v1/pods", "namespace": victim.namespace, "name": victim.name}));
+    let took = s.until("the pod gone", WAIT, |app| !app.clusters.new.pods.contains_key(&victim));
+    eprintln!("deletion seen after {took:?}");
+    assert_eq!(s.app.clusters.old.pods.len(), old_count, "the other side is untouched");
+}
+
+#[test]
+fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
+    let mut s = Session::start("realistic");
+    let live = |id| move |app: &App| matches!(app.sources.get(&id), Some(SourceState::Live { .. }));
+    s.until("all sources live", WAIT, |app| {
+        live(SourceId::Cluster(Side::New))(app) && live(SourceId::Alb)(app) && live(SourceId::Metrics)(app)
+    });
+
+    s.peers.stop("new");
+    s.until("new side stale", Duration::from_secs(20), |app| app.is_stale(SourceId::Cluster(Side::New)));
+    let SourceState::Stale { error, .. } = &s.app.sources[&SourceId::Cluster(Side::New)] else { unreachable!() };
+    assert!(error.contains("eks-new"), "the reason names the context: {error}");
+    assert!(!s.app.is_stale(SourceId::Cluster(Side::Old)), "the old side is unaffected");
+    let screen = s.screen();
+    assert!(screen.contains("k8s new: STALE"), "{screen}");
+
+    s.peers.resume("new");
+    s.until("new side live again", Duration::from_secs(30), live(SourceId::Cluster(Side::New)));
+    assert!(s.app.events.iter().any(|e| e.text.contains("k8s new live again")));
+
+    s.peers.stop("aws");
+    s.until("ALB stale", Duration::from_secs(15), |app| app.is_stale(SourceId::Alb));
+    s.peers.resume("aws");
+    s.until("ALB live again", Duration::from_secs(40), live(SourceId::Alb));
+    assert!(!s.app.is_stale(SourceId::Cluster(Side::Old)));
+}
+
+/// The real binary in a real terminal, every key pressed: the peers' logs
+/// show reads only.
+#[test]
+fn watch_sends_no_mutating_request_whatever_is_pressed() {
+    fake_aws_credentials();
+    let peers = Peers::start("realistic");
+    let t = common::tmux::Tmux::start("watch-keys");
+    t.type_line(&format!(
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {} watch --plan {}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_cutover"),
+        peers.plan_path().display()
+    ));
+    t.wait_for("the live console", WAIT, |s| s.contains("read 75/25") && s.contains("app/api"));
+    // Every named key, and every printable character but `q`.
+    let mut keys: Vec<String> = [
+        "Up", "Down", "Left", "Right", "Enter", "Escape", "Tab", "BTab", "PageUp", "PageDown", "Home", "End", "BSpace",
+        "DC", "F1", "F5", "C-r", "C-d", "C-u", "Space",
+    ]
+    .iter()
+    .map(|k| k.to_string())
+    .collect();
+    keys.extend((b'!'..=b'~').filter(|c| *c != b'q' && *c != b';').map(|c| (c as char).to_string()));
+    for k in &keys {
+        t.run(&["send-keys", "-t", "t", "-l", k]);
+        t.run(&["send-keys", "-t", "t", k]);
+    }
+    // Long enough for another ALB poll and watch traffic after the keys.
+    std::thread::sleep(Duration::from_secs(6));
+    t.run(&["send-keys", "-t", "t", "Escape"]);
+    t.run(&["send-keys", "-t", "t", "Escape"]);
+    t.run(&["send-keys", "-t", "t", "q"]);
+    let after = t.wait_for("exit", WAIT, |s| s.lines().any(|l| l.starts_with("EXIT=")));
+    assert!(after.contains("EXIT=0"), "{after}");
+
+    let mutating = peers.mutating_requests();
+    assert!(mutating.is_empty(), "watch must not change anything: {mutating:#?}");
+    let aws: Vec<String> = peers.requests("aws").iter().map(|r| r["op"].as_str().unwrap_or("?").to_string()).collect();
+    assert!(aws.iter().any(|op| op == "DescribeRules") && aws.iter().any(|op| op == "GetMetricData"), "{aws:?}");
+    assert!(peers.requests("old").len() > 5 && peers.requests("new").len() > 5, "both clusters were read");
+}
