@@ -97,7 +97,7 @@ impl SourceId {
             SourceId::Cluster(Side::Old) => "k8s old",
             SourceId::Cluster(Side::New) => "k8s new",
             SourceId::Alb => "alb",
-            SourceId::Metrics => "cloudwatch",
+            SourceId::Metrics => "metrics",
             SourceId::Simulator => "sim",
         }
     }

@@ -31,7 +31,7 @@ impl Mode {
     pub fn banner(self) -> &'static str {
         match self {
             Mode::Demo => "simulated world: no cloud account, nothing real is touched",
-            Mode::Watch => "read-only: live data, no action can change anything from here",
+            Mode::Watch => "read-only: nothing can be changed from here",
         }
     }
 }

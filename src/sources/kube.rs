@@ -167,7 +167,6 @@ pub async fn run(
         return;
     }
     loop {
-        let now = Timestamp::now();
         let out = tokio::select! {
             _ = cancel.cancelled() => return,
             _ = probe.tick() => {
@@ -178,12 +177,14 @@ pub async fn run(
                     Err(_) => Err(format!("context {context}: the API server did not answer within {PROBE_TIMEOUT:?}")),
                 };
                 match reachable {
-                    Ok(()) => state.ok(now, false),
-                    Err(error) => state.failed(now, error),
+                    Ok(()) => state.ok(Timestamp::now(), false),
+                    Err(error) => state.failed(Timestamp::now(), error),
                 }
             }
             item = all.next() => {
                 let Some(item) = item else { return };
+                // Stamped when it arrived, not when the wait began.
+                let now = Timestamp::now();
                 match item {
                     Ok(deltas) => {
                         let mut out = state.ok(now, true);

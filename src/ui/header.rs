@@ -43,12 +43,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         let (text, style) = match state {
             SourceState::Connecting => ("connecting".to_string(), Style::new().fg(Color::Gray)),
             // A watch is live until it fails; a poller's age says how old its data is.
-            SourceState::Live { .. } if matches!(id, SourceId::Cluster(_)) => {
+            SourceState::Live { .. } if matches!(id, SourceId::Cluster(_) | SourceId::Simulator) => {
                 ("live".to_string(), Style::new().fg(Color::Green))
             }
-            SourceState::Live { last_ok } => {
-                (format!("live {}", age(*last_ok, app.now)), Style::new().fg(Color::Green))
-            }
+            SourceState::Live { last_ok } => (format!("{} ago", age(*last_ok, app.now)), Style::new().fg(Color::Green)),
             SourceState::Stale { since, error, .. } => (
                 format!("STALE {} ({})", age(*since, app.now), theme::fit(error, 40)),
                 Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),

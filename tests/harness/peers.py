@@ -89,6 +89,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def stop_runner(runner: aiohttp.web.BaseRunner) -> None:
+    """Stop listening and cut every open connection, watches included.
+
+    aiohttp would wait for in-flight handlers (kmock watches never finish)
+    for the shutdown timeout; aborting the transports cancels them at once,
+    which is what a crashed apiserver or a dead load balancer looks like.
+    """
+    for site in list(runner.sites):
+        await site.stop()
+    server = runner.server
+    if server is not None:
+        for conn in server.connections:
+            if conn.transport is not None:
+                conn.transport.abort()
+    await runner.cleanup()
+
+
 # --------------------------------------------------------------------------
 # Request log
 # --------------------------------------------------------------------------
@@ -255,7 +272,7 @@ class AwsProxy:
     async def stop(self) -> None:
         if self.runner is not None:
             runner, self.runner = self.runner, None
-            await runner.cleanup()
+            await stop_runner(runner)
 
     async def close(self) -> None:
         await self.stop()
@@ -264,12 +281,12 @@ class AwsProxy:
             self.session = None
 
     async def handle(self, request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        body = await request.read()
-        if request.headers.get("Content-Encoding", "").lower() == "gzip":
-            # The SDK gzips large PutMetricData bodies (requestCompression trait).
-            plain = gzip.decompress(body)
-        else:
-            plain = body
+        # SDKs gzip large PutMetricData bodies (requestCompression trait).
+        # aiohttp's server already inflates Content-Encoding bodies, so the
+        # gzip check is only a fallback; either way moto gets a plain body.
+        plain = await request.read()
+        if plain[:2] == b"\x1f\x8b":
+            plain = gzip.decompress(plain)
         protocol, op = self._classify(request, plain)
         entry = self.requests.add("aws", {
             "method": request.method, "path": request.path, "query": request.query_string,
@@ -285,7 +302,7 @@ class AwsProxy:
             if protocol == "cbor":
                 resp = await self._forward_cbor(request, op, plain)
             else:
-                resp = await self._forward_raw(request, body)
+                resp = await self._forward_raw(request, plain)
         except aiohttp.ClientError as e:
             log.warning("moto unreachable: %r", e)
             resp = aiohttp.web.Response(status=502, text="moto unreachable")
@@ -329,7 +346,8 @@ class AwsProxy:
         return aiohttp.web.Response(status=f.status, headers=headers, text=xml)
 
     def _upstream_headers(self, request: aiohttp.web.BaseRequest) -> dict[str, str]:
-        return {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+        return {k: v for k, v in request.headers.items()
+                if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"}
 
     async def _forward_raw(self, request: aiohttp.web.BaseRequest, body: bytes) -> aiohttp.web.Response:
         assert self.session is not None
@@ -369,6 +387,13 @@ class AwsProxy:
                 data = {"__type": "InternalFailure", "message": raw.decode("utf-8", "replace")[:500]}
             if up.status >= 300:
                 return self._cbor_response(up.status, CborJsonTranslator.error_to_cbor(data), extra)
+            if op == "ListMetrics" and isinstance(data.get("Metrics"), list):
+                # moto lists a metric once per datapoint when it has several
+                # dimensions; CloudWatch lists each metric once.
+                unique: dict[str, Any] = {}
+                for metric in data["Metrics"]:
+                    unique.setdefault(json.dumps(metric, sort_keys=True), metric)
+                data["Metrics"] = list(unique.values())
             return self._cbor_response(up.status, self.translator.response_to_cbor(op, data), extra)
 
     @staticmethod
@@ -635,6 +660,34 @@ class Cluster(kmock.KubernetesEmulator):
 
     # -- HTTP -----------------------------------------------------------
 
+    NAMESPACES_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
+
+    async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        # kmock's URL parser reads /api/v1/namespaces[/NAME] as a namespace
+        # prefix, not as the namespaces resource, and crashes on it.
+        m = self.NAMESPACES_PATH.match(raw_request.path)
+        if m and raw_request.method == "GET" and raw_request.query.get("watch") != "true":
+            name = m.group(1)
+            if self.logging_enabled:
+                self.request_log.add(self.peer, {
+                    "method": "GET", "path": raw_request.path, "query": raw_request.query_string,
+                    "op": "get namespaces" if name else "list namespaces", "mutating": False,
+                    "namespace": None, "name": name})
+            res = kmock.resource("v1/namespaces")
+            async with self._lock:
+                items = [copy.deepcopy(o.raw) for (r, _, n), o in self.objects.items()
+                         if r == res and not o.deleted and (name is None or n == name)]
+            if name is not None:
+                if not items:
+                    return status_response(404, "NotFound", f'namespaces "{name}" not found')
+                return aiohttp.web.json_response(items[0])
+            selector = raw_request.query.get("labelSelector")
+            if selector:
+                items = [o for o in items if label_selector_matches(selector, o["metadata"].get("labels") or {})]
+            return aiohttp.web.json_response({"apiVersion": "v1", "kind": "NamespaceList",
+                                              "metadata": {"resourceVersion": str(self.rv)}, "items": items})
+        return await super().__call__(raw_request)
+
     async def _handle(self, request: kmock_rendering.Request) -> aiohttp.web.StreamResponse:
         self._log(request)
         try:
@@ -825,6 +878,10 @@ class Cluster(kmock.KubernetesEmulator):
             since = int(request.params.get("resourceVersion") or 0)
         except ValueError:
             since = 0
+        # Streaming lists: the whole current state, then a bookmark that ends it.
+        initial_events = request.params.get("sendInitialEvents") == "true"
+        if initial_events:
+            since = 0
         timeout = request.params.get("timeoutSeconds")
         deadline = time.monotonic() + float(timeout) if timeout else None
         bus = self._buses[res]
@@ -851,6 +908,13 @@ class Cluster(kmock.KubernetesEmulator):
             replay.sort(key=lambda pair: pair[0])
             for _, event in replay:
                 yield event
+            if initial_events:
+                info = self.resources[res] if res in self.resources else None
+                yield {"type": "BOOKMARK", "object": {
+                    "apiVersion": f"{res.group}/{res.version}" if res.group else res.version,
+                    "kind": info.kind if info is not None else "",
+                    "metadata": {"resourceVersion": str(snapshot_rv),
+                                 "annotations": {"k8s.io/initial-events-end": "true"}}}}
             floor = max(since, snapshot_rv)
             stream = bus.stream(since=mark).__aiter__()
             while True:
@@ -909,7 +973,7 @@ class KubePeer:
     async def stop(self) -> None:
         if self.runner is not None:
             runner, self.runner = self.runner, None
-            await runner.cleanup()
+            await stop_runner(runner)
 
     async def close(self) -> None:
         await self.stop()
@@ -1435,7 +1499,8 @@ class KubeSeed:
         job_name = None
         if last:
             status["lastScheduleTime"] = last
-            status["lastSuccessfulTime"] = last if not running_job else self.ago(hours=1, minutes=59)
+            last_dt = dt.datetime.fromisoformat(last.replace("Z", "+00:00"))
+            status["lastSuccessfulTime"] = last if not running_job else iso(last_dt - dt.timedelta(minutes=15))
             if running_job:
                 minute = int(dt.datetime.fromisoformat(last.replace("Z", "+00:00")).timestamp()) // 60
                 job_name = f"{name}-{minute}"
@@ -1852,12 +1917,18 @@ class Harness:
 # --------------------------------------------------------------------------
 
 def watch_stdin(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    # os.read, not sys.stdin: a daemon thread blocked inside the buffered
+    # reader holds its lock, and the interpreter aborts on it at exit.
+    fd = sys.stdin.fileno()
     try:
-        while sys.stdin.buffer.read1(65536):
+        while os.read(fd, 65536):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
-    loop.call_soon_threadsafe(event.set)
+    try:
+        loop.call_soon_threadsafe(event.set)
+    except RuntimeError:  # loop already closed: we are exiting anyway
+        pass
 
 
 async def amain(args: argparse.Namespace) -> int:
