@@ -132,6 +132,8 @@ fn watch_shows_weights_health_metrics_and_both_clusters() {
     let signals: Vec<_> = app.node_signals.iter().filter(|s| s.side == Side::New).map(|s| s.kind).collect();
     assert!(signals.contains(&cutover::domain::NodeSignalKind::Rebalance), "{signals:?}");
     assert!(app.events.iter().any(|e| e.text.contains("BackOff")), "warning events shown");
+    let hpa = app.clusters.new.autoscalers.values().find(|a| a.target.name == "api").expect("the api's autoscaler");
+    assert!(hpa.max >= hpa.min && hpa.max > 0, "{hpa:?}");
 
     // 5xx percentages computed from exactly the seeded datapoints; minutes
     // with no datapoint are no data, not zero.

@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
+use crate::domain::{Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
 use crate::keymap::Key;
 
 /// Everything that can change the console's state arrives as one of these,
@@ -44,6 +44,9 @@ pub enum ClusterDelta {
     Node(Node),
     NodeGone(String),
     Warning(KubeWarning),
+    /// An autoscaler appeared or changed; `AutoscalerGone` names its target.
+    Autoscaler(Autoscaler),
+    AutoscalerGone(WorkloadKey),
     /// The API server's version, once known.
     ServerVersion(String),
 }

@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use jiff::Timestamp;
 
 use crate::domain::{
-    MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, Side, Target, Weight, Weights, Workload, WorkloadKey,
-    WorkloadKind,
+    Autoscaler, MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, Side, Target, Weight, Weights, Workload,
+    WorkloadKey, WorkloadKind,
 };
 use crate::keymap::Keymap;
 
@@ -98,6 +98,8 @@ pub struct ClusterState {
     pub pods: BTreeMap<PodKey, Pod>,
     pub pods_by_owner: HashMap<WorkloadKey, BTreeSet<PodKey>>,
     pub nodes: BTreeMap<String, Node>,
+    /// By the workload they scale.
+    pub autoscalers: BTreeMap<WorkloadKey, Autoscaler>,
 }
 
 impl ClusterState {

@@ -165,6 +165,12 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
                 record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed });
             }
         }
+        ClusterDelta::Autoscaler(a) => {
+            cluster.autoscalers.insert(a.target.clone(), a);
+        }
+        ClusterDelta::AutoscalerGone(target) => {
+            cluster.autoscalers.remove(&target);
+        }
         ClusterDelta::ServerVersion(v) => app.config.clusters.get_mut(side).version = v,
         ClusterDelta::Warning(w) => {
             let text = format!("{} {}: {}", w.reason, w.object, w.message);

@@ -225,6 +225,18 @@ pub struct NodeSignal {
     pub kind: NodeSignalKind,
 }
 
+/// A HorizontalPodAutoscaler, trimmed to what tells whether scaling works
+/// on a side (one of the field notes' open questions before a move).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Autoscaler {
+    /// The workload it scales.
+    pub target: WorkloadKey,
+    pub min: u32,
+    pub max: u32,
+    pub current: u32,
+    pub desired: u32,
+}
+
 /// A Kubernetes Warning event, trimmed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KubeWarning {

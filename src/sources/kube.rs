@@ -10,6 +10,7 @@ use std::fmt::Debug;
 use futures::stream::{self, BoxStream, StreamExt};
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event as KubeEvent, Node as KubeNode, Pod as KubePod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -24,7 +25,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
-use crate::domain::{Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind};
+use crate::domain::{
+    Autoscaler, Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
+};
 use crate::plan::ClusterTarget;
 
 /// Builds a client for a kubeconfig context, explaining what is wrong if
@@ -154,6 +157,9 @@ pub async fn run(
             }))
         }));
         streams.push(warnings(Api::<KubeEvent>::namespaced(client.clone(), ns)));
+        streams.push(watch(Api::<HorizontalPodAutoscaler>::namespaced(client.clone(), ns), trim_hpa, |h| {
+            hpa_target(h).map(ClusterDelta::AutoscalerGone)
+        }));
     }
     let mut all = stream::select_all(streams);
     // A watch that reconnects after an outage says nothing until something
@@ -500,6 +506,23 @@ pub fn trim_node(n: &KubeNode) -> Option<ClusterDelta> {
         cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
         spot_interruption: tainted(TAINT_SPOT_ITN),
         rebalance_recommendation: tainted(TAINT_REBALANCE),
+    }))
+}
+
+fn hpa_target(h: &HorizontalPodAutoscaler) -> Option<WorkloadKey> {
+    let name = &h.spec.as_ref()?.scale_target_ref.name;
+    Some(WorkloadKey::new(h.metadata.namespace.clone().unwrap_or_default(), name.clone()))
+}
+
+pub fn trim_hpa(h: &HorizontalPodAutoscaler) -> Option<ClusterDelta> {
+    let spec = h.spec.as_ref()?;
+    let status = h.status.as_ref();
+    Some(ClusterDelta::Autoscaler(Autoscaler {
+        target: hpa_target(h)?,
+        min: count(spec.min_replicas.or(Some(1))),
+        max: count(Some(spec.max_replicas)),
+        current: count(status.and_then(|s| s.current_replicas)),
+        desired: count(status.map(|s| s.desired_replicas)),
     }))
 }
 

@@ -75,5 +75,8 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
         spans.push(Span::styled(format!(" {label}  "), theme::dim()));
     }
+    if app.config.mode == crate::app::Mode::Watch {
+        spans.push(Span::styled("read-only: traffic and handoff actions exist only in `cutover run`", theme::dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

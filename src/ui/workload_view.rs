@@ -31,10 +31,13 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         },
     ])];
     for side in Side::BOTH {
-        let text = match row.sides.get(side) {
+        let mut text = match row.sides.get(side) {
             Some(v) => describe(v),
             None => "not on this side".into(),
         };
+        if let Some(a) = app.clusters.get(side).autoscalers.get(key) {
+            text.push_str(&format!(" · hpa {}-{} (current {}, wants {})", a.min, a.max, a.current, a.desired));
+        }
         let drift = if row.drift { "  ≠ image differs from the other side" } else { "" };
         lines.push(Line::from(vec![
             Span::styled(format!("{:<4}", side.label()), theme::side(side)),
