@@ -72,3 +72,21 @@ keys Escape "?"
 wait_for "keymap:" 5
 shoot help
 keys "?" q
+
+# The live console, read-only, on the test peers (moto and two kmock APIs).
+if [ -x .venv/bin/python ]; then
+  exec 3< <(sleep 120)
+  .venv/bin/python tests/harness/peers.py --dir "$work/peers" <&3 > "$work/peers.out" &
+  for _ in $(seq 1 100); do grep -q READY "$work/peers.out" 2>/dev/null && break; sleep 0.1; done
+  t kill-session -t shots 2>/dev/null || true
+  t new-session -d -x "$cols" -y "$rows" -s shots \
+    "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing XDG_STATE_HOME=$work $bin watch --plan $work/peers/plan.toml"
+  wait_for "read 75/25" 15
+  wait_for "metrics: " 15
+  sleep 2
+  shoot watch
+  keys q
+  kill %1 2>/dev/null || true
+else
+  echo "screenshots: no .venv (run ./tests/run.sh once); skipping the watch screenshot" >&2
+fi
