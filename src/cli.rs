@@ -25,10 +25,21 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole console on an embedded simulated world: no cloud account needed.
     Demo(DemoArgs),
+    /// Drive a live cutover: watch, nudge ALB weights, revert, hand singletons over.
+    Run(RunArgs),
     /// Watch a live cutover, read-only: nothing can be changed from this console.
     Watch(PlanArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
     Check(PlanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Show exactly which API calls each confirmed action would make, and make none.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]

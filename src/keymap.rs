@@ -31,10 +31,19 @@ pub enum Action {
     PrevPanel,
     Open,
     Back,
+    StepUp,
+    StepDown,
+    SetPercent,
+    Revert,
+    RevertAll,
+    Handoff,
+    Abort,
+    Confirm,
+    Cancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 21] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -47,7 +56,30 @@ impl Action {
         Action::PrevPanel,
         Action::Open,
         Action::Back,
+        Action::StepUp,
+        Action::StepDown,
+        Action::SetPercent,
+        Action::Revert,
+        Action::RevertAll,
+        Action::Handoff,
+        Action::Abort,
+        Action::Confirm,
+        Action::Cancel,
     ];
+
+    /// Actions that change the world: proposed, never done on one key.
+    pub fn mutates(self) -> bool {
+        matches!(
+            self,
+            Action::StepUp
+                | Action::StepDown
+                | Action::SetPercent
+                | Action::Revert
+                | Action::RevertAll
+                | Action::Handoff
+                | Action::Abort
+        )
+    }
 
     /// The name used in keymap files.
     pub fn name(self) -> &'static str {
@@ -64,6 +96,15 @@ impl Action {
             Action::PrevPanel => "prev_panel",
             Action::Open => "open",
             Action::Back => "back",
+            Action::StepUp => "step_up",
+            Action::StepDown => "step_down",
+            Action::SetPercent => "set_percent",
+            Action::Revert => "revert",
+            Action::RevertAll => "revert_all",
+            Action::Handoff => "handoff",
+            Action::Abort => "abort",
+            Action::Confirm => "confirm",
+            Action::Cancel => "cancel",
         }
     }
 
@@ -80,7 +121,16 @@ impl Action {
             Action::NextPanel => "focus the next panel",
             Action::PrevPanel => "focus the previous panel",
             Action::Open => "open the selected route or workload",
-            Action::Back => "close the drill-down or help",
+            Action::Back => "close a drill-down, the help or a proposal",
+            Action::StepUp => "propose the route's next step toward new",
+            Action::StepDown => "propose the route's previous step",
+            Action::SetPercent => "propose an exact percentage to new",
+            Action::Revert => "propose the route's last verified weights",
+            Action::RevertAll => "propose 100% old on every route (panic)",
+            Action::Handoff => "propose handing a singleton over",
+            Action::Abort => "abort a waiting handoff; restores the source",
+            Action::Confirm => "apply the proposal shown",
+            Action::Cancel => "drop the proposal shown",
         }
     }
 

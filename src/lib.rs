@@ -14,6 +14,7 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod domain;
+pub mod effects;
 pub mod keymap;
 pub mod plan;
 pub mod runtime;

@@ -14,7 +14,7 @@ use cutover::cli::{Cli, Command, DemoArgs, PlanArgs};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
-use cutover::sources;
+use cutover::{effects, sources};
 
 /// Bad input (flags, files): the operator must fix something. Reported
 /// plainly, with exit code 2, before the terminal is taken over.
@@ -33,8 +33,13 @@ fn main() -> Result<ExitCode> {
         Ok(k) => k,
         Err(e) => return Ok(bad_input(&format!("keymap: {e}"))),
     };
-    let plan = match &cli.command {
-        Command::Watch(args) => match Plan::load(&args.plan) {
+    let plan_args = match &cli.command {
+        Command::Watch(args) => Some(args),
+        Command::Run(args) => Some(&args.plan),
+        _ => None,
+    };
+    let plan = match plan_args {
+        Some(args) => match Plan::load(&args.plan) {
             Ok(p) => Some(p),
             Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
         },
@@ -48,6 +53,7 @@ fn main() -> Result<ExitCode> {
     match (cli.command, plan) {
         (Command::Demo(args), _) => demo(args, keymap),
         (Command::Watch(_), Some(plan)) => watch(plan, keymap),
+        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
@@ -71,9 +77,12 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         let app = App::new(world.app_config(), keymap, world.now());
         tracing::info!(seed = args.seed, speed = args.speed, "demo starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+        let (effects_tx, effects_rx) = mpsc::channel(16);
         let cancel = CancellationToken::new();
-        tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), cancel.clone()));
-        console(app, args.panic_after, tx, rx, cancel).await
+        let who = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
+        let _ = tx.send(Msg::Operator { who }).await;
+        tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
+        console(app, args.panic_after, tx, rx, Some(effects_tx), cancel).await
     })
 }
 
@@ -88,7 +97,54 @@ fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
         if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
             return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
         }
-        console(app, None, tx, rx, cancel).await
+        // No executor exists in this session: effects have nowhere to go.
+        console(app, None, tx, rx, None, cancel).await
+    })
+}
+
+/// The driver's console: the same reading sources, plus the live executor
+/// (or, with --dry-run, one that only says what it would send).
+fn drive(plan: Plan, keymap: Keymap, dry_run: bool) -> Result<ExitCode> {
+    tokio_runtime()?.block_on(async move {
+        let mode = if dry_run { Mode::DryRun } else { Mode::Run };
+        let app = App::new(plan.app_config(mode), keymap, jiff::Timestamp::now());
+        tracing::info!(plan = %plan.path.display(), dry_run, "run starting");
+        let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
+        }
+        let mut kube = cutover::domain::PerSide::new(None, None);
+        let mut users = Vec::new();
+        for (side, target) in
+            [(cutover::domain::Side::Old, plan.old.as_ref()), (cutover::domain::Side::New, Some(&plan.new))]
+        {
+            if let Some(target) = target {
+                match sources::kube::client_for(target).await {
+                    Ok(c) => *kube.get_mut(side) = Some(c),
+                    Err(e) => return Ok(bad_input(&format!("plan {}: [{side}]: {e}", plan.path.display()))),
+                }
+                if let Some(user) = sources::kube::context_user(target) {
+                    users.push(user);
+                }
+            }
+        }
+        let sdk = sources::aws::sdk_config(&plan.aws).await;
+        let sts = aws_sdk_sts::Client::new(&sdk);
+        let id_tx = tx.clone();
+        tokio::spawn(async move {
+            let who = effects::identity(&sts, &users).await;
+            let _ = id_tx.send(Msg::Operator { who }).await;
+        });
+        let exec = effects::LiveExecutor {
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            kube,
+            routes: plan.routes.clone(),
+            dry_run,
+        };
+        let (effects_tx, effects_rx) = mpsc::channel(16);
+        tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
+        console(app, None, tx, rx, Some(effects_tx), cancel).await
     })
 }
 
@@ -99,6 +155,7 @@ async fn console(
     panic_after: Option<u64>,
     tx: mpsc::Sender<Msg>,
     mut rx: mpsc::Receiver<Msg>,
+    effects: Option<mpsc::Sender<cutover::app::Effect>>,
     cancel: CancellationToken,
 ) -> Result<ExitCode> {
     tokio::spawn(runtime::input_task(tx, cancel.clone()));
@@ -112,7 +169,7 @@ async fn console(
     // before color-eyre's hook prints the report.
     let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
     exit_on_panic();
-    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx).await;
+    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref()).await;
     cancel.cancel();
     ratatui::restore();
     tracing::info!("console ended");

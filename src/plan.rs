@@ -490,6 +490,7 @@ impl Plan {
                 })
                 .collect(),
             singletons: self.singletons.clone(),
+            guards: crate::app::Guards { stale_after_secs: self.stale_after.as_secs() as i64, max_step: self.max_step },
         }
     }
 }

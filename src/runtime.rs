@@ -12,7 +12,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Msg, update};
+use crate::app::{App, Effect, Msg, update};
 use crate::domain::plus_secs;
 use crate::keymap::{Key, KeyCode};
 use crate::sim::{SimConfig, World};
@@ -24,7 +24,16 @@ pub const CHANNEL_CAPACITY: usize = 4096;
 
 /// Applies messages until the operator quits or every source is gone.
 /// Generic over the backend so tests drive it on a `TestBackend`.
-pub async fn run_loop<B: Backend>(terminal: &mut Terminal<B>, app: &mut App, rx: &mut mpsc::Receiver<Msg>) -> Result<()>
+///
+/// Effects of confirmed proposals go to `effects`, the session's executor.
+/// A read-only session passes `None`: it has no executor at all, and its
+/// `update` refuses every action before an effect could exist.
+pub async fn run_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &mut mpsc::Receiver<Msg>,
+    effects: Option<&mpsc::Sender<Effect>>,
+) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
@@ -36,6 +45,12 @@ where
             match rx.try_recv() {
                 Ok(msg) => dirty |= update(app, msg),
                 Err(_) => break,
+            }
+        }
+        for effect in app.outbox.drain(..) {
+            match effects {
+                Some(tx) => tx.send(effect).await.wrap_err("the executor stopped")?,
+                None => tracing::error!(?effect, "an effect in a session without an executor was dropped"),
             }
         }
         if app.quit {
@@ -109,8 +124,15 @@ fn key_from(code: CtKey, mods: KeyModifiers) -> Option<Key> {
 }
 
 /// Runs the simulated world at `speed` times real time, sending what
-/// happens. Wakes once a real second: the clock's resolution on screen.
-pub async fn sim_task(mut world: World, speed: u32, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+/// happens, and carries out the operator's effects in it (the demo's
+/// executor). Wakes once a real second: the clock's resolution on screen.
+pub async fn sim_task(
+    mut world: World,
+    speed: u32,
+    tx: mpsc::Sender<Msg>,
+    mut effects: mpsc::Receiver<Effect>,
+    cancel: CancellationToken,
+) {
     for msg in world.initial() {
         if tx.send(msg).await.is_err() {
             return;
@@ -124,6 +146,15 @@ pub async fn sim_task(mut world: World, speed: u32, tx: mpsc::Sender<Msg>, cance
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = ticker.tick() => {}
+            Some(effect) = effects.recv() => {
+                let (result, msgs) = world.apply(&effect);
+                for msg in msgs.into_iter().chain([Msg::EffectDone { effect, result }]) {
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+                continue;
+            }
         }
         let elapsed = real_start.elapsed().as_secs() as i64;
         let target = plus_secs(sim_start, elapsed * i64::from(speed));

@@ -4,11 +4,14 @@
 //! arrives as `Msg::Tick`. That is what lets a recording reproduce every
 //! screen and lets tests drive the whole console without a terminal.
 
+pub mod actions;
+mod effect;
 mod msg;
 mod rows;
 mod state;
 mod update;
 
+pub use effect::*;
 pub use msg::*;
 pub use rows::*;
 pub use state::*;

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
 use crate::keymap::Key;
 
+use super::{Effect, EffectResult};
+
 /// Everything that can change the console's state arrives as one of these,
 /// on one channel. A recording of this stream reproduces every screen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +33,15 @@ pub enum Msg {
     Source {
         id: SourceId,
         state: SourceState,
+    },
+    /// An executor's answer to an effect.
+    EffectDone {
+        effect: Effect,
+        result: EffectResult,
+    },
+    /// Who is at the keys: the AWS caller identity and kube user, where known.
+    Operator {
+        who: String,
     },
 }
 

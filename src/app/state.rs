@@ -18,6 +18,10 @@ pub enum Mode {
     Demo,
     /// `cutover watch`: live, read-only by construction.
     Watch,
+    /// `cutover run`: live, with the executor that can change things.
+    Run,
+    /// `cutover run --dry-run`: live, proposals show the calls they would make.
+    DryRun,
 }
 
 impl Mode {
@@ -25,6 +29,8 @@ impl Mode {
         match self {
             Mode::Demo => "DEMO",
             Mode::Watch => "WATCH",
+            Mode::Run => "LIVE",
+            Mode::DryRun => "DRY-RUN",
         }
     }
 
@@ -32,7 +38,14 @@ impl Mode {
         match self {
             Mode::Demo => "simulated world: no cloud account, nothing real is touched",
             Mode::Watch => "read-only: nothing can be changed from here",
+            Mode::Run => "driving: confirmed actions change the real ALB and clusters",
+            Mode::DryRun => "dry run: actions show the calls they would make, and make none",
         }
+    }
+
+    /// Whether actions may be proposed at all.
+    pub fn can_act(self) -> bool {
+        matches!(self, Mode::Demo | Mode::Run | Mode::DryRun)
     }
 }
 
@@ -88,6 +101,92 @@ pub struct AppConfig {
     pub clusters: PerSide<ClusterMeta>,
     pub routes: Vec<RouteSpec>,
     pub singletons: Vec<SingletonSpec>,
+    pub guards: Guards,
+}
+
+/// The plan's limits on acting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Guards {
+    /// An ALB read older than this is too old to act on.
+    pub stale_after_secs: i64,
+    /// A larger weight change, in percentage points, needs two confirmations.
+    pub max_step: u8,
+}
+
+impl Default for Guards {
+    fn default() -> Self {
+        Guards { stale_after_secs: 30, max_step: 25 }
+    }
+}
+
+/// A change waiting for the operator's `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub kind: ProposalKind,
+    /// Confirmations needed (two for a step above `max_step`) and given.
+    pub needed: u8,
+    pub given: u8,
+    pub made_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProposalKind {
+    /// (route index, weights seen, weights wanted) per route.
+    Weights(Vec<(usize, Weights, Weights)>),
+    Handoff {
+        singleton: usize,
+        from: Side,
+        to: Side,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PercentInput {
+    pub route: usize,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    Proposal(Proposal),
+    Percent(PercentInput),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HandoffPhase {
+    /// The stop of the source side is being written.
+    Stopping,
+    /// Stopped; waiting until it runs nothing.
+    WaitingGone,
+    /// The start of the target side is being written.
+    Starting,
+    WaitingReady,
+    Done,
+    /// The source side is being started again.
+    Aborting,
+    Aborted,
+    Failed(String),
+}
+
+impl HandoffPhase {
+    pub fn finished(&self) -> bool {
+        matches!(self, HandoffPhase::Done | HandoffPhase::Aborted | HandoffPhase::Failed(_))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handoff {
+    pub spec: SingletonSpec,
+    pub from: Side,
+    pub to: Side,
+    pub phase: HandoffPhase,
+    pub started: Timestamp,
+    /// When the source side was seen running nothing: the gap starts.
+    pub gone_at: Option<Timestamp>,
+    /// When the target side was seen ready: the gap ends.
+    pub ready_at: Option<Timestamp>,
 }
 
 /// One side's cluster, trimmed, with an index from workload to pods so
@@ -161,6 +260,11 @@ pub struct RouteState {
     pub spec: RouteSpec,
     pub read: Option<RouteReadState>,
     pub metrics: PerSide<SideMetrics>,
+    /// The last weights known good: the first read of the session, then
+    /// each write that read back as written. What `revert` goes back to.
+    pub verified: Option<Weights>,
+    /// A write is in flight; no second one until it is answered.
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -261,6 +365,15 @@ pub struct App {
     pub sources: BTreeMap<SourceId, SourceState>,
     pub ui: UiState,
     pub quit: bool,
+    pub modal: Option<Modal>,
+    /// The last refusal or failure, shown until the next key.
+    pub notice: Option<String>,
+    pub handoff: Option<Handoff>,
+    /// Effects of confirmed proposals, for the runtime to hand to the
+    /// executor: `update` stays pure by only ever appending here.
+    pub outbox: Vec<super::Effect>,
+    /// Who is at the keys, for every action in the events and the recording.
+    pub operator: String,
 }
 
 impl App {
@@ -268,7 +381,13 @@ impl App {
         let routes = config
             .routes
             .iter()
-            .map(|spec| RouteState { spec: spec.clone(), read: None, metrics: PerSide::default() })
+            .map(|spec| RouteState {
+                spec: spec.clone(),
+                read: None,
+                metrics: PerSide::default(),
+                verified: None,
+                pending: false,
+            })
             .collect();
         let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();
         App {
@@ -283,6 +402,11 @@ impl App {
             sources: BTreeMap::new(),
             ui: UiState::default(),
             quit: false,
+            modal: None,
+            notice: None,
+            handoff: None,
+            outbox: Vec::new(),
+            operator: "unknown operator".into(),
         }
     }
 

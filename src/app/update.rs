@@ -5,7 +5,7 @@ use crate::keymap::Action;
 
 use super::{
     App, ClusterDelta, Level, MetricPoint, Msg, Panel, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SourceState, View,
+    SourceState, View, actions,
 };
 
 /// Applies one message. Returns whether anything visible may have changed,
@@ -15,18 +15,34 @@ pub fn update(app: &mut App, msg: Msg) -> bool {
         Msg::Tick { at } => {
             let changed = at.as_second() != app.now.as_second();
             app.now = at.max(app.now);
+            actions::advance_handoff(app);
             changed
         }
-        Msg::Key(key) => match app.keymap.action(key) {
-            Some(action) => {
-                on_action(app, action);
-                true
+        Msg::Key(key) => {
+            let action = app.keymap.action(key);
+            if actions::on_modal_key(app, key, action) {
+                return true;
             }
-            None => false,
-        },
+            match action {
+                Some(action) => {
+                    on_action(app, action);
+                    true
+                }
+                None => app.notice.take().is_some(),
+            }
+        }
+        Msg::EffectDone { effect, result } => {
+            actions::on_effect_done(app, effect, result);
+            true
+        }
+        Msg::Operator { who } => {
+            app.operator = who;
+            true
+        }
         Msg::Resize => true,
         Msg::Cluster { side, delta } => {
             on_cluster(app, side, delta);
+            actions::advance_handoff(app);
             true
         }
         Msg::Alb { at, routes } => {
@@ -70,9 +86,25 @@ fn on_action(app: &mut App, action: Action) {
         }
         return;
     }
+    if action.mutates() {
+        actions::on_mutating_action(app, action);
+        return;
+    }
+    app.ui.help = app.ui.help && action != Action::Help;
+    let ui = &mut app.ui;
+    app.notice = None;
     match action {
         Action::Quit => app.quit = true,
         Action::Help => ui.help = true,
+        // Without a proposal open there is nothing to confirm or cancel.
+        Action::Confirm | Action::Cancel => {}
+        Action::StepUp
+        | Action::StepDown
+        | Action::SetPercent
+        | Action::Revert
+        | Action::RevertAll
+        | Action::Handoff
+        | Action::Abort => {}
         Action::Back => {
             ui.view = View::Main;
             ui.detail_scroll = 0;

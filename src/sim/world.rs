@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::app::{
-    AppConfig, ClusterDelta, ClusterMeta, LbMetric, MetricPoint, Mode, Msg, RouteMetric, RouteSpec, SeriesId,
-    SingletonSpec, SourceId, SourceState,
+    AppConfig, ClusterDelta, ClusterMeta, Effect, EffectResult, LbMetric, MetricPoint, Mode, Msg, RouteMetric,
+    RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
     Capacity, KubeWarning, Minute, Node, PerSide, Pod, PodKey, PodPhase, RouteRead, Side, Target, TargetState, Weight,
@@ -59,6 +59,8 @@ struct SimPod {
     next_restart: Option<Timestamp>,
     /// A job pod finishes at this time.
     finish_at: Option<Timestamp>,
+    /// A terminating pod is gone at this time (its grace period).
+    remove_at: Option<Timestamp>,
     ip: String,
 }
 
@@ -245,6 +247,7 @@ impl World {
             clusters: self.metas.clone(),
             routes: self.routes.iter().map(|r| r.spec.clone()).collect(),
             singletons: self.singletons.clone(),
+            guards: crate::app::Guards::default(),
         }
     }
 
@@ -485,8 +488,14 @@ impl World {
             node,
             created: now,
         };
-        let sim =
-            SimPod { pod, ready_at: (!running).then(|| plus_secs(now, boot)), next_restart: None, finish_at: None, ip };
+        let sim = SimPod {
+            pod,
+            ready_at: (!running).then(|| plus_secs(now, boot)),
+            next_restart: None,
+            finish_at: None,
+            remove_at: None,
+            ip,
+        };
         self.sides.get_mut(side).insert_pod(sim);
         pod_key
     }
@@ -686,6 +695,10 @@ impl World {
                 pod.next_restart = Some(plus_secs(now, backoff));
                 changed_pods.push(pod.pod.key.clone());
             }
+            if pod.remove_at.is_some_and(|t| t <= now) {
+                finished_jobs.push(pod.pod.key.clone());
+                continue;
+            }
             if pod.finish_at.is_some_and(|t| t <= now) {
                 pod.finish_at = None;
                 pod.pod.phase = PodPhase::Succeeded;
@@ -736,7 +749,9 @@ impl World {
         // Finished job pods are cleaned up a little later by the TTL
         // controller; the demo removes them at once.
         for key in finished_jobs {
-            self.sides.get_mut(side).remove_pod(&key);
+            if let Some(pod) = self.sides.get_mut(side).remove_pod(&key) {
+                owners.extend(pod.pod.owner);
+            }
             self.emit(side, ClusterDelta::PodGone(key));
         }
         owners.sort();
@@ -933,6 +948,131 @@ impl World {
         self.out.push(Msg::Alb { at: self.now, routes: reads });
     }
 
+    // --- the operator's effects --------------------------------------------
+
+    /// Carries out an effect as the live executor would against the real
+    /// APIs: checks first, writes, reads back.
+    pub fn apply(&mut self, effect: &Effect) -> (EffectResult, Vec<Msg>) {
+        let result = match effect {
+            Effect::SetWeights { route, seen, to } => self.apply_weights(route, seen, *to),
+            Effect::Stop { side, key, kind } => self.stop(*side, key, *kind),
+            Effect::Start { side, key, kind, replicas, other } => self.start(*side, key, *kind, *replicas, other),
+        };
+        (result, std::mem::take(&mut self.out))
+    }
+
+    fn apply_weights(&mut self, route: &str, seen: &[(String, Weight)], to: Weights) -> EffectResult {
+        let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == route) else {
+            return EffectResult::Failed { error: format!("no route {route}") };
+        };
+        let now =
+            vec![(r.spec.old_target_group.clone(), r.weights.old), (r.spec.new_target_group.clone(), r.weights.new)];
+        if now.as_slice() != seen {
+            return EffectResult::Refused {
+                reason: format!(
+                    "route {route} changed since you saw it: you saw {}, it is {}",
+                    groups(seen),
+                    groups(&now)
+                ),
+            };
+        }
+        r.weights = to;
+        let back = r.weights;
+        self.read_alb();
+        if back == to {
+            EffectResult::Verified {
+                detail: format!("route {route} reads back old {} / new {}", back.old.0, back.new.0),
+            }
+        } else {
+            EffectResult::Mismatch {
+                detail: format!("route {route} reads back old {} / new {}", back.old.0, back.new.0),
+            }
+        }
+    }
+
+    fn stop(&mut self, side: Side, key: &WorkloadKey, kind: WorkloadKind) -> EffectResult {
+        let now = self.now;
+        let Some(w) = self.sides.get_mut(side).workloads.get_mut(key) else {
+            return EffectResult::Failed { error: format!("{key} not found on {side}") };
+        };
+        match kind {
+            WorkloadKind::CronJob => w.workload.suspended = true,
+            _ => w.workload.desired = 0,
+        }
+        let workload = w.workload.clone();
+        self.emit(side, ClusterDelta::Workload(workload));
+        if kind != WorkloadKind::CronJob {
+            // The controller deletes the pods; each takes its grace period.
+            let pods: Vec<PodKey> = self
+                .sides
+                .get(side)
+                .pods
+                .values()
+                .filter(|p| p.pod.owner.as_ref() == Some(key))
+                .map(|p| p.pod.key.clone())
+                .collect();
+            for pod_key in pods {
+                let secs = self.rng.between(6, 14);
+                if let Some(p) = self.sides.get_mut(side).pods.get_mut(&pod_key) {
+                    p.pod.ready = false;
+                    p.pod.reason = Some("Terminating".into());
+                    p.remove_at = Some(plus_secs(now, secs));
+                    let pod = p.pod.clone();
+                    self.emit(side, ClusterDelta::Pod(pod));
+                }
+            }
+            self.refresh_workload(side, key, true);
+        }
+        EffectResult::Verified {
+            detail: format!(
+                "{key} on {side} {}",
+                if kind == WorkloadKind::CronJob { "suspended" } else { "scaled to 0" }
+            ),
+        }
+    }
+
+    fn start(
+        &mut self,
+        side: Side,
+        key: &WorkloadKey,
+        kind: WorkloadKind,
+        replicas: u32,
+        other: &WorkloadKey,
+    ) -> EffectResult {
+        let other_side = side.other();
+        let cluster = self.sides.get(other_side);
+        let running = cluster.pods.values().filter(|p| p.pod.owner.as_ref() == Some(other)).count();
+        let active = cluster.workloads.get(other).is_some_and(|w| w.workload.is_active());
+        if running > 0 || active {
+            return EffectResult::Refused {
+                reason: format!("{other} on {other_side} still runs ({running} pod(s)); {side} was not started"),
+            };
+        }
+        let Some(w) = self.sides.get_mut(side).workloads.get_mut(key) else {
+            return EffectResult::Failed { error: format!("{key} not found on {side}") };
+        };
+        match kind {
+            WorkloadKind::CronJob => w.workload.suspended = false,
+            _ => w.workload.desired = replicas,
+        }
+        let workload = w.workload.clone();
+        self.emit(side, ClusterDelta::Workload(workload));
+        if kind != WorkloadKind::CronJob {
+            let have = self.sides.get(side).pods.values().filter(|p| p.pod.owner.as_ref() == Some(key)).count() as u32;
+            for i in have..replicas {
+                let pod_key = self.spawn_pod(side, key, Some(i), false);
+                let pod = self.sides.get(side).pods[&pod_key].pod.clone();
+                self.emit(side, ClusterDelta::Pod(pod));
+            }
+        }
+        EffectResult::Verified {
+            detail: format!(
+                "{key} on {side} {}",
+                if kind == WorkloadKind::CronJob { "resumed".to_string() } else { format!("scaled to {replicas}") }
+            ),
+        }
+    }
+
     // --- inspection for tests --------------------------------------------
 
     /// Sets a route's weights directly (tests; the operator's actions come
@@ -958,6 +1098,10 @@ impl World {
     pub fn pod_count(&self, side: Side) -> usize {
         self.sides.get(side).pods.len()
     }
+}
+
+fn groups(list: &[(String, Weight)]) -> String {
+    list.iter().map(|(g, w)| format!("{g}={}", w.0)).collect::<Vec<_>>().join(" ")
 }
 
 /// A plausible age for a pod that was running before history starts.

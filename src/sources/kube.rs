@@ -56,6 +56,16 @@ pub async fn client_for(target: &ClusterTarget) -> Result<Client, String> {
     Client::try_from(config).map_err(|e| format!("context `{}`: {e}", target.context))
 }
 
+/// The kube user name of a context, for "who did it".
+pub fn context_user(target: &ClusterTarget) -> Option<String> {
+    let kubeconfig = match &target.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).ok()?,
+        None => Kubeconfig::read().ok()?,
+    };
+    let context = kubeconfig.contexts.iter().find(|c| c.name == target.context)?;
+    context.context.as_ref()?.user.clone()
+}
+
 /// Explains a watch error in terms of what the operator can check.
 pub fn explain(context: &str, err: &watcher::Error) -> String {
     let text = match err {

@@ -1,10 +1,11 @@
-//! The help overlay, generated from the active keymap.
+//! The help overlay, generated from the active keymap: keys on the left,
+//! how to read the screen on the right.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::domain::Health;
@@ -13,47 +14,61 @@ use crate::keymap::Action;
 use super::theme;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let mut lines = vec![Line::from(Span::styled(format!("keymap: {}", app.keymap.layers.join(" + ")), theme::dim()))];
-    lines.push(Line::raw(""));
+    let mut keys = vec![Line::from(Span::styled(format!("keymap: {}", app.keymap.layers.join(" + ")), theme::dim()))];
     for action in Action::ALL {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>18}  ", app.keymap.label(action)), Style::new().fg(theme::ACCENT)),
-            Span::raw(action.description()),
+        let style = if action.mutates() && !app.config.mode.can_act() { theme::dim() } else { Style::new() };
+        let mut text = action.description().to_string();
+        if action.mutates() && !app.config.mode.can_act() {
+            text = format!("{text} (read-only here)");
+        }
+        keys.push(Line::from(vec![
+            Span::styled(
+                format!("{:>14}  ", theme::fit(&app.keymap.label(action), 14)),
+                Style::new().fg(theme::ACCENT),
+            ),
+            Span::styled(text, style),
         ]));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled("reading the screen", theme::title())));
-    let legend = [
+
+    let mut legend = vec![Line::from(Span::styled("reading the screen", theme::title()))];
+    for (h, text) in [
         (Health::Healthy, "healthy"),
         (Health::Degraded, "degraded: not all ready, restarts, 5xx ≥ 1%"),
         (Health::Failing, "failing: nothing ready, crash loop, 5xx ≥ 5%"),
         (Health::Idle, "idle: scaled to zero or suspended on purpose"),
-    ];
-    for (h, text) in legend {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>18}  ", theme::health_symbol(h)), theme::health(h)),
+    ] {
+        legend.push(Line::from(vec![
+            Span::styled(format!("{:>8}  ", theme::health_symbol(h)), theme::health(h)),
             Span::raw(text),
         ]));
     }
     for (symbol, text) in [
-        ("≠", "image differs between old and new: a deploy reached one side only"),
-        ("◆", "singleton: must never run on both sides at once"),
-        ("‼", "a singleton is running on both sides now"),
-        ("·", "no data for that minute (never shown as 0)"),
-        ("ALB 5xx", "errors the load balancer made itself (502/503/504), for the whole ALB"),
+        ("≠", "image differs between the sides"),
+        ("◆", "singleton: never on both sides at once"),
+        ("‼", "a singleton runs on both sides now"),
+        ("·  –", "no data for that minute (never 0)"),
+        ("ALB 5xx", "the ALB's own 502/503/504, whole ALB"),
+        ("observed", "share of requests reaching new, last minute"),
+        ("STALE", "a source stopped answering; its data greyed"),
     ] {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{symbol:>18}  "), Style::new().fg(theme::ACCENT)),
+        legend.push(Line::from(vec![
+            Span::styled(format!("{symbol:>8}  "), Style::new().fg(theme::ACCENT)),
             Span::raw(text),
         ]));
     }
-    let height = (lines.len() as u16 + 2).min(area.height);
+
+    let height = (keys.len().max(legend.len()) as u16 + 2).min(area.height);
+    let width = 116.min(area.width);
     let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(88.min(area.width))]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(" help ", theme::title()))
         .title_bottom(Span::styled(format!(" {} closes ", app.keymap.label(Action::Help)), theme::dim()))
         .border_style(Style::new().fg(theme::ACCENT));
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let [left, right] = Layout::horizontal([Constraint::Length(60), Constraint::Min(20)]).areas(inner);
+    frame.render_widget(Paragraph::new(keys), left);
+    frame.render_widget(Paragraph::new(legend).wrap(Wrap { trim: false }), right);
 }

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod header;
 pub mod help;
+pub mod modal;
 pub mod route_view;
 pub mod theme;
 pub mod traffic;
@@ -24,8 +25,15 @@ pub const MIN_HEIGHT: u16 = 32;
 
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
-    let [header_area, body, footer] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(5), Constraint::Length(1)]).areas(area);
+    let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
+    let [header_area, body, strip_area, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(5),
+        Constraint::Length(strip.len() as u16),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(strip), strip_area);
     header::render(app, frame, header_area);
     match &app.ui.view {
         View::Main => {
@@ -44,6 +52,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     if app.ui.help {
         help::render(app, frame, body);
     }
+    modal::render_modal(app, frame, body);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let warning = format!(
             " terminal {}x{}: cutover is laid out for {MIN_WIDTH}x{MIN_HEIGHT} or larger ",
@@ -59,6 +68,17 @@ pub fn render(app: &App, frame: &mut Frame) {
 fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let km = &app.keymap;
     let hints: &[(Action, &str)] = match app.ui.view {
+        View::Main if app.config.mode.can_act() => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::NextPanel, "panel"),
+            (Action::Open, "open"),
+            (Action::StepUp, "step up"),
+            (Action::StepDown, "down"),
+            (Action::Revert, "revert"),
+            (Action::RevertAll, "ALL old"),
+            (Action::Handoff, "handoff"),
+        ],
         View::Main => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),
