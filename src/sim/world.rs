@@ -1058,7 +1058,14 @@ impl World {
         let workload = w.workload.clone();
         self.emit(side, ClusterDelta::Workload(workload));
         if kind != WorkloadKind::CronJob {
-            let have = self.sides.get(side).pods.values().filter(|p| p.pod.owner.as_ref() == Some(key)).count() as u32;
+            // Terminating pods do not count towards replicas.
+            let have = self
+                .sides
+                .get(side)
+                .pods
+                .values()
+                .filter(|p| p.pod.owner.as_ref() == Some(key) && p.remove_at.is_none())
+                .count() as u32;
             for i in have..replicas {
                 let pod_key = self.spawn_pod(side, key, Some(i), false);
                 let pod = self.sides.get(side).pods[&pod_key].pod.clone();

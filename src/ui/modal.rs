@@ -58,7 +58,8 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
 /// One line: where the handoff is and how long the gap has been.
 pub fn handoff_line(app: &App) -> Option<Line<'static>> {
     let h = app.handoff.as_ref()?;
-    let elapsed = crate::domain::age(h.started, app.now);
+    let end = if h.phase.finished() { h.ready_at.unwrap_or(app.now) } else { app.now };
+    let elapsed = crate::domain::age(h.started, end);
     let step = match &h.phase {
         HandoffPhase::Stopping => format!("stopping {}…", h.from),
         HandoffPhase::WaitingGone => {

@@ -1,0 +1,267 @@
+//! Operator actions in the simulated world, through the same `update` as
+//! the live console: nothing happens on one key, every guard refuses with a
+//! reason, and a singleton is never started while the other side runs.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{demo, feed, press};
+use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, SourceId, SourceState, update};
+use cutover::domain::{RouteRead, Side, Target, TargetState, Weight, Weights, plus_secs};
+use cutover::keymap::{Key, KeyCode};
+use cutover::sim::World;
+
+fn key(c: char) -> Key {
+    Key::char(c)
+}
+
+fn api_weights(app: &App) -> Weights {
+    app.routes[0].read.as_ref().unwrap().weights.unwrap()
+}
+
+/// Hands the outbox to the simulated world, as the demo's executor does.
+fn execute(world: &mut World, app: &mut App) -> Vec<EffectResult> {
+    let mut results = Vec::new();
+    for effect in std::mem::take(&mut app.outbox) {
+        let (result, msgs) = world.apply(&effect);
+        feed(app, msgs);
+        results.push(result.clone());
+        update(app, Msg::EffectDone { effect, result });
+    }
+    results
+}
+
+fn refused_with(app: &App, words: &str) {
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(notice.contains(words), "expected a refusal about `{words}`, got `{notice}`");
+    assert!(app.outbox.is_empty(), "a refusal makes no effect");
+    assert!(app.events.iter().any(|e| e.text.starts_with("refused:") && e.text.contains(words)));
+}
+
+#[test]
+fn one_key_proposes_and_only_y_applies() {
+    let (mut world, mut app) = demo(30);
+    assert_eq!(api_weights(&app), Weights { old: Weight(75), new: Weight(25) });
+    press(&mut app, &[key(']')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal is shown") };
+    assert!(p.lines[0].contains("old 75 / new 25  →  old 50 / new 50"), "{:?}", p.lines);
+    assert!(p.lines[1].contains("req/min"), "{:?}", p.lines);
+    assert!(app.outbox.is_empty(), "nothing changes on a single key press");
+
+    press(&mut app, &[key('n')]);
+    assert!(app.modal.is_none() && app.outbox.is_empty());
+    press(&mut app, &[key('+'), Key::plain(KeyCode::Esc)]);
+    assert!(app.modal.is_none() && app.outbox.is_empty(), "esc cancels too");
+
+    press(&mut app, &[key(']'), key('y')]);
+    assert!(matches!(&app.outbox[..], [Effect::SetWeights { to, .. }] if *to == Weights::from_percent_new(50)));
+    let results = execute(&mut world, &mut app);
+    assert!(matches!(&results[..], [EffectResult::Verified { .. }]), "{results:?}");
+    assert_eq!(api_weights(&app), Weights::from_percent_new(50));
+    assert_eq!(app.routes[0].verified, Some(Weights::from_percent_new(50)));
+    assert!(app.events.iter().any(|e| e.text.contains("set old 75/new 25 -> old 50/new 50")), "who and before/after");
+
+    // The world's traffic follows the weights.
+    let minute = cutover::domain::Minute::containing(world.now());
+    feed(&mut app, world.advance(plus_secs(world.now(), 180)));
+    let share = |m| {
+        let r = &app.routes[0].metrics;
+        let (o, n) = (r.old.requests.get(m).unwrap(), r.new.requests.get(m).unwrap());
+        n / (o + n)
+    };
+    assert!((share(minute.offset(2)) - 0.5).abs() < 0.05, "{}", share(minute.offset(2)));
+}
+
+#[test]
+fn steps_walk_to_100_and_back_and_revert_goes_to_the_last_verified() {
+    let (mut world, mut app) = demo(30);
+    press(&mut app, &[key(']'), key('y')]);
+    execute(&mut world, &mut app);
+    for _ in 0..3 {
+        press(&mut app, &[key(']'), key('y')]);
+        execute(&mut world, &mut app);
+    }
+    assert_eq!(api_weights(&app), Weights::from_percent_new(100));
+    press(&mut app, &[key(']')]);
+    assert!(app.modal.is_none());
+    refused_with(&app, "already at or beyond its last step");
+    press(&mut app, &[key('['), key('y')]);
+    execute(&mut world, &mut app);
+    assert_eq!(api_weights(&app), Weights::from_percent_new(75));
+    // Revert proposes the last verified weights: what was just written.
+    press(&mut app, &[key('r')]);
+    refused_with(&app, "already at old 25 / new 75");
+    // The panic button: every route to 100% old.
+    press(&mut app, &[key('R')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!() };
+    assert_eq!(p.lines.len(), 1, "admin already sends everything to old: {:?}", p.lines);
+    press(&mut app, &[key('y')]);
+    execute(&mut world, &mut app);
+    assert_eq!(api_weights(&app), Weights::from_percent_new(0));
+}
+
+#[test]
+fn a_big_jump_needs_two_confirmations_and_bad_percentages_are_refused() {
+    let (mut world, mut app) = demo(30);
+    press(&mut app, &[key('='), key('1'), key('0'), key('0'), Key::plain(KeyCode::Enter)]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal") };
+    assert_eq!(p.needed, 2);
+    assert!(p.lines.iter().any(|l| l.contains("more than max_step 25")), "{:?}", p.lines);
+    press(&mut app, &[key('y')]);
+    assert!(app.outbox.is_empty(), "one y is not enough for 75 points");
+    press(&mut app, &[key('y')]);
+    assert_eq!(app.outbox.len(), 1);
+    execute(&mut world, &mut app);
+    assert_eq!(api_weights(&app), Weights::from_percent_new(100));
+
+    press(&mut app, &[key('='), key('1'), key('5'), key('0'), Key::plain(KeyCode::Enter)]);
+    refused_with(&app, "not a percentage from 0 to 100");
+}
+
+#[test]
+fn stale_reads_unhealthy_targets_and_crowded_rules_are_refused() {
+    let (_, mut app) = demo(30);
+    // No ALB read for longer than stale_after.
+    let later = plus_secs(app.now, 45);
+    update(&mut app, Msg::Tick { at: later });
+    press(&mut app, &[key(']')]);
+    refused_with(&app, "stale after 30s");
+
+    // A fresh read whose new target group has no healthy target.
+    let (_, mut app) = demo(30);
+    let mut read = RouteRead {
+        route: "api".into(),
+        forward: vec![("api-old".into(), Weight(75)), ("api-new".into(), Weight(25))],
+        old_targets: vec![Target { id: "10.0.0.1:3000".into(), state: TargetState::Healthy, reason: None }],
+        new_targets: vec![Target { id: "10.1.0.1:3000".into(), state: TargetState::Unhealthy, reason: None }],
+    };
+    let at = app.now;
+    update(&mut app, Msg::Alb { at, routes: vec![read.clone()] });
+    press(&mut app, &[key(']')]);
+    refused_with(&app, "target group api-new has no healthy target");
+
+    // Six target groups in the forward action.
+    read.new_targets[0].state = TargetState::Healthy;
+    read.forward.extend((0..4).map(|i| (format!("extra-{i}"), Weight(0))));
+    update(&mut app, Msg::Alb { at, routes: vec![read] });
+    press(&mut app, &[key(']')]);
+    refused_with(&app, "6 target groups");
+}
+
+#[test]
+fn metrics_that_missed_their_poll_refuse_live_actions() {
+    let (_, mut app) = demo(30);
+    app.config.mode = Mode::Run;
+    let now = app.now;
+    update(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: now } });
+    update(&mut app, Msg::Source { id: SourceId::Metrics, state: SourceState::Live { last_ok: plus_secs(now, -200) } });
+    press(&mut app, &[key(']')]);
+    refused_with(&app, "metrics missed their last poll");
+}
+
+#[test]
+fn watch_refuses_every_action_and_makes_no_effect() {
+    let (_, mut app) = demo(30);
+    app.config.mode = Mode::Watch;
+    for c in [']', '[', '+', '-', '=', 'r', 'R', 'h', 'x', 'y', 'n'] {
+        press(&mut app, &[key(c)]);
+        assert!(app.modal.is_none(), "no proposal in watch ({c})");
+        assert!(app.outbox.is_empty(), "no effect in watch ({c})");
+        if !matches!(c, 'y' | 'n') {
+            assert!(app.notice.as_deref().unwrap_or("").contains("read-only"), "{c}: {:?}", app.notice);
+        }
+    }
+}
+
+fn select_scheduler(app: &mut App) {
+    let i = app.workload_keys().iter().position(|k| k.name == "scheduler").unwrap();
+    app.ui.focus = Panel::Workloads;
+    app.ui.selected[Panel::Workloads.index()] = i;
+}
+
+#[test]
+fn a_handoff_stops_old_waits_until_nothing_runs_then_starts_new() {
+    let (mut world, mut app) = demo(30);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a handoff proposal") };
+    assert!(p.title.contains("old → new"), "{}", p.title);
+    press(&mut app, &[key('y')]);
+    assert!(matches!(&app.outbox[..], [Effect::Stop { side: Side::Old, .. }]), "{:?}", app.outbox);
+    execute(&mut world, &mut app);
+    assert_eq!(app.handoff.as_ref().unwrap().phase, HandoffPhase::WaitingGone);
+    assert!(app.outbox.is_empty(), "new is not started while old still has a pod");
+
+    // Second by second until the old pod is gone: only then the start.
+    let mut started_at = None;
+    for _ in 0..30 {
+        feed(&mut app, world.advance(plus_secs(world.now(), 1)));
+        if !app.outbox.is_empty() {
+            let old_pods = app.clusters.old.pods.values().filter(|p| p.key.name.starts_with("scheduler-")).count();
+            assert_eq!(old_pods, 0, "started only with nothing left on old");
+            started_at = Some(app.now);
+            break;
+        }
+    }
+    assert!(started_at.is_some(), "the old pod went within its grace period");
+    assert!(matches!(&app.outbox[..], [Effect::Start { side: Side::New, replicas: 1, .. }]));
+    execute(&mut world, &mut app);
+    for _ in 0..60 {
+        feed(&mut app, world.advance(plus_secs(world.now(), 1)));
+    }
+    let h = app.handoff.as_ref().unwrap();
+    assert_eq!(h.phase, HandoffPhase::Done);
+    let gap = h.ready_at.unwrap().as_second() - h.gone_at.unwrap().as_second();
+    assert!(gap > 0 && gap < 60, "the gap is timed: {gap}s");
+    assert!(app.events.iter().any(|e| e.text.contains(&format!("gap {gap}s"))));
+    let row = app.workload_row(app.workload_keys().into_iter().find(|k| k.name == "scheduler").unwrap());
+    assert!(
+        row.sides.old.as_ref().unwrap().workload.desired == 0 && row.sides.new.as_ref().unwrap().workload.ready == 1
+    );
+    assert!(!row.singleton_conflict);
+}
+
+#[test]
+fn an_aborted_handoff_restores_the_source_and_a_started_one_cannot_abort() {
+    let (mut world, mut app) = demo(30);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    press(&mut app, &[key('x')]);
+    assert!(matches!(&app.outbox[..], [Effect::Start { side: Side::Old, replicas: 1, .. }]), "{:?}", app.outbox);
+    execute(&mut world, &mut app);
+    assert_eq!(app.handoff.as_ref().unwrap().phase, HandoffPhase::Aborted);
+    for _ in 0..60 {
+        feed(&mut app, world.advance(plus_secs(world.now(), 1)));
+    }
+    let key_ = app.workload_keys().into_iter().find(|k| k.name == "scheduler").unwrap().clone();
+    assert_eq!(app.clusters.old.workloads[&key_].ready, 1, "old runs again");
+    assert_eq!(app.clusters.new.workloads[&key_].desired, 0, "new was never started");
+
+    // A second handoff that has started its target cannot be aborted.
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    for _ in 0..30 {
+        feed(&mut app, world.advance(plus_secs(world.now(), 1)));
+        if !app.outbox.is_empty() {
+            break;
+        }
+    }
+    execute(&mut world, &mut app);
+    press(&mut app, &[key('x')]);
+    refused_with(&app, "can no longer be aborted");
+}
+
+#[test]
+fn the_simulated_executor_refuses_a_start_while_the_other_side_runs() {
+    let (mut world, _) = demo(30);
+    let key_ = cutover::domain::WorkloadKey::new("app", "scheduler");
+    let (result, _) = world.apply(&Effect::Start {
+        side: Side::New,
+        key: key_.clone(),
+        kind: cutover::domain::WorkloadKind::Deployment,
+        replicas: 1,
+        other: key_,
+    });
+    assert!(matches!(&result, EffectResult::Refused { reason } if reason.contains("still runs")), "{result:?}");
+}
