@@ -225,20 +225,20 @@ fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
     assert!(!s.app.is_stale(SourceId::Cluster(Side::Old)));
 }
 
-/// The real binary in a real terminal, every key pressed: the peers' logs
-/// show reads only.
-#[test]
-fn watch_sends_no_mutating_request_whatever_is_pressed() {
+/// The real binary in a real terminal, every key pressed (and every
+/// proposal confirmed): the peers' logs show reads only.
+fn every_key_only_reads(name: &str, command: &str) {
     fake_aws_credentials();
     let peers = Peers::start("realistic");
-    let t = common::tmux::Tmux::start("watch-keys");
+    let t = common::tmux::Tmux::start(name);
     t.type_line(&format!(
-        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {} watch --plan {}; echo EXIT=$?",
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {} {command} --plan {}; echo EXIT=$?",
         env!("CARGO_BIN_EXE_cutover"),
         peers.plan_path().display()
     ));
     t.wait_for("the live console", WAIT, |s| s.contains("read 75/25") && s.contains("app/api"));
-    // Every named key, and every printable character but `q`.
+    // Every named key, and every printable character but `q`; each
+    // followed by `y`, which confirms whatever it proposed.
     let mut keys: Vec<String> = [
         "Up", "Down", "Left", "Right", "Enter", "Escape", "Tab", "BTab", "PageUp", "PageDown", "Home", "End", "BSpace",
         "DC", "F1", "F5", "C-r", "C-d", "C-u", "Space",
@@ -248,20 +248,31 @@ fn watch_sends_no_mutating_request_whatever_is_pressed() {
     .collect();
     keys.extend((b'!'..=b'~').filter(|c| *c != b'q' && *c != b';').map(|c| (c as char).to_string()));
     for k in &keys {
-        t.run(&["send-keys", "-t", "t", "-l", k]);
+        t.run(&["send-keys", "-t", "t", k]);
+        t.run(&["send-keys", "-t", "t", "y"]);
+        t.run(&["send-keys", "-t", "t", "y"]);
+    }
+    // Long enough for another ALB poll, the executor and watch traffic.
+    std::thread::sleep(Duration::from_secs(6));
+    for k in ["Escape", "Escape", "q"] {
         t.run(&["send-keys", "-t", "t", k]);
     }
-    // Long enough for another ALB poll and watch traffic after the keys.
-    std::thread::sleep(Duration::from_secs(6));
-    t.run(&["send-keys", "-t", "t", "Escape"]);
-    t.run(&["send-keys", "-t", "t", "Escape"]);
-    t.run(&["send-keys", "-t", "t", "q"]);
-    let after = t.wait_for("exit", WAIT, |s| s.lines().any(|l| l.starts_with("EXIT=")));
+    let after = t.wait_for("exit", Duration::from_secs(10), |s| s.lines().any(|l| l.starts_with("EXIT=")));
     assert!(after.contains("EXIT=0"), "{after}");
 
     let mutating = peers.mutating_requests();
-    assert!(mutating.is_empty(), "watch must not change anything: {mutating:#?}");
+    assert!(mutating.is_empty(), "{command} must not change anything: {mutating:#?}");
     let aws: Vec<String> = peers.requests("aws").iter().map(|r| r["op"].as_str().unwrap_or("?").to_string()).collect();
     assert!(aws.iter().any(|op| op == "DescribeRules") && aws.iter().any(|op| op == "GetMetricData"), "{aws:?}");
     assert!(peers.requests("old").len() > 5 && peers.requests("new").len() > 5, "both clusters were read");
+}
+
+#[test]
+fn watch_sends_no_mutating_request_whatever_is_pressed() {
+    every_key_only_reads("watch-keys", "watch");
+}
+
+#[test]
+fn a_dry_run_sends_no_mutating_request_whatever_is_confirmed() {
+    every_key_only_reads("dry-run-keys", "run --dry-run");
 }

@@ -490,6 +490,11 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
                 r.pending = false;
                 if matches!(result, EffectResult::Verified { .. }) {
                     r.verified = Some(to);
+                    // The executor's read-back is a read: show it now rather
+                    // than at the next poll. Its age stays the poll's.
+                    if let Some(read) = r.read.as_mut() {
+                        read.weights = Some(to);
+                    }
                 }
             }
         }

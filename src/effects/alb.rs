@@ -152,21 +152,18 @@ pub async fn set_weights(
         Ok(a) => a,
         Err(reason) => return EffectResult::Refused { reason: format!("route {}: {reason}", route.name) },
     };
-    let call = match &route.rule {
-        Some(rule) => format!("ModifyRule RuleArn={rule}"),
-        None => format!("ModifyListener ListenerArn={}", route.listener),
+    let (op, call) = match &route.rule {
+        Some(rule) => ("ModifyRule", format!("ModifyRule RuleArn={rule}")),
+        None => ("ModifyListener", format!("ModifyListener ListenerArn={}", route.listener)),
     };
-    let detail = format!(
-        "{call} forward {} -> {} (stickiness and other target groups kept)",
-        show(&now_sorted),
-        format_args!(
-            "{}={} {}={}",
-            route.old_target_group.target_group_name(),
-            to.old.0,
-            route.new_target_group.target_group_name(),
-            to.new.0
-        )
+    let wanted = format!(
+        "{}={} {}={}",
+        route.old_target_group.target_group_name(),
+        to.old.0,
+        route.new_target_group.target_group_name(),
+        to.new.0
     );
+    let detail = format!("{call} forward {} -> {wanted} (stickiness and other target groups kept)", show(&now_sorted));
     if dry_run {
         return EffectResult::DryRun { calls: vec![detail] };
     }
@@ -201,7 +198,9 @@ pub async fn set_weights(
                 .filter(|(a, _)| *a != route.old_target_group.0 && *a != route.new_target_group.0)
                 .all(|g| now.groups.contains(g));
             if got == (Some(i32::from(to.old.0)), Some(i32::from(to.new.0))) && others_kept {
-                EffectResult::Verified { detail: format!("{detail}; reads back {}", show(&by_name(&back))) }
+                EffectResult::Verified {
+                    detail: format!("route {}: {op} wrote {wanted}; reads back {}", route.name, show(&by_name(&back))),
+                }
             } else {
                 EffectResult::Mismatch {
                     detail: format!(
