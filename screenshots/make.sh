@@ -71,7 +71,20 @@ shoot route
 keys Escape "?"
 wait_for "keymap:" 5
 shoot help
-keys "?" q
+keys "?"
+# A proposal: focus the traffic panel, propose the api route's next step.
+keys BTab "]"
+wait_for "PROPOSAL" 5
+shoot proposal
+keys n
+# A handoff of the scheduler, caught while the new side comes up.
+keys Tab Tab Home Down Down Down Down Down h
+wait_for "hand scheduler over" 5
+keys y
+wait_for "gap" 40
+sleep 3
+shoot handoff
+keys q
 
 # The live console, read-only, on the test peers (moto and two kmock APIs).
 if [ -x .venv/bin/python ]; then
