@@ -287,14 +287,14 @@ impl Plan {
                         "the ALB's region, e.g. \"ap-northeast-1\"",
                     ));
                 }
-                if let Some(url) = &a.endpoint_url {
-                    if !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://")) {
-                        return Err(loc.at(
-                            url.span(),
-                            "`endpoint_url` is not an http(s) URL",
-                            "e.g. \"http://127.0.0.1:5000\"",
-                        ));
-                    }
+                if let Some(url) = &a.endpoint_url
+                    && !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://"))
+                {
+                    return Err(loc.at(
+                        url.span(),
+                        "`endpoint_url` is not an http(s) URL",
+                        "e.g. \"http://127.0.0.1:5000\"",
+                    ));
                 }
                 let alb_poll = match &a.alb_poll {
                     Some(p) if *p.get_ref() == 0 || *p.get_ref() > 300 => {

@@ -7,8 +7,6 @@
 //! moto reports every registered target healthy, so "no healthy target" is
 //! made by deregistering every target of a group.
 #![allow(clippy::unwrap_used)]
-// The fake AWS credentials go into the environment before any thread starts.
-#![allow(unsafe_code)]
 
 mod common;
 
@@ -40,12 +38,7 @@ struct Driver {
 
 impl Driver {
     fn start(dry_run: bool) -> Driver {
-        // SAFETY: first thing in this test's process, before any thread.
-        unsafe {
-            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        }
+        common::peers::fake_aws_credentials();
         let peers = Peers::start("realistic");
         let plan = Plan::load(&peers.plan_path()).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

@@ -12,14 +12,12 @@
 //! target healthy (no unhealthy target can be seeded), and kmock ignores
 //! label and field selectors and runs no controllers.
 #![allow(clippy::unwrap_used)]
-// The fake AWS credentials go into the environment before any thread starts.
-#![allow(unsafe_code)]
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::peers::Peers;
+use common::peers::{Peers, fake_aws_credentials};
 use cutover::app::{App, Mode, Msg, SourceId, SourceState, update};
 use cutover::domain::{Minute, Side, Weight, Weights};
 use cutover::keymap::Keymap;
@@ -30,17 +28,6 @@ use tokio_util::sync::CancellationToken;
 
 /// An upper bound for anything to show up (the ALB is polled every 5 s).
 const WAIT: Duration = Duration::from_secs(30);
-
-fn fake_aws_credentials() {
-    // SAFETY: called first in a test's process (nextest runs one test per
-    // process), before the runtime or any other thread exists.
-    unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::remove_var("AWS_PROFILE");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    }
-}
 
 struct Session {
     peers: Peers,

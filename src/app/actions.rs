@@ -280,10 +280,10 @@ fn running(w: Option<&Workload>) -> bool {
 }
 
 fn propose_handoff(app: &mut App) {
-    if let Some(h) = &app.handoff {
-        if !h.phase.finished() {
-            return refuse(app, format!("handoff of {} is still in progress", h.spec.name));
-        }
+    if let Some(h) = &app.handoff
+        && !h.phase.finished()
+    {
+        return refuse(app, format!("handoff of {} is still in progress", h.spec.name));
     }
     let Some(key) = selected_workload(app) else { return };
     let Some(spec) = app.singleton_for(&key).cloned() else {

@@ -96,15 +96,6 @@ fn on_action(app: &mut App, action: Action) {
     match action {
         Action::Quit => app.quit = true,
         Action::Help => ui.help = true,
-        // Without a proposal open there is nothing to confirm or cancel.
-        Action::Confirm | Action::Cancel => {}
-        Action::StepUp
-        | Action::StepDown
-        | Action::SetPercent
-        | Action::Revert
-        | Action::RevertAll
-        | Action::Handoff
-        | Action::Abort => {}
         Action::Back => {
             ui.view = View::Main;
             ui.detail_scroll = 0;
@@ -119,6 +110,9 @@ fn on_action(app: &mut App, action: Action) {
         Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
             move_selection(app, action)
         }
+        // Confirm and cancel without a proposal open have nothing to act
+        // on; the actions that change the world were handled above.
+        _ => {}
     }
 }
 

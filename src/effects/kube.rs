@@ -64,8 +64,19 @@ async fn read_back(client: &Client, key: &WorkloadKey, kind: WorkloadKind) -> Re
     }
 }
 
-pub async fn stop(client: &Client, side: Side, key: &WorkloadKey, kind: WorkloadKind, dry_run: bool) -> EffectResult {
-    let body = patch_body(kind, false, 0);
+/// Patches one side of a singleton to running (with `replicas`) or
+/// stopped, and reads it back.
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    client: &Client,
+    side: Side,
+    key: &WorkloadKey,
+    kind: WorkloadKind,
+    running: bool,
+    replicas: u32,
+    dry_run: bool,
+) -> EffectResult {
+    let body = patch_body(kind, running, replicas);
     let call = describe(kind, side, key, &body);
     if dry_run {
         return EffectResult::DryRun { calls: vec![call] };
@@ -73,13 +84,24 @@ pub async fn stop(client: &Client, side: Side, key: &WorkloadKey, kind: Workload
     if let Err(error) = patch(client, key, kind, &body).await {
         return EffectResult::Failed { error: format!("{call}: {error}") };
     }
-    match (kind, read_back(client, key, kind).await) {
-        (WorkloadKind::CronJob, Ok((_, true))) | (_, Ok((0, false))) => EffectResult::Verified { detail: call },
-        (_, Ok((n, suspended))) => {
-            EffectResult::Mismatch { detail: format!("{key} on {side} reads back replicas {n}, suspended {suspended}") }
+    let wanted = if running { replicas } else { 0 };
+    match read_back(client, key, kind).await {
+        Ok((_, suspended)) if kind == WorkloadKind::CronJob && suspended != running => {
+            EffectResult::Verified { detail: call }
         }
-        (_, Err(e)) => EffectResult::Mismatch { detail: format!("{key} on {side}: written, read-back failed: {e}") },
+        Ok((n, _)) if kind != WorkloadKind::CronJob && n == wanted => EffectResult::Verified { detail: call },
+        Ok((n, suspended)) => EffectResult::Mismatch {
+            detail: match kind {
+                WorkloadKind::CronJob => format!("{key} on {side} reads back suspend {suspended}"),
+                _ => format!("{key} on {side} reads back replicas {n}, wanted {wanted}"),
+            },
+        },
+        Err(e) => EffectResult::Mismatch { detail: format!("{key} on {side}: written, read-back failed: {e}") },
     }
+}
+
+pub async fn stop(client: &Client, side: Side, key: &WorkloadKey, kind: WorkloadKind, dry_run: bool) -> EffectResult {
+    write(client, side, key, kind, false, 0, dry_run).await
 }
 
 /// What still runs of `key` on a side: active Jobs or replicas, and pods
@@ -151,23 +173,5 @@ pub async fn start(
             };
         }
     }
-    let body = patch_body(kind, true, replicas);
-    let call = describe(kind, side, key, &body);
-    if dry_run {
-        return EffectResult::DryRun { calls: vec![call] };
-    }
-    if let Err(error) = patch(client, key, kind, &body).await {
-        return EffectResult::Failed { error: format!("{call}: {error}") };
-    }
-    match (kind, read_back(client, key, kind).await) {
-        (WorkloadKind::CronJob, Ok((_, false))) => EffectResult::Verified { detail: call },
-        (WorkloadKind::CronJob, Ok(_)) => {
-            EffectResult::Mismatch { detail: format!("{key} on {side} still reads suspended") }
-        }
-        (_, Ok((n, _))) if n == replicas => EffectResult::Verified { detail: call },
-        (_, Ok((n, _))) => {
-            EffectResult::Mismatch { detail: format!("{key} on {side} reads back replicas {n}, wanted {replicas}") }
-        }
-        (_, Err(e)) => EffectResult::Mismatch { detail: format!("{key} on {side}: written, read-back failed: {e}") },
-    }
+    write(client, side, key, kind, true, replicas, dry_run).await
 }

@@ -330,12 +330,12 @@ fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
         .backoff(Retry::new())
         .map(move |event| {
             let mut out = Vec::new();
-            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event? {
-                if let Some(w) = trim_warning(&e) {
-                    let uid = e.metadata.uid.clone().unwrap_or_default();
-                    if seen.insert((uid, w.at.as_second())) {
-                        out.push(ClusterDelta::Warning(w));
-                    }
+            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event?
+                && let Some(w) = trim_warning(&e)
+            {
+                let uid = e.metadata.uid.clone().unwrap_or_default();
+                if seen.insert((uid, w.at.as_second())) {
+                    out.push(ClusterDelta::Warning(w));
                 }
             }
             Ok(out)

@@ -1,6 +1,6 @@
 //! Shared by the integration tests: a demo world fed into a console, and a
 //! screen drawn on ratatui's `TestBackend`.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
 pub mod peers;
 pub mod tmux;

@@ -9,6 +9,19 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The dummy credentials moto accepts, for in-process AWS clients.
+pub fn fake_aws_credentials() {
+    // SAFETY: called first in a test's process (nextest runs one test per
+    // process), before any runtime or other thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::remove_var("AWS_PROFILE");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    }
+}
+
 pub struct Peers {
     pub dir: PathBuf,
     pub aws: String,
