@@ -63,14 +63,22 @@ where
     Ok(())
 }
 
+/// Consecutive input errors after which the terminal counts as gone and
+/// the console quits (as on Ctrl-C) rather than run without a keyboard.
+const MAX_INPUT_FAILURES: u32 = 100;
+
 /// Forwards key presses and resizes until cancelled.
 pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     let mut events = EventStream::new();
+    let mut failures = 0u32;
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => return,
             event = events.next() => event,
         };
+        if matches!(event, Some(Ok(_))) {
+            failures = 0;
+        }
         let msg = match event {
             Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match key_from(k.code, k.modifiers) {
                 Some(key) if tracing::enabled!(tracing::Level::DEBUG) => {
@@ -82,11 +90,23 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             },
             Some(Ok(Event::Resize(_, _))) => Msg::Resize,
             Some(Ok(_)) => continue,
+            // A read interrupted by a signal, or a sequence the parser
+            // cannot read, must not end input: that would leave a console
+            // nobody can quit. Only a terminal that keeps failing ends it.
             Some(Err(e)) => {
-                tracing::warn!(error = %e, "terminal input failed");
+                failures += 1;
+                tracing::warn!(error = %e, failures, "terminal input failed");
+                if failures < MAX_INPUT_FAILURES {
+                    continue;
+                }
+                let _ = tx.send(Msg::Key(Key::ctrl('c'))).await;
                 return;
             }
-            None => return,
+            None => {
+                tracing::info!("terminal input closed");
+                let _ = tx.send(Msg::Key(Key::ctrl('c'))).await;
+                return;
+            }
         };
         if tx.send(msg).await.is_err() {
             return;
