@@ -219,9 +219,10 @@ fn every_key_only_reads(name: &str, command: &str) {
     let peers = Peers::start("realistic");
     let t = common::tmux::Tmux::start(name);
     t.type_line(&format!(
-        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {} {command} --plan {}; echo EXIT=$?",
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing CUTOVER_LOG=debug {} {command} --plan {} --log {}; echo EXIT=$?",
         env!("CARGO_BIN_EXE_cutover"),
-        peers.plan_path().display()
+        peers.plan_path().display(),
+        peers.dir.join("cutover.log").display()
     ));
     t.wait_for("the live console", WAIT, |s| s.contains("read 75/25") && s.contains("app/api"));
     // Every named key, and every printable character but `q`; each
@@ -244,6 +245,7 @@ fn every_key_only_reads(name: &str, command: &str) {
     for k in ["Escape", "Escape", "q"] {
         t.run(&["send-keys", "-t", "t", k]);
     }
+    eprintln!("console log: {}", peers.dir.join("cutover.log").display());
     let after = t.wait_for("exit", Duration::from_secs(10), |s| s.lines().any(|l| l.starts_with("EXIT=")));
     assert!(after.contains("EXIT=0"), "{after}");
 
