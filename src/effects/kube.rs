@@ -43,23 +43,36 @@ async fn patch(client: &Client, key: &WorkloadKey, kind: WorkloadKind, body: &se
     result.map_err(|e| kube_error(&e))
 }
 
-/// What the object says now: replicas asked for, or whether it is suspended.
-async fn read_back(client: &Client, key: &WorkloadKey, kind: WorkloadKind) -> Result<(u32, bool), String> {
+/// A singleton's object as it is now, read fresh.
+struct Now {
+    /// Deployment `spec.replicas`; 0 for a CronJob.
+    replicas: u32,
+    /// CronJob `spec.suspend`; false for a Deployment.
+    suspended: bool,
+    /// CronJob `status.active` Jobs.
+    active: u32,
+}
+
+async fn fetch(client: &Client, key: &WorkloadKey, kind: WorkloadKind) -> Result<Now, String> {
     match kind {
         WorkloadKind::CronJob => {
             let c = Api::<CronJob>::namespaced(client.clone(), &key.namespace)
                 .get(&key.name)
                 .await
                 .map_err(|e| kube_error(&e))?;
-            let active = c.status.as_ref().and_then(|s| s.active.as_ref()).map_or(0, |a| a.len() as u32);
-            Ok((active, c.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false)))
+            Ok(Now {
+                replicas: 0,
+                suspended: c.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false),
+                active: c.status.as_ref().and_then(|s| s.active.as_ref()).map_or(0, |a| a.len() as u32),
+            })
         }
         _ => {
             let d = Api::<Deployment>::namespaced(client.clone(), &key.namespace)
                 .get(&key.name)
                 .await
                 .map_err(|e| kube_error(&e))?;
-            Ok((d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32, false))
+            let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1).max(0) as u32;
+            Ok(Now { replicas, suspended: false, active: 0 })
         }
     }
 }
@@ -85,15 +98,13 @@ async fn write(
         return EffectResult::Failed { error: format!("{call}: {error}") };
     }
     let wanted = if running { replicas } else { 0 };
-    match read_back(client, key, kind).await {
-        Ok((_, suspended)) if kind == WorkloadKind::CronJob && suspended != running => {
-            EffectResult::Verified { detail: call }
-        }
-        Ok((n, _)) if kind != WorkloadKind::CronJob && n == wanted => EffectResult::Verified { detail: call },
-        Ok((n, suspended)) => EffectResult::Mismatch {
+    match fetch(client, key, kind).await {
+        Ok(now) if kind == WorkloadKind::CronJob && now.suspended != running => EffectResult::Verified { detail: call },
+        Ok(now) if kind != WorkloadKind::CronJob && now.replicas == wanted => EffectResult::Verified { detail: call },
+        Ok(now) => EffectResult::Mismatch {
             detail: match kind {
-                WorkloadKind::CronJob => format!("{key} on {side} reads back suspend {suspended}"),
-                _ => format!("{key} on {side} reads back replicas {n}, wanted {wanted}"),
+                WorkloadKind::CronJob => format!("{key} on {side} reads back suspend {}", now.suspended),
+                _ => format!("{key} on {side} reads back replicas {}, wanted {wanted}", now.replicas),
             },
         },
         Err(e) => EffectResult::Mismatch { detail: format!("{key} on {side}: written, read-back failed: {e}") },
@@ -108,30 +119,18 @@ pub async fn stop(client: &Client, side: Side, key: &WorkloadKey, kind: Workload
 /// that are not finished. Read fresh, never from the console's state.
 async fn still_running(client: &Client, key: &WorkloadKey, kind: WorkloadKind) -> Result<Vec<String>, String> {
     let mut what = Vec::new();
+    let now = fetch(client, key, kind).await?;
     match kind {
         WorkloadKind::CronJob => {
-            let c = Api::<CronJob>::namespaced(client.clone(), &key.namespace)
-                .get(&key.name)
-                .await
-                .map_err(|e| kube_error(&e))?;
-            if !c.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false) {
+            if !now.suspended {
                 what.push("it is not suspended".to_string());
             }
-            let active = c.status.as_ref().and_then(|s| s.active.as_ref()).map_or(0, Vec::len);
-            if active > 0 {
-                what.push(format!("{active} active Job(s)"));
+            if now.active > 0 {
+                what.push(format!("{} active Job(s)", now.active));
             }
         }
-        _ => {
-            let d = Api::<Deployment>::namespaced(client.clone(), &key.namespace)
-                .get(&key.name)
-                .await
-                .map_err(|e| kube_error(&e))?;
-            let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            if replicas > 0 {
-                what.push(format!("replicas {replicas}"));
-            }
-        }
+        _ if now.replicas > 0 => what.push(format!("replicas {}", now.replicas)),
+        _ => {}
     }
     let pods = Api::<Pod>::namespaced(client.clone(), &key.namespace)
         .list(&ListParams::default())

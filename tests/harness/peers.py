@@ -89,6 +89,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+async def serve(handler, port: int):
+    """Listens on HOST:port (0: a free port) and returns the runner and the port.
+    Restarting on the same port keeps the URL the clients already use."""
+    server = aiohttp.web.Server(handler, handler_cancellation=True)
+    runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
+    await runner.setup()
+    site = aiohttp.web.TCPSite(runner, HOST, port, reuse_address=True)
+    await site.start()
+    return runner, port or site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+
 async def stop_runner(runner: aiohttp.web.BaseRunner) -> None:
     """Stop listening and cut every open connection, watches included.
 
@@ -261,13 +272,7 @@ class AwsProxy:
     async def start(self) -> None:
         if self.session is None:
             self.session = aiohttp.ClientSession(auto_decompress=False)
-        server = aiohttp.web.Server(self.handle, handler_cancellation=True)
-        self.runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
-        await self.runner.setup()
-        site = aiohttp.web.TCPSite(self.runner, HOST, self.port, reuse_address=True)
-        await site.start()
-        if not self.port:
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.runner, self.port = await serve(self.handle, self.port)
 
     async def stop(self) -> None:
         if self.runner is not None:
@@ -962,13 +967,7 @@ class KubePeer:
         await self.cluster.__aenter__()
 
     async def start(self) -> None:
-        server = aiohttp.web.Server(self.cluster, handler_cancellation=True)
-        self.runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
-        await self.runner.setup()
-        site = aiohttp.web.TCPSite(self.runner, HOST, self.port, reuse_address=True)
-        await site.start()
-        if not self.port:
-            self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.runner, self.port = await serve(self.cluster, self.port)
 
     async def stop(self) -> None:
         if self.runner is not None:
