@@ -84,3 +84,22 @@ fn help_and_version_exit_0() {
     assert!(text.contains("--speed") && text.contains("--seed") && text.contains("--keymap"), "{text}");
     assert!(!text.contains("--panic-after"), "test-only flags stay hidden");
 }
+
+#[test]
+fn watch_and_run_refuse_a_bad_plan_before_touching_the_terminal() {
+    for command in ["watch", "run"] {
+        let (code, text) = cutover(&[command, "--plan", "/no/such/cutover.toml"]);
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(text.contains("/no/such/cutover.toml: cannot read the plan"), "{command}: {text}");
+        assert!(!text.contains('\u{1b}'), "no escape sequences: {text:?}");
+    }
+    let path = keymap_file(
+        "plan.toml",
+        "name = \"x\"\nnamespaces = [\"app\"]\n[new]\ncontext = \"c\"\n[aws]\nregion = \"r\"\nrolls = 3\n",
+    );
+    let (code, text) = cutover(&["run", "--dry-run", "--plan", &path]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(&format!("{path}:7:1: unknown field `rolls`")), "{text}");
+    let (code, text) = cutover(&["run", "--plan"]);
+    assert_eq!(code, 2, "a missing value is a usage error: {text}");
+}
