@@ -28,15 +28,36 @@ pub enum Command {
     /// Drive a live cutover: watch, nudge ALB weights, revert, hand singletons over.
     Run(RunArgs),
     /// Watch a live cutover, read-only: nothing can be changed from this console.
-    Watch(PlanArgs),
+    Watch(WatchArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
     Check(PlanArgs),
+}
+
+/// Every session is recorded unless told otherwise.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RecordArgs {
+    /// Where to record the session (default: a timestamped file under $XDG_STATE_HOME/cutover/recordings).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_record")]
+    pub record: Option<PathBuf>,
+    /// Do not record this session.
+    #[arg(long)]
+    pub no_record: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub record: RecordArgs,
     /// Show exactly which API calls each confirmed action would make, and make none.
     #[arg(long)]
     pub dry_run: bool,
@@ -62,6 +83,9 @@ pub struct DemoArgs {
     /// Multiplies the worker replicas, for large-world checks (1 to 400).
     #[arg(long, default_value_t = 1, hide = true, value_parser = clap::value_parser!(u32).range(1..=400))]
     pub scale: u32,
+
+    #[command(flatten)]
+    pub record: RecordArgs,
 
     /// Panic after this many seconds: exercises the crash path (terminal restored, error reported).
     #[arg(long, hide = true, value_name = "SECS")]

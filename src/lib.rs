@@ -17,6 +17,7 @@ pub mod domain;
 pub mod effects;
 pub mod keymap;
 pub mod plan;
+pub mod record;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

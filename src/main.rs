@@ -10,11 +10,11 @@ use tokio_util::sync::CancellationToken;
 
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
-use cutover::cli::{Cli, Command, DemoArgs, PlanArgs};
+use cutover::cli::{Cli, Command, DemoArgs, PlanArgs, RecordArgs};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
-use cutover::{effects, sources};
+use cutover::{effects, record, sources};
 
 /// Bad input (flags, files): the operator must fix something. Reported
 /// plainly, with exit code 2, before the terminal is taken over.
@@ -34,7 +34,7 @@ fn main() -> Result<ExitCode> {
         Err(e) => return Ok(bad_input(&format!("keymap: {e}"))),
     };
     let plan_args = match &cli.command {
-        Command::Watch(args) => Some(args),
+        Command::Watch(args) => Some(&args.plan),
         Command::Run(args) => Some(&args.plan),
         _ => None,
     };
@@ -52,8 +52,8 @@ fn main() -> Result<ExitCode> {
     }
     match (cli.command, plan) {
         (Command::Demo(args), _) => demo(args, keymap),
-        (Command::Watch(_), Some(plan)) => watch(plan, keymap),
-        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run),
+        (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
+        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
@@ -82,13 +82,13 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         let who = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         let _ = tx.send(Msg::Operator { who }).await;
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
-        console(app, args.panic_after, tx, rx, Some(effects_tx), cancel).await
+        console(app, args.panic_after, tx, rx, Some(effects_tx), cancel, &args.record).await
     })
 }
 
 /// The read-only console. Only reading sources are started: there is no
 /// code path from here to anything that writes.
-fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
+fn watch(plan: Plan, keymap: Keymap, record: RecordArgs) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let app = App::new(plan.app_config(Mode::Watch), keymap, jiff::Timestamp::now());
         tracing::info!(plan = %plan.path.display(), "watch starting");
@@ -98,13 +98,13 @@ fn watch(plan: Plan, keymap: Keymap) -> Result<ExitCode> {
             return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
         }
         // No executor exists in this session: effects have nowhere to go.
-        console(app, None, tx, rx, None, cancel).await
+        console(app, None, tx, rx, None, cancel, &record).await
     })
 }
 
 /// The driver's console: the same reading sources, plus the live executor
 /// (or, with --dry-run, one that only says what it would send).
-fn drive(plan: Plan, keymap: Keymap, dry_run: bool) -> Result<ExitCode> {
+fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let app = App::new(plan.app_config(mode), keymap, jiff::Timestamp::now());
@@ -144,7 +144,7 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool) -> Result<ExitCode> {
         };
         let (effects_tx, effects_rx) = mpsc::channel(16);
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
-        console(app, None, tx, rx, Some(effects_tx), cancel).await
+        console(app, None, tx, rx, Some(effects_tx), cancel, &record).await
     })
 }
 
@@ -157,7 +157,27 @@ async fn console(
     mut rx: mpsc::Receiver<Msg>,
     effects: Option<mpsc::Sender<cutover::app::Effect>>,
     cancel: CancellationToken,
+    record: &RecordArgs,
 ) -> Result<ExitCode> {
+    let started = jiff::Timestamp::now();
+    let mut recorder = if record.no_record {
+        None
+    } else {
+        let mode = app.config.mode.label().to_ascii_lowercase();
+        let path = match record.record.clone().or_else(|| record::default_path(&mode, started)) {
+            Some(p) => p,
+            None => {
+                return Ok(bad_input(
+                    "no place for the recording (no HOME or XDG_STATE_HOME): use --record FILE or --no-record",
+                ));
+            }
+        };
+        let size = crossterm::terminal::size().unwrap_or((0, 0));
+        match record::Writer::create(&path, &record::Header::new(app.config.clone(), started, size)) {
+            Ok(w) => Some(w),
+            Err(e) => return Ok(bad_input(&format!("{e} (use --record FILE or --no-record)"))),
+        }
+    };
     tokio::spawn(runtime::input_task(tx, cancel.clone()));
     if let Some(secs) = panic_after {
         tokio::spawn(async move {
@@ -169,9 +189,12 @@ async fn console(
     // before color-eyre's hook prints the report.
     let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
     exit_on_panic();
-    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref()).await;
+    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut()).await;
     cancel.cancel();
     ratatui::restore();
+    if let Some(r) = recorder.take() {
+        eprintln!("cutover: session recorded in {}", r.path().display());
+    }
     tracing::info!("console ended");
     result.map(|()| ExitCode::SUCCESS)
 }

@@ -33,17 +33,28 @@ pub async fn run_loop<B: Backend>(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     effects: Option<&mpsc::Sender<Effect>>,
+    mut recorder: Option<&mut crate::record::Writer>,
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
+    // Every message is recorded before it is applied, so a recording holds
+    // everything that made each screen, up to a crash.
+    let mut apply = |app: &mut App, msg: Msg| {
+        if let Some(r) = recorder.as_deref_mut()
+            && let Err(e) = r.append(jiff::Timestamp::now(), &msg)
+        {
+            tracing::error!(error = %e, path = %r.path().display(), "recording failed");
+        }
+        update(app, msg)
+    };
     while let Some(msg) = rx.recv().await {
-        let mut dirty = update(app, msg);
+        let mut dirty = apply(app, msg);
         // Apply everything already queued before drawing: one frame per burst.
         while !app.quit {
             match rx.try_recv() {
-                Ok(msg) => dirty |= update(app, msg),
+                Ok(msg) => dirty |= apply(app, msg),
                 Err(_) => break,
             }
         }

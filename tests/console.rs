@@ -154,7 +154,7 @@ async fn the_loop_draws_until_quit_and_only_on_change() {
     tx.send(Msg::Key(Key::plain(KeyCode::Enter))).await.unwrap();
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
-        run_loop(&mut terminal, &mut app, &mut rx, None).await.unwrap();
+        run_loop(&mut terminal, &mut app, &mut rx, None, None).await.unwrap();
         (terminal, app)
     });
     // Let the burst be drawn before the operator quits.
@@ -170,6 +170,6 @@ async fn the_loop_draws_until_quit_and_only_on_change() {
     let (_, mut app) = demo(0);
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     drop(tx);
-    run_loop(&mut terminal, &mut app, &mut rx, None).await.unwrap();
+    run_loop(&mut terminal, &mut app, &mut rx, None, None).await.unwrap();
     assert!(!app.quit);
 }

@@ -8,11 +8,13 @@ use crate::domain::{
 };
 use crate::keymap::Keymap;
 
+use serde::{Deserialize, Serialize};
+
 use super::{LbMetric, SourceId, SourceState};
 
 /// How the console was started; shown in the header and deciding which
 /// actions exist at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     /// `cutover demo`: the embedded simulated world.
     Demo,
@@ -49,7 +51,7 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClusterMeta {
     /// Context or cluster name, as the team calls it.
     pub name: String,
@@ -59,7 +61,7 @@ pub struct ClusterMeta {
 
 /// A route of the plan: one listener rule (or default action) forwarding to
 /// an old and a new target group.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteSpec {
     pub name: String,
     pub load_balancer: String,
@@ -74,7 +76,7 @@ pub struct RouteSpec {
 }
 
 /// Something that must never run on both sides at once.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SingletonSpec {
     pub name: String,
     pub kind: WorkloadKind,
@@ -93,7 +95,7 @@ impl SingletonSpec {
 }
 
 /// What the console is watching: fixed for a session.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppConfig {
     pub mode: Mode,
     /// The plan's name.
@@ -105,7 +107,7 @@ pub struct AppConfig {
 }
 
 /// The plan's limits on acting.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Guards {
     /// An ALB read older than this is too old to act on.
     pub stale_after_secs: i64,

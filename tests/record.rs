@@ -1,0 +1,184 @@
+//! Session recordings: what is written reads back as the same stream, a
+//! recording cut anywhere still replays up to the cut, and nothing secret
+//! is ever written.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{demo, start};
+use cutover::app::{App, Msg, update};
+use cutover::domain::plus_secs;
+use cutover::keymap::{Key, Keymap};
+use cutover::record::{self, Header, Writer};
+use cutover::sim::Rng;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cutover-record-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// A demo session with an operator's nudge, recorded; returns the live app.
+fn record_demo(path: &Path) -> App {
+    let (mut world, _) = demo(0);
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    let mut writer = Writer::create(path, &Header::new(app.config.clone(), start(), (120, 32))).unwrap();
+    let feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
+        for msg in msgs {
+            writer.append(app.now, &msg).unwrap();
+            update(app, msg);
+        }
+    };
+    feed(&mut app, &mut writer, world.initial());
+    feed(&mut app, &mut writer, world.advance(plus_secs(start(), 60)));
+    feed(
+        &mut app,
+        &mut writer,
+        vec![
+            Msg::Key(Key::plain(cutover::keymap::KeyCode::BackTab)),
+            Msg::Key(Key::char(']')),
+            Msg::Key(Key::char('y')),
+        ],
+    );
+    for effect in std::mem::take(&mut app.outbox) {
+        let (result, msgs) = world.apply(&effect);
+        feed(&mut app, &mut writer, msgs);
+        feed(&mut app, &mut writer, vec![Msg::EffectDone { effect, result }]);
+    }
+    feed(&mut app, &mut writer, world.advance(plus_secs(start(), 240)));
+    app
+}
+
+fn replay(path: &Path) -> (App, record::Recording) {
+    let rec = record::read(path).unwrap();
+    let mut app = App::new(rec.header.config.clone(), Keymap::default(), rec.header.started);
+    for e in &rec.entries {
+        update(&mut app, e.m.clone());
+    }
+    (app, rec)
+}
+
+fn state(app: &App) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        app.now,
+        app.routes,
+        app.clusters.old.workloads,
+        app.clusters.new.pods,
+        app.node_signals,
+        app.events,
+        app.load_balancers
+    )
+}
+
+#[test]
+fn a_replayed_recording_rebuilds_the_live_state() {
+    let path = temp("same.jsonl");
+    let live = record_demo(&path);
+    assert_eq!(live.routes[0].verified, Some(cutover::domain::Weights::from_percent_new(50)), "the nudge was applied");
+    let (replayed, rec) = replay(&path);
+    assert!(rec.stopped.is_none());
+    assert_eq!(rec.header.version, record::VERSION);
+    assert_eq!(state(&replayed), state(&live), "same update, same stream, same state");
+}
+
+#[test]
+fn a_recording_cut_anywhere_replays_up_to_the_cut() {
+    let path = temp("whole.jsonl");
+    record_demo(&path);
+    let bytes = std::fs::read(&path).unwrap();
+    let whole = record::read(&path).unwrap();
+    let header_len = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut rng = Rng::new(42);
+    for _ in 0..40 {
+        let cut = rng.between(header_len as i64, bytes.len() as i64 - 1) as usize;
+        let part = temp("cut.jsonl");
+        std::fs::write(&part, &bytes[..cut]).unwrap();
+        let rec = record::read(&part).unwrap();
+        let complete = bytes[header_len..cut].iter().filter(|b| **b == b'\n').count();
+        assert_eq!(rec.entries.len(), complete, "cut at {cut}");
+        assert_eq!(rec.entries[..], whole.entries[..complete], "cut at {cut}: a prefix of the whole");
+        let line_start = header_len + bytes[header_len..cut].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        if cut > line_start {
+            let why = rec.stopped.unwrap_or_default();
+            assert!(why.contains(&format!("byte {line_start}")) && why.contains("cut short"), "cut at {cut}: {why}");
+        }
+    }
+    // Damage in the middle: everything before it still replays.
+    let mut damaged = bytes.clone();
+    let middle = header_len + (bytes.len() - header_len) / 2;
+    let line_start = damaged[..middle].iter().rposition(|b| *b == b'\n').unwrap() + 1;
+    damaged[line_start] = b'#';
+    let part = temp("damaged.jsonl");
+    std::fs::write(&part, &damaged).unwrap();
+    let rec = record::read(&part).unwrap();
+    assert!(
+        rec.stopped.as_deref().unwrap().contains(&format!("(byte {line_start}) cannot be read")),
+        "{:?}",
+        rec.stopped
+    );
+    assert!(!rec.entries.is_empty());
+}
+
+#[test]
+fn an_unknown_header_is_refused_clearly() {
+    let path = temp("future.jsonl");
+    record_demo(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let future = text.replacen("\"version\":1", "\"version\":7", 1);
+    std::fs::write(&path, future).unwrap();
+    let err = record::read(&path).unwrap_err();
+    assert!(err.contains("format version 7 is newer than this cutover reads (1)"), "{err}");
+
+    std::fs::write(&path, "{\"hello\":1}\n").unwrap();
+    let err = record::read(&path).unwrap_err();
+    assert!(err.contains("not a cutover recording"), "{err}");
+    std::fs::write(&path, "").unwrap();
+    assert!(record::read(&path).unwrap_err().contains("empty file"));
+}
+
+#[test]
+fn a_recording_is_never_overwritten() {
+    let path = temp("once.jsonl");
+    record_demo(&path);
+    let header = Header::new(demo(0).1.config.clone(), start(), (120, 32));
+    let err = Writer::create(&path, &header).err().unwrap();
+    assert!(err.contains("cannot create the recording"), "{err}");
+}
+
+/// A live session against the peers, whose pods carry a secret in their
+/// environment: the recording holds every message and not the secret.
+#[test]
+fn secrets_in_seeded_objects_never_reach_a_recording() {
+    common::peers::fake_aws_credentials();
+    let peers = common::peers::Peers::start("realistic");
+    let plan = cutover::plan::Plan::load(&peers.plan_path()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let config = plan.app_config(cutover::app::Mode::Watch);
+    let path = temp("live.jsonl");
+    let mut writer = Writer::create(&path, &Header::new(config.clone(), jiff::Timestamp::now(), (120, 32))).unwrap();
+    let mut app = App::new(config, Keymap::default(), jiff::Timestamp::now());
+    rt.block_on(cutover::sources::start_reading(&plan, tx, cancel.clone())).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while app.clusters.new.pods.len() < 10 || app.clusters.old.pods.len() < 10 || app.routes[0].read.is_none() {
+        assert!(Instant::now() < until, "the session read both clusters");
+        if let Ok(Some(msg)) = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await }) {
+            writer.append(jiff::Timestamp::now(), &msg).unwrap();
+            update(&mut app, msg);
+        }
+    }
+    cancel.cancel();
+    drop(writer);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("sidekiq-gpu") && text.lines().count() > 50, "the session is in the recording");
+    for secret in ["s3cr3t-never-record", "DATABASE_PASSWORD", "testing"] {
+        assert!(!text.contains(secret), "`{secret}` is in the recording");
+    }
+}
