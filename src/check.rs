@@ -65,11 +65,7 @@ pub async fn run(plan: &Plan) -> Vec<Finding> {
         ),
     );
     for side in Side::BOTH {
-        let target = match side {
-            Side::Old => plan.old.as_ref(),
-            Side::New => Some(&plan.new),
-        };
-        match target {
+        match plan.cluster(side) {
             Some(t) => check_cluster(&mut r, plan, side, t).await,
             None => r.add(
                 Verdict::Ok,

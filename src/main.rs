@@ -111,25 +111,15 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
         tracing::info!(plan = %plan.path.display(), dry_run, "run starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
-        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
-            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
-        }
-        let mut kube = cutover::domain::PerSide::new(None, None);
-        let mut users = Vec::new();
-        for (side, target) in
-            [(cutover::domain::Side::Old, plan.old.as_ref()), (cutover::domain::Side::New, Some(&plan.new))]
-        {
-            if let Some(target) = target {
-                match sources::kube::client_for(target).await {
-                    Ok(c) => *kube.get_mut(side) = Some(c),
-                    Err(e) => return Ok(bad_input(&format!("plan {}: [{side}]: {e}", plan.path.display()))),
-                }
-                if let Some(user) = sources::kube::context_user(target) {
-                    users.push(user);
-                }
-            }
-        }
-        let sdk = sources::aws::sdk_config(&plan.aws).await;
+        let clients = match sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            Ok(c) => c,
+            Err(e) => return Ok(bad_input(&format!("plan {}: {e}", plan.path.display()))),
+        };
+        let users: Vec<String> = cutover::domain::Side::BOTH
+            .iter()
+            .filter_map(|side| plan.cluster(*side).and_then(sources::kube::context_user))
+            .collect();
+        let sdk = clients.sdk;
         let sts = aws_sdk_sts::Client::new(&sdk);
         let id_tx = tx.clone();
         tokio::spawn(async move {
@@ -138,7 +128,7 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
         });
         let exec = effects::LiveExecutor {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
-            kube,
+            kube: clients.kube,
             routes: plan.routes.clone(),
             dry_run,
         };

@@ -466,6 +466,14 @@ impl Plan {
         })
     }
 
+    /// Where a side's Kubernetes API is; None for an old side without one.
+    pub fn cluster(&self, side: crate::domain::Side) -> Option<&ClusterTarget> {
+        match side {
+            crate::domain::Side::Old => self.old.as_ref(),
+            crate::domain::Side::New => Some(&self.new),
+        }
+    }
+
     /// The console's configuration for this plan.
     pub fn app_config(&self, mode: Mode) -> AppConfig {
         let meta = |c: Option<&ClusterTarget>| ClusterMeta {

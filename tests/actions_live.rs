@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use common::peers::Peers;
 use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, update};
-use cutover::domain::{PerSide, Side, Weight, Weights, WorkloadKey, WorkloadKind};
+use cutover::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
 use cutover::effects::LiveExecutor;
 use cutover::keymap::{Key, Keymap};
 use cutover::plan::Plan;
@@ -47,13 +47,10 @@ impl Driver {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let app = App::new(plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
         let exec = rt.block_on(async {
-            cutover::sources::start_reading(&plan, tx.clone(), cancel.clone()).await.unwrap();
-            let sdk = cutover::sources::aws::sdk_config(&plan.aws).await;
-            let old = cutover::sources::kube::client_for(plan.old.as_ref().unwrap()).await.unwrap();
-            let new = cutover::sources::kube::client_for(&plan.new).await.unwrap();
+            let clients = cutover::sources::start_reading(&plan, tx.clone(), cancel.clone()).await.unwrap();
             LiveExecutor {
-                elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
-                kube: PerSide::new(Some(old), Some(new)),
+                elb: aws_sdk_elasticloadbalancingv2::Client::new(&clients.sdk),
+                kube: clients.kube,
                 routes: plan.routes.clone(),
                 dry_run,
             }

@@ -426,8 +426,7 @@ pub fn advance_handoff(app: &mut App) {
             let source = app.clusters.get(h.from);
             let key = h.spec.key(h.from);
             let workload_idle = !running(source.workloads.get(key));
-            let pods_left = source.pods_of(key).filter(|p| p.health() != crate::domain::Health::Idle).count();
-            if workload_idle && pods_left == 0 {
+            if workload_idle && pods_still_running(app, h.from, key) == 0 {
                 let effect = Effect::Start {
                     side: h.to,
                     key: h.spec.key(h.to).clone(),
@@ -513,6 +512,12 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
             advance_handoff(app);
         }
     }
+}
+
+/// Pods of `key` on `side` that are not finished: what a handoff waits
+/// for before it starts the other side.
+pub fn pods_still_running(app: &App, side: Side, key: &WorkloadKey) -> usize {
+    app.clusters.get(side).pods_of(key).filter(|p| p.health() != crate::domain::Health::Idle).count()
 }
 
 /// Seconds since the source side stopped running, for the gap timer.

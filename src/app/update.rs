@@ -90,7 +90,6 @@ fn on_action(app: &mut App, action: Action) {
         actions::on_mutating_action(app, action);
         return;
     }
-    app.ui.help = app.ui.help && action != Action::Help;
     let ui = &mut app.ui;
     app.notice = None;
     match action {

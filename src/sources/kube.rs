@@ -361,32 +361,47 @@ fn count(n: Option<i32>) -> u32 {
     n.unwrap_or(0).max(0) as u32
 }
 
-pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
-    let spec = d.spec.as_ref();
+/// A Deployment or StatefulSet: replicas asked for (1 when unset, as the
+/// API defaults it) and ready.
+fn replicated(
+    meta: &ObjectMeta,
+    kind: WorkloadKind,
+    replicas: Option<i32>,
+    ready: Option<i32>,
+    template: Option<&PodSpec>,
+) -> Option<ClusterDelta> {
     Some(ClusterDelta::Workload(Workload {
-        key: key_of(&d.metadata),
-        kind: WorkloadKind::Deployment,
-        desired: count(spec.and_then(|s| s.replicas).or(Some(1))),
-        ready: count(d.status.as_ref().and_then(|s| s.ready_replicas)),
-        images: images(spec.and_then(|s| s.template.spec.as_ref())),
+        key: key_of(meta),
+        kind,
+        desired: count(replicas.or(Some(1))),
+        ready: count(ready),
+        images: images(template),
         suspended: false,
         schedule: None,
         completed: None,
     }))
 }
 
+pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
+    let spec = d.spec.as_ref();
+    replicated(
+        &d.metadata,
+        WorkloadKind::Deployment,
+        spec.and_then(|s| s.replicas),
+        d.status.as_ref().and_then(|s| s.ready_replicas),
+        spec.and_then(|s| s.template.spec.as_ref()),
+    )
+}
+
 pub fn trim_statefulset(s: &StatefulSet) -> Option<ClusterDelta> {
     let spec = s.spec.as_ref();
-    Some(ClusterDelta::Workload(Workload {
-        key: key_of(&s.metadata),
-        kind: WorkloadKind::StatefulSet,
-        desired: count(spec.and_then(|s| s.replicas).or(Some(1))),
-        ready: count(s.status.as_ref().and_then(|s| s.ready_replicas)),
-        images: images(spec.and_then(|s| s.template.spec.as_ref())),
-        suspended: false,
-        schedule: None,
-        completed: None,
-    }))
+    replicated(
+        &s.metadata,
+        WorkloadKind::StatefulSet,
+        spec.and_then(|s| s.replicas),
+        s.status.as_ref().and_then(|s| s.ready_replicas),
+        spec.and_then(|s| s.template.spec.as_ref()),
+    )
 }
 
 pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg};
-use crate::domain::Side;
+use crate::domain::{PerSide, Side};
 use crate::plan::Plan;
 
 /// Chooses the process's one TLS crypto provider. kube and the AWS SDK
@@ -32,16 +32,17 @@ pub fn ensure_crypto_provider() {
 /// anything) only on configuration the operator must fix: an unreadable
 /// kubeconfig or an unknown context. Unreachable backends are not errors
 /// here: their sources turn stale with the reason and keep retrying.
-pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<(), String> {
+///
+/// Returns the clients it built, for a session that also writes
+/// (`cutover run`) to use the same ones.
+pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<Clients, String> {
     ensure_crypto_provider();
     let mut clients = Vec::new();
+    let mut kube_clients = PerSide::new(None, None);
     for side in Side::BOTH {
-        let target = match side {
-            Side::Old => plan.old.as_ref(),
-            Side::New => Some(&plan.new),
-        };
-        if let Some(target) = target {
+        if let Some(target) = plan.cluster(side) {
             let client = kube::client_for(target).await.map_err(|e| format!("[{side}]: {e}"))?;
+            *kube_clients.get_mut(side) = Some(client.clone());
             clients.push((side, target.context.clone(), client));
         }
     }
@@ -59,7 +60,14 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     tokio::spawn(alb::run(elb, plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
     tokio::spawn(cloudwatch::run(cw, plan.routes.clone(), tx, cancel));
-    Ok(())
+    Ok(Clients { kube: kube_clients, sdk })
+}
+
+/// The clients a live session reads with.
+pub struct Clients {
+    /// None for a side without Kubernetes.
+    pub kube: PerSide<Option<::kube::Client>>,
+    pub sdk: aws_config::SdkConfig,
 }
 
 /// The console's clock in live mode: a Tick each second.

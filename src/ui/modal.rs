@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::app::actions::gap_secs;
+use crate::app::actions::{gap_secs, pods_still_running};
 use crate::app::{App, HandoffPhase, Modal};
 use crate::keymap::Action;
 
@@ -63,7 +63,7 @@ pub fn handoff_line(app: &App) -> Option<Line<'static>> {
     let step = match &h.phase {
         HandoffPhase::Stopping => format!("stopping {}…", h.from),
         HandoffPhase::WaitingGone => {
-            let left = app.clusters.get(h.from).pods_of(h.spec.key(h.from)).count();
+            let left = pods_still_running(app, h.from, h.spec.key(h.from));
             format!("waiting for {} to run nothing ({left} pod(s) left)", h.from)
         }
         HandoffPhase::Starting => format!("starting {}…", h.to),
