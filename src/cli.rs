@@ -31,6 +31,36 @@ pub enum Command {
     Watch(WatchArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
     Check(PlanArgs),
+    /// Replay a recorded session: the same console, read-only, on a timeline you can seek.
+    Replay(ReplayArgs),
+    /// Print a postmortem timeline of a recorded session (Markdown, or JSON).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// The recording (printed when the session ended).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Keep reading as the file grows: watch a session still being recorded.
+    #[arg(long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The recording (printed when the session ended).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Markdown reads as is in a postmortem document; JSON is for tools.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
 }
 
 /// Every session is recorded unless told otherwise.

@@ -412,6 +412,18 @@ impl Keymap {
         Ok(())
     }
 
+    /// Every action's keys: what a recording keeps, so that the keys it
+    /// holds mean in a replay what they meant in the session.
+    pub fn bindings(&self) -> BTreeMap<Action, Vec<Key>> {
+        self.keys.clone()
+    }
+
+    /// The keymap of a recorded session.
+    pub fn from_bindings(bindings: BTreeMap<Action, Vec<Key>>) -> Keymap {
+        let actions = bindings.iter().flat_map(|(a, keys)| keys.iter().map(move |k| (*k, *a))).collect();
+        Keymap { keys: bindings, actions, layers: vec!["recorded".into()] }
+    }
+
     pub fn action(&self, key: Key) -> Option<Action> {
         let key = key.normalized();
         if key == Key::ctrl('c') {

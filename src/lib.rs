@@ -18,6 +18,8 @@ pub mod effects;
 pub mod keymap;
 pub mod plan;
 pub mod record;
+pub mod replay;
+pub mod report;
 pub mod runtime;
 pub mod sim;
 pub mod sources;

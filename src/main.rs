@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
-use cutover::cli::{Cli, Command, DemoArgs, PlanArgs, RecordArgs};
+use cutover::cli::{Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
@@ -28,6 +28,9 @@ fn main() -> Result<ExitCode> {
     init_logging(cli.log.clone());
     if let Command::Check(args) = &cli.command {
         return check(args);
+    }
+    if let Command::Report(args) = &cli.command {
+        return Ok(report(args));
     }
     let keymap = match Keymap::load(cli.keymap.as_deref()) {
         Ok(k) => k,
@@ -51,6 +54,7 @@ fn main() -> Result<ExitCode> {
         ));
     }
     match (cli.command, plan) {
+        (Command::Replay(args), _) => replay(&args, keymap),
         (Command::Demo(args), _) => demo(args, keymap),
         (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
         (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
@@ -163,7 +167,7 @@ async fn console(
             }
         };
         let size = crossterm::terminal::size().unwrap_or((0, 0));
-        match record::Writer::create(&path, &record::Header::new(app.config.clone(), started, size)) {
+        match record::Writer::create(&path, &record::Header::new(&app, started, size)) {
             Ok(w) => Some(w),
             Err(e) => return Ok(bad_input(&format!("{e} (use --record FILE or --no-record)"))),
         }
@@ -187,6 +191,40 @@ async fn console(
     }
     tracing::info!("console ended");
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The replay: no runtime, no sources, no executor; a file and a clock.
+fn replay(args: &ReplayArgs, keymap: Keymap) -> Result<ExitCode> {
+    let player = match cutover::replay::Player::open(&args.file) {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
+    };
+    let mut viewer = cutover::replay::Viewer::new(player, keymap, args.follow);
+    let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+    exit_on_panic();
+    let result = cutover::replay::run(&mut terminal, &mut viewer);
+    ratatui::restore();
+    if let Some(stopped) = &viewer.player.index.stopped {
+        eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+fn report(args: &ReportArgs) -> ExitCode {
+    let rec = match record::read(&args.file) {
+        Ok(r) => r,
+        Err(e) => return bad_input(&format!("report: {e}")),
+    };
+    let report = cutover::report::build(&rec);
+    let text = match args.format {
+        ReportFormat::Md => report.markdown(),
+        ReportFormat::Json => report.json(),
+    };
+    print!("{text}");
+    if let Some(stopped) = &rec.stopped {
+        eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
+    }
+    ExitCode::SUCCESS
 }
 
 fn check(args: &PlanArgs) -> Result<ExitCode> {

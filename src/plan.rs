@@ -35,6 +35,8 @@ struct PlanFile {
     stale_after: Option<Spanned<u64>>,
     /// The largest weight change, in percentage points, one confirmation allows.
     max_step: Option<Spanned<u8>>,
+    /// A side's 5xx share of requests, in percent, that marks a minute as a spike.
+    spike_percent: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,6 +164,7 @@ pub struct Plan {
     pub singletons: Vec<SingletonSpec>,
     pub stale_after: Duration,
     pub max_step: u8,
+    pub spike_percent: f64,
 }
 
 /// A plan mistake: where it is and how to fix it.
@@ -452,6 +455,13 @@ impl Plan {
             Some(m) => *m.get_ref(),
             None => DEFAULT_MAX_STEP,
         };
+        let spike_percent = match &raw.spike_percent {
+            Some(p) if !(*p.get_ref() > 0.0 && *p.get_ref() <= 100.0) => {
+                return Err(loc.at(p.span(), "`spike_percent` must be above 0 and at most 100", "default 1.0"));
+            }
+            Some(p) => *p.get_ref(),
+            None => crate::app::Guards::default().spike_percent,
+        };
         Ok(Plan {
             path: path.to_path_buf(),
             name,
@@ -463,6 +473,7 @@ impl Plan {
             singletons,
             stale_after,
             max_step,
+            spike_percent,
         })
     }
 
@@ -498,7 +509,11 @@ impl Plan {
                 })
                 .collect(),
             singletons: self.singletons.clone(),
-            guards: crate::app::Guards { stale_after_secs: self.stale_after.as_secs() as i64, max_step: self.max_step },
+            guards: crate::app::Guards {
+                stale_after_secs: self.stale_after.as_secs() as i64,
+                max_step: self.max_step,
+                spike_percent: self.spike_percent,
+            },
         }
     }
 }

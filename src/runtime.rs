@@ -39,16 +39,7 @@ where
     B::Error: Send + Sync + 'static,
 {
     terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
-    // Every message is recorded before it is applied, so a recording holds
-    // everything that made each screen, up to a crash.
-    let mut apply = |app: &mut App, msg: Msg| {
-        if let Some(r) = recorder.as_deref_mut()
-            && let Err(e) = r.append(jiff::Timestamp::now(), &msg)
-        {
-            tracing::error!(error = %e, path = %r.path().display(), "recording failed");
-        }
-        update(app, msg)
-    };
+    let mut apply = |app: &mut App, msg: Msg| apply(app, msg, recorder.as_deref_mut());
     while let Some(msg) = rx.recv().await {
         let mut dirty = apply(app, msg);
         // Apply everything already queued before drawing: one frame per burst.
@@ -72,6 +63,38 @@ where
         }
     }
     Ok(())
+}
+
+/// Records one message, applies it, and records the marks it made and a
+/// keyframe when one is due. Every message is recorded before it is
+/// applied, so a recording holds everything that made each screen, up to
+/// a crash. Returns whether the screen may have changed.
+pub fn apply(app: &mut App, msg: Msg, recorder: Option<&mut crate::record::Writer>) -> bool {
+    let at = stamp(app, &msg);
+    let mut recorder = recorder;
+    if let Some(r) = recorder.as_deref_mut()
+        && let Err(e) = r.append(at, &msg)
+    {
+        tracing::error!(error = %e, path = %r.path().display(), "recording failed");
+    }
+    let changed = update(app, msg);
+    let marks = std::mem::take(&mut app.marks);
+    if let Some(r) = recorder
+        && let Err(e) = r.after_update(at, app, &marks)
+    {
+        tracing::error!(error = %e, path = %r.path().display(), "recording failed");
+    }
+    changed
+}
+
+/// The time a message is recorded at: the console's clock, the one its
+/// header shows, so a replay's "14:02" is the screen's 14:02, also in a
+/// demo running faster than real time. Never earlier than the last.
+pub fn stamp(app: &App, msg: &Msg) -> Timestamp {
+    match msg {
+        Msg::Tick { at } => (*at).max(app.now),
+        _ => app.now,
+    }
 }
 
 /// Consecutive input errors after which the terminal counts as gone and
@@ -125,7 +148,7 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     }
 }
 
-fn key_from(code: CtKey, mods: KeyModifiers) -> Option<Key> {
+pub fn key_from(code: CtKey, mods: KeyModifiers) -> Option<Key> {
     let code = match code {
         CtKey::Char(c) => KeyCode::Char(c),
         CtKey::Up => KeyCode::Up,

@@ -27,7 +27,7 @@ fn temp(name: &str) -> PathBuf {
 fn record_demo(path: &Path) -> App {
     let (mut world, _) = demo(0);
     let mut app = App::new(world.app_config(), Keymap::default(), world.now());
-    let mut writer = Writer::create(path, &Header::new(app.config.clone(), start(), (120, 32))).unwrap();
+    let mut writer = Writer::create(path, &Header::new(&app, start(), (120, 32))).unwrap();
     let feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
         for msg in msgs {
             writer.append(app.now, &msg).unwrap();
@@ -56,7 +56,7 @@ fn record_demo(path: &Path) -> App {
 
 fn replay(path: &Path) -> (App, record::Recording) {
     let rec = record::read(path).unwrap();
-    let mut app = App::new(rec.header.config.clone(), Keymap::default(), rec.header.started);
+    let mut app = App::new(rec.header.config.clone(), Keymap::default(), rec.header.clock);
     for e in &rec.entries {
         update(&mut app, e.m.clone());
     }
@@ -146,7 +146,7 @@ fn an_unknown_header_is_refused_clearly() {
 fn a_recording_is_never_overwritten() {
     let path = temp("once.jsonl");
     record_demo(&path);
-    let header = Header::new(demo(0).1.config.clone(), start(), (120, 32));
+    let header = Header::new(&demo(0).1, start(), (120, 32));
     let err = Writer::create(&path, &header).err().unwrap();
     assert!(err.contains("cannot create the recording"), "{err}");
 }
@@ -163,21 +163,23 @@ fn secrets_in_seeded_objects_never_reach_a_recording() {
     let cancel = tokio_util::sync::CancellationToken::new();
     let config = plan.app_config(cutover::app::Mode::Watch);
     let path = temp("live.jsonl");
-    let mut writer = Writer::create(&path, &Header::new(config.clone(), jiff::Timestamp::now(), (120, 32))).unwrap();
     let mut app = App::new(config, Keymap::default(), jiff::Timestamp::now());
+    let mut writer = Writer::create(&path, &Header::new(&app, jiff::Timestamp::now(), (120, 32))).unwrap();
     rt.block_on(cutover::sources::start_reading(&plan, tx, cancel.clone())).unwrap();
     let until = Instant::now() + Duration::from_secs(30);
     while app.clusters.new.pods.len() < 10 || app.clusters.old.pods.len() < 10 || app.routes[0].read.is_none() {
         assert!(Instant::now() < until, "the session read both clusters");
         if let Ok(Some(msg)) = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await }) {
-            writer.append(jiff::Timestamp::now(), &msg).unwrap();
-            update(&mut app, msg);
+            cutover::runtime::apply(&mut app, msg, Some(&mut writer));
         }
     }
     cancel.cancel();
+    // A keyframe too: the whole state, as a replay would enter it.
+    writer.keyframe(app.now, &app).unwrap();
     drop(writer);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("sidekiq-gpu") && text.lines().count() > 50, "the session is in the recording");
+    assert!(text.contains("\"k\":{"), "the recording has a keyframe");
     for secret in ["s3cr3t-never-record", "DATABASE_PASSWORD", "testing"] {
         assert!(!text.contains(secret), "`{secret}` is in the recording");
     }

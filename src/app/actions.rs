@@ -12,8 +12,8 @@ use crate::domain::{Side, TargetState, Weights, Workload, WorkloadKey, WorkloadK
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
-    App, Effect, EffectResult, Handoff, HandoffPhase, Level, Modal, Panel, PercentInput, Proposal, ProposalKind,
-    SourceId, SourceState, View,
+    App, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput, Proposal,
+    ProposalKind, SourceId, SourceState, View,
 };
 
 /// The most target groups one forward action may have (an ALB limit).
@@ -133,6 +133,8 @@ fn selected_route(app: &App) -> Option<usize> {
 pub fn refuse(app: &mut App, reason: String) {
     let at = app.now;
     app.push_event(at, None, Level::Alert, format!("refused: {reason}"));
+    let who = app.operator.clone();
+    app.mark(at, Marked::Refused { reason: reason.clone(), who });
     app.notice = Some(reason);
 }
 
@@ -358,6 +360,7 @@ fn confirm(app: &mut App, p: Proposal) {
                 seen.extend(read.map(|r| r.others.clone()).unwrap_or_default());
                 let name = route.spec.name.clone();
                 app.outbox.push(Effect::SetWeights { route: name.clone(), seen, to });
+                app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone() });
                 app.push_event(
                     at,
                     None,
@@ -376,6 +379,7 @@ fn confirm(app: &mut App, p: Proposal) {
             }
             app.outbox.push(Effect::Stop { side: from, key: spec.key(from).clone(), kind: spec.kind });
             app.push_event(at, None, Level::Warn, format!("handoff {} {from} → {to} started by {who}", spec.name));
+            app.mark(at, Marked::HandoffStarted { singleton: spec.name.clone(), from, to, who });
             app.handoff = Some(Handoff {
                 spec,
                 from,
@@ -402,9 +406,11 @@ fn abort_handoff(app: &mut App) {
                 other: h.spec.key(h.to).clone(),
             };
             let text = format!("handoff {} aborted by {}: restoring {}", h.spec.name, app.operator, h.from);
+            let aborted = Marked::HandoffAborted { singleton: h.spec.name.clone(), who: app.operator.clone() };
             app.outbox.push(effect);
             let at = app.now;
             app.push_event(at, None, Level::Warn, text);
+            app.mark(at, aborted);
         }
         _ => {
             let reason = format!(
@@ -453,11 +459,14 @@ pub fn advance_handoff(app: &mut App) {
                 let gap = h.gone_at.map_or(0, |g| now.as_second() - g.as_second());
                 let text =
                     format!("handoff {} {} → {} done: gap {gap}s with nothing running", h.spec.name, h.from, h.to);
+                let done =
+                    Marked::HandoffDone { singleton: h.spec.name.clone(), from: h.from, to: h.to, gap_secs: gap };
                 if let Some(h) = app.handoff.as_mut() {
                     h.ready_at = Some(now);
                     h.phase = HandoffPhase::Done;
                 }
                 app.push_event(now, None, Level::Info, text);
+                app.mark(now, done);
             }
         }
         _ => {}
@@ -474,7 +483,11 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
         EffectResult::Failed { error } => (Level::Alert, format!("failed: {} ({error})", effect.describe())),
         EffectResult::DryRun { calls } => (Level::Info, format!("dry-run, not sent: {}", calls.join("; "))),
     };
-    app.push_event(at, None, level, text);
+    app.push_event(at, None, level, text.clone());
+    if !matches!(result, EffectResult::DryRun { .. }) {
+        let ok = matches!(result, EffectResult::Verified { .. });
+        app.mark(at, Marked::Outcome { ok, effect: effect.describe(), text });
+    }
     if matches!(result, EffectResult::Refused { .. } | EffectResult::Failed { .. } | EffectResult::Mismatch { .. }) {
         app.notice = Some(match &result {
             EffectResult::Refused { reason } => reason.clone(),
@@ -509,6 +522,10 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
                 (_, EffectResult::Mismatch { detail }) => HandoffPhase::Failed(detail.clone()),
                 (phase, _) => phase.clone(),
             };
+            if let HandoffPhase::Failed(reason) = &h.phase {
+                let failed = Marked::HandoffFailed { singleton: h.spec.name.clone(), reason: reason.clone() };
+                app.mark(at, failed);
+            }
             advance_handoff(app);
         }
     }

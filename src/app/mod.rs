@@ -6,13 +6,15 @@
 
 pub mod actions;
 mod effect;
+mod mark;
 mod msg;
 mod rows;
 mod state;
 mod update;
 
 pub use effect::*;
+pub use mark::*;
 pub use msg::*;
 pub use rows::*;
 pub use state::*;
-pub use update::update;
+pub use update::{navigate, update};

@@ -113,16 +113,24 @@ pub struct Guards {
     pub stale_after_secs: i64,
     /// A larger weight change, in percentage points, needs two confirmations.
     pub max_step: u8,
+    /// A side's 5xx share of its requests in a minute, in percent, above
+    /// which the minute is marked as a spike (timeline, report).
+    #[serde(default = "default_spike_percent")]
+    pub spike_percent: f64,
+}
+
+fn default_spike_percent() -> f64 {
+    1.0
 }
 
 impl Default for Guards {
     fn default() -> Self {
-        Guards { stale_after_secs: 30, max_step: 25 }
+        Guards { stale_after_secs: 30, max_step: 25, spike_percent: default_spike_percent() }
     }
 }
 
 /// A change waiting for the operator's `y`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Proposal {
     pub title: String,
     pub lines: Vec<String>,
@@ -133,7 +141,7 @@ pub struct Proposal {
     pub made_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ProposalKind {
     /// (route index, weights seen, weights wanted) per route.
     Weights(Vec<(usize, Weights, Weights)>),
@@ -144,19 +152,19 @@ pub enum ProposalKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PercentInput {
     pub route: usize,
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Modal {
     Proposal(Proposal),
     Percent(PercentInput),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum HandoffPhase {
     /// The stop of the source side is being written.
     Stopping,
@@ -178,7 +186,7 @@ impl HandoffPhase {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Handoff {
     pub spec: SingletonSpec,
     pub from: Side,
@@ -239,7 +247,7 @@ impl ClusterState {
 }
 
 /// The ALB's answer for a route, as of `at`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteReadState {
     pub at: Timestamp,
     /// The weights of the plan's two target groups, or None if one of them
@@ -250,14 +258,14 @@ pub struct RouteReadState {
     pub targets: PerSide<Vec<Target>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SideMetrics {
     pub requests: MetricSeries,
     pub target_5xx: MetricSeries,
     pub latency_ms: MetricSeries,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteState {
     pub spec: RouteSpec,
     pub read: Option<RouteReadState>,
@@ -269,7 +277,7 @@ pub struct RouteState {
     pub pending: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LbMetrics {
     pub elb_502: MetricSeries,
     pub elb_503: MetricSeries,
@@ -288,7 +296,7 @@ impl LbMetrics {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Level {
     Info,
     Warn,
@@ -296,7 +304,7 @@ pub enum Level {
 }
 
 /// A line of the events panel.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEntry {
     pub at: Timestamp,
     pub side: Option<Side>,
@@ -309,7 +317,7 @@ pub const EVENT_CAPACITY: usize = 1000;
 /// How many node signals are kept for the chart markers.
 pub const SIGNAL_CAPACITY: usize = 500;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Panel {
     Traffic,
     Workloads,
@@ -328,14 +336,14 @@ impl Panel {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum View {
     Main,
     Route(usize),
     Workload(WorkloadKey),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UiState {
     pub focus: Panel,
     /// Selected row per panel, by `Panel::index`.
@@ -376,6 +384,10 @@ pub struct App {
     pub outbox: Vec<super::Effect>,
     /// Who is at the keys, for every action in the events and the recording.
     pub operator: String,
+    /// Moments for the timeline and the report, for the runtime to drain.
+    pub marks: Vec<super::Mark>,
+    /// Set by a replay: the screen says so, and acting is not offered.
+    pub replay: bool,
 }
 
 impl App {
@@ -409,7 +421,13 @@ impl App {
             handoff: None,
             outbox: Vec::new(),
             operator: "unknown operator".into(),
+            marks: Vec::new(),
+            replay: false,
         }
+    }
+
+    pub fn mark(&mut self, at: Timestamp, what: super::Marked) {
+        self.marks.push(super::Mark { at, what });
     }
 
     /// Adds an event in time order, newest first. Sources deliver mostly in
@@ -420,6 +438,11 @@ impl App {
         self.events.truncate(EVENT_CAPACITY);
     }
 
+    /// Whether this screen may offer actions: not in `watch`, not in a replay.
+    pub fn can_act(&self) -> bool {
+        self.config.mode.can_act() && !self.replay
+    }
+
     pub fn singleton_for(&self, key: &WorkloadKey) -> Option<&SingletonSpec> {
         self.config.singletons.iter().find(|s| &s.old == key || &s.new == key)
     }
@@ -427,5 +450,54 @@ impl App {
     /// Whether data from this source should be read as current.
     pub fn is_stale(&self, id: SourceId) -> bool {
         matches!(self.sources.get(&id), Some(SourceState::Stale { .. }))
+    }
+}
+
+/// A cluster is written as lists of its objects (each carries its own key)
+/// and read back through the same inserts `update` uses, so the owner index
+/// is rebuilt rather than stored.
+impl Serialize for ClusterState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Lists<'a> {
+            workloads: Vec<&'a Workload>,
+            pods: Vec<&'a Pod>,
+            nodes: Vec<&'a Node>,
+            autoscalers: Vec<&'a Autoscaler>,
+        }
+        Lists {
+            workloads: self.workloads.values().collect(),
+            pods: self.pods.values().collect(),
+            nodes: self.nodes.values().collect(),
+            autoscalers: self.autoscalers.values().collect(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClusterState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Lists {
+            workloads: Vec<Workload>,
+            pods: Vec<Pod>,
+            nodes: Vec<Node>,
+            autoscalers: Vec<Autoscaler>,
+        }
+        let lists = Lists::deserialize(d)?;
+        let mut cluster = ClusterState::default();
+        for w in lists.workloads {
+            cluster.workloads.insert(w.key.clone(), w);
+        }
+        for pod in lists.pods {
+            cluster.upsert_pod(pod);
+        }
+        for node in lists.nodes {
+            cluster.nodes.insert(node.name.clone(), node);
+        }
+        for a in lists.autoscalers {
+            cluster.autoscalers.insert(a.target.clone(), a);
+        }
+        Ok(cluster)
     }
 }

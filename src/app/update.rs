@@ -1,11 +1,11 @@
 use jiff::Timestamp;
 
-use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, short_node};
+use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, error_rate, short_node};
 use crate::keymap::Action;
 
 use super::{
-    App, ClusterDelta, Level, MetricPoint, Msg, Panel, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SourceState, View, actions,
+    App, ClusterDelta, Level, Marked, MetricPoint, Msg, Panel, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
+    SideMetrics, SourceState, View, actions,
 };
 
 /// Applies one message. Returns whether anything visible may have changed,
@@ -76,9 +76,23 @@ pub fn update(app: &mut App, msg: Msg) -> bool {
 }
 
 fn on_action(app: &mut App, action: Action) {
+    if app.ui.help {
+        // The help overlay swallows everything but its own dismissal and quit.
+        return navigate(app, action);
+    }
+    if action.mutates() {
+        actions::on_mutating_action(app, action);
+        return;
+    }
+    navigate(app, action);
+}
+
+/// The actions that only move around the screen: quit, help, selection,
+/// panels and drill-downs. A replay applies its viewer's keys with this and
+/// nothing else, so no key of the viewer can reach an action.
+pub fn navigate(app: &mut App, action: Action) {
     let ui = &mut app.ui;
     if ui.help {
-        // The help overlay swallows everything but its own dismissal and quit.
         match action {
             Action::Help | Action::Back => ui.help = false,
             Action::Quit => app.quit = true,
@@ -86,11 +100,6 @@ fn on_action(app: &mut App, action: Action) {
         }
         return;
     }
-    if action.mutates() {
-        actions::on_mutating_action(app, action);
-        return;
-    }
-    let ui = &mut app.ui;
     app.notice = None;
     match action {
         Action::Quit => app.quit = true,
@@ -240,6 +249,10 @@ fn record_signal(app: &mut App, signal: NodeSignal) {
         .unwrap_or_default();
     let text = format!("node {}{capacity}: {}", short_node(&signal.node), signal.kind.label());
     app.push_event(signal.at, Some(signal.side), level, text);
+    if signal.kind != NodeSignalKind::Removed {
+        let what = Marked::Node { side: signal.side, node: signal.node.clone(), signal: signal.kind };
+        app.mark(signal.at, what);
+    }
     app.node_signals.push_back(signal);
     while app.node_signals.len() > SIGNAL_CAPACITY {
         app.node_signals.pop_front();
@@ -283,12 +296,30 @@ fn on_metric(app: &mut App, point: MetricPoint) {
                 return;
             };
             let m = route.metrics.get_mut(side);
+            let rate = |m: &SideMetrics| error_rate(m.requests.get(point.minute), m.target_5xx.get(point.minute));
+            let before = rate(m);
             let series = match metric {
                 RouteMetric::Requests => &mut m.requests,
                 RouteMetric::Target5xx => &mut m.target_5xx,
                 RouteMetric::LatencyMs => &mut m.latency_ms,
             };
             series.insert(point.minute, point.value);
+            // A spike is marked once, when its minute first reads above the
+            // guard; a revised datapoint of the same minute adds nothing.
+            let guard = app.config.guards.spike_percent;
+            let above = |r: Option<f64>| r.is_some_and(|r| r * 100.0 > guard);
+            if let Some(after) = rate(m).filter(|_| !above(before))
+                && above(Some(after))
+            {
+                let what = Marked::Spike {
+                    route: route.spec.name.clone(),
+                    side,
+                    minute: point.minute,
+                    percent: after * 100.0,
+                    guard,
+                };
+                app.mark(point.minute.start(), what);
+            }
         }
         SeriesId::LoadBalancer { lb, metric } => {
             app.load_balancers.entry(lb).or_default().series_mut(metric).insert(point.minute, point.value);

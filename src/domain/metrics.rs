@@ -43,6 +43,11 @@ impl MetricSeries {
         (0..count as i64).rev().map(|back| self.get(last.offset(-back))).collect()
     }
 
+    /// The minutes that have a value, oldest first.
+    pub fn minutes(&self) -> impl Iterator<Item = Minute> + '_ {
+        self.points.keys().copied()
+    }
+
     pub fn len(&self) -> usize {
         self.points.len()
     }

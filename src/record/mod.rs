@@ -2,9 +2,19 @@
 //! header that says what the session was. Replaying the stream through the
 //! same `update` rebuilds every screen the operator could have seen.
 //!
-//! Format (JSON Lines, UTF-8):
+//! Format (JSON Lines, UTF-8), described for users in the README:
 //! - line 1, the header: `{"format":"cutover-recording","version":1,...}`;
-//! - then one entry per message: `{"t":<unix ms>,"m":<Msg>}`.
+//! - then one line per entry, each `{"t":<unix ms>,<kind>:<value>}`, `t`
+//!   being the console's clock (the time its header showed) at the entry:
+//!   - `"m"`: a message, as `update` received it;
+//!   - `"alb"`: an ALB read identical to the last `"m"` ALB read but for
+//!     its time (the value): most polls change nothing, and at thousands of
+//!     targets a read is most of a recording;
+//!   - `"mark"`: a moment for the timeline and the report, as `update` noted
+//!     it after the message before (redundant with the stream, so a replay
+//!     can place every mark without replaying everything);
+//!   - `"k"`: a keyframe, the whole state after the message before, so a
+//!     replay can start there.
 //!
 //! Entries are appended as they happen and flushed at least once a second,
 //! so a crash loses at most the last second; a reader stops at the first
@@ -12,6 +22,11 @@
 //! Secrets cannot be in a recording: sources trim objects to domain types
 //! that have no field for environment values, tokens or credentials.
 
+mod keyframe;
+
+pub use keyframe::Keyframe;
+
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -20,13 +35,19 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppConfig, Msg};
+use crate::app::{App, AppConfig, Mark, Msg};
+use crate::domain::RouteRead;
+use crate::keymap::{Action, Key};
 
 pub const FORMAT: &str = "cutover-recording";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
 /// The longest a written message may wait in memory before reaching the file.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// Keyframes are at least this far apart (recording time, ms)...
+const KEYFRAME_MIN_GAP_MS: i64 = 60_000;
+/// ...and at most this far, whatever the sizes.
+const KEYFRAME_MAX_GAP_MS: i64 = 10 * 60_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
@@ -34,32 +55,42 @@ pub struct Header {
     pub version: u32,
     /// The cutover version that wrote it.
     pub tool: String,
+    /// When the session began: where a replay starts (a demo's history,
+    /// stamped before it, is applied at once).
     pub started: Timestamp,
+    /// The console's clock before the first message: `update` starts there.
+    pub clock: Timestamp,
     /// The plan as the console used it (names, ARN-derived names, guards):
     /// no credentials are ever part of it.
     pub config: AppConfig,
+    /// Who was at the keys, when known at the start; later changes arrive
+    /// as `Operator` messages in the stream.
     pub operator: Option<String>,
     /// Columns and rows of the terminal at the start.
     pub terminal: (u16, u16),
+    /// The session's key bindings, so its recorded keys replay as they acted.
+    pub keymap: BTreeMap<Action, Vec<Key>>,
 }
 
 impl Header {
-    pub fn new(config: AppConfig, started: Timestamp, terminal: (u16, u16)) -> Header {
+    pub fn new(app: &App, started: Timestamp, terminal: (u16, u16)) -> Header {
         Header {
             format: FORMAT.into(),
             version: VERSION,
             tool: env!("CARGO_PKG_VERSION").into(),
             started,
-            config,
+            clock: app.now,
+            config: app.config.clone(),
             operator: None,
             terminal,
+            keymap: app.keymap.bindings(),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
-    /// Unix milliseconds when the console received the message.
+    /// The console's clock when it received the message, unix ms.
     pub t: i64,
     pub m: Msg,
 }
@@ -68,6 +99,12 @@ pub struct Writer {
     path: PathBuf,
     out: BufWriter<File>,
     last_flush: Instant,
+    /// Bytes written so far.
+    written: u64,
+    /// Time and file position of the last keyframe, and its size.
+    keyframe: (i64, u64, u64),
+    /// The routes of the last ALB read written in full.
+    last_alb: Option<String>,
 }
 
 impl Writer {
@@ -81,8 +118,16 @@ impl Writer {
             .create_new(true)
             .open(path)
             .map_err(|e| format!("cannot create the recording {}: {e}", path.display()))?;
-        let mut w = Writer { path: path.to_path_buf(), out: BufWriter::new(file), last_flush: Instant::now() };
-        w.line(header).map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
+        let mut w = Writer {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            last_flush: Instant::now(),
+            written: 0,
+            keyframe: (header.started.as_millisecond(), 0, 0),
+            last_alb: None,
+        };
+        let line = serde_json::to_string(header).map_err(|e| format!("cannot write the recording header: {e}"))?;
+        w.raw(&line).map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
         w.out.flush().map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
         Ok(w)
     }
@@ -91,14 +136,67 @@ impl Writer {
         &self.path
     }
 
-    fn line<T: Serialize>(&mut self, value: &T) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(std::io::Error::other)?;
-        self.out.write_all(b"\n")
+    fn raw(&mut self, line: &str) -> std::io::Result<()> {
+        self.out.write_all(line.as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.written += line.len() as u64 + 1;
+        Ok(())
+    }
+
+    fn entry<T: Serialize + ?Sized>(&mut self, t: i64, kind: &str, value: &T) -> std::io::Result<()> {
+        let value = serde_json::to_string(value).map_err(std::io::Error::other)?;
+        self.raw(&format!("{{\"t\":{t},\"{kind}\":{value}}}"))
     }
 
     /// Appends one message; flushes when the last flush is a second old.
     pub fn append(&mut self, at: Timestamp, msg: &Msg) -> std::io::Result<()> {
-        self.line(&EntryRef { t: at.as_millisecond(), m: msg })?;
+        let t = at.as_millisecond();
+        match msg {
+            Msg::Alb { at, routes } => {
+                let same = serde_json::to_string(routes).map_err(std::io::Error::other)?;
+                if self.last_alb.as_deref() == Some(same.as_str()) {
+                    self.entry(t, "alb", at)?;
+                } else {
+                    self.raw(&format!("{{\"t\":{t},\"m\":{{\"Alb\":{{\"at\":{},\"routes\":{same}}}}}}}", json(at)?))?;
+                    self.last_alb = Some(same);
+                }
+            }
+            _ => self.entry(t, "m", msg)?,
+        }
+        self.flush_if_due()
+    }
+
+    /// Writes the marks `update` noted, and a keyframe when one is due:
+    /// called after each message is applied, with the app it changed.
+    pub fn after_update(&mut self, at: Timestamp, app: &App, marks: &[Mark]) -> std::io::Result<()> {
+        let t = at.as_millisecond();
+        for mark in marks {
+            self.entry(t, "mark", mark)?;
+        }
+        let (last_t, last_at, last_size) = self.keyframe;
+        let since = t - last_t;
+        let bytes = self.written - last_at;
+        // Often enough that entering anywhere replays little; rarely enough
+        // that keyframes stay at most about half of a recording.
+        if since >= KEYFRAME_MAX_GAP_MS || (since >= KEYFRAME_MIN_GAP_MS && bytes >= last_size) {
+            self.keyframe(at, app)?;
+        }
+        self.flush_if_due()
+    }
+
+    /// Writes a keyframe of `app` now.
+    pub fn keyframe(&mut self, at: Timestamp, app: &App) -> std::io::Result<()> {
+        let t = at.as_millisecond();
+        let before = self.written;
+        self.entry(t, "k", &Keyframe::of(app))?;
+        self.keyframe = (t, self.written, self.written - before);
+        // The next ALB read is written whole, so a replay entering at this
+        // keyframe knows what an `alb` line repeats.
+        self.last_alb = None;
+        Ok(())
+    }
+
+    fn flush_if_due(&mut self) -> std::io::Result<()> {
         if self.last_flush.elapsed() >= FLUSH_EVERY {
             self.flush()?;
         }
@@ -112,23 +210,117 @@ impl Writer {
     }
 }
 
+fn json<T: Serialize>(value: &T) -> std::io::Result<String> {
+    serde_json::to_string(value).map_err(std::io::Error::other)
+}
+
 impl Drop for Writer {
     fn drop(&mut self) {
         let _ = self.flush();
     }
 }
 
-#[derive(Serialize)]
-struct EntryRef<'a> {
+/// What a line after the header holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Msg,
+    AlbAgain,
+    Mark,
+    Keyframe,
+}
+
+/// Reads the time and kind of an entry line from its first bytes, without
+/// parsing the rest: how a replay indexes a large recording quickly.
+pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
+    let rest = line.strip_prefix(b"{\"t\":")?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit() || **b == b'-').count();
+    let t = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let rest = rest[digits..].strip_prefix(b",\"")?;
+    let kind = if rest.starts_with(b"m\":") {
+        Kind::Msg
+    } else if rest.starts_with(b"alb\":") {
+        Kind::AlbAgain
+    } else if rest.starts_with(b"mark\":") {
+        Kind::Mark
+    } else if rest.starts_with(b"k\":") {
+        Kind::Keyframe
+    } else {
+        return None;
+    };
+    Some((t, kind))
+}
+
+/// One entry line, parsed.
+#[derive(Debug)]
+pub enum Line {
+    Msg(Msg),
+    AlbAgain(Timestamp),
+    Mark(Mark),
+    Keyframe(Box<Keyframe<'static>>),
+}
+
+#[derive(Deserialize)]
+struct RawLine {
+    #[allow(dead_code)]
     t: i64,
-    m: &'a Msg,
+    m: Option<Msg>,
+    alb: Option<Timestamp>,
+    mark: Option<Mark>,
+    k: Option<Box<Keyframe<'static>>>,
+}
+
+/// Parses an entry line (without its newline).
+pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
+    let raw: RawLine = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let entry = match (raw.m, raw.alb, raw.mark, raw.k) {
+        (Some(m), None, None, None) => Line::Msg(m),
+        (None, Some(at), None, None) => Line::AlbAgain(at),
+        (None, None, Some(mark), None) => Line::Mark(mark),
+        (None, None, None, Some(k)) => Line::Keyframe(k),
+        _ => return Err("an entry holds exactly one of \"m\", \"alb\", \"mark\", \"k\"".into()),
+    };
+    Ok((raw.t, entry))
+}
+
+/// Turns `alb` lines back into the ALB reads they repeat.
+#[derive(Debug, Default)]
+pub struct AlbMemory {
+    last: Option<Vec<RouteRead>>,
+}
+
+impl AlbMemory {
+    /// The message a line stands for, if it stands for one.
+    pub fn message(&mut self, line: Line) -> Result<Option<Msg>, String> {
+        Ok(match line {
+            Line::Msg(msg) => {
+                if let Msg::Alb { routes, .. } = &msg {
+                    self.last = Some(routes.clone());
+                }
+                Some(msg)
+            }
+            Line::AlbAgain(at) => match &self.last {
+                Some(routes) => Some(Msg::Alb { at, routes: routes.clone() }),
+                None => return Err("an \"alb\" line with no full ALB read before it".into()),
+            },
+            Line::Mark(_) | Line::Keyframe(_) => None,
+        })
+    }
+
+    /// A keyframe is followed by a full read: forget the last one.
+    pub fn forget(&mut self) {
+        self.last = None;
+    }
 }
 
 /// A recording read back: everything up to the first unreadable line.
 #[derive(Debug)]
 pub struct Recording {
     pub header: Header,
+    /// Every message, ALB repeats written out in full.
     pub entries: Vec<Entry>,
+    /// The marks, with the time their line was written.
+    pub marks: Vec<(i64, Mark)>,
+    pub keyframes: usize,
     /// Why reading stopped before the end of the file, if it did: a
     /// truncated or damaged tail, said with its byte offset and line.
     pub stopped: Option<String>,
@@ -136,6 +328,8 @@ pub struct Recording {
 
 /// Reads a whole recording. A header this build cannot read is an error;
 /// a damaged entry ends the read there, with the reason in `stopped`.
+/// Keyframes are checked to be JSON but not kept: a whole read has the
+/// stream.
 pub fn read(path: &Path) -> Result<Recording, String> {
     let file = File::open(path).map_err(|e| format!("{}: cannot open the recording: {e}", path.display()))?;
     let mut reader = BufReader::new(file);
@@ -145,10 +339,10 @@ pub fn read(path: &Path) -> Result<Recording, String> {
         return Err(format!("{}: empty file, not a cutover recording", path.display()));
     }
     let header = parse_header(path, &line)?;
-    let mut entries = Vec::new();
+    let mut rec = Recording { header, entries: Vec::new(), marks: Vec::new(), keyframes: 0, stopped: None };
+    let mut albs = AlbMemory::default();
     let mut offset = n as u64;
     let mut number = 1;
-    let mut stopped = None;
     loop {
         line.clear();
         number += 1;
@@ -156,27 +350,41 @@ pub fn read(path: &Path) -> Result<Recording, String> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) => {
-                stopped = Some(format!("line {number} (byte {offset}): {e}"));
+                rec.stopped = Some(format!("line {number} (byte {offset}): {e}"));
                 break;
             }
         };
         if !line.ends_with('\n') {
-            stopped = Some(format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
+            rec.stopped = Some(format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
             break;
         }
-        match serde_json::from_str::<Entry>(&line) {
-            Ok(e) => entries.push(e),
-            Err(e) => {
-                stopped = Some(format!("line {number} (byte {offset}) cannot be read: {e}"));
-                break;
-            }
+        let result = match classify(line.as_bytes()) {
+            Some((_, Kind::Keyframe)) => serde_json::from_str::<serde::de::IgnoredAny>(&line)
+                .map(|_| rec.keyframes += 1)
+                .map_err(|e| e.to_string()),
+            _ => parse_line(line.trim_end()).and_then(|(t, entry)| match entry {
+                Line::Mark(mark) => {
+                    rec.marks.push((t, mark));
+                    Ok(())
+                }
+                entry => {
+                    if let Some(m) = albs.message(entry)? {
+                        rec.entries.push(Entry { t, m });
+                    }
+                    Ok(())
+                }
+            }),
+        };
+        if let Err(e) = result {
+            rec.stopped = Some(format!("line {number} (byte {offset}) cannot be read: {e}"));
+            break;
         }
         offset += n as u64;
     }
-    Ok(Recording { header, entries, stopped })
+    Ok(rec)
 }
 
-fn parse_header(path: &Path, line: &str) -> Result<Header, String> {
+pub fn parse_header(path: &Path, line: &str) -> Result<Header, String> {
     #[derive(Deserialize)]
     struct Probe {
         format: Option<String>,

@@ -15,7 +15,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         Span::styled(" cutover ", Style::new().fg(Color::Black).bg(theme::ACCENT).add_modifier(Modifier::BOLD)),
         Span::raw(" "),
         Span::styled(
-            format!(" {} ", mode.label()),
+            if app.replay { format!(" REPLAY of {} ", mode.label()) } else { format!(" {} ", mode.label()) },
             Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
         ),
         Span::raw("  "),
@@ -37,8 +37,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     top.push(Span::raw("   "));
     top.push(Span::styled(format!("{} UTC", clock(app.now)), theme::title()));
 
-    let mut second =
-        vec![Span::styled(format!(" {} ", mode.banner()), Style::new().fg(Color::Yellow)), Span::raw("  ")];
+    let banner = if app.replay {
+        format!(" recorded session of {}: read-only, nothing here reaches a cluster ", app.operator)
+    } else {
+        format!(" {} ", mode.banner())
+    };
+    let mut second = vec![Span::styled(banner, Style::new().fg(Color::Yellow)), Span::raw("  ")];
     for (id, state) in &app.sources {
         let (text, style) = match state {
             SourceState::Connecting => ("connecting".to_string(), Style::new().fg(Color::Gray)),

@@ -16,9 +16,9 @@ use super::theme;
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut keys = vec![Line::from(Span::styled(format!("keymap: {}", app.keymap.layers.join(" + ")), theme::dim()))];
     for action in Action::ALL {
-        let style = if action.mutates() && !app.config.mode.can_act() { theme::dim() } else { Style::new() };
+        let style = if action.mutates() && !app.can_act() { theme::dim() } else { Style::new() };
         let mut text = action.description().to_string();
-        if action.mutates() && !app.config.mode.can_act() {
+        if action.mutates() && !app.can_act() {
             text = format!("{text} (read-only here)");
         }
         keys.push(Line::from(vec![
@@ -30,7 +30,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ]));
     }
 
-    let mut legend = vec![Line::from(Span::styled("reading the screen", theme::title()))];
+    let mut legend = Vec::new();
+    if app.replay {
+        legend.push(Line::from(Span::styled("replay keys", theme::title())));
+        for (key, text) in crate::replay::KEYS {
+            legend.push(Line::from(vec![
+                Span::styled(format!("{key:>10}  "), Style::new().fg(theme::ACCENT)),
+                Span::raw(text),
+            ]));
+        }
+        legend.push(Line::raw(""));
+    }
+    legend.push(Line::from(Span::styled("reading the screen", theme::title())));
     for (h, text) in [
         (Health::Healthy, "healthy"),
         (Health::Degraded, "degraded: not all ready, restarts, 5xx ≥ 1%"),

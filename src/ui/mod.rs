@@ -7,6 +7,7 @@ pub mod help;
 pub mod modal;
 pub mod route_view;
 pub mod theme;
+pub mod timeline;
 pub mod traffic;
 pub mod workload_view;
 pub mod workloads;
@@ -24,7 +25,11 @@ pub const MIN_WIDTH: u16 = 120;
 pub const MIN_HEIGHT: u16 = 32;
 
 pub fn render(app: &App, frame: &mut Frame) {
-    let area = frame.area();
+    render_in(app, frame, frame.area());
+}
+
+/// The console in `area`: the whole screen, or above a replay's timeline.
+pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
     let [header_area, body, strip_area, footer] = Layout::vertical([
         Constraint::Length(2),
@@ -68,7 +73,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let km = &app.keymap;
     let hints: &[(Action, &str)] = match app.ui.view {
-        View::Main if app.config.mode.can_act() => &[
+        View::Main if app.can_act() => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),
             (Action::NextPanel, "panel"),
@@ -95,7 +100,9 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
         spans.push(Span::styled(format!(" {label}  "), theme::dim()));
     }
-    if app.config.mode == crate::app::Mode::Watch {
+    if app.replay {
+        spans.push(Span::styled("replay: read-only, the timeline's keys are below", theme::dim()));
+    } else if app.config.mode == crate::app::Mode::Watch {
         spans.push(Span::styled("read-only: traffic and handoff actions exist only in `cutover run`", theme::dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

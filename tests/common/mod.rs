@@ -67,3 +67,87 @@ pub fn colour_of(width: u16, height: u16, f: impl FnOnce(&mut Frame), needle: &s
     }
     None
 }
+
+/// A recorded demo session, driven as the console drives it: every message
+/// through `runtime::apply` with a recorder, the operator's keys at set
+/// seconds, effects carried out by the simulated world.
+pub struct Session {
+    pub app: App,
+    /// (unix ms, the live state then as keyframe JSON) for each check time.
+    pub states: Vec<(i64, serde_json::Value)>,
+}
+
+/// The operator's script: at these seconds after the start, these keys.
+pub fn operator_script() -> Vec<(i64, Vec<Key>)> {
+    use cutover::keymap::KeyCode;
+    let k = Key::char;
+    vec![
+        // Focus the traffic panel, nudge api 25 -> 50.
+        (60, vec![Key::plain(KeyCode::BackTab), k(']'), k('y')]),
+        // Abort with no handoff running: refused.
+        (200, vec![k('x')]),
+        // Nudge 50 -> 75.
+        (300, vec![k(']'), k('y')]),
+        // Workloads, down to app/scheduler, hand it over.
+        (
+            420,
+            vec![
+                Key::plain(KeyCode::Tab),
+                Key::plain(KeyCode::Down),
+                Key::plain(KeyCode::Down),
+                Key::plain(KeyCode::Down),
+                Key::plain(KeyCode::Down),
+                Key::plain(KeyCode::Down),
+                k('h'),
+                k('y'),
+            ],
+        ),
+    ]
+}
+
+/// Runs the demo world for `secs` with the operator script, recording to
+/// `path` (header at `start()`), and keeps the live state at each of
+/// `checks` (seconds after the start): the state once every message
+/// stamped at or before that moment has been applied.
+pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Session {
+    use cutover::record::{Header, Writer};
+    use cutover::runtime;
+    let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    let mut writer = Writer::create(path, &Header::new(&app, start(), (120, 32))).unwrap();
+    let mut checks: Vec<i64> = checks.iter().map(|s| start().as_millisecond() + s * 1000).collect();
+    checks.sort();
+    checks.reverse();
+    let mut states = Vec::new();
+    let mut step = |app: &mut App, writer: &mut Writer, msg: Msg| {
+        let at = runtime::stamp(app, &msg).as_millisecond();
+        while checks.last().is_some_and(|c| *c < at) {
+            let c = checks.pop().unwrap();
+            states.push((c, serde_json::to_value(cutover::record::Keyframe::of(app)).unwrap()));
+        }
+        runtime::apply(app, msg, Some(writer));
+    };
+    step(&mut app, &mut writer, Msg::Operator { who: "alice@example (demo)".into() });
+    for msg in world.initial() {
+        step(&mut app, &mut writer, msg);
+    }
+    let script = operator_script();
+    for s in 1..=secs {
+        for msg in world.advance(plus_secs(start(), s)) {
+            step(&mut app, &mut writer, msg);
+        }
+        for (_, keys) in script.iter().filter(|(at, _)| *at == s) {
+            for key in keys {
+                step(&mut app, &mut writer, Msg::Key(*key));
+            }
+        }
+        for effect in std::mem::take(&mut app.outbox) {
+            let (result, msgs) = world.apply(&effect);
+            for msg in msgs.into_iter().chain([Msg::EffectDone { effect, result }]) {
+                step(&mut app, &mut writer, msg);
+            }
+        }
+    }
+    drop(writer);
+    Session { app, states }
+}

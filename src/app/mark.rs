@@ -1,0 +1,129 @@
+//! Marks: the moments a postmortem asks about (an operator's action, an
+//! executor's answer, a refusal, a node drain, a 5xx spike), noted by
+//! `update` as they happen.
+//!
+//! `update` only appends to `App::marks`; whoever runs it drains them. The
+//! recorder writes them beside the stream, so a replay can put every mark
+//! on its timeline without reading the whole recording, and the report is
+//! built from the same marks a replay shows.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// When it happened on the console's clock (a spike: the minute's start).
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub what: Marked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Marked {
+    /// A confirmed weight change, as proposed: what was read and what was asked.
+    Weights {
+        route: String,
+        from: Weights,
+        to: Weights,
+        who: String,
+    },
+    HandoffStarted {
+        singleton: String,
+        from: Side,
+        to: Side,
+        who: String,
+    },
+    HandoffAborted {
+        singleton: String,
+        who: String,
+    },
+    /// Both sides ran nothing for `gap_secs`, then the target side was ready.
+    HandoffDone {
+        singleton: String,
+        from: Side,
+        to: Side,
+        gap_secs: i64,
+    },
+    HandoffFailed {
+        singleton: String,
+        reason: String,
+    },
+    /// The executor's answer to a confirmed action: the effect, described,
+    /// and what came of it.
+    Outcome {
+        ok: bool,
+        effect: String,
+        text: String,
+    },
+    /// An action the console would not take, and why.
+    Refused {
+        reason: String,
+        who: String,
+    },
+    /// A node condition that takes capacity away: the usual cause of a spike.
+    Node {
+        side: Side,
+        node: String,
+        signal: NodeSignalKind,
+    },
+    /// A minute in which a side's 5xx share of requests went above the guard.
+    Spike {
+        route: String,
+        side: Side,
+        minute: Minute,
+        percent: f64,
+        guard: f64,
+    },
+}
+
+/// What kind of moment a mark is, for the timeline's glyphs and colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MarkClass {
+    Action,
+    Refusal,
+    Incident,
+}
+
+impl Mark {
+    pub fn class(&self) -> MarkClass {
+        match &self.what {
+            Marked::Weights { .. }
+            | Marked::HandoffStarted { .. }
+            | Marked::HandoffAborted { .. }
+            | Marked::HandoffDone { .. }
+            | Marked::Outcome { ok: true, .. } => MarkClass::Action,
+            Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
+                MarkClass::Refusal
+            }
+            Marked::Node { .. } | Marked::Spike { .. } => MarkClass::Incident,
+        }
+    }
+
+    /// One line, as the replay's status and the report's timeline say it.
+    pub fn describe(&self) -> String {
+        match &self.what {
+            Marked::Weights { route, from, to, who } => format!(
+                "{who} set route {route}: old {}/new {} -> old {}/new {}",
+                from.old.0, from.new.0, to.old.0, to.new.0
+            ),
+            Marked::HandoffStarted { singleton, from, to, who } => {
+                format!("{who} started handoff of {singleton} {from} -> {to}")
+            }
+            Marked::HandoffAborted { singleton, who } => format!("{who} aborted handoff of {singleton}"),
+            Marked::HandoffDone { singleton, from, to, gap_secs } => {
+                format!("handoff of {singleton} {from} -> {to} done; nothing ran for {gap_secs}s")
+            }
+            Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
+            Marked::Outcome { text, .. } => text.clone(),
+            Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),
+            Marked::Node { side, node, signal } => format!("{side} node {node}: {}", signal.label()),
+            Marked::Spike { route, side, minute, percent, guard } => format!(
+                "5xx spike on {side}, route {route}: {percent:.1}% at {} (guard {guard}%)",
+                clock(minute.start())
+            ),
+        }
+    }
+}

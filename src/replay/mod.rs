@@ -1,0 +1,308 @@
+//! `cutover replay FILE`: the same console over a recording, driven by a
+//! virtual clock.
+//!
+//! Read-only by construction: the viewer's keys never reach `update`. They
+//! move the viewer's own screen state (selection, drill-downs, help) with
+//! `navigate`, or the clock; the recorded session's keys are replayed from
+//! the file as they were pressed, and the effects they queued are dropped,
+//! since the executor's answers are in the stream. No client of any cloud
+//! or cluster exists in a replay.
+
+pub mod player;
+
+pub use player::Player;
+
+use std::time::{Duration, Instant};
+
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{self, Event, KeyEventKind};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+
+use crate::app::{App, UiState, navigate};
+use crate::domain::clock;
+use crate::keymap::{Action, Key, KeyCode, Keymap};
+
+/// Playback speeds `<` and `>` step through.
+pub const SPEEDS: [u32; 7] = [1, 2, 5, 10, 20, 30, 60];
+/// `←`/`→` and `shift-←`/`shift-→`.
+pub const SHORT_SEEK_MS: i64 = 10_000;
+pub const LONG_SEEK_MS: i64 = 60_000;
+/// How often `--follow` looks for what was appended.
+const FOLLOW_POLL: Duration = Duration::from_millis(500);
+
+/// The replay's own keys, in the order the help and the hints show them.
+/// They come before the keymap's: `[`/`]` move between marks here, and
+/// `←`/`→` seek (panels move with tab).
+pub const KEYS: [(&str, &str); 8] = [
+    ("space", "pause or play"),
+    ("< >", "slower, faster (1x to 60x)"),
+    ("← →", "back, forward 10 seconds"),
+    ("shift-← →", "back, forward 1 minute"),
+    ("[ ]", "previous, next mark (action, refusal, drain, 5xx spike)"),
+    ("g", "go to a time: HH:MM or HH:MM:SS UTC"),
+    ("tab, enter", "panels and drill-downs, as in the console"),
+    ("q", "quit"),
+];
+
+pub struct Viewer {
+    pub player: Player,
+    /// The viewer's own selection, drill-down and help, apart from the
+    /// recorded operator's.
+    pub ui: UiState,
+    /// The viewer's key bindings (the session's are in the recording).
+    pub keymap: Keymap,
+    /// The virtual clock, unix ms.
+    pub clock: i64,
+    /// Index into `SPEEDS`.
+    pub speed: usize,
+    pub paused: bool,
+    pub follow: bool,
+    /// The time being typed after `g`.
+    pub goto: Option<String>,
+    /// The last thing the viewer did or was told.
+    pub status: Option<String>,
+    pub quit: bool,
+    last_poll: Instant,
+}
+
+impl Viewer {
+    /// Starts at the beginning, playing; `--follow` starts at the live end.
+    pub fn new(player: Player, keymap: Keymap, follow: bool) -> Viewer {
+        let (start, end) = player.span();
+        let mut viewer = Viewer {
+            player,
+            ui: UiState::default(),
+            keymap,
+            clock: if follow { end } else { start },
+            speed: 0,
+            paused: false,
+            follow,
+            goto: None,
+            status: None,
+            quit: false,
+            last_poll: Instant::now(),
+        };
+        viewer.go(viewer.clock);
+        viewer
+    }
+
+    fn go(&mut self, t: i64) {
+        let (start, end) = self.player.span();
+        self.clock = t.clamp(start, end);
+        if let Err(e) = self.player.seek(self.clock) {
+            self.status = Some(e);
+        }
+    }
+
+    /// Handles a key; returns whether the screen changed.
+    pub fn on_key(&mut self, key: Key) -> bool {
+        if let Some(text) = self.goto.as_mut() {
+            match key.code {
+                KeyCode::Char(c) if (c.is_ascii_digit() || c == ':') && text.len() < 8 => text.push(c),
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Enter => {
+                    let text = text.clone();
+                    self.goto = None;
+                    self.goto_time(&text);
+                }
+                KeyCode::Esc => self.goto = None,
+                _ if key == Key::ctrl('c') => self.quit = true,
+                _ => {}
+            }
+            return true;
+        }
+        let shifted = |code| key == Key { shift: true, ..Key::plain(code) };
+        self.status = None;
+        match key.code {
+            KeyCode::Char(' ') => self.paused = !self.paused,
+            KeyCode::Char('<') => self.speed = self.speed.saturating_sub(1),
+            KeyCode::Char('>') => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            KeyCode::Left if shifted(KeyCode::Left) => self.go(self.clock - LONG_SEEK_MS),
+            KeyCode::Right if shifted(KeyCode::Right) => self.go(self.clock + LONG_SEEK_MS),
+            KeyCode::Left if key == Key::plain(KeyCode::Left) => self.go(self.clock - SHORT_SEEK_MS),
+            KeyCode::Right if key == Key::plain(KeyCode::Right) => self.go(self.clock + SHORT_SEEK_MS),
+            KeyCode::Char('[') => self.jump(false),
+            KeyCode::Char(']') => self.jump(true),
+            KeyCode::Char('g') if !key.ctrl && !key.alt => self.goto = Some(String::new()),
+            _ => return self.on_console_key(key),
+        }
+        true
+    }
+
+    /// A key of the keymap: moving around the screen only.
+    fn on_console_key(&mut self, key: Key) -> bool {
+        let Some(action) = self.keymap.action(key) else { return false };
+        match action {
+            Action::Quit => self.quit = true,
+            a if a.mutates() || matches!(a, Action::Confirm | Action::Cancel) => {
+                self.status = Some(format!("{}: this is a replay; nothing can be changed from here", a.name()));
+            }
+            a => {
+                let app = &mut self.player.app;
+                std::mem::swap(&mut app.ui, &mut self.ui);
+                let notice = app.notice.take();
+                navigate(app, a);
+                app.notice = notice;
+                app.quit = false;
+                std::mem::swap(&mut app.ui, &mut self.ui);
+            }
+        }
+        true
+    }
+
+    /// To the first mark after (or the last before) the clock, paused there.
+    fn jump(&mut self, forward: bool) {
+        let marks = self.player.marks();
+        let found = if forward {
+            marks.iter().find(|(t, _)| *t > self.clock)
+        } else {
+            marks.iter().rev().find(|(t, _)| *t < self.clock)
+        };
+        match found.map(|(t, _)| *t) {
+            Some(t) => {
+                self.paused = true;
+                self.go(t);
+                let here: Vec<String> =
+                    self.player.marks().iter().filter(|(m, _)| *m == t).map(|(_, m)| m.describe()).collect();
+                let more = if here.len() > 1 { format!("  (+{} more here)", here.len() - 1) } else { String::new() };
+                self.status = here.first().map(|first| format!("{first}{more}"));
+            }
+            None => {
+                let which = if forward { "after" } else { "before" };
+                self.status = Some(format!("no mark {which} {}", clock(to_timestamp(self.clock))));
+            }
+        }
+    }
+
+    fn goto_time(&mut self, text: &str) {
+        match parse_time_of_day(text, self.player.span()) {
+            Ok(t) => {
+                self.paused = true;
+                self.go(t);
+            }
+            Err(e) => self.status = Some(e),
+        }
+    }
+
+    /// Moves the clock by `elapsed` real time at the current speed, and
+    /// follows a growing file. Returns whether the screen changed.
+    pub fn advance(&mut self, elapsed: Duration) -> bool {
+        let mut changed = false;
+        if self.follow && self.last_poll.elapsed() >= FOLLOW_POLL {
+            self.last_poll = Instant::now();
+            let at_end = self.clock >= self.player.span().1;
+            match self.player.refresh() {
+                Ok(true) => {
+                    changed = true;
+                    if at_end && !self.paused {
+                        self.go(self.player.span().1);
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => self.status = Some(e),
+            }
+        }
+        if self.paused {
+            return changed;
+        }
+        let end = self.player.span().1;
+        let before = self.clock;
+        let step = elapsed.as_millis() as i64 * i64::from(SPEEDS[self.speed]);
+        self.go(self.clock + step);
+        if self.clock >= end && !self.follow {
+            self.paused = true;
+            self.status = Some("end of the recording: ← or [ to go back, q to quit".into());
+            changed = true;
+        }
+        changed || self.clock / 1000 != before / 1000
+    }
+
+    /// The screen: the console as recorded, with the viewer's own view of
+    /// it, and the timeline at the bottom.
+    pub fn render(&mut self, frame: &mut ratatui::Frame) {
+        let area = frame.area();
+        let [console, timeline] = ratatui::layout::Layout::vertical([
+            ratatui::layout::Constraint::Min(5),
+            ratatui::layout::Constraint::Length(2),
+        ])
+        .areas(area);
+        let app = &mut self.player.app;
+        std::mem::swap(&mut app.ui, &mut self.ui);
+        let keymap = std::mem::replace(&mut app.keymap, self.keymap.clone());
+        crate::ui::render_in(app, frame, console);
+        app.keymap = keymap;
+        std::mem::swap(&mut app.ui, &mut self.ui);
+        crate::ui::timeline::render(self, frame, timeline);
+    }
+
+    /// The recorded console as of the clock.
+    pub fn app(&self) -> &App {
+        &self.player.app
+    }
+}
+
+pub fn to_timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// `HH:MM` or `HH:MM:SS` in UTC, on whichever day of the recording has it.
+pub fn parse_time_of_day(text: &str, (start, end): (i64, i64)) -> Result<i64, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let numbers: Option<Vec<i64>> = parts.iter().map(|p| p.parse::<i64>().ok()).collect();
+    let secs = match numbers.as_deref() {
+        Some([h, m]) if *h < 24 && *m < 60 => h * 3600 + m * 60,
+        Some([h, m, s]) if *h < 24 && *m < 60 && *s < 60 => h * 3600 + m * 60 + s,
+        _ => return Err(format!("`{text}` is not a time: type HH:MM or HH:MM:SS (UTC)")),
+    };
+    let day_ms = 86_400_000;
+    let first_day = start.div_euclid(day_ms) * day_ms;
+    let mut t = first_day + secs * 1000;
+    while t < start - 999 && t + day_ms <= end {
+        t += day_ms;
+    }
+    if t < start - 999 || t > end {
+        return Err(format!(
+            "{text} UTC is outside the recording ({} to {} UTC)",
+            clock(to_timestamp(start)),
+            clock(to_timestamp(end))
+        ));
+    }
+    Ok(t.max(start))
+}
+
+/// Runs the replay on a terminal until the viewer quits.
+pub fn run<B: Backend>(terminal: &mut Terminal<B>, viewer: &mut Viewer) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    terminal.draw(|f| viewer.render(f)).wrap_err("drawing the first frame")?;
+    let mut last = Instant::now();
+    while !viewer.quit {
+        // Ten wakes a second while playing, for a smooth clock; paused, the
+        // replay waits for keys (and, following, for the file to grow).
+        let wait = if viewer.paused && !viewer.follow { Duration::from_secs(1) } else { Duration::from_millis(100) };
+        let mut dirty = false;
+        if event::poll(wait).wrap_err("reading the terminal")? {
+            match event::read().wrap_err("reading the terminal")? {
+                Event::Key(k) if k.kind != KeyEventKind::Release => {
+                    if let Some(key) = crate::runtime::key_from(k.code, k.modifiers) {
+                        dirty |= viewer.on_key(key);
+                    }
+                }
+                Event::Resize(_, _) => dirty = true,
+                _ => {}
+            }
+        }
+        let now = Instant::now();
+        dirty |= viewer.advance(now - last);
+        last = now;
+        if dirty && !viewer.quit {
+            terminal.draw(|f| viewer.render(f)).wrap_err("drawing a frame")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! The player: a recording indexed once, and the console rebuilt at any
+//! moment of it by the same `update` the session ran.
+//!
+//! Opening reads only the start of each line (its time and kind), so a
+//! large recording opens quickly. Going to a moment restores the last
+//! keyframe before it and applies the messages after that keyframe.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::app::{App, Mark, update};
+use crate::keymap::Keymap;
+use crate::record::{self, AlbMemory, Header, Kind, Line};
+
+/// Where an entry line is, and what it is.
+#[derive(Debug, Clone, Copy)]
+pub struct LineAt {
+    /// Unix ms when the session received it.
+    pub t: i64,
+    pub offset: u64,
+    pub len: u32,
+    pub kind: Kind,
+}
+
+/// Every entry of a recording by time, and its marks.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Messages, ALB repeats and keyframes, in file order.
+    pub lines: Vec<LineAt>,
+    /// Indices into `lines` of the keyframes.
+    pub keyframes: Vec<usize>,
+    pub marks: Vec<(i64, Mark)>,
+    /// Where the next complete line will start: the end of what is indexed.
+    end: u64,
+    /// The number of the next line, for messages.
+    line_number: usize,
+    /// Why indexing stopped before the end of the file, if it did.
+    pub stopped: Option<String>,
+}
+
+impl Index {
+    /// Indexes complete lines from where the last call ended. A last line
+    /// without its newline is left for a later call (a recording still
+    /// being written), and reported as cut short until then.
+    fn extend(&mut self, file: &mut File) -> Result<usize, String> {
+        let before = self.lines.len() + self.marks.len();
+        if self.stopped.as_deref().is_some_and(|s| !s.contains("cut short")) {
+            return Ok(0);
+        }
+        self.stopped = None;
+        file.seek(SeekFrom::Start(self.end)).map_err(|e| e.to_string())?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            let number = self.line_number;
+            if line.last() != Some(&b'\n') {
+                self.stopped =
+                    Some(format!("line {number} (byte {}) is cut short: the recording ends mid-entry", self.end));
+                break;
+            }
+            let Some((t, kind)) = record::classify(&line) else {
+                self.stopped = Some(format!("line {number} (byte {}) cannot be read: not a recording entry", self.end));
+                break;
+            };
+            if kind == Kind::Mark {
+                let text = String::from_utf8_lossy(&line);
+                match record::parse_line(text.trim_end()) {
+                    Ok((t, Line::Mark(mark))) => self.marks.push((t, mark)),
+                    Ok(_) | Err(_) => {
+                        self.stopped =
+                            Some(format!("line {number} (byte {}) cannot be read: a damaged mark", self.end));
+                        break;
+                    }
+                }
+            } else {
+                if kind == Kind::Keyframe {
+                    self.keyframes.push(self.lines.len());
+                }
+                self.lines.push(LineAt { t, offset: self.end, len: n as u32, kind });
+            }
+            self.end += n as u64;
+            self.line_number += 1;
+        }
+        Ok(self.lines.len() + self.marks.len() - before)
+    }
+}
+
+pub struct Player {
+    path: PathBuf,
+    file: File,
+    pub header: Header,
+    pub index: Index,
+    /// The console as of `position`.
+    pub app: App,
+    /// The next line of the index to apply.
+    next: usize,
+    albs: AlbMemory,
+    /// A line that indexed but would not parse (its index, and why): the
+    /// replay ends before it.
+    pub damaged: Option<(usize, String)>,
+    /// How many times a seek started from a keyframe.
+    pub keyframe_loads: usize,
+}
+
+impl Player {
+    /// Opens and indexes a recording. A missing file or a header this build
+    /// cannot read is an error; a damaged tail is in `index.stopped`.
+    pub fn open(path: &Path) -> Result<Player, String> {
+        let mut file = File::open(path).map_err(|e| format!("{}: cannot open the recording: {e}", path.display()))?;
+        let mut first = String::new();
+        let n = BufReader::new(&mut file).read_line(&mut first).map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            return Err(format!("{}: empty file, not a cutover recording", path.display()));
+        }
+        let header = record::parse_header(path, &first)?;
+        let mut index = Index { end: n as u64, line_number: 2, ..Index::default() };
+        index.extend(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
+        let app = Self::fresh(&header);
+        Ok(Player {
+            path: path.to_path_buf(),
+            file,
+            header,
+            index,
+            app,
+            next: 0,
+            albs: AlbMemory::default(),
+            damaged: None,
+            keyframe_loads: 0,
+        })
+    }
+
+    fn fresh(header: &Header) -> App {
+        let mut app = App::new(header.config.clone(), Keymap::from_bindings(header.keymap.clone()), header.clock);
+        if let Some(who) = &header.operator {
+            app.operator = who.clone();
+        }
+        app.replay = true;
+        app
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads what was appended since; for `--follow`. Returns whether
+    /// anything new arrived.
+    pub fn refresh(&mut self) -> Result<bool, String> {
+        Ok(self.index.extend(&mut self.file)? > 0)
+    }
+
+    /// The first and last moments of the recording, in unix ms.
+    pub fn span(&self) -> (i64, i64) {
+        let start = self.header.started.as_millisecond();
+        let end = self.index.lines.last().map_or(start, |l| l.t).max(start);
+        (start, end)
+    }
+
+    /// The time of the last line applied: where the replay is.
+    pub fn position(&self) -> i64 {
+        match self.next {
+            0 => self.span().0,
+            n => self.index.lines[n - 1].t,
+        }
+    }
+
+    /// The console as it was at `t`: after every line received up to and
+    /// including `t`. Returns whether anything changed.
+    pub fn seek(&mut self, t: i64) -> Result<bool, String> {
+        let target = self.index.lines.partition_point(|l| l.t <= t);
+        let target = self.damaged.as_ref().map_or(target, |(limit, _)| target.min(*limit));
+        if target == self.next {
+            return Ok(false);
+        }
+        // The nearest keyframe at or before the target, when it saves work.
+        let keyframe = self.index.keyframes.iter().rev().find(|k| **k < target).copied();
+        let from_keyframe = keyframe.filter(|k| target < self.next || *k >= self.next);
+        if let Some(k) = from_keyframe {
+            match self.read_line(k) {
+                Ok(Line::Keyframe(frame)) => {
+                    self.app = frame.restore(Keymap::from_bindings(self.header.keymap.clone()));
+                    self.app.replay = true;
+                    self.albs.forget();
+                    self.next = k + 1;
+                    self.keyframe_loads += 1;
+                }
+                // A keyframe that will not read: replay from the start instead.
+                Ok(_) | Err(_) => self.rewind(),
+            }
+        } else if target < self.next {
+            self.rewind();
+        }
+        while self.next < target {
+            if let Err(e) = self.apply(self.next) {
+                let at = self.index.lines[self.next];
+                self.damaged = Some((self.next, format!("the entry at byte {} cannot be read: {e}", at.offset)));
+                break;
+            }
+            self.next += 1;
+        }
+        Ok(true)
+    }
+
+    fn rewind(&mut self) {
+        self.app = Self::fresh(&self.header);
+        self.albs.forget();
+        self.next = 0;
+    }
+
+    fn read_line(&self, i: usize) -> Result<Line, String> {
+        let at = self.index.lines[i];
+        let mut buf = vec![0; at.len as usize];
+        self.file.read_exact_at(&mut buf, at.offset).map_err(|e| e.to_string())?;
+        let text = std::str::from_utf8(&buf).map_err(|e| e.to_string())?;
+        record::parse_line(text.trim_end()).map(|(_, line)| line)
+    }
+
+    fn apply(&mut self, i: usize) -> Result<(), String> {
+        let line = self.read_line(i)?;
+        if let Line::Keyframe(_) = line {
+            // Passing a keyframe in order: the state is already what it holds.
+            self.albs.forget();
+            return Ok(());
+        }
+        if let Some(msg) = self.albs.message(line)? {
+            update(&mut self.app, msg);
+            // A replay acts on nothing: what the session did is in the
+            // stream as the executor's answers.
+            self.app.outbox.clear();
+            self.app.marks.clear();
+            self.app.quit = false;
+        }
+        Ok(())
+    }
+
+    /// The marks, in recording order.
+    pub fn marks(&self) -> &[(i64, Mark)] {
+        &self.index.marks
+    }
+}

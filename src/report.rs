@@ -1,0 +1,516 @@
+//! `cutover report FILE`: a postmortem timeline of a recorded session.
+//!
+//! Built by replaying the whole stream through `update`, the same way the
+//! session and a replay built their screens: the marks `update` notes are
+//! the timeline, and the rebuilt state gives the weight history and the
+//! 5xx figures. Markdown reads as is in a postmortem; JSON is the same
+//! facts for tools.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
+use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate};
+use crate::keymap::Keymap;
+use crate::record::Recording;
+
+/// How far back before a 5xx peak node signals are listed as its suspects.
+pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub session: Session,
+    /// Every mark, in the order it was recorded.
+    pub timeline: Vec<Moment>,
+    pub actions: Vec<ActionRow>,
+    pub refusals: Vec<Moment>,
+    pub handoffs: Vec<HandoffRow>,
+    pub peaks: Vec<Peak>,
+    /// The highest 5xx minute of each route and side, above the guard or not.
+    pub highest: Vec<Highest>,
+    pub weights: Vec<RouteWeights>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Session {
+    pub title: String,
+    pub mode: String,
+    pub tool: String,
+    pub format_version: u32,
+    pub started: Timestamp,
+    pub ended: Timestamp,
+    pub duration_secs: i64,
+    pub operators: Vec<String>,
+    pub old_cluster: String,
+    pub new_cluster: String,
+    pub routes: Vec<String>,
+    pub singletons: Vec<String>,
+    pub spike_percent: f64,
+    pub terminal: (u16, u16),
+    pub messages: usize,
+    pub keyframes: usize,
+    /// Why the recording ends early, if it does.
+    pub stopped: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Moment {
+    pub at: Timestamp,
+    pub class: &'static str,
+    pub text: String,
+    #[serde(flatten)]
+    pub mark: Marked,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionRow {
+    pub at: Timestamp,
+    pub who: String,
+    pub route: String,
+    pub before: Weights,
+    pub after: Weights,
+    /// The executor's answer, when the recording has it.
+    pub outcome: Option<String>,
+    pub verified: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HandoffRow {
+    pub singleton: String,
+    pub from: Side,
+    pub to: Side,
+    pub started: Timestamp,
+    pub who: String,
+    /// How it ended: done, aborted, failed, or still running at the end.
+    pub result: String,
+    /// Seconds with nothing running on either side.
+    pub gap_secs: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Peak {
+    pub route: String,
+    pub side: Side,
+    pub from: Timestamp,
+    /// The start of the last minute above the guard.
+    pub to: Timestamp,
+    pub peak_percent: f64,
+    pub peak_at: Timestamp,
+    /// Node signals on the same side from `SIGNALS_BEFORE_MINUTES` before
+    /// the peak began until it ended.
+    pub signals_before: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Highest {
+    pub route: String,
+    pub side: Side,
+    pub percent: f64,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RouteWeights {
+    pub route: String,
+    /// Each distinct pair of weights the console saw, from when it saw it.
+    pub history: Vec<(Timestamp, Weights)>,
+}
+
+fn class_name(class: MarkClass) -> &'static str {
+    match class {
+        MarkClass::Action => "action",
+        MarkClass::Refusal => "refused",
+        MarkClass::Incident => "incident",
+    }
+}
+
+/// Replays the recording and gathers the report.
+pub fn build(rec: &Recording) -> Report {
+    let header = &rec.header;
+    let mut app = App::new(header.config.clone(), Keymap::from_bindings(header.keymap.clone()), header.clock);
+    let mut operators: Vec<String> = header.operator.iter().cloned().collect();
+    let mut marks: Vec<Mark> = Vec::new();
+    let mut weights: Vec<RouteWeights> =
+        app.routes.iter().map(|r| RouteWeights { route: r.spec.name.clone(), history: Vec::new() }).collect();
+    for entry in &rec.entries {
+        if let Msg::Operator { who } = &entry.m
+            && !operators.contains(who)
+        {
+            operators.push(who.clone());
+        }
+        update(&mut app, entry.m.clone());
+        app.outbox.clear();
+        marks.append(&mut app.marks);
+        for (route, history) in app.routes.iter().zip(weights.iter_mut()) {
+            if let Some(read) = &route.read
+                && let Some(w) = read.weights
+                && history.history.last().is_none_or(|(_, last)| *last != w)
+            {
+                history.history.push((app.now, w));
+            }
+        }
+    }
+    // The console's clock, not the wall clock: a demo may run faster.
+    let ended = app.now.max(header.started);
+    // In time order: a spike is noted when its minute is read, after it.
+    marks.sort_by_key(|m| m.at);
+    let timeline: Vec<Moment> = marks
+        .iter()
+        .map(|m| Moment { at: m.at, class: class_name(m.class()), text: m.describe(), mark: m.what.clone() })
+        .collect();
+    let refusals = timeline.iter().filter(|m| matches!(m.mark, Marked::Refused { .. })).map(clone_moment).collect();
+    let actions = actions(&marks);
+    let handoffs = handoffs(&marks);
+    let peaks = peaks(&marks, &app);
+    let highest = highest(&app);
+    let config = &header.config;
+    let cluster = |side: Side| {
+        let c = config.clusters.get(side);
+        let version = &app.config.clusters.get(side).version;
+        if version.is_empty() { c.name.clone() } else { format!("{} ({version})", c.name) }
+    };
+    Report {
+        session: Session {
+            title: config.title.clone(),
+            mode: config.mode.label().into(),
+            tool: header.tool.clone(),
+            format_version: header.version,
+            started: header.started,
+            ended,
+            duration_secs: ended.as_second() - header.started.as_second(),
+            operators,
+            old_cluster: cluster(Side::Old),
+            new_cluster: cluster(Side::New),
+            routes: config.routes.iter().map(|r| r.name.clone()).collect(),
+            singletons: config.singletons.iter().map(|s| s.name.clone()).collect(),
+            spike_percent: config.guards.spike_percent,
+            terminal: header.terminal,
+            messages: rec.entries.len(),
+            keyframes: rec.keyframes,
+            stopped: rec.stopped.clone(),
+        },
+        timeline,
+        actions,
+        refusals,
+        handoffs,
+        peaks,
+        highest,
+        weights,
+    }
+}
+
+fn clone_moment(m: &Moment) -> Moment {
+    Moment { at: m.at, class: m.class, text: m.text.clone(), mark: m.mark.clone() }
+}
+
+fn actions(marks: &[Mark]) -> Vec<ActionRow> {
+    let mut rows = Vec::new();
+    for (i, mark) in marks.iter().enumerate() {
+        let Marked::Weights { route, from, to, who } = &mark.what else { continue };
+        let prefix = format!("route {route}:");
+        let outcome = marks[i + 1..].iter().find_map(|m| match &m.what {
+            Marked::Outcome { ok, effect, text } if effect.starts_with(&prefix) => Some((*ok, text.clone())),
+            _ => None,
+        });
+        rows.push(ActionRow {
+            at: mark.at,
+            who: who.clone(),
+            route: route.clone(),
+            before: *from,
+            after: *to,
+            verified: outcome.as_ref().is_some_and(|(ok, _)| *ok),
+            outcome: outcome.map(|(_, text)| text),
+        });
+    }
+    rows
+}
+
+fn handoffs(marks: &[Mark]) -> Vec<HandoffRow> {
+    let mut rows: Vec<HandoffRow> = Vec::new();
+    for mark in marks {
+        match &mark.what {
+            Marked::HandoffStarted { singleton, from, to, who } => rows.push(HandoffRow {
+                singleton: singleton.clone(),
+                from: *from,
+                to: *to,
+                started: mark.at,
+                who: who.clone(),
+                result: "still running when the recording ends".into(),
+                gap_secs: None,
+            }),
+            Marked::HandoffDone { singleton, gap_secs, .. } => {
+                if let Some(row) = rows.iter_mut().rev().find(|r| &r.singleton == singleton) {
+                    row.result = "done".into();
+                    row.gap_secs = Some(*gap_secs);
+                }
+            }
+            Marked::HandoffAborted { singleton, who } => {
+                if let Some(row) = rows.iter_mut().rev().find(|r| &r.singleton == singleton) {
+                    row.result = format!("aborted by {who}");
+                }
+            }
+            Marked::HandoffFailed { singleton, reason } => {
+                if let Some(row) = rows.iter_mut().rev().find(|r| &r.singleton == singleton) {
+                    row.result = format!("failed: {reason}");
+                }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// Runs of consecutive spike minutes per route and side, each with the
+/// node signals of that side shortly before it.
+fn peaks(marks: &[Mark], app: &App) -> Vec<Peak> {
+    let mut spikes: Vec<(String, Side, Minute, f64)> = marks
+        .iter()
+        .filter_map(|m| match &m.what {
+            Marked::Spike { route, side, minute, percent, .. } => Some((route.clone(), *side, *minute, *percent)),
+            _ => None,
+        })
+        .collect();
+    spikes.sort_by(|a, b| (&a.0, a.1, a.2).cmp(&(&b.0, b.1, b.2)));
+    spikes.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1 && a.2 == b.2);
+    let signals: Vec<(Timestamp, Side, String, NodeSignalKind)> = marks
+        .iter()
+        .filter_map(|m| match &m.what {
+            Marked::Node { side, node, signal } => Some((m.at, *side, node.clone(), *signal)),
+            _ => None,
+        })
+        .collect();
+    let mut peaks: Vec<Peak> = Vec::new();
+    for (route, side, minute, percent) in spikes {
+        // The rate as finally read, when the console still holds that minute.
+        let percent = final_rate(app, &route, side, minute).map_or(percent, |r| r * 100.0);
+        match peaks.last_mut() {
+            Some(p) if p.route == route && p.side == side && Minute::containing(p.to).offset(1) == minute => {
+                p.to = minute.start();
+                if percent > p.peak_percent {
+                    p.peak_percent = percent;
+                    p.peak_at = minute.start();
+                }
+            }
+            _ => peaks.push(Peak {
+                route,
+                side,
+                from: minute.start(),
+                to: minute.start(),
+                peak_percent: percent,
+                peak_at: minute.start(),
+                signals_before: Vec::new(),
+            }),
+        }
+    }
+    for peak in &mut peaks {
+        let window_start = peak.from.as_second() - SIGNALS_BEFORE_MINUTES * 60;
+        let window_end = peak.to.as_second() + 60;
+        peak.signals_before = signals
+            .iter()
+            .filter(|(at, side, _, _)| *side == peak.side && (window_start..window_end).contains(&at.as_second()))
+            .map(|(at, _, node, kind)| format!("{} {node}: {}", clock(*at), kind.label()))
+            .collect();
+    }
+    peaks.sort_by_key(|p| (p.from, p.side));
+    peaks
+}
+
+fn final_rate(app: &App, route: &str, side: Side, minute: Minute) -> Option<f64> {
+    let r = app.routes.iter().find(|r| r.spec.name == route)?;
+    let m = r.metrics.get(side);
+    error_rate(m.requests.get(minute), m.target_5xx.get(minute))
+}
+
+fn highest(app: &App) -> Vec<Highest> {
+    let mut out = Vec::new();
+    for route in &app.routes {
+        for side in Side::BOTH {
+            let m = route.metrics.get(side);
+            let best = m
+                .requests
+                .minutes()
+                .filter_map(|minute| error_rate(m.requests.get(minute), m.target_5xx.get(minute)).map(|r| (minute, r)))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            if let Some((minute, rate)) = best {
+                out.push(Highest { route: route.spec.name.clone(), side, percent: rate * 100.0, at: minute.start() });
+            }
+        }
+    }
+    out
+}
+
+fn day_time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+fn duration(secs: i64) -> String {
+    match secs {
+        s if s >= 3600 => format!("{}h {:02}m {:02}s", s / 3600, s / 60 % 60, s % 60),
+        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// A table cell: pipes would end the cell early.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn weights(w: Weights) -> String {
+    format!("{} / {}", w.old.0, w.new.0)
+}
+
+impl Report {
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        text.push('\n');
+        text
+    }
+
+    pub fn markdown(&self) -> String {
+        let s = &self.session;
+        let mut out = String::new();
+        let _ = writeln!(out, "# Cutover session report: {}\n", s.title);
+        let _ = writeln!(out, "| | |\n|---|---|");
+        let _ = writeln!(out, "| Mode | {} |", s.mode);
+        let _ = writeln!(out, "| Started | {} |", day_time(s.started));
+        let _ = writeln!(out, "| Ended | {} ({}) |", day_time(s.ended), duration(s.duration_secs));
+        let operators = if s.operators.is_empty() { "unknown".to_string() } else { s.operators.join(", ") };
+        let _ = writeln!(out, "| Operators | {} |", cell(&operators));
+        let _ = writeln!(out, "| Clusters | old: {} → new: {} |", cell(&s.old_cluster), cell(&s.new_cluster));
+        let _ = writeln!(out, "| Routes | {} |", s.routes.join(", "));
+        if !s.singletons.is_empty() {
+            let _ = writeln!(out, "| Singletons | {} |", s.singletons.join(", "));
+        }
+        let _ = writeln!(out, "| 5xx spike guard | {}% of a side's requests in a minute |", s.spike_percent);
+        let _ = writeln!(
+            out,
+            "| Recording | cutover {}, format {}; {} messages, {} keyframes; {} |",
+            s.tool,
+            s.format_version,
+            s.messages,
+            s.keyframes,
+            match &s.stopped {
+                Some(why) => format!("**stops early**: {}", cell(why)),
+                None => "complete".into(),
+            }
+        );
+
+        let _ = writeln!(out, "\n## Timeline\n");
+        if self.timeline.is_empty() {
+            let _ = writeln!(out, "Nothing was marked: no action, refusal, node drain or 5xx spike.");
+        } else {
+            let _ = writeln!(out, "Times are UTC; a spike's time is the start of its minute.\n");
+            let _ = writeln!(out, "| Time | Kind | What |\n|---|---|---|");
+            for m in &self.timeline {
+                let _ = writeln!(out, "| {} | {} | {} |", clock(m.at), m.class, cell(&m.text));
+            }
+        }
+
+        let _ = writeln!(out, "\n## Actions\n");
+        if self.actions.is_empty() {
+            let _ = writeln!(out, "No weight change was confirmed.");
+        } else {
+            let _ = writeln!(out, "| Time | Who | Route | Before (old / new) | After (old / new) | Outcome |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            for a in &self.actions {
+                let outcome = a.outcome.clone().unwrap_or_else(|| "no answer recorded".into());
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    clock(a.at),
+                    cell(&a.who),
+                    a.route,
+                    weights(a.before),
+                    weights(a.after),
+                    cell(&outcome)
+                );
+            }
+        }
+
+        let _ = writeln!(out, "\n## Refusals\n");
+        if self.refusals.is_empty() {
+            let _ = writeln!(out, "Nothing was refused.");
+        } else {
+            let _ = writeln!(out, "| Time | Who | Reason |\n|---|---|---|");
+            for r in &self.refusals {
+                if let Marked::Refused { reason, who } = &r.mark {
+                    let _ = writeln!(out, "| {} | {} | {} |", clock(r.at), cell(who), cell(reason));
+                }
+            }
+        }
+
+        let _ = writeln!(out, "\n## Singleton handoffs\n");
+        if self.handoffs.is_empty() {
+            let _ = writeln!(out, "No handoff.");
+        } else {
+            let _ = writeln!(out, "| Singleton | From → to | Started | By | Result | Gap (nothing running) |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            for h in &self.handoffs {
+                let gap = h.gap_secs.map_or("-".into(), |g| format!("{g}s"));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} → {} | {} | {} | {} | {gap} |",
+                    h.singleton,
+                    h.from,
+                    h.to,
+                    clock(h.started),
+                    cell(&h.who),
+                    cell(&h.result)
+                );
+            }
+        }
+
+        let _ = writeln!(out, "\n## 5xx peaks\n");
+        if self.peaks.is_empty() {
+            let _ = writeln!(out, "No minute went above the {}% guard on either side.", s.spike_percent);
+        } else {
+            let _ = writeln!(
+                out,
+                "Minutes above the {}% guard, with the node signals on the same side from {} minutes before.\n",
+                s.spike_percent, SIGNALS_BEFORE_MINUTES
+            );
+            let _ =
+                writeln!(out, "| Side | Route | From | To | Peak | Node signals before |\n|---|---|---|---|---|---|");
+            for p in &self.peaks {
+                let signals =
+                    if p.signals_before.is_empty() { "none".to_string() } else { p.signals_before.join("; ") };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {:.1}% at {} | {} |",
+                    p.side,
+                    p.route,
+                    clock(p.from),
+                    clock(p.to),
+                    p.peak_percent,
+                    clock(p.peak_at),
+                    cell(&signals)
+                );
+            }
+        }
+        if !self.highest.is_empty() {
+            let _ = writeln!(out, "\nHighest minute per route and side:\n");
+            let _ = writeln!(out, "| Route | Side | 5xx | At |\n|---|---|---|---|");
+            for h in &self.highest {
+                let _ = writeln!(out, "| {} | {} | {:.2}% | {} |", h.route, h.side, h.percent, clock(h.at));
+            }
+        }
+
+        let _ = writeln!(out, "\n## Weights per route\n");
+        for r in &self.weights {
+            let _ = writeln!(out, "### {}\n", r.route);
+            if r.history.is_empty() {
+                let _ = writeln!(out, "Never read.\n");
+                continue;
+            }
+            let _ = writeln!(out, "| From | Old | New |\n|---|---|---|");
+            for (at, w) in &r.history {
+                let _ = writeln!(out, "| {} | {} | {} |", clock(*at), w.old.0, w.new.0);
+            }
+            let _ = writeln!(out);
+        }
+        out
+    }
+}

@@ -1,0 +1,104 @@
+//! The replay's timeline: where the clock is in the recording, the marks
+//! along it, and the state of playback.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::MarkClass;
+use crate::domain::clock;
+use crate::replay::{SPEEDS, Viewer, to_timestamp};
+
+use super::theme;
+
+fn glyph(class: MarkClass) -> (&'static str, Style) {
+    match class {
+        MarkClass::Action => ("◆", Style::new().fg(Color::Cyan)),
+        MarkClass::Refusal => ("✖", Style::new().fg(Color::Magenta)),
+        MarkClass::Incident => ("▲", Style::new().fg(Color::LightRed)),
+    }
+}
+
+/// `+1:02:03` from the start.
+fn offset(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s >= 3600 {
+        format!("+{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("+{}:{:02}", s / 60, s % 60)
+    }
+}
+
+pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
+    let (start, end) = viewer.player.span();
+    let state = if viewer.paused { "▮▮ paused".to_string() } else { format!("▶ {}x", SPEEDS[viewer.speed]) };
+    let follow = if viewer.follow { " follow" } else { "" };
+    let left = format!(" {state:<9}{follow} {} UTC ", clock(to_timestamp(viewer.clock)));
+    let right = format!(" {} / {} ", offset(viewer.clock - start), offset(end - start));
+    let width = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count()).max(10);
+
+    // One cell per slice of the recording: a mark's glyph where it falls
+    // (incidents over refusals over actions), the clock as a bright bar.
+    let span = (end - start).max(1);
+    let cell = |t: i64| (((t - start).clamp(0, span) as i128 * (width as i128 - 1)) / span as i128) as usize;
+    let mut cells: Vec<Option<MarkClass>> = vec![None; width];
+    for (t, mark) in viewer.player.marks() {
+        let c = cell(*t);
+        let class = mark.class();
+        let priority = |c: MarkClass| match c {
+            MarkClass::Incident => 2,
+            MarkClass::Refusal => 1,
+            MarkClass::Action => 0,
+        };
+        if cells[c].is_none_or(|old| priority(class) > priority(old)) {
+            cells[c] = Some(class);
+        }
+    }
+    let cursor = cell(viewer.clock);
+    let mut bar =
+        vec![Span::styled(left, Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD))];
+    for (i, class) in cells.iter().enumerate() {
+        let (text, style) = match class {
+            Some(c) => glyph(*c),
+            None => ("─", theme::dim()),
+        };
+        let style = if i == cursor { style.bg(Color::White).fg(Color::Black) } else { style };
+        let text = if i == cursor && class.is_none() { "┃" } else { text };
+        bar.push(Span::styled(text, style));
+    }
+    bar.push(Span::styled(right, theme::title()));
+
+    let status = if let Some(text) = &viewer.goto {
+        Line::from(vec![
+            Span::styled(" go to (HH:MM[:SS] UTC): ", theme::title()),
+            Span::raw(text.clone()),
+            Span::styled("▏ enter goes, esc cancels", theme::dim()),
+        ])
+    } else if let Some(text) = viewer.status.as_ref().or(viewer.player.damaged.as_ref().map(|(_, e)| e)) {
+        Line::from(Span::styled(format!(" {text}"), Style::new().fg(Color::Yellow)))
+    } else if let Some(stopped) = &viewer.player.index.stopped
+        && viewer.clock >= end
+        && !viewer.follow
+    {
+        Line::from(Span::styled(format!(" the recording stops early: {stopped}"), Style::new().fg(Color::LightRed)))
+    } else {
+        let mut spans = Vec::new();
+        for (key, text) in
+            [("space", "pause"), ("< >", "speed"), ("← →", "10s"), ("shift", "1m"), ("[ ]", "marks"), ("g", "go to")]
+        {
+            spans.push(Span::styled(format!(" {key} "), theme::key_hint()));
+            spans.push(Span::styled(format!(" {text}  "), theme::dim()));
+        }
+        for (class, text) in
+            [(MarkClass::Action, "action"), (MarkClass::Refusal, "refused/failed"), (MarkClass::Incident, "drain/5xx")]
+        {
+            let (g, style) = glyph(class);
+            spans.push(Span::styled(format!("{g} "), style));
+            spans.push(Span::styled(format!("{text}  "), theme::dim()));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(vec![Line::from(bar), status]), area);
+}

@@ -1,0 +1,243 @@
+//! Replays and reports of recorded sessions: the replayed console equals
+//! the live one at the same instant, from any direction and through
+//! keyframes; a cut recording replays up to the cut; the report tells what
+//! happened; the replay in a real terminal can change nothing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::tmux::Tmux;
+use common::{record_session, start};
+use cutover::app::Marked;
+use cutover::domain::Weights;
+use cutover::record::{self, Keyframe};
+use cutover::replay::Player;
+use cutover::sim::Rng;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cutover");
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cutover-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn the_replayed_console_equals_the_live_one_at_every_instant() {
+    let path = temp("equal.jsonl");
+    // 40 minutes: keyframes every few minutes, and every action of the script.
+    let checks: Vec<i64> = (0..40).map(|i| i * 59 + 7).collect();
+    let live = record_session(&path, 40 * 60, &checks);
+    let mut player = Player::open(&path).unwrap();
+    assert!(player.index.stopped.is_none(), "{:?}", player.index.stopped);
+    assert!(player.index.keyframes.len() >= 3, "keyframes: {}", player.index.keyframes.len());
+
+    // Forward in order, then in a shuffled order that seeks back and far
+    // ahead (through keyframes).
+    let mut order: Vec<usize> = (0..live.states.len()).collect();
+    let mut rng = Rng::new(7);
+    let mut shuffled = order.clone();
+    for i in (1..shuffled.len()).rev() {
+        shuffled.swap(i, rng.between(0, i as i64) as usize);
+    }
+    order.extend(shuffled);
+    for i in order {
+        let (t, state) = &live.states[i];
+        player.seek(*t).unwrap();
+        let replayed = serde_json::to_value(Keyframe::of(&player.app)).unwrap();
+        if replayed != *state {
+            let differ: Vec<String> = state
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, v)| replayed.get(k.as_str()) != Some(v))
+                .map(|(k, v)| {
+                    format!("{k}:\n  live   {:.600}\n  replay {:.600}", v.to_string(), replayed[k.as_str()].to_string())
+                })
+                .collect();
+            panic!(
+                "the replay differs from the live console at +{}s: {}",
+                (t - start().as_millisecond()) / 1000,
+                differ.join("\n")
+            );
+        }
+    }
+    assert!(player.keyframe_loads > 0, "seeking back went through a keyframe");
+
+    // To the end: the final live state.
+    player.seek(i64::MAX).unwrap();
+    assert_eq!(
+        serde_json::to_value(Keyframe::of(&player.app)).unwrap(),
+        serde_json::to_value(Keyframe::of(&live.app)).unwrap()
+    );
+    assert!(player.app.outbox.is_empty(), "a replay queues nothing for any executor");
+}
+
+#[test]
+fn a_cut_recording_replays_up_to_the_cut_and_says_where_it_stopped() {
+    let path = temp("cut-source.jsonl");
+    record_session(&path, 12 * 60, &[]);
+    let bytes = std::fs::read(&path).unwrap();
+    let header_len = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let whole = record::read(&path).unwrap();
+    let mut rng = Rng::new(11);
+    for _ in 0..30 {
+        let cut = rng.between(header_len as i64, bytes.len() as i64 - 1) as usize;
+        let part = temp("cut.jsonl");
+        std::fs::write(&part, &bytes[..cut]).unwrap();
+        let mut player = Player::open(&part).unwrap();
+        let complete = bytes[header_len..cut].iter().filter(|b| **b == b'\n').count();
+        assert_eq!(player.index.lines.len() + player.index.marks.len(), complete, "cut at {cut}");
+        let line_start = header_len + bytes[header_len..cut].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        if cut > line_start {
+            let why = player.index.stopped.clone().unwrap_or_default();
+            assert!(why.contains(&format!("byte {line_start}")) && why.contains("cut short"), "cut at {cut}: {why}");
+        }
+        // Everything before the cut replays: the console reaches the last
+        // message the cut kept.
+        player.seek(i64::MAX).unwrap();
+        assert!(player.damaged.is_none(), "cut at {cut}: {:?}", player.damaged);
+        let rec = record::read(&part).unwrap();
+        if let Some(last) = rec.entries.last() {
+            assert!(player.app.now.as_millisecond() <= last.t.max(start().as_millisecond()) + 1000);
+            assert_eq!(rec.entries[..], whole.entries[..rec.entries.len()], "cut at {cut}: a prefix");
+        }
+    }
+}
+
+#[test]
+fn the_report_tells_what_happened() {
+    let path = temp("report.jsonl");
+    record_session(&path, 15 * 60, &[]);
+    let rec = record::read(&path).unwrap();
+    let report = cutover::report::build(&rec);
+
+    assert_eq!(report.session.operators, vec!["alice@example (demo)".to_string()]);
+    assert_eq!(report.session.duration_secs, 15 * 60);
+    let actions: Vec<(Weights, Weights, bool)> =
+        report.actions.iter().map(|a| (a.before, a.after, a.verified)).collect();
+    assert_eq!(
+        actions,
+        vec![
+            (Weights::from_percent_new(25), Weights::from_percent_new(50), true),
+            (Weights::from_percent_new(50), Weights::from_percent_new(75), true)
+        ],
+        "both nudges, each with what it changed and its verified answer"
+    );
+    assert!(report.actions.iter().all(|a| a.who == "alice@example (demo)" && a.route == "api"));
+    assert_eq!(report.refusals.len(), 1, "{:?}", report.refusals);
+    assert!(
+        matches!(&report.refusals[0].mark, Marked::Refused { reason, .. } if reason.contains("no handoff in progress"))
+    );
+    assert_eq!(report.handoffs.len(), 1);
+    let h = &report.handoffs[0];
+    assert_eq!((h.singleton.as_str(), h.result.as_str()), ("scheduler", "done"));
+    assert!(h.gap_secs.is_some_and(|g| g >= 0), "{:?}", h.gap_secs);
+    let api: Vec<Weights> = report.weights[0].history.iter().map(|(_, w)| *w).collect();
+    assert_eq!(
+        api,
+        [25, 50, 75].map(Weights::from_percent_new).to_vec(),
+        "the route's weights as the console saw them, in order"
+    );
+    let mut sorted = report.timeline.clone_times();
+    sorted.sort();
+    assert_eq!(report.timeline.clone_times(), sorted, "the timeline is in time order");
+    // The demo's spot interruptions push the new side's 5xx over the guard.
+    assert!(!report.peaks.is_empty(), "the demo world's 5xx peaks are reported");
+    assert!(report.peaks.iter().any(|p| !p.signals_before.is_empty()), "a peak names the node signals before it");
+
+    let md = report.markdown();
+    for needle in [
+        "# Cutover session report",
+        "alice@example (demo) | api | 75 / 25 | 50 / 50 | done and verified",
+        "no handoff in progress",
+        "| scheduler | old → new |",
+        "## 5xx peaks",
+        "### api",
+    ] {
+        assert!(md.contains(needle), "the Markdown report has `{needle}`:\n{md}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+    assert_eq!(json["actions"][1]["after"]["new"], 75);
+}
+
+trait Times {
+    fn clone_times(&self) -> Vec<jiff::Timestamp>;
+}
+
+impl Times for Vec<cutover::report::Moment> {
+    fn clone_times(&self) -> Vec<jiff::Timestamp> {
+        self.iter().map(|m| m.at).collect()
+    }
+}
+
+#[test]
+fn report_and_replay_refuse_bad_files_with_exit_2() {
+    let path = temp("future.jsonl");
+    std::fs::write(&path, "{\"format\":\"cutover-recording\",\"version\":9}\n").unwrap();
+    for args in [vec!["report", path.to_str().unwrap()], vec!["report", "/nonexistent/x.jsonl"]] {
+        let out = std::process::Command::new(BIN).args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("newer than this cutover reads") || err.contains("cannot open"), "{err}");
+    }
+}
+
+/// Whether the screen has a line starting with `text`.
+fn has_line(screen: &str, text: &str) -> bool {
+    screen.lines().any(|l| l.trim_start().starts_with(text))
+}
+
+#[test]
+fn a_replay_in_a_terminal_seeks_marks_opens_drill_downs_and_changes_nothing() {
+    let path = temp("tmux.jsonl");
+    record_session(&path, 10 * 60, &[]);
+    let before = std::fs::read(&path).unwrap();
+    let t = Tmux::start("replay");
+    t.type_line(&format!("{BIN} replay {}; echo EXIT=$?", path.display()));
+    t.wait_for("the replay", Duration::from_secs(10), |s| s.contains("REPLAY of DEMO") && s.contains("▶ 1x"));
+
+    // To the first weight change: `]` until the status names it.
+    let mut screen = String::new();
+    for _ in 0..40 {
+        t.send(&["]"]);
+        screen = t.screen();
+        if screen.contains("alice@example (demo) set route api") {
+            break;
+        }
+    }
+    assert!(screen.contains("alice@example (demo) set route api: old 75/new 25 -> old 50/new 50"), "{screen}");
+    assert!(screen.contains("paused 14:01:00 UTC"), "a jump pauses at the mark's time: {screen}");
+    assert!(screen.contains("read 75/25") || screen.contains("read 50/50"), "{screen}");
+
+    // Confirming anything is not possible: the viewer's `y` is refused.
+    t.send(&["y"]);
+    t.wait_for("the read-only notice", Duration::from_secs(3), |s| {
+        s.contains("this is a replay; nothing can be changed")
+    });
+
+    // A drill-down at that moment.
+    t.send(&["Tab", "Tab", "Enter"]);
+    t.wait_for("the route drill-down", Duration::from_secs(3), |s| s.contains("requests / min"));
+    t.send(&["Escape"]);
+
+    // Go to a typed time.
+    t.send(&["g"]);
+    t.run(&["send-keys", "-t", "t", "-l", "14:05"]);
+    t.send(&["Enter"]);
+    t.wait_for("the typed time", Duration::from_secs(3), |s| s.contains("paused 14:05:00 UTC"));
+    t.send(&["Right"]);
+    t.wait_for("10 s on", Duration::from_secs(3), |s| s.contains("paused 14:05:10 UTC"));
+    t.send(&["S-Left"]);
+    t.wait_for("a minute back", Duration::from_secs(3), |s| s.contains("paused 14:04:10 UTC"));
+
+    t.send(&["q"]);
+    let screen = t.wait_for("the shell", Duration::from_secs(5), |s| has_line(s, "EXIT="));
+    assert!(has_line(&screen, "EXIT=0"), "{screen}");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "a replay never writes to its recording");
+}
