@@ -34,7 +34,8 @@ wait_for() { # text, seconds
 }
 keys() { for k in "$@"; do t send-keys -t shots "$k"; sleep 0.3; done; }
 
-shoot() { # name
+shoot() { # name [rows]
+  local height=$(( ${2:-$rows} * 17 + 21 ))
   t capture-pane -e -p -t shots > "$work/$1.ans"
   aha --black --title "cutover: $1" < "$work/$1.ans" > "$work/$1.html"
   # A terminal keeps every character in its cell, whatever font draws it;
@@ -53,7 +54,7 @@ open(path, "w", encoding="utf-8").write("".join(parts).replace("</head>", style,
 PY
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1040,565 \
+    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1040,"$height" \
     --screenshot="$PWD/$out/$1.png" "file://$work/$1.html" >/dev/null 2>&1
   echo "wrote $out/$1.png"
 }
@@ -84,6 +85,21 @@ keys y
 wait_for "gap" 40
 sleep 3
 shoot handoff
+keys q
+
+# The replay of that session, paused at the handoff, on a taller terminal
+# for the timeline's two rows.
+sleep 1
+recording=$(ls "$work"/cutover/recordings/demo-*.jsonl | head -1)
+t kill-session -t shots 2>/dev/null || true
+t new-session -d -x "$cols" -y 34 -s shots "$bin replay $recording"
+wait_for "REPLAY of DEMO" 10
+for _ in $(seq 1 30); do
+  t capture-pane -p -t shots | grep -qF "started handoff of scheduler" && break
+  keys "]"
+done
+wait_for "started handoff of scheduler" 2
+shoot replay 34
 keys q
 
 # The live console, read-only, on the test peers (moto and two kmock APIs).

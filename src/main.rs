@@ -78,13 +78,13 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
 fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let world = runtime::demo_world(args.seed, args.scale);
-        let app = App::new(world.app_config(), keymap, world.now());
+        let mut app = App::new(world.app_config(), keymap, world.now());
         tracing::info!(seed = args.seed, speed = args.speed, "demo starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let (effects_tx, effects_rx) = mpsc::channel(16);
         let cancel = CancellationToken::new();
-        let who = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
-        let _ = tx.send(Msg::Operator { who }).await;
+        // Known before the start, so the recording's header names it.
+        app.operator = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
         console(app, args.panic_after, tx, rx, Some(effects_tx), cancel, &args.record).await
     })
@@ -187,7 +187,10 @@ async fn console(
     cancel.cancel();
     ratatui::restore();
     if let Some(r) = recorder.take() {
-        eprintln!("cutover: session recorded in {}", r.path().display());
+        let path = r.path().display();
+        eprintln!("cutover: session recorded in {path}");
+        eprintln!("  replay it: cutover replay {path}");
+        eprintln!("  report:    cutover report {path}");
     }
     tracing::info!("console ended");
     result.map(|()| ExitCode::SUCCESS)

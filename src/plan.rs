@@ -625,6 +625,7 @@ namespace = "app"
         assert_eq!(plan.routes[0].steps, DEFAULT_STEPS);
         assert_eq!(plan.stale_after, Duration::from_secs(30));
         assert_eq!(plan.max_step, 25);
+        assert_eq!(plan.spike_percent, 1.0);
         assert_eq!(plan.singletons[0].old, WorkloadKey::new("app", "scheduler"));
         assert_eq!(plan.singletons[0].replicas, 1);
         assert!(plan.old.as_ref().unwrap().kubeconfig.as_ref().unwrap().ends_with(".kube/config"));
@@ -678,6 +679,12 @@ namespace = "app"
 
         let err = parse(&good().replace("namespace = \"app\"", "namespace = \"jobs\"")).unwrap_err();
         assert!(err.problem.contains("not in `namespaces`"), "{err}");
+
+        let spike = |v: &str| good().replacen("namespaces =", &format!("spike_percent = {v}\nnamespaces ="), 1);
+        assert_eq!(parse(&spike("2.5")).unwrap().app_config(Mode::Run).guards.spike_percent, 2.5);
+        let err = parse(&spike("0")).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 17), "{err}");
+        assert!(err.problem.contains("`spike_percent` must be above 0"), "{err}");
     }
 
     #[test]

@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
 use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate};
-use crate::keymap::Keymap;
 use crate::record::Recording;
 
 /// How far back before a 5xx peak node signals are listed as its suspects.
@@ -129,7 +128,7 @@ fn class_name(class: MarkClass) -> &'static str {
 /// Replays the recording and gathers the report.
 pub fn build(rec: &Recording) -> Report {
     let header = &rec.header;
-    let mut app = App::new(header.config.clone(), Keymap::from_bindings(header.keymap.clone()), header.clock);
+    let mut app = header.initial_app();
     let mut operators: Vec<String> = header.operator.iter().cloned().collect();
     let mut marks: Vec<Mark> = Vec::new();
     let mut weights: Vec<RouteWeights> =

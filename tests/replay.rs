@@ -241,3 +241,90 @@ fn a_replay_in_a_terminal_seeks_marks_opens_drill_downs_and_changes_nothing() {
     assert!(has_line(&screen, "EXIT=0"), "{screen}");
     assert_eq!(std::fs::read(&path).unwrap(), before, "a replay never writes to its recording");
 }
+
+/// `--follow`: a recording still being written is read as it grows; a line
+/// half written waits until it is whole, and the viewer stays at the end.
+#[test]
+fn follow_reads_a_recording_as_it_grows() {
+    use cutover::app::{App, Msg};
+    use cutover::domain::plus_secs;
+    use cutover::keymap::Keymap;
+    use cutover::record::{Header, Writer};
+    use cutover::sim::{SimConfig, World};
+    use std::io::Write;
+
+    let path = temp("follow.jsonl");
+    let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    let mut writer = Writer::create(&path, &Header::new(&app, start(), (120, 32))).unwrap();
+    let mut feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
+        for msg in msgs {
+            cutover::runtime::apply(app, msg, Some(writer));
+        }
+        writer.flush().unwrap();
+    };
+    feed(&mut app, &mut writer, world.initial());
+    feed(&mut app, &mut writer, world.advance(plus_secs(start(), 30)));
+
+    let player = Player::open(&path).unwrap();
+    let mut viewer = cutover::replay::Viewer::new(player, Keymap::default(), true);
+    let first = viewer.player.index.lines.len();
+    assert_eq!(viewer.clock, viewer.player.span().1, "following starts at the end");
+    assert_eq!(viewer.player.app.now, app.now, "and shows the console as it is now");
+
+    feed(&mut app, &mut writer, world.advance(plus_secs(start(), 90)));
+    // Half a line, as a crash or a slow disk may leave it for a moment.
+    let line = "{\"t\":1,\"m\":\"Resize\"}\n";
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    file.write_all(&line.as_bytes()[..8]).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(viewer.advance(Duration::from_millis(600)), "new lines redraw the screen");
+    assert!(viewer.player.index.lines.len() > first, "appended lines are read");
+    assert_eq!(viewer.player.app.now, app.now, "the viewer followed to the new end");
+    assert!(viewer.player.index.stopped.as_deref().unwrap_or_default().contains("cut short"));
+    let before = viewer.player.index.lines.len();
+
+    file.write_all(&line.as_bytes()[8..]).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    viewer.advance(Duration::from_millis(600));
+    assert_eq!(viewer.player.index.lines.len(), before + 1, "the finished line is read once whole");
+    assert!(viewer.player.index.stopped.is_none(), "{:?}", viewer.player.index.stopped);
+}
+
+/// `kill -9` in the middle of a demo: the recording keeps all but at most
+/// the last second or so, replays, and reports.
+#[test]
+fn a_killed_session_keeps_its_recording_up_to_the_last_second() {
+    let path = temp("killed.jsonl");
+    let t = Tmux::start("killed");
+    t.type_line(&format!("{BIN} demo --record {}; echo EXIT=$?", path.display()));
+    t.wait_for("the demo", Duration::from_secs(10), |s| s.contains("req/m"));
+    // Nudge, so the recording holds an action.
+    t.send(&["BTab", "]", "y"]);
+    t.wait_for("the nudge verified", Duration::from_secs(5), |s| s.contains("done and verified"));
+    std::thread::sleep(Duration::from_secs(3));
+    let killed_at = jiff::Timestamp::now().as_millisecond();
+    // The demo's process, found through /proc (no procps needed).
+    let wanted = format!("--record\0{}", path.display());
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&wanted) && c.starts_with(BIN.as_bytes()))
+        })
+        .expect("the demo is running");
+    let killed = std::process::Command::new("sh").args(["-c", &format!("kill -9 {pid}")]).status().unwrap();
+    assert!(killed.success());
+    t.wait_for("the shell", Duration::from_secs(5), |s| has_line(s, "EXIT=137"));
+
+    let rec = record::read(&path).unwrap();
+    let last = rec.entries.last().unwrap().t;
+    assert!(killed_at - last <= 2_000, "the recording ends {} ms before the kill", killed_at - last);
+    let report = cutover::report::build(&rec);
+    assert_eq!(report.actions.len(), 1, "the nudge is in the report");
+    let mut player = Player::open(&path).unwrap();
+    player.seek(i64::MAX).unwrap();
+    assert!(player.damaged.is_none());
+    assert_eq!(player.app.routes[0].verified, Some(Weights::from_percent_new(50)));
+}

@@ -312,6 +312,10 @@ pub struct EventEntry {
     pub text: String,
 }
 
+/// Who is at the keys until a source says (the AWS caller identity
+/// arrives a moment after a live start).
+pub const UNKNOWN_OPERATOR: &str = "unknown operator";
+
 /// How many events the panel keeps; older ones remain in the recording.
 pub const EVENT_CAPACITY: usize = 1000;
 /// How many node signals are kept for the chart markers.
@@ -420,7 +424,7 @@ impl App {
             notice: None,
             handoff: None,
             outbox: Vec::new(),
-            operator: "unknown operator".into(),
+            operator: UNKNOWN_OPERATOR.into(),
             marks: Vec::new(),
             replay: false,
         }

@@ -44,10 +44,15 @@ pub const FORMAT: &str = "cutover-recording";
 pub const VERSION: u32 = 1;
 /// The longest a written message may wait in memory before reaching the file.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-/// Keyframes are at least this far apart (recording time, ms)...
+/// A keyframe is written once the messages since the last one are this
+/// many times its size: entering anywhere then costs at most one keyframe
+/// and twice its size of messages to read, and keyframes stay about a
+/// third of a recording...
+const KEYFRAME_STREAM_RATIO: u64 = 2;
+/// ...but never closer than this (recording time, ms)...
 const KEYFRAME_MIN_GAP_MS: i64 = 60_000;
-/// ...and at most this far, whatever the sizes.
-const KEYFRAME_MAX_GAP_MS: i64 = 10 * 60_000;
+/// ...and never further apart than this, whatever the sizes.
+const KEYFRAME_MAX_GAP_MS: i64 = 30 * 60_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
@@ -81,10 +86,23 @@ impl Header {
             started,
             clock: app.now,
             config: app.config.clone(),
-            operator: None,
+            operator: Some(app.operator.clone()).filter(|o| o != crate::app::UNKNOWN_OPERATOR),
             terminal,
             keymap: app.keymap.bindings(),
         }
+    }
+}
+
+impl Header {
+    /// The console as the session started it, before the first message:
+    /// where a replay and a report begin applying the stream.
+    pub fn initial_app(&self) -> App {
+        let keymap = crate::keymap::Keymap::from_bindings(self.keymap.clone());
+        let mut app = App::new(self.config.clone(), keymap, self.clock);
+        if let Some(who) = &self.operator {
+            app.operator = who.clone();
+        }
+        app
     }
 }
 
@@ -176,9 +194,8 @@ impl Writer {
         let (last_t, last_at, last_size) = self.keyframe;
         let since = t - last_t;
         let bytes = self.written - last_at;
-        // Often enough that entering anywhere replays little; rarely enough
-        // that keyframes stay at most about half of a recording.
-        if since >= KEYFRAME_MAX_GAP_MS || (since >= KEYFRAME_MIN_GAP_MS && bytes >= last_size) {
+        if since >= KEYFRAME_MAX_GAP_MS || (since >= KEYFRAME_MIN_GAP_MS && bytes >= KEYFRAME_STREAM_RATIO * last_size)
+        {
             self.keyframe(at, app)?;
         }
         self.flush_if_due()

@@ -69,6 +69,9 @@ impl Index {
                 self.stopped = Some(format!("line {number} (byte {}) cannot be read: not a recording entry", self.end));
                 break;
             };
+            // Kept in order even if a hand-edited file is not: seeking
+            // searches by time.
+            let t = t.max(self.lines.last().map_or(i64::MIN, |l| l.t));
             if kind == Kind::Mark {
                 let text = String::from_utf8_lossy(&line);
                 match record::parse_line(text.trim_end()) {
@@ -137,10 +140,7 @@ impl Player {
     }
 
     fn fresh(header: &Header) -> App {
-        let mut app = App::new(header.config.clone(), Keymap::from_bindings(header.keymap.clone()), header.clock);
-        if let Some(who) = &header.operator {
-            app.operator = who.clone();
-        }
+        let mut app = header.initial_app();
         app.replay = true;
         app
     }

@@ -58,10 +58,13 @@ pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         help::render(app, frame, body);
     }
     modal::render_modal(app, frame, body);
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    // The terminal's size, not the area's: a replay gives the console all
+    // but the timeline's two rows.
+    let screen = frame.area();
+    if screen.width < MIN_WIDTH || screen.height < MIN_HEIGHT {
         let warning = format!(
             " terminal {}x{}: cutover is laid out for {MIN_WIDTH}x{MIN_HEIGHT} or larger ",
-            area.width, area.height
+            screen.width, screen.height
         );
         frame.render_widget(
             Paragraph::new(Span::styled(warning, theme::health(crate::domain::Health::Degraded))),
