@@ -133,9 +133,94 @@ impl Action {
             Action::Cancel => "drop the proposal shown",
         }
     }
+}
 
-    fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
+/// The keys of `cutover replay`, from the `[replay]` table of a keymap.
+/// In a replay they come before the console's: `[`/`]` move between marks
+/// there, `←`/`→` seek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReplayAction {
+    PlayPause,
+    Slower,
+    Faster,
+    Back,
+    Forward,
+    BackMinute,
+    ForwardMinute,
+    PrevMark,
+    NextMark,
+    GotoTime,
+}
+
+impl ReplayAction {
+    pub const ALL: [ReplayAction; 10] = [
+        ReplayAction::PlayPause,
+        ReplayAction::Slower,
+        ReplayAction::Faster,
+        ReplayAction::Back,
+        ReplayAction::Forward,
+        ReplayAction::BackMinute,
+        ReplayAction::ForwardMinute,
+        ReplayAction::PrevMark,
+        ReplayAction::NextMark,
+        ReplayAction::GotoTime,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplayAction::PlayPause => "play_pause",
+            ReplayAction::Slower => "slower",
+            ReplayAction::Faster => "faster",
+            ReplayAction::Back => "back",
+            ReplayAction::Forward => "forward",
+            ReplayAction::BackMinute => "back_minute",
+            ReplayAction::ForwardMinute => "forward_minute",
+            ReplayAction::PrevMark => "prev_mark",
+            ReplayAction::NextMark => "next_mark",
+            ReplayAction::GotoTime => "goto_time",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            ReplayAction::PlayPause => "pause or play",
+            ReplayAction::Slower => "slower (down to 1x)",
+            ReplayAction::Faster => "faster (up to 60x)",
+            ReplayAction::Back => "back 10 seconds",
+            ReplayAction::Forward => "forward 10 seconds",
+            ReplayAction::BackMinute => "back 1 minute",
+            ReplayAction::ForwardMinute => "forward 1 minute",
+            ReplayAction::PrevMark => "previous mark (action, refusal, drain, spike)",
+            ReplayAction::NextMark => "next mark",
+            ReplayAction::GotoTime => "go to a typed time (HH:MM[:SS] UTC)",
+        }
+    }
+}
+
+/// What a keymap table binds: named actions.
+trait Named: Copy + Ord + std::hash::Hash + 'static {
+    const TABLE: &'static str;
+    fn all() -> &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+impl Named for Action {
+    const TABLE: &'static str = "the console";
+    fn all() -> &'static [Self] {
+        &Action::ALL
+    }
+    fn name(self) -> &'static str {
+        Action::name(self)
+    }
+}
+
+impl Named for ReplayAction {
+    const TABLE: &'static str = "[replay]";
+    fn all() -> &'static [Self] {
+        &ReplayAction::ALL
+    }
+    fn name(self) -> &'static str {
+        ReplayAction::name(self)
     }
 }
 
@@ -305,72 +390,46 @@ impl fmt::Display for KeymapError {
 
 impl std::error::Error for KeymapError {}
 
+/// One table of a keymap: each action's keys, and each key's action.
 #[derive(Debug, Clone)]
-pub struct Keymap {
-    keys: BTreeMap<Action, Vec<Key>>,
-    actions: HashMap<Key, Action>,
-    /// The layers in order, for the help screen: `default`, `vim`, a path.
-    pub layers: Vec<String>,
+struct Bindings<A> {
+    keys: BTreeMap<A, Vec<Key>>,
+    actions: HashMap<Key, A>,
 }
 
-impl Default for Keymap {
+impl<A> Default for Bindings<A> {
     fn default() -> Self {
-        Keymap::load(None).unwrap_or_else(|e| panic!("embedded keymap is broken: {e}"))
+        Bindings { keys: BTreeMap::new(), actions: HashMap::new() }
     }
 }
 
-impl Keymap {
-    /// The default keymap with `choice` laid over it: an embedded name
-    /// (`default`, `vim`) or a path to a TOML file.
-    pub fn load(choice: Option<&str>) -> Result<Keymap, KeymapError> {
-        let mut keymap = Keymap { keys: BTreeMap::new(), actions: HashMap::new(), layers: vec![] };
-        keymap.layer("keymaps/default.toml (embedded)", DEFAULT)?;
-        keymap.layers = vec!["default".into()];
-        match choice {
-            None | Some("default") => {}
-            Some("vim") => {
-                keymap.layer("keymaps/vim.toml (embedded)", VIM)?;
-                keymap.layers.push("vim".into());
-            }
-            Some(path) => {
-                let text = std::fs::read_to_string(Path::new(path)).map_err(|e| KeymapError {
-                    file: path.into(),
-                    line: 0,
-                    column: 0,
-                    problem: format!("cannot read the keymap file: {e}"),
-                    hint: "give `default`, `vim`, or the path of a TOML keymap file".into(),
-                })?;
-                keymap.layer(path, &text)?;
-                keymap.layers.push(path.into());
-            }
-        }
-        Ok(keymap)
-    }
-
-    fn layer(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
+impl<A: Named> Bindings<A> {
+    /// Lays `text[range]` of `file` over these bindings: an action named
+    /// there gets exactly the keys listed, and takes them from any other.
+    fn layer(&mut self, file: &str, text: &str, range: std::ops::Range<usize>) -> Result<(), KeymapError> {
         let at = |span: std::ops::Range<usize>, problem: String, hint: &str| {
-            let (line, column) = line_col(text, span.start);
+            let (line, column) = line_col(text, range.start + span.start);
             KeymapError { file: file.into(), line, column, problem, hint: hint.into() }
         };
         type Table = BTreeMap<Spanned<String>, Spanned<Vec<Spanned<String>>>>;
-        let table: Table = toml::from_str(text).map_err(|e| {
+        let table: Table = toml::from_str(&text[range.clone()]).map_err(|e| {
             at(
                 e.span().unwrap_or(0..0),
                 format!("not a valid keymap: {}", e.message().trim()),
-                "each line is `action = [\"key\", ...]`, see keymaps/default.toml",
+                "each line is `action = [\"key\", ...]`, and `[replay]` the only table; see keymaps/default.toml",
             )
         })?;
-        let mut seen: HashMap<Key, Action> = HashMap::new();
+        let mut seen: HashMap<Key, A> = HashMap::new();
         // In file order, so a conflict is reported at its second mention.
         let mut entries: Vec<_> = table.into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
         for (name, keys) in entries {
-            let action = Action::from_name(name.get_ref()).ok_or_else(|| {
-                let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+            let action = A::all().iter().copied().find(|a| a.name() == name.get_ref()).ok_or_else(|| {
+                let known: Vec<_> = A::all().iter().map(|a| a.name()).collect();
                 at(
                     name.span(),
-                    format!("unknown action `{}`", name.get_ref()),
-                    &format!("known actions: {}", known.join(", ")),
+                    format!("unknown action `{}` for {}", name.get_ref(), A::TABLE),
+                    &format!("known actions there: {}", known.join(", ")),
                 )
             })?;
             let mut parsed = Vec::new();
@@ -412,16 +471,83 @@ impl Keymap {
         Ok(())
     }
 
+    fn label(&self, action: A) -> String {
+        let keys: Vec<String> = self.keys.get(&action).into_iter().flatten().map(ToString::to_string).collect();
+        if keys.is_empty() { "unbound".into() } else { keys.join("/") }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    console: Bindings<Action>,
+    replay: Bindings<ReplayAction>,
+    /// The layers in order, for the help screen: `default`, `vim`, a path.
+    pub layers: Vec<String>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::load(None).unwrap_or_else(|e| panic!("embedded keymap is broken: {e}"))
+    }
+}
+
+impl Keymap {
+    /// The default keymap with `choice` laid over it: an embedded name
+    /// (`default`, `vim`) or a path to a TOML file.
+    pub fn load(choice: Option<&str>) -> Result<Keymap, KeymapError> {
+        let mut keymap = Keymap { console: Bindings::default(), replay: Bindings::default(), layers: vec![] };
+        keymap.layer("keymaps/default.toml (embedded)", DEFAULT)?;
+        keymap.layers = vec!["default".into()];
+        match choice {
+            None | Some("default") => {}
+            Some("vim") => {
+                keymap.layer("keymaps/vim.toml (embedded)", VIM)?;
+                keymap.layers.push("vim".into());
+            }
+            Some(path) => {
+                let text = std::fs::read_to_string(Path::new(path)).map_err(|e| KeymapError {
+                    file: path.into(),
+                    line: 0,
+                    column: 0,
+                    problem: format!("cannot read the keymap file: {e}"),
+                    hint: "give `default`, `vim`, or the path of a TOML keymap file".into(),
+                })?;
+                keymap.layer(path, &text)?;
+                keymap.layers.push(path.into());
+            }
+        }
+        Ok(keymap)
+    }
+
+    /// A file's console bindings, then its `[replay]` table if it has one.
+    fn layer(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
+        let mut offset = 0;
+        let replay = text.split_inclusive('\n').find_map(|line| {
+            let start = offset;
+            offset += line.len();
+            (line.trim() == "[replay]").then_some((start, offset))
+        });
+        match replay {
+            Some((header, body)) => {
+                self.console.layer(file, text, 0..header)?;
+                self.replay.layer(file, text, body..text.len())
+            }
+            None => self.console.layer(file, text, 0..text.len()),
+        }
+    }
+
     /// Every action's keys: what a recording keeps, so that the keys it
     /// holds mean in a replay what they meant in the session.
     pub fn bindings(&self) -> BTreeMap<Action, Vec<Key>> {
-        self.keys.clone()
+        self.console.keys.clone()
     }
 
-    /// The keymap of a recorded session.
+    /// The keymap of a recorded session (its replay keys are the defaults;
+    /// a replay uses the viewer's own keymap for its keys).
     pub fn from_bindings(bindings: BTreeMap<Action, Vec<Key>>) -> Keymap {
         let actions = bindings.iter().flat_map(|(a, keys)| keys.iter().map(move |k| (*k, *a))).collect();
-        Keymap { keys: bindings, actions, layers: vec!["recorded".into()] }
+        let replay = Keymap::default().replay;
+        Keymap { console: Bindings { keys: bindings, actions }, replay, layers: vec!["recorded".into()] }
     }
 
     pub fn action(&self, key: Key) -> Option<Action> {
@@ -429,17 +555,29 @@ impl Keymap {
         if key == Key::ctrl('c') {
             return Some(Action::Quit);
         }
-        self.actions.get(&key).copied()
+        self.console.actions.get(&key).copied()
+    }
+
+    /// What a key does in a replay, before the console's keys are asked.
+    pub fn replay_action(&self, key: Key) -> Option<ReplayAction> {
+        self.replay.actions.get(&key.normalized()).copied()
     }
 
     pub fn keys(&self, action: Action) -> &[Key] {
-        self.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
+        self.console.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn replay_keys(&self, action: ReplayAction) -> &[Key] {
+        self.replay.keys.get(&action).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The keys of an action as the help and footer show them: `q/ctrl-c`.
     pub fn label(&self, action: Action) -> String {
-        let keys: Vec<String> = self.keys(action).iter().map(ToString::to_string).collect();
-        if keys.is_empty() { "unbound".into() } else { keys.join("/") }
+        self.console.label(action)
+    }
+
+    pub fn replay_label(&self, action: ReplayAction) -> String {
+        self.replay.label(action)
     }
 }
 
@@ -502,6 +640,36 @@ mod tests {
         assert_eq!(km.action(Key::char('x')), Some(Action::Quit));
         assert_eq!(km.action(Key::char('?')), None);
         assert_eq!(km.action(Key::ctrl('c')), Some(Action::Quit), "ctrl-c always quits");
+    }
+
+    #[test]
+    fn the_replay_table_binds_its_own_keys_apart_from_the_console() {
+        let km = Keymap::default();
+        assert_eq!(km.replay_action(Key::char(']')), Some(ReplayAction::NextMark));
+        assert_eq!(km.action(Key::char(']')), Some(Action::StepUp), "the same key, another table");
+        let shift_left = Key { shift: true, ..Key::plain(KeyCode::Left) };
+        assert_eq!(km.replay_action(shift_left), Some(ReplayAction::BackMinute));
+        for a in ReplayAction::ALL {
+            assert!(!km.replay_keys(a).is_empty(), "{} has no default key", a.name());
+        }
+
+        let path = write_temp("replay", "quit = [\"Q\"]\n\n[replay]\nnext_mark = [\"n\"]\n");
+        let km = Keymap::load(Some(&path)).unwrap();
+        assert_eq!(km.replay_action(Key::char('n')), Some(ReplayAction::NextMark));
+        assert_eq!(km.replay_action(Key::char(']')), None, "the layer took next_mark's keys");
+        assert_eq!(km.replay_action(Key::char('[')), Some(ReplayAction::PrevMark), "the rest kept");
+        assert_eq!(km.action(Key::char('Q')), Some(Action::Quit));
+
+        let path = write_temp("replay-bad", "quit = [\"q\"]\n[replay]\nrewind_time = [\"r\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1), "{err}");
+        assert!(err.problem.contains("unknown action `rewind_time` for [replay]"), "{err}");
+        assert!(err.hint.contains("next_mark"), "{err}");
+
+        let path = write_temp("replay-dup", "[replay]\nslower = [\"<\"]\nfaster = [\"<\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.problem.contains("bound to both `slower` and `faster`"), "{err}");
     }
 
     #[test]

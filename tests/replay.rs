@@ -257,7 +257,7 @@ fn follow_reads_a_recording_as_it_grows() {
     let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
     let mut app = App::new(world.app_config(), Keymap::default(), world.now());
     let mut writer = Writer::create(&path, &Header::new(&app, start(), (120, 32))).unwrap();
-    let mut feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
+    let feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
         for msg in msgs {
             cutover::runtime::apply(app, msg, Some(writer));
         }
@@ -327,4 +327,29 @@ fn a_killed_session_keeps_its_recording_up_to_the_last_second() {
     player.seek(i64::MAX).unwrap();
     assert!(player.damaged.is_none());
     assert_eq!(player.app.routes[0].verified, Some(Weights::from_percent_new(50)));
+}
+
+/// The timeline at the first weight change: the clock, the marks along
+/// the recording, the mark's text, and the hints from the keymap.
+#[test]
+fn the_timeline_shows_the_clock_marks_and_the_mark_reached() {
+    use cutover::keymap::{Key, Keymap};
+    let path = temp("timeline.jsonl");
+    record_session(&path, 10 * 60, &[]);
+    let mut viewer = cutover::replay::Viewer::new(Player::open(&path).unwrap(), Keymap::default(), false);
+    while !viewer.status.as_deref().unwrap_or_default().contains("set route api") {
+        assert!(viewer.clock < viewer.player.span().1, "a weight change is marked");
+        viewer.on_key(Key::char(']'));
+    }
+    let screen = common::draw(120, 34, |f| viewer.render(f));
+    let bottom: Vec<&str> = screen.lines().skip(31).collect();
+    insta::assert_snapshot!(bottom.join("\n"));
+    assert!(screen.contains("REPLAY of DEMO"), "{screen}");
+
+    // The help in a replay lists the replay's keys from the keymap.
+    viewer.on_key(Key::char('?'));
+    let help = common::draw(120, 34, |f| viewer.render(f));
+    assert!(help.contains("next mark") && help.contains("shift-left"), "{help}");
+    viewer.on_key(Key::char('?'));
+    assert!(!common::draw(120, 34, |f| viewer.render(f)).contains("next mark"), "? closes the help");
 }

@@ -22,29 +22,15 @@ use ratatui::backend::Backend;
 
 use crate::app::{App, UiState, navigate};
 use crate::domain::clock;
-use crate::keymap::{Action, Key, KeyCode, Keymap};
+use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
 
 /// Playback speeds `<` and `>` step through.
 pub const SPEEDS: [u32; 7] = [1, 2, 5, 10, 20, 30, 60];
-/// `←`/`→` and `shift-←`/`shift-→`.
+/// `back`/`forward` and `back_minute`/`forward_minute` (keymap `[replay]`).
 pub const SHORT_SEEK_MS: i64 = 10_000;
 pub const LONG_SEEK_MS: i64 = 60_000;
 /// How often `--follow` looks for what was appended.
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
-
-/// The replay's own keys, in the order the help and the hints show them.
-/// They come before the keymap's: `[`/`]` move between marks here, and
-/// `←`/`→` seek (panels move with tab).
-pub const KEYS: [(&str, &str); 8] = [
-    ("space", "pause or play"),
-    ("< >", "slower, faster (1x to 60x)"),
-    ("← →", "back, forward 10 seconds"),
-    ("shift-← →", "back, forward 1 minute"),
-    ("[ ]", "previous, next mark (action, refusal, drain, 5xx spike)"),
-    ("g", "go to a time: HH:MM or HH:MM:SS UTC"),
-    ("tab, enter", "panels and drill-downs, as in the console"),
-    ("q", "quit"),
-];
 
 pub struct Viewer {
     pub player: Player,
@@ -115,20 +101,19 @@ impl Viewer {
             }
             return true;
         }
-        let shifted = |code| key == Key { shift: true, ..Key::plain(code) };
         self.status = None;
-        match key.code {
-            KeyCode::Char(' ') => self.paused = !self.paused,
-            KeyCode::Char('<') => self.speed = self.speed.saturating_sub(1),
-            KeyCode::Char('>') => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
-            KeyCode::Left if shifted(KeyCode::Left) => self.go(self.clock - LONG_SEEK_MS),
-            KeyCode::Right if shifted(KeyCode::Right) => self.go(self.clock + LONG_SEEK_MS),
-            KeyCode::Left if key == Key::plain(KeyCode::Left) => self.go(self.clock - SHORT_SEEK_MS),
-            KeyCode::Right if key == Key::plain(KeyCode::Right) => self.go(self.clock + SHORT_SEEK_MS),
-            KeyCode::Char('[') => self.jump(false),
-            KeyCode::Char(']') => self.jump(true),
-            KeyCode::Char('g') if !key.ctrl && !key.alt => self.goto = Some(String::new()),
-            _ => return self.on_console_key(key),
+        let Some(action) = self.keymap.replay_action(key) else { return self.on_console_key(key) };
+        match action {
+            ReplayAction::PlayPause => self.paused = !self.paused,
+            ReplayAction::Slower => self.speed = self.speed.saturating_sub(1),
+            ReplayAction::Faster => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            ReplayAction::Back => self.go(self.clock - SHORT_SEEK_MS),
+            ReplayAction::Forward => self.go(self.clock + SHORT_SEEK_MS),
+            ReplayAction::BackMinute => self.go(self.clock - LONG_SEEK_MS),
+            ReplayAction::ForwardMinute => self.go(self.clock + LONG_SEEK_MS),
+            ReplayAction::PrevMark => self.jump(false),
+            ReplayAction::NextMark => self.jump(true),
+            ReplayAction::GotoTime => self.goto = Some(String::new()),
         }
         true
     }

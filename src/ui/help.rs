@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::domain::Health;
-use crate::keymap::Action;
+use crate::keymap::{Action, ReplayAction};
 
 use super::theme;
 
@@ -33,10 +33,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut legend = Vec::new();
     if app.replay {
         legend.push(Line::from(Span::styled("replay keys", theme::title())));
-        for (key, text) in crate::replay::KEYS {
+        for action in ReplayAction::ALL {
             legend.push(Line::from(vec![
-                Span::styled(format!("{key:>10}  "), Style::new().fg(theme::ACCENT)),
-                Span::raw(text),
+                Span::styled(
+                    format!("{:>11}  ", theme::fit(&app.keymap.replay_label(action), 11)),
+                    Style::new().fg(theme::ACCENT),
+                ),
+                Span::raw(action.description()),
             ]));
         }
         legend.push(Line::raw(""));

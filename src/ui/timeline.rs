@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::MarkClass;
 use crate::domain::clock;
+use crate::keymap::ReplayAction;
 use crate::replay::{SPEEDS, Viewer, to_timestamp};
 
 use super::theme;
@@ -85,10 +86,21 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
         Line::from(Span::styled(format!(" the recording stops early: {stopped}"), Style::new().fg(Color::LightRed)))
     } else {
         let mut spans = Vec::new();
-        for (key, text) in
-            [("space", "pause"), ("< >", "speed"), ("← →", "10s"), ("shift", "1m"), ("[ ]", "marks"), ("g", "go to")]
-        {
-            spans.push(Span::styled(format!(" {key} "), theme::key_hint()));
+        // Arrows as arrows: the hint line is short.
+        let first = |a: ReplayAction| {
+            let key = viewer.keymap.replay_keys(a).first().map_or("unbound".into(), |k| k.to_string());
+            key.replace("shift-", "⇧").replace("left", "←").replace("right", "→")
+        };
+        let pair = |a: ReplayAction, b: ReplayAction| format!("{} {}", first(a), first(b));
+        for (keys, text) in [
+            (first(ReplayAction::PlayPause), "pause"),
+            (pair(ReplayAction::Slower, ReplayAction::Faster), "speed"),
+            (pair(ReplayAction::Back, ReplayAction::Forward), "10s"),
+            (pair(ReplayAction::BackMinute, ReplayAction::ForwardMinute), "1m"),
+            (pair(ReplayAction::PrevMark, ReplayAction::NextMark), "marks"),
+            (first(ReplayAction::GotoTime), "go to"),
+        ] {
+            spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
             spans.push(Span::styled(format!(" {text}  "), theme::dim()));
         }
         for (class, text) in
