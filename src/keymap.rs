@@ -429,7 +429,7 @@ impl<A: Named> Bindings<A> {
                 at(
                     name.span(),
                     format!("unknown action `{}` for {}", name.get_ref(), A::TABLE),
-                    &format!("known actions there: {}", known.join(", ")),
+                    &format!("known actions: {}", known.join(", ")),
                 )
             })?;
             let mut parsed = Vec::new();

@@ -214,17 +214,16 @@ fn replay(args: &ReplayArgs, keymap: Keymap) -> Result<ExitCode> {
 }
 
 fn report(args: &ReportArgs) -> ExitCode {
-    let rec = match record::read(&args.file) {
+    let report = match cutover::report::from_file(&args.file) {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("report: {e}")),
     };
-    let report = cutover::report::build(&rec);
     let text = match args.format {
         ReportFormat::Md => report.markdown(),
         ReportFormat::Json => report.json(),
     };
     print!("{text}");
-    if let Some(stopped) = &rec.stopped {
+    if let Some(stopped) = &report.session.stopped {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
     }
     ExitCode::SUCCESS

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
 use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate};
-use crate::record::Recording;
+use crate::record::{self, Recording};
 
 /// How far back before a 5xx peak node signals are listed as its suspects.
 pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
@@ -24,7 +24,7 @@ pub struct Report {
     /// Every mark, in the order it was recorded.
     pub timeline: Vec<Moment>,
     pub actions: Vec<ActionRow>,
-    pub refusals: Vec<Moment>,
+    pub refusals: Vec<Refusal>,
     pub handoffs: Vec<HandoffRow>,
     pub peaks: Vec<Peak>,
     /// The highest 5xx minute of each route and side, above the guard or not.
@@ -61,6 +61,18 @@ pub struct Moment {
     pub text: String,
     #[serde(flatten)]
     pub mark: Marked,
+}
+
+/// Something not done: refused by the console's guards before anything was
+/// sent, or refused or failed in the executor (which re-reads before writing).
+#[derive(Debug, Serialize)]
+pub struct Refusal {
+    pub at: Timestamp,
+    /// `console` or `executor`.
+    pub by: &'static str,
+    /// Who was at the keys.
+    pub who: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,24 +137,57 @@ fn class_name(class: MarkClass) -> &'static str {
     }
 }
 
-/// Replays the recording and gathers the report.
+/// Replays a recording read whole and gathers the report.
 pub fn build(rec: &Recording) -> Report {
-    let header = &rec.header;
-    let mut app = header.initial_app();
-    let mut operators: Vec<String> = header.operator.iter().cloned().collect();
-    let mut marks: Vec<Mark> = Vec::new();
-    let mut weights: Vec<RouteWeights> =
-        app.routes.iter().map(|r| RouteWeights { route: r.spec.name.clone(), history: Vec::new() }).collect();
+    let mut builder = Builder::new(&rec.header);
     for entry in &rec.entries {
-        if let Msg::Operator { who } = &entry.m
-            && !operators.contains(who)
-        {
-            operators.push(who.clone());
+        builder.feed(entry.m.clone());
+    }
+    builder.finish(&rec.header, rec.entries.len(), rec.keyframes, rec.stopped.clone())
+}
+
+/// Streams a recording from its file into the report, holding no more than
+/// the console's state: how `cutover report` reads a long recording.
+pub fn from_file(path: &std::path::Path) -> Result<Report, String> {
+    let mut stream = record::Stream::open(path)?;
+    let mut builder = Builder::new(&stream.header);
+    let mut messages = 0;
+    for (_, item) in stream.by_ref() {
+        if let record::Item::Msg(msg) = item {
+            messages += 1;
+            builder.feed(msg);
         }
-        update(&mut app, entry.m.clone());
+    }
+    Ok(builder.finish(&stream.header, messages, stream.keyframes, stream.stopped.clone()))
+}
+
+/// The report's state while the stream is applied.
+struct Builder {
+    app: App,
+    operators: Vec<String>,
+    marks: Vec<Mark>,
+    weights: Vec<RouteWeights>,
+}
+
+impl Builder {
+    fn new(header: &record::Header) -> Builder {
+        let app = header.initial_app();
+        let weights =
+            app.routes.iter().map(|r| RouteWeights { route: r.spec.name.clone(), history: Vec::new() }).collect();
+        Builder { app, operators: header.operator.iter().cloned().collect(), marks: Vec::new(), weights }
+    }
+
+    fn feed(&mut self, msg: Msg) {
+        if let Msg::Operator { who } = &msg
+            && !self.operators.contains(who)
+        {
+            self.operators.push(who.clone());
+        }
+        let app = &mut self.app;
+        update(app, msg);
         app.outbox.clear();
-        marks.append(&mut app.marks);
-        for (route, history) in app.routes.iter().zip(weights.iter_mut()) {
+        self.marks.append(&mut app.marks);
+        for (route, history) in app.routes.iter().zip(self.weights.iter_mut()) {
             if let Some(read) = &route.read
                 && let Some(w) = read.weights
                 && history.history.last().is_none_or(|(_, last)| *last != w)
@@ -151,57 +196,72 @@ pub fn build(rec: &Recording) -> Report {
             }
         }
     }
-    // The console's clock, not the wall clock: a demo may run faster.
-    let ended = app.now.max(header.started);
-    // In time order: a spike is noted when its minute is read, after it.
-    marks.sort_by_key(|m| m.at);
-    let timeline: Vec<Moment> = marks
-        .iter()
-        .map(|m| Moment { at: m.at, class: class_name(m.class()), text: m.describe(), mark: m.what.clone() })
-        .collect();
-    let refusals = timeline.iter().filter(|m| matches!(m.mark, Marked::Refused { .. })).map(clone_moment).collect();
-    let actions = actions(&marks);
-    let handoffs = handoffs(&marks);
-    let peaks = peaks(&marks, &app);
-    let highest = highest(&app);
-    let config = &header.config;
-    let cluster = |side: Side| {
-        let c = config.clusters.get(side);
-        let version = &app.config.clusters.get(side).version;
-        if version.is_empty() { c.name.clone() } else { format!("{} ({version})", c.name) }
-    };
-    Report {
-        session: Session {
-            title: config.title.clone(),
-            mode: config.mode.label().into(),
-            tool: header.tool.clone(),
-            format_version: header.version,
-            started: header.started,
-            ended,
-            duration_secs: ended.as_second() - header.started.as_second(),
-            operators,
-            old_cluster: cluster(Side::Old),
-            new_cluster: cluster(Side::New),
-            routes: config.routes.iter().map(|r| r.name.clone()).collect(),
-            singletons: config.singletons.iter().map(|s| s.name.clone()).collect(),
-            spike_percent: config.guards.spike_percent,
-            terminal: header.terminal,
-            messages: rec.entries.len(),
-            keyframes: rec.keyframes,
-            stopped: rec.stopped.clone(),
-        },
-        timeline,
-        actions,
-        refusals,
-        handoffs,
-        peaks,
-        highest,
-        weights,
+
+    fn finish(self, header: &record::Header, messages: usize, keyframes: usize, stopped: Option<String>) -> Report {
+        let Builder { app, operators, mut marks, weights } = self;
+        let ended = app.now.max(header.started);
+        // In time order: a spike is noted when its minute is read, after it.
+        marks.sort_by_key(|m| m.at);
+        let timeline: Vec<Moment> = marks
+            .iter()
+            .map(|m| Moment { at: m.at, class: class_name(m.class()), text: m.describe(), mark: m.what.clone() })
+            .collect();
+        let refusals = refusals(&marks, &operators);
+        let actions = actions(&marks);
+        let handoffs = handoffs(&marks);
+        let peaks = peaks(&marks, &app);
+        let highest = highest(&app);
+        let config = &header.config;
+        let cluster = |side: Side| {
+            let c = config.clusters.get(side);
+            let version = &app.config.clusters.get(side).version;
+            if version.is_empty() { c.name.clone() } else { format!("{} ({version})", c.name) }
+        };
+        Report {
+            session: Session {
+                title: config.title.clone(),
+                mode: config.mode.label().into(),
+                tool: header.tool.clone(),
+                format_version: header.version,
+                started: header.started,
+                ended,
+                duration_secs: ended.as_second() - header.started.as_second(),
+                operators,
+                old_cluster: cluster(Side::Old),
+                new_cluster: cluster(Side::New),
+                routes: config.routes.iter().map(|r| r.name.clone()).collect(),
+                singletons: config.singletons.iter().map(|s| s.name.clone()).collect(),
+                spike_percent: config.guards.spike_percent,
+                terminal: header.terminal,
+                messages,
+                keyframes,
+                stopped,
+            },
+            timeline,
+            actions,
+            refusals,
+            handoffs,
+            peaks,
+            highest,
+            weights,
+        }
     }
 }
 
-fn clone_moment(m: &Moment) -> Moment {
-    Moment { at: m.at, class: m.class, text: m.text.clone(), mark: m.mark.clone() }
+fn refusals(marks: &[Mark], operators: &[String]) -> Vec<Refusal> {
+    let operator = operators.last().cloned().unwrap_or_else(|| "unknown".into());
+    marks
+        .iter()
+        .filter_map(|m| match &m.what {
+            Marked::Refused { reason, who } => {
+                Some(Refusal { at: m.at, by: "console", who: who.clone(), reason: reason.clone() })
+            }
+            Marked::Outcome { ok: false, text, .. } => {
+                Some(Refusal { at: m.at, by: "executor", who: operator.clone(), reason: text.clone() })
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn actions(marks: &[Mark]) -> Vec<ActionRow> {
@@ -352,6 +412,10 @@ fn duration(secs: i64) -> String {
     }
 }
 
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
 /// A table cell: pipes would end the cell early.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -386,11 +450,11 @@ impl Report {
         let _ = writeln!(out, "| 5xx spike guard | {}% of a side's requests in a minute |", s.spike_percent);
         let _ = writeln!(
             out,
-            "| Recording | cutover {}, format {}; {} messages, {} keyframes; {} |",
+            "| Recording | cutover {}, format {}; {}, {}; {} |",
             s.tool,
             s.format_version,
-            s.messages,
-            s.keyframes,
+            plural(s.messages, "message"),
+            plural(s.keyframes, "keyframe"),
             match &s.stopped {
                 Some(why) => format!("**stops early**: {}", cell(why)),
                 None => "complete".into(),
@@ -404,7 +468,10 @@ impl Report {
             let _ = writeln!(out, "Times are UTC; a spike's time is the start of its minute.\n");
             let _ = writeln!(out, "| Time | Kind | What |\n|---|---|---|");
             for m in &self.timeline {
-                let _ = writeln!(out, "| {} | {} | {} |", clock(m.at), m.class, cell(&m.text));
+                // A demo starts with simulated history, and a live console
+                // with CloudWatch's recent minutes: say so.
+                let before = if m.at < s.started { " (before the session started)" } else { "" };
+                let _ = writeln!(out, "| {} | {} | {}{before} |", clock(m.at), m.class, cell(&m.text));
             }
         }
 
@@ -433,11 +500,9 @@ impl Report {
         if self.refusals.is_empty() {
             let _ = writeln!(out, "Nothing was refused.");
         } else {
-            let _ = writeln!(out, "| Time | Who | Reason |\n|---|---|---|");
+            let _ = writeln!(out, "| Time | Who | Refused by | Reason |\n|---|---|---|---|");
             for r in &self.refusals {
-                if let Marked::Refused { reason, who } = &r.mark {
-                    let _ = writeln!(out, "| {} | {} | {} |", clock(r.at), cell(who), cell(reason));
-                }
+                let _ = writeln!(out, "| {} | {} | {} | {} |", clock(r.at), cell(&r.who), r.by, cell(&r.reason));
             }
         }
 

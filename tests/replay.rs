@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use common::tmux::Tmux;
 use common::{record_session, start};
-use cutover::app::Marked;
 use cutover::domain::Weights;
 use cutover::record::{self, Keyframe};
 use cutover::replay::Player;
@@ -131,9 +130,9 @@ fn the_report_tells_what_happened() {
     );
     assert!(report.actions.iter().all(|a| a.who == "alice@example (demo)" && a.route == "api"));
     assert_eq!(report.refusals.len(), 1, "{:?}", report.refusals);
-    assert!(
-        matches!(&report.refusals[0].mark, Marked::Refused { reason, .. } if reason.contains("no handoff in progress"))
-    );
+    let refused = &report.refusals[0];
+    assert_eq!((refused.by, refused.who.as_str()), ("console", "alice@example (demo)"));
+    assert!(refused.reason.contains("no handoff in progress"), "{}", refused.reason);
     assert_eq!(report.handoffs.len(), 1);
     let h = &report.handoffs[0];
     assert_eq!((h.singleton.as_str(), h.result.as_str()), ("scheduler", "done"));
@@ -162,6 +161,11 @@ fn the_report_tells_what_happened() {
     ] {
         assert!(md.contains(needle), "the Markdown report has `{needle}`:\n{md}");
     }
+    assert_eq!(
+        cutover::report::from_file(&path).unwrap().json(),
+        report.json(),
+        "streamed from the file, the same report"
+    );
     let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
     assert_eq!(json["actions"][1]["after"]["new"], 75);
 }

@@ -348,57 +348,114 @@ pub struct Recording {
 /// Keyframes are checked to be JSON but not kept: a whole read has the
 /// stream.
 pub fn read(path: &Path) -> Result<Recording, String> {
-    let file = File::open(path).map_err(|e| format!("{}: cannot open the recording: {e}", path.display()))?;
-    let mut reader = BufReader::new(file);
-    let mut line = String::new();
-    let n = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
-    if n == 0 {
-        return Err(format!("{}: empty file, not a cutover recording", path.display()));
+    let mut stream = Stream::open(path)?;
+    let mut entries = Vec::new();
+    let mut marks = Vec::new();
+    for (t, item) in stream.by_ref() {
+        match item {
+            Item::Msg(m) => entries.push(Entry { t, m }),
+            Item::Mark(mark) => marks.push((t, mark)),
+        }
     }
-    let header = parse_header(path, &line)?;
-    let mut rec = Recording { header, entries: Vec::new(), marks: Vec::new(), keyframes: 0, stopped: None };
-    let mut albs = AlbMemory::default();
-    let mut offset = n as u64;
-    let mut number = 1;
-    loop {
-        line.clear();
-        number += 1;
-        let n = match reader.read_line(&mut line) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                rec.stopped = Some(format!("line {number} (byte {offset}): {e}"));
-                break;
+    Ok(Recording { header: stream.header, entries, marks, keyframes: stream.keyframes, stopped: stream.stopped })
+}
+
+/// What a `Stream` yields, in file order.
+pub enum Item {
+    /// A message, an ALB repeat written out in full.
+    Msg(Msg),
+    Mark(Mark),
+}
+
+/// A recording read line by line, each message and mark handed over with
+/// its time and not kept: a report of a long recording needs no more memory
+/// than the console did. Ends at the end of the file or at the first line
+/// it cannot read, saying why in `stopped`.
+pub struct Stream {
+    pub header: Header,
+    pub keyframes: usize,
+    pub stopped: Option<String>,
+    reader: BufReader<File>,
+    line: String,
+    albs: AlbMemory,
+    offset: u64,
+    number: usize,
+    done: bool,
+}
+
+impl Stream {
+    /// Opens a recording and reads its header. A header this build cannot
+    /// read is an error.
+    pub fn open(path: &Path) -> Result<Stream, String> {
+        let file = File::open(path).map_err(|e| format!("{}: cannot open the recording: {e}", path.display()))?;
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).map_err(|e| format!("{}: {e}", path.display()))?;
+        if n == 0 {
+            return Err(format!("{}: empty file, not a cutover recording", path.display()));
+        }
+        let header = parse_header(path, &line)?;
+        Ok(Stream {
+            header,
+            keyframes: 0,
+            stopped: None,
+            reader,
+            line,
+            albs: AlbMemory::default(),
+            offset: n as u64,
+            number: 1,
+            done: false,
+        })
+    }
+
+    fn stop(&mut self, why: String) -> Option<(i64, Item)> {
+        self.stopped = Some(why);
+        self.done = true;
+        None
+    }
+}
+
+impl Iterator for Stream {
+    type Item = (i64, Item);
+
+    fn next(&mut self) -> Option<(i64, Item)> {
+        while !self.done {
+            self.line.clear();
+            self.number += 1;
+            let (number, offset) = (self.number, self.offset);
+            let n = match self.reader.read_line(&mut self.line) {
+                Ok(0) => {
+                    self.done = true;
+                    return None;
+                }
+                Ok(n) => n,
+                Err(e) => return self.stop(format!("line {number} (byte {offset}): {e}")),
+            };
+            if !self.line.ends_with('\n') {
+                return self.stop(format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
             }
-        };
-        if !line.ends_with('\n') {
-            rec.stopped = Some(format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
-            break;
+            self.offset += n as u64;
+            let item = match classify(self.line.as_bytes()) {
+                Some((_, Kind::Keyframe)) => serde_json::from_str::<serde::de::IgnoredAny>(&self.line)
+                    .map(|_| {
+                        self.keyframes += 1;
+                        self.albs.forget();
+                        None
+                    })
+                    .map_err(|e| e.to_string()),
+                _ => parse_line(self.line.trim_end()).and_then(|(t, entry)| match entry {
+                    Line::Mark(mark) => Ok(Some((t, Item::Mark(mark)))),
+                    entry => Ok(self.albs.message(entry)?.map(|m| (t, Item::Msg(m)))),
+                }),
+            };
+            match item {
+                Ok(Some(item)) => return Some(item),
+                Ok(None) => {}
+                Err(e) => return self.stop(format!("line {number} (byte {offset}) cannot be read: {e}")),
+            }
         }
-        let result = match classify(line.as_bytes()) {
-            Some((_, Kind::Keyframe)) => serde_json::from_str::<serde::de::IgnoredAny>(&line)
-                .map(|_| rec.keyframes += 1)
-                .map_err(|e| e.to_string()),
-            _ => parse_line(line.trim_end()).and_then(|(t, entry)| match entry {
-                Line::Mark(mark) => {
-                    rec.marks.push((t, mark));
-                    Ok(())
-                }
-                entry => {
-                    if let Some(m) = albs.message(entry)? {
-                        rec.entries.push(Entry { t, m });
-                    }
-                    Ok(())
-                }
-            }),
-        };
-        if let Err(e) = result {
-            rec.stopped = Some(format!("line {number} (byte {offset}) cannot be read: {e}"));
-            break;
-        }
-        offset += n as u64;
+        None
     }
-    Ok(rec)
 }
 
 pub fn parse_header(path: &Path, line: &str) -> Result<Header, String> {

@@ -5,6 +5,7 @@
 //!   simulated world, recorded through the console's own `runtime::apply`);
 //! - opening a 4-hour recording, and seeking to its middle, a quarter and
 //!   three quarters (each from where the last left off);
+//! - the report of that recording;
 //! - one replay frame at 120x34.
 //!
 //! Numbers are written down in the README with the machine and the date.
@@ -112,6 +113,15 @@ fn main() {
             ms(middle),
             ms(quarter),
             ms(three)
+        );
+
+        let t = Instant::now();
+        let report = cutover::report::from_file(&path).unwrap();
+        println!(
+            "  the report of it: {:.0} ms ({} messages, {} marks)",
+            ms(t.elapsed()),
+            report.session.messages,
+            report.timeline.len()
         );
 
         let mut viewer = Viewer::new(player, Keymap::default(), false);
