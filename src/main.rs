@@ -48,13 +48,24 @@ fn main() -> Result<ExitCode> {
         },
         _ => None,
     };
+    // A recording that cannot be read is said before the terminal matters.
+    let player = match &cli.command {
+        Command::Replay(args) => match cutover::replay::Player::open(&args.file) {
+            Ok(p) => Some(p),
+            Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
+        },
+        _ => None,
+    };
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Ok(bad_input(
             "the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)",
         ));
     }
     match (cli.command, plan) {
-        (Command::Replay(args), _) => replay(&args, keymap),
+        (Command::Replay(args), _) => match player {
+            Some(player) => replay(&args, player, keymap),
+            None => Ok(ExitCode::SUCCESS),
+        },
         (Command::Demo(args), _) => demo(args, keymap),
         (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
         (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
@@ -197,11 +208,7 @@ async fn console(
 }
 
 /// The replay: no runtime, no sources, no executor; a file and a clock.
-fn replay(args: &ReplayArgs, keymap: Keymap) -> Result<ExitCode> {
-    let player = match cutover::replay::Player::open(&args.file) {
-        Ok(p) => p,
-        Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
-    };
+fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) -> Result<ExitCode> {
     let mut viewer = cutover::replay::Viewer::new(player, keymap, args.follow);
     let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
     exit_on_panic();

@@ -184,7 +184,12 @@ impl Times for Vec<cutover::report::Moment> {
 fn report_and_replay_refuse_bad_files_with_exit_2() {
     let path = temp("future.jsonl");
     std::fs::write(&path, "{\"format\":\"cutover-recording\",\"version\":9}\n").unwrap();
-    for args in [vec!["report", path.to_str().unwrap()], vec!["report", "/nonexistent/x.jsonl"]] {
+    for args in [
+        vec!["report", path.to_str().unwrap()],
+        vec!["report", "/nonexistent/x.jsonl"],
+        vec!["replay", path.to_str().unwrap()],
+        vec!["replay", "/nonexistent/x.jsonl"],
+    ] {
         let out = std::process::Command::new(BIN).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
