@@ -16,11 +16,7 @@ use cutover::record::{self, Header, Writer};
 use cutover::sim::Rng;
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cutover-record-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+    common::fresh_path("record", name)
 }
 
 /// A demo session with an operator's nudge, recorded; returns the live app.

@@ -19,11 +19,7 @@ use cutover::sim::Rng;
 const BIN: &str = env!("CARGO_BIN_EXE_cutover");
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cutover-replay-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
+    common::fresh_path("replay", name)
 }
 
 #[test]

@@ -151,3 +151,13 @@ pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Sess
     drop(writer);
     Session { app, states }
 }
+
+/// A path for a test file, in a directory of this test process, with no
+/// file there yet.
+pub fn fresh_path(suite: &str, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cutover-{suite}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
