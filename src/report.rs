@@ -79,6 +79,8 @@ pub struct Refusal {
 pub struct ActionRow {
     pub at: Timestamp,
     pub who: String,
+    /// The proposal confirmed, as the console showed it.
+    pub proposal: String,
     pub route: String,
     pub before: Weights,
     pub after: Weights,
@@ -267,7 +269,7 @@ fn refusals(marks: &[Mark], operators: &[String]) -> Vec<Refusal> {
 fn actions(marks: &[Mark]) -> Vec<ActionRow> {
     let mut rows = Vec::new();
     for (i, mark) in marks.iter().enumerate() {
-        let Marked::Weights { route, from, to, who } = &mark.what else { continue };
+        let Marked::Weights { route, from, to, who, proposal } = &mark.what else { continue };
         let prefix = format!("route {route}:");
         let outcome = marks[i + 1..].iter().find_map(|m| match &m.what {
             Marked::Outcome { ok, effect, text } if effect.starts_with(&prefix) => Some((*ok, text.clone())),
@@ -276,6 +278,7 @@ fn actions(marks: &[Mark]) -> Vec<ActionRow> {
         rows.push(ActionRow {
             at: mark.at,
             who: who.clone(),
+            proposal: proposal.clone(),
             route: route.clone(),
             before: *from,
             after: *to,
@@ -479,15 +482,17 @@ impl Report {
         if self.actions.is_empty() {
             let _ = writeln!(out, "No weight change was confirmed.");
         } else {
-            let _ = writeln!(out, "| Time | Who | Route | Before (old / new) | After (old / new) | Outcome |");
-            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            let _ =
+                writeln!(out, "| Time | Who | Proposal | Route | Before (old / new) | After (old / new) | Outcome |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|---|");
             for a in &self.actions {
                 let outcome = a.outcome.clone().unwrap_or_else(|| "no answer recorded".into());
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     clock(a.at),
                     cell(&a.who),
+                    cell(&a.proposal),
                     a.route,
                     weights(a.before),
                     weights(a.after),

@@ -149,7 +149,7 @@ fn the_report_tells_what_happened() {
     let md = report.markdown();
     for needle in [
         "# Cutover session report",
-        "alice@example (demo) | api | 75 / 25 | 50 / 50 | done and verified",
+        "alice@example (demo) | route api: 25% → 50% to new | api | 75 / 25 | 50 / 50 | done and verified",
         "no handoff in progress",
         "| scheduler | old → new |",
         "## 5xx peaks",

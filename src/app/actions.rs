@@ -360,7 +360,8 @@ fn confirm(app: &mut App, p: Proposal) {
                 seen.extend(read.map(|r| r.others.clone()).unwrap_or_default());
                 let name = route.spec.name.clone();
                 app.outbox.push(Effect::SetWeights { route: name.clone(), seen, to });
-                app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone() });
+                let proposal = p.title.clone();
+                app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone(), proposal });
                 app.push_event(
                     at,
                     None,

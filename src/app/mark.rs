@@ -23,12 +23,14 @@ pub struct Mark {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Marked {
-    /// A confirmed weight change, as proposed: what was read and what was asked.
+    /// A confirmed weight change, as proposed: what was read, what was
+    /// asked, and the proposal it was part of (a revert-all changes several).
     Weights {
         route: String,
         from: Weights,
         to: Weights,
         who: String,
+        proposal: String,
     },
     HandoffStarted {
         singleton: String,
@@ -105,7 +107,7 @@ impl Mark {
     /// One line, as the replay's status and the report's timeline say it.
     pub fn describe(&self) -> String {
         match &self.what {
-            Marked::Weights { route, from, to, who } => format!(
+            Marked::Weights { route, from, to, who, .. } => format!(
                 "{who} set route {route}: old {}/new {} -> old {}/new {}",
                 from.old.0, from.new.0, to.old.0, to.new.0
             ),
