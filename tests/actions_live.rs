@@ -10,52 +10,48 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
-use common::peers::Peers;
+use common::live::LiveConsole;
 use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, update};
 use cutover::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
 use cutover::effects::LiveExecutor;
-use cutover::keymap::{Key, Keymap};
-use cutover::plan::Plan;
+use cutover::keymap::Key;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The driver's console on the peers, with the live executor.
 struct Driver {
-    peers: Peers,
-    plan: Plan,
-    app: App,
+    console: LiveConsole,
     exec: LiveExecutor,
-    rx: mpsc::Receiver<Msg>,
-    cancel: CancellationToken,
-    rt: tokio::runtime::Runtime,
-    _tx: mpsc::Sender<Msg>,
+}
+
+impl std::ops::Deref for Driver {
+    type Target = LiveConsole;
+    fn deref(&self) -> &LiveConsole {
+        &self.console
+    }
+}
+
+impl std::ops::DerefMut for Driver {
+    fn deref_mut(&mut self) -> &mut LiveConsole {
+        &mut self.console
+    }
 }
 
 impl Driver {
     fn start(dry_run: bool) -> Driver {
-        common::peers::fake_aws_credentials();
-        let peers = Peers::start("realistic");
-        let plan = Plan::load(&peers.plan_path()).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
-        let cancel = CancellationToken::new();
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
-        let app = App::new(plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
-        let exec = rt.block_on(async {
-            let clients = cutover::sources::start_reading(&plan, tx.clone(), cancel.clone()).await.unwrap();
-            LiveExecutor {
-                elb: aws_sdk_elasticloadbalancingv2::Client::new(&clients.sdk),
-                kube: clients.kube,
-                routes: plan.routes.clone(),
-                dry_run,
-            }
-        });
-        let mut d = Driver { peers, plan, app, exec, rx, cancel, rt, _tx: tx };
+        let console = LiveConsole::start("realistic", mode);
+        let exec = LiveExecutor {
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&console.clients.sdk),
+            kube: console.clients.kube.clone(),
+            routes: console.plan.routes.clone(),
+            dry_run,
+        };
+        let mut d = Driver { console, exec };
         d.until("everything read", |app| {
             app.routes.iter().all(|r| r.read.is_some())
                 && !app.routes[0].metrics.old.requests.is_empty()
@@ -66,23 +62,7 @@ impl Driver {
     }
 
     fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
-        let start = Instant::now();
-        while !done(&self.app) {
-            let left = WAIT.checked_sub(start.elapsed()).unwrap_or_else(|| panic!("not within {WAIT:?}: {what}"));
-            if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
-                update(&mut self.app, msg);
-            }
-        }
-    }
-
-    /// Lets messages in for a while, whatever they are.
-    fn pump(&mut self, for_: Duration) {
-        let end = Instant::now() + for_;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
-            if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
-                update(&mut self.app, msg);
-            }
-        }
+        self.console.until(what, WAIT, done);
     }
 
     fn press(&mut self, keys: &str) {
@@ -108,12 +88,6 @@ impl Driver {
 
     fn object(&self, side: &str, resource: &str, ns: &str, name: &str) -> Value {
         self.peers.get(&format!("/kube/{side}/object?resource={resource}&namespace={ns}&name={name}"))
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        self.cancel.cancel();
     }
 }
 

@@ -15,71 +15,16 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::live::LiveConsole;
 use common::peers::{Peers, fake_aws_credentials};
-use cutover::app::{App, Mode, Msg, SourceId, SourceState, update};
+use cutover::app::{App, Mode, SourceId, SourceState};
 use cutover::domain::{Minute, Side, Weight, Weights};
-use cutover::keymap::Keymap;
-use cutover::plan::Plan;
 use serde_json::json;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// An upper bound for anything to show up (the ALB is polled every 5 s).
 const WAIT: Duration = Duration::from_secs(30);
-
-struct Session {
-    peers: Peers,
-    app: App,
-    rx: mpsc::Receiver<Msg>,
-    cancel: CancellationToken,
-    rt: tokio::runtime::Runtime,
-    _tx: mpsc::Sender<Msg>,
-}
-
-impl Session {
-    fn start(seed: &str) -> Session {
-        fake_aws_credentials();
-        let peers = Peers::start(seed);
-        let plan = Plan::load(&peers.plan_path()).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
-        let cancel = CancellationToken::new();
-        let app = App::new(plan.app_config(Mode::Watch), Keymap::default(), jiff::Timestamp::now());
-        rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
-        Session { peers, app, rx, cancel, rt, _tx: tx }
-    }
-
-    /// Applies messages until `done` holds; fails the test after `within`.
-    fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) -> Duration {
-        let start = Instant::now();
-        while !done(&self.app) {
-            let left = within.checked_sub(start.elapsed()).unwrap_or_else(|| {
-                panic!(
-                    "not within {within:?}: {what}\nsources: {:?}\nevents: {:?}",
-                    self.app.sources,
-                    self.app.events.iter().take(5).collect::<Vec<_>>()
-                )
-            });
-            let msg = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await });
-            if let Ok(Some(msg)) = msg {
-                update(&mut self.app, msg);
-            }
-        }
-        start.elapsed()
-    }
-
-    fn screen(&self) -> String {
-        common::draw(120, 32, |f| cutover::ui::render(&self.app, f))
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        self.cancel.cancel();
-    }
-}
 
 fn weights(app: &App, route: usize) -> Option<Weights> {
     app.routes[route].read.as_ref().and_then(|r| r.weights)
@@ -91,7 +36,7 @@ fn has_workload(app: &App, side: Side, ns: &str, name: &str) -> bool {
 
 #[test]
 fn watch_shows_weights_health_metrics_and_both_clusters() {
-    let mut s = Session::start("realistic");
+    let mut s = LiveConsole::start("realistic", Mode::Watch);
     let took = s.until("weights, targets, metrics and workloads of both sides", WAIT, |app| {
         weights(app, 0).is_some()
             && weights(app, 1).is_some()
@@ -163,7 +108,7 @@ fn watch_shows_weights_health_metrics_and_both_clusters() {
 
 #[test]
 fn an_out_of_band_weight_change_shows() {
-    let mut s = Session::start("realistic");
+    let mut s = LiveConsole::start("realistic", Mode::Watch);
     s.until("first read", WAIT, |app| weights(app, 0).is_some());
     s.peers.post("/elb/weights", json!({"route": "api", "old": 50, "new": 50}));
     let took =
@@ -174,7 +119,7 @@ fn an_out_of_band_weight_change_shows() {
 
 #[test]
 fn a_deleted_pod_disappears() {
-    let mut s = Session::start("realistic");
+    let mut s = LiveConsole::start("realistic", Mode::Watch);
     s.until("pods of both sides", WAIT, |app| app.clusters.new.pods.len() > 10 && app.clusters.old.pods.len() > 10);
     let victim = s.app.clusters.new.pods.keys().find(|k| k.name.starts_with("api-")).unwrap().clone();
     let old_before: Vec<_> = s.app.clusters.old.pods.keys().cloned().collect();
@@ -187,7 +132,7 @@ fn a_deleted_pod_disappears() {
 
 #[test]
 fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
-    let mut s = Session::start("realistic");
+    let mut s = LiveConsole::start("realistic", Mode::Watch);
     let live = |id| move |app: &App| matches!(app.sources.get(&id), Some(SourceState::Live { .. }));
     s.until("all sources live", WAIT, |app| {
         live(SourceId::Cluster(Side::New))(app) && live(SourceId::Alb)(app) && live(SourceId::Metrics)(app)

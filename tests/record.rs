@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{demo, start};
 use cutover::app::{App, Msg, update};
@@ -151,27 +151,20 @@ fn a_recording_is_never_overwritten() {
 /// environment: the recording holds every message and not the secret.
 #[test]
 fn secrets_in_seeded_objects_never_reach_a_recording() {
-    common::peers::fake_aws_credentials();
-    let peers = common::peers::Peers::start("realistic");
-    let plan = cutover::plan::Plan::load(&peers.plan_path()).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let config = plan.app_config(cutover::app::Mode::Watch);
+    let mut live = common::live::LiveConsole::start("realistic", cutover::app::Mode::Watch);
     let path = temp("live.jsonl");
-    let mut app = App::new(config, Keymap::default(), jiff::Timestamp::now());
-    let mut writer = Writer::create(&path, &Header::new(&app, jiff::Timestamp::now(), (120, 32))).unwrap();
-    rt.block_on(cutover::sources::start_reading(&plan, tx, cancel.clone())).unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while app.clusters.new.pods.len() < 10 || app.clusters.old.pods.len() < 10 || app.routes[0].read.is_none() {
-        assert!(Instant::now() < until, "the session read both clusters");
-        if let Ok(Some(msg)) = rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await }) {
-            cutover::runtime::apply(&mut app, msg, Some(&mut writer));
-        }
-    }
-    cancel.cancel();
+    let mut writer = Writer::create(&path, &Header::new(&live.app, jiff::Timestamp::now(), (120, 32))).unwrap();
+    live.until_applying(
+        "the session read both clusters",
+        Duration::from_secs(30),
+        |app| app.clusters.new.pods.len() >= 10 && app.clusters.old.pods.len() >= 10 && app.routes[0].read.is_some(),
+        |app, msg| {
+            cutover::runtime::apply(app, msg, Some(&mut writer));
+        },
+    );
+    let app = &live.app;
     // A keyframe too: the whole state, as a replay would enter it.
-    writer.keyframe(app.now, &app).unwrap();
+    writer.keyframe(app.now, app).unwrap();
     drop(writer);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("sidekiq-gpu") && text.lines().count() > 50, "the session is in the recording");
