@@ -89,32 +89,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def serve(handler, port: int):
-    """Listens on HOST:port (0: a free port) and returns the runner and the port.
-    Restarting on the same port keeps the URL the clients already use."""
-    server = aiohttp.web.Server(handler, handler_cancellation=True)
-    runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, HOST, port, reuse_address=True)
-    await site.start()
-    return runner, port or site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+class Listener:
+    """A handler served on HOST that can be stopped, cutting every open
+    connection, and restarted on the same port, so that the URL the clients
+    already use keeps working."""
 
+    def __init__(self) -> None:
+        self.port = 0
+        self.runner: aiohttp.web.ServerRunner | None = None
 
-async def stop_runner(runner: aiohttp.web.BaseRunner) -> None:
-    """Stop listening and cut every open connection, watches included.
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
 
-    aiohttp would wait for in-flight handlers (kmock watches never finish)
-    for the shutdown timeout; aborting the transports cancels them at once,
-    which is what a crashed apiserver or a dead load balancer looks like.
-    """
-    for site in list(runner.sites):
-        await site.stop()
-    server = runner.server
-    if server is not None:
-        for conn in server.connections:
-            if conn.transport is not None:
-                conn.transport.abort()
-    await runner.cleanup()
+    async def listen(self, handler) -> None:
+        """Listens on the port (the first time: a free one)."""
+        server = aiohttp.web.Server(handler, handler_cancellation=True)
+        runner = aiohttp.web.ServerRunner(server, shutdown_timeout=STOP_GRACE)
+        await runner.setup()
+        site = aiohttp.web.TCPSite(runner, HOST, self.port, reuse_address=True)
+        await site.start()
+        self.runner = runner
+        self.port = self.port or site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        """Stop listening and cut every open connection, watches included.
+
+        aiohttp would wait for in-flight handlers (kmock watches never
+        finish) for the shutdown timeout; aborting the transports cancels
+        them at once, which is what a crashed apiserver or a dead load
+        balancer looks like.
+        """
+        if self.runner is None:
+            return
+        runner, self.runner = self.runner, None
+        for site in list(runner.sites):
+            await site.stop()
+        server = runner.server
+        if server is not None:
+            for conn in server.connections:
+                if conn.transport is not None:
+                    conn.transport.abort()
+        await runner.cleanup()
 
 
 # --------------------------------------------------------------------------
@@ -255,29 +271,19 @@ class Fault:
         return True
 
 
-class AwsProxy:
+class AwsProxy(Listener):
     def __init__(self, moto_url: str, requests: RequestLog) -> None:
+        super().__init__()
         self.moto_url = moto_url.rstrip("/")
         self.requests = requests
         self.translator = CborJsonTranslator()
         self.fault = Fault()
-        self.port = 0
-        self.runner: aiohttp.web.ServerRunner | None = None
         self.session: aiohttp.ClientSession | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
 
     async def start(self) -> None:
         if self.session is None:
             self.session = aiohttp.ClientSession(auto_decompress=False)
-        self.runner, self.port = await serve(self.handle, self.port)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await stop_runner(runner)
+        await self.listen(self.handle)
 
     async def close(self) -> None:
         await self.stop()
@@ -942,7 +948,7 @@ class Cluster(kmock.KubernetesEmulator):
                 pass
 
 
-class KubePeer:
+class KubePeer(Listener):
     """One emulated cluster and its listener, which can be stopped and restarted.
 
     kmock.Server is not used for listening: it installs a process-wide DNS
@@ -953,26 +959,16 @@ class KubePeer:
     """
 
     def __init__(self, name: str, requests: RequestLog) -> None:
+        super().__init__()
         self.name = name
         self.cluster = Cluster(name, requests)
         self.cluster.resources.load_bundled()
-        self.port = 0
-        self.runner: aiohttp.web.ServerRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
 
     async def enter(self) -> None:
         await self.cluster.__aenter__()
 
     async def start(self) -> None:
-        self.runner, self.port = await serve(self.cluster, self.port)
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            runner, self.runner = self.runner, None
-            await stop_runner(runner)
+        await self.listen(self.cluster)
 
     async def close(self) -> None:
         await self.stop()
