@@ -542,12 +542,12 @@ impl Keymap {
         self.console.keys.clone()
     }
 
-    /// The keymap of a recorded session (its replay keys are the defaults;
-    /// a replay uses the viewer's own keymap for its keys).
+    /// The keymap of a recorded session: its console keys only, since a
+    /// replay's own keys are the viewer's.
     pub fn from_bindings(bindings: BTreeMap<Action, Vec<Key>>) -> Keymap {
         let actions = bindings.iter().flat_map(|(a, keys)| keys.iter().map(move |k| (*k, *a))).collect();
-        let replay = Keymap::default().replay;
-        Keymap { console: Bindings { keys: bindings, actions }, replay, layers: vec!["recorded".into()] }
+        let console = Bindings { keys: bindings, actions };
+        Keymap { console, replay: Bindings::default(), layers: vec!["recorded".into()] }
     }
 
     pub fn action(&self, key: Key) -> Option<Action> {

@@ -81,7 +81,8 @@ pub enum Marked {
     },
 }
 
-/// What kind of moment a mark is, for the timeline's glyphs and colours.
+/// What kind of moment a mark is, for the timeline's glyphs and colours;
+/// in rising order of what a shared cell of the timeline shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MarkClass {
     Action,

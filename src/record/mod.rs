@@ -91,9 +91,7 @@ impl Header {
             keymap: app.keymap.bindings(),
         }
     }
-}
 
-impl Header {
     /// The console as the session started it, before the first message:
     /// where a replay and a report begin applying the stream.
     pub fn initial_app(&self) -> App {

@@ -217,9 +217,10 @@ impl Viewer {
         .areas(area);
         let app = &mut self.player.app;
         std::mem::swap(&mut app.ui, &mut self.ui);
-        let keymap = std::mem::replace(&mut app.keymap, self.keymap.clone());
+        // The viewer's keys in the footer and help: swapped in, not cloned.
+        std::mem::swap(&mut app.keymap, &mut self.keymap);
         crate::ui::render_in(app, frame, console);
-        app.keymap = keymap;
+        std::mem::swap(&mut app.keymap, &mut self.keymap);
         std::mem::swap(&mut app.ui, &mut self.ui);
         crate::ui::timeline::render(self, frame, timeline);
     }

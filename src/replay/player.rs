@@ -11,7 +11,6 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::app::{App, Mark, update};
-use crate::keymap::Keymap;
 use crate::record::{self, AlbMemory, Header, Kind, Line};
 
 /// Where an entry line is, and what it is.
@@ -184,7 +183,8 @@ impl Player {
         if let Some(k) = from_keyframe {
             match self.read_line(k) {
                 Ok(Line::Keyframe(frame)) => {
-                    self.app = frame.restore(Keymap::from_bindings(self.header.keymap.clone()));
+                    // The recorded keymap, as the app already holds it.
+                    self.app = frame.restore(self.app.keymap.clone());
                     self.app.replay = true;
                     self.albs.forget();
                     self.next = k + 1;

@@ -48,12 +48,7 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
     for (t, mark) in viewer.player.marks() {
         let c = cell(*t);
         let class = mark.class();
-        let priority = |c: MarkClass| match c {
-            MarkClass::Incident => 2,
-            MarkClass::Refusal => 1,
-            MarkClass::Action => 0,
-        };
-        if cells[c].is_none_or(|old| priority(class) > priority(old)) {
+        if cells[c].is_none_or(|old| class > old) {
             cells[c] = Some(class);
         }
     }
