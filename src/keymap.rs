@@ -39,11 +39,14 @@ pub enum Action {
     Handoff,
     Abort,
     Confirm,
+    /// The second confirmation a large or early step needs: a different
+    /// key than the first, so a repeated key never gives it.
+    ConfirmAgain,
     Cancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -64,6 +67,7 @@ impl Action {
         Action::Handoff,
         Action::Abort,
         Action::Confirm,
+        Action::ConfirmAgain,
         Action::Cancel,
     ];
 
@@ -104,6 +108,7 @@ impl Action {
             Action::Handoff => "handoff",
             Action::Abort => "abort",
             Action::Confirm => "confirm",
+            Action::ConfirmAgain => "confirm_again",
             Action::Cancel => "cancel",
         }
     }
@@ -125,11 +130,12 @@ impl Action {
             Action::StepUp => "propose the route's next step toward new",
             Action::StepDown => "propose the route's previous step",
             Action::SetPercent => "propose an exact percentage to new",
-            Action::Revert => "propose the route's last verified weights",
+            Action::Revert => "propose undoing the route's last change",
             Action::RevertAll => "propose 100% old on every route (panic)",
             Action::Handoff => "propose handing a singleton over",
-            Action::Abort => "abort a waiting handoff; restores the source",
+            Action::Abort => "propose aborting a handoff (restore source)",
             Action::Confirm => "apply the proposal shown",
+            Action::ConfirmAgain => "second confirmation: large or early step",
             Action::Cancel => "drop the proposal shown",
         }
     }
@@ -550,6 +556,9 @@ impl Keymap {
         Keymap { console, replay: Bindings::default(), layers: vec!["recorded".into()] }
     }
 
+    /// The action bound to exactly this key, modifiers and all: an Alt
+    /// chord (what crossterm makes of an Esc and a key read together) is
+    /// an action only if a keymap binds that chord, never the bare key's.
     pub fn action(&self, key: Key) -> Option<Action> {
         let key = key.normalized();
         if key == Key::ctrl('c') {
@@ -670,6 +679,24 @@ mod tests {
         let err = Keymap::load(Some(&path)).unwrap_err();
         assert_eq!(err.line, 3, "{err}");
         assert!(err.problem.contains("bound to both `slower` and `faster`"), "{err}");
+    }
+
+    #[test]
+    fn an_alt_chord_is_only_its_own_binding_never_the_bare_key() {
+        let alt = |c| Key { alt: true, ..Key::char(c) };
+        let km = Keymap::default();
+        for c in ['[', ']', 'R', 'h', 'x', 'y'] {
+            assert!(km.action(Key::char(c)).is_some(), "{c} is bound");
+            assert_eq!(km.action(alt(c)), None, "alt-{c} is not");
+            assert_eq!(km.action(Key { shift: true, ..alt(c) }), None, "nor alt-shift-{c}");
+        }
+        assert_eq!(km.replay_action(Key::char('[')), Some(ReplayAction::PrevMark));
+        assert_eq!(km.replay_action(alt('[')), None);
+
+        let path = write_temp("alt", "abort = [\"alt-x\"]\n");
+        let km = Keymap::load(Some(&path)).unwrap();
+        assert_eq!(km.action(alt('x')), Some(Action::Abort), "a bound chord is its action");
+        assert_eq!(km.action(Key::char('x')), None, "and the bare key is not");
     }
 
     #[test]

@@ -97,7 +97,8 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         // Known before the start, so the recording's header names it.
         app.operator = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
-        console(app, args.panic_after, tx, rx, Some(effects_tx), cancel, &args.record).await
+        let acting = Acting { effects: Some(effects_tx), saved: None };
+        console(app, args.panic_after, tx, rx, acting, cancel, &args.record).await
     })
 }
 
@@ -113,7 +114,7 @@ fn watch(plan: Plan, keymap: Keymap, record: RecordArgs) -> Result<ExitCode> {
             return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
         }
         // No executor exists in this session: effects have nowhere to go.
-        console(app, None, tx, rx, None, cancel, &record).await
+        console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &record).await
     })
 }
 
@@ -141,16 +142,34 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
             let who = effects::identity(&sts, &users).await;
             let _ = id_tx.send(Msg::Operator { who }).await;
         });
+        // A handoff an earlier session left in flight is picked up first.
+        let mut saved = if dry_run { None } else { record::HandoffFile::for_plan(&plan.name) };
+        if let Some(file) = saved.as_mut() {
+            match file.load() {
+                Ok(Some((handoff, saved_at))) => {
+                    let _ = tx.send(Msg::Resumed { handoff, saved_at }).await;
+                }
+                Ok(None) => {}
+                Err(e) => return Ok(bad_input(&format!("the saved handoff state: {e}"))),
+            }
+        }
         let exec = effects::LiveExecutor {
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+            elb: effects::elb_client(&sdk),
             kube: clients.kube,
             routes: plan.routes.clone(),
             dry_run,
         };
         let (effects_tx, effects_rx) = mpsc::channel(16);
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
-        console(app, None, tx, rx, Some(effects_tx), cancel, &record).await
+        console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &record).await
     })
+}
+
+/// Where a session's actions go: its executor (none in `watch`), and the
+/// file that keeps a handoff in flight (only `run`).
+struct Acting {
+    effects: Option<mpsc::Sender<cutover::app::Queued>>,
+    saved: Option<record::HandoffFile>,
 }
 
 /// Takes the terminal, starts the sources, runs the loop, and gives the
@@ -160,10 +179,11 @@ async fn console(
     panic_after: Option<u64>,
     tx: mpsc::Sender<Msg>,
     mut rx: mpsc::Receiver<Msg>,
-    effects: Option<mpsc::Sender<cutover::app::Effect>>,
+    acting: Acting,
     cancel: CancellationToken,
     record: &RecordArgs,
 ) -> Result<ExitCode> {
+    let Acting { effects, mut saved } = acting;
     let started = jiff::Timestamp::now();
     let mut recorder = if record.no_record {
         None
@@ -194,7 +214,8 @@ async fn console(
     // before color-eyre's hook prints the report.
     let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
     exit_on_panic();
-    let result = runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut()).await;
+    let result =
+        runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
     cancel.cancel();
     ratatui::restore();
     if let Some(r) = recorder.take() {
@@ -202,6 +223,10 @@ async fn console(
         eprintln!("cutover: session recorded in {path}");
         eprintln!("  replay it: cutover replay {path}");
         eprintln!("  report:    cutover report {path}");
+    }
+    if let (Some(file), Some(h)) = (&saved, app.handoff.as_ref().filter(|h| !h.phase.finished())) {
+        eprintln!("cutover: handoff {}", h.state_text());
+        eprintln!("  kept in {}: `cutover run` with this plan picks it up", file.path().display());
     }
     tracing::info!("console ended");
     result.map(|()| ExitCode::SUCCESS)

@@ -37,6 +37,7 @@ struct PlanFile {
     max_step: Option<Spanned<u8>>,
     /// A side's 5xx share of requests, in percent, that marks a minute as a spike.
     spike_percent: Option<Spanned<f64>>,
+    min_dwell: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,6 +166,9 @@ pub struct Plan {
     pub stale_after: Duration,
     pub max_step: u8,
     pub spike_percent: f64,
+    /// Seconds a route stays at a weight (with one complete CloudWatch
+    /// minute seen there) before a step forward needs only one confirmation.
+    pub min_dwell: i64,
 }
 
 /// A plan mistake: where it is and how to fix it.
@@ -462,6 +466,17 @@ impl Plan {
             Some(p) => *p.get_ref(),
             None => crate::app::Guards::default().spike_percent,
         };
+        let min_dwell = match &raw.min_dwell {
+            Some(d) if *d.get_ref() > 3600 => {
+                return Err(loc.at(
+                    d.span(),
+                    "`min_dwell` is more than an hour",
+                    "seconds a route stays at a weight before the next step needs only one confirmation; default 120",
+                ));
+            }
+            Some(d) => *d.get_ref() as i64,
+            None => crate::app::Guards::default().min_dwell_secs,
+        };
         Ok(Plan {
             path: path.to_path_buf(),
             name,
@@ -474,6 +489,7 @@ impl Plan {
             stale_after,
             max_step,
             spike_percent,
+            min_dwell,
         })
     }
 
@@ -513,6 +529,7 @@ impl Plan {
                 stale_after_secs: self.stale_after.as_secs() as i64,
                 max_step: self.max_step,
                 spike_percent: self.spike_percent,
+                min_dwell_secs: self.min_dwell,
             },
         }
     }

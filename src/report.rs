@@ -186,9 +186,8 @@ impl Builder {
             self.operators.push(who.clone());
         }
         let app = &mut self.app;
-        update(app, msg);
-        app.outbox.clear();
-        self.marks.append(&mut app.marks);
+        let mut out = update(app, msg);
+        self.marks.append(&mut out.marks);
         for (route, history) in app.routes.iter().zip(self.weights.iter_mut()) {
             if let Some(read) = &route.read
                 && let Some(w) = read.weights

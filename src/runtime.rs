@@ -1,7 +1,7 @@
 //! The terminal and the loop: sources send `Msg`s on one channel, `update`
 //! applies them, and the screen is redrawn only when something changed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, EventStream, KeyCode as CtKey, KeyEventKind, KeyModifiers};
@@ -12,7 +12,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Effect, Msg, update};
+use crate::app::{App, Msg, Queued, Update, update};
 use crate::domain::plus_secs;
 use crate::keymap::{Key, KeyCode};
 use crate::sim::{SimConfig, World};
@@ -32,27 +32,40 @@ pub async fn run_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
-    effects: Option<&mpsc::Sender<Effect>>,
+    effects: Option<&mpsc::Sender<Queued>>,
     mut recorder: Option<&mut crate::record::Writer>,
+    mut saved: Option<&mut crate::record::HandoffFile>,
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
 {
     terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
     let mut apply = |app: &mut App, msg: Msg| apply(app, msg, recorder.as_deref_mut());
+    let mut outbox = Vec::new();
     while let Some(msg) = rx.recv().await {
-        let mut dirty = apply(app, msg);
+        let mut dirty = false;
+        let mut msg = Some(msg);
         // Apply everything already queued before drawing: one frame per burst.
-        while !app.quit {
-            match rx.try_recv() {
-                Ok(msg) => dirty |= apply(app, msg),
-                Err(_) => break,
+        while let Some(m) = msg.take() {
+            let out = apply(app, m);
+            dirty |= out.redraw;
+            outbox.extend(out.effects);
+            if app.quit {
+                break;
             }
+            msg = rx.try_recv().ok();
         }
-        for effect in app.outbox.drain(..) {
+        // The handoff in flight is kept on disk as soon as it changes, so
+        // a console started again after a crash picks it up.
+        if let Some(file) = saved.as_deref_mut()
+            && let Err(e) = file.save(app)
+        {
+            tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+        }
+        for queued in outbox.drain(..) {
             match effects {
-                Some(tx) => tx.send(effect).await.wrap_err("the executor stopped")?,
-                None => tracing::error!(?effect, "an effect in a session without an executor was dropped"),
+                Some(tx) => tx.send(queued).await.wrap_err("the executor stopped")?,
+                None => tracing::error!(?queued, "an effect in a session without an executor was dropped"),
             }
         }
         if app.quit {
@@ -69,7 +82,7 @@ where
 /// keyframe when one is due. Every message is recorded before it is
 /// applied, so a recording holds everything that made each screen, up to
 /// a crash. Returns whether the screen may have changed.
-pub fn apply(app: &mut App, msg: Msg, recorder: Option<&mut crate::record::Writer>) -> bool {
+pub fn apply(app: &mut App, msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
     let at = stamp(app, &msg);
     let mut recorder = recorder;
     if let Some(r) = recorder.as_deref_mut()
@@ -77,14 +90,13 @@ pub fn apply(app: &mut App, msg: Msg, recorder: Option<&mut crate::record::Write
     {
         tracing::error!(error = %e, path = %r.path().display(), "recording failed");
     }
-    let changed = update(app, msg);
-    let marks = std::mem::take(&mut app.marks);
+    let out = update(app, msg);
     if let Some(r) = recorder
-        && let Err(e) = r.after_update(at, app, &marks)
+        && let Err(e) = r.after_update(at, app, &out.marks)
     {
         tracing::error!(error = %e, path = %r.path().display(), "recording failed");
     }
-    changed
+    out
 }
 
 /// The time a message is recorded at: the console's clock, the one its
@@ -101,10 +113,15 @@ pub fn stamp(app: &App, msg: &Msg) -> Timestamp {
 /// the console quits (as on Ctrl-C) rather than run without a keyboard.
 const MAX_INPUT_FAILURES: u32 = 100;
 
-/// Forwards key presses and resizes until cancelled.
+/// Forwards key presses and resizes until cancelled. Keys pass an
+/// [`EscapeFilter`] first: the tail of an escape sequence the terminal
+/// split after its Esc is dropped rather than read as typed keys.
 pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     let mut events = EventStream::new();
     let mut failures = 0u32;
+    // Monotonic, so a wall-clock step cannot open or close the window.
+    let origin = Instant::now();
+    let mut escapes = EscapeFilter::new(ESCAPE_TAIL_WINDOW);
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -114,14 +131,16 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             failures = 0;
         }
         let msg = match event {
-            Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => match key_from(k.code, k.modifiers) {
-                Some(key) if tracing::enabled!(tracing::Level::DEBUG) => {
-                    tracing::debug!(?k, ?key, "key");
-                    Msg::Key(key)
+            Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                let at = origin.elapsed();
+                match key_from(k.code, k.modifiers).and_then(|key| escapes.feed(at, key)) {
+                    Some(key) => {
+                        tracing::debug!(?k, ?key, "key");
+                        Msg::Key(key)
+                    }
+                    None => continue,
                 }
-                Some(key) => Msg::Key(key),
-                None => continue,
-            },
+            }
             Some(Ok(Event::Resize(_, _))) => Msg::Resize,
             Some(Ok(_)) => continue,
             // A read interrupted by a signal, or a sequence the parser
@@ -177,6 +196,94 @@ pub fn key_from(code: CtKey, mods: KeyModifiers) -> Option<Key> {
     Some(key.normalized())
 }
 
+/// How soon after the key before it a byte still counts as part of an
+/// escape sequence. A terminal (or tmux, or ssh) that splits a sequence
+/// delivers the rest within a few milliseconds; no one means a `[` or an
+/// `O` typed within 50 ms of an Esc.
+pub const ESCAPE_TAIL_WINDOW: Duration = Duration::from_millis(50);
+
+/// Where an escape sequence split after its Esc would be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tail {
+    /// Not in a sequence.
+    Outside,
+    /// An Esc came: a `[` or `O` now would open a sequence.
+    AfterEsc,
+    /// `ESC [` (CSI): parameter and intermediate bytes, then a final byte.
+    /// `first` until a byte follows the `[`.
+    Csi { first: bool },
+    /// `ESC [ [`: the Linux console's F1 to F5, one letter to come.
+    LinuxF,
+    /// `ESC O` (SS3): a final byte, rarely after parameters.
+    Ss3,
+}
+
+/// Drops the tail of an escape sequence that reached the console split.
+///
+/// crossterm reads an Esc that arrives alone as the Esc key, and so reads
+/// whatever of the sequence comes after it as typed characters: Esc then ↓
+/// (`ESC`, then `ESC [ B`), or a `ESC [ B` that tmux or a slow link cut
+/// after the Esc, becomes Esc, `[`, `B`, and `[` proposes a step down the
+/// operator never asked for. This filter, fed every key with the time it
+/// was read, drops printable keys that continue a sequence begun by an Esc
+/// (`[` or `O`, CSI parameter and intermediate bytes, one final byte), each
+/// within [`ESCAPE_TAIL_WINDOW`] of the key before it. The Esc itself is
+/// forwarded at once: it only closes or cancels. A key that cannot continue
+/// the sequence, or comes later, is forwarded as typed, so a `[` pressed a
+/// moment after Esc still works.
+///
+/// The other half of the problem, an Esc and a key arriving together, is
+/// read by crossterm as an Alt chord; the keymap matches modifiers exactly
+/// (see [`crate::keymap::Keymap::action`]), so an Alt chord does nothing
+/// unless a keymap binds it.
+///
+/// Pure: time is whatever monotonic clock the caller reads, as the time
+/// since a fixed origin.
+#[derive(Debug, Clone)]
+pub struct EscapeFilter {
+    window: Duration,
+    tail: Tail,
+    /// When the key before, in the sequence, came.
+    last: Duration,
+}
+
+impl EscapeFilter {
+    pub fn new(window: Duration) -> EscapeFilter {
+        EscapeFilter { window, tail: Tail::Outside, last: Duration::ZERO }
+    }
+
+    /// The key to forward, or `None` for the tail of a split sequence.
+    /// `at` must not go back in time between calls.
+    pub fn feed(&mut self, at: Duration, key: Key) -> Option<Key> {
+        let gap = at.saturating_sub(self.last);
+        let tail = if gap <= self.window { self.tail } else { Tail::Outside };
+        self.tail = Tail::Outside;
+        if key.code == KeyCode::Esc {
+            self.tail = Tail::AfterEsc;
+            self.last = at;
+            return Some(key);
+        }
+        let byte = match key {
+            Key { code: KeyCode::Char(c @ ' '..='~'), ctrl: false, alt: false, .. } => c as u8,
+            _ => return Some(key),
+        };
+        let next = match (tail, byte) {
+            (Tail::AfterEsc, b'[') => Tail::Csi { first: true },
+            (Tail::AfterEsc, b'O') => Tail::Ss3,
+            (Tail::Csi { first: true }, b'[') => Tail::LinuxF,
+            (Tail::Csi { .. }, 0x20..=0x3F) => Tail::Csi { first: false },
+            (Tail::Ss3, 0x20..=0x3F) => Tail::Ss3,
+            // The final byte: the sequence is over, and dropped whole.
+            (Tail::Csi { .. } | Tail::Ss3 | Tail::LinuxF, 0x40..=0x7E) => Tail::Outside,
+            _ => return Some(key),
+        };
+        tracing::debug!(?key, gap_ms = gap.as_millis() as u64, "dropped the tail of a split escape sequence");
+        self.tail = next;
+        self.last = at;
+        None
+    }
+}
+
 /// Runs the simulated world at `speed` times real time, sending what
 /// happens, and carries out the operator's effects in it (the demo's
 /// executor). Wakes once a real second: the clock's resolution on screen.
@@ -184,7 +291,7 @@ pub async fn sim_task(
     mut world: World,
     speed: u32,
     tx: mpsc::Sender<Msg>,
-    mut effects: mpsc::Receiver<Effect>,
+    mut effects: mpsc::Receiver<Queued>,
     cancel: CancellationToken,
 ) {
     for msg in world.initial() {
@@ -200,9 +307,9 @@ pub async fn sim_task(
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = ticker.tick() => {}
-            Some(effect) = effects.recv() => {
+            Some(Queued { id, effect }) = effects.recv() => {
                 let (result, msgs) = world.apply(&effect);
-                for msg in msgs.into_iter().chain([Msg::EffectDone { effect, result }]) {
+                for msg in msgs.into_iter().chain([Msg::EffectDone { id, effect, result }]) {
                     if tx.send(msg).await.is_err() {
                         return;
                     }
@@ -227,4 +334,110 @@ pub fn demo_start() -> Timestamp {
 
 pub fn demo_world(seed: u64, scale: u32) -> World {
     World::new(&SimConfig { seed, start: demo_start(), scale })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::Keymap;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn esc() -> Key {
+        Key::plain(KeyCode::Esc)
+    }
+
+    /// What the filter forwards of `keys`, each at its time in ms.
+    fn forwarded(keys: &[(u64, Key)]) -> Vec<Key> {
+        let mut filter = EscapeFilter::new(ESCAPE_TAIL_WINDOW);
+        keys.iter().filter_map(|(at, key)| filter.feed(ms(*at), *key)).collect()
+    }
+
+    /// Keys as crossterm hands them over for these characters.
+    fn chars(from: u64, step: u64, text: &str) -> Vec<(u64, Key)> {
+        let mut at = from;
+        text.chars()
+            .map(|c| {
+                let key = key_from(CtKey::Char(c), KeyModifiers::NONE).unwrap();
+                at += step;
+                (at - step, key)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_tail_of_a_csi_sequence_split_after_its_esc_is_dropped_and_the_esc_kept() {
+        // Esc then ↓: `ESC`, then `ESC [ B`, read as Esc, Esc, `[`, `B`.
+        let mut keys = vec![(1000, esc()), (1003, esc())];
+        keys.extend(chars(1003, 0, "[B"));
+        assert_eq!(forwarded(&keys), [esc(), esc()]);
+
+        // `ESC [ 1 ; 5 A` (ctrl-up) cut after the Esc, bytes a little apart.
+        let mut keys = vec![(0, esc())];
+        keys.extend(chars(10, 2, "[1;5A"));
+        assert_eq!(forwarded(&keys), [esc()]);
+
+        // The Linux console's F1, `ESC [ [ A`.
+        let mut keys = vec![(0, esc())];
+        keys.extend(chars(1, 0, "[[A"));
+        assert_eq!(forwarded(&keys), [esc()]);
+    }
+
+    #[test]
+    fn the_tail_of_an_ss3_sequence_is_dropped() {
+        let mut keys = vec![(500, esc())];
+        keys.extend(chars(505, 1, "OB"));
+        assert_eq!(forwarded(&keys), [esc()]);
+    }
+
+    #[test]
+    fn keys_after_the_sequence_or_outside_the_window_are_forwarded() {
+        // A `[` typed 200 ms after Esc is a `[`.
+        let keys = [(0, esc()), (200, Key::char('['))];
+        assert_eq!(forwarded(&keys), [esc(), Key::char('[')]);
+        // Just past the window, too; and a gap inside the sequence ends it.
+        let keys = [(0, esc()), (51, Key::char('['))];
+        assert_eq!(forwarded(&keys), [esc(), Key::char('[')]);
+        let keys = [(0, esc()), (10, Key::char('[')), (100, Key::char('B'))];
+        assert_eq!(forwarded(&keys), [esc(), Key::char('B')]);
+        // Once the final byte came, the sequence is over: the next key counts.
+        let mut keys = vec![(0, esc())];
+        keys.extend(chars(1, 1, "[B]"));
+        assert_eq!(forwarded(&keys), [esc(), Key::char(']')]);
+        // Without an Esc before, `[` and `O` are keys like any other.
+        let keys = chars(0, 1, "[BOB");
+        assert_eq!(forwarded(&keys), keys.iter().map(|(_, k)| *k).collect::<Vec<_>>());
+        // Only `[` and `O` open a sequence: `]` right after Esc is `]`.
+        let keys = [(0, esc()), (5, Key::char(']'))];
+        assert_eq!(forwarded(&keys), [esc(), Key::char(']')]);
+    }
+
+    #[test]
+    fn a_key_that_cannot_continue_a_sequence_ends_it_and_is_forwarded() {
+        let up = Key::plain(KeyCode::Up);
+        let keys = [(0, esc()), (1, Key::char('[')), (2, up), (3, Key::char('B'))];
+        assert_eq!(forwarded(&keys), [esc(), up, Key::char('B')]);
+        let keys = [(0, esc()), (1, Key::ctrl('[')), (2, Key::char('['))];
+        assert_eq!(forwarded(&keys), [esc(), Key::ctrl('['), Key::char('[')]);
+        // An Esc inside a sequence starts a new one, and is forwarded.
+        let keys = [(0, esc()), (1, Key::char('[')), (2, esc()), (3, Key::char('O')), (4, Key::char('A'))];
+        assert_eq!(forwarded(&keys), [esc(), esc()]);
+    }
+
+    #[test]
+    fn an_esc_merged_with_a_key_is_an_alt_chord_that_does_nothing_unbound() {
+        // crossterm reads `ESC [`-less pairs as Alt: `ESC ]` is Alt-].
+        let alt = |c| key_from(CtKey::Char(c), KeyModifiers::ALT).unwrap();
+        assert_eq!(alt('['), Key { alt: true, ..Key::char('[') });
+        // The filter leaves Alt chords alone (a keymap may bind them) ...
+        assert_eq!(forwarded(&[(0, esc()), (1, alt('['))]), [esc(), alt('[')]);
+        // ... and the keymap matches them exactly, never as the bare key.
+        let km = Keymap::default();
+        for c in ['[', ']', 'R', 'h', 'x', 'y', 'q', 'r', '='] {
+            assert!(km.action(Key::char(c)).is_some(), "{c} is bound");
+            assert_eq!(km.action(alt(c)), None, "alt-{c} is not");
+        }
+    }
 }

@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{demo, feed, press};
-use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, SourceId, SourceState, update};
+use common::{demo, feed, press, sent, step, take_sent};
+use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, Queued, SourceId, SourceState};
 use cutover::domain::{RouteRead, Side, Target, TargetState, Weight, Weights, plus_secs};
 use cutover::keymap::{Key, KeyCode};
 use cutover::sim::World;
@@ -22,11 +22,11 @@ fn api_weights(app: &App) -> Weights {
 /// Hands the outbox to the simulated world, as the demo's executor does.
 fn execute(world: &mut World, app: &mut App) -> Vec<EffectResult> {
     let mut results = Vec::new();
-    for effect in std::mem::take(&mut app.outbox) {
+    for Queued { id, effect } in take_sent() {
         let (result, msgs) = world.apply(&effect);
         feed(app, msgs);
         results.push(result.clone());
-        update(app, Msg::EffectDone { effect, result });
+        step(app, Msg::EffectDone { id, effect, result });
     }
     results
 }
@@ -34,7 +34,7 @@ fn execute(world: &mut World, app: &mut App) -> Vec<EffectResult> {
 fn refused_with(app: &App, words: &str) {
     let notice = app.notice.clone().unwrap_or_default();
     assert!(notice.contains(words), "expected a refusal about `{words}`, got `{notice}`");
-    assert!(app.outbox.is_empty(), "a refusal makes no effect");
+    assert!(sent().is_empty(), "a refusal makes no effect");
     assert!(app.events.iter().any(|e| e.text.starts_with("refused:") && e.text.contains(words)));
 }
 
@@ -46,15 +46,15 @@ fn one_key_proposes_and_only_y_applies() {
     let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal is shown") };
     assert!(p.lines[0].contains("old 75 / new 25  →  old 50 / new 50"), "{:?}", p.lines);
     assert!(p.lines[1].contains("req/min"), "{:?}", p.lines);
-    assert!(app.outbox.is_empty(), "nothing changes on a single key press");
+    assert!(sent().is_empty(), "nothing changes on a single key press");
 
     press(&mut app, &[key('n')]);
-    assert!(app.modal.is_none() && app.outbox.is_empty());
+    assert!(app.modal.is_none() && sent().is_empty());
     press(&mut app, &[key('+'), Key::plain(KeyCode::Esc)]);
-    assert!(app.modal.is_none() && app.outbox.is_empty(), "esc cancels too");
+    assert!(app.modal.is_none() && sent().is_empty(), "esc cancels too");
 
     press(&mut app, &[key(']'), key('y')]);
-    assert!(matches!(&app.outbox[..], [Effect::SetWeights { to, .. }] if *to == Weights::from_percent_new(50)));
+    assert!(matches!(&sent()[..], [Effect::SetWeights { to, .. }] if *to == Weights::from_percent_new(50)));
     let results = execute(&mut world, &mut app);
     assert!(matches!(&results[..], [EffectResult::Verified { .. }]), "{results:?}");
     assert_eq!(api_weights(&app), Weights::from_percent_new(50));
@@ -73,12 +73,20 @@ fn one_key_proposes_and_only_y_applies() {
 }
 
 #[test]
-fn steps_walk_to_100_and_back_and_revert_goes_to_the_last_verified() {
+fn steps_walk_to_100_and_back_and_r_undoes_to_the_sessions_first_read() {
     let (mut world, mut app) = demo(30);
+    // The first step: the route has been at 25% at least since the session
+    // began, so one confirmation is enough.
     press(&mut app, &[key(']'), key('y')]);
     execute(&mut world, &mut app);
-    for _ in 0..3 {
-        press(&mut app, &[key(']'), key('y')]);
+    assert_eq!(api_weights(&app), Weights::from_percent_new(50));
+    // The next ones come before min_dwell: a second, different key.
+    for _ in 0..2 {
+        press(&mut app, &[key(']'), key('y'), key('y')]);
+        assert!(sent().is_empty(), "a repeated y is not the second confirmation");
+        let Some(Modal::Proposal(p)) = &app.modal else { panic!("still proposed") };
+        assert!(p.lines.iter().any(|l| l.contains("min_dwell 120s")), "{:?}", p.lines);
+        press(&mut app, &[key('Y')]);
         execute(&mut world, &mut app);
     }
     assert_eq!(api_weights(&app), Weights::from_percent_new(100));
@@ -88,13 +96,23 @@ fn steps_walk_to_100_and_back_and_revert_goes_to_the_last_verified() {
     press(&mut app, &[key('['), key('y')]);
     execute(&mut world, &mut app);
     assert_eq!(api_weights(&app), Weights::from_percent_new(75));
-    // Revert proposes the last verified weights: what was just written.
+
+    // `r` undoes, change by change, back to the session's first read.
+    for want in [100, 75, 50, 25] {
+        press(&mut app, &[key('r')]);
+        let Some(Modal::Proposal(p)) = &app.modal else { panic!("undo to {want} proposed") };
+        assert!(p.title.contains("undo, ") && p.title.ends_with(&format!("→ {want}% to new")), "{}", p.title);
+        press(&mut app, &[key('y'), key('Y')]);
+        execute(&mut world, &mut app);
+        assert_eq!(api_weights(&app), Weights::from_percent_new(want));
+    }
     press(&mut app, &[key('r')]);
-    refused_with(&app, "already at old 25 / new 75");
+    refused_with(&app, "nothing to undo; it is at the weights the session first read");
+
     // The panic button: every route to 100% old.
     press(&mut app, &[key('R')]);
     let Some(Modal::Proposal(p)) = &app.modal else { panic!() };
-    assert_eq!(p.lines.len(), 1, "admin already sends everything to old: {:?}", p.lines);
+    assert!(p.lines.iter().any(|l| l.starts_with("admin: already old")), "{:?}", p.lines);
     press(&mut app, &[key('y')]);
     execute(&mut world, &mut app);
     assert_eq!(api_weights(&app), Weights::from_percent_new(0));
@@ -108,9 +126,12 @@ fn a_big_jump_needs_two_confirmations_and_bad_percentages_are_refused() {
     assert_eq!(p.needed, 2);
     assert!(p.lines.iter().any(|l| l.contains("more than max_step 25")), "{:?}", p.lines);
     press(&mut app, &[key('y')]);
-    assert!(app.outbox.is_empty(), "one y is not enough for 75 points");
+    assert!(sent().is_empty(), "one y is not enough for 75 points");
     press(&mut app, &[key('y')]);
-    assert_eq!(app.outbox.len(), 1);
+    assert!(sent().is_empty(), "nor is a second y: a repeated key never confirms twice");
+    assert!(app.notice.as_deref().unwrap_or_default().contains("second, different confirmation: Y"));
+    press(&mut app, &[key('Y')]);
+    assert_eq!(sent().len(), 1);
     execute(&mut world, &mut app);
     assert_eq!(api_weights(&app), Weights::from_percent_new(100));
 
@@ -123,7 +144,7 @@ fn stale_reads_unhealthy_targets_and_crowded_rules_are_refused() {
     let (_, mut app) = demo(30);
     // No ALB read for longer than stale_after.
     let later = plus_secs(app.now, 45);
-    update(&mut app, Msg::Tick { at: later });
+    step(&mut app, Msg::Tick { at: later });
     press(&mut app, &[key(']')]);
     refused_with(&app, "stale after 30s");
 
@@ -136,14 +157,14 @@ fn stale_reads_unhealthy_targets_and_crowded_rules_are_refused() {
         new_targets: vec![Target { id: "10.1.0.1:3000".into(), state: TargetState::Unhealthy, reason: None }],
     };
     let at = app.now;
-    update(&mut app, Msg::Alb { at, routes: vec![read.clone()] });
+    step(&mut app, Msg::Alb { at, routes: vec![read.clone()] });
     press(&mut app, &[key(']')]);
     refused_with(&app, "target group api-new has no healthy target");
 
     // Six target groups in the forward action.
     read.new_targets[0].state = TargetState::Healthy;
     read.forward.extend((0..4).map(|i| (format!("extra-{i}"), Weight(0))));
-    update(&mut app, Msg::Alb { at, routes: vec![read] });
+    step(&mut app, Msg::Alb { at, routes: vec![read] });
     press(&mut app, &[key(']')]);
     refused_with(&app, "6 target groups");
 }
@@ -153,8 +174,8 @@ fn metrics_that_missed_their_poll_refuse_live_actions() {
     let (_, mut app) = demo(30);
     app.config.mode = Mode::Run;
     let now = app.now;
-    update(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: now } });
-    update(&mut app, Msg::Source { id: SourceId::Metrics, state: SourceState::Live { last_ok: plus_secs(now, -200) } });
+    step(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: now } });
+    step(&mut app, Msg::Source { id: SourceId::Metrics, state: SourceState::Live { last_ok: plus_secs(now, -200) } });
     press(&mut app, &[key(']')]);
     refused_with(&app, "metrics missed their last poll");
 }
@@ -166,7 +187,7 @@ fn watch_refuses_every_action_and_makes_no_effect() {
     for c in [']', '[', '+', '-', '=', 'r', 'R', 'h', 'x', 'y', 'n'] {
         press(&mut app, &[key(c)]);
         assert!(app.modal.is_none(), "no proposal in watch ({c})");
-        assert!(app.outbox.is_empty(), "no effect in watch ({c})");
+        assert!(sent().is_empty(), "no effect in watch ({c})");
         if !matches!(c, 'y' | 'n') {
             assert!(app.notice.as_deref().unwrap_or("").contains("read-only"), "{c}: {:?}", app.notice);
         }
@@ -187,16 +208,16 @@ fn a_handoff_stops_old_waits_until_nothing_runs_then_starts_new() {
     let Some(Modal::Proposal(p)) = &app.modal else { panic!("a handoff proposal") };
     assert!(p.title.contains("old → new"), "{}", p.title);
     press(&mut app, &[key('y')]);
-    assert!(matches!(&app.outbox[..], [Effect::Stop { side: Side::Old, .. }]), "{:?}", app.outbox);
+    assert!(matches!(&sent()[..], [Effect::Stop { side: Side::Old, .. }]), "{:?}", sent());
     execute(&mut world, &mut app);
     assert_eq!(app.handoff.as_ref().unwrap().phase, HandoffPhase::WaitingGone);
-    assert!(app.outbox.is_empty(), "new is not started while old still has a pod");
+    assert!(sent().is_empty(), "new is not started while old still has a pod");
 
     // Second by second until the old pod is gone: only then the start.
     let mut started_at = None;
     for _ in 0..30 {
         feed(&mut app, world.advance(plus_secs(world.now(), 1)));
-        if !app.outbox.is_empty() {
+        if !sent().is_empty() {
             let old_pods = app.clusters.old.pods.values().filter(|p| p.key.name.starts_with("scheduler-")).count();
             assert_eq!(old_pods, 0, "started only with nothing left on old");
             started_at = Some(app.now);
@@ -204,7 +225,7 @@ fn a_handoff_stops_old_waits_until_nothing_runs_then_starts_new() {
         }
     }
     assert!(started_at.is_some(), "the old pod went within its grace period");
-    assert!(matches!(&app.outbox[..], [Effect::Start { side: Side::New, replicas: 1, .. }]));
+    assert!(matches!(&sent()[..], [Effect::Start { side: Side::New, replicas: 1, .. }]));
     execute(&mut world, &mut app);
     for _ in 0..60 {
         feed(&mut app, world.advance(plus_secs(world.now(), 1)));
@@ -228,7 +249,11 @@ fn an_aborted_handoff_restores_the_source_and_a_started_one_cannot_abort() {
     press(&mut app, &[key('h'), key('y')]);
     execute(&mut world, &mut app);
     press(&mut app, &[key('x')]);
-    assert!(matches!(&app.outbox[..], [Effect::Start { side: Side::Old, replicas: 1, .. }]), "{:?}", app.outbox);
+    assert!(sent().is_empty(), "x is a proposal like the rest");
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("abort proposed") };
+    assert!(p.title.contains("restore old"), "{}", p.title);
+    press(&mut app, &[key('y')]);
+    assert!(matches!(&sent()[..], [Effect::Start { side: Side::Old, replicas: 1, .. }]), "{:?}", sent());
     execute(&mut world, &mut app);
     assert_eq!(app.handoff.as_ref().unwrap().phase, HandoffPhase::Aborted);
     for _ in 0..60 {
@@ -243,7 +268,7 @@ fn an_aborted_handoff_restores_the_source_and_a_started_one_cannot_abort() {
     execute(&mut world, &mut app);
     for _ in 0..30 {
         feed(&mut app, world.advance(plus_secs(world.now(), 1)));
-        if !app.outbox.is_empty() {
+        if !sent().is_empty() {
             break;
         }
     }
@@ -262,6 +287,7 @@ fn the_simulated_executor_refuses_a_start_while_the_other_side_runs() {
         kind: cutover::domain::WorkloadKind::Deployment,
         replicas: 1,
         other: key_,
+        starting_deadline: None,
     });
     assert!(matches!(&result, EffectResult::Refused { reason } if reason.contains("still runs")), "{result:?}");
 }

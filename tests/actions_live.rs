@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use common::live::LiveConsole;
-use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, update};
+use common::{sent, step, take_sent};
+use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, Queued};
 use cutover::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
 use cutover::effects::LiveExecutor;
 use cutover::keymap::Key;
@@ -67,17 +68,17 @@ impl Driver {
 
     fn press(&mut self, keys: &str) {
         for c in keys.chars() {
-            update(&mut self.app, Msg::Key(Key::char(c)));
+            step(&mut self.app, Msg::Key(Key::char(c)));
         }
     }
 
     /// Runs what the console asked for through the live executor.
     fn execute(&mut self) -> Vec<EffectResult> {
         let mut results = Vec::new();
-        for effect in std::mem::take(&mut self.app.outbox) {
+        for Queued { id, effect } in take_sent() {
             let result = self.rt.block_on(self.exec.execute(&effect));
             results.push(result.clone());
-            update(&mut self.app, Msg::EffectDone { effect, result });
+            step(&mut self.app, Msg::EffectDone { id, effect, result });
         }
         results
     }
@@ -131,7 +132,7 @@ fn a_nudge_writes_exactly_the_next_step_and_nothing_else() {
     d.app.ui.selected[Panel::Traffic.index()] = 1;
     d.press("]");
     assert!(matches!(d.app.modal, Some(Modal::Proposal(_))));
-    assert!(d.app.outbox.is_empty());
+    assert!(sent().is_empty());
     d.press("y");
     verified(&d.execute());
     let after = describe(&d);
@@ -190,7 +191,7 @@ fn an_out_of_band_change_between_proposal_and_confirm_is_refused() {
 
     // The executor's own check, directly: what the operator saw is stale.
     let seen = vec![("api-old".to_string(), Weight(75)), ("api-new".to_string(), Weight(25))];
-    let effect = Effect::SetWeights { route: "api".into(), seen, to: Weights::from_percent_new(50) };
+    let effect = Effect::SetWeights { route: "api".into(), seen: Some(seen), to: Weights::from_percent_new(50) };
     let result = d.rt.block_on(d.exec.execute(&effect));
     assert!(
         matches!(&result, EffectResult::Refused { reason } if reason.contains("you saw api-new=25 api-old=75, it is now api-new=40 api-old=60")),
@@ -214,7 +215,7 @@ fn no_healthy_target_in_the_new_group_refuses_a_step_towards_it() {
     d.press("]");
     let notice = d.app.notice.clone().unwrap_or_default();
     assert!(notice.contains("target group api-new has no healthy target"), "{notice}");
-    assert!(d.app.modal.is_none() && d.app.outbox.is_empty());
+    assert!(d.app.modal.is_none() && sent().is_empty());
 }
 
 fn scheduler_pods(app: &App, side: Side) -> Vec<String> {
@@ -244,7 +245,7 @@ fn a_handoff_stops_old_first_and_starts_new_only_when_old_is_gone() {
 
     // kmock runs no controller: the old pod is still there, so nothing starts.
     d.pump(Duration::from_secs(3));
-    assert!(d.app.outbox.is_empty(), "no start while the old pod runs");
+    assert!(sent().is_empty(), "no start while the old pod runs");
     assert_eq!(d.app.handoff.as_ref().unwrap().phase, HandoffPhase::WaitingGone);
     // The executor refuses a start on its own too, reading old afresh.
     let key = WorkloadKey::new("app", "scheduler");
@@ -254,6 +255,7 @@ fn a_handoff_stops_old_first_and_starts_new_only_when_old_is_gone() {
         kind: WorkloadKind::Deployment,
         replicas: 1,
         other: key.clone(),
+        starting_deadline: None,
     };
     let result = d.rt.block_on(d.exec.execute(&start));
     assert!(
@@ -266,11 +268,11 @@ fn a_handoff_stops_old_first_and_starts_new_only_when_old_is_gone() {
         d.peers.post("/kube/old/delete", json!({"resource": "v1/pods", "namespace": "app", "name": pod}));
     }
     d.pump(Duration::from_secs(2));
-    assert!(d.app.outbox.is_empty(), "the Deployment still reports a ready replica: nothing starts yet");
+    assert!(sent().is_empty(), "the Deployment still reports a ready replica: nothing starts yet");
     let mut old = d.object("old", "apps/v1/deployments", "app", "scheduler");
     old["status"] = json!({"replicas": 0, "readyReplicas": 0, "availableReplicas": 0});
     d.peers.post("/kube/old/apply", old);
-    d.until("the start of new", |app| !app.outbox.is_empty());
+    d.until("the start of new", |_| !sent().is_empty());
     verified(&d.execute());
     let new = d.object("new", "apps/v1/deployments", "app", "scheduler");
     assert_eq!(new["spec"]["replicas"], 1, "new started with the plan's replicas");
@@ -294,7 +296,7 @@ fn an_aborted_handoff_restores_the_old_side() {
     d.press("hy");
     verified(&d.execute());
     assert_eq!(d.object("old", "apps/v1/deployments", "app", "scheduler")["spec"]["replicas"], 0);
-    d.press("x");
+    d.press("xy");
     verified(&d.execute());
     assert_eq!(d.object("old", "apps/v1/deployments", "app", "scheduler")["spec"]["replicas"], 1, "old restored");
     assert_eq!(d.object("new", "apps/v1/deployments", "app", "scheduler")["spec"]["replicas"], 0, "new untouched");

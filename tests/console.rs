@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{demo, draw, press, start};
-use cutover::app::{ClusterDelta, Msg, Panel, SourceId, SourceState, View, update};
+use common::{demo, draw, press, start, step};
+use cutover::app::{ClusterDelta, Msg, Panel, SourceId, SourceState, View};
 use cutover::domain::{Capacity, Node, NodeSignalKind, Side, plus_secs};
 use cutover::keymap::{Key, KeyCode};
 use cutover::runtime::run_loop;
@@ -67,10 +67,10 @@ fn q_and_ctrl_c_quit() {
 #[test]
 fn unbound_keys_change_nothing_and_ask_for_no_redraw() {
     let (_, mut app) = demo(1);
-    assert!(!update(&mut app, Msg::Key(Key::char('Z'))));
+    assert!(!step(&mut app, Msg::Key(Key::char('Z'))));
     let now = app.now;
-    assert!(!update(&mut app, Msg::Tick { at: now }), "the same second again is no change");
-    assert!(update(&mut app, Msg::Tick { at: plus_secs(now, 1) }));
+    assert!(!step(&mut app, Msg::Tick { at: now }), "the same second again is no change");
+    assert!(step(&mut app, Msg::Tick { at: plus_secs(now, 1) }));
 }
 
 fn node(name: &str) -> Node {
@@ -90,23 +90,20 @@ fn node_changes_become_signals_once_each() {
     let (_, mut app) = demo(1);
     let before = app.node_signals.len();
     let msg = |n: Node| Msg::Cluster { side: Side::New, delta: ClusterDelta::Node(n) };
-    update(&mut app, msg(node("ip-10-1-9-9.ec2.internal")));
+    step(&mut app, msg(node("ip-10-1-9-9.ec2.internal")));
     assert_eq!(app.node_signals.len(), before, "a healthy new node is no signal");
     let tainted = Node { spot_interruption: true, ..node("ip-10-1-9-9.ec2.internal") };
-    update(&mut app, msg(tainted.clone()));
-    update(&mut app, msg(tainted.clone()));
+    step(&mut app, msg(tainted.clone()));
+    step(&mut app, msg(tainted.clone()));
     let cordoned = Node { cordoned: true, ready: false, ..tainted };
-    update(&mut app, msg(cordoned));
+    step(&mut app, msg(cordoned));
     let kinds: Vec<_> = app.node_signals.iter().skip(before).map(|s| s.kind).collect();
     assert_eq!(kinds, vec![NodeSignalKind::SpotInterruption, NodeSignalKind::Cordon, NodeSignalKind::NotReady]);
     assert!(app.events[0].text.contains("ip-10-1-9-9 (spot): NotReady"), "{:?}", app.events[0]);
-    update(
-        &mut app,
-        Msg::Cluster { side: Side::New, delta: ClusterDelta::NodeGone("ip-10-1-9-9.ec2.internal".into()) },
-    );
+    step(&mut app, Msg::Cluster { side: Side::New, delta: ClusterDelta::NodeGone("ip-10-1-9-9.ec2.internal".into()) });
     assert_eq!(app.node_signals.back().map(|s| s.kind), Some(NodeSignalKind::Removed));
     // A node first seen already tainted (console started mid-incident) still signals.
-    update(&mut app, msg(Node { rebalance_recommendation: true, ..node("ip-10-1-8-8") }));
+    step(&mut app, msg(Node { rebalance_recommendation: true, ..node("ip-10-1-8-8") }));
     assert_eq!(app.node_signals.back().map(|s| s.kind), Some(NodeSignalKind::Rebalance));
 }
 
@@ -114,7 +111,7 @@ fn node_changes_become_signals_once_each() {
 fn a_stale_source_is_announced_greyed_and_recovers() {
     let (_, mut app) = demo(1);
     let since = app.now;
-    update(
+    step(
         &mut app,
         Msg::Source {
             id: SourceId::Alb,
@@ -128,7 +125,7 @@ fn a_stale_source_is_announced_greyed_and_recovers() {
     let grey = common::colour_of(120, 8, |f| ui::traffic::render(&app, f, f.area()), "read 75/25");
     assert_eq!(grey, Some(ui::theme::DIM), "stale weights are greyed, not shown as current");
 
-    update(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: plus_secs(since, 5) } });
+    step(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: plus_secs(since, 5) } });
     assert!(!app.is_stale(SourceId::Alb));
     assert!(app.events[0].text.contains("alb live again"));
 }
@@ -154,7 +151,7 @@ async fn the_loop_draws_until_quit_and_only_on_change() {
     tx.send(Msg::Key(Key::plain(KeyCode::Enter))).await.unwrap();
     let looping = tokio::spawn(async move {
         let mut terminal = Terminal::new(TestBackend::new(120, 32)).unwrap();
-        run_loop(&mut terminal, &mut app, &mut rx, None, None).await.unwrap();
+        run_loop(&mut terminal, &mut app, &mut rx, None, None, None).await.unwrap();
         (terminal, app)
     });
     // Let the burst be drawn before the operator quits.
@@ -170,6 +167,6 @@ async fn the_loop_draws_until_quit_and_only_on_change() {
     let (_, mut app) = demo(0);
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     drop(tx);
-    run_loop(&mut terminal, &mut app, &mut rx, None, None).await.unwrap();
+    run_loop(&mut terminal, &mut app, &mut rx, None, None, None).await.unwrap();
     assert!(!app.quit);
 }

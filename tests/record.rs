@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{demo, start};
-use cutover::app::{App, Msg, update};
+use common::{demo, start, step, take_sent};
+use cutover::app::{App, Msg};
 use cutover::domain::plus_secs;
 use cutover::keymap::{Key, Keymap};
 use cutover::record::{self, Header, Writer};
@@ -27,7 +27,7 @@ fn record_demo(path: &Path) -> App {
     let feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
         for msg in msgs {
             writer.append(app.now, &msg).unwrap();
-            update(app, msg);
+            step(app, msg);
         }
     };
     feed(&mut app, &mut writer, world.initial());
@@ -41,10 +41,10 @@ fn record_demo(path: &Path) -> App {
             Msg::Key(Key::char('y')),
         ],
     );
-    for effect in std::mem::take(&mut app.outbox) {
+    for cutover::app::Queued { id, effect } in take_sent() {
         let (result, msgs) = world.apply(&effect);
         feed(&mut app, &mut writer, msgs);
-        feed(&mut app, &mut writer, vec![Msg::EffectDone { effect, result }]);
+        feed(&mut app, &mut writer, vec![Msg::EffectDone { id, effect, result }]);
     }
     feed(&mut app, &mut writer, world.advance(plus_secs(start(), 240)));
     app
@@ -54,7 +54,7 @@ fn replay(path: &Path) -> (App, record::Recording) {
     let rec = record::read(path).unwrap();
     let mut app = App::new(rec.header.config.clone(), Keymap::default(), rec.header.clock);
     for e in &rec.entries {
-        update(&mut app, e.m.clone());
+        step(&mut app, e.m.clone());
     }
     (app, rec)
 }
@@ -159,7 +159,7 @@ fn secrets_in_seeded_objects_never_reach_a_recording() {
         Duration::from_secs(30),
         |app| app.clusters.new.pods.len() >= 10 && app.clusters.old.pods.len() >= 10 && app.routes[0].read.is_some(),
         |app, msg| {
-            cutover::runtime::apply(app, msg, Some(&mut writer));
+            let _ = cutover::runtime::apply(app, msg, Some(&mut writer));
         },
     );
     let app = &live.app;

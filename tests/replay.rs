@@ -70,7 +70,6 @@ fn the_replayed_console_equals_the_live_one_at_every_instant() {
         serde_json::to_value(Keyframe::of(&player.app)).unwrap(),
         serde_json::to_value(Keyframe::of(&live.app)).unwrap()
     );
-    assert!(player.app.outbox.is_empty(), "a replay queues nothing for any executor");
 }
 
 #[test]
@@ -264,7 +263,7 @@ fn follow_reads_a_recording_as_it_grows() {
     let mut writer = Writer::create(&path, &Header::new(&app, start(), (120, 32))).unwrap();
     let feed = |app: &mut App, writer: &mut Writer, msgs: Vec<Msg>| {
         for msg in msgs {
-            cutover::runtime::apply(app, msg, Some(writer));
+            let _ = cutover::runtime::apply(app, msg, Some(writer));
         }
         writer.flush().unwrap();
     };

@@ -1,6 +1,7 @@
 //! The demo in a real terminal (tmux): it takes the screen over, draws
 //! every panel, and gives the terminal back exactly as it was, after `q`
-//! and after a panic alike.
+//! and after a panic alike; and an escape sequence the terminal splits or
+//! merges with a key never becomes an action.
 //!
 //! Needs tmux (the test harness installs it; see .ci/run).
 #![allow(clippy::unwrap_used)]
@@ -81,4 +82,78 @@ fn a_panic_restores_the_terminal_and_reports_the_error() {
     assert_eq!(t.flag("alternate_on"), "0");
     assert_eq!(t.flag("cursor_flag"), "1");
     assert!(has_line(&after, "The application panicked"), "color-eyre reported it: {after}");
+}
+
+/// The percentages of the step proposal on screen, `25% → 50%` as (25, 50).
+fn proposed_step(screen: &str) -> Option<(u32, u32)> {
+    let line = screen.lines().find(|l| l.contains(" PROPOSAL: route "))?;
+    let (from, to) = line.split_once(" → ")?;
+    let from = from.rsplit(' ').next()?.strip_suffix('%')?.parse().ok()?;
+    let to = to.split('%').next()?.parse().ok()?;
+    Some((from, to))
+}
+
+const HELP: &str = "keymap: default";
+
+/// Bytes written to the console's terminal as one tmux command line (`;`
+/// separates commands), then a pause, as `Tmux::send` keeps keys apart.
+fn send_raw(t: &Tmux, args: &[&str]) {
+    let mut full = vec!["send-keys", "-t", "t"];
+    full.extend_from_slice(args);
+    t.run(&full);
+    std::thread::sleep(Duration::from_millis(150));
+}
+
+/// Opens the help with `?`, a key with a visible effect sent after the
+/// ones under test: keys are applied in order, so once the help shows,
+/// they have all been applied, and had one opened a proposal, the proposal
+/// would have swallowed the `?` and be on screen instead.
+fn help_shows_and_no_proposal(t: &Tmux, after: &str) {
+    t.send(&["?"]);
+    let screen =
+        t.wait_for("the help (or a proposal)", Duration::from_secs(5), |s| s.contains(HELP) || s.contains("PROPOSAL"));
+    assert!(!screen.contains("PROPOSAL"), "{after} opened a proposal:\n{screen}");
+    t.send(&["Escape"]);
+    t.wait_for("the help to close", Duration::from_secs(3), |s| !s.contains(HELP));
+}
+
+#[test]
+fn an_escape_sequence_split_or_merged_by_the_terminal_proposes_nothing() {
+    let t = Tmux::start("escapes");
+    t.type_line(&format!("{BIN} demo; echo EXIT=$?"));
+    t.wait_for("all panels filled", Duration::from_secs(10), |s| {
+        s.contains("Traffic") && s.contains("read 75/25") && s.contains("Events")
+    });
+
+    // ↓ cut after its Esc, as tmux or a slow link may deliver it: `ESC`
+    // alone, then `[B` 10 ms later, written by the tmux server (no client
+    // start in between, so the gap is the timer's). crossterm reads Esc,
+    // `[`, `B`; the Esc closes the help, the `[` must not propose a step.
+    t.send(&["?"]);
+    t.wait_for("the help", Duration::from_secs(3), |s| s.contains(HELP));
+    send_raw(&t, &["-H", "1b", ";", "run-shell", "-C", "-d", "0.01", "send-keys -t t -H 5b 42"]);
+    t.wait_for("the Esc to close the help", Duration::from_secs(3), |s| !s.contains(HELP));
+    help_shows_and_no_proposal(&t, "ESC | [B");
+
+    // Esc then ↓ at once, `ESC` `ESC [ B` in one write: crossterm reads the
+    // two Escs as one Esc key and the rest as `[`, `B`, whatever the timing.
+    t.send(&["?"]);
+    t.wait_for("the help", Duration::from_secs(3), |s| s.contains(HELP));
+    send_raw(&t, &["-H", "1b", "1b", "5b", "42"]);
+    t.wait_for("the Esc to close the help", Duration::from_secs(3), |s| !s.contains(HELP));
+    help_shows_and_no_proposal(&t, "ESC ESC [ B");
+
+    // Esc and `]` in one read: Alt-], bound to nothing, so nothing.
+    send_raw(&t, &["-H", "1b", "5d"]);
+    help_shows_and_no_proposal(&t, "ESC ]");
+
+    // A `]` typed on its own is a step up.
+    t.send(&["]"]);
+    let screen = t.wait_for("the step-up proposal", Duration::from_secs(3), |s| s.contains("PROPOSAL"));
+    let (from, to) = proposed_step(&screen).unwrap_or_else(|| panic!("a step proposal:\n{screen}"));
+    assert!(to > from, "`]` proposes a step up, not down: {from}% → {to}%\n{screen}");
+
+    t.send(&["n", "q"]);
+    let after = t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&after), Some(0), "{after}");
 }

@@ -1,19 +1,24 @@
 //! Proposals, guards and handoffs: how an operator's key becomes an
 //! effect, and every reason it may not.
 //!
-//! Nothing here does anything: a confirmed proposal puts effects in
-//! `App::outbox`, which the runtime hands to the session's executor. The
-//! guards run twice, when a proposal is made and again on confirmation,
-//! against the state as it is then.
+//! Nothing here does anything: a confirmed proposal sends effects through
+//! `App::send`, which `update` hands back to the runtime for the session's
+//! executor. The guards run twice, when a proposal is made and again on
+//! confirmation, against the state as it is then.
+//!
+//! The way back is not guarded like the way forward: a revert to old is
+//! never refused for the console's own staleness, missing metrics or
+//! another route's trouble, and a step towards old only warns where a
+//! step towards new would refuse.
 
 use jiff::Timestamp;
 
-use crate::domain::{Side, TargetState, Weights, Workload, WorkloadKey, WorkloadKind, age};
+use crate::domain::{Minute, Side, TargetState, Weights, Workload, WorkloadKey, WorkloadKind, age, clock};
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
-    App, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput, Proposal,
-    ProposalKind, SourceId, SourceState, View,
+    Alarm, AlarmKind, App, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput,
+    Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, View,
 };
 
 /// The most target groups one forward action may have (an ALB limit).
@@ -35,40 +40,89 @@ pub fn on_modal_key(app: &mut App, key: Key, action: Option<Action>) -> bool {
                 }
                 (KeyCode::Enter, _) => {
                     match input.text.parse::<u16>() {
-                        Ok(p) if p <= 100 => {
-                            propose_weights(app, input.route, Some(Weights::from_percent_new(p as u8)))
-                        }
+                        Ok(p) if p <= 100 => propose_weights(app, input.route, Weights::from_percent_new(p as u8)),
                         _ => refuse(app, format!("`{}` is not a percentage from 0 to 100", input.text)),
                     }
                     return true;
                 }
                 (KeyCode::Esc, _) | (_, Some(Action::Cancel | Action::Back)) => return true,
                 (_, Some(Action::Quit)) => {
-                    app.quit = true;
+                    quit_or_ask(app, key);
                     return true;
                 }
                 _ => {}
             }
             app.modal = Some(Modal::Percent(input));
         }
+        Modal::Quit(_) => {
+            if action == Some(Action::Confirm) || key == Key::ctrl('c') {
+                app.quit = true;
+            } else {
+                app.notice = Some("not quitting: the console goes on".into());
+            }
+        }
         Modal::Proposal(mut p) => match action {
-            Some(Action::Confirm) => {
-                p.given += 1;
+            // The first confirmation is `y`; a second one, where needed, is
+            // a different key, so a held or bouncing `y` never gives it.
+            Some(Action::Confirm) if p.given == 0 => {
+                p.given = 1;
                 if p.given < p.needed {
                     app.modal = Some(Modal::Proposal(p));
                 } else {
                     confirm(app, p);
                 }
             }
+            Some(Action::ConfirmAgain) if p.given == 1 && p.needed == 2 => confirm(app, p),
+            Some(Action::Confirm | Action::ConfirmAgain) => {
+                let again = app.keymap.label(Action::ConfirmAgain);
+                let first = app.keymap.label(Action::Confirm);
+                app.notice = Some(if p.given == 0 {
+                    format!("confirm with {first} first")
+                } else {
+                    format!("this needs a second, different confirmation: {again}")
+                });
+                app.modal = Some(Modal::Proposal(p));
+            }
             Some(Action::Cancel | Action::Back) => {
                 let at = app.now;
                 let who = app.operator.clone();
                 app.push_event(at, None, Level::Info, format!("proposal dropped by {who}: {}", p.title));
             }
-            Some(Action::Quit) => app.quit = true,
+            Some(Action::Quit) => quit_or_ask(app, key),
             _ => app.modal = Some(Modal::Proposal(p)),
         },
     }
+    true
+}
+
+/// `q` with a proposal or input open: drops it, and quits unless
+/// something is in flight (then asks). Ctrl-C always quits.
+fn quit_or_ask(app: &mut App, key: Key) {
+    if key == Key::ctrl('c') || !ask_before_quit(app) {
+        app.quit = true;
+    }
+}
+
+/// Whether quitting now would leave a handoff or a write in flight; if so
+/// the question is put on screen and true returned.
+pub fn ask_before_quit(app: &mut App) -> bool {
+    if !app.can_act() {
+        return false;
+    }
+    let mut lines = Vec::new();
+    if let Some(h) = &app.handoff
+        && !h.phase.finished()
+    {
+        lines.push(format!("handoff {}", h.state_text()));
+        lines.push("it is kept on disk: `cutover run` with this plan picks it up again".into());
+    }
+    for f in app.in_flight.values() {
+        lines.push(format!("written, answer not yet in: {}", f.effect.describe()));
+    }
+    if lines.is_empty() {
+        return false;
+    }
+    app.modal = Some(Modal::Quit(lines));
     true
 }
 
@@ -93,7 +147,7 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
                 steps.iter().rev().copied().find(|s| f64::from(*s) < current - 1e-9)
             };
             match next {
-                Some(step) => propose_weights(app, i, Some(Weights::from_percent_new(step))),
+                Some(step) => propose_weights(app, i, Weights::from_percent_new(step)),
                 None => {
                     let end = if action == Action::StepUp { "last" } else { "first" };
                     refuse(app, format!("route {}: already at or beyond its {end} step", app.routes[i].spec.name))
@@ -107,16 +161,25 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
         }
         Action::Revert => {
             let Some(i) = selected_route(app) else { return };
-            match app.routes[i].verified {
-                Some(w) => propose_weights(app, i, Some(w)),
-                None => {
-                    refuse(app, format!("route {}: no verified weights to go back to yet", app.routes[i].spec.name))
+            let route = &app.routes[i];
+            match route.undo.last() {
+                Some(w) => {
+                    let w = *w;
+                    propose(app, i, w, Purpose::Undo)
                 }
+                None => refuse(
+                    app,
+                    format!(
+                        "route {}: nothing to undo; it is at the weights the session first read{}",
+                        route.spec.name,
+                        route.weights_since.map(|(at, _)| format!(" ({})", clock(at))).unwrap_or_default()
+                    ),
+                ),
             }
         }
         Action::RevertAll => propose_all_old(app),
         Action::Handoff => propose_handoff(app),
-        Action::Abort => abort_handoff(app),
+        Action::Abort => propose_abort(app),
         _ => {}
     }
 }
@@ -138,18 +201,38 @@ pub fn refuse(app: &mut App, reason: String) {
     app.notice = Some(reason);
 }
 
-/// Why acting on route `i` now would be acting on a stale or unsafe view,
-/// if it would be.
+/// The source whose reads the weights come from.
+fn alb_source(app: &App) -> SourceId {
+    if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { SourceId::Alb }
+}
+
+/// Why moving route `i` to `to` now would be acting on a stale or unsafe
+/// view, if it would be. Only steps towards new are held to all of it; a
+/// step towards old is refused only for what makes it impossible.
 pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     let route = &app.routes[i];
     let name = &route.spec.name;
+    let Some(read) = &route.read else { return Err(format!("route {name}: the ALB has not been read yet")) };
+    let Some(from) = read.weights else {
+        return Err(format!("route {name}: the forward action does not hold both of the plan's target groups"));
+    };
+    if to.old.0 > 999 || to.new.0 > 999 {
+        return Err(format!("route {name}: weights must be 0 to 999"));
+    }
+    let groups = 2 + read.others.len();
+    if groups > MAX_TARGET_GROUPS {
+        return Err(format!(
+            "route {name}: the forward action has {groups} target groups (at most {MAX_TARGET_GROUPS})"
+        ));
+    }
     if route.pending {
         return Err(format!("route {name}: a change is already being written"));
     }
-    let Some(read) = &route.read else { return Err(format!("route {name}: the ALB has not been read yet")) };
-    let alb = if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { SourceId::Alb };
-    if app.is_stale(alb) {
-        return Err(format!("route {name}: the ALB source is stale; wait until it reads again"));
+    if !towards_new(from, to) {
+        return Ok(());
+    }
+    if app.is_stale(alb_source(app)) {
+        return Err(format!("route {name}: the ALB source is stale; wait until it reads again (R still reverts)"));
     }
     let read_age = app.now.as_second() - read.at.as_second();
     if read_age > app.config.guards.stale_after_secs {
@@ -172,27 +255,12 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
             _ => return Err(format!("route {name}: no metrics read yet; the 5xx on screen are not current")),
         }
     }
-    let Some(_) = read.weights else {
-        return Err(format!("route {name}: the forward action does not hold both of the plan's target groups"));
-    };
-    let groups = 2 + read.others.len();
-    if groups > MAX_TARGET_GROUPS {
-        return Err(format!(
-            "route {name}: the forward action has {groups} target groups (at most {MAX_TARGET_GROUPS})"
-        ));
-    }
-    if to.old.0 > 999 || to.new.0 > 999 {
-        return Err(format!("route {name}: weights must be 0 to 999"));
-    }
     for side in Side::BOTH {
         let healthy = read.targets.get(side).iter().filter(|t| t.state == TargetState::Healthy).count();
         if to.get(side).0 > 0 && healthy == 0 {
-            let tg = match side {
-                Side::Old => &route.spec.old_target_group,
-                Side::New => &route.spec.new_target_group,
-            };
             return Err(format!(
-                "route {name}: target group {tg} has no healthy target; it would get weight {}",
+                "route {name}: target group {} has no healthy target; it would get weight {}",
+                target_group(app, i, side),
                 to.get(side).0
             ));
         }
@@ -200,8 +268,84 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     Ok(())
 }
 
-fn propose_weights(app: &mut App, i: usize, to: Option<Weights>) {
-    let Some(to) = to else { return };
+fn target_group(app: &App, i: usize, side: Side) -> &str {
+    let spec = &app.routes[i].spec;
+    match side {
+        Side::Old => &spec.old_target_group,
+        Side::New => &spec.new_target_group,
+    }
+}
+
+/// Whether a change sends a larger share to new: the direction that keeps
+/// every guard.
+fn towards_new(from: Weights, to: Weights) -> bool {
+    to.percent_new().unwrap_or(0.0) > from.percent_new().unwrap_or(0.0) + 1e-9
+}
+
+fn propose_weights(app: &mut App, i: usize, to: Weights) {
+    propose(app, i, to, Purpose::Step)
+}
+
+/// What the operator should see of the target side before a step towards
+/// new: its last complete minute, its targets, node drains under way, and
+/// how long the route has been at its weight. Returns the lines and, if a
+/// step now would be too soon, why.
+fn pace(app: &App, i: usize) -> (Vec<String>, Option<String>) {
+    let route = &app.routes[i];
+    let mut lines = Vec::new();
+    let new = route.metrics.get(Side::New);
+    let last_complete = Minute::containing(app.now).offset(-1);
+    let minute = new.requests.minutes().filter(|m| *m <= last_complete).last();
+    match minute {
+        Some(m) => {
+            let requests = new.requests.get(m).unwrap_or(0.0);
+            let share = crate::domain::error_rate(new.requests.get(m), new.target_5xx.get(m));
+            let share = share.map_or("no 5xx data".into(), |s| format!("5xx {:.2}%", s * 100.0));
+            lines.push(format!("new, minute {}: {share} of {requests:.0} req", crate::domain::clock_minute(m.start())));
+        }
+        None => lines.push("new: no complete CloudWatch minute yet".into()),
+    }
+    if let Some(read) = &route.read {
+        let targets = read.targets.get(Side::New);
+        let healthy = targets.iter().filter(|t| t.state == TargetState::Healthy).count();
+        let mark = if healthy < targets.len() { "  ⚠" } else { "" };
+        lines.push(format!("new targets: {healthy}/{} healthy{mark}", targets.len()));
+    }
+    let draining: Vec<String> = app
+        .clusters
+        .get(Side::New)
+        .nodes
+        .values()
+        .filter_map(|n| n.disruption().map(|what| format!("{} ({what})", crate::domain::short_node(&n.name))))
+        .collect();
+    if !draining.is_empty() {
+        let shown: Vec<&str> = draining.iter().take(3).map(String::as_str).collect();
+        let more = if draining.len() > 3 { format!(" and {} more", draining.len() - 3) } else { String::new() };
+        lines.push(format!("⚠ node drains on new: {}{more}", shown.join(", ")));
+    }
+    let dwell = app.config.guards.min_dwell_secs;
+    let Some((since, session_start)) = route.weights_since else {
+        return (lines, Some("the route's weights have not been read yet".into()));
+    };
+    let held = app.now.as_second() - since.as_second();
+    let at_least = if session_start { "at least " } else { "" };
+    lines.push(format!("at this weight for {at_least}{} (since {})", age(since, app.now), clock(since)));
+    // A whole CloudWatch minute that began at or after the change, with
+    // data: the first evidence of how the new weight behaves.
+    let seen_minute = new.requests.minutes().any(|m| m.start() >= since && m <= last_complete);
+    let too_soon = if session_start {
+        None
+    } else if held < dwell {
+        Some(format!("only {} at this weight (min_dwell {dwell}s)", age(since, app.now)))
+    } else if !seen_minute {
+        Some("no complete CloudWatch minute seen at this weight yet".into())
+    } else {
+        None
+    };
+    (lines, too_soon)
+}
+
+fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     let route = &app.routes[i];
     let Some(from) = route.read.as_ref().and_then(|r| r.weights) else {
         return refuse(app, format!("route {}: no weights read yet", route.spec.name));
@@ -223,47 +367,80 @@ fn propose_weights(app: &mut App, i: usize, to: Option<Weights>) {
         format!("old {} / new {}  →  old {} / new {}", from.old.0, from.new.0, to.old.0, to.new.0),
         format!("{from_pct:.0}% → {to_pct:.0}% to new, of ~{rpm:.0} req/min"),
     ];
-    let needed = if jump > max + 1e-9 {
-        lines.push(format!("this step moves {jump:.0} points, more than max_step {max:.0}: confirm twice"));
-        2
+    if purpose == Purpose::Undo {
+        lines.push("undo: the weights before the last change of this session".into());
+    }
+    let mut twice = Vec::new();
+    if towards_new(from, to) {
+        let (pace, too_soon) = pace(app, i);
+        lines.extend(pace);
+        twice.extend(too_soon);
     } else {
-        1
+        let read = app.routes[i].read.as_ref();
+        let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());
+        if to.old.0 > 0 && healthy == 0 {
+            lines.push(format!("⚠ {} has no healthy target", target_group(app, i, Side::Old)));
+        }
+    }
+    if jump > max + 1e-9 {
+        twice.push(format!("this step moves {jump:.0} points, more than max_step {max:.0}"));
+    }
+    let needed = if twice.is_empty() { 1 } else { 2 };
+    if needed == 2 {
+        let keys = (app.keymap.label(Action::Confirm), app.keymap.label(Action::ConfirmAgain));
+        lines.push(format!("{}: confirm with {}, then {}", twice.join("; "), keys.0, keys.1));
+    }
+    let title = match purpose {
+        Purpose::Undo => format!("route {name}: undo, {from_pct:.0}% → {to_pct:.0}% to new"),
+        _ => format!("route {name}: {from_pct:.0}% → {to_pct:.0}% to new"),
     };
     app.modal = Some(Modal::Proposal(Proposal {
-        title: format!("route {name}: {from_pct:.0}% → {to_pct:.0}% to new"),
+        title,
         lines,
-        kind: ProposalKind::Weights(vec![(i, from, to)]),
+        kind: ProposalKind::weights(vec![(i, from, to)], purpose),
         needed,
         given: 0,
         made_at: app.now,
     }));
 }
 
+/// `R`: every route to old 100 / new 0. Refused only when every route is
+/// freshly read at that already; a stale view, missing metrics, a write in
+/// flight or another route's trouble never hold it back.
 fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
+    let fresh = !app.is_stale(alb_source(app));
     let mut changes = Vec::new();
     let mut lines = Vec::new();
-    for i in 0..app.routes.len() {
-        let route = &app.routes[i];
-        let Some(from) = route.read.as_ref().and_then(|r| r.weights) else {
-            return refuse(app, format!("route {}: no weights read yet", route.spec.name));
+    for (i, route) in app.routes.iter().enumerate() {
+        let read = route.read.as_ref();
+        let weights = read.and_then(|r| r.weights);
+        let name = &route.spec.name;
+        let now = match (weights, read) {
+            (Some(w), Some(r)) if w == all_old && fresh => {
+                lines.push(format!("{name}: already old {} / new 0 (read {} ago)", w.old.0, age(r.at, app.now)));
+                continue;
+            }
+            (Some(w), Some(r)) => format!("old {} / new {} (read {} ago)", w.old.0, w.new.0, age(r.at, app.now)),
+            _ => "weights not read".into(),
         };
-        if from.new.0 == 0 {
-            continue;
+        lines.push(format!("{name}: {now}  →  old 100 / new 0"));
+        let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());
+        if read.is_some() && healthy == 0 {
+            lines.push(format!("  ⚠ {} has no healthy target", route.spec.old_target_group));
         }
-        if let Err(reason) = weights_guard(app, i, all_old) {
-            return refuse(app, reason);
-        }
-        lines.push(format!("{}: old {} / new {}  →  old 100 / new 0", route.spec.name, from.old.0, from.new.0));
-        changes.push((i, from, all_old));
+        changes.push((i, weights.unwrap_or(all_old), all_old));
     }
     if changes.is_empty() {
         return refuse(app, "every route already sends everything to old".into());
     }
+    if !fresh {
+        lines.push("the ALB reads are stale: each rule is read again right before it is written".into());
+    }
     app.modal = Some(Modal::Proposal(Proposal {
         title: "ALL routes: 100% to old".into(),
         lines,
-        kind: ProposalKind::Weights(changes),
+        kind: ProposalKind::weights(changes, Purpose::Revert),
         needed: 1,
         given: 0,
         made_at: app.now,
@@ -281,17 +458,50 @@ fn running(w: Option<&Workload>) -> bool {
     w.is_some_and(Workload::is_active)
 }
 
-fn propose_handoff(app: &mut App) {
-    if let Some(h) = &app.handoff
-        && !h.phase.finished()
-    {
-        return refuse(app, format!("handoff of {} is still in progress", h.spec.name));
+/// Whether a side's cluster is read: Kubernetes there, and its first list
+/// done (a source that went stale since still counts: its last view is
+/// shown as stale, not as empty).
+fn side_read(app: &App, side: Side) -> bool {
+    let id = if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { SourceId::Cluster(side) };
+    matches!(app.sources.get(&id), Some(SourceState::Live { .. }) | Some(SourceState::Stale { last_ok: Some(_), .. }))
+}
+
+/// The side a singleton belongs on: where the last handoff of it sent it,
+/// else old (before a cutover, everything runs there).
+fn expected_side(app: &App, spec: &SingletonSpec) -> Side {
+    match &app.handoff {
+        Some(h) if h.spec.name == spec.name => match h.phase {
+            HandoffPhase::Aborted | HandoffPhase::Aborting | HandoffPhase::Refused(_) | HandoffPhase::Failed(_) => {
+                h.from
+            }
+            _ => h.to,
+        },
+        _ => Side::Old,
     }
+}
+
+fn singleton_index(app: &App, name: &str) -> usize {
+    app.config.singletons.iter().position(|s| s.name == name).unwrap_or(0)
+}
+
+fn propose_handoff(app: &mut App) {
     let Some(key) = selected_workload(app) else { return };
     let Some(spec) = app.singleton_for(&key).cloned() else {
         return refuse(app, format!("{key} is not a singleton of the plan; only singletons are handed over"));
     };
+    let index = singleton_index(app, &spec.name);
+    if app.alarms.contains_key(&spec.name) {
+        return propose_fix(app, index);
+    }
+    if let Some(h) = &app.handoff
+        && !h.phase.finished()
+    {
+        return refuse(app, format!("handoff {}", h.state_text()));
+    }
     for side in Side::BOTH {
+        if !side_read(app, side) {
+            return refuse(app, format!("k8s {side} has not been read: a handoff needs Kubernetes on both sides"));
+        }
         if app.is_stale(SourceId::Cluster(side)) {
             return refuse(app, format!("k8s {side} is stale; a handoff needs both sides live"));
         }
@@ -307,11 +517,19 @@ fn propose_handoff(app: &mut App) {
         (true, false) => (Side::Old, Side::New),
         (false, true) => (Side::New, Side::Old),
     };
+    let kind_name = if spec.kind == WorkloadKind::CronJob { "CronJob" } else { "Deployment" };
+    if !app.clusters.get(to).workloads.contains_key(spec.key(to)) {
+        return refuse(
+            app,
+            format!("the {to} side has no {kind_name} {}: it could not be started; nothing was stopped", spec.key(to)),
+        );
+    }
     let what = match spec.kind {
         WorkloadKind::CronJob => ("suspend", "resume", "no active Jobs and no pods"),
         _ => ("scale to 0", "scale to", "no pods"),
     };
-    let lines = vec![
+    let mut lines = vec![
+        format!("0. check that {} exists on {to} and that you may patch both sides", spec.key(to)),
         format!("1. {} {} on {from}", what.0, spec.key(from)),
         format!("2. wait until {from} has {}", what.2),
         match spec.kind {
@@ -319,68 +537,202 @@ fn propose_handoff(app: &mut App) {
             _ => format!("3. {} {} {} on {to}", what.1, spec.replicas, spec.key(to)),
         },
         format!("4. wait until {to} is ready; the gap is timed"),
-        "x aborts while step 2 waits, and restores the source side".into(),
     ];
-    let index = app.config.singletons.iter().position(|s| s.name == spec.name).unwrap_or(0);
+    for side in [from, to] {
+        if let Some(hpa) = app.clusters.get(side).autoscalers.get(spec.key(side))
+            && (hpa.min > spec.replicas || side == from)
+        {
+            lines.push(format!(
+                "⚠ an HPA scales {} on {side} (min {}, max {}): {}",
+                spec.key(side),
+                hpa.min,
+                hpa.max,
+                if side == from {
+                    "it may scale the stopped side back up"
+                } else {
+                    "it will not keep the plan's replicas"
+                }
+            ));
+        }
+    }
+    let (catch_up, starting_deadline) = match cronjob_catch_up(app, &spec, from, to) {
+        Ok(c) => c,
+        Err(reason) => return refuse(app, reason),
+    };
+    lines.extend(catch_up);
+    lines.push(format!("{} proposes aborting while step 2 waits (restores {from})", app.keymap.label(Action::Abort)));
     app.modal = Some(Modal::Proposal(Proposal {
         title: format!("hand {} over: {from} → {to}", spec.name),
         lines,
-        kind: ProposalKind::Handoff { singleton: index, from, to },
+        kind: ProposalKind::Handoff { singleton: index, from, to, starting_deadline },
         needed: 1,
         given: 0,
         made_at: app.now,
     }));
 }
 
+/// For a CronJob, the runs missed on the target side while it was
+/// suspended, and the `startingDeadlineSeconds` that keeps them from
+/// starting when it is resumed (the CronJob controller starts the latest
+/// missed run on a resume unless it is past that deadline).
+///
+/// `Err` when no resume is safe yet: a slot was missed moments ago, too
+/// recently to be fenced off with a deadline the controller honours.
+fn cronjob_catch_up(
+    app: &App,
+    spec: &SingletonSpec,
+    from: Side,
+    to: Side,
+) -> Result<(Vec<String>, Option<i64>), String> {
+    if spec.kind != WorkloadKind::CronJob {
+        return Ok((Vec::new(), None));
+    }
+    let Some(target) = app.clusters.get(to).workloads.get(spec.key(to)) else { return Ok((Vec::new(), None)) };
+    let Some(schedule) = target.schedule.as_deref() else { return Ok((Vec::new(), None)) };
+    // The controller counts from the last run, or from the creation of a
+    // CronJob that never ran.
+    let Some(since) = target.last_schedule.or(target.created) else {
+        return Ok((vec![format!("⚠ {to} has no lastScheduleTime nor creation time: missed runs not counted")], None));
+    };
+    let plan = match crate::domain::plan_no_catch_up(
+        schedule,
+        target.time_zone.as_deref(),
+        since,
+        target.starting_deadline,
+        app.now,
+    ) {
+        Ok(plan) => plan,
+        Err(e) => return Ok((vec![format!("⚠ missed runs of {to} not counted: {e}")], None)),
+    };
+    let mut lines = Vec::new();
+    let Some(last_missed) = plan.missed.last else {
+        lines.push(format!("no run of {to} was missed while suspended: nothing to catch up"));
+        return Ok((lines, None));
+    };
+    let source = app.clusters.get(from).workloads.get(spec.key(from));
+    let ran = source
+        .and_then(|w| w.last_schedule)
+        .map(|t| format!("; {from} already ran the slot of {}", clock(t)))
+        .unwrap_or_default();
+    let count =
+        if plan.missed.more { format!("more than {}", plan.missed.count) } else { plan.missed.count.to_string() };
+    lines.push(format!("{count} run(s) of {to} missed while suspended, the last at {}{ran}", clock(last_missed)));
+    if let Some(wait) = plan.wait_until {
+        return Err(format!(
+            "{}: a run of {to} was missed at {}, too recently to keep it from starting on a resume; propose again after {}",
+            spec.name,
+            clock(last_missed),
+            clock(wait)
+        ));
+    }
+    match plan.set_deadline {
+        Some(deadline) => {
+            lines.push(format!("the resume sets startingDeadlineSeconds {deadline}: no missed run starts"));
+        }
+        None => lines.push(format!(
+            "its startingDeadlineSeconds {} already keeps them from starting",
+            target.starting_deadline.unwrap_or_default()
+        )),
+    }
+    Ok((lines, plan.set_deadline))
+}
+
+/// A singleton that runs on neither side or on both: the proposal that
+/// puts it back on one side.
+fn propose_fix(app: &mut App, singleton: usize) {
+    let spec = app.config.singletons[singleton].clone();
+    let Some(alarm) = app.alarms.get(&spec.name).cloned() else { return };
+    let expected = expected_side(app, &spec);
+    let (side, start, text) = match alarm.kind {
+        AlarmKind::Neither => (expected, true, format!("start {} on {expected} (it runs on neither side)", spec.name)),
+        AlarmKind::Both => {
+            let other = expected.other();
+            (other, false, format!("stop {} on {other} (it runs on BOTH sides; it belongs on {expected})", spec.name))
+        }
+    };
+    if !side_read(app, side) || app.is_stale(SourceId::Cluster(side)) {
+        return refuse(app, format!("k8s {side} is not read live: cannot act on {}", spec.name));
+    }
+    let mut lines = vec![text];
+    if start {
+        lines.push(format!(
+            "only if {} on {} runs nothing at that moment (read afresh)",
+            spec.key(side.other()),
+            side.other()
+        ));
+        if app.handoff.as_ref().is_some_and(|h| {
+            h.spec.name == spec.name && h.phase.in_gap() | matches!(h.phase, HandoffPhase::StartFailed(_))
+        }) {
+            let from = app.handoff.as_ref().map(|h| h.from).unwrap_or(Side::Old);
+            if from != side {
+                lines.push(format!("or {} proposes restoring {from} instead", app.keymap.label(Action::Abort)));
+            }
+        }
+    }
+    app.modal = Some(Modal::Proposal(Proposal {
+        title: format!("fix singleton {}: {} on {side}", spec.name, if start { "start" } else { "stop" }),
+        lines,
+        kind: ProposalKind::Fix { singleton, side, start },
+        needed: 1,
+        given: 0,
+        made_at: app.now,
+    }));
+}
+
+/// `x`: a proposal to abort the handoff in progress by restoring its
+/// source, while that is still the safe way back.
+fn propose_abort(app: &mut App) {
+    let Some(h) = &app.handoff else { return refuse(app, "no handoff in progress".into()) };
+    match &h.phase {
+        HandoffPhase::Stopping | HandoffPhase::WaitingGone | HandoffPhase::StartFailed(_) => {
+            let mut lines = vec![
+                format!("start {} on {} again ({} replica(s))", h.spec.key(h.from), h.from, h.spec.replicas),
+                format!("only if {} on {} runs nothing at that moment (read afresh)", h.spec.key(h.to), h.to),
+            ];
+            if let HandoffPhase::StartFailed(why) = &h.phase {
+                lines.insert(0, format!("the start of {} failed: {why}", h.to));
+            }
+            app.modal = Some(Modal::Proposal(Proposal {
+                title: format!("abort handoff of {}: restore {}", h.spec.name, h.from),
+                lines,
+                kind: ProposalKind::Abort,
+                needed: 1,
+                given: 0,
+                made_at: app.now,
+            }));
+        }
+        HandoffPhase::Starting | HandoffPhase::WaitingReady => {
+            let reason = format!(
+                "handoff of {} can no longer be aborted: {} has been started (hand it back with a new handoff)",
+                h.spec.name, h.to
+            );
+            refuse(app, reason)
+        }
+        _ => refuse(app, "no handoff in progress".into()),
+    }
+}
+
 fn confirm(app: &mut App, p: Proposal) {
     let who = app.operator.clone();
     let at = app.now;
     match p.kind {
-        ProposalKind::Weights(changes) => {
-            // The world may have moved while the proposal was open.
-            for (i, from, to) in &changes {
-                if let Err(reason) = weights_guard(app, *i, *to) {
-                    return refuse(app, reason);
-                }
-                if app.routes[*i].read.as_ref().and_then(|r| r.weights) != Some(*from) {
-                    return refuse(
-                        app,
-                        format!("route {}: the weights changed while the proposal was open", app.routes[*i].spec.name),
-                    );
-                }
-            }
-            for (i, from, to) in changes {
-                let route = &mut app.routes[i];
-                route.pending = true;
-                let read = route.read.as_ref();
-                let mut seen = vec![
-                    (route.spec.old_target_group.clone(), from.old),
-                    (route.spec.new_target_group.clone(), from.new),
-                ];
-                seen.extend(read.map(|r| r.others.clone()).unwrap_or_default());
-                let name = route.spec.name.clone();
-                app.outbox.push(Effect::SetWeights { route: name.clone(), seen, to });
-                let proposal = p.title.clone();
-                app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone(), proposal });
-                app.push_event(
-                    at,
-                    None,
-                    Level::Warn,
-                    format!(
-                        "route {name}: {who} set old {}/new {} -> old {}/new {}",
-                        from.old.0, from.new.0, to.old.0, to.new.0
-                    ),
-                );
-            }
-        }
-        ProposalKind::Handoff { singleton, from, to } => {
+        ProposalKind::Weights(changes) => confirm_weights(app, &p.title, changes, Purpose::Step),
+        ProposalKind::Undo(changes) => confirm_weights(app, &p.title, changes, Purpose::Undo),
+        ProposalKind::RevertAll(changes) => confirm_weights(app, &p.title, changes, Purpose::Revert),
+        ProposalKind::Handoff { singleton, from, to, starting_deadline } => {
             let spec = app.config.singletons[singleton].clone();
             if running(app.clusters.get(to).workloads.get(spec.key(to))) {
                 return refuse(app, format!("singleton {} already runs on {to}", spec.name));
             }
-            app.outbox.push(Effect::Stop { side: from, key: spec.key(from).clone(), kind: spec.kind });
+            let stop = Effect::Stop {
+                side: from,
+                key: spec.key(from).clone(),
+                kind: spec.kind,
+                then: Some(spec.key(to).clone()),
+            };
+            app.send(stop, Purpose::Handoff, None);
             app.push_event(at, None, Level::Warn, format!("handoff {} {from} → {to} started by {who}", spec.name));
-            app.mark(at, Marked::HandoffStarted { singleton: spec.name.clone(), from, to, who });
+            app.mark(at, Marked::HandoffStarted { singleton: spec.name.clone(), from, to, who: who.clone() });
             app.handoff = Some(Handoff {
                 spec,
                 from,
@@ -389,15 +741,46 @@ fn confirm(app: &mut App, p: Proposal) {
                 started: at,
                 gone_at: None,
                 ready_at: None,
+                who,
+                starting_deadline,
             });
         }
-    }
-}
-
-fn abort_handoff(app: &mut App) {
-    let Some(h) = app.handoff.as_mut() else { return refuse(app, "no handoff in progress".into()) };
-    match h.phase {
-        HandoffPhase::Stopping | HandoffPhase::WaitingGone => {
+        ProposalKind::Fix { singleton, side, start } => {
+            let spec = app.config.singletons[singleton].clone();
+            let ours = app.handoff.as_mut().filter(|h| h.spec.name == spec.name && !h.phase.finished());
+            let effect = if start {
+                let deadline = ours.as_ref().and_then(|h| h.starting_deadline);
+                if let Some(h) = ours {
+                    // Retrying the start of the handoff's target, or
+                    // restoring its source: the handoff goes on from there.
+                    h.phase = if side == h.to { HandoffPhase::Starting } else { HandoffPhase::Aborting };
+                }
+                Effect::Start {
+                    side,
+                    key: spec.key(side).clone(),
+                    kind: spec.kind,
+                    replicas: spec.replicas,
+                    other: spec.key(side.other()).clone(),
+                    starting_deadline: deadline,
+                }
+            } else {
+                Effect::Stop { side, key: spec.key(side).clone(), kind: spec.kind, then: None }
+            };
+            let text = format!("singleton {}: {who} confirmed: {}", spec.name, effect.describe());
+            let purpose = if app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && !h.phase.finished()) {
+                Purpose::Handoff
+            } else {
+                Purpose::Fix
+            };
+            app.send(effect, purpose, None);
+            app.push_event(at, None, Level::Warn, text);
+        }
+        ProposalKind::Abort => {
+            let Some(h) = app.handoff.as_mut() else { return refuse(app, "no handoff in progress".into()) };
+            if !matches!(h.phase, HandoffPhase::Stopping | HandoffPhase::WaitingGone | HandoffPhase::StartFailed(_)) {
+                let reason = format!("handoff of {} can no longer be aborted: {}", h.spec.name, h.state_text());
+                return refuse(app, reason);
+            }
             h.phase = HandoffPhase::Aborting;
             let effect = Effect::Start {
                 side: h.from,
@@ -405,21 +788,63 @@ fn abort_handoff(app: &mut App) {
                 kind: h.spec.kind,
                 replicas: h.spec.replicas,
                 other: h.spec.key(h.to).clone(),
+                starting_deadline: None,
             };
-            let text = format!("handoff {} aborted by {}: restoring {}", h.spec.name, app.operator, h.from);
-            let aborted = Marked::HandoffAborted { singleton: h.spec.name.clone(), who: app.operator.clone() };
-            app.outbox.push(effect);
-            let at = app.now;
+            let text = format!("handoff {} aborted by {who}: restoring {}", h.spec.name, h.from);
+            let aborted = Marked::HandoffAborted { singleton: h.spec.name.clone(), who };
+            app.send(effect, Purpose::Handoff, None);
             app.push_event(at, None, Level::Warn, text);
             app.mark(at, aborted);
         }
-        _ => {
-            let reason = format!(
-                "handoff of {} can no longer be aborted: {} has been started (hand it back with a new handoff)",
-                h.spec.name, h.to
-            );
-            refuse(app, reason)
+    }
+}
+
+fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Weights)>, purpose: Purpose) {
+    let who = app.operator.clone();
+    let at = app.now;
+    if purpose != Purpose::Revert {
+        // The world may have moved while the proposal was open.
+        for (i, from, to) in &changes {
+            if let Err(reason) = weights_guard(app, *i, *to) {
+                return refuse(app, reason);
+            }
+            if app.routes[*i].read.as_ref().and_then(|r| r.weights) != Some(*from) {
+                return refuse(
+                    app,
+                    format!("route {}: the weights changed while the proposal was open", app.routes[*i].spec.name),
+                );
+            }
         }
+    }
+    for (i, from, to) in changes {
+        let route = &mut app.routes[i];
+        route.pending = true;
+        let read = route.read.as_ref();
+        let name = route.spec.name.clone();
+        let seen = (purpose != Purpose::Revert).then(|| {
+            let mut seen =
+                vec![(route.spec.old_target_group.clone(), from.old), (route.spec.new_target_group.clone(), from.new)];
+            seen.extend(read.map(|r| r.others.clone()).unwrap_or_default());
+            seen
+        });
+        let known_from = read.and_then(|r| r.weights);
+        app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
+        let proposal = title.to_string();
+        app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone(), proposal });
+        let verb = match purpose {
+            Purpose::Revert => "reverted",
+            Purpose::Undo => "undid to",
+            _ => "set",
+        };
+        app.push_event(
+            at,
+            None,
+            Level::Warn,
+            format!(
+                "route {name}: {who} {verb} old {}/new {} -> old {}/new {}",
+                from.old.0, from.new.0, to.old.0, to.new.0
+            ),
+        );
     }
 }
 
@@ -427,6 +852,10 @@ fn abort_handoff(app: &mut App) {
 /// started only once the source side runs nothing at all.
 pub fn advance_handoff(app: &mut App) {
     let Some(h) = app.handoff.as_ref() else { return };
+    // Before both sides' first list, an empty side is not an idle one.
+    if !Side::BOTH.iter().all(|s| side_read(app, *s)) {
+        return;
+    }
     let now = app.now;
     match h.phase {
         HandoffPhase::WaitingGone => {
@@ -440,13 +869,14 @@ pub fn advance_handoff(app: &mut App) {
                     kind: h.spec.kind,
                     replicas: h.spec.replicas,
                     other: key.clone(),
+                    starting_deadline: h.starting_deadline,
                 };
                 let text = format!("handoff {}: {} has nothing running; starting {}", h.spec.name, h.from, h.to);
                 if let Some(h) = app.handoff.as_mut() {
                     h.gone_at = Some(now);
                     h.phase = HandoffPhase::Starting;
                 }
-                app.outbox.push(effect);
+                app.send(effect, Purpose::Handoff, None);
                 app.push_event(now, None, Level::Info, text);
             }
         }
@@ -474,14 +904,24 @@ pub fn advance_handoff(app: &mut App) {
     }
 }
 
-/// An executor's answer.
-pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
+/// An executor's answer, matched to its effect by id.
+pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResult) {
     let at = app.now;
+    let sent = app.in_flight.remove(&id);
+    let purpose = sent.as_ref().map(|s| s.purpose).unwrap_or(match &effect {
+        // An answer with no id (a recording of an earlier version).
+        Effect::SetWeights { seen: None, .. } => Purpose::Revert,
+        Effect::SetWeights { .. } => Purpose::Step,
+        _ => Purpose::Handoff,
+    });
     let (level, text) = match &result {
         EffectResult::Verified { detail } => (Level::Info, format!("done and verified: {detail}")),
         EffectResult::Mismatch { detail } => (Level::Alert, format!("READ-BACK DIFFERS: {detail}")),
-        EffectResult::Refused { reason } => (Level::Alert, format!("refused: {reason}")),
-        EffectResult::Failed { error } => (Level::Alert, format!("failed: {} ({error})", effect.describe())),
+        EffectResult::Refused { reason } => (Level::Alert, format!("refused, not applied: {reason}")),
+        EffectResult::Failed { error } => (Level::Alert, format!("not applied: {} ({error})", effect.describe())),
+        EffectResult::Unknown { detail } => {
+            (Level::Alert, format!("OUTCOME UNKNOWN: {} ({detail}); check before acting again", effect.describe()))
+        }
         EffectResult::DryRun { calls } => (Level::Info, format!("dry-run, not sent: {}", calls.join("; "))),
     };
     app.push_event(at, None, level, text.clone());
@@ -489,18 +929,18 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
         let ok = matches!(result, EffectResult::Verified { .. });
         app.mark(at, Marked::Outcome { ok, effect: effect.describe(), text });
     }
-    if matches!(result, EffectResult::Refused { .. } | EffectResult::Failed { .. } | EffectResult::Mismatch { .. }) {
+    if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) {
         app.notice = Some(match &result {
-            EffectResult::Refused { reason } => reason.clone(),
-            EffectResult::Failed { error } => error.clone(),
             EffectResult::Mismatch { detail } => format!("read-back differs: {detail}"),
-            _ => String::new(),
+            other => other.text(),
         });
     }
     match effect {
         Effect::SetWeights { route, to, .. } => {
-            if let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) {
-                r.pending = false;
+            let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
+            let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
+            r.pending = still_writing;
+            if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
                     r.verified = Some(to);
                     // The executor's read-back is a read: show it now rather
@@ -509,33 +949,168 @@ pub fn on_effect_done(app: &mut App, effect: Effect, result: EffectResult) {
                         read.weights = Some(to);
                     }
                 }
+                let from = sent.and_then(|s| s.from);
+                if purpose == Purpose::Undo {
+                    r.undo.pop();
+                } else if let Some(from) = from.filter(|f| *f != to) {
+                    r.undo.push(from);
+                }
+                if from != Some(to) {
+                    r.weights_since = Some((at, false));
+                }
             }
         }
-        Effect::Stop { .. } | Effect::Start { .. } => {
+        Effect::Stop { side, ref key, .. } | Effect::Start { side, ref key, .. } => {
+            let is_start = matches!(effect, Effect::Start { .. });
             let Some(h) = app.handoff.as_mut() else { return };
-            h.phase = match (&h.phase, &result) {
-                (HandoffPhase::Stopping, EffectResult::Verified { .. }) => HandoffPhase::WaitingGone,
-                (HandoffPhase::Starting, EffectResult::Verified { .. }) => HandoffPhase::WaitingReady,
-                (HandoffPhase::Aborting, EffectResult::Verified { .. }) => HandoffPhase::Aborted,
-                (_, EffectResult::DryRun { .. }) => HandoffPhase::Failed("dry-run: nothing was stopped".into()),
-                (_, EffectResult::Refused { reason }) => HandoffPhase::Failed(reason.clone()),
-                (_, EffectResult::Failed { error }) => HandoffPhase::Failed(error.clone()),
-                (_, EffectResult::Mismatch { detail }) => HandoffPhase::Failed(detail.clone()),
-                (phase, _) => phase.clone(),
+            if purpose != Purpose::Handoff || h.spec.key(side) != key {
+                return;
+            }
+            let applied = result.applied();
+            let next = match (&h.phase, is_start) {
+                (HandoffPhase::Stopping, false) => Some(match &result {
+                    EffectResult::Verified { .. } => HandoffPhase::WaitingGone,
+                    // Not known to be stopped: wait and watch; `x` restores.
+                    EffectResult::Mismatch { .. } | EffectResult::Unknown { .. } => HandoffPhase::WaitingGone,
+                    EffectResult::DryRun { .. } => HandoffPhase::Refused("dry-run: nothing was stopped".into()),
+                    other => HandoffPhase::Refused(format!("nothing was stopped: {}", other.text())),
+                }),
+                (HandoffPhase::Starting, true) if side == h.to => {
+                    Some(if applied { HandoffPhase::WaitingReady } else { HandoffPhase::StartFailed(result.text()) })
+                }
+                (HandoffPhase::Aborting, true) if side == h.from => Some(if applied {
+                    HandoffPhase::Aborted
+                } else {
+                    HandoffPhase::StartFailed(format!("restoring {}: {}", h.from, result.text()))
+                }),
+                _ => None,
             };
-            if let HandoffPhase::Failed(reason) = &h.phase {
-                let failed = Marked::HandoffFailed { singleton: h.spec.name.clone(), reason: reason.clone() };
-                app.mark(at, failed);
+            if let Some(next) = next {
+                h.phase = next;
+            }
+            match &h.phase {
+                HandoffPhase::StartFailed(reason) if !applied => {
+                    let failed = Marked::HandoffFailed { singleton: h.spec.name.clone(), reason: reason.clone() };
+                    let (name, to, from) = (h.spec.name.clone(), h.to, h.from);
+                    let keys = (app.keymap.label(Action::Handoff), app.keymap.label(Action::Abort));
+                    let text = format!(
+                        "handoff {name}: {from} is stopped and {to} did NOT start: it runs on neither side. {}: retry the start of {to}; {}: restore {from}",
+                        keys.0, keys.1
+                    );
+                    app.push_event(at, None, Level::Alert, text.clone());
+                    app.notice = Some(text);
+                    app.mark(at, failed);
+                }
+                HandoffPhase::Refused(reason) => {
+                    let failed = Marked::HandoffFailed { singleton: h.spec.name.clone(), reason: reason.clone() };
+                    app.mark(at, failed);
+                }
+                _ => {}
             }
             advance_handoff(app);
         }
     }
 }
 
-/// Pods of `key` on `side` that are not finished: what a handoff waits
-/// for before it starts the other side.
+/// A handoff an earlier session left unfinished. A write that was in
+/// flight when it ended may or may not have happened, so its phase is
+/// taken back to the wait before it: the waits read the clusters afresh,
+/// and the executor checks again before every start.
+pub fn on_resumed(app: &mut App, mut handoff: Handoff, saved_at: Timestamp) {
+    if app.handoff.as_ref().is_some_and(|h| !h.phase.finished()) {
+        return;
+    }
+    let was = handoff.state_text();
+    handoff.phase = match handoff.phase {
+        HandoffPhase::Stopping | HandoffPhase::Starting => HandoffPhase::WaitingGone,
+        HandoffPhase::Aborting => {
+            HandoffPhase::StartFailed(format!("the restore of {} was being written when cutover stopped", handoff.from))
+        }
+        other => other,
+    };
+    let text = format!(
+        "picked up the handoff left at {} by {}: {was}; now: {}",
+        clock(saved_at),
+        if handoff.who.is_empty() { "an earlier session" } else { &handoff.who },
+        handoff.state_text()
+    );
+    let at = app.now;
+    app.push_event(at, None, Level::Alert, text.clone());
+    app.mark(at, Marked::HandoffResumed { singleton: handoff.spec.name.clone(), text: text.clone() });
+    app.notice = Some(text);
+    app.handoff = Some(handoff);
+    advance_handoff(app);
+}
+
+/// Checks every singleton against both clusters after each message: one
+/// that runs on neither side (outside a handoff's gap) or on both raises
+/// an alarm once, with an event and a mark, and clears it the same way.
+/// Returns whether an alarm came or went.
+pub fn watch_singletons(app: &mut App) -> bool {
+    if !Side::BOTH.iter().all(|s| side_read(app, *s)) {
+        return false;
+    }
+    let mut changed = false;
+    for i in 0..app.config.singletons.len() {
+        let spec = &app.config.singletons[i];
+        let on = |side: Side| running(app.clusters.get(side).workloads.get(spec.key(side)));
+        let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap());
+        let kind = match (on(Side::Old), on(Side::New)) {
+            (true, true) => Some(AlarmKind::Both),
+            (false, false) if !in_gap => Some(AlarmKind::Neither),
+            _ => None,
+        };
+        let name = spec.name.clone();
+        let previous = app.alarms.get(&name).map(|a| a.kind);
+        if previous == kind {
+            continue;
+        }
+        changed = true;
+        let at = app.now;
+        match kind {
+            Some(kind) => {
+                let spec = spec.clone();
+                let expected = expected_side(app, &spec);
+                let shown = |side: Side| {
+                    app.clusters
+                        .get(side)
+                        .workloads
+                        .get(spec.key(side))
+                        .map_or("missing".to_string(), |w| format!("{}/{}", w.ready, w.desired))
+                };
+                let fix = app.keymap.label(Action::Handoff);
+                let text = match kind {
+                    AlarmKind::Neither => format!(
+                        "SINGLETON {name} RUNS ON NEITHER SIDE (old {}, new {}): {fix} on it proposes starting it on {expected}",
+                        shown(Side::Old),
+                        shown(Side::New)
+                    ),
+                    AlarmKind::Both => format!(
+                        "SINGLETON {name} RUNS ON BOTH SIDES (old {}, new {}): {fix} on it proposes stopping {}",
+                        shown(Side::Old),
+                        shown(Side::New),
+                        expected.other()
+                    ),
+                };
+                app.alarms.insert(name.clone(), Alarm { kind, since: at });
+                app.push_event(at, None, Level::Alert, text.clone());
+                app.mark(at, Marked::Alarm { singleton: name, both: kind == AlarmKind::Both, text });
+            }
+            None => {
+                app.alarms.remove(&name);
+                app.push_event(at, None, Level::Info, format!("singleton {name} runs on one side again"));
+                app.mark(at, Marked::AlarmCleared { singleton: name });
+            }
+        }
+    }
+    changed
+}
+
+/// Pods of `key` on `side` that still run: what a handoff waits for
+/// before it starts the other side. One definition, shared with the
+/// executor and the simulator: [`crate::domain::Pod::still_running`].
 pub fn pods_still_running(app: &App, side: Side, key: &WorkloadKey) -> usize {
-    app.clusters.get(side).pods_of(key).filter(|p| p.health() != crate::domain::Health::Idle).count()
+    app.clusters.get(side).pods_of(key).filter(|p| p.still_running()).count()
 }
 
 /// Seconds since the source side stopped running, for the gap timer.

@@ -6,52 +6,111 @@ use crate::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
 /// it out; `cutover watch` has none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Effect {
-    /// Set a route's old and new weights, if its forward action is still
-    /// exactly what the operator saw (`seen`, by target group name).
-    SetWeights { route: String, seen: Vec<(String, Weight)>, to: Weights },
+    /// Set a route's old and new weights. With `seen`, only if its forward
+    /// action is still exactly what the operator saw (by target group
+    /// name). Without (a revert to old), whatever it is now: the way back
+    /// never waits for the console's view to be current.
+    SetWeights { route: String, seen: Option<Vec<(String, Weight)>>, to: Weights },
     /// Stop one side of a singleton: a Deployment to 0 replicas, a CronJob
-    /// suspended.
-    Stop { side: Side, key: WorkloadKey, kind: WorkloadKind },
+    /// suspended. With `then`, the first step of a handoff: nothing is
+    /// stopped unless the other side can be started and this side restored.
+    Stop {
+        side: Side,
+        key: WorkloadKey,
+        kind: WorkloadKind,
+        #[serde(default)]
+        then: Option<WorkloadKey>,
+    },
     /// Start one side of a singleton, only if `other` (the other side's
-    /// workload) runs nothing at that moment.
-    Start { side: Side, key: WorkloadKey, kind: WorkloadKind, replicas: u32, other: WorkloadKey },
+    /// workload) runs nothing at that moment. For a CronJob,
+    /// `starting_deadline` is written with the resume so that runs missed
+    /// while it was suspended are past their deadline and never start.
+    Start {
+        side: Side,
+        key: WorkloadKey,
+        kind: WorkloadKind,
+        replicas: u32,
+        other: WorkloadKey,
+        #[serde(default)]
+        starting_deadline: Option<i64>,
+    },
 }
 
 impl Effect {
     pub fn describe(&self) -> String {
         match self {
+            Effect::SetWeights { route, to, seen: None } => {
+                format!("route {route}: revert to old {} / new {}", to.old.0, to.new.0)
+            }
             Effect::SetWeights { route, to, .. } => {
                 format!("route {route}: weights old {} / new {}", to.old.0, to.new.0)
             }
-            Effect::Stop { side, key, kind: WorkloadKind::CronJob } => format!("suspend CronJob {key} on {side}"),
+            Effect::Stop { side, key, kind: WorkloadKind::CronJob, .. } => format!("suspend CronJob {key} on {side}"),
             Effect::Stop { side, key, .. } => format!("scale Deployment {key} on {side} to 0"),
             Effect::Start { side, key, kind: WorkloadKind::CronJob, .. } => format!("resume CronJob {key} on {side}"),
             Effect::Start { side, key, replicas, .. } => format!("scale Deployment {key} on {side} to {replicas}"),
         }
     }
+
+    /// The route a weight change is for.
+    pub fn route(&self) -> Option<&str> {
+        match self {
+            Effect::SetWeights { route, .. } => Some(route),
+            _ => None,
+        }
+    }
+
+    /// A revert: goes ahead of everything queued and is never refused for
+    /// what the operator saw.
+    pub fn is_revert(&self) -> bool {
+        matches!(self, Effect::SetWeights { seen: None, .. })
+    }
 }
 
-/// What an executor did with an effect.
+/// An effect on its way to the executor, with the id its answer carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queued {
+    pub id: u64,
+    pub effect: Effect,
+}
+
+/// What an executor did with an effect. Every outcome is one of three:
+/// applied (`Verified`, `Mismatch`), not applied (`Refused`, `Failed`,
+/// `DryRun`), or `Unknown` when not even a re-read could tell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EffectResult {
     /// Written, and the read-back says exactly what was asked.
-    Verified {
-        detail: String,
-    },
+    Verified { detail: String },
     /// Written, but the read-back differs: shown loudly.
-    Mismatch {
-        detail: String,
-    },
+    Mismatch { detail: String },
     /// Not written: the executor's own check refused (the rule changed, the
     /// other side still runs).
-    Refused {
-        reason: String,
-    },
-    Failed {
-        error: String,
-    },
+    Refused { reason: String },
+    /// Not written: the call failed in a way that leaves no doubt (an
+    /// answer saying so, or a re-read showing the old value).
+    Failed { error: String },
+    /// The write may or may not have taken effect: its answer was lost and
+    /// the re-read failed too. Check the resource before acting again.
+    Unknown { detail: String },
     /// `--dry-run`: the calls that would have been made.
-    DryRun {
-        calls: Vec<String>,
-    },
+    DryRun { calls: Vec<String> },
+}
+
+impl EffectResult {
+    /// Whether the write is known to be in effect.
+    pub fn applied(&self) -> bool {
+        matches!(self, EffectResult::Verified { .. } | EffectResult::Mismatch { .. })
+    }
+
+    /// The text of the outcome, whatever it is.
+    pub fn text(&self) -> String {
+        match self {
+            EffectResult::Verified { detail }
+            | EffectResult::Mismatch { detail }
+            | EffectResult::Unknown { detail } => detail.clone(),
+            EffectResult::Refused { reason } => reason.clone(),
+            EffectResult::Failed { error } => error.clone(),
+            EffectResult::DryRun { calls } => calls.join("; "),
+        }
+    }
 }

@@ -71,6 +71,22 @@ pub enum Marked {
         node: String,
         signal: NodeSignalKind,
     },
+    /// A singleton found running on neither side (outside a handoff's
+    /// gap) or on both.
+    Alarm {
+        singleton: String,
+        both: bool,
+        text: String,
+    },
+    /// The singleton runs on one side again.
+    AlarmCleared {
+        singleton: String,
+    },
+    /// A handoff an earlier session left unfinished, picked up.
+    HandoffResumed {
+        singleton: String,
+        text: String,
+    },
     /// A minute in which a side's 5xx share of requests went above the guard.
     Spike {
         route: String,
@@ -97,11 +113,13 @@ impl Mark {
             | Marked::HandoffStarted { .. }
             | Marked::HandoffAborted { .. }
             | Marked::HandoffDone { .. }
+            | Marked::HandoffResumed { .. }
+            | Marked::AlarmCleared { .. }
             | Marked::Outcome { ok: true, .. } => MarkClass::Action,
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
-            Marked::Node { .. } | Marked::Spike { .. } => MarkClass::Incident,
+            Marked::Node { .. } | Marked::Spike { .. } | Marked::Alarm { .. } => MarkClass::Incident,
         }
     }
 
@@ -121,6 +139,9 @@ impl Mark {
             }
             Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
             Marked::Outcome { text, .. } => text.clone(),
+            Marked::Alarm { text, .. } => text.clone(),
+            Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
+            Marked::HandoffResumed { text, .. } => text.clone(),
             Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),
             Marked::Node { side, node, signal } => format!("{side} node {node}: {}", signal.label()),
             Marked::Spike { route, side, minute, percent, guard } => format!(

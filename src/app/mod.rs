@@ -17,4 +17,4 @@ pub use mark::*;
 pub use msg::*;
 pub use rows::*;
 pub use state::*;
-pub use update::{navigate, update};
+pub use update::{Update, navigate, update};

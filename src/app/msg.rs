@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
 use crate::keymap::Key;
 
-use super::{Effect, EffectResult};
+use super::{Effect, EffectResult, Handoff};
 
 /// Everything that can change the console's state arrives as one of these,
 /// on one channel. A recording of this stream reproduces every screen.
@@ -34,10 +34,19 @@ pub enum Msg {
         id: SourceId,
         state: SourceState,
     },
-    /// An executor's answer to an effect.
+    /// An executor's answer to an effect, matched to it by `id`.
     EffectDone {
+        #[serde(default)]
+        id: u64,
         effect: Effect,
         result: EffectResult,
+    },
+    /// A handoff that an earlier session of the same plan left unfinished,
+    /// read from the state directory when the console starts.
+    Resumed {
+        handoff: Handoff,
+        /// When that session last wrote it.
+        saved_at: Timestamp,
     },
     /// Who is at the keys: the AWS caller identity and kube user, where known.
     Operator {

@@ -117,6 +117,15 @@ pub struct Guards {
     /// which the minute is marked as a spike (timeline, report).
     #[serde(default = "default_spike_percent")]
     pub spike_percent: f64,
+    /// Seconds a route must have been at its weight, with one complete
+    /// CloudWatch minute seen there, before a step forward needs only one
+    /// confirmation.
+    #[serde(default = "default_min_dwell")]
+    pub min_dwell_secs: i64,
+}
+
+fn default_min_dwell() -> i64 {
+    120
 }
 
 fn default_spike_percent() -> f64 {
@@ -125,7 +134,12 @@ fn default_spike_percent() -> f64 {
 
 impl Default for Guards {
     fn default() -> Self {
-        Guards { stale_after_secs: 30, max_step: 25, spike_percent: default_spike_percent() }
+        Guards {
+            stale_after_secs: 30,
+            max_step: 25,
+            spike_percent: default_spike_percent(),
+            min_dwell_secs: default_min_dwell(),
+        }
     }
 }
 
@@ -135,7 +149,9 @@ pub struct Proposal {
     pub title: String,
     pub lines: Vec<String>,
     pub kind: ProposalKind,
-    /// Confirmations needed (two for a step above `max_step`) and given.
+    /// Confirmations needed and given. A second one (a step above
+    /// `max_step`, or before `min_dwell`) takes a different key than the
+    /// first, so a repeated key never gives it.
     pub needed: u8,
     pub given: u8,
     pub made_at: Timestamp,
@@ -143,13 +159,36 @@ pub struct Proposal {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ProposalKind {
-    /// (route index, weights seen, weights wanted) per route.
+    /// (route index, weights seen, weights wanted) per route: a step.
     Weights(Vec<(usize, Weights, Weights)>),
+    /// `r`: back to the weights before the last change.
+    Undo(Vec<(usize, Weights, Weights)>),
+    /// `R`: every route to old, whatever was seen.
+    RevertAll(Vec<(usize, Weights, Weights)>),
     Handoff {
         singleton: usize,
         from: Side,
         to: Side,
+        /// For a CronJob: the `startingDeadlineSeconds` the start writes, so
+        /// that no run missed while it was suspended starts.
+        #[serde(default)]
+        starting_deadline: Option<i64>,
     },
+    /// Bring a singleton back to one side: start it where it belongs
+    /// (`start`), or stop the side it must not run on.
+    Fix { singleton: usize, side: Side, start: bool },
+    /// Abort the handoff in progress: restore its source side.
+    Abort,
+}
+
+impl ProposalKind {
+    pub fn weights(changes: Vec<(usize, Weights, Weights)>, purpose: Purpose) -> ProposalKind {
+        match purpose {
+            Purpose::Undo => ProposalKind::Undo(changes),
+            Purpose::Revert => ProposalKind::RevertAll(changes),
+            _ => ProposalKind::Weights(changes),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +201,8 @@ pub struct PercentInput {
 pub enum Modal {
     Proposal(Proposal),
     Percent(PercentInput),
+    /// Quitting would leave something in flight: what, in plain words.
+    Quit(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,12 +218,34 @@ pub enum HandoffPhase {
     /// The source side is being started again.
     Aborting,
     Aborted,
+    /// Ended with the source side untouched or in an unknown state
+    /// (recordings of earlier versions).
     Failed(String),
+    /// Not begun: a check before the stop failed, nothing was changed.
+    Refused(String),
+    /// The source side was stopped but the target side could not be
+    /// started (or the source restored): the singleton runs nowhere.
+    StartFailed(String),
 }
 
 impl HandoffPhase {
+    /// Whether the handoff is over and a new one may begin. A failed start
+    /// is not over: the singleton runs nowhere until it is fixed.
     pub fn finished(&self) -> bool {
-        matches!(self, HandoffPhase::Done | HandoffPhase::Aborted | HandoffPhase::Failed(_))
+        matches!(self, HandoffPhase::Done | HandoffPhase::Aborted | HandoffPhase::Failed(_) | HandoffPhase::Refused(_))
+    }
+
+    /// Whether the singleton may rightly run on neither side now: the gap
+    /// between the stop and the start.
+    pub fn in_gap(&self) -> bool {
+        matches!(
+            self,
+            HandoffPhase::Stopping
+                | HandoffPhase::WaitingGone
+                | HandoffPhase::Starting
+                | HandoffPhase::WaitingReady
+                | HandoffPhase::Aborting
+        )
     }
 }
 
@@ -197,6 +260,71 @@ pub struct Handoff {
     pub gone_at: Option<Timestamp>,
     /// When the target side was seen ready: the gap ends.
     pub ready_at: Option<Timestamp>,
+    /// Who confirmed it.
+    #[serde(default)]
+    pub who: String,
+    /// The `startingDeadlineSeconds` a CronJob's start writes.
+    #[serde(default)]
+    pub starting_deadline: Option<i64>,
+}
+
+impl Handoff {
+    /// The phase in the operator's words: what a quit or a restart leaves.
+    pub fn state_text(&self) -> String {
+        let (from, to) = (self.from, self.to);
+        let name = &self.spec.name;
+        match &self.phase {
+            HandoffPhase::Stopping => format!("{name}: the stop of {from} is being written; {to} is not started"),
+            HandoffPhase::WaitingGone => format!("{name}: {from} is stopped and not yet gone; {to} is not started"),
+            HandoffPhase::Starting => format!("{name}: {from} runs nothing; the start of {to} is being written"),
+            HandoffPhase::WaitingReady => format!("{name}: {to} is started and not yet ready"),
+            HandoffPhase::Done => format!("{name}: handed over to {to}"),
+            HandoffPhase::Aborting => format!("{name}: {from} is being restored; {to} is not started"),
+            HandoffPhase::Aborted => format!("{name}: aborted, {from} restored"),
+            HandoffPhase::Failed(why) => format!("{name}: failed: {why}"),
+            HandoffPhase::Refused(why) => format!("{name}: not begun: {why}"),
+            HandoffPhase::StartFailed(why) => format!("{name}: RUNS ON NEITHER SIDE: {why}"),
+        }
+    }
+}
+
+/// A singleton that runs where it must not: on neither side, or on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlarmKind {
+    Neither,
+    Both,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub kind: AlarmKind,
+    pub since: Timestamp,
+}
+
+/// Why an effect was sent, for matching its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Purpose {
+    /// A weight change the operator proposed (a step, an exact percentage).
+    Step,
+    /// `r`: back to the weights before the last change of this session.
+    Undo,
+    /// `R`: everything to old.
+    Revert,
+    /// A step of the handoff in progress.
+    Handoff,
+    /// A fix of a singleton alarm outside any handoff.
+    Fix,
+}
+
+/// An effect sent and not yet answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InFlight {
+    pub effect: super::Effect,
+    pub purpose: Purpose,
+    pub since: Timestamp,
+    /// The weights a weight change went from, as read.
+    #[serde(default)]
+    pub from: Option<Weights>,
 }
 
 /// One side's cluster, trimmed, with an index from workload to pods so
@@ -271,10 +399,18 @@ pub struct RouteState {
     pub read: Option<RouteReadState>,
     pub metrics: PerSide<SideMetrics>,
     /// The last weights known good: the first read of the session, then
-    /// each write that read back as written. What `revert` goes back to.
+    /// each write that read back as written.
     pub verified: Option<Weights>,
     /// A write is in flight; no second one until it is answered.
     pub pending: bool,
+    /// What `r` goes back to, newest last: the weights before each verified
+    /// change of this session, down to the session's first read.
+    #[serde(default)]
+    pub undo: Vec<Weights>,
+    /// Since when the route has been at its current weights, and whether
+    /// that is the session's start (it may have been there longer).
+    #[serde(default)]
+    pub weights_since: Option<(Timestamp, bool)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -364,8 +500,13 @@ impl Default for UiState {
     }
 }
 
+/// The console's whole state. A keyframe of a recording is this,
+/// serialised: a field added here is saved unless it is marked `skip`.
+#[derive(Serialize, Deserialize)]
 pub struct App {
     pub config: AppConfig,
+    /// In the recording's header, not in keyframes.
+    #[serde(skip)]
     pub keymap: Keymap,
     /// The latest time from a `Tick`: the console's notion of now.
     pub now: Timestamp,
@@ -376,22 +517,56 @@ pub struct App {
     pub events: VecDeque<EventEntry>,
     /// Newest last; for the time-axis markers of the drill-down charts.
     pub node_signals: VecDeque<NodeSignal>,
+    /// As pairs: a source's id is not a string, so not a JSON object key.
+    #[serde(with = "pairs")]
     pub sources: BTreeMap<SourceId, SourceState>,
     pub ui: UiState,
+    #[serde(skip)]
     pub quit: bool,
     pub modal: Option<Modal>,
     /// The last refusal or failure, shown until the next key.
     pub notice: Option<String>,
     pub handoff: Option<Handoff>,
-    /// Effects of confirmed proposals, for the runtime to hand to the
-    /// executor: `update` stays pure by only ever appending here.
-    pub outbox: Vec<super::Effect>,
     /// Who is at the keys, for every action in the events and the recording.
     pub operator: String,
-    /// Moments for the timeline and the report, for the runtime to drain.
-    pub marks: Vec<super::Mark>,
     /// Set by a replay: the screen says so, and acting is not offered.
+    #[serde(skip)]
     pub replay: bool,
+    /// The id the next effect gets.
+    #[serde(default)]
+    pub next_effect: u64,
+    /// Effects sent and not yet answered, by id.
+    #[serde(default)]
+    pub in_flight: BTreeMap<u64, InFlight>,
+    /// Singletons that run where they must not, by name.
+    #[serde(default)]
+    pub alarms: BTreeMap<String, Alarm>,
+    /// What the message being applied produced; `update` hands it back.
+    #[serde(skip)]
+    pub(crate) produced: Produced,
+}
+
+/// Effects and marks made while one message is applied.
+#[derive(Default)]
+pub(crate) struct Produced {
+    pub effects: Vec<super::Queued>,
+    pub marks: Vec<super::Mark>,
+}
+
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<K: Serialize, V: Serialize, S: Serializer>(map: &BTreeMap<K, V>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<K, V>, D::Error> {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 impl App {
@@ -405,6 +580,8 @@ impl App {
                 metrics: PerSide::default(),
                 verified: None,
                 pending: false,
+                undo: Vec::new(),
+                weights_since: None,
             })
             .collect();
         let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();
@@ -423,15 +600,27 @@ impl App {
             modal: None,
             notice: None,
             handoff: None,
-            outbox: Vec::new(),
             operator: UNKNOWN_OPERATOR.into(),
-            marks: Vec::new(),
             replay: false,
+            next_effect: 1,
+            in_flight: BTreeMap::new(),
+            alarms: BTreeMap::new(),
+            produced: Produced::default(),
         }
     }
 
     pub fn mark(&mut self, at: Timestamp, what: super::Marked) {
-        self.marks.push(super::Mark { at, what });
+        self.produced.marks.push(super::Mark { at, what });
+    }
+
+    /// Sends an effect to the executor, remembering why, and returns its id.
+    pub fn send(&mut self, effect: super::Effect, purpose: Purpose, from: Option<Weights>) -> u64 {
+        let id = self.next_effect;
+        self.next_effect += 1;
+        let since = self.now;
+        self.in_flight.insert(id, InFlight { effect: effect.clone(), purpose, since, from });
+        self.produced.effects.push(super::Queued { id, effect });
+        id
     }
 
     /// Adds an event in time order, newest first. Sources deliver mostly in
@@ -449,6 +638,16 @@ impl App {
 
     pub fn singleton_for(&self, key: &WorkloadKey) -> Option<&SingletonSpec> {
         self.config.singletons.iter().find(|s| &s.old == key || &s.new == key)
+    }
+
+    /// How old a source's last good read is.
+    pub fn sources_age(&self, id: SourceId) -> Option<String> {
+        match self.sources.get(&id)? {
+            SourceState::Live { last_ok } | SourceState::Stale { last_ok: Some(last_ok), .. } => {
+                Some(crate::domain::age(*last_ok, self.now))
+            }
+            _ => None,
+        }
     }
 
     /// Whether data from this source should be read as current.

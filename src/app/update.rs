@@ -4,13 +4,32 @@ use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, 
 use crate::keymap::Action;
 
 use super::{
-    App, ClusterDelta, Level, Marked, MetricPoint, Msg, Panel, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions,
+    App, ClusterDelta, Level, Mark, Marked, MetricPoint, Msg, Panel, Queued, RouteMetric, RouteReadState,
+    SIGNAL_CAPACITY, SeriesId, SideMetrics, SourceState, View, actions,
 };
 
-/// Applies one message. Returns whether anything visible may have changed,
-/// so the runtime redraws only then.
-pub fn update(app: &mut App, msg: Msg) -> bool {
+/// What applying one message produced.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Update {
+    /// Whether anything visible may have changed: the runtime redraws only then.
+    pub redraw: bool,
+    /// Effects for the session's executor, each with the id its answer
+    /// will carry. A session without an executor gets none.
+    pub effects: Vec<Queued>,
+    /// Moments for the recording's timeline and the report.
+    pub marks: Vec<Mark>,
+}
+
+/// Applies one message and returns what it produced.
+pub fn update(app: &mut App, msg: Msg) -> Update {
+    let mut redraw = apply(app, msg);
+    redraw |= actions::watch_singletons(app);
+    let produced = std::mem::take(&mut app.produced);
+    Update { redraw, effects: produced.effects, marks: produced.marks }
+}
+
+fn apply(app: &mut App, msg: Msg) -> bool {
     match msg {
         Msg::Tick { at } => {
             let changed = at.as_second() != app.now.as_second();
@@ -31,8 +50,12 @@ pub fn update(app: &mut App, msg: Msg) -> bool {
                 None => app.notice.take().is_some(),
             }
         }
-        Msg::EffectDone { effect, result } => {
-            actions::on_effect_done(app, effect, result);
+        Msg::EffectDone { id, effect, result } => {
+            actions::on_effect_done(app, id, effect, result);
+            true
+        }
+        Msg::Resumed { handoff, saved_at } => {
+            actions::on_resumed(app, handoff, saved_at);
             true
         }
         Msg::Operator { who } => {
@@ -82,6 +105,9 @@ fn on_action(app: &mut App, action: Action) {
     }
     if action.mutates() {
         actions::on_mutating_action(app, action);
+        return;
+    }
+    if action == Action::Quit && actions::ask_before_quit(app) {
         return;
     }
     navigate(app, action);
@@ -277,9 +303,15 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     let before = route.read.as_ref().and_then(|r| r.weights);
     route.read =
         Some(RouteReadState { at, weights, others, targets: PerSide::new(read.old_targets, read.new_targets) });
+    if route.weights_since.is_none() && weights.is_some() {
+        // The session's first read: where `r` stops, and as far back as
+        // the console can vouch for the weights.
+        route.weights_since = Some((at, true));
+    }
     if let (Some(before), Some(after)) = (before, weights)
         && before != after
     {
+        route.weights_since = Some((at, false));
         let name = route.spec.name.clone();
         let text = format!(
             "route {name}: weights changed {}/{} -> {}/{} (old/new)",

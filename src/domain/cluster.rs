@@ -58,6 +58,18 @@ pub struct Workload {
     pub schedule: Option<String>,
     /// For a Job: finished, successfully or not.
     pub completed: Option<bool>,
+    /// CronJob `status.lastScheduleTime`: the last run it started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_schedule: Option<Timestamp>,
+    /// CronJob `spec.startingDeadlineSeconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starting_deadline: Option<i64>,
+    /// CronJob `spec.timeZone`, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// When the object was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<Timestamp>,
 }
 
 impl Workload {
@@ -151,7 +163,20 @@ pub struct Pod {
     pub created: Timestamp,
 }
 
+/// Whether a pod of this phase still runs, for every part of `cutover`
+/// that waits for a side to run nothing (the console, the executor, the
+/// simulator): a finished pod (Succeeded, or Failed as an evicted pod is,
+/// kept until garbage collection) does not; a terminating one does.
+pub fn phase_still_running(phase: Option<&str>) -> bool {
+    !matches!(phase, Some("Succeeded" | "Failed"))
+}
+
 impl Pod {
+    /// See [`phase_still_running`].
+    pub fn still_running(&self) -> bool {
+        !matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
+    }
+
     pub fn health(&self) -> Health {
         match (self.phase, self.ready, self.reason.as_deref()) {
             (PodPhase::Succeeded, _, _) => Health::Idle,
@@ -191,6 +216,23 @@ pub struct Node {
     /// Termination-handler taints present on the node.
     pub spot_interruption: bool,
     pub rebalance_recommendation: bool,
+}
+
+impl Node {
+    /// What is taking this node's capacity away now, if anything.
+    pub fn disruption(&self) -> Option<&'static str> {
+        if self.spot_interruption {
+            Some("spot interruption")
+        } else if self.rebalance_recommendation {
+            Some("rebalance")
+        } else if !self.ready {
+            Some("not ready")
+        } else if self.cordoned {
+            Some("cordoned")
+        } else {
+            None
+        }
+    }
 }
 
 /// Something that happened to a node and tends to precede 502/504s: the
@@ -261,6 +303,10 @@ mod tests {
             suspended: false,
             schedule: None,
             completed: None,
+            last_schedule: None,
+            starting_deadline: None,
+            time_zone: None,
+            created: None,
         }
     }
 

@@ -5,11 +5,13 @@
 //! the app, the UI and the recorder never hold a full API object.
 
 mod cluster;
+pub mod cron;
 mod metrics;
 mod time;
 mod traffic;
 
 pub use cluster::*;
+pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
 pub use metrics::*;
 pub use time::*;
 pub use traffic::*;

@@ -1,8 +1,14 @@
 //! Weight changes: re-read, compare with what the operator saw, write only
 //! the two weights, read back.
 
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::app::EffectResult;
 use crate::app::actions::MAX_TARGET_GROUPS;
@@ -118,10 +124,89 @@ pub fn with_weights(actions: &[Action], route: &PlanRoute, to: Weights) -> Resul
     Ok(out)
 }
 
+/// How long a rule write may take before its answer counts as lost and
+/// the rule is read again to learn what happened.
+pub const WRITE_DEADLINE: Duration = Duration::from_secs(10);
+/// Tries of a write that AWS answered "throttled" (not applied).
+const THROTTLED_TRIES: u32 = 5;
+
+/// How a write call ended, before the read-back.
+enum Written {
+    Ok,
+    /// AWS answered, and the answer says nothing was changed.
+    NotApplied(String),
+    /// No answer that says: a timeout, a dropped connection, a 5xx.
+    Unclear(String),
+}
+
+fn write_outcome<E, R>(err: &SdkError<E, R>, permission: &str) -> (Written, bool)
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let text = explain(err, permission);
+    match err {
+        SdkError::ServiceError(e) => {
+            let throttled =
+                matches!(e.err().code(), Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded"));
+            let server_side = matches!(e.err().code(), Some("InternalFailure" | "ServiceUnavailable"));
+            if server_side { (Written::Unclear(text), false) } else { (Written::NotApplied(text), throttled) }
+        }
+        SdkError::ConstructionFailure(_) => (Written::NotApplied(text), false),
+        _ => (Written::Unclear(text), false),
+    }
+}
+
+async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Written {
+    let once = || {
+        client.config().to_builder().retry_config(RetryConfig::standard().with_max_attempts(1)).timeout_config(
+            TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_timeout(WRITE_DEADLINE).build(),
+        )
+    };
+    let mut pause = Duration::from_millis(500);
+    for attempt in 1..=THROTTLED_TRIES {
+        let (outcome, throttled) = match &route.rule {
+            Some(rule) => match client
+                .modify_rule()
+                .rule_arn(&rule.0)
+                .set_actions(Some(actions.clone()))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+            {
+                Ok(_) => (Written::Ok, false),
+                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyRule"),
+            },
+            None => match client
+                .modify_listener()
+                .listener_arn(&route.listener.0)
+                .set_default_actions(Some(actions.clone()))
+                .customize()
+                .config_override(once())
+                .send()
+                .await
+            {
+                Ok(_) => (Written::Ok, false),
+                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyListener"),
+            },
+        };
+        if !throttled || attempt == THROTTLED_TRIES {
+            return outcome;
+        }
+        tracing::warn!(route = %route.name, attempt, "write throttled; retrying");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(4));
+    }
+    Written::NotApplied("throttled".into())
+}
+
+/// Sets a route's two weights. With `seen`, only if the forward action is
+/// still what the operator saw; without (a revert), whatever it is now.
 pub async fn set_weights(
     client: &Client,
     route: &PlanRoute,
-    seen: &[(String, Weight)],
+    seen: Option<&[(String, Weight)]>,
     to: Weights,
     dry_run: bool,
 ) -> EffectResult {
@@ -130,23 +215,41 @@ pub async fn set_weights(
     }
     let actions = match current_actions(client, route).await {
         Ok(a) => a,
-        Err(error) => return EffectResult::Failed { error: format!("re-reading route {}: {error}", route.name) },
+        Err(error) => {
+            return EffectResult::Failed { error: format!("re-reading route {} before writing: {error}", route.name) };
+        }
     };
     let Some(now) = Forward::from_actions(&actions) else {
         return EffectResult::Refused { reason: format!("route {}: the rule has no forward action", route.name) };
     };
-    let mut seen_sorted = seen.to_vec();
-    seen_sorted.sort();
     let now_sorted = by_name(&now);
-    if now_sorted != seen_sorted {
-        return EffectResult::Refused {
-            reason: format!(
-                "route {} changed since you saw it: you saw {}, it is now {}",
-                route.name,
-                show(&seen_sorted),
-                show(&now_sorted)
-            ),
-        };
+    if let Some(seen) = seen {
+        let mut seen_sorted = seen.to_vec();
+        seen_sorted.sort();
+        if now_sorted != seen_sorted {
+            return EffectResult::Refused {
+                reason: format!(
+                    "route {} changed since you saw it: you saw {}, it is now {}",
+                    route.name,
+                    show(&seen_sorted),
+                    show(&now_sorted)
+                ),
+            };
+        }
+    }
+    let wanted = format!(
+        "{}={} {}={}",
+        route.old_target_group.target_group_name(),
+        to.old.0,
+        route.new_target_group.target_group_name(),
+        to.new.0
+    );
+    let is = |f: &Forward| {
+        (f.weight_of(&route.old_target_group), f.weight_of(&route.new_target_group))
+            == (Some(i32::from(to.old.0)), Some(i32::from(to.new.0)))
+    };
+    if seen.is_none() && is(&now) && !dry_run {
+        return EffectResult::Verified { detail: format!("route {}: already {wanted}; nothing written", route.name) };
     }
     let new_actions = match with_weights(&actions, route, to) {
         Ok(a) => a,
@@ -156,65 +259,59 @@ pub async fn set_weights(
         Some(rule) => ("ModifyRule", format!("ModifyRule RuleArn={rule}")),
         None => ("ModifyListener", format!("ModifyListener ListenerArn={}", route.listener)),
     };
-    let wanted = format!(
-        "{}={} {}={}",
-        route.old_target_group.target_group_name(),
-        to.old.0,
-        route.new_target_group.target_group_name(),
-        to.new.0
-    );
     let detail = format!("{call} forward {} -> {wanted} (stickiness and other target groups kept)", show(&now_sorted));
     if dry_run {
         return EffectResult::DryRun { calls: vec![detail] };
     }
-    let written = match &route.rule {
-        Some(rule) => client
-            .modify_rule()
-            .rule_arn(&rule.0)
-            .set_actions(Some(new_actions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| explain(&e, "elasticloadbalancing:ModifyRule")),
-        None => client
-            .modify_listener()
-            .listener_arn(&route.listener.0)
-            .set_default_actions(Some(new_actions))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| explain(&e, "elasticloadbalancing:ModifyListener")),
+    let lost = match write(client, route, new_actions).await {
+        Written::Ok => None,
+        Written::NotApplied(error) => return EffectResult::Failed { error: format!("route {}: {error}", route.name) },
+        Written::Unclear(error) => Some(error),
     };
-    if let Err(error) = written {
-        return EffectResult::Failed { error: format!("route {}: {error}", route.name) };
-    }
+    let others_kept = |back: &Forward| {
+        back.groups
+            .iter()
+            .filter(|(a, _)| *a != route.old_target_group.0 && *a != route.new_target_group.0)
+            .all(|g| now.groups.contains(g))
+    };
     match read_forwards(client, std::slice::from_ref(route)).await {
         Ok(mut f) => {
             let back = f.remove(0);
-            let got = (back.weight_of(&route.old_target_group), back.weight_of(&route.new_target_group));
-            let others_kept = back
-                .groups
-                .iter()
-                .filter(|(a, _)| *a != route.old_target_group.0 && *a != route.new_target_group.0)
-                .all(|g| now.groups.contains(g));
-            if got == (Some(i32::from(to.old.0)), Some(i32::from(to.new.0))) && others_kept {
-                EffectResult::Verified {
-                    detail: format!("route {}: {op} wrote {wanted}; reads back {}", route.name, show(&by_name(&back))),
-                }
-            } else {
-                EffectResult::Mismatch {
+            let reads = show(&by_name(&back));
+            match &lost {
+                None if is(&back) && others_kept(&back) => EffectResult::Verified {
+                    detail: format!("route {}: {op} wrote {wanted}; reads back {reads}", route.name),
+                },
+                Some(error) if is(&back) && others_kept(&back) => EffectResult::Verified {
                     detail: format!(
-                        "route {}: wrote old {}/new {}, reads back {}",
-                        route.name,
-                        to.old.0,
-                        to.new.0,
-                        show(&by_name(&back))
+                        "route {}: {op}'s answer was lost ({error}); read again, it is applied: {reads}",
+                        route.name
                     ),
-                }
+                },
+                Some(error) if by_name(&back) == now_sorted => EffectResult::Failed {
+                    error: format!(
+                        "route {}: {op}'s answer was lost ({error}); read again, it is not applied: {reads}",
+                        route.name
+                    ),
+                },
+                _ => EffectResult::Mismatch {
+                    detail: format!(
+                        "route {}: wrote old {}/new {}, reads back {reads}",
+                        route.name, to.old.0, to.new.0
+                    ),
+                },
             }
         }
-        Err(error) => EffectResult::Mismatch {
-            detail: format!("route {}: written, but the read-back failed: {error}", route.name),
+        Err(error) => match lost {
+            None => EffectResult::Mismatch {
+                detail: format!("route {}: written, but the read-back failed: {error}", route.name),
+            },
+            Some(lost) => EffectResult::Unknown {
+                detail: format!(
+                    "route {}: {op}'s answer was lost ({lost}) and the re-read failed ({error})",
+                    route.name
+                ),
+            },
         },
     }
 }

@@ -4,17 +4,57 @@
 //!
 //! Every write is checked against the world as it is right before it
 //! (the rule must still be what the operator saw; a singleton's other side
-//! must run nothing), and read back after it.
+//! must run nothing), and read back after it. Every call has a deadline,
+//! and a write whose answer is lost is read again: its outcome is applied,
+//! not applied, or, when even the re-read fails, unknown, never a plain
+//! "failed" for a change that took effect.
 
 mod alb;
 mod kube;
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Effect, EffectResult, Msg};
+use crate::app::{Effect, EffectResult, Msg, Queued};
 use crate::domain::PerSide;
 use crate::plan::PlanRoute;
+
+/// How long one Kubernetes call of the executor may take. The reading
+/// watches keep their own, longer, timeouts.
+pub const KUBE_CALL_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The executor's ELBv2 client: reads retried with backoff under
+/// throttling (ELBv2 Describe calls share one token bucket per account and
+/// region with every other caller, the Load Balancer Controller among
+/// them), each attempt and each call with a deadline. Writes set their own
+/// (see `alb::write`): one attempt each, tried again only on an answer that
+/// says nothing was changed.
+pub fn elb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_elasticloadbalancingv2::Client {
+    use aws_config::retry::RetryConfig;
+    use aws_config::timeout::TimeoutConfig;
+    let config = aws_sdk_elasticloadbalancingv2::config::Builder::from(sdk)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(6)
+                .with_initial_backoff(Duration::from_millis(250))
+                .with_max_backoff(Duration::from_secs(4)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(20))
+                .build(),
+        )
+        .build();
+    aws_sdk_elasticloadbalancingv2::Client::from_conf(config)
+}
 
 pub struct LiveExecutor {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
@@ -30,38 +70,100 @@ impl LiveExecutor {
         match effect {
             Effect::SetWeights { route, seen, to } => {
                 let Some(route) = self.routes.iter().find(|r| &r.name == route) else {
-                    return EffectResult::Failed { error: format!("route {route} is not in the plan") };
+                    return EffectResult::Refused { reason: format!("route {route} is not in the plan") };
                 };
-                alb::set_weights(&self.elb, route, seen, *to, self.dry_run).await
+                alb::set_weights(&self.elb, route, seen.as_deref(), *to, self.dry_run).await
             }
-            Effect::Stop { side, key, kind } => match self.kube.get(*side) {
-                Some(client) => kube::stop(client, *side, key, *kind, self.dry_run).await,
-                None => EffectResult::Failed { error: format!("the {side} side has no Kubernetes in the plan") },
-            },
-            Effect::Start { side, key, kind, replicas, other } => {
+            Effect::Stop { side, key, kind, then } => {
+                let Some(client) = self.kube.get(*side) else {
+                    return EffectResult::Refused { reason: format!("the {side} side has no Kubernetes in the plan") };
+                };
+                if let Some(target) = then {
+                    let Some(target_client) = self.kube.get(side.other()) else {
+                        return EffectResult::Refused {
+                            reason: format!("the {} side has no Kubernetes in the plan", side.other()),
+                        };
+                    };
+                    let check = kube::preflight(client, *side, key, target_client, side.other(), target, *kind);
+                    if let Err(reason) = check.await {
+                        return EffectResult::Refused { reason };
+                    }
+                }
+                kube::stop(client, *side, key, *kind, self.dry_run).await
+            }
+            Effect::Start { side, key, kind, replicas, other, starting_deadline } => {
                 match (self.kube.get(*side), self.kube.get(side.other())) {
                     (Some(client), Some(other_client)) => {
-                        kube::start(client, other_client, *side, key, *kind, *replicas, other, self.dry_run).await
+                        let start = kube::Start { replicas: *replicas, starting_deadline: *starting_deadline };
+                        kube::start(client, other_client, *side, key, *kind, start, other, self.dry_run).await
                     }
-                    _ => EffectResult::Failed { error: "a singleton handoff needs Kubernetes on both sides".into() },
+                    _ => EffectResult::Refused { reason: "a singleton handoff needs Kubernetes on both sides".into() },
                 }
             }
         }
     }
 }
 
-/// Carries out effects one at a time, in order, until cancelled.
-pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Effect>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
+
+/// Carries out effects one at a time until cancelled. A revert goes ahead
+/// of everything queued; a weight change of the same route that is being
+/// written when a revert arrives is dropped where it stands (its waits,
+/// throttled retries among them, end), and queued weight changes of the
+/// reverted route are not sent. The revert re-reads the rule itself, so
+/// what the dropped write did or did not do is what it finds.
+pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    let exec = Arc::new(exec);
+    let mut queue: VecDeque<Queued> = VecDeque::new();
+    let mut current: Option<(Queued, Running)> = None;
     loop {
-        let effect = tokio::select! {
+        if current.is_none()
+            && let Some(next) = queue.pop_front()
+        {
+            tracing::info!(id = next.id, effect = ?next.effect, dry_run = exec.dry_run, "executing");
+            let (exec, effect) = (exec.clone(), next.effect.clone());
+            let running: Running = Box::pin(async move { exec.execute(&effect).await });
+            current = Some((next, running));
+        }
+        let answer = tokio::select! {
+            biased;
             _ = cancel.cancelled() => return,
-            e = rx.recv() => match e { Some(e) => e, None => return },
+            queued = rx.recv() => {
+                let Some(queued) = queued else { return };
+                let mut answers = Vec::new();
+                if queued.effect.is_revert() {
+                    let route = queued.effect.route().map(str::to_string);
+                    let superseded = |q: &Queued| !q.effect.is_revert() && q.effect.route() == route.as_deref();
+                    if current.as_ref().is_some_and(|(q, _)| superseded(q))
+                        && let Some((q, _)) = current.take()
+                    {
+                        let detail = "its answer was not awaited: a revert of the route went ahead, and the revert's own re-read shows what stands".into();
+                        answers.push((q, EffectResult::Unknown { detail }));
+                    }
+                    for q in queue.iter().filter(|q| superseded(q)) {
+                        let error = "not sent: a revert of the route went ahead".into();
+                        answers.push((q.clone(), EffectResult::Failed { error }));
+                    }
+                    queue.retain(|q| !superseded(q));
+                    let at = queue.iter().take_while(|q| q.effect.is_revert()).count();
+                    queue.insert(at, queued);
+                } else {
+                    queue.push_back(queued);
+                }
+                answers
+            }
+            result = async { match current.as_mut() { Some((_, running)) => running.await, None => std::future::pending().await } } => {
+                match current.take() {
+                    Some((q, _)) => vec![(q, result)],
+                    None => Vec::new(),
+                }
+            }
         };
-        tracing::info!(?effect, dry_run = exec.dry_run, "executing");
-        let result = exec.execute(&effect).await;
-        tracing::info!(?result, "executed");
-        if tx.send(Msg::EffectDone { effect, result }).await.is_err() {
-            return;
+        for (q, result) in answer {
+            tracing::info!(id = q.id, ?result, "executed");
+            if tx.send(Msg::EffectDone { id: q.id, effect: q.effect, result }).await.is_err() {
+                return;
+            }
         }
     }
 }

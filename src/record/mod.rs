@@ -22,8 +22,10 @@
 //! Secrets cannot be in a recording: sources trim objects to domain types
 //! that have no field for environment values, tokens or credentials.
 
+mod handoff;
 mod keyframe;
 
+pub use handoff::HandoffFile;
 pub use keyframe::Keyframe;
 
 use std::collections::BTreeMap;
@@ -271,7 +273,7 @@ pub enum Line {
     Msg(Msg),
     AlbAgain(Timestamp),
     Mark(Mark),
-    Keyframe(Box<Keyframe<'static>>),
+    Keyframe(Box<keyframe::Stored>),
 }
 
 #[derive(Deserialize)]
@@ -281,7 +283,7 @@ struct RawLine {
     m: Option<Msg>,
     alb: Option<Timestamp>,
     mark: Option<Mark>,
-    k: Option<Box<Keyframe<'static>>>,
+    k: Option<Box<keyframe::Stored>>,
 }
 
 /// Parses an entry line (without its newline).

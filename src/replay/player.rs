@@ -230,11 +230,9 @@ impl Player {
         }
         let line = self.read_line(i)?;
         if let Some(msg) = self.albs.message(line)? {
-            update(&mut self.app, msg);
             // A replay acts on nothing: what the session did is in the
-            // stream as the executor's answers.
-            self.app.outbox.clear();
-            self.app.marks.clear();
+            // stream as the executor's answers, so the effects are dropped.
+            let _ = update(&mut self.app, msg);
             self.app.quit = false;
         }
         Ok(())

@@ -389,6 +389,10 @@ impl World {
                         _ => None,
                     },
                     completed: (kind == WorkloadKind::Job).then_some(true),
+                    last_schedule: None,
+                    starting_deadline: None,
+                    time_zone: None,
+                    created: None,
                 };
                 let sim = SimWorkload {
                     workload,
@@ -954,20 +958,32 @@ impl World {
     /// APIs: checks first, writes, reads back.
     pub fn apply(&mut self, effect: &Effect) -> (EffectResult, Vec<Msg>) {
         let result = match effect {
-            Effect::SetWeights { route, seen, to } => self.apply_weights(route, seen, *to),
-            Effect::Stop { side, key, kind } => self.stop(*side, key, *kind),
-            Effect::Start { side, key, kind, replicas, other } => self.start(*side, key, *kind, *replicas, other),
+            Effect::SetWeights { route, seen, to } => self.apply_weights(route, seen.as_deref(), *to),
+            Effect::Stop { side, key, then: Some(target), .. }
+                if !self.sides.get(side.other()).workloads.contains_key(target) =>
+            {
+                EffectResult::Refused {
+                    reason: format!(
+                        "{target} does not exist on {}: it could not be started; nothing was stopped",
+                        side.other()
+                    ),
+                }
+            }
+            Effect::Stop { side, key, kind, .. } => self.stop(*side, key, *kind),
+            Effect::Start { side, key, kind, replicas, other, .. } => self.start(*side, key, *kind, *replicas, other),
         };
         (result, std::mem::take(&mut self.out))
     }
 
-    fn apply_weights(&mut self, route: &str, seen: &[(String, Weight)], to: Weights) -> EffectResult {
+    fn apply_weights(&mut self, route: &str, seen: Option<&[(String, Weight)]>, to: Weights) -> EffectResult {
         let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == route) else {
             return EffectResult::Failed { error: format!("no route {route}") };
         };
         let now =
             vec![(r.spec.old_target_group.clone(), r.weights.old), (r.spec.new_target_group.clone(), r.weights.new)];
-        if now.as_slice() != seen {
+        if let Some(seen) = seen
+            && now.as_slice() != seen
+        {
             return EffectResult::Refused {
                 reason: format!(
                     "route {route} changed since you saw it: you saw {}, it is {}",
@@ -1041,7 +1057,8 @@ impl World {
     ) -> EffectResult {
         let other_side = side.other();
         let cluster = self.sides.get(other_side);
-        let running = cluster.pods.values().filter(|p| p.pod.owner.as_ref() == Some(other)).count();
+        let running =
+            cluster.pods.values().filter(|p| p.pod.owner.as_ref() == Some(other) && p.pod.still_running()).count();
         let active = cluster.workloads.get(other).is_some_and(|w| w.workload.is_active());
         if running > 0 || active {
             return EffectResult::Refused {
@@ -1135,14 +1152,14 @@ mod tests {
     fn console(world: &mut World) -> App {
         let mut app = App::new(world.app_config(), Keymap::default(), world.now());
         for msg in world.initial() {
-            crate::app::update(&mut app, msg);
+            let _ = crate::app::update(&mut app, msg);
         }
         app
     }
 
     fn feed(app: &mut App, msgs: Vec<Msg>) {
         for msg in msgs {
-            crate::app::update(app, msg);
+            let _ = crate::app::update(app, msg);
         }
     }
 

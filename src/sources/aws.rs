@@ -11,13 +11,17 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::plan::AwsTarget;
 
-/// One SDK configuration for every AWS client of a session. Calls give up
-/// after 10 s and retry once: a poller that comes round again in seconds is
-/// better served by failing fast and saying so than by waiting.
+/// One SDK configuration for the reading clients of a session. Calls give
+/// up after 10 s; a throttled call is retried with backoff in the adaptive
+/// mode, which also slows the client's own rate (ELBv2 Describe calls share
+/// one token bucket per account and region with every other caller). A
+/// poller that comes round again in seconds is better served by failing
+/// then and saying so than by waiting longer. The executor builds its own
+/// clients from this with more patience (`effects::elb_client`).
 pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(target.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(3).with_initial_backoff(Duration::from_millis(500)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
@@ -54,7 +58,7 @@ where
                     format!("AWS credentials refused ({code}): renew them or check the profile")
                 }
                 "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-                    format!("throttled by AWS ({code}); backing off")
+                    format!("throttled by AWS ({code}: {message}); retrying with backoff")
                 }
                 _ => format!("{code}: {message}"),
             }

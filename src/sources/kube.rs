@@ -379,7 +379,15 @@ fn replicated(
         suspended: false,
         schedule: None,
         completed: None,
+        last_schedule: None,
+        starting_deadline: None,
+        time_zone: None,
+        created: created(meta),
     }))
+}
+
+fn created(meta: &ObjectMeta) -> Option<Timestamp> {
+    meta.creation_timestamp.as_ref().map(|t| t.0)
 }
 
 pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
@@ -416,6 +424,10 @@ pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
         suspended: spec.and_then(|s| s.suspend).unwrap_or(false),
         schedule: spec.map(|s| s.schedule.clone()),
         completed: None,
+        last_schedule: c.status.as_ref().and_then(|s| s.last_schedule_time.as_ref()).map(|t| t.0),
+        starting_deadline: spec.and_then(|s| s.starting_deadline_seconds),
+        time_zone: spec.and_then(|s| s.time_zone.clone()),
+        created: created(&c.metadata),
     }))
 }
 
@@ -448,6 +460,10 @@ pub fn trim_job(j: &Job) -> Option<ClusterDelta> {
         suspended: false,
         schedule: None,
         completed,
+        last_schedule: None,
+        starting_deadline: None,
+        time_zone: None,
+        created: created(&j.metadata),
     }))
 }
 

@@ -4,7 +4,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, SourceId, SourceState};
+use crate::app::{AlarmKind, App, SourceId, SourceState};
 use crate::domain::{Side, age, clock};
 
 use super::theme;
@@ -51,6 +51,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 ("live".to_string(), Style::new().fg(Color::Green))
             }
             SourceState::Live { last_ok } => (format!("{} ago", age(*last_ok, app.now)), Style::new().fg(Color::Green)),
+            SourceState::Stale { since, error, .. } if error.starts_with("throttled") => (
+                format!("THROTTLED, retrying ({} old)", app.sources_age(*id).unwrap_or_else(|| age(*since, app.now))),
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            ),
             SourceState::Stale { since, error, .. } => (
                 format!("STALE {} ({})", age(*since, app.now), theme::fit(error, 40)),
                 Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
@@ -60,5 +64,38 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         second.push(Span::styled(text, style));
         second.push(Span::raw("  "));
     }
-    frame.render_widget(Paragraph::new(vec![Line::from(top), Line::from(second)]), area);
+    let mut lines = vec![Line::from(top), Line::from(second)];
+    lines.extend(alarm_line(app));
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Lines the header needs: a third for the alarm banner when a singleton
+/// runs where it must not.
+pub fn height(app: &App) -> u16 {
+    2 + u16::from(!app.alarms.is_empty())
+}
+
+/// The alarm banner: every singleton that runs on neither side or on
+/// both, for how long, and the key that proposes the fix.
+fn alarm_line(app: &App) -> Option<Line<'static>> {
+    if app.alarms.is_empty() {
+        return None;
+    }
+    let style = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
+    let mut spans = vec![Span::styled(" ‼ SINGLETON ALARM ", style)];
+    for (name, alarm) in &app.alarms {
+        let what = match alarm.kind {
+            AlarmKind::Neither => "runs on NEITHER side",
+            AlarmKind::Both => "runs on BOTH sides",
+        };
+        spans.push(Span::styled(
+            format!(" {name} {what} for {} ", age(alarm.since, app.now)),
+            Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::styled(
+        format!("  select it and press {} for the fix", app.keymap.label(crate::keymap::Action::Handoff)),
+        Style::new().fg(Color::LightRed),
+    ));
+    Some(Line::from(spans))
 }

@@ -32,7 +32,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
     let [header_area, body, strip_area, footer] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(header::height(app)),
         Constraint::Min(5),
         Constraint::Length(strip.len() as u16),
         Constraint::Length(1),

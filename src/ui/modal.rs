@@ -20,10 +20,18 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
         Modal::Proposal(p) => {
             let mut lines: Vec<Line> = p.lines.iter().map(|l| Line::raw(format!(" {l}"))).collect();
             lines.push(Line::raw(""));
-            let confirm = if p.needed > 1 {
-                format!(" {} apply ({} of {} confirmations)", km.label(Action::Confirm), p.given, p.needed)
-            } else {
-                format!(" {} apply", km.label(Action::Confirm))
+            let confirm = match (p.needed, p.given) {
+                (1, _) => format!(" {} apply", km.label(Action::Confirm)),
+                (_, 0) => format!(
+                    " {} then {} apply (2 confirmations)",
+                    km.label(Action::Confirm),
+                    km.label(Action::ConfirmAgain)
+                ),
+                _ => format!(
+                    " {} apply (second confirmation; {} again is not taken)",
+                    km.label(Action::ConfirmAgain),
+                    km.label(Action::Confirm)
+                ),
             };
             lines.push(Line::from(vec![
                 Span::styled(confirm, Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
@@ -40,6 +48,19 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
                 Line::from(Span::styled(" enter proposes, esc cancels", theme::dim())),
             ];
             (" set percentage ".to_string(), lines, theme::ACCENT)
+        }
+        Modal::Quit(what) => {
+            let mut lines: Vec<Line> = what.iter().map(|l| Line::raw(format!(" {l}"))).collect();
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(" {} quit anyway", km.label(Action::Confirm)),
+                    Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                ),
+                Span::raw("    "),
+                Span::styled("any other key: stay", theme::dim()),
+            ]));
+            (" QUIT NOW? something is in flight ".to_string(), lines, Color::LightRed)
         }
     };
     if app.config.mode == crate::app::Mode::DryRun {
@@ -72,9 +93,18 @@ pub fn handoff_line(app: &App) -> Option<Line<'static>> {
         HandoffPhase::Aborting => format!("aborting: restoring {}", h.from),
         HandoffPhase::Aborted => format!("aborted; {} restored", h.from),
         HandoffPhase::Failed(reason) => format!("STOPPED: {reason}"),
+        HandoffPhase::Refused(reason) => format!("not begun: {reason}"),
+        HandoffPhase::StartFailed(reason) => format!(
+            "RUNS ON NEITHER SIDE: {reason} ({}: retry the start, {}: restore {})",
+            app.keymap.label(Action::Handoff),
+            app.keymap.label(Action::Abort),
+            h.from
+        ),
     };
     let style = match &h.phase {
-        HandoffPhase::Failed(_) => Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+        HandoffPhase::Failed(_) | HandoffPhase::StartFailed(_) | HandoffPhase::Refused(_) => {
+            Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)
+        }
         HandoffPhase::Done | HandoffPhase::Aborted => Style::new().fg(Color::Green),
         _ => Style::new().fg(Color::Yellow),
     };

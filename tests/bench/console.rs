@@ -50,7 +50,7 @@ fn main() {
         let msgs = world.initial();
         let count = msgs.len();
         for msg in msgs {
-            update(&mut app, msg);
+            let _ = update(&mut app, msg);
         }
         let history = t.elapsed();
 
@@ -59,7 +59,7 @@ fn main() {
         let n = minute.len().max(1);
         let msg_cost = per_iter(5, 3, || {
             for msg in minute.iter().cloned() {
-                update(&mut app, msg);
+                let _ = update(&mut app, msg);
             }
         }) / n as u32;
 
@@ -67,8 +67,8 @@ fn main() {
         let frame = per_iter(7, 20, || {
             terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
         });
-        update(&mut app, Msg::Key(Key::plain(KeyCode::Down)));
-        update(&mut app, Msg::Key(Key::plain(KeyCode::Enter)));
+        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Down)));
+        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Enter)));
         let pods_frame = per_iter(7, 20, || {
             terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
         });

@@ -38,11 +38,11 @@ fn record(path: &Path, scale: u32, hours: i64) -> usize {
     let mut app = App::new(world.app_config(), Keymap::default(), world.now());
     let mut writer = Writer::create(path, &Header::new(&app, start(), (120, 34))).unwrap();
     for msg in world.initial() {
-        runtime::apply(&mut app, msg, Some(&mut writer));
+        let _ = runtime::apply(&mut app, msg, Some(&mut writer));
     }
     for s in 1..=hours * 3600 {
         for msg in world.advance(plus_secs(start(), s)) {
-            runtime::apply(&mut app, msg, Some(&mut writer));
+            let _ = runtime::apply(&mut app, msg, Some(&mut writer));
         }
     }
     pods

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use cutover::app::{App, Mode, Msg, update};
+use cutover::app::{App, Mode, Msg};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::sources::Clients;
@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::peers::{Peers, fake_aws_credentials};
+use super::step;
 
 pub struct LiveConsole {
     pub peers: Peers,
@@ -44,7 +45,7 @@ impl LiveConsole {
     /// saying what the sources and the latest events were.
     pub fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) -> Duration {
         self.until_applying(what, within, done, |app, msg| {
-            update(app, msg);
+            step(app, msg);
         })
     }
 
@@ -77,7 +78,7 @@ impl LiveConsole {
         let end = Instant::now() + for_;
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
-                update(&mut self.app, msg);
+                step(&mut self.app, msg);
             }
         }
     }

@@ -6,7 +6,9 @@ pub mod live;
 pub mod peers;
 pub mod tmux;
 
-use cutover::app::{App, Msg, update};
+use std::cell::RefCell;
+
+use cutover::app::{App, Effect, Msg, Queued, update};
 use cutover::domain::plus_secs;
 use cutover::keymap::{Key, Keymap};
 use cutover::sim::{SimConfig, World};
@@ -28,15 +30,39 @@ pub fn demo(secs: i64) -> (World, App) {
     (world, app)
 }
 
+thread_local! {
+    /// The effects `update` handed back and no test has taken yet: what the
+    /// runtime would have sent to the executor. (nextest runs each test in
+    /// a process of its own, so this is the test's own.)
+    static SENT: RefCell<Vec<Queued>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Applies one message as the runtime does, keeping the effects it made.
+pub fn step(app: &mut App, msg: Msg) -> bool {
+    let out = update(app, msg);
+    SENT.with(|s| s.borrow_mut().extend(out.effects));
+    out.redraw
+}
+
+/// The effects made and not yet taken.
+pub fn sent() -> Vec<Effect> {
+    SENT.with(|s| s.borrow().iter().map(|q| q.effect.clone()).collect())
+}
+
+/// Takes the effects made, with their ids, to answer them.
+pub fn take_sent() -> Vec<Queued> {
+    SENT.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}
+
 pub fn feed(app: &mut App, msgs: Vec<Msg>) {
     for msg in msgs {
-        update(app, msg);
+        step(app, msg);
     }
 }
 
 pub fn press(app: &mut App, keys: &[Key]) {
     for key in keys {
-        update(app, Msg::Key(*key));
+        step(app, Msg::Key(*key));
     }
 }
 
@@ -126,7 +152,8 @@ pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Sess
             let c = checks.pop().unwrap();
             states.push((c, serde_json::to_value(cutover::record::Keyframe::of(app)).unwrap()));
         }
-        runtime::apply(app, msg, Some(writer));
+        let out = runtime::apply(app, msg, Some(writer));
+        SENT.with(|s| s.borrow_mut().extend(out.effects));
     };
     step(&mut app, &mut writer, Msg::Operator { who: "alice@example (demo)".into() });
     for msg in world.initial() {
@@ -142,9 +169,9 @@ pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Sess
                 step(&mut app, &mut writer, Msg::Key(*key));
             }
         }
-        for effect in std::mem::take(&mut app.outbox) {
+        for Queued { id, effect } in take_sent() {
             let (result, msgs) = world.apply(&effect);
-            for msg in msgs.into_iter().chain([Msg::EffectDone { effect, result }]) {
+            for msg in msgs.into_iter().chain([Msg::EffectDone { id, effect, result }]) {
                 step(&mut app, &mut writer, msg);
             }
         }

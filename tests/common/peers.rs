@@ -91,14 +91,26 @@ impl Peers {
         format!("{}{path}", self.control)
     }
 
+    /// POSTs to the control API; panics with the harness's answer on an
+    /// error status (a fault it refuses says why: `{"error": ...}`).
     pub fn post(&self, path: &str, body: Value) -> Value {
-        let mut resp = ureq::post(&self.url(path)).send_json(&body).unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        resp.body_mut().read_json().unwrap_or(Value::Null)
+        let resp = ureq::post(&self.url(path))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(&body)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        answer("POST", path, resp).unwrap_or(Value::Null)
     }
 
     pub fn get(&self, path: &str) -> Value {
-        let mut resp = ureq::get(&self.url(path)).call().unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        resp.body_mut().read_json().unwrap()
+        let resp = ureq::get(&self.url(path))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        answer("GET", path, resp).unwrap_or_else(|| panic!("GET {path}: not JSON"))
     }
 
     /// Every request that reached a peer (`aws`, `old`, `new`), oldest first.
@@ -121,6 +133,79 @@ impl Peers {
     pub fn resume(&self, peer: &str) {
         self.post(&format!("/peer/{peer}/start"), Value::Null);
     }
+
+    // Faults (tests/harness/peers.py, AwsFault, KubeFault, DenyRule: the
+    // fields, defaults and modes). Each adder takes one fault object or
+    // `{"faults": [...]}` and returns the faults it added, with their ids.
+
+    /// Adds AWS proxy faults, e.g. `json!({"ops": ["ModifyRule"], "mode":
+    /// "after", "delay_ms": 12000, "count": 1})` (POST /aws/faults).
+    pub fn aws_fault(&self, fault: Value) -> Vec<Value> {
+        list(self.post("/aws/faults", fault), "added")
+    }
+
+    /// The AWS faults, with `hits` and `remaining` (GET /aws/faults).
+    pub fn aws_faults(&self) -> Vec<Value> {
+        list(self.get("/aws/faults"), "faults")
+    }
+
+    /// Removes every AWS fault; returns them as they were (with `hits`).
+    pub fn clear_aws_faults(&self) -> Vec<Value> {
+        list(self.post("/aws/faults/clear", Value::Null), "cleared")
+    }
+
+    /// Adds faults to a Kubernetes peer (`old` or `new`), e.g. `json!({"verb":
+    /// "patch", "resource": "apps/v1/deployments", "name": "scheduler",
+    /// "status": 500})` (POST /kube/{peer}/faults).
+    pub fn kube_fault(&self, peer: &str, fault: Value) -> Vec<Value> {
+        list(self.post(&format!("/kube/{peer}/faults"), fault), "added")
+    }
+
+    /// A Kubernetes peer's faults, with `hits` and `remaining`.
+    pub fn kube_faults(&self, peer: &str) -> Vec<Value> {
+        list(self.get(&format!("/kube/{peer}/faults")), "faults")
+    }
+
+    /// Removes every fault of a Kubernetes peer (not its deny rules).
+    pub fn clear_kube_faults(&self, peer: &str) -> Vec<Value> {
+        list(self.post(&format!("/kube/{peer}/faults/clear"), Value::Null), "cleared")
+    }
+
+    /// Denies a request on a Kubernetes peer, for access reviews and for the
+    /// real request alike (403 Forbidden, the object untouched), e.g.
+    /// `json!({"verb": "patch", "group": "apps", "resource": "deployments",
+    /// "namespace": "app", "name": "scheduler"})` (POST /kube/{peer}/deny).
+    pub fn deny(&self, peer: &str, rule: Value) -> Vec<Value> {
+        list(self.post(&format!("/kube/{peer}/deny"), rule), "added")
+    }
+
+    /// Removes every deny rule of a Kubernetes peer.
+    pub fn clear_denies(&self, peer: &str) -> Vec<Value> {
+        list(self.post(&format!("/kube/{peer}/deny/clear"), Value::Null), "cleared")
+    }
+
+    /// Every fault and deny rule, AWS and both Kubernetes peers.
+    pub fn clear_faults(&self) {
+        self.post("/faults/clear", Value::Null);
+    }
+
+    /// Marks a pod evicted as the kubelet does (phase Failed, reason
+    /// Evicted, containers terminated), with its watch event and a Warning
+    /// Evicted Event; returns the pod (POST /kube/{peer}/evict).
+    pub fn evict(&self, peer: &str, namespace: &str, name: &str) -> Value {
+        self.post(&format!("/kube/{peer}/evict"), serde_json::json!({"namespace": namespace, "name": name}))
+    }
+}
+
+fn answer(method: &str, path: &str, mut resp: ureq::http::Response<ureq::Body>) -> Option<Value> {
+    let status = resp.status();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    assert!(status.is_success(), "{method} {path}: {status}: {text}");
+    serde_json::from_str(&text).ok()
+}
+
+fn list(v: Value, key: &str) -> Vec<Value> {
+    v[key].as_array().cloned().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
 
 impl Drop for Peers {

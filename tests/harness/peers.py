@@ -15,6 +15,50 @@ Usage:
 Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
 the realistic seed), prints one line `READY <peers.json>` to stdout, and runs
 until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
+
+Control API (JSON; a refused body answers 400 {"error": why}):
+  GET  /requests[?peer=aws|old|new]   what reached the peers, oldest first: method, path,
+                                      query, op, mutating, status; namespace and name (kube);
+                                      protocol (aws); fault, fault_id, fault_mode for a
+                                      faulted request, plus forwarded/upstream_status (it
+                                      reached moto or the emulator) and dropped (no answer);
+                                      denied: rule id (kube 403 by a deny rule); review
+                                      (an access review's attributes and allowed)
+  POST /requests/clear
+  POST /peer/{aws|old|new}/{stop|start}   stop cuts every open connection, watches included
+  POST /elb/weights {route, old, new}; GET /elb/weights?route=   straight to moto
+  POST /kube/{old|new}/apply OBJECT; POST /kube/{peer}/delete {resource, namespace, name};
+  GET  /kube/{peer}/object?resource=apps/v1/deployments&namespace=&name=
+                                      writes publish watch events as the API would
+  POST /kube/{peer}/evict {namespace, name, message?, event? (true)}
+                                      the pod as the kubelet leaves an evicted one (phase
+                                      Failed, reason Evicted, message "The node was low on
+                                      resource: memory.", DisruptionTarget, containers
+                                      terminated 137), a MODIFIED event, and a Warning
+                                      Evicted Event (ADDED); answers the pod
+  Faults: each adder takes one fault object or {"faults": [...]} (all valid or none
+  added) and answers {ok, added: [...], faults: [...]}, each fault described with its
+  id, remaining and hits; listing answers {faults}; clearing answers {ok, cleared}.
+  Faults are tried in the order added; the first that takes a request acts.
+  POST /aws/faults, GET /aws/faults, POST /aws/faults/clear      (AwsFault)
+    {ops?: [op names, e.g. "ModifyRule"], mode?: reject|delay|after|drop (reject),
+     count?: N or -1 until cleared (-1), skip?: 0, delay_ms?: 0, forward?: false (drop),
+     status?, code?, message?, id?}
+  POST /aws/fault {status, count, code, message, ops, delay_ms}   the first API: one
+    reject fault, id "legacy", replacing the previous one; count 0 (default) removes it
+  POST /kube/{peer}/faults, GET /kube/{peer}/faults, POST /kube/{peer}/faults/clear
+    (KubeFault) {method?, verb?, resource?, subresource?, namespace?, name?, path?,
+     mode?, count?, skip?, delay_ms?, forward?, status? (500), reason?, message?,
+     retry_after?, user?, id?}
+  POST /kube/{peer}/deny, GET /kube/{peer}/deny, POST /kube/{peer}/deny/clear
+    (DenyRule) {verb, resource, group?, subresource?, namespace?, name?, reason?, user?, id?}
+    one rule or {"rules": [...]}; denies the access review and the real request alike
+  POST /faults/clear                  every fault and deny rule, AWS and both peers
+  POST /shutdown
+
+The Kubernetes peers also answer POST /apis/authorization.k8s.io/v1/
+selfsubjectaccessreviews (201, spec echoed, status.allowed false when a deny rule
+matches), which kube-rs's Api::<SelfSubjectAccessReview>::all(..).create sends.
 """
 
 from __future__ import annotations
@@ -22,6 +66,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextvars
 import copy
 import ctypes
 import datetime as dt
@@ -45,6 +90,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable
+from xml.sax.saxutils import escape as xml_escape
 
 import aiohttp
 import aiohttp.web
@@ -242,6 +288,126 @@ class CborJsonTranslator:
 
 
 # --------------------------------------------------------------------------
+# Fault injection (shared by the AWS proxy and the Kubernetes peers)
+# --------------------------------------------------------------------------
+
+FAULT_MODES = ("reject", "delay", "after", "drop")
+
+
+class FaultSpecError(ValueError):
+    """A fault or deny rule the control API cannot accept (answered with 400)."""
+
+
+def _as_set(value: Any, field: str, *, upper: bool = False, lower: bool = False) -> set[str] | None:
+    if value is None:
+        return None
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items) or not items:
+        raise FaultSpecError(f"{field} must be a string or a non-empty list of strings")
+    if upper:
+        items = [v.upper() for v in items]
+    if lower:
+        items = [v.lower() for v in items]
+    return set(items)
+
+
+def _int(spec: dict[str, Any], field: str, default: int | None) -> int | None:
+    value = spec.get(field, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise FaultSpecError(f"{field} must be an integer")
+    return int(value)
+
+
+class FaultBase:
+    """What every fault shares: a mode, a budget of matching requests, a delay.
+
+    count: how many matching requests the fault takes; -1 (the default) until
+    cleared. skip: how many matching requests it lets through untouched
+    first (e.g. skip 1 to fail the second ModifyRule). hits counts the
+    requests it took; an exhausted fault stays listed (remaining 0) until
+    cleared, so a test can read its hits. id: a name of the test's choosing
+    (default aws-N, old-N, new-N); adding a fault with an id already in use
+    replaces that fault.
+    """
+
+    FIELDS = {"id", "mode", "count", "skip", "delay_ms", "forward", "status", "code", "reason", "message"}
+
+    def __init__(self, spec: dict[str, Any], fault_id: str) -> None:
+        unknown = set(spec) - self.FIELDS
+        if unknown:
+            raise FaultSpecError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(self.FIELDS)}")
+        self.id = str(spec.get("id") or fault_id)
+        self.mode = spec.get("mode", "reject")
+        if self.mode not in FAULT_MODES:
+            raise FaultSpecError(f"mode must be one of {list(FAULT_MODES)}")
+        self.count = _int(spec, "count", -1)
+        if self.count is None:  # "count": null, as until cleared
+            self.count = -1
+        self.skip = _int(spec, "skip", 0) or 0
+        self.delay_ms = _int(spec, "delay_ms", 0) or 0
+        if self.delay_ms < 0 or self.skip < 0 or self.count < -1:
+            raise FaultSpecError("delay_ms and skip must be >= 0, count >= -1")
+        if self.mode in ("delay", "after") and not self.delay_ms:
+            raise FaultSpecError(f"mode {self.mode} needs delay_ms")
+        forward = spec.get("forward", False)
+        if not isinstance(forward, bool):
+            raise FaultSpecError("forward must be true or false")
+        # forward is only a choice for drop: reject never forwards, after always does,
+        # delay forwards unless it answers an error.
+        self.forward = forward if self.mode == "drop" else self.mode in ("after", "delay")
+        self.status = _int(spec, "status", None)
+        # delay and after answer an error instead of the real answer only when one is named
+        self.answers_error = self.mode == "reject" or (
+            self.mode in ("delay", "after") and any(k in spec for k in ("status", "code", "reason", "message")))
+        if self.mode == "delay" and self.answers_error:
+            self.forward = False
+        self.hits = 0
+        self.passed = 0
+
+    def matches(self, target: Any) -> bool:
+        raise NotImplementedError
+
+    def take(self, target: Any) -> bool:
+        if self.count == 0 or not self.matches(target):
+            return False
+        if self.skip > 0:
+            self.skip -= 1
+            self.passed += 1
+            return False
+        if self.count > 0:
+            self.count -= 1
+        self.hits += 1
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "mode": self.mode, "remaining": self.count, "skip": self.skip,
+                "hits": self.hits, "passed": self.passed, "delay_ms": self.delay_ms,
+                "forward": self.forward, "answers_error": self.answers_error,
+                "status": self.status if self.answers_error else None}
+
+
+async def drop_connection(request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+    """Close the client's connection without an answer (the client sees a reset
+    or an empty reply). The listeners run with handler_cancellation, so losing
+    the connection cancels this handler; the sleep is only a backstop."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    await asyncio.sleep(STOP_GRACE)
+    raise ConnectionResetError("connection dropped by an injected fault")
+
+
+def take_fault(faults: list[Any], target: Any) -> Any:
+    """The first fault, in the order they were added, that takes the request."""
+    for fault in faults:
+        if fault.take(target):
+            return fault
+    return None
+
+
+# --------------------------------------------------------------------------
 # AWS proxy
 # --------------------------------------------------------------------------
 
@@ -249,26 +415,63 @@ def is_read_only_op(op: str) -> bool:
     return op.startswith(("Describe", "Get", "List"))
 
 
-class Fault:
-    """The next `count` matching AWS requests are answered by the proxy itself."""
+AWS_ERROR_STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503, "AccessDenied": 403}
 
-    def __init__(self, status: int = 503, count: int = 0, code: str | None = None,
-                 message: str | None = None, ops: list[str] | None = None,
-                 delay_ms: int = 0) -> None:
-        self.status = status
-        self.count = count
+
+class AwsFault(FaultBase):
+    """An AWS fault: matches operations by name (ops, default every operation).
+
+    modes:
+      reject  answer the error (status/code/message), after delay_ms if set
+      delay   sleep delay_ms, then forward to moto; with status/code/message
+              answer that error instead (and do not forward)
+      after   forward to moto (the write TAKES EFFECT), then hold moto's
+              answer for delay_ms (a client with a shorter timeout gives up
+              on a write that was applied); with status/code/message answer
+              that error after the delay instead of moto's answer
+      drop    with forward: true, forward first (applied); sleep delay_ms;
+              close the connection without an answer
+
+    The error: status defaults to 503 (400 when only a code is given, 500
+    for InternalFailure, 403 for AccessDenied); code defaults from the
+    status (400/429 Throttling, 500 InternalFailure, else
+    ServiceUnavailable); message defaults to "Rate exceeded" for Throttling,
+    else a sentence that says the harness injected it.
+
+    Gaps, against real AWS: the error is shaped per protocol (query XML
+    for ELBv2/STS, CBOR for CloudWatch) but carries no service-specific
+    fields; a real throttle is per account and API, not per count of
+    requests; a real timeout or reset happens anywhere on the path (here
+    only before or after moto applied the whole call, never half-way);
+    SDKs retry Throttling, 5xx and dropped connections (cutover's client:
+    2 attempts, 10 s operation timeout), so a count-1 fault is usually
+    absorbed by the retry.
+    """
+
+    FIELDS = FaultBase.FIELDS | {"ops"}
+
+    def __init__(self, spec: dict[str, Any], fault_id: str) -> None:
+        super().__init__(spec, fault_id)
+        if "reason" in spec:
+            raise FaultSpecError("AWS faults take code and message, not reason")
+        self.ops = _as_set(spec.get("ops"), "ops")
+        code = spec.get("code")
+        self.status = self.status or (AWS_ERROR_STATUS.get(code, 400) if code else 503)
         self.code = code or {429: "Throttling", 400: "Throttling", 500: "InternalFailure"}.get(
-            status, "ServiceUnavailable")
-        self.message = message or ("Rate exceeded" if self.code == "Throttling"
-                                   else "Service is unavailable (injected by the test harness)")
-        self.ops = set(ops) if ops else None
-        self.delay_ms = delay_ms
+            self.status, "ServiceUnavailable")
+        self.message = spec.get("message") or {
+            "Throttling": "Rate exceeded",
+            "InternalFailure": "We encountered an internal error. Please try again. (injected by the test harness)",
+            "ServiceUnavailable": "Service is unavailable (injected by the test harness)",
+        }.get(self.code, f"{self.code} (injected by the test harness)")
 
-    def take(self, op: str) -> bool:
-        if self.count <= 0 or (self.ops is not None and op not in self.ops):
-            return False
-        self.count -= 1
-        return True
+    def matches(self, op: str) -> bool:
+        return self.ops is None or op in self.ops
+
+    def describe(self) -> dict[str, Any]:
+        error = self.answers_error
+        return {**super().describe(), "ops": sorted(self.ops) if self.ops else None,
+                "code": self.code if error else None, "message": self.message if error else None}
 
 
 class AwsProxy(Listener):
@@ -277,7 +480,9 @@ class AwsProxy(Listener):
         self.moto_url = moto_url.rstrip("/")
         self.requests = requests
         self.translator = CborJsonTranslator()
-        self.fault = Fault()
+        # Active faults, first added first; see AwsFault and POST /aws/faults.
+        self.faults: list[AwsFault] = []
+        self.fault_seq = 0
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -303,22 +508,49 @@ class AwsProxy(Listener):
             "method": request.method, "path": request.path, "query": request.query_string,
             "op": op, "mutating": not is_read_only_op(op), "protocol": protocol,
         })
-        if self.fault.take(op):
-            if self.fault.delay_ms:
-                await asyncio.sleep(self.fault.delay_ms / 1000)
-            entry["status"] = self.fault.status
-            entry["fault"] = True
-            return self._fault_response(protocol)
-        try:
-            if protocol == "cbor":
-                resp = await self._forward_cbor(request, op, plain)
-            else:
-                resp = await self._forward_raw(request, plain)
-        except aiohttp.ClientError as e:
-            log.warning("moto unreachable: %r", e)
-            resp = aiohttp.web.Response(status=502, text="moto unreachable")
-        entry["status"] = resp.status
+        fault = take_fault(self.faults, op)
+        if fault is None:
+            resp = await self._forward(request, protocol, op, plain)
+            entry["status"] = resp.status
+            return resp
+        entry.update(fault=True, fault_id=fault.id, fault_mode=fault.mode)
+        log.info("aws %s: fault %s (%s)", op, fault.id, fault.mode)
+        if fault.mode in ("reject", "delay") and fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.mode == "reject" or (fault.mode == "delay" and fault.answers_error):
+            entry["status"] = fault.status
+            return self._fault_response(protocol, fault)
+        if fault.forward:
+            resp = await self._forward(request, protocol, op, plain)
+            entry.update(forwarded=True, upstream_status=resp.status)
+        if fault.mode == "delay":
+            entry["status"] = resp.status
+            return resp
+        if fault.mode == "drop":
+            entry.update(status=None, dropped=True)
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            return await drop_connection(request)
+        # after: moto has the call applied; the client hears of it late (if still listening)
+        entry["status"] = fault.status if fault.answers_error else resp.status
+        await asyncio.sleep(fault.delay_ms / 1000)
+        if fault.answers_error:
+            return self._fault_response(protocol, fault)
         return resp
+
+    async def _forward(self, request: aiohttp.web.BaseRequest, protocol: str, op: str,
+                       plain: bytes) -> aiohttp.web.Response:
+        # Shielded: a client that gives up (or a dropped connection) does not
+        # stop a call that reached AWS, as on the real thing.
+        async def call() -> aiohttp.web.Response:
+            try:
+                if protocol == "cbor":
+                    return await self._forward_cbor(request, op, plain)
+                return await self._forward_raw(request, plain)
+            except aiohttp.ClientError as e:
+                log.warning("moto unreachable: %r", e)
+                return aiohttp.web.Response(status=502, text="moto unreachable")
+        return await asyncio.shield(asyncio.ensure_future(call()))
 
     @staticmethod
     def _classify(request: aiohttp.web.BaseRequest, plain: bytes) -> tuple[str, str]:
@@ -334,8 +566,14 @@ class AwsProxy(Listener):
             action = (form.get("Action") or [None])[0]
         return "query", action or f"{request.method} {request.path}"
 
-    def _fault_response(self, protocol: str) -> aiohttp.web.Response:
-        f = self.fault
+    def add_fault(self, spec: dict[str, Any]) -> AwsFault:
+        self.fault_seq += 1
+        fault = AwsFault(spec, f"aws-{self.fault_seq}")
+        self.faults = [f for f in self.faults if f.id != fault.id] + [fault]
+        return fault
+
+    @staticmethod
+    def _fault_response(protocol: str, f: AwsFault) -> aiohttp.web.Response:
         side = "Sender" if f.status < 500 else "Receiver"
         headers = {"x-amzn-RequestId": str(uuid.uuid4())}
         if protocol == "cbor":
@@ -350,7 +588,8 @@ class AwsProxy(Listener):
                 {"__type": f"{CW_TARGET_PREFIX}#{f.code}", "message": f.message}))
         xml = (
             '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
-            f"<Error><Type>{side}</Type><Code>{f.code}</Code><Message>{f.message}</Message></Error>"
+            f"<Error><Type>{side}</Type><Code>{xml_escape(f.code)}</Code>"
+            f"<Message>{xml_escape(f.message)}</Message></Error>"
             f"<RequestId>{headers['x-amzn-RequestId']}</RequestId></ErrorResponse>"
         )
         headers["Content-Type"] = "text/xml"
@@ -565,6 +804,300 @@ VERBS = {
 }
 
 
+# -- faults, deny rules and access reviews ------------------------------------
+
+KUBE_PATH = re.compile(
+    r"^/(?:api/(?P<core>v1)|apis/(?P<group>[^/]+)/(?P<version>[^/]+))"
+    r"(?:/namespaces/(?P<namespace>[^/]+))?/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?(?:/(?P<sub>[^/]+))?/?$")
+HARNESS_USER = "test"  # the kubeconfig's user; a real apiserver names the authenticated identity
+
+
+class KubeTarget:
+    """What a Kubernetes request is about, in the apiserver's authorization
+    terms (verb, API group, resource, subresource, namespace, name), read from
+    the URL alone so that faults and deny rules see every request, those kmock
+    does not parse (namespaces) or does not serve included."""
+
+    def __init__(self, request: aiohttp.web.BaseRequest) -> None:
+        self.method = request.method.upper()
+        self.path = request.path
+        self.query = request.query_string
+        m = KUBE_PATH.match(request.path)
+        self.resource_request = bool(m)
+        self.group = self.version = self.plural = ""
+        self.namespace = self.name = self.subresource = None
+        if m:
+            self.group = m.group("group") or ""
+            self.version = m.group("core") or m.group("version")
+            self.plural = m.group("plural")
+            self.namespace, self.name, self.subresource = m.group("namespace"), m.group("name"), m.group("sub")
+            watching = request.query.get("watch") in ("true", "1")
+            self.verb = {
+                "GET": "get" if self.name else ("watch" if watching else "list"),
+                "POST": "create", "PUT": "update", "PATCH": "patch",
+                "DELETE": "delete" if self.name else "deletecollection",
+            }.get(self.method, self.method.lower())
+        else:
+            self.verb = self.method.lower()
+
+    @property
+    def qualified(self) -> str:
+        """deployments.apps, pods: how the apiserver names a resource in messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def op(self) -> str:
+        """The request log's op, as Cluster._log writes it."""
+        if not self.resource_request:
+            return f"{self.method.lower()} {self.path}"
+        return f"{self.verb} {self.plural}" + (f"/{self.subresource}" if self.subresource else "")
+
+    def attributes(self) -> dict[str, Any]:
+        return {"verb": self.verb, "group": self.group, "resource": self.plural,
+                "subresource": self.subresource or "", "namespace": self.namespace or "",
+                "name": self.name or ""}
+
+
+def parse_resource_selector(text: str) -> tuple[str | None, str | None, str]:
+    """"apps/v1/deployments", "v1/pods", "deployments.apps", "pods" ->
+    (group or None for any, version or None for any, plural)."""
+    parts = text.strip("/").split("/")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return "", parts[0], parts[1]
+    if len(parts) == 1 and parts[0]:
+        plural, _, group = parts[0].partition(".")
+        return (group if group else None), None, plural
+    raise FaultSpecError(f"resource {text!r}: use group/version/plural (apps/v1/deployments), "
+                         "v1/plural, plural.group or plural")
+
+
+def forbidden_message(attrs: dict[str, Any], user: str) -> str:
+    """The apiserver's 403 message (k8s.io/apiserver responsewriters.forbiddenMessage + NewForbidden)."""
+    resource = attrs["resource"] + (f"/{attrs['subresource']}" if attrs.get("subresource") else "")
+    where = (f'in the namespace "{attrs["namespace"]}"' if attrs.get("namespace") else "at the cluster scope")
+    why = f'User "{user}" cannot {attrs["verb"]} resource "{resource}" in API group "{attrs["group"]}" {where}'
+    qualified = f'{attrs["resource"]}.{attrs["group"]}' if attrs["group"] else attrs["resource"]
+    name = f' "{attrs["name"]}"' if attrs.get("name") else ""
+    return f"{qualified}{name} is forbidden: {why}"
+
+
+KUBE_REASONS = {
+    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+    409: "Conflict", 410: "Expired", 415: "UnsupportedMediaType", 422: "Invalid", 429: "TooManyRequests",
+    500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout",
+}
+
+
+def kube_error(status: int, target: KubeTarget, *, reason: str | None = None, message: str | None = None,
+               user: str = HARNESS_USER, retry_after: int | None = None) -> aiohttp.web.Response:
+    """A Status answer shaped as the apiserver shapes that status for this request."""
+    reason = reason or KUBE_REASONS.get(status, "InternalError" if status >= 500 else "BadRequest")
+    details: dict[str, Any] = {}
+    if target.resource_request:
+        details = {"group": target.group, "kind": target.plural}
+        if target.name:
+            details["name"] = target.name
+    named = f'{target.qualified} "{target.name}"' if target.name else target.qualified
+    headers: dict[str, str] = {}
+    if message is None:
+        if status == 403:
+            message = (forbidden_message(target.attributes(), user) if target.resource_request
+                       else f'forbidden: User "{user}" cannot {target.verb} path "{target.path}"')
+        elif status == 404:
+            message = f"{named} not found" if target.resource_request else "the server could not find the requested resource"
+        elif status == 409:
+            message = (f"Operation cannot be fulfilled on {named}: the object has been modified; "
+                       "please apply your changes to the latest version and try again")
+        elif status == 410:
+            message = "too old resource version: 1 (2)"
+        elif status == 429:
+            message = "Too many requests, please try again later."
+        elif status == 504:
+            message = ("the server was unable to return a response in the time allotted, "
+                       "but may still be processing the request")
+        elif status == 503:
+            message = "the server is currently unable to handle the request"
+        elif status >= 500:
+            message = "Internal error occurred: injected by the test harness"
+        else:
+            message = f"{reason} (injected by the test harness)"
+    if status == 429 and retry_after is None:
+        retry_after = 1
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
+        details["retryAfterSeconds"] = retry_after
+    if status >= 500 and status not in (503, 504):
+        details.setdefault("causes", [{"message": message}])
+    resp = status_response(status, reason, message, details)
+    resp.headers.update(headers)
+    return resp
+
+
+class KubeFault(FaultBase):
+    """A Kubernetes fault on one peer, matched by the request's method or verb,
+    resource, subresource, namespace, name and/or path prefix (each optional,
+    all given must match; none given: every request, discovery included).
+
+    method: HTTP method(s) (GET matches get, list and watch), and LIST / WATCH
+    as aliases of those verbs. verb: the apiserver's verb(s): get list watch
+    create update patch delete deletecollection. resource: apps/v1/deployments,
+    v1/pods, deployments.apps or pods. subresource: absent matches the object
+    and every subresource, "" only the object, "scale" only /scale. name:
+    only requests that carry it in the URL (get, patch, update, delete; not
+    lists or watches, even with a metadata.name field selector).
+
+    modes:
+      reject  answer a Status (status, default 500; reason and message
+              default to the apiserver's for that status: 403 Forbidden
+              names the user, verb, resource, group and namespace; 429
+              carries Retry-After: retry_after, default 1, any other status
+              only if retry_after is given), after delay_ms
+      delay   sleep delay_ms, then serve (a watch: starts late); with
+              status/reason/message answer that error instead
+      after   serve (a write TAKES EFFECT and its watch event goes out),
+              then hold the answer delay_ms; with status/reason/message
+              answer that error instead, e.g. 504 Timeout for a write that
+              was applied. Not for watches (their answer is a stream).
+      drop    with forward: true serve first (applied); sleep delay_ms;
+              close the connection without an answer
+
+    Clients retry: kube-rs 5 (cutover's Client, default_retry) retries
+    429, 503 and 504 up to 15 times, waiting Retry-After, so a count -1 429
+    stalls a call for 15 s or more and a count-1 one is invisible but for
+    the request log; 403, 404, 409 and 500 reach the caller at once. A
+    dropped connection is not retried.
+
+    Gaps, against a real apiserver: faults are by count, not by rate (no
+    API priority and fairness); a Status inside a watch that was already
+    streaming (410 Expired mid-watch) is not injected (stop the peer, or
+    drop the watch as it starts); "after" and "drop" with forward apply the
+    whole write before the answer is lost, never half of it; authorization
+    sees only the URL (a field selector on metadata.name does not narrow a
+    list to one name).
+    """
+
+    FIELDS = (FaultBase.FIELDS - {"code"}) | {
+        "method", "verb", "resource", "subresource", "namespace", "name", "path", "user", "retry_after"}
+
+    def __init__(self, spec: dict[str, Any], fault_id: str) -> None:
+        super().__init__(spec, fault_id)
+        self.status = self.status or 500
+        methods = _as_set(spec.get("method"), "method", upper=True) or set()
+        verbs = _as_set(spec.get("verb"), "verb", lower=True) or set()
+        for alias in ("LIST", "WATCH"):
+            if alias in methods:
+                methods.discard(alias)
+                verbs.add(alias.lower())
+        self.methods, self.verbs = methods or None, verbs or None
+        self.resource = parse_resource_selector(spec["resource"]) if spec.get("resource") else None
+        self.subresource = spec.get("subresource")
+        self.namespace = spec.get("namespace")
+        self.name = spec.get("name")
+        self.path = spec.get("path")
+        self.reason = spec.get("reason")
+        self.message = spec.get("message")
+        self.user = spec.get("user") or HARNESS_USER
+        self.retry_after = _int(spec, "retry_after", None)
+
+    def matches(self, t: KubeTarget) -> bool:
+        if self.path is not None and not t.path.startswith(self.path):
+            return False
+        # methods and verbs: either may name the request (GET or list)
+        if self.methods is not None or self.verbs is not None:
+            if not ((self.methods and t.method in self.methods) or (self.verbs and t.verb in self.verbs)):
+                return False
+        if any(v is not None for v in (self.resource, self.subresource, self.namespace, self.name)):
+            if not t.resource_request:
+                return False
+        if self.resource is not None:
+            group, version, plural = self.resource
+            if plural != t.plural or (group is not None and group != t.group) or \
+                    (version is not None and version != t.version):
+                return False
+        if self.subresource is not None and self.subresource != (t.subresource or ""):
+            return False
+        if self.namespace is not None and self.namespace != t.namespace:
+            return False
+        if self.name is not None and self.name != t.name:
+            return False
+        return True
+
+    def response(self, t: KubeTarget) -> aiohttp.web.Response:
+        return kube_error(self.status, t, reason=self.reason, message=self.message, user=self.user,
+                          retry_after=self.retry_after)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "method": sorted(self.methods) if self.methods else None,
+                "verb": sorted(self.verbs) if self.verbs else None,
+                "resource": "/".join(p for p in self.resource if p) if self.resource else None,
+                "subresource": self.subresource, "namespace": self.namespace, "name": self.name,
+                "path": self.path}
+
+
+class DenyRule:
+    """RBAC as the harness models it: everything is allowed but what a deny
+    rule matches. A rule answers both an access review (allowed: false) and
+    the real request (403 Forbidden, the object untouched), with the same
+    matching, so the two always agree.
+
+    verb (required): one verb, a list, or "*". resource (required): the
+    plural ("deployments"), "*" for any. group: "" for the core group,
+    absent or "*" for any. subresource: absent matches the object and every
+    subresource, "" only the object. namespace, name: absent matches any;
+    given, only requests or reviews that name exactly that (a review of
+    "patch deployments in every namespace" is not denied by a rule for one
+    namespace; a real RBAC grant with resourceNames would be stricter).
+
+    Gaps, against a real apiserver: no roles, bindings, groups or
+    impersonation; one user; no nonResourceURLs rules (non-resource reviews
+    are always allowed); SelfSubjectRulesReview is not served.
+    """
+
+    FIELDS = {"verb", "group", "resource", "subresource", "namespace", "name", "user", "reason", "id"}
+
+    def __init__(self, spec: dict[str, Any], rule_id: str) -> None:
+        unknown = set(spec) - self.FIELDS
+        if unknown:
+            raise FaultSpecError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(self.FIELDS)}")
+        if "verb" not in spec or "resource" not in spec:
+            raise FaultSpecError("a deny rule needs verb and resource")
+        self.id = str(spec.get("id") or rule_id)
+        self.verbs = _as_set(spec["verb"], "verb", lower=True)
+        self.resource = spec["resource"]
+        if "/" in self.resource:
+            raise FaultSpecError('resource is the plural ("deployments"); the group goes in group')
+        self.group = spec.get("group", "*")
+        self.subresource = spec.get("subresource")
+        self.namespace = spec.get("namespace")
+        self.name = spec.get("name")
+        self.user = spec.get("user") or HARNESS_USER
+        self.reason = spec.get("reason")
+        self.hits = 0
+
+    def matches(self, attrs: dict[str, Any]) -> bool:
+        assert self.verbs is not None
+        return ("*" in self.verbs or attrs["verb"] in self.verbs) \
+            and self.resource in ("*", attrs["resource"]) \
+            and self.group in ("*", attrs["group"]) \
+            and (self.subresource is None or self.subresource == attrs["subresource"]) \
+            and (self.namespace is None or self.namespace == attrs["namespace"]) \
+            and (self.name is None or self.name == attrs["name"])
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "verb": sorted(self.verbs or []), "group": self.group, "resource": self.resource,
+                "subresource": self.subresource, "namespace": self.namespace, "name": self.name,
+                "user": self.user, "hits": self.hits}
+
+
+# The fault a request was taken by, for Cluster._log (same task as __call__).
+# {"fault": KubeFault | None, "entry": the request log entry, once written}
+CURRENT_FAULT: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("current_fault", default=None)
+
+SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+
+
 class Cluster(kmock.KubernetesEmulator):
     """kmock's emulator, closer to a real apiserver where kube-rs notices.
 
@@ -583,6 +1116,11 @@ class Cluster(kmock.KubernetesEmulator):
         self.logging_enabled = False
         self.rv = 0
         self.deletions: dict[Any, list[tuple[int, dict[str, Any]]]] = {}
+        # Injected faults (KubeFault, first added first) and deny rules (DenyRule); they
+        # outlive a stop/start of the peer's listener. See POST /kube/{peer}/faults, /deny.
+        self.faults: list[KubeFault] = []
+        self.denies: list[DenyRule] = []
+        self.fault_seq = 0
 
     # -- helpers --------------------------------------------------------
 
@@ -674,16 +1212,68 @@ class Cluster(kmock.KubernetesEmulator):
     NAMESPACES_PATH = re.compile(r"^/api/v1/namespaces(?:/([^/]+))?/?$")
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
+        """Faults, deny rules and access reviews first (the apiserver's filter
+        order: flow control, then authorization), then the emulator."""
+        await raw_request.read()  # whole, before a fault may cut the connection
+        target = KubeTarget(raw_request)
+        fault = take_fault(self.faults, target)
+        ctx: dict[str, Any] = {"fault": fault, "entry": None}
+        token = CURRENT_FAULT.set(ctx)
+        try:
+            if fault is not None:
+                log.info("kube %s %s: fault %s (%s)", self.peer, target.op, fault.id, fault.mode)
+                if fault.mode in ("reject", "delay") and fault.delay_ms:
+                    await asyncio.sleep(fault.delay_ms / 1000)
+                if fault.mode == "reject" or (fault.mode == "delay" and fault.answers_error):
+                    resp = fault.response(target)
+                    self._log_target(target, status=resp.status)
+                    return resp
+                if not fault.forward:  # drop, unserved
+                    self._log_target(target, status=None, dropped=True)
+                    if fault.delay_ms:
+                        await asyncio.sleep(fault.delay_ms / 1000)
+                    return await drop_connection(raw_request)
+            resp = await self._serve(raw_request, target)
+            entry = ctx["entry"]
+            if entry is not None:
+                entry["status"] = resp.status
+            if fault is None or fault.mode == "delay":
+                return resp
+            if fault.mode == "drop":
+                if entry is not None:
+                    entry.update(status=None, dropped=True, upstream_status=resp.status)
+                if fault.delay_ms:
+                    await asyncio.sleep(fault.delay_ms / 1000)
+                return await drop_connection(raw_request)
+            # after: served (a write is applied and its event published); the answer comes late
+            if fault.answers_error:
+                served = resp.status
+                resp = fault.response(target)
+                if entry is not None:
+                    entry.update(status=resp.status, upstream_status=served)
+            await asyncio.sleep(fault.delay_ms / 1000)
+            return resp
+        finally:
+            CURRENT_FAULT.reset(token)
+
+    async def _serve(self, raw_request: aiohttp.web.BaseRequest, target: KubeTarget) -> aiohttp.web.StreamResponse:
+        if target.resource_request and target.path.rstrip("/") != SSAR_PATH:  # self-reviews are always allowed
+            attrs = target.attributes()
+            rule = next((r for r in self.denies if r.matches(attrs)), None)
+            if rule is not None:
+                rule.hits += 1
+                message = forbidden_message(attrs, rule.user) + (f": {rule.reason}" if rule.reason else "")
+                resp = kube_error(403, target, message=message)
+                self._log_target(target, status=403, denied=rule.id)
+                return resp
+        if raw_request.method == "POST" and raw_request.path.rstrip("/") == SSAR_PATH:
+            return await self._access_review(raw_request, target)
         # kmock's URL parser reads /api/v1/namespaces[/NAME] as a namespace
         # prefix, not as the namespaces resource, and crashes on it.
         m = self.NAMESPACES_PATH.match(raw_request.path)
         if m and raw_request.method == "GET" and raw_request.query.get("watch") != "true":
             name = m.group(1)
-            if self.logging_enabled:
-                self.request_log.add(self.peer, {
-                    "method": "GET", "path": raw_request.path, "query": raw_request.query_string,
-                    "op": "get namespaces" if name else "list namespaces", "mutating": False,
-                    "namespace": None, "name": name})
+            self._log_target(target)
             res = kmock.resource("v1/namespaces")
             async with self._lock:
                 items = [copy.deepcopy(o.raw) for (r, _, n), o in self.objects.items()
@@ -698,6 +1288,136 @@ class Cluster(kmock.KubernetesEmulator):
             return aiohttp.web.json_response({"apiVersion": "v1", "kind": "NamespaceList",
                                               "metadata": {"resourceVersion": str(self.rv)}, "items": items})
         return await super().__call__(raw_request)
+
+    def _log_target(self, target: KubeTarget, **extra: Any) -> None:
+        """Logs a request kmock never sees (answered here), as _log would."""
+        if not self.logging_enabled:
+            return
+        entry = {"method": target.method, "path": target.path, "query": target.query, "op": target.op,
+                 # an access review is a POST that stores nothing
+                 "mutating": target.method in ("POST", "PUT", "PATCH", "DELETE") and target.path != SSAR_PATH,
+                 "namespace": target.namespace, "name": target.name}
+        self._note_fault(entry)
+        entry.update(extra)
+        self.request_log.add(self.peer, entry)
+
+    @staticmethod
+    def _note_fault(entry: dict[str, Any]) -> None:
+        ctx = CURRENT_FAULT.get()
+        if ctx is None:
+            return
+        ctx["entry"] = entry
+        fault = ctx["fault"]
+        if fault is not None:
+            entry.update(fault=True, fault_id=fault.id, fault_mode=fault.mode)
+
+    async def _access_review(self, raw_request: aiohttp.web.BaseRequest,
+                             target: KubeTarget) -> aiohttp.web.StreamResponse:
+        """POST selfsubjectaccessreviews: allowed unless a deny rule matches.
+
+        Gaps: a real apiserver answers from RBAC (and webhooks); a denial
+        there usually has no reason, here it names the rule. The review's
+        non-resource attributes are always allowed.
+        """
+        try:
+            body = json.loads(await raw_request.read() or b"{}")
+        except ValueError:
+            body = None
+        spec = body.get("spec") if isinstance(body, dict) else None
+        ra = (spec or {}).get("resourceAttributes")
+        review: dict[str, Any] = {}
+        if not isinstance(spec, dict) or (ra is None and spec.get("nonResourceAttributes") is None):
+            resp = status_response(422, "Invalid", 'SelfSubjectAccessReview.authorization.k8s.io "" is invalid: '
+                                   "spec.resourceAttributes: Invalid value: null: exactly one of "
+                                   "nonResourceAttributes or resourceAttributes must be specified")
+            self._log_target(target, status=422)
+            return resp
+        rule = None
+        if isinstance(ra, dict):
+            attrs = {"verb": ra.get("verb") or "", "group": ra.get("group") or "",
+                     "resource": ra.get("resource") or "", "subresource": ra.get("subresource") or "",
+                     "namespace": ra.get("namespace") or "", "name": ra.get("name") or ""}
+            review = attrs
+            rule = next((r for r in self.denies if r.matches(attrs)), None)
+        if rule is None:
+            status = {"allowed": True, "reason": f'RBAC: allowed by ClusterRoleBinding "cutover-operators" '
+                                                 f'of ClusterRole "cluster-admin" to User "{HARNESS_USER}"'}
+        else:
+            rule.hits += 1
+            status = {"allowed": False, "reason": rule.reason or f"denied by the test harness's deny rule {rule.id}"}
+        self._log_target(target, status=201, review={**review, "allowed": status["allowed"]})
+        return aiohttp.web.json_response({
+            "kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}, status=201)
+
+    def add_fault(self, spec: dict[str, Any]) -> KubeFault:
+        self.fault_seq += 1
+        fault = KubeFault(spec, f"{self.peer}-{self.fault_seq}")
+        self.faults = [f for f in self.faults if f.id != fault.id] + [fault]
+        return fault
+
+    def add_deny(self, spec: dict[str, Any]) -> DenyRule:
+        self.fault_seq += 1
+        rule = DenyRule(spec, f"{self.peer}-deny-{self.fault_seq}")
+        self.denies = [r for r in self.denies if r.id != rule.id] + [rule]
+        return rule
+
+    async def evict(self, namespace: str, name: str, *, message: str | None = None,
+                    event: bool = True) -> dict[str, Any]:
+        """Marks a pod as the kubelet leaves one it evicted under node pressure:
+        phase Failed, reason Evicted, a DisruptionTarget condition, every
+        container terminated (137); a MODIFIED watch event, and a Warning
+        Evicted Event from the kubelet.
+
+        Gaps: the pod stays on its node, nobody replaces it (no ReplicaSet
+        controller), no Killing events, no grace period: it is Failed at once.
+        """
+        res = kmock.resource("v1/pods")
+        message = message or "The node was low on resource: memory."
+        now = iso(utcnow())
+
+        def evicted(pod: dict[str, Any]) -> dict[str, Any]:
+            status = pod.setdefault("status", {})
+            status.update(phase="Failed", reason="Evicted", message=message)
+            conditions = [c for c in status.get("conditions") or []
+                          if c.get("type") not in ("Ready", "ContainersReady", "DisruptionTarget")]
+            conditions.insert(0, {"type": "DisruptionTarget", "status": "True", "reason": "TerminationByKubelet",
+                                  "message": message, "lastProbeTime": None, "lastTransitionTime": now})
+            conditions += [{"type": "Ready", "status": "False", "reason": "PodFailed",
+                            "lastProbeTime": None, "lastTransitionTime": now},
+                           {"type": "ContainersReady", "status": "False", "reason": "PodFailed",
+                            "lastProbeTime": None, "lastTransitionTime": now}]
+            status["conditions"] = conditions
+            statuses = status.get("containerStatuses") or [
+                {"name": c.get("name", ""), "image": c.get("image", ""), "imageID": "", "restartCount": 0}
+                for c in (pod.get("spec") or {}).get("containers") or []]
+            for cs in statuses:
+                state = cs.get("state") or {}
+                started = ((state.get("running") or state.get("terminated") or {}).get("startedAt")
+                           or status.get("startTime") or now)
+                if "terminated" not in state:
+                    cs["state"] = {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": started,
+                                                  "finishedAt": now}}
+                cs.update(ready=False, started=False)
+            status["containerStatuses"] = statuses
+            return pod
+
+        pod = await self.mutate(res, namespace, name, evicted)
+        if event:
+            node = (pod.get("spec") or {}).get("nodeName", "")
+            meta = pod["metadata"]
+            ev_name = f"{name}.{uuid.uuid4().hex[:16]}"
+            await self.put_object(kmock.resource("v1/events"), namespace, ev_name, {
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": ev_name, "namespace": namespace},
+                "involvedObject": {"kind": "Pod", "namespace": namespace, "name": name, "uid": meta.get("uid"),
+                                   "apiVersion": "v1", "resourceVersion": meta.get("resourceVersion")},
+                "reason": "Evicted", "message": message, "type": "Warning", "count": 1,
+                "firstTimestamp": now, "lastTimestamp": now,
+                "source": {"component": "kubelet", "host": node},
+                "reportingComponent": "kubelet", "reportingInstance": node,
+            })
+        return pod
 
     async def _handle(self, request: kmock_rendering.Request) -> aiohttp.web.StreamResponse:
         self._log(request)
@@ -724,11 +1444,13 @@ class Cluster(kmock.KubernetesEmulator):
             op = f"{verb} {what}"
         else:
             op = f"{method.lower()} {request.url.path}"
-        self.request_log.add(self.peer, {
+        entry = {
             "method": method, "path": request.url.path, "query": request.url.query_string,
             "op": op, "mutating": method in ("POST", "PUT", "PATCH", "DELETE"),
             "namespace": request.namespace, "name": request.name,
-        })
+        }
+        self._note_fault(entry)
+        self.request_log.add(self.peer, entry)
 
     async def _special(self, request: kmock_rendering.Request) -> aiohttp.web.StreamResponse | None:
         """Requests kmock itself gets wrong or does not serve; None lets kmock do it."""
@@ -1750,6 +2472,17 @@ class Harness:
         r.add_post("/requests/clear", self.h_clear)
         r.add_post("/peer/{peer}/{verb}", self.h_peer)
         r.add_post("/aws/fault", self.h_fault)
+        r.add_post("/aws/faults", self.h_aws_faults_add)
+        r.add_get("/aws/faults", self.h_aws_faults_list)
+        r.add_post("/aws/faults/clear", self.h_aws_faults_clear)
+        r.add_post("/kube/{side}/faults", self.h_kube_faults_add)
+        r.add_get("/kube/{side}/faults", self.h_kube_faults_list)
+        r.add_post("/kube/{side}/faults/clear", self.h_kube_faults_clear)
+        r.add_post("/kube/{side}/deny", self.h_deny_add)
+        r.add_get("/kube/{side}/deny", self.h_deny_list)
+        r.add_post("/kube/{side}/deny/clear", self.h_deny_clear)
+        r.add_post("/kube/{side}/evict", self.h_evict)
+        r.add_post("/faults/clear", self.h_all_faults_clear)
         r.add_post("/kube/{side}/apply", self.h_apply)
         r.add_post("/kube/{side}/delete", self.h_delete)
         r.add_get("/kube/{side}/object", self.h_object)
@@ -1796,13 +2529,128 @@ class Harness:
                                           "url": target.url})
 
     async def h_fault(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """The first fault API, kept: one reject fault (id "legacy") that replaces
+        the previous one; count 0 (the default) removes it."""
         assert self.proxy is not None
         body = await request.json()
-        self.proxy.fault = Fault(status=int(body.get("status", 503)), count=int(body.get("count", 0)),
-                                 code=body.get("code"), message=body.get("message"), ops=body.get("ops"),
-                                 delay_ms=int(body.get("delay_ms", 0)))
-        return aiohttp.web.json_response({"ok": True, "status": self.proxy.fault.status,
-                                          "count": self.proxy.fault.count, "code": self.proxy.fault.code})
+        spec = {k: body[k] for k in ("status", "code", "message", "ops", "delay_ms") if body.get(k) is not None}
+        spec.update(id="legacy", mode="reject", count=int(body.get("count", 0)))
+        spec.setdefault("status", 503)
+        self.proxy.faults = [f for f in self.proxy.faults if f.id != "legacy"]
+        try:
+            fault = self.proxy.add_fault(spec) if spec["count"] else AwsFault(spec, "legacy")
+        except FaultSpecError as e:
+            return self.error(400, str(e))
+        return aiohttp.web.json_response({"ok": True, "status": fault.status, "count": fault.count,
+                                          "code": fault.code})
+
+    @staticmethod
+    async def fault_specs(request: aiohttp.web.Request) -> list[dict[str, Any]]:
+        """{"faults": [spec, ...]} or one spec."""
+        try:
+            body = await request.json()
+        except ValueError:
+            raise FaultSpecError("the body must be JSON")
+        specs = body.get("faults", [body]) if isinstance(body, dict) else body
+        if not isinstance(specs, list) or not all(isinstance(x, dict) for x in specs):
+            raise FaultSpecError('send {"faults": [{...}, ...]} or one fault object')
+        return specs
+
+    async def h_aws_faults_add(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        assert self.proxy is not None
+        try:
+            specs = await self.fault_specs(request)
+            for spec in specs:  # all valid, or none added
+                AwsFault(spec, "check")
+            added = [self.proxy.add_fault(spec) for spec in specs]
+        except FaultSpecError as e:
+            return self.error(400, str(e))
+        log.info("aws faults added: %s", [f.describe() for f in added])
+        return aiohttp.web.json_response({"ok": True, "added": [f.describe() for f in added],
+                                          "faults": [f.describe() for f in self.proxy.faults]})
+
+    async def h_aws_faults_list(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        assert self.proxy is not None
+        return aiohttp.web.json_response({"faults": [f.describe() for f in self.proxy.faults]})
+
+    async def h_aws_faults_clear(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        assert self.proxy is not None
+        cleared = [f.describe() for f in self.proxy.faults]
+        self.proxy.faults = []
+        return aiohttp.web.json_response({"ok": True, "cleared": cleared})
+
+    async def h_kube_faults_add(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        try:
+            specs = await self.fault_specs(request)
+            for spec in specs:
+                KubeFault(spec, "check")
+            added = [cluster.add_fault(spec) for spec in specs]
+        except FaultSpecError as e:
+            return self.error(400, str(e))
+        log.info("kube %s faults added: %s", cluster.peer, [f.describe() for f in added])
+        return aiohttp.web.json_response({"ok": True, "added": [f.describe() for f in added],
+                                          "faults": [f.describe() for f in cluster.faults]})
+
+    async def h_kube_faults_list(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        return aiohttp.web.json_response({"faults": [f.describe() for f in cluster.faults]})
+
+    async def h_kube_faults_clear(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        cleared = [f.describe() for f in cluster.faults]
+        cluster.faults = []
+        return aiohttp.web.json_response({"ok": True, "cleared": cleared})
+
+    async def h_deny_add(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        try:
+            body = await request.json()
+        except ValueError:
+            return self.error(400, "the body must be JSON")
+        specs = body.get("rules", [body]) if isinstance(body, dict) else body
+        try:
+            if not isinstance(specs, list) or not all(isinstance(x, dict) for x in specs):
+                raise FaultSpecError('send {"rules": [{...}, ...]} or one rule object')
+            for spec in specs:
+                DenyRule(spec, "check")
+            added = [cluster.add_deny(spec) for spec in specs]
+        except FaultSpecError as e:
+            return self.error(400, str(e))
+        log.info("kube %s deny rules added: %s", cluster.peer, [r.describe() for r in added])
+        return aiohttp.web.json_response({"ok": True, "added": [r.describe() for r in added],
+                                          "rules": [r.describe() for r in cluster.denies]})
+
+    async def h_deny_list(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        return aiohttp.web.json_response({"rules": [r.describe() for r in cluster.denies]})
+
+    async def h_deny_clear(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        cluster = self.side(request).cluster
+        cleared = [r.describe() for r in cluster.denies]
+        cluster.denies = []
+        return aiohttp.web.json_response({"ok": True, "cleared": cleared})
+
+    async def h_all_faults_clear(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """Every AWS fault, and every kube fault and deny rule on both peers."""
+        if self.proxy is not None:
+            self.proxy.faults = []
+        for peer in self.kube.values():
+            peer.cluster.faults = []
+            peer.cluster.denies = []
+        return aiohttp.web.json_response({"ok": True})
+
+    async def h_evict(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        peer = self.side(request)
+        body = await request.json()
+        try:
+            pod = await peer.cluster.evict(body["namespace"], body["name"], message=body.get("message"),
+                                           event=bool(body.get("event", True)))
+        except KubeStatusError as e:
+            return self.error(e.status, e.message)
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+        return aiohttp.web.json_response(pod)
 
     def side(self, request: aiohttp.web.Request) -> KubePeer:
         side = request.match_info["side"]
