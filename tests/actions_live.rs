@@ -13,84 +13,11 @@ mod common;
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
-use common::live::LiveConsole;
-use common::{sent, step, take_sent};
-use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Mode, Msg, Panel, Queued};
+use common::live::Driver;
+use common::sent;
+use cutover::app::{App, Effect, EffectResult, HandoffPhase, Modal, Panel};
 use cutover::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
-use cutover::effects::LiveExecutor;
-use cutover::keymap::Key;
 use serde_json::{Value, json};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// The driver's console on the peers, with the live executor.
-struct Driver {
-    console: LiveConsole,
-    exec: LiveExecutor,
-}
-
-impl std::ops::Deref for Driver {
-    type Target = LiveConsole;
-    fn deref(&self) -> &LiveConsole {
-        &self.console
-    }
-}
-
-impl std::ops::DerefMut for Driver {
-    fn deref_mut(&mut self) -> &mut LiveConsole {
-        &mut self.console
-    }
-}
-
-impl Driver {
-    fn start(dry_run: bool) -> Driver {
-        let mode = if dry_run { Mode::DryRun } else { Mode::Run };
-        let console = LiveConsole::start("realistic", mode);
-        let exec = LiveExecutor {
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&console.clients.sdk),
-            kube: console.clients.kube.clone(),
-            routes: console.plan.routes.clone(),
-            dry_run,
-        };
-        let mut d = Driver { console, exec };
-        d.until("everything read", |app| {
-            app.routes.iter().all(|r| r.read.is_some())
-                && !app.routes[0].metrics.old.requests.is_empty()
-                && app.clusters.old.pods.len() > 10
-                && app.clusters.new.pods.len() > 10
-        });
-        d
-    }
-
-    fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
-        self.console.until(what, WAIT, done);
-    }
-
-    fn press(&mut self, keys: &str) {
-        for c in keys.chars() {
-            step(&mut self.app, Msg::Key(Key::char(c)));
-        }
-    }
-
-    /// Runs what the console asked for through the live executor.
-    fn execute(&mut self) -> Vec<EffectResult> {
-        let mut results = Vec::new();
-        for Queued { id, effect } in take_sent() {
-            let result = self.rt.block_on(self.exec.execute(&effect));
-            results.push(result.clone());
-            step(&mut self.app, Msg::EffectDone { id, effect, result });
-        }
-        results
-    }
-
-    fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
-        self.exec.elb.clone()
-    }
-
-    fn object(&self, side: &str, resource: &str, ns: &str, name: &str) -> Value {
-        self.peers.get(&format!("/kube/{side}/object?resource={resource}&namespace={ns}&name={name}"))
-    }
-}
 
 fn verified(results: &[EffectResult]) {
     assert!(results.iter().all(|r| matches!(r, EffectResult::Verified { .. })), "{results:#?}");

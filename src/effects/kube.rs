@@ -20,7 +20,8 @@ use crate::sources::kube::{kube_error, pod_owner};
 /// Why a Kubernetes call of the executor did not answer.
 #[derive(Debug)]
 enum CallError {
-    /// The API server answered with an error: nothing was changed.
+    /// The API server answered with an error, or was never reached (the
+    /// connection was refused): nothing was changed.
     Answered(String),
     /// No answer: a timeout or a lost connection; a write may have happened.
     NoAnswer(String),
@@ -39,9 +40,24 @@ async fn call<T>(what: impl Future<Output = Result<T, kube::Error>>) -> Result<T
     match tokio::time::timeout(KUBE_CALL_DEADLINE, what).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e @ kube::Error::Api(_))) => Err(CallError::Answered(kube_error(&e))),
+        Ok(Err(e)) if never_sent(&e) => Err(CallError::Answered(kube_error(&e))),
         Ok(Err(e)) => Err(CallError::NoAnswer(kube_error(&e))),
         Err(_) => Err(CallError::NoAnswer(format!("no answer within {}s", KUBE_CALL_DEADLINE.as_secs()))),
     }
+}
+
+/// Whether the request never left: the API server refused the connection.
+fn never_sent(e: &kube::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// How a side is started.

@@ -13,7 +13,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::peers::{Peers, fake_aws_credentials};
-use super::step;
+use super::{step, take_sent};
+use cutover::app::{EffectResult, Queued};
+use cutover::effects::LiveExecutor;
+use cutover::keymap::Key;
+use serde_json::Value;
 
 pub struct LiveConsole {
     pub peers: Peers,
@@ -93,3 +97,83 @@ impl Drop for LiveConsole {
         self.cancel.cancel();
     }
 }
+
+/// How long a driver waits for what it expects.
+pub const DRIVER_WAIT: Duration = Duration::from_secs(30);
+
+
+/// The driver's console on the peers, with the live executor.
+pub struct Driver {
+    pub console: LiveConsole,
+    pub exec: LiveExecutor,
+}
+
+
+impl std::ops::Deref for Driver {
+    type Target = LiveConsole;
+    fn deref(&self) -> &LiveConsole {
+        &self.console
+    }
+}
+
+impl std::ops::DerefMut for Driver {
+    fn deref_mut(&mut self) -> &mut LiveConsole {
+        &mut self.console
+    }
+}
+
+impl Driver {
+    pub fn start(dry_run: bool) -> Driver {
+        Driver::start_with("realistic", dry_run)
+    }
+
+    /// The driver's console on peers seeded with `seed`.
+    pub fn start_with(seed: &str, dry_run: bool) -> Driver {
+        let mode = if dry_run { Mode::DryRun } else { Mode::Run };
+        let console = LiveConsole::start(seed, mode);
+        let exec = LiveExecutor {
+            elb: cutover::effects::elb_client(&console.clients.sdk),
+            kube: console.clients.kube.clone(),
+            routes: console.plan.routes.clone(),
+            dry_run,
+        };
+        let mut d = Driver { console, exec };
+        d.until("everything read", |app| {
+            app.routes.iter().all(|r| r.read.is_some())
+                && !app.routes[0].metrics.old.requests.is_empty()
+                && app.clusters.old.pods.len() > 10
+                && app.clusters.new.pods.len() > 10
+        });
+        d
+    }
+
+    pub fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        self.console.until(what, DRIVER_WAIT, done);
+    }
+
+    pub fn press(&mut self, keys: &str) {
+        for c in keys.chars() {
+            step(&mut self.app, Msg::Key(Key::char(c)));
+        }
+    }
+
+    /// Runs what the console asked for through the live executor.
+    pub fn execute(&mut self) -> Vec<EffectResult> {
+        let mut results = Vec::new();
+        for Queued { id, effect } in take_sent() {
+            let result = self.rt.block_on(self.exec.execute(&effect));
+            results.push(result.clone());
+            step(&mut self.app, Msg::EffectDone { id, effect, result });
+        }
+        results
+    }
+
+    pub fn elb(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        self.exec.elb.clone()
+    }
+
+    pub fn object(&self, side: &str, resource: &str, ns: &str, name: &str) -> Value {
+        self.peers.get(&format!("/kube/{side}/object?resource={resource}&namespace={ns}&name={name}"))
+    }
+}
+
