@@ -8,7 +8,8 @@
 //! - [`ui::render`] draws the state; it reads and never changes it;
 //! - [`runtime`] owns the terminal and the loop that ties these together;
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
-//! - [`cli`] is the command line.
+//! - [`cli`] is the command line;
+//! - [`scrub`] takes secrets out of free text before it becomes a `Msg`.
 
 pub mod app;
 pub mod check;
@@ -21,6 +22,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod runtime;
+pub mod scrub;
 pub mod sim;
 pub mod sources;
 pub mod ui;

@@ -26,6 +26,9 @@ pub struct Report {
     pub actions: Vec<ActionRow>,
     pub refusals: Vec<Refusal>,
     pub handoffs: Vec<HandoffRow>,
+    /// Every time a singleton ran on neither side (outside a handoff's
+    /// gap) or on both.
+    pub alarms: Vec<AlarmRow>,
     pub peaks: Vec<Peak>,
     /// The highest 5xx minute of each route and side, above the guard or not.
     pub highest: Vec<Highest>,
@@ -87,6 +90,17 @@ pub struct ActionRow {
     /// The executor's answer, when the recording has it.
     pub outcome: Option<String>,
     pub verified: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmRow {
+    pub singleton: String,
+    /// `neither` or `both`.
+    pub ran_on: &'static str,
+    pub from: Timestamp,
+    /// When it ran on one side again; None if not before the recording ends.
+    pub until: Option<Timestamp>,
+    pub text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -210,6 +224,7 @@ impl Builder {
         let refusals = refusals(&marks, &operators);
         let actions = actions(&marks);
         let handoffs = handoffs(&marks);
+        let alarms = alarms(&marks);
         let peaks = peaks(&marks, &app);
         let highest = highest(&app);
         let config = &header.config;
@@ -242,6 +257,7 @@ impl Builder {
             actions,
             refusals,
             handoffs,
+            alarms,
             peaks,
             highest,
             weights,
@@ -315,6 +331,34 @@ fn handoffs(marks: &[Mark]) -> Vec<HandoffRow> {
             Marked::HandoffFailed { singleton, reason } => {
                 if let Some(row) = rows.iter_mut().rev().find(|r| &r.singleton == singleton) {
                     row.result = format!("failed: {reason}");
+                }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+fn alarms(marks: &[Mark]) -> Vec<AlarmRow> {
+    let mut rows: Vec<AlarmRow> = Vec::new();
+    for mark in marks {
+        match &mark.what {
+            Marked::Alarm { singleton, both, text } => {
+                let open = rows.iter_mut().rev().find(|r| &r.singleton == singleton && r.until.is_none());
+                if let Some(open) = open {
+                    open.until = Some(mark.at);
+                }
+                rows.push(AlarmRow {
+                    singleton: singleton.clone(),
+                    ran_on: if *both { "both" } else { "neither" },
+                    from: mark.at,
+                    until: None,
+                    text: text.clone(),
+                });
+            }
+            Marked::AlarmCleared { singleton } => {
+                if let Some(open) = rows.iter_mut().rev().find(|r| &r.singleton == singleton && r.until.is_none()) {
+                    open.until = Some(mark.at);
                 }
             }
             _ => {}
@@ -528,6 +572,18 @@ impl Report {
                     cell(&h.who),
                     cell(&h.result)
                 );
+            }
+        }
+
+        let _ = writeln!(out, "\n## Singleton alarms\n");
+        if self.alarms.is_empty() {
+            let _ = writeln!(out, "No singleton ran on neither side or on both.");
+        } else {
+            let _ = writeln!(out, "| Singleton | Ran | From | Until | What the console said |\n|---|---|---|---|---|");
+            for a in &self.alarms {
+                let ran = if a.ran_on == "both" { "on BOTH sides" } else { "on NEITHER side" };
+                let until = a.until.map_or("the end of the recording".into(), clock);
+                let _ = writeln!(out, "| {} | {ran} | {} | {until} | {} |", a.singleton, clock(a.from), cell(&a.text));
             }
         }
 

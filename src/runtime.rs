@@ -82,7 +82,8 @@ where
 /// keyframe when one is due. Every message is recorded before it is
 /// applied, so a recording holds everything that made each screen, up to
 /// a crash. Returns whether the screen may have changed.
-pub fn apply(app: &mut App, msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
+pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
+    msg.scrub_secrets(); // Before it is recorded or shown: see `scrub`.
     let at = stamp(app, &msg);
     let mut recorder = recorder;
     if let Some(r) = recorder.as_deref_mut()

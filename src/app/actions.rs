@@ -458,12 +458,15 @@ fn running(w: Option<&Workload>) -> bool {
     w.is_some_and(Workload::is_active)
 }
 
-/// Whether a side's cluster is read: Kubernetes there, and its first list
-/// done (a source that went stale since still counts: its last view is
-/// shown as stale, not as empty).
+/// Whether a side's cluster is read: Kubernetes there, and every watch's
+/// first list done, so that an object not shown does not exist (a source
+/// that went stale since still counts: its last view is shown as stale,
+/// not as empty). The simulator sends its whole world before it is live.
 fn side_read(app: &App, side: Side) -> bool {
-    let id = if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { SourceId::Cluster(side) };
-    matches!(app.sources.get(&id), Some(SourceState::Live { .. }) | Some(SourceState::Stale { last_ok: Some(_), .. }))
+    match app.config.mode {
+        super::Mode::Demo => matches!(app.sources.get(&SourceId::Simulator), Some(SourceState::Live { .. })),
+        _ => app.clusters.get(side).synced,
+    }
 }
 
 /// The side a singleton belongs on: where the last handoff of it sent it,

@@ -69,6 +69,9 @@ pub enum ClusterDelta {
     AutoscalerGone(WorkloadKey),
     /// The API server's version, once known.
     ServerVersion(String),
+    /// Every watch of the side has listed once: from here an object not
+    /// shown is an object that does not exist.
+    Synced,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -337,6 +337,8 @@ pub struct ClusterState {
     pub nodes: BTreeMap<String, Node>,
     /// By the workload they scale.
     pub autoscalers: BTreeMap<WorkloadKey, Autoscaler>,
+    /// Every watch has listed once (see `ClusterDelta::Synced`).
+    pub synced: bool,
 }
 
 impl ClusterState {
@@ -667,12 +669,14 @@ impl Serialize for ClusterState {
             pods: Vec<&'a Pod>,
             nodes: Vec<&'a Node>,
             autoscalers: Vec<&'a Autoscaler>,
+            synced: bool,
         }
         Lists {
             workloads: self.workloads.values().collect(),
             pods: self.pods.values().collect(),
             nodes: self.nodes.values().collect(),
             autoscalers: self.autoscalers.values().collect(),
+            synced: self.synced,
         }
         .serialize(s)
     }
@@ -686,9 +690,11 @@ impl<'de> Deserialize<'de> for ClusterState {
             pods: Vec<Pod>,
             nodes: Vec<Node>,
             autoscalers: Vec<Autoscaler>,
+            #[serde(default)]
+            synced: bool,
         }
         let lists = Lists::deserialize(d)?;
-        let mut cluster = ClusterState::default();
+        let mut cluster = ClusterState { synced: lists.synced, ..ClusterState::default() };
         for w in lists.workloads {
             cluster.workloads.insert(w.key.clone(), w);
         }

@@ -232,6 +232,7 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
             cluster.autoscalers.remove(&target);
         }
         ClusterDelta::ServerVersion(v) => app.config.clusters.get_mut(side).version = v,
+        ClusterDelta::Synced => cluster.synced = true,
         ClusterDelta::Warning(w) => {
             let text = format!("{} {}: {}", w.reason, w.object, w.message);
             app.push_event(w.at, Some(side), Level::Warn, text);

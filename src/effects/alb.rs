@@ -160,7 +160,11 @@ where
 async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Written {
     let once = || {
         client.config().to_builder().retry_config(RetryConfig::standard().with_max_attempts(1)).timeout_config(
-            TimeoutConfig::builder().connect_timeout(Duration::from_secs(3)).operation_timeout(WRITE_DEADLINE).build(),
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(WRITE_DEADLINE)
+                .operation_timeout(WRITE_DEADLINE)
+                .build(),
         )
     };
     let mut pause = Duration::from_millis(500);

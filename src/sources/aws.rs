@@ -12,16 +12,18 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::plan::AwsTarget;
 
 /// One SDK configuration for the reading clients of a session. Calls give
-/// up after 10 s; a throttled call is retried with backoff in the adaptive
-/// mode, which also slows the client's own rate (ELBv2 Describe calls share
-/// one token bucket per account and region with every other caller). A
-/// poller that comes round again in seconds is better served by failing
-/// then and saying so than by waiting longer. The executor builds its own
-/// clients from this with more patience (`effects::elb_client`).
+/// up after 10 s; a throttled call is retried twice with backoff (ELBv2
+/// Describe calls share one token bucket per account and region with every
+/// other caller). Not the adaptive mode: its client-side rate limiter
+/// waits out the whole deadline and then reports a timeout, where the
+/// operator needs to read "throttled". A poller that comes round again in
+/// seconds, with its own doubling pause, is better served by failing then
+/// and saying so. The executor builds its own clients from this with more
+/// patience (`effects::elb_client`).
 pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(target.region.clone()))
-        .retry_config(RetryConfig::adaptive().with_max_attempts(3).with_initial_backoff(Duration::from_millis(500)))
+        .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(500)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
@@ -37,15 +39,20 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     loader.load().await
 }
 
-/// What went wrong with an AWS call, and what to check. `permission` is the
-/// IAM action the call needs, named when access is denied.
+/// The words an error of a throttled call carries, for the screen to say
+/// "throttled, retrying" rather than just stale.
+pub const THROTTLED: &str = "throttled by AWS";
+
+/// What went wrong with an AWS call, and what to check, scrubbed of
+/// secrets. `permission` is the IAM action the call needs, named when
+/// access is denied.
 pub fn explain<E, R>(err: &aws_smithy_runtime_api::client::result::SdkError<E, R>, permission: &str) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
     use aws_smithy_runtime_api::client::result::SdkError;
-    match err {
+    let text = match err {
         SdkError::ServiceError(e) => {
             let inner = e.err();
             let code = inner.code().unwrap_or("error");
@@ -58,7 +65,7 @@ where
                     format!("AWS credentials refused ({code}): renew them or check the profile")
                 }
                 "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-                    format!("throttled by AWS ({code}: {message}); retrying with backoff")
+                    format!("{THROTTLED} ({code}: {message}); retrying with backoff")
                 }
                 _ => format!("{code}: {message}"),
             }
@@ -67,5 +74,7 @@ where
             format!("cannot reach the AWS endpoint: {}", DisplayErrorContext(err))
         }
         other => format!("{}", DisplayErrorContext(other)),
-    }
+    };
+    // A message or a failed credential process may quote what it was given.
+    crate::scrub::scrub(&text).into_owned()
 }

@@ -29,6 +29,7 @@ use crate::domain::{
     Autoscaler, Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
 };
 use crate::plan::ClusterTarget;
+use crate::scrub::scrub;
 
 /// Builds a client for a kubeconfig context, explaining what is wrong if
 /// it cannot: the file, the context, the server.
@@ -52,8 +53,10 @@ pub async fn client_for(target: &ClusterTarget) -> Result<Client, String> {
     let options = KubeConfigOptions { context: Some(target.context.clone()), ..Default::default() };
     let config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|e| format!("context `{}`: {e}", target.context))?;
-    Client::try_from(config).map_err(|e| format!("context `{}`: {e}", target.context))
+        .map_err(|e| scrub(&format!("context `{}`: {e}", target.context)).into_owned())?;
+    // Building the client runs an exec credential plugin, whose failure
+    // kube-rs reports with the plugin's arguments and environment.
+    Client::try_from(config).map_err(|e| format!("context `{}`: {}", target.context, kube_error(&e)))
 }
 
 /// The kube user name of a context, for "who did it".
@@ -79,16 +82,25 @@ pub fn explain(context: &str, err: &watcher::Error) -> String {
         },
         other => other.to_string(),
     };
-    format!("context {context}: {text}")
+    scrub(&format!("context {context}: {text}")).into_owned()
 }
 
+/// A kube-rs error in the operator's terms, scrubbed of secrets: a failed
+/// exec credential plugin is reported with its command line, environment
+/// and output.
 pub fn kube_error(e: &kube::Error) -> String {
-    match e {
+    let text = match e {
         kube::Error::Api(status) if status.code == 401 => "unauthorized: the credentials were refused".into(),
         kube::Error::Api(status) if status.code == 403 => {
             format!("forbidden (the kube user needs get/list/watch): {}", status.message)
         }
         kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        // The credentials of the context could not be had: not a network
+        // problem. kube-rs wraps the plugin's failure in a service error.
+        kube::Error::Auth(auth) => format!("cannot get credentials: {auth}"),
+        kube::Error::Service(inner) if inner.is::<kube::client::AuthError>() => {
+            format!("cannot get credentials: {inner}")
+        }
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
             let mut text = e.to_string();
             let mut source = std::error::Error::source(e);
@@ -99,10 +111,13 @@ pub fn kube_error(e: &kube::Error) -> String {
             format!("cannot reach the API server: {text}")
         }
         other => other.to_string(),
-    }
+    };
+    scrub(&text).into_owned()
 }
 
-type Batch = Result<Vec<ClusterDelta>, watcher::Error>;
+/// One watch's deltas, and whether they end a full list (its first, or a
+/// re-list after a reconnect).
+type Batch = Result<(Vec<ClusterDelta>, bool), watcher::Error>;
 
 /// Retry pause for a failed watch: 0.5 s doubling to 5 s, back to 0.5 s
 /// after a success. kube's default grows to 30 s, which at the console
@@ -171,7 +186,12 @@ pub async fn run(
             hpa_target(h).map(ClusterDelta::AutoscalerGone)
         }));
     }
-    let mut all = stream::select_all(streams);
+    // Each watch tagged, to tell when every one has listed once: only then
+    // is an empty side really empty (and a singleton on it really idle).
+    let watches = streams.len();
+    let mut listed = vec![false; watches];
+    let mut synced = false;
+    let mut all = stream::select_all(streams.into_iter().enumerate().map(|(i, s)| s.map(move |b| (i, b)).boxed()));
     // A watch that reconnects after an outage says nothing until something
     // changes, so the watches alone cannot tell "quiet" from "gone". A cheap
     // probe every few seconds can; a watch error still wins over a probe
@@ -198,13 +218,18 @@ pub async fn run(
                 }
             }
             item = all.next() => {
-                let Some(item) = item else { return };
+                let Some((i, item)) = item else { return };
                 // Stamped when it arrived, not when the wait began.
                 let now = Timestamp::now();
                 match item {
-                    Ok(deltas) => {
+                    Ok((deltas, list_done)) => {
                         let mut out = state.ok(now, true);
                         out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
+                        listed[i] |= list_done;
+                        if !synced && listed.iter().all(|l| *l) {
+                            synced = true;
+                            out.push(Msg::Cluster { side, delta: ClusterDelta::Synced });
+                        }
                         out
                     }
                     Err(e) => {
@@ -288,6 +313,7 @@ where
         .map(move |event| {
             let event = event?;
             let mut out = Vec::new();
+            let mut list_done = false;
             let key = |o: &K| {
                 let m = o.meta();
                 format!("{}/{}", m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""))
@@ -301,6 +327,7 @@ where
                     }
                 }
                 watcher::Event::InitDone => {
+                    list_done = true;
                     if let Some(fresh) = relist.take() {
                         out.extend(known.iter().filter(|(k, _)| !fresh.contains_key(*k)).map(|(_, g)| g.clone()));
                         known = fresh;
@@ -317,7 +344,7 @@ where
                     known.remove(&key(&obj));
                 }
             }
-            Ok(out)
+            Ok((out, list_done))
         })
         .boxed()
 }
@@ -330,7 +357,9 @@ fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
         .backoff(Retry::new())
         .map(move |event| {
             let mut out = Vec::new();
-            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event?
+            let event = event?;
+            let list_done = matches!(event, watcher::Event::InitDone);
+            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event
                 && let Some(w) = trim_warning(&e)
             {
                 let uid = e.metadata.uid.clone().unwrap_or_default();
@@ -338,7 +367,7 @@ fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
                     out.push(ClusterDelta::Warning(w));
                 }
             }
-            Ok(out)
+            Ok((out, list_done))
         })
         .boxed()
 }

@@ -51,7 +51,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 ("live".to_string(), Style::new().fg(Color::Green))
             }
             SourceState::Live { last_ok } => (format!("{} ago", age(*last_ok, app.now)), Style::new().fg(Color::Green)),
-            SourceState::Stale { since, error, .. } if error.starts_with("throttled") => (
+            SourceState::Stale { since, error, .. } if error.contains(crate::sources::aws::THROTTLED) => (
                 format!("THROTTLED, retrying ({} old)", app.sources_age(*id).unwrap_or_else(|| age(*since, app.now))),
                 Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ),

@@ -26,6 +26,8 @@ pub struct LiveConsole {
     /// The clients the sources read with: what an executor writes with.
     pub clients: Clients,
     pub rt: tokio::runtime::Runtime,
+    /// Set by `record_to`: every message is recorded as the runtime does.
+    pub recorder: Option<cutover::record::Writer>,
     rx: mpsc::Receiver<Msg>,
     cancel: CancellationToken,
     _tx: mpsc::Sender<Msg>,
@@ -34,23 +36,61 @@ pub struct LiveConsole {
 impl LiveConsole {
     /// Starts the peers with `seed` and the sources of their plan.
     pub fn start(seed: &str, mode: Mode) -> LiveConsole {
+        LiveConsole::start_with(seed, mode, |_| {})
+    }
+
+    /// `start`, with `prepare` run on the peers' files (the plan, the
+    /// kubeconfig) before the sources read them.
+    pub fn start_with(seed: &str, mode: Mode, prepare: impl FnOnce(&Peers)) -> LiveConsole {
         fake_aws_credentials();
         let peers = Peers::start(seed);
+        prepare(&peers);
         let plan = Plan::load(&peers.plan_path()).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let app = App::new(plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
         let clients = rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
-        LiveConsole { peers, plan, app, clients, rt, rx, cancel, _tx: tx }
+        LiveConsole { peers, plan, app, clients, rt, recorder: None, rx, cancel, _tx: tx }
+    }
+
+    /// Records the session from now on to `path`, as `cutover run` does.
+    pub fn record_to(&mut self, path: &std::path::Path) {
+        let header = cutover::record::Header::new(&self.app, jiff::Timestamp::now(), (120, 32));
+        self.recorder = Some(cutover::record::Writer::create(path, &header).unwrap());
+    }
+
+    /// Applies one message as the runtime does: scrubbed, recorded when a
+    /// recorder is set, and its effects kept for the test to take.
+    pub fn apply(&mut self, msg: Msg) {
+        match self.recorder.as_mut() {
+            Some(writer) => {
+                let out = cutover::runtime::apply(&mut self.app, msg, Some(writer));
+                super::keep(out.effects);
+            }
+            None => {
+                step(&mut self.app, msg);
+            }
+        }
     }
 
     /// Applies messages until `done` holds; fails the test after `within`,
     /// saying what the sources and the latest events were.
     pub fn until(&mut self, what: &str, within: Duration, done: impl Fn(&App) -> bool) -> Duration {
-        self.until_applying(what, within, done, |app, msg| {
-            step(app, msg);
-        })
+        let start = Instant::now();
+        while !done(&self.app) {
+            let left = within.checked_sub(start.elapsed()).unwrap_or_else(|| {
+                panic!(
+                    "not within {within:?}: {what}\nsources: {:?}\nevents: {:?}",
+                    self.app.sources,
+                    self.app.events.iter().take(8).collect::<Vec<_>>()
+                )
+            });
+            if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
+                self.apply(msg);
+            }
+        }
+        start.elapsed()
     }
 
     /// `until`, with each message applied by `apply` (a recorder, say).
@@ -82,7 +122,7 @@ impl LiveConsole {
         let end = Instant::now() + for_;
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
-                step(&mut self.app, msg);
+                self.apply(msg);
             }
         }
     }
@@ -101,13 +141,11 @@ impl Drop for LiveConsole {
 /// How long a driver waits for what it expects.
 pub const DRIVER_WAIT: Duration = Duration::from_secs(30);
 
-
 /// The driver's console on the peers, with the live executor.
 pub struct Driver {
     pub console: LiveConsole,
     pub exec: LiveExecutor,
 }
-
 
 impl std::ops::Deref for Driver {
     type Target = LiveConsole;
@@ -127,10 +165,22 @@ impl Driver {
         Driver::start_with("realistic", dry_run)
     }
 
+    /// The driver's console, recorded from its first message to `path`.
+    pub fn start_recorded(seed: &str, path: &std::path::Path) -> Driver {
+        Driver::start_inner(seed, false, Some(path))
+    }
+
     /// The driver's console on peers seeded with `seed`.
     pub fn start_with(seed: &str, dry_run: bool) -> Driver {
+        Driver::start_inner(seed, dry_run, None)
+    }
+
+    fn start_inner(seed: &str, dry_run: bool, record: Option<&std::path::Path>) -> Driver {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
-        let console = LiveConsole::start(seed, mode);
+        let mut console = LiveConsole::start(seed, mode);
+        if let Some(path) = record {
+            console.record_to(path);
+        }
         let exec = LiveExecutor {
             elb: cutover::effects::elb_client(&console.clients.sdk),
             kube: console.clients.kube.clone(),
@@ -153,7 +203,7 @@ impl Driver {
 
     pub fn press(&mut self, keys: &str) {
         for c in keys.chars() {
-            step(&mut self.app, Msg::Key(Key::char(c)));
+            self.console.apply(Msg::Key(Key::char(c)));
         }
     }
 
@@ -163,7 +213,7 @@ impl Driver {
         for Queued { id, effect } in take_sent() {
             let result = self.rt.block_on(self.exec.execute(&effect));
             results.push(result.clone());
-            step(&mut self.app, Msg::EffectDone { id, effect, result });
+            self.console.apply(Msg::EffectDone { id, effect, result });
         }
         results
     }
@@ -176,4 +226,3 @@ impl Driver {
         self.peers.get(&format!("/kube/{side}/object?resource={resource}&namespace={ns}&name={name}"))
     }
 }
-

@@ -44,6 +44,11 @@ pub fn step(app: &mut App, msg: Msg) -> bool {
     out.redraw
 }
 
+/// Keeps effects the runtime's `apply` handed back, as `step` does.
+pub fn keep(effects: Vec<Queued>) {
+    SENT.with(|s| s.borrow_mut().extend(effects));
+}
+
 /// The effects made and not yet taken.
 pub fn sent() -> Vec<Effect> {
     SENT.with(|s| s.borrow().iter().map(|q| q.effect.clone()).collect())
