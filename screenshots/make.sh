@@ -85,6 +85,11 @@ keys y
 wait_for "gap" 40
 sleep 3
 shoot handoff
+# The demo's GitOps controller scales old back up 90 s after the stop, as
+# Argo CD self-heal would: the singleton alarm.
+wait_for "SINGLETON ALARM" 120
+sleep 2
+shoot alarm
 keys q
 
 # The replay of that session, paused at the handoff, on a taller terminal

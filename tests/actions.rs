@@ -291,3 +291,101 @@ fn the_simulated_executor_refuses_a_start_while_the_other_side_runs() {
     });
     assert!(matches!(&result, EffectResult::Refused { reason } if reason.contains("still runs")), "{result:?}");
 }
+
+/// Runs the demo world until `done` holds, answering effects as they come.
+fn run_until(world: &mut World, app: &mut App, secs: i64, done: impl Fn(&App) -> bool) {
+    for _ in 0..secs {
+        if done(app) {
+            return;
+        }
+        feed(app, world.advance(plus_secs(world.now(), 1)));
+        execute(world, app);
+    }
+    assert!(done(app), "not within {secs}s; events: {:#?}", app.events.iter().take(6).collect::<Vec<_>>());
+}
+
+#[test]
+fn no_alarm_while_the_sides_are_first_listed_and_none_in_a_handoffs_gap() {
+    let (mut world, mut app) = demo(30);
+    assert!(app.alarms.is_empty(), "{:?}", app.events.iter().take(4).collect::<Vec<_>>());
+    assert!(!app.events.iter().any(|e| e.text.contains("SINGLETON")), "no alarm came and went at the start");
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    run_until(&mut world, &mut app, 120, |app| app.handoff.as_ref().is_some_and(|h| h.phase == HandoffPhase::Done));
+    assert!(!app.events.iter().any(|e| e.text.contains("SINGLETON")), "the gap is no alarm");
+}
+
+/// The demo's GitOps controller scales old back up after the handoff, as
+/// Argo CD self-heal does: the alarm, an event and a mark; `h` proposes
+/// the fix; once applied, the alarm clears.
+#[test]
+fn a_source_scaled_back_up_after_the_handoff_raises_the_alarm_and_h_fixes_it() {
+    let (mut world, mut app) = demo(30);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    run_until(&mut world, &mut app, 120, |app| app.handoff.as_ref().is_some_and(|h| h.phase == HandoffPhase::Done));
+    let marks_before = app.events.len();
+    run_until(&mut world, &mut app, cutover::sim::SELF_HEAL_AFTER_SECS + 10, |app| !app.alarms.is_empty());
+    assert!(app.events.len() > marks_before);
+    assert_eq!(app.alarms["scheduler"].kind, cutover::app::AlarmKind::Both);
+    assert!(app.events.iter().any(|e| e.text.starts_with("SINGLETON scheduler RUNS ON BOTH SIDES")));
+    let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
+    assert!(screen.contains("‼ SINGLETON ALARM") && screen.contains("scheduler runs on BOTH sides"), "{screen}");
+
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("the fix is proposed") };
+    assert_eq!(p.title, "fix singleton scheduler: stop on old");
+    press(&mut app, &[key('y')]);
+    assert!(matches!(&sent()[..], [Effect::Stop { side: Side::Old, then: None, .. }]), "{:?}", sent());
+    run_until(&mut world, &mut app, 60, |app| app.alarms.is_empty());
+    assert!(app.events.iter().any(|e| e.text == "singleton scheduler runs on one side again"));
+}
+
+#[test]
+fn quitting_mid_handoff_asks_and_says_what_it_leaves() {
+    let (mut world, mut app) = demo(30);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    press(&mut app, &[key('q')]);
+    assert!(!app.quit, "q does not quit at once mid-handoff");
+    let Some(Modal::Quit(lines)) = &app.modal else { panic!("a question, not {:?}", app.modal) };
+    assert!(lines[0].contains("old is stopped and not yet gone; new is not started"), "{lines:?}");
+    press(&mut app, &[key('n')]);
+    assert!(!app.quit && app.modal.is_none());
+    press(&mut app, &[key('q'), key('y')]);
+    assert!(app.quit);
+
+    // Nothing in flight: q quits at once; Ctrl-C always does.
+    let (_, mut idle) = demo(30);
+    press(&mut idle, &[key('q')]);
+    assert!(idle.quit);
+    let (mut world, mut app) = demo(30);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h'), key('y')]);
+    execute(&mut world, &mut app);
+    press(&mut app, &[Key::ctrl('c')]);
+    assert!(app.quit);
+}
+
+#[test]
+fn r_undoes_a_revert_all_only_as_a_guarded_step_and_x_is_a_proposal() {
+    let (mut world, mut app) = demo(30);
+    press(&mut app, &[key('R'), key('y')]);
+    execute(&mut world, &mut app);
+    assert_eq!(api_weights(&app), Weights::from_percent_new(0));
+    // Undoing the revert moves traffic to new again: a forward step, so
+    // every guard and the dwell apply.
+    app.ui.focus = Panel::Traffic;
+    press(&mut app, &[key('r')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("undo proposed") };
+    assert!(p.title.contains("undo, 0% → 25% to new") && p.needed == 2, "{p:?}");
+    assert!(p.lines.iter().any(|l| l.starts_with("new targets: ")), "pace: {:?}", p.lines);
+    assert!(p.lines.iter().any(|l| l.starts_with("at this weight for ")), "pace: {:?}", p.lines);
+    press(&mut app, &[Key::plain(KeyCode::Esc)]);
+    press(&mut app, &[key('x')]);
+    refused_with(&app, "no handoff in progress");
+}

@@ -407,3 +407,86 @@ fn a_cronjob_with_missed_slots_is_resumed_with_no_catch_up_run() {
     let late = jiff::Timestamp::now().as_second() - last_missed.as_second();
     assert!(deadline < late && deadline >= 10, "deadline {deadline}s, the missed run is {late}s late");
 }
+
+/// The real binary in a real terminal: `q` mid-handoff asks first; a
+/// `kill -9` mid-handoff leaves the handoff on disk, and `cutover run`
+/// started again picks it up, says so, and finishes it.
+#[test]
+fn a_handoff_killed_mid_way_is_picked_up_by_the_next_run() {
+    common::peers::fake_aws_credentials();
+    let peers = common::peers::Peers::start("realistic");
+    let t = common::tmux::Tmux::start("kill-9");
+    let command = format!(
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {} run --plan {} --log {}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_cutover"),
+        peers.plan_path().display(),
+        peers.dir.join("cutover.log").display()
+    );
+    let wait = Duration::from_secs(30);
+    t.type_line(&command);
+    t.wait_for("the live console", wait, |s| s.contains("read 75/25") && s.contains("app/scheduler"));
+    // Down the workloads until the drill-down opened is the scheduler's.
+    for _ in 0..30 {
+        t.send(&["Enter"]);
+        if t.screen().contains("app/scheduler") && t.screen().lines().take(6).any(|l| l.contains("app/scheduler")) {
+            break;
+        }
+        t.send(&["Escape", "Down"]);
+    }
+    t.send(&["h"]);
+    t.wait_for("the handoff proposal", wait, |s| s.contains("PROPOSAL: hand scheduler over: old → new"));
+    t.send(&["y"]);
+    t.wait_for("old stopped, new waiting", wait, |s| s.contains("waiting for old to run nothing"));
+    assert_eq!(
+        peers.get("/kube/old/object?resource=apps/v1/deployments&namespace=app&name=scheduler")["spec"]["replicas"],
+        0
+    );
+
+    // `q` asks, and says what it would leave; any other key stays.
+    t.send(&["q"]);
+    let asked = t.wait_for("the quit question", wait, |s| s.contains("QUIT NOW?"));
+    assert!(asked.contains("old is stopped and not yet gone; new is not started"), "{asked}");
+    assert!(asked.contains("picks it up again"), "{asked}");
+    t.send(&["n"]);
+    t.wait_for("still running", wait, |s| !s.contains("QUIT NOW?") && s.contains("waiting for old to run nothing"));
+
+    // The process dies where it stands.
+    let pids = std::process::Command::new("pgrep")
+        .args(["-f", &format!("{} run --plan", env!("CARGO_BIN_EXE_cutover"))])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&pids.stdout).lines().next().expect("the console's pid").to_string();
+    assert!(std::process::Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+    t.wait_for("the shell back", wait, |s| s.contains("EXIT=137"));
+    t.type_line("stty sane; tput rmcup; clear");
+
+    // Meanwhile the Deployment controller removes old's pod.
+    let pods: Value =
+        ureq::get(&format!("{}/api/v1/namespaces/app/pods", peers.old)).call().unwrap().body_mut().read_json().unwrap();
+    let names = pods["items"].as_array().unwrap().iter().filter_map(|p| p["metadata"]["name"].as_str());
+    for pod in names.filter(|n| n.starts_with("scheduler-")) {
+        peers.post("/kube/old/delete", json!({"resource": "v1/pods", "namespace": "app", "name": pod}));
+    }
+    let mut old = peers.get("/kube/old/object?resource=apps/v1/deployments&namespace=app&name=scheduler");
+    old["status"] = json!({"replicas": 0, "readyReplicas": 0, "availableReplicas": 0});
+    peers.post("/kube/old/apply", old);
+
+    t.type_line(&command);
+    let picked = t.wait_for("the handoff picked up", wait, |s| s.contains("picked up the handoff"));
+    assert!(picked.contains("handoff scheduler old → new"), "{picked}");
+    let new_replicas = || {
+        peers.get("/kube/new/object?resource=apps/v1/deployments&namespace=app&name=scheduler")["spec"]["replicas"]
+            .as_i64()
+    };
+    let start = std::time::Instant::now();
+    while new_replicas() != Some(1) {
+        assert!(start.elapsed() < wait, "new was started by the resumed handoff; screen:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    t.send(&["q"]);
+    t.wait_for("the question again: new is not ready yet", wait, |s| s.contains("QUIT NOW?"));
+    t.send(&["y"]);
+    let after = t.wait_for("exit", wait, |s| s.contains("EXIT=0")).replace('\n', "");
+    assert!(after.contains("handoff scheduler: new is started and not yet ready"), "{after}");
+    assert!(after.contains("kept in") && after.contains("picks it up"), "{after}");
+}

@@ -461,12 +461,9 @@ fn running(w: Option<&Workload>) -> bool {
 /// Whether a side's cluster is read: Kubernetes there, and every watch's
 /// first list done, so that an object not shown does not exist (a source
 /// that went stale since still counts: its last view is shown as stale,
-/// not as empty). The simulator sends its whole world before it is live.
+/// not as empty).
 fn side_read(app: &App, side: Side) -> bool {
-    match app.config.mode {
-        super::Mode::Demo => matches!(app.sources.get(&SourceId::Simulator), Some(SourceState::Live { .. })),
-        _ => app.clusters.get(side).synced,
-    }
+    app.clusters.get(side).synced
 }
 
 /// The side a singleton belongs on: where the last handoff of it sent it,
@@ -1056,7 +1053,12 @@ pub fn watch_singletons(app: &mut App) -> bool {
     let mut changed = false;
     for i in 0..app.config.singletons.len() {
         let spec = &app.config.singletons[i];
-        let on = |side: Side| running(app.clusters.get(side).workloads.get(spec.key(side)));
+        // A side runs it while its object asks for it or any pod of it
+        // still runs (a terminating pod does).
+        let on = |side: Side| {
+            running(app.clusters.get(side).workloads.get(spec.key(side)))
+                || pods_still_running(app, side, spec.key(side)) > 0
+        };
         let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap());
         let kind = match (on(Side::Old), on(Side::New)) {
             (true, true) => Some(AlarmKind::Both),

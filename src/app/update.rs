@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, error_rate, short_node};
-use crate::keymap::Action;
+use crate::keymap::{Action, Key};
 
 use super::{
     App, ClusterDelta, Level, Mark, Marked, MetricPoint, Msg, Panel, Queued, RouteMetric, RouteReadState,
@@ -43,6 +43,13 @@ fn apply(app: &mut App, msg: Msg) -> bool {
                 return true;
             }
             match action {
+                // Ctrl-C quits whatever is in flight (it is also how a lost
+                // terminal ends the console); what a handoff leaves is on
+                // disk, and said on the way out.
+                Some(Action::Quit) if key == Key::ctrl('c') => {
+                    app.quit = true;
+                    true
+                }
                 Some(action) => {
                     on_action(app, action);
                     true
@@ -99,15 +106,15 @@ fn apply(app: &mut App, msg: Msg) -> bool {
 }
 
 fn on_action(app: &mut App, action: Action) {
+    if action == Action::Quit && actions::ask_before_quit(app) {
+        return;
+    }
     if app.ui.help {
         // The help overlay swallows everything but its own dismissal and quit.
         return navigate(app, action);
     }
     if action.mutates() {
         actions::on_mutating_action(app, action);
-        return;
-    }
-    if action == Action::Quit && actions::ask_before_quit(app) {
         return;
     }
     navigate(app, action);

@@ -5,4 +5,4 @@ pub mod traffic;
 mod world;
 
 pub use rng::Rng;
-pub use world::{HISTORY_MINUTES, SimConfig, World};
+pub use world::{HISTORY_MINUTES, SELF_HEAL_AFTER_SECS, SimConfig, World};

@@ -142,7 +142,17 @@ pub struct World {
     /// The second of the last Tick put in `out`, to avoid duplicates.
     last_tick: Option<Timestamp>,
     node_seq: u32,
+    /// A GitOps controller with self-heal on the old side's `app/scheduler`:
+    /// once, `SELF_HEAL_AFTER_SECS` after it was scaled to 0, it puts the
+    /// replicas back, as Argo CD does to a stopped singleton that its Git
+    /// still says runs there. The demo's way to show the alarm for what
+    /// others undo.
+    self_heal: Option<Timestamp>,
+    self_healed: bool,
 }
+
+/// How long after a stop the demo's GitOps controller undoes it.
+pub const SELF_HEAL_AFTER_SECS: i64 = 90;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct LbTotals {
@@ -226,6 +236,8 @@ impl World {
             out: Vec::new(),
             last_tick: None,
             node_seq: 0,
+            self_heal: None,
+            self_healed: false,
         };
         world.populate();
         // Pods created at population are already up: the history starts
@@ -266,6 +278,8 @@ impl World {
             deltas.extend(cluster.nodes.values().map(|n| ClusterDelta::Node(n.node.clone())));
             deltas.extend(cluster.workloads.values().map(|w| ClusterDelta::Workload(w.workload.clone())));
             deltas.extend(cluster.pods.values().map(|p| ClusterDelta::Pod(p.pod.clone())));
+            // Listed whole, as a live side is once every watch has listed.
+            deltas.push(ClusterDelta::Synced);
             self.out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
         }
         let mut msgs = std::mem::take(&mut self.out);
@@ -315,6 +329,12 @@ impl World {
             self.start_drain(Side::New, kind);
             let gap = self.rng.between(6 * 60, 10 * 60);
             self.next_incident = plus_secs(now, gap);
+        }
+        if self.self_heal.is_some_and(|at| now >= at) {
+            self.self_heal = None;
+            self.self_healed = true;
+            let key = WorkloadKey::new("app", "scheduler");
+            self.scale_up(Side::Old, &key, 1);
         }
         for side in Side::BOTH {
             self.step_nodes(side);
@@ -1017,6 +1037,9 @@ impl World {
         }
         let workload = w.workload.clone();
         self.emit(side, ClusterDelta::Workload(workload));
+        if side == Side::Old && key.namespace == "app" && key.name == "scheduler" && !self.self_healed {
+            self.self_heal = Some(plus_secs(now, SELF_HEAL_AFTER_SECS));
+        }
         if kind != WorkloadKind::CronJob {
             // The controller deletes the pods; each takes its grace period.
             let pods: Vec<PodKey> = self
@@ -1068,32 +1091,39 @@ impl World {
         let Some(w) = self.sides.get_mut(side).workloads.get_mut(key) else {
             return EffectResult::Failed { error: format!("{key} not found on {side}") };
         };
-        match kind {
-            WorkloadKind::CronJob => w.workload.suspended = false,
-            _ => w.workload.desired = replicas,
-        }
-        let workload = w.workload.clone();
-        self.emit(side, ClusterDelta::Workload(workload));
-        if kind != WorkloadKind::CronJob {
-            // Terminating pods do not count towards replicas.
-            let have = self
-                .sides
-                .get(side)
-                .pods
-                .values()
-                .filter(|p| p.pod.owner.as_ref() == Some(key) && p.remove_at.is_none())
-                .count() as u32;
-            for i in have..replicas {
-                let pod_key = self.spawn_pod(side, key, Some(i), false);
-                let pod = self.sides.get(side).pods[&pod_key].pod.clone();
-                self.emit(side, ClusterDelta::Pod(pod));
-            }
+        if kind == WorkloadKind::CronJob {
+            w.workload.suspended = false;
+            let workload = w.workload.clone();
+            self.emit(side, ClusterDelta::Workload(workload));
+        } else {
+            self.scale_up(side, key, replicas);
         }
         EffectResult::Verified {
             detail: format!(
                 "{key} on {side} {}",
                 if kind == WorkloadKind::CronJob { "resumed".to_string() } else { format!("scaled to {replicas}") }
             ),
+        }
+    }
+
+    /// A Deployment to `replicas`, its missing pods created as the
+    /// controller would (terminating pods do not count towards replicas).
+    fn scale_up(&mut self, side: Side, key: &WorkloadKey, replicas: u32) {
+        let Some(w) = self.sides.get_mut(side).workloads.get_mut(key) else { return };
+        w.workload.desired = replicas;
+        let workload = w.workload.clone();
+        self.emit(side, ClusterDelta::Workload(workload));
+        let have = self
+            .sides
+            .get(side)
+            .pods
+            .values()
+            .filter(|p| p.pod.owner.as_ref() == Some(key) && p.remove_at.is_none())
+            .count() as u32;
+        for i in have..replicas {
+            let pod_key = self.spawn_pod(side, key, Some(i), false);
+            let pod = self.sides.get(side).pods[&pod_key].pod.clone();
+            self.emit(side, ClusterDelta::Pod(pod));
         }
     }
 
