@@ -85,7 +85,8 @@ pub struct ActionRow {
     /// The proposal confirmed, as the console showed it.
     pub proposal: String,
     pub route: String,
-    pub before: Weights,
+    /// None when the weights had not been read (a revert from a stale view).
+    pub before: Option<Weights>,
     pub after: Weights,
     /// The executor's answer, when the recording has it.
     pub outcome: Option<String>,
@@ -537,7 +538,7 @@ impl Report {
                     cell(&a.who),
                     cell(&a.proposal),
                     a.route,
-                    weights(a.before),
+                    a.before.map_or("not read".into(), weights),
                     weights(a.after),
                     cell(&outcome)
                 );

@@ -389,3 +389,22 @@ fn r_undoes_a_revert_all_only_as_a_guarded_step_and_x_is_a_proposal() {
     press(&mut app, &[key('x')]);
     refused_with(&app, "no handoff in progress");
 }
+
+#[test]
+fn an_hpa_on_a_singleton_is_named_in_the_handoff_proposal() {
+    let (_, mut app) = demo(30);
+    let target = cutover::domain::WorkloadKey::new("app", "scheduler");
+    let hpa = cutover::domain::Autoscaler { target, min: 2, max: 4, current: 2, desired: 2 };
+    feed(&mut app, vec![Msg::Cluster { side: Side::New, delta: cutover::app::ClusterDelta::Autoscaler(hpa) }]);
+    select_scheduler(&mut app);
+    press(&mut app, &[key('h')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal") };
+    assert!(
+        p.lines
+            .iter()
+            .any(|l| l
+                .contains("an HPA scales app/scheduler on new (min 2, max 4): it will not keep the plan's replicas")),
+        "{:?}",
+        p.lines
+    );
+}

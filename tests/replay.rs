@@ -114,7 +114,7 @@ fn the_report_tells_what_happened() {
     assert_eq!(report.session.operators, vec!["alice@example (demo)".to_string()]);
     assert_eq!(report.session.duration_secs, 15 * 60);
     let actions: Vec<(Weights, Weights, bool)> =
-        report.actions.iter().map(|a| (a.before, a.after, a.verified)).collect();
+        report.actions.iter().map(|a| (a.before.unwrap(), a.after, a.verified)).collect();
     assert_eq!(
         actions,
         vec![

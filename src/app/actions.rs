@@ -114,7 +114,10 @@ pub fn ask_before_quit(app: &mut App) -> bool {
         && !h.phase.finished()
     {
         lines.push(format!("handoff {}", h.state_text()));
-        lines.push("it is kept on disk: `cutover run` with this plan picks it up again".into());
+        lines.push(match app.config.mode {
+            super::Mode::Run => "it is kept on disk: `cutover run` with this plan picks it up again".into(),
+            _ => "it is not kept: this session's world ends with it".into(),
+        });
     }
     for f in app.in_flight.values() {
         lines.push(format!("written, answer not yet in: {}", f.effect.describe()));
@@ -830,7 +833,8 @@ fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Wei
         let known_from = read.and_then(|r| r.weights);
         app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
         let proposal = title.to_string();
-        app.mark(at, Marked::Weights { route: name.clone(), from, to, who: who.clone(), proposal });
+        let seen_from = if purpose == Purpose::Revert { known_from } else { Some(from) };
+        app.mark(at, Marked::Weights { route: name.clone(), from: seen_from, to, who: who.clone(), proposal });
         let verb = match purpose {
             Purpose::Revert => "reverted",
             Purpose::Undo => "undid to",
@@ -841,8 +845,10 @@ fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Wei
             None,
             Level::Warn,
             format!(
-                "route {name}: {who} {verb} old {}/new {} -> old {}/new {}",
-                from.old.0, from.new.0, to.old.0, to.new.0
+                "route {name}: {who} {verb} {} -> old {}/new {}",
+                seen_from.map_or("(weights not read)".into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
+                to.old.0,
+                to.new.0
             ),
         );
     }

@@ -27,7 +27,9 @@ pub enum Marked {
     /// asked, and the proposal it was part of (a revert-all changes several).
     Weights {
         route: String,
-        from: Weights,
+        /// None when the route's weights had not been read (a revert from
+        /// a stale view).
+        from: Option<Weights>,
         to: Weights,
         who: String,
         proposal: String,
@@ -127,8 +129,10 @@ impl Mark {
     pub fn describe(&self) -> String {
         match &self.what {
             Marked::Weights { route, from, to, who, .. } => format!(
-                "{who} set route {route}: old {}/new {} -> old {}/new {}",
-                from.old.0, from.new.0, to.old.0, to.new.0
+                "{who} set route {route}: {} -> old {}/new {}",
+                from.map_or("weights not read".into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
+                to.old.0,
+                to.new.0
             ),
             Marked::HandoffStarted { singleton, from, to, who } => {
                 format!("{who} started handoff of {singleton} {from} -> {to}")

@@ -83,7 +83,7 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
             (Action::Open, "open"),
             (Action::StepUp, "step up"),
             (Action::StepDown, "down"),
-            (Action::Revert, "revert"),
+            (Action::Revert, "undo"),
             (Action::RevertAll, "ALL old"),
             (Action::Handoff, "handoff"),
         ],

@@ -53,9 +53,13 @@ fn render_route(s: &RouteSummary<'_>, frame: &mut Frame, area: Rect, selected: b
         Span::styled(format!("{:<18}", theme::fit(spec.rule.as_deref().unwrap_or("default action"), 17)), theme::dim()),
     ];
     spans.extend(weight_bar(s.weights, 24));
-    match s.weights {
-        Some(w) => spans.push(Span::raw(format!("  read {}/{} ", w.old.0, w.new.0))),
-        None => spans.push(Span::styled("  target groups missing from the rule!", Style::new().fg(Color::LightRed))),
+    match (s.weights, &s.route.read) {
+        (Some(w), _) => spans.push(Span::raw(format!("  read {}/{} ", w.old.0, w.new.0))),
+        // Not read yet is not a broken rule: say which it is.
+        (None, None) => spans.push(Span::styled("  weights not read yet", Style::new().fg(Color::Yellow))),
+        (None, Some(_)) => {
+            spans.push(Span::styled("  target groups missing from the rule!", Style::new().fg(Color::LightRed)))
+        }
     }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
