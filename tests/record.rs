@@ -153,18 +153,13 @@ fn a_recording_is_never_overwritten() {
 fn secrets_in_seeded_objects_never_reach_a_recording() {
     let mut live = common::live::LiveConsole::start("realistic", cutover::app::Mode::Watch);
     let path = temp("live.jsonl");
-    let mut writer = Writer::create(&path, &Header::new(&live.app, jiff::Timestamp::now(), (120, 32))).unwrap();
-    live.until_applying(
-        "the session read both clusters",
-        Duration::from_secs(30),
-        |app| app.clusters.new.pods.len() >= 10 && app.clusters.old.pods.len() >= 10 && app.routes[0].read.is_some(),
-        |app, msg| {
-            let _ = cutover::runtime::apply(app, msg, Some(&mut writer));
-        },
-    );
-    let app = &live.app;
+    live.record_to(&path);
+    live.until("the session read both clusters", Duration::from_secs(30), |app| {
+        app.clusters.new.pods.len() >= 10 && app.clusters.old.pods.len() >= 10 && app.routes[0].read.is_some()
+    });
     // A keyframe too: the whole state, as a replay would enter it.
-    writer.keyframe(app.now, app).unwrap();
+    let mut writer = live.recorder.take().unwrap();
+    writer.keyframe(live.app.now, &live.app).unwrap();
     drop(writer);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("sidekiq-gpu") && text.lines().count() > 50, "the session is in the recording");

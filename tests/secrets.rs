@@ -12,7 +12,6 @@ use common::live::LiveConsole;
 use common::peers::Peers;
 use cutover::app::{App, Mode, SourceId, SourceState};
 use cutover::domain::Side;
-use cutover::record::{Header, Writer};
 use serde_json::json;
 
 const ARG_SECRET: &str = "s3cr3t-exec-token-123";
@@ -130,8 +129,8 @@ fn secrets_in_a_failing_credential_plugin_and_an_event_are_never_recorded_or_sho
         seed_event_quoting_a_token(peers);
     });
     let path = common::fresh_path("secrets", "live.jsonl");
-    let mut writer = Writer::create(&path, &Header::new(&live.app, jiff::Timestamp::now(), (120, 32))).unwrap();
-    live.until_applying(
+    live.record_to(&path);
+    live.until(
         "the new side is stale with the plugin's failure, the old side live with its event",
         Duration::from_secs(30),
         |app| {
@@ -139,11 +138,9 @@ fn secrets_in_a_failing_credential_plugin_and_an_event_are_never_recorded_or_sho
                 && matches!(app.sources.get(&SourceId::Cluster(Side::Old)), Some(SourceState::Live { .. }))
                 && app.events.iter().any(|e| e.text.contains("vault.corp"))
         },
-        |app, msg| {
-            let _ = cutover::runtime::apply(app, msg, Some(&mut writer));
-        },
     );
     // A keyframe too: the whole state, as a replay would enter it.
+    let mut writer = live.recorder.take().unwrap();
     writer.keyframe(live.app.now, &live.app).unwrap();
     drop(writer);
     let error = stale_error(&live.app, Side::New).unwrap();

@@ -93,30 +93,6 @@ impl LiveConsole {
         start.elapsed()
     }
 
-    /// `until`, with each message applied by `apply` (a recorder, say).
-    pub fn until_applying(
-        &mut self,
-        what: &str,
-        within: Duration,
-        done: impl Fn(&App) -> bool,
-        mut apply: impl FnMut(&mut App, Msg),
-    ) -> Duration {
-        let start = Instant::now();
-        while !done(&self.app) {
-            let left = within.checked_sub(start.elapsed()).unwrap_or_else(|| {
-                panic!(
-                    "not within {within:?}: {what}\nsources: {:?}\nevents: {:?}",
-                    self.app.sources,
-                    self.app.events.iter().take(5).collect::<Vec<_>>()
-                )
-            });
-            if let Ok(Some(msg)) = self.rt.block_on(async { tokio::time::timeout(left, self.rx.recv()).await }) {
-                apply(&mut self.app, msg);
-            }
-        }
-        start.elapsed()
-    }
-
     /// Lets messages in for a while, whatever they are.
     pub fn pump(&mut self, for_: Duration) {
         let end = Instant::now() + for_;
