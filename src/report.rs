@@ -29,6 +29,9 @@ pub struct Report {
     /// Every time a singleton ran on neither side (outside a handoff's
     /// gap) or on both.
     pub alarms: Vec<AlarmRow>,
+    /// Changes of the plan's routes and singletons not made by this
+    /// session, reverts of its writes among them.
+    pub outside: Vec<OutsideRow>,
     pub peaks: Vec<Peak>,
     /// The highest 5xx minute of each route and side, above the guard or not.
     pub highest: Vec<Highest>,
@@ -91,6 +94,16 @@ pub struct ActionRow {
     /// The executor's answer, when the recording has it.
     pub outcome: Option<String>,
     pub verified: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutsideRow {
+    pub at: Timestamp,
+    pub subject: String,
+    pub before: String,
+    pub after: String,
+    pub who: Option<String>,
+    pub revert: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -226,6 +239,20 @@ impl Builder {
         let actions = actions(&marks);
         let handoffs = handoffs(&marks);
         let alarms = alarms(&marks);
+        let outside = marks
+            .iter()
+            .filter_map(|m| match &m.what {
+                Marked::OutsideChange { subject, before, after, who, revert, .. } => Some(OutsideRow {
+                    at: m.at,
+                    subject: subject.clone(),
+                    before: before.clone(),
+                    after: after.clone(),
+                    who: who.clone(),
+                    revert: *revert,
+                }),
+                _ => None,
+            })
+            .collect();
         let peaks = peaks(&marks, &app);
         let highest = highest(&app);
         let config = &header.config;
@@ -259,6 +286,7 @@ impl Builder {
             refusals,
             handoffs,
             alarms,
+            outside,
             peaks,
             highest,
             weights,
@@ -572,6 +600,29 @@ impl Report {
                     clock(h.started),
                     cell(&h.who),
                     cell(&h.result)
+                );
+            }
+        }
+
+        let _ = writeln!(out, "\n## Changes not made by cutover\n");
+        if self.outside.is_empty() {
+            let _ = writeln!(out, "Nobody else changed the weights, replicas or suspension of the plan's objects.");
+        } else {
+            let _ = writeln!(
+                out,
+                "| Time | What | Before | After | By | Reverted this session's write |\n|---|---|---|---|---|---|"
+            );
+            for o in &self.outside {
+                let who = o.who.clone().unwrap_or_else(|| "not told".into());
+                let revert = if o.revert { "**yes**" } else { "no" };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {revert} |",
+                    clock(o.at),
+                    cell(&o.subject),
+                    cell(&o.before),
+                    cell(&o.after),
+                    cell(&who)
                 );
             }
         }

@@ -331,6 +331,14 @@ fn a_source_scaled_back_up_after_the_handoff_raises_the_alarm_and_h_fixes_it() {
     assert!(app.events.len() > marks_before);
     assert_eq!(app.alarms["scheduler"].kind, cutover::app::AlarmKind::Both);
     assert!(app.events.iter().any(|e| e.text.starts_with("SINGLETON scheduler RUNS ON BOTH SIDES")));
+    let reverted =
+        app.events.iter().find(|e| e.text.starts_with("REVERTED: app/scheduler on old")).expect("called a revert");
+    assert!(
+        reverted.text.contains("from replicas 0 (written by unknown operator at")
+            && reverted.text.contains("to replicas 1, by argocd-application-controller"),
+        "{}",
+        reverted.text
+    );
     let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
     assert!(screen.contains("‼ SINGLETON ALARM") && screen.contains("scheduler runs on BOTH sides"), "{screen}");
 

@@ -114,7 +114,12 @@ fn an_out_of_band_weight_change_shows() {
     let took =
         s.until("the new weights", WAIT, |app| weights(app, 0) == Some(Weights { old: Weight(50), new: Weight(50) }));
     eprintln!("weight change seen after {took:?}");
-    assert!(s.app.events.iter().any(|e| e.text.contains("route api: weights changed 75/25 -> 50/50")));
+    assert!(
+        s.app
+            .events
+            .iter()
+            .any(|e| e.text.starts_with("OUTSIDE CHANGE: route api weights old 75/new 25 -> old 50/new 50"))
+    );
 }
 
 #[test]

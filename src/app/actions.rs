@@ -944,11 +944,13 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
     match effect {
         Effect::SetWeights { route, to, .. } => {
             let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
+            let who = app.operator.clone();
             let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
             r.pending = still_writing;
             if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
                     r.verified = Some(to);
+                    r.last_write = Some(super::OwnWrite { at, who, to });
                     // The executor's read-back is a read: show it now rather
                     // than at the next poll. Its age stays the poll's.
                     if let Some(read) = r.read.as_mut() {
@@ -968,6 +970,11 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         }
         Effect::Stop { side, ref key, .. } | Effect::Start { side, ref key, .. } => {
             let is_start = matches!(effect, Effect::Start { .. });
+            if matches!(result, EffectResult::Verified { .. }) {
+                let write = super::OwnWrite { at, who: app.operator.clone(), to: is_start };
+                app.singleton_writes.retain(|(s, k, _)| !(*s == side && k == key));
+                app.singleton_writes.push((side, key.clone(), write));
+            }
             let Some(h) = app.handoff.as_mut() else { return };
             if purpose != Purpose::Handoff || h.spec.key(side) != key {
                 return;

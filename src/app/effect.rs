@@ -60,6 +60,14 @@ impl Effect {
         }
     }
 
+    /// The weights a weight change sets.
+    pub fn sets_to(&self) -> Option<Weights> {
+        match self {
+            Effect::SetWeights { to, .. } => Some(*to),
+            _ => None,
+        }
+    }
+
     /// A revert: goes ahead of everything queued and is never refused for
     /// what the operator saw.
     pub fn is_revert(&self) -> bool {

@@ -84,6 +84,18 @@ pub enum Marked {
     AlarmCleared {
         singleton: String,
     },
+    /// A change of a route's weights, or of a singleton's replicas or
+    /// suspension, that is not the answer to one of this session's
+    /// effects. `revert`: it undoes one of this session's verified writes.
+    OutsideChange {
+        subject: String,
+        before: String,
+        after: String,
+        /// Who made it, where the read tells (a Kubernetes field manager).
+        who: Option<String>,
+        revert: bool,
+        text: String,
+    },
     /// A handoff an earlier session left unfinished, picked up.
     HandoffResumed {
         singleton: String,
@@ -121,7 +133,9 @@ impl Mark {
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
-            Marked::Node { .. } | Marked::Spike { .. } | Marked::Alarm { .. } => MarkClass::Incident,
+            Marked::Node { .. } | Marked::Spike { .. } | Marked::Alarm { .. } | Marked::OutsideChange { .. } => {
+                MarkClass::Incident
+            }
         }
     }
 
@@ -143,7 +157,7 @@ impl Mark {
             }
             Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
             Marked::Outcome { text, .. } => text.clone(),
-            Marked::Alarm { text, .. } => text.clone(),
+            Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } => text.clone(),
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. } => text.clone(),
             Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),

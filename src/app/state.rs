@@ -413,7 +413,27 @@ pub struct RouteState {
     /// that is the session's start (it may have been there longer).
     #[serde(default)]
     pub weights_since: Option<(Timestamp, bool)>,
+    /// This session's last verified write of the route: what a change
+    /// nobody here made is told apart from, and what a revert undoes.
+    #[serde(default)]
+    pub last_write: Option<OwnWrite<Weights>>,
 }
+
+/// A write of this session that read back as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnWrite<T> {
+    /// When its answer came.
+    pub at: Timestamp,
+    pub who: String,
+    pub to: T,
+}
+
+/// How long after one of this session's writes a change that undoes it is
+/// called a revert (and one that matches it is still taken as its echo).
+pub const REVERT_WINDOW_SECS: i64 = 30 * 60;
+/// How long after a write's answer a read that still shows the weights
+/// before it counts as a read begun before the write, not as a change.
+pub const LATE_READ_SECS: i64 = 3;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LbMetrics {
@@ -543,6 +563,10 @@ pub struct App {
     /// Singletons that run where they must not, by name.
     #[serde(default)]
     pub alarms: BTreeMap<String, Alarm>,
+    /// This session's last verified write of each singleton side: whether
+    /// it left it running.
+    #[serde(default)]
+    pub singleton_writes: Vec<(Side, WorkloadKey, OwnWrite<bool>)>,
     /// What the message being applied produced; `update` hands it back.
     #[serde(skip)]
     pub(crate) produced: Produced,
@@ -584,6 +608,7 @@ impl App {
                 pending: false,
                 undo: Vec::new(),
                 weights_since: None,
+                last_write: None,
             })
             .collect();
         let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();
@@ -607,6 +632,7 @@ impl App {
             next_effect: 1,
             in_flight: BTreeMap::new(),
             alarms: BTreeMap::new(),
+            singleton_writes: Vec::new(),
             produced: Produced::default(),
         }
     }

@@ -1,11 +1,14 @@
 use jiff::Timestamp;
 
-use crate::domain::{Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, error_rate, short_node};
+use crate::domain::{
+    Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, Workload, WorkloadKind, error_rate, short_node,
+};
 use crate::keymap::{Action, Key};
 
 use super::{
-    App, ClusterDelta, Level, Mark, Marked, MetricPoint, Msg, Panel, Queued, RouteMetric, RouteReadState,
-    SIGNAL_CAPACITY, SeriesId, SideMetrics, SourceState, View, actions,
+    App, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, Panel, Queued,
+    REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId, SideMetrics, SourceState, View,
+    actions,
 };
 
 /// What applying one message produced.
@@ -211,7 +214,12 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
     let cluster = app.clusters.get_mut(side);
     match delta {
         ClusterDelta::Workload(w) => {
-            cluster.workloads.insert(w.key.clone(), w);
+            let watched =
+                cluster.synced && app.config.singletons.iter().any(|s| s.key(side) == &w.key && s.kind == w.kind);
+            let before = cluster.workloads.insert(w.key.clone(), w.clone());
+            if let Some(before) = before.filter(|_| watched) {
+                on_singleton_change(app, side, &before, &w);
+            }
         }
         ClusterDelta::WorkloadGone(key) => {
             cluster.workloads.remove(&key);
@@ -309,6 +317,12 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
         .cloned()
         .collect();
     let before = route.read.as_ref().and_then(|r| r.weights);
+    // A poll begun before this session's write and answered just after it
+    // shows the weights before the write: not a change of anybody's.
+    let late = route.last_write.as_ref().is_some_and(|w| {
+        before == Some(w.to) && weights != Some(w.to) && at.as_second() - w.at.as_second() <= LATE_READ_SECS
+    });
+    let weights = if late { before } else { weights };
     route.read =
         Some(RouteReadState { at, weights, others, targets: PerSide::new(read.old_targets, read.new_targets) });
     if route.weights_since.is_none() && weights.is_some() {
@@ -316,17 +330,102 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
         // the console can vouch for the weights.
         route.weights_since = Some((at, true));
     }
-    if let (Some(before), Some(after)) = (before, weights)
-        && before != after
-    {
-        route.weights_since = Some((at, false));
-        let name = route.spec.name.clone();
-        let text = format!(
-            "route {name}: weights changed {}/{} -> {}/{} (old/new)",
-            before.old.0, before.new.0, after.old.0, after.new.0
-        );
-        app.push_event(at, None, Level::Warn, text);
+    let (Some(before), Some(after)) = (before, weights) else { return };
+    if before == after {
+        return;
     }
+    route.weights_since = Some((at, false));
+    let name = route.spec.name.clone();
+    let last_write = route.last_write.clone();
+    let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
+    // The answer to one of this session's writes, read before the answer came.
+    let ours =
+        app.in_flight.values().any(|f| f.effect.route() == Some(name.as_str()) && f.effect.sets_to() == Some(after));
+    if ours {
+        let text = format!("route {name}: reads {} (this session's write)", shown(after));
+        app.push_event(at, None, Level::Info, text);
+        return;
+    }
+    let undone = last_write.filter(|w| w.to == before && at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);
+    let subject = format!("route {name}");
+    let text = match &undone {
+        Some(w) => format!(
+            "REVERTED: route {name} went from {} (written by {} at {}) to {}, not by this session; the ALB does not say who",
+            shown(before),
+            w.who,
+            crate::domain::clock(w.at),
+            shown(after)
+        ),
+        None => format!(
+            "OUTSIDE CHANGE: route {name} weights {} -> {}, not made by this session; the ALB does not say who",
+            shown(before),
+            shown(after)
+        ),
+    };
+    outside_change(app, at, subject, shown(before), shown(after), None, undone.is_some(), text);
+}
+
+/// A change nobody in this session made: an alert, a mark for the
+/// recording's timeline and the report.
+#[allow(clippy::too_many_arguments)]
+fn outside_change(
+    app: &mut App,
+    at: Timestamp,
+    subject: String,
+    before: String,
+    after: String,
+    who: Option<String>,
+    revert: bool,
+    text: String,
+) {
+    app.push_event(at, None, Level::Alert, text.clone());
+    if revert {
+        app.notice = Some(text.clone());
+    }
+    app.mark(at, Marked::OutsideChange { subject, before, after, who, revert, text });
+}
+
+/// A singleton's replicas or suspension changed: by this session's
+/// effect (in flight, or its echo after the answer), or by somebody else.
+fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Workload) {
+    let state = |w: &Workload| match w.kind {
+        WorkloadKind::CronJob => (if w.suspended { "suspended" } else { "resumed" }).to_string(),
+        _ => format!("replicas {}", w.desired),
+    };
+    let running = |w: &Workload| match w.kind {
+        WorkloadKind::CronJob => !w.suspended,
+        _ => w.desired > 0,
+    };
+    let (was, now) = (state(before), state(after));
+    if was == now {
+        return;
+    }
+    let key = &after.key;
+    let at = app.now;
+    let ours_in_flight = app.in_flight.values().any(|f| match &f.effect {
+        Effect::Stop { side: s, key: k, .. } => *s == side && k == key && !running(after),
+        Effect::Start { side: s, key: k, .. } => *s == side && k == key && running(after),
+        _ => false,
+    });
+    let written = app.singleton_writes.iter().find(|(s, k, _)| *s == side && k == key).map(|(_, _, w)| w.clone());
+    let recent = written.as_ref().filter(|w| at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);
+    let echo = recent.is_some_and(|w| w.to == running(after));
+    if ours_in_flight || echo {
+        return;
+    }
+    let undone = recent.filter(|w| w.to == running(before) && w.to != running(after));
+    let who = after.changed_by.clone();
+    let by = who.as_deref().map(|w| format!("by {w}")).unwrap_or_else(|| "by someone the API does not name".into());
+    let subject = format!("{key} on {side}");
+    let text = match undone {
+        Some(w) => format!(
+            "REVERTED: {key} on {side} went from {was} (written by {} at {}) to {now}, {by}, not by this session",
+            w.who,
+            crate::domain::clock(w.at)
+        ),
+        None => format!("OUTSIDE CHANGE: {key} on {side}: {was} -> {now}, {by}, not by this session"),
+    };
+    outside_change(app, at, subject, was, now, who, undone.is_some(), text);
 }
 
 fn on_metric(app: &mut App, point: MetricPoint) {

@@ -70,6 +70,11 @@ pub struct Workload {
     /// When the object was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
+    /// Who wrote its spec last, as the API server records it (the manager
+    /// of the newest `managedFields` entry that is not a status update):
+    /// `kubectl-scale`, `argocd-controller`, `kustomize-controller`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_by: Option<String>,
 }
 
 impl Workload {
@@ -307,6 +312,7 @@ mod tests {
             starting_deadline: None,
             time_zone: None,
             created: None,
+            changed_by: None,
         }
     }
 

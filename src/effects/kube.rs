@@ -160,7 +160,9 @@ async fn patch(
     kind: WorkloadKind,
     body: &serde_json::Value,
 ) -> Result<(), CallError> {
-    let params = PatchParams::default();
+    // Named, so that a change of ours reads as `cutover` in the object's
+    // managedFields, to this console and to everyone else.
+    let params = PatchParams { field_manager: Some("cutover".into()), ..PatchParams::default() };
     match kind {
         WorkloadKind::CronJob => {
             let api = Api::<CronJob>::namespaced(client.clone(), &key.namespace);

@@ -334,6 +334,9 @@ impl World {
             self.self_heal = None;
             self.self_healed = true;
             let key = WorkloadKey::new("app", "scheduler");
+            if let Some(w) = self.sides.get_mut(Side::Old).workloads.get_mut(&key) {
+                w.workload.changed_by = Some("argocd-application-controller".into());
+            }
             self.scale_up(Side::Old, &key, 1);
         }
         for side in Side::BOTH {
@@ -413,6 +416,7 @@ impl World {
                     starting_deadline: None,
                     time_zone: None,
                     created: None,
+                    changed_by: None,
                 };
                 let sim = SimWorkload {
                     workload,
@@ -1035,6 +1039,7 @@ impl World {
             WorkloadKind::CronJob => w.workload.suspended = true,
             _ => w.workload.desired = 0,
         }
+        w.workload.changed_by = Some("cutover".into());
         let workload = w.workload.clone();
         self.emit(side, ClusterDelta::Workload(workload));
         if side == Side::Old && key.namespace == "app" && key.name == "scheduler" && !self.self_healed {
@@ -1091,6 +1096,7 @@ impl World {
         let Some(w) = self.sides.get_mut(side).workloads.get_mut(key) else {
             return EffectResult::Failed { error: format!("{key} not found on {side}") };
         };
+        w.workload.changed_by = Some("cutover".into());
         if kind == WorkloadKind::CronJob {
             w.workload.suspended = false;
             let workload = w.workload.clone();

@@ -412,11 +412,23 @@ fn replicated(
         starting_deadline: None,
         time_zone: None,
         created: created(meta),
+        changed_by: changed_by(meta),
     }))
 }
 
 fn created(meta: &ObjectMeta) -> Option<Timestamp> {
     meta.creation_timestamp.as_ref().map(|t| t.0)
+}
+
+/// The manager of the newest `managedFields` entry that wrote the object
+/// itself (not its status): who changed its spec last.
+pub fn changed_by(meta: &ObjectMeta) -> Option<String> {
+    meta.managed_fields
+        .as_ref()?
+        .iter()
+        .filter(|f| f.subresource.as_deref().is_none_or(str::is_empty))
+        .max_by_key(|f| f.time.as_ref().map(|t| t.0))
+        .and_then(|f| f.manager.clone())
 }
 
 pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
@@ -457,6 +469,7 @@ pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
         starting_deadline: spec.and_then(|s| s.starting_deadline_seconds),
         time_zone: spec.and_then(|s| s.time_zone.clone()),
         created: created(&c.metadata),
+        changed_by: changed_by(&c.metadata),
     }))
 }
 
@@ -493,6 +506,7 @@ pub fn trim_job(j: &Job) -> Option<ClusterDelta> {
         starting_deadline: None,
         time_zone: None,
         created: created(&j.metadata),
+        changed_by: None,
     }))
 }
 
