@@ -67,6 +67,11 @@ struct RouteFile {
     new_target_group: Spanned<String>,
     workload: Option<Spanned<String>>,
     steps: Option<Spanned<Vec<u8>>>,
+    /// `side:namespace/name` of the Ingress the AWS Load Balancer
+    /// Controller writes this rule from.
+    ingress: Option<Spanned<String>>,
+    /// The `<name>` of its `alb.ingress.kubernetes.io/actions.<name>`.
+    ingress_action: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +155,9 @@ pub struct PlanRoute {
     pub new_target_group: Arn,
     pub workload: Option<WorkloadKey>,
     pub steps: Vec<u8>,
+    /// The Ingress the AWS Load Balancer Controller writes the rule from:
+    /// steps are written there, and the controller writes the rule.
+    pub ingress: Option<crate::app::IngressRef>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -379,6 +387,37 @@ impl Plan {
                 }
                 None => DEFAULT_STEPS.to_vec(),
             };
+            let ingress = match &r.ingress {
+                Some(value) => {
+                    let text = value.get_ref();
+                    let (side, key) = text.split_once(':').unwrap_or(("", text));
+                    let side = match side {
+                        "old" => crate::domain::Side::Old,
+                        "new" => crate::domain::Side::New,
+                        _ => {
+                            return Err(loc.at(
+                                value.span(),
+                                format!("`ingress = \"{text}\"` does not name its side"),
+                                "write side:namespace/name, e.g. ingress = \"new:app/web\"",
+                            ));
+                        }
+                    };
+                    let key = workload_key(&loc, &Spanned::new(value.span(), key.to_string()))?;
+                    let action =
+                        r.ingress_action.as_ref().map_or_else(|| r.name.get_ref().clone(), |a| a.get_ref().clone());
+                    Some(crate::app::IngressRef { side, key, action })
+                }
+                None => {
+                    if let Some(a) = &r.ingress_action {
+                        return Err(loc.at(
+                            a.span(),
+                            "`ingress_action` without `ingress`",
+                            "name the Ingress too, e.g. ingress = \"new:app/web\"",
+                        ));
+                    }
+                    None
+                }
+            };
             let _ = span;
             routes.push(PlanRoute {
                 name: r.name.get_ref().clone(),
@@ -388,6 +427,7 @@ impl Plan {
                 new_target_group: new_tg,
                 workload,
                 steps,
+                ingress,
             });
         }
 
@@ -522,6 +562,7 @@ impl Plan {
                     new_target_group: r.new_target_group.target_group_name().into(),
                     workload: r.workload.clone(),
                     steps: r.steps.clone(),
+                    ingress: r.ingress.clone(),
                 })
                 .collect(),
             singletons: self.singletons.clone(),

@@ -416,3 +416,36 @@ fn an_hpa_on_a_singleton_is_named_in_the_handoff_proposal() {
         p.lines
     );
 }
+
+/// The demo's admin rule is the AWS Load Balancer Controller's, written
+/// from an Ingress: a step is written there, and counts once the
+/// controller has written the rule.
+#[test]
+fn a_step_of_a_controller_owned_rule_goes_through_its_ingress_and_waits_for_the_controller() {
+    let (mut world, mut app) = demo(30);
+    app.ui.focus = Panel::Traffic;
+    app.ui.selected[Panel::Traffic.index()] = 1;
+    press(&mut app, &[key(']')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal") };
+    assert!(
+        p.lines
+            .iter()
+            .any(|l| l.contains("written to Ingress app/admin on new (alb.ingress.kubernetes.io/actions.admin)")),
+        "{:?}",
+        p.lines
+    );
+    press(&mut app, &[key('y')]);
+    assert!(matches!(&sent()[..], [Effect::SetIngressWeights { route, .. }] if route == "admin"), "{:?}", sent());
+    execute(&mut world, &mut app);
+    assert!(app.routes[1].awaiting.is_some() && app.routes[1].pending, "waiting for the controller");
+    press(&mut app, &[key(']')]);
+    assert!(app.notice.as_deref().unwrap_or_default().contains("a change is already being written"));
+    run_until(&mut world, &mut app, 30, |app| app.routes[1].awaiting.is_none());
+    let admin = app.routes[1].read.as_ref().unwrap().weights.unwrap();
+    assert_eq!(admin, Weights::from_percent_new(10));
+    assert!(
+        app.events.iter().any(|e| e.text.contains("the AWS Load Balancer Controller wrote old 90/new 10 to the rule"))
+    );
+    assert!(!app.events.iter().any(|e| e.text.contains("OUTSIDE CHANGE") || e.text.contains("REVERTED")));
+    assert_eq!(app.routes[1].undo, vec![Weights::from_percent_new(0)], "r undoes it");
+}

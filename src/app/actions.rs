@@ -373,6 +373,15 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     if purpose == Purpose::Undo {
         lines.push("undo: the weights before the last change of this session".into());
     }
+    if let Some(ingress) = &app.routes[i].spec.ingress {
+        lines.push(format!(
+            "written to Ingress {} on {} ({}); the AWS Load Balancer Controller then writes the rule (waited for up to {}s)",
+            ingress.key,
+            ingress.side,
+            ingress.annotation(),
+            super::CONTROLLER_DEADLINE_SECS
+        ));
+    }
     let mut twice = Vec::new();
     if towards_new(from, to) {
         let (pace, too_soon) = pace(app, i);
@@ -831,7 +840,21 @@ fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Wei
             seen
         });
         let known_from = read.and_then(|r| r.weights);
-        app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
+        let ingress = route.spec.ingress.clone();
+        match (ingress, purpose) {
+            // The panic button writes the rule at once, and the Ingress too,
+            // so that the controller keeps it there.
+            (Some(ingress), Purpose::Revert) => {
+                app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
+                app.send(Effect::SetIngressWeights { route: name.clone(), ingress, to }, purpose, known_from);
+            }
+            (Some(ingress), _) => {
+                app.send(Effect::SetIngressWeights { route: name.clone(), ingress, to }, purpose, known_from);
+            }
+            (None, _) => {
+                app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
+            }
+        }
         let proposal = title.to_string();
         let seen_from = if purpose == Purpose::Revert { known_from } else { Some(from) };
         app.mark(at, Marked::Weights { route: name.clone(), from: seen_from, to, who: who.clone(), proposal });
@@ -942,11 +965,25 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         });
     }
     match effect {
+        Effect::SetIngressWeights { route, to, .. } => {
+            let who = app.operator.clone();
+            let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
+            let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
+            if matches!(result, EffectResult::Verified { .. }) {
+                // Written where the controller reads it: the route is
+                // still being written until the ALB shows it.
+                let from = sent.and_then(|s| s.from);
+                r.awaiting = Some(super::Awaiting { to, from, since: at, purpose, who });
+                r.pending = true;
+            } else {
+                r.pending = still_writing || r.awaiting.is_some();
+            }
+        }
         Effect::SetWeights { route, to, .. } => {
             let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
             let who = app.operator.clone();
             let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
-            r.pending = still_writing;
+            r.pending = still_writing || r.awaiting.is_some();
             if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
                     r.verified = Some(to);
@@ -1122,6 +1159,55 @@ pub fn watch_singletons(app: &mut App) -> bool {
         }
     }
     changed
+}
+
+/// The ALB shows what was written to a route's Ingress: the controller
+/// did its part, and the write counts as verified from here.
+pub fn controller_wrote(app: &mut App, i: usize, at: Timestamp) {
+    let route = &mut app.routes[i];
+    let Some(aw) = route.awaiting.take() else { return };
+    route.pending = app.in_flight.values().any(|f| f.effect.route() == Some(route.spec.name.as_str()));
+    route.verified = Some(aw.to);
+    route.last_write = Some(super::OwnWrite { at, who: aw.who.clone(), to: aw.to });
+    if aw.purpose == Purpose::Undo {
+        route.undo.pop();
+    } else if let Some(from) = aw.from.filter(|f| *f != aw.to) {
+        route.undo.push(from);
+    }
+    let name = route.spec.name.clone();
+    let took = at.as_second() - aw.since.as_second();
+    let text = format!(
+        "route {name}: the AWS Load Balancer Controller wrote old {}/new {} to the rule, {took}s after the Ingress",
+        aw.to.old.0, aw.to.new.0
+    );
+    app.push_event(at, None, Level::Info, format!("done and verified: {text}"));
+    app.mark(at, Marked::Outcome { ok: true, effect: format!("route {name}: controller write"), text });
+}
+
+/// Every route whose Ingress was written and whose rule has not followed
+/// within the deadline: said loudly, once, and the route free again.
+pub fn controllers_overdue(app: &mut App) {
+    let now = app.now;
+    for i in 0..app.routes.len() {
+        let route = &mut app.routes[i];
+        let Some(aw) = route.awaiting.as_ref() else { continue };
+        if now.as_second() - aw.since.as_second() <= super::CONTROLLER_DEADLINE_SECS {
+            continue;
+        }
+        let to = aw.to;
+        route.awaiting = None;
+        route.pending = false;
+        let name = route.spec.name.clone();
+        let text = format!(
+            "route {name}: the AWS Load Balancer Controller has not written old {}/new {} to the rule within {}s of the Ingress change: look at the Ingress's events and the controller's logs",
+            to.old.0,
+            to.new.0,
+            super::CONTROLLER_DEADLINE_SECS
+        );
+        app.push_event(now, None, Level::Alert, text.clone());
+        app.notice = Some(text.clone());
+        app.mark(now, Marked::Outcome { ok: false, effect: format!("route {name}: controller write"), text });
+    }
 }
 
 /// Pods of `key` on `side` that still run: what a handoff waits for

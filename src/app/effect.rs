@@ -2,6 +2,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
 
+use super::IngressRef;
+
 /// A change to the world that `update` asks for. Only an executor carries
 /// it out; `cutover watch` has none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -11,6 +13,11 @@ pub enum Effect {
     /// name). Without (a revert to old), whatever it is now: the way back
     /// never waits for the console's view to be current.
     SetWeights { route: String, seen: Option<Vec<(String, Weight)>>, to: Weights },
+    /// Set a route's weights where the AWS Load Balancer Controller takes
+    /// them from: its Ingress's actions annotation, changed in the two
+    /// weights only. The controller then writes the rule; the console waits
+    /// for the ALB to show it.
+    SetIngressWeights { route: String, ingress: IngressRef, to: Weights },
     /// Stop one side of a singleton: a Deployment to 0 replicas, a CronJob
     /// suspended. With `then`, the first step of a handoff: nothing is
     /// stopped unless the other side can be started and this side restored.
@@ -45,6 +52,14 @@ impl Effect {
             Effect::SetWeights { route, to, .. } => {
                 format!("route {route}: weights old {} / new {}", to.old.0, to.new.0)
             }
+            Effect::SetIngressWeights { route, ingress, to } => format!(
+                "route {route}: Ingress {} on {}, {}: old {} / new {}",
+                ingress.key,
+                ingress.side,
+                ingress.annotation(),
+                to.old.0,
+                to.new.0
+            ),
             Effect::Stop { side, key, kind: WorkloadKind::CronJob, .. } => format!("suspend CronJob {key} on {side}"),
             Effect::Stop { side, key, .. } => format!("scale Deployment {key} on {side} to 0"),
             Effect::Start { side, key, kind: WorkloadKind::CronJob, .. } => format!("resume CronJob {key} on {side}"),
@@ -55,7 +70,7 @@ impl Effect {
     /// The route a weight change is for.
     pub fn route(&self) -> Option<&str> {
         match self {
-            Effect::SetWeights { route, .. } => Some(route),
+            Effect::SetWeights { route, .. } | Effect::SetIngressWeights { route, .. } => Some(route),
             _ => None,
         }
     }
@@ -63,7 +78,7 @@ impl Effect {
     /// The weights a weight change sets.
     pub fn sets_to(&self) -> Option<Weights> {
         match self {
-            Effect::SetWeights { to, .. } => Some(*to),
+            Effect::SetWeights { to, .. } | Effect::SetIngressWeights { to, .. } => Some(*to),
             _ => None,
         }
     }

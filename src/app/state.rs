@@ -73,6 +73,25 @@ pub struct RouteSpec {
     pub workload: Option<WorkloadKey>,
     /// Percent to new, in order.
     pub steps: Vec<u8>,
+    /// Where the AWS Load Balancer Controller takes the rule's weights
+    /// from, when the plan says: steps are written there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<IngressRef>,
+}
+
+/// An Ingress whose `alb.ingress.kubernetes.io/actions.<action>`
+/// annotation the AWS Load Balancer Controller turns into a rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IngressRef {
+    pub side: Side,
+    pub key: WorkloadKey,
+    pub action: String,
+}
+
+impl IngressRef {
+    pub fn annotation(&self) -> String {
+        format!("alb.ingress.kubernetes.io/actions.{}", self.action)
+    }
 }
 
 /// Something that must never run on both sides at once.
@@ -417,7 +436,27 @@ pub struct RouteState {
     /// nobody here made is told apart from, and what a revert undoes.
     #[serde(default)]
     pub last_write: Option<OwnWrite<Weights>>,
+    /// Weights written to the route's Ingress, waited for on the ALB.
+    #[serde(default)]
+    pub awaiting: Option<Awaiting>,
 }
+
+/// Weights written where the AWS Load Balancer Controller takes them from,
+/// not yet seen on the ALB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Awaiting {
+    pub to: Weights,
+    /// The weights read before, where known.
+    pub from: Option<Weights>,
+    /// When the Ingress was written.
+    pub since: Timestamp,
+    pub purpose: Purpose,
+    pub who: String,
+}
+
+/// How long the console waits for the AWS Load Balancer Controller to
+/// write the weights of an Ingress to the rule before it says it has not.
+pub const CONTROLLER_DEADLINE_SECS: i64 = 120;
 
 /// A write of this session that read back as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -609,6 +648,7 @@ impl App {
                 undo: Vec::new(),
                 weights_since: None,
                 last_write: None,
+                awaiting: None,
             })
             .collect();
         let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();

@@ -38,6 +38,7 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             let changed = at.as_second() != app.now.as_second();
             app.now = at.max(app.now);
             actions::advance_handoff(app);
+            actions::controllers_overdue(app);
             changed
         }
         Msg::Key(key) => {
@@ -329,6 +330,14 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
         // The session's first read: where `r` stops, and as far back as
         // the console can vouch for the weights.
         route.weights_since = Some((at, true));
+    }
+    if route.awaiting.as_ref().is_some_and(|aw| Some(aw.to) == weights) {
+        let i = app.routes.iter().position(|r| r.spec.name == read.route).unwrap_or_default();
+        actions::controller_wrote(app, i, at);
+        if before != weights {
+            app.routes[i].weights_since = Some((at, false));
+        }
+        return;
     }
     let (Some(before), Some(after)) = (before, weights) else { return };
     if before == after {

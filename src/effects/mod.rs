@@ -10,6 +10,7 @@
 //! "failed" for a change that took effect.
 
 mod alb;
+pub mod ingress;
 mod kube;
 
 use std::collections::VecDeque;
@@ -73,6 +74,17 @@ impl LiveExecutor {
                     return EffectResult::Refused { reason: format!("route {route} is not in the plan") };
                 };
                 alb::set_weights(&self.elb, route, seen.as_deref(), *to, self.dry_run).await
+            }
+            Effect::SetIngressWeights { route, ingress, to } => {
+                let Some(route) = self.routes.iter().find(|r| &r.name == route) else {
+                    return EffectResult::Refused { reason: format!("route {route} is not in the plan") };
+                };
+                match self.kube.get(ingress.side) {
+                    Some(client) => ingress::set_weights(client, route, ingress, *to, self.dry_run).await,
+                    None => EffectResult::Refused {
+                        reason: format!("the {} side has no Kubernetes in the plan", ingress.side),
+                    },
+                }
             }
             Effect::Stop { side, key, kind, then } => {
                 let Some(client) = self.kube.get(*side) else {

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::app::{
-    AppConfig, ClusterDelta, ClusterMeta, Effect, EffectResult, LbMetric, MetricPoint, Mode, Msg, RouteMetric,
-    RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
+    AppConfig, ClusterDelta, ClusterMeta, Effect, EffectResult, IngressRef, LbMetric, MetricPoint, Mode, Msg,
+    RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
     Capacity, KubeWarning, Minute, Node, PerSide, Pod, PodKey, PodPhase, RouteRead, Side, Target, TargetState, Weight,
@@ -120,7 +120,21 @@ struct SimRoute {
     weights: Weights,
     /// Requests per minute at the daily mean.
     base_rpm: f64,
+    /// For a rule the AWS Load Balancer Controller owns: the weights of its
+    /// Ingress annotation, and the controller's next write of the rule.
+    controller: Option<SimController>,
 }
+
+#[derive(Debug, Clone, Copy)]
+struct SimController {
+    annotation: Weights,
+    next_write: Option<Timestamp>,
+}
+
+/// How long the demo's Load Balancer Controller takes to reconcile an
+/// Ingress change into the rule, and to put back a rule written directly.
+pub const CONTROLLER_RECONCILE_SECS: i64 = 8;
+pub const CONTROLLER_REVERT_SECS: i64 = 20;
 
 pub struct World {
     rng: Rng,
@@ -182,9 +196,11 @@ impl World {
                     new_target_group: "api-new".into(),
                     workload: Some(WorkloadKey::new("app", "api")),
                     steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
+                    ingress: None,
                 },
                 weights: Weights { old: Weight(75), new: Weight(25) },
                 base_rpm: 1200.0,
+                controller: None,
             },
             SimRoute {
                 spec: RouteSpec {
@@ -195,9 +211,20 @@ impl World {
                     new_target_group: "admin-new".into(),
                     workload: Some(WorkloadKey::new("app", "admin")),
                     steps: vec![0, 10, 50, 100],
+                    // The admin rule is the AWS Load Balancer Controller's,
+                    // written from this Ingress of the new cluster.
+                    ingress: Some(IngressRef {
+                        side: Side::New,
+                        key: WorkloadKey::new("app", "admin"),
+                        action: "admin".into(),
+                    }),
                 },
                 weights: Weights { old: Weight(100), new: Weight(0) },
                 base_rpm: 3.0,
+                controller: Some(SimController {
+                    annotation: Weights { old: Weight(100), new: Weight(0) },
+                    next_write: None,
+                }),
             },
         ];
         let singletons = vec![
@@ -329,6 +356,19 @@ impl World {
             self.start_drain(Side::New, kind);
             let gap = self.rng.between(6 * 60, 10 * 60);
             self.next_incident = plus_secs(now, gap);
+        }
+        let mut wrote = false;
+        for r in &mut self.routes {
+            if let Some(c) = r.controller.as_mut()
+                && c.next_write.is_some_and(|at| now >= at)
+            {
+                c.next_write = None;
+                wrote |= r.weights != c.annotation;
+                r.weights = c.annotation;
+            }
+        }
+        if wrote {
+            self.read_alb();
         }
         if self.self_heal.is_some_and(|at| now >= at) {
             self.self_heal = None;
@@ -983,6 +1023,26 @@ impl World {
     pub fn apply(&mut self, effect: &Effect) -> (EffectResult, Vec<Msg>) {
         let result = match effect {
             Effect::SetWeights { route, seen, to } => self.apply_weights(route, seen.as_deref(), *to),
+            Effect::SetIngressWeights { route, ingress, to } => {
+                let now = self.now;
+                match self.routes.iter_mut().find(|r| &r.spec.name == route).and_then(|r| r.controller.as_mut()) {
+                    Some(c) => {
+                        c.annotation = *to;
+                        c.next_write = Some(plus_secs(now, CONTROLLER_RECONCILE_SECS));
+                        EffectResult::Verified {
+                            detail: format!(
+                                "Ingress {} on {}: {} set to old {} / new {}; waiting for the AWS Load Balancer Controller",
+                                ingress.key,
+                                ingress.side,
+                                ingress.annotation(),
+                                to.old.0,
+                                to.new.0
+                            ),
+                        }
+                    }
+                    None => EffectResult::Refused { reason: format!("route {route} has no Ingress in this world") },
+                }
+            }
             Effect::Stop { side, key, then: Some(target), .. }
                 if !self.sides.get(side.other()).workloads.contains_key(target) =>
             {
@@ -1018,6 +1078,12 @@ impl World {
         }
         r.weights = to;
         let back = r.weights;
+        // The controller puts back a rule it owns at its next reconcile.
+        if let Some(c) = r.controller.as_mut()
+            && c.annotation != to
+        {
+            c.next_write = Some(plus_secs(self.now, CONTROLLER_REVERT_SECS));
+        }
         self.read_alb();
         if back == to {
             EffectResult::Verified {

@@ -205,6 +205,7 @@ mod tests {
             new_target_group: Arn(format!("{prefix}:targetgroup/{name}-new/943f017f100becff")),
             workload: None,
             steps: vec![0, 100],
+            ingress: None,
         }
     }
 

@@ -151,9 +151,19 @@ impl Driver {
         Driver::start_inner(seed, dry_run, None)
     }
 
+    /// The driver's console, with `prepare` run on the peers (their plan,
+    /// their objects) before the sources start.
+    pub fn start_prepared(dry_run: bool, prepare: impl FnOnce(&Peers)) -> Driver {
+        Driver::start_full("realistic", dry_run, None, prepare)
+    }
+
     fn start_inner(seed: &str, dry_run: bool, record: Option<&std::path::Path>) -> Driver {
+        Driver::start_full(seed, dry_run, record, |_| {})
+    }
+
+    fn start_full(seed: &str, dry_run: bool, record: Option<&std::path::Path>, prepare: impl FnOnce(&Peers)) -> Driver {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
-        let mut console = LiveConsole::start(seed, mode);
+        let mut console = LiveConsole::start_with(seed, mode, prepare);
         if let Some(path) = record {
             console.record_to(path);
         }
