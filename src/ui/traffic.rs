@@ -40,11 +40,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
-        render_route(&summary, frame, *row, selected, stale);
+        let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
+        render_route(&summary, frame, *row, selected, stale, waiting);
     }
 }
 
-fn render_route(s: &RouteSummary<'_>, frame: &mut Frame, area: Rect, selected: bool, stale: bool) {
+/// `waiting`: how long the route has waited for the AWS Load Balancer
+/// Controller to write what was written to its Ingress.
+fn render_route(
+    s: &RouteSummary<'_>,
+    frame: &mut Frame,
+    area: Rect,
+    selected: bool,
+    stale: bool,
+    waiting: Option<String>,
+) {
     let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
     let spec = &s.route.spec;
     let name_style = if selected { theme::selected().add_modifier(Modifier::BOLD) } else { theme::title() };
@@ -60,6 +70,12 @@ fn render_route(s: &RouteSummary<'_>, frame: &mut Frame, area: Rect, selected: b
         (None, Some(_)) => {
             spans.push(Span::styled("  target groups missing from the rule!", Style::new().fg(Color::LightRed)))
         }
+    }
+    if let (Some(waiting), Some(aw)) = (waiting, &s.route.awaiting) {
+        spans.push(Span::styled(
+            format!(" ⟳ Ingress {}/{}, controller {waiting} ", aw.to.old.0, aw.to.new.0),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
     }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
