@@ -345,6 +345,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     }
     route.weights_since = Some((at, false));
     let name = route.spec.name.clone();
+    let ingress = route.spec.ingress.clone();
     let last_write = route.last_write.clone();
     let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
     // The answer to one of this session's writes, read before the answer came.
@@ -357,9 +358,16 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     }
     let undone = last_write.filter(|w| w.to == before && at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);
     let subject = format!("route {name}");
+    let likely = match &ingress {
+        Some(ing) => format!(
+            "likely the AWS Load Balancer Controller, which writes this rule from Ingress {} on {}: step through it",
+            ing.key, ing.side
+        ),
+        None => "the ALB does not say who".into(),
+    };
     let text = match &undone {
         Some(w) => format!(
-            "REVERTED: route {name} went from {} (written by {} at {}) to {}, not by this session; the ALB does not say who",
+            "REVERTED: route {name} went from {} (written by {} at {}) to {}, not by this session; {likely}",
             shown(before),
             w.who,
             crate::domain::clock(w.at),
