@@ -70,6 +70,10 @@ pub struct Workload {
     /// When the object was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
+    /// Who else writes it (Argo CD, Flux, Helm), from its labels and
+    /// annotations; None when nobody is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<super::Owner>,
 }
 
 impl Workload {
@@ -307,6 +311,7 @@ mod tests {
             starting_deadline: None,
             time_zone: None,
             created: None,
+            owner: None,
         }
     }
 

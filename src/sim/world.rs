@@ -413,6 +413,7 @@ impl World {
                     starting_deadline: None,
                     time_zone: None,
                     created: None,
+                    owner: None,
                 };
                 let sim = SimWorkload {
                     workload,
