@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::Client;
 use kube::api::{Api, ListParams};
 
-use crate::domain::{Side, WorkloadKey, WorkloadKind};
+use crate::domain::{Owner, Side, WorkloadKey, WorkloadKind};
 use crate::plan::{ClusterTarget, Plan};
 use crate::sources::{alb, aws, cloudwatch, kube as kube_source};
 
@@ -121,24 +121,50 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
         }
     }
     for s in &plan.singletons {
-        exists(r, &area, &client, s.key(side), s.kind, &format!("singleton {}", s.name)).await;
+        let what = format!("singleton {}", s.name);
+        let Some(owner) = exists(r, &area, &client, s.key(side), s.kind, &what).await else { continue };
+        match owner {
+            Some(o) if s.kind == WorkloadKind::Deployment && o.reverts_replicas() => r.add(
+                Verdict::Warn,
+                &area,
+                format!("{what}: owner: {}; a handoff needs the typed override", o.replicas_advice(s.kind)),
+            ),
+            Some(o) => r.add(Verdict::Ok, &area, format!("{what}: owner: {}", o.replicas_advice(s.kind))),
+            None => r.add(Verdict::Ok, &area, format!("{what}: owner: nobody known (no Argo CD, Flux or Helm marks)")),
+        }
     }
 }
 
-async fn exists(r: &mut Report, area: &str, client: &Client, key: &WorkloadKey, kind: WorkloadKind, what: &str) {
+/// Whether the object exists, said as a finding; if it does, its owner.
+async fn exists(
+    r: &mut Report,
+    area: &str,
+    client: &Client,
+    key: &WorkloadKey,
+    kind: WorkloadKind,
+    what: &str,
+) -> Option<Option<Owner>> {
     let result = match kind {
-        WorkloadKind::CronJob => {
-            Api::<CronJob>::namespaced(client.clone(), &key.namespace).get(&key.name).await.map(|_| ())
-        }
-        _ => Api::<Deployment>::namespaced(client.clone(), &key.namespace).get(&key.name).await.map(|_| ()),
+        WorkloadKind::CronJob => Api::<CronJob>::namespaced(client.clone(), &key.namespace)
+            .get(&key.name)
+            .await
+            .map(|c| kube_source::owner_of(kind, &c.metadata)),
+        _ => Api::<Deployment>::namespaced(client.clone(), &key.namespace)
+            .get(&key.name)
+            .await
+            .map(|d| kube_source::owner_of(kind, &d.metadata)),
     };
     match result {
-        Ok(()) => r.add(Verdict::Ok, area, format!("{what}: {kind:?} {key} found")),
+        Ok(owner) => {
+            r.add(Verdict::Ok, area, format!("{what}: {kind:?} {key} found"));
+            return Some(owner);
+        }
         Err(kube::Error::Api(s)) if s.code == 404 => {
             r.add(Verdict::Fail, area, format!("{what}: {kind:?} {key} not found"))
         }
         Err(e) => r.add(Verdict::Fail, area, format!("{what}: {kind:?} {key}: {}", kube_source::kube_error(&e))),
     }
+    None
 }
 
 async fn check_aws(r: &mut Report, plan: &Plan) {
@@ -218,6 +244,21 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                 }
                 Err(e) => r.add(Verdict::Fail, &area, e),
             }
+        }
+        // Who else writes the rule: a controller that puts weights back.
+        match alb::read_owners(&elb, std::slice::from_ref(route)).await {
+            Ok(owners) => {
+                let Some(o) = owners.first() else { continue };
+                match &o.rule {
+                    Some(rule) if rule.reverts_weights() => r.add(
+                        Verdict::Warn,
+                        &area,
+                        format!("owner: {}; a weight step needs the typed override", rule.weights_advice()),
+                    ),
+                    _ => r.add(Verdict::Ok, &area, format!("owner: {}", o.describe())),
+                }
+            }
+            Err(e) => r.add(Verdict::Warn, &area, format!("owner not known: {e}")),
         }
     }
     let cw = aws_sdk_cloudwatch::Client::new(&config);

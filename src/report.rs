@@ -25,6 +25,9 @@ pub struct Report {
     pub timeline: Vec<Moment>,
     pub actions: Vec<ActionRow>,
     pub refusals: Vec<Refusal>,
+    /// Proposals confirmed with the typed override, against an owner that
+    /// would undo them.
+    pub overrides: Vec<OverrideRow>,
     pub handoffs: Vec<HandoffRow>,
     /// Every time a singleton ran on neither side (outside a handoff's
     /// gap) or on both.
@@ -104,6 +107,15 @@ pub struct OutsideRow {
     pub after: String,
     pub who: Option<String>,
     pub revert: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OverrideRow {
+    pub at: Timestamp,
+    pub who: String,
+    /// Who would undo it, as the proposal named them.
+    pub owner: String,
+    pub proposal: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -236,6 +248,15 @@ impl Builder {
             .map(|m| Moment { at: m.at, class: class_name(m.class()), text: m.describe(), mark: m.what.clone() })
             .collect();
         let refusals = refusals(&marks, &operators);
+        let overrides = marks
+            .iter()
+            .filter_map(|m| match &m.what {
+                Marked::Override { who, owner, proposal } => {
+                    Some(OverrideRow { at: m.at, who: who.clone(), owner: owner.clone(), proposal: proposal.clone() })
+                }
+                _ => None,
+            })
+            .collect();
         let actions = actions(&marks);
         let handoffs = handoffs(&marks);
         let alarms = alarms(&marks);
@@ -284,6 +305,7 @@ impl Builder {
             timeline,
             actions,
             refusals,
+            overrides,
             handoffs,
             alarms,
             outside,
@@ -580,6 +602,27 @@ impl Report {
             let _ = writeln!(out, "| Time | Who | Refused by | Reason |\n|---|---|---|---|");
             for r in &self.refusals {
                 let _ = writeln!(out, "| {} | {} | {} | {} |", clock(r.at), cell(&r.who), r.by, cell(&r.reason));
+            }
+        }
+
+        let _ = writeln!(out, "\n## Overrides\n");
+        if self.overrides.is_empty() {
+            let _ = writeln!(out, "No proposal was confirmed against an owner that would undo it.");
+        } else {
+            let _ = writeln!(
+                out,
+                "Confirmed with the typed override, against the warning that another writer would undo it.\n"
+            );
+            let _ = writeln!(out, "| Time | Who | Owner that would undo it | Proposal |\n|---|---|---|---|");
+            for o in &self.overrides {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    clock(o.at),
+                    cell(&o.who),
+                    cell(&o.owner),
+                    cell(&o.proposal)
+                );
             }
         }
 

@@ -193,6 +193,13 @@ impl Msg {
                 | HandoffPhase::Aborting
                 | HandoffPhase::Aborted => {}
             },
+            // The owners are names from a fixed set of tags; the error is
+            // an AWS error's text.
+            Msg::RouteOwners { error, .. } => {
+                if let Some(error) = error {
+                    scrub_in_place(error)
+                }
+            }
             Msg::Tick { .. } | Msg::Key(_) | Msg::Resize | Msg::Alb { .. } | Msg::Metrics(_) => {}
         }
     }

@@ -58,8 +58,16 @@ fn a_good_plan_passes_every_check() {
         "new target group admin-new in the rule's forward, weight 0",
         "identity arn:aws:",
         "RequestCount datapoints in the last 15 minutes",
+        "singleton scheduler: owner: nobody known (no Argo CD, Flux or Helm marks)",
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    for route in ["alb api ", "alb admin "] {
+        assert!(
+            text.lines().any(|l| l.contains(route)
+                && l.contains("owner: nobody known (no controller's tags on the rule or its target groups)")),
+            "{route}: {text}"
+        );
     }
     assert!(text.contains("all checks passed"), "{text}");
     let mutating = peers.mutating_requests();
@@ -122,6 +130,61 @@ fn each_misconfiguration_is_named() {
         "{text}"
     );
     assert!(!fail_lines(&text).iter().any(|l| l.contains("kube new")), "the new side is fine: {text}");
+}
+
+/// The admin rule tagged in moto as the AWS Load Balancer Controller tags
+/// its rules, and the scheduler on old tracked by Argo CD: each is named on
+/// its own line, as a warning (the console still works), with what to do.
+#[test]
+fn owners_are_named_one_line_per_route_and_singleton() {
+    common::peers::fake_aws_credentials();
+    let peers = Peers::start("realistic");
+    let plan = cutover::plan::Plan::load(&peers.plan_path()).unwrap();
+    let rule = plan.routes[1].rule.clone().unwrap().0;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cutover::sources::aws::sdk_config(&plan.aws).await);
+        let tag = |k: &str, v: &str| aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(k).value(v).build();
+        elb.add_tags()
+            .resource_arns(&rule)
+            .tags(tag("elbv2.k8s.aws/cluster", "eks-old"))
+            .tags(tag("ingress.k8s.aws/stack", "photo"))
+            .tags(tag("ingress.k8s.aws/resource", "80:1"))
+            .send()
+            .await
+            .unwrap();
+    });
+    let path = "/kube/old/object?resource=apps/v1/deployments&namespace=app&name=scheduler";
+    let mut scheduler = peers.get(path);
+    scheduler["metadata"]["annotations"]["argocd.argoproj.io/tracking-id"] =
+        serde_json::json!("photo-api:apps/Deployment:app/scheduler");
+    peers.post("/kube/old/apply", scheduler);
+
+    let (code, text) = check(&peers.plan_path());
+    assert_eq!(code, 0, "owners are warnings: {text}");
+    let line = |area: &str, what: &str| {
+        text.lines()
+            .find(|l| l.contains(area) && l.contains(what))
+            .unwrap_or_else(|| panic!("no `{area}` `{what}` in:\n{text}"))
+    };
+    let admin = line("alb admin ", "owner:");
+    assert!(
+        admin.trim_start().starts_with("WARN")
+            && admin.contains("owner: the AWS Load Balancer Controller (cluster eks-old, IngressGroup photo) will put the weights back at its next reconcile: change the Ingress annotation `alb.ingress.kubernetes.io/actions.<name>` instead; a weight step needs the typed override"),
+        "{admin}"
+    );
+    assert!(line("alb api ", "owner:").contains("owner: nobody known"), "{text}");
+    let old = line("kube old", "singleton scheduler: owner:");
+    assert!(
+        old.trim_start().starts_with("WARN")
+            && old.contains("owner: Argo CD application photo-api with self-heal will scale it back: turn off automated sync for photo-api")
+            && old.ends_with("a handoff needs the typed override"),
+        "{old}"
+    );
+    let new = line("kube new", "singleton scheduler: owner:");
+    assert!(new.contains("owner: nobody known"), "{new}");
+    assert!(text.contains("singleton billing-close: owner: nobody known"), "{text}");
+    assert_eq!(text.matches("owner:").count(), 2 + 2 * 2, "one line per route, and per singleton on each side: {text}");
 }
 
 #[test]

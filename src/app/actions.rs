@@ -18,7 +18,7 @@ use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
     Alarm, AlarmKind, App, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput,
-    Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, View,
+    Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
 };
 
 /// The most target groups one forward action may have (an ALB limit).
@@ -61,6 +61,8 @@ pub fn on_modal_key(app: &mut App, key: Key, action: Option<Action>) -> bool {
                 app.notice = Some("not quitting: the console goes on".into());
             }
         }
+        // An owner would undo it: the first confirmation is a typed word.
+        Modal::Proposal(p) if p.given == 0 && p.typed_override.is_some() => on_override_key(app, p, key, action),
         Modal::Proposal(mut p) => match action {
             // The first confirmation is `y`; a second one, where needed, is
             // a different key, so a held or bouncing `y` never gives it.
@@ -83,16 +85,72 @@ pub fn on_modal_key(app: &mut App, key: Key, action: Option<Action>) -> bool {
                 });
                 app.modal = Some(Modal::Proposal(p));
             }
-            Some(Action::Cancel | Action::Back) => {
-                let at = app.now;
-                let who = app.operator.clone();
-                app.push_event(at, None, Level::Info, format!("proposal dropped by {who}: {}", p.title));
-            }
+            Some(Action::Cancel | Action::Back) => dropped(app, &p),
             Some(Action::Quit) => quit_or_ask(app, key),
             _ => app.modal = Some(Modal::Proposal(p)),
         },
     }
     true
+}
+
+/// A key while a proposal waits for its typed override: characters are
+/// typed (a confirmation key first says it is not taken), Backspace
+/// deletes, Enter checks the word, Esc drops the proposal, Ctrl-C quits.
+fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Action>) {
+    if key == Key::ctrl('c') {
+        return quit_or_ask(app, key);
+    }
+    let Some(o) = p.typed_override.as_mut() else { return };
+    match key.code {
+        KeyCode::Esc => return dropped(app, &p),
+        KeyCode::Enter if o.typed == o.word => {
+            p.given = 1;
+            if p.given < p.needed {
+                app.modal = Some(Modal::Proposal(p));
+            } else {
+                confirm(app, p);
+            }
+            return;
+        }
+        KeyCode::Enter => {
+            app.notice = Some(format!("`{}` is not `{}`: type it exactly, then Enter", o.typed, o.word));
+            o.typed.clear();
+        }
+        KeyCode::Backspace => {
+            o.typed.pop();
+        }
+        KeyCode::Char(c) if !key.ctrl && !key.alt => {
+            let confirm_key = matches!(action, Some(Action::Confirm | Action::ConfirmAgain));
+            if o.typed.is_empty() && confirm_key && !o.word.starts_with(c) {
+                app.notice = Some(format!(
+                    "{} does not confirm this one ({} would undo it): type `{}`, then Enter",
+                    app.keymap.label(action.unwrap_or(Action::Confirm)),
+                    o.owner,
+                    o.word
+                ));
+            } else if o.typed.chars().count() < o.word.chars().count() + 8 {
+                o.typed.push(c);
+            }
+        }
+        _ => {}
+    }
+    app.modal = Some(Modal::Proposal(p));
+}
+
+fn dropped(app: &mut App, p: &Proposal) {
+    let at = app.now;
+    let who = app.operator.clone();
+    app.push_event(at, None, Level::Info, format!("proposal dropped by {who}: {}", p.title));
+}
+
+/// The line of a proposal that an owner would undo: how to go ahead anyway.
+fn override_line(app: &App, o: &TypedOverride, needed: u8) -> String {
+    let then = if needed == 2 { format!(", then {}", app.keymap.label(Action::ConfirmAgain)) } else { String::new() };
+    format!(
+        "to do it here anyway: type `{}`, then Enter{then} ({} does not confirm this one)",
+        o.word,
+        app.keymap.label(Action::Confirm)
+    )
 }
 
 /// `q` with a proposal or input open: drops it, and quits unless
@@ -398,9 +456,30 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         twice.push(format!("this step moves {jump:.0} points, more than max_step {max:.0}"));
     }
     let needed = if twice.is_empty() { 1 } else { 2 };
-    if needed == 2 {
-        let keys = (app.keymap.label(Action::Confirm), app.keymap.label(Action::ConfirmAgain));
-        lines.push(format!("{}: confirm with {}, then {}", twice.join("; "), keys.0, keys.1));
+    // Another writer of the rule: named; a step (not an undo) that its
+    // owner would put back needs the typed override.
+    let route = &app.routes[i];
+    let owner = route.owners.as_ref().and_then(|o| o.rule.as_ref());
+    let typed_override =
+        owner.filter(|o| purpose == Purpose::Step && o.reverts_weights()).map(|o| TypedOverride::new(o.describe()));
+    if let Some(owner) = owner {
+        lines.push(format!("⚠ {}", owner.weights_advice()));
+    } else if let Some(error) = &route.owners_error {
+        lines.push(format!("⚠ who else writes this rule is not known: its tags were not read ({error})"));
+    }
+    let again = app.keymap.label(Action::ConfirmAgain);
+    match &typed_override {
+        Some(o) => {
+            if needed == 2 {
+                lines.push(format!("{}: {again} follows the override", twice.join("; ")));
+            }
+            lines.push(override_line(app, o, needed));
+        }
+        None if needed == 2 => {
+            let first = app.keymap.label(Action::Confirm);
+            lines.push(format!("{}: confirm with {first}, then {again}", twice.join("; ")));
+        }
+        None => {}
     }
     let title = match purpose {
         Purpose::Undo => format!("route {name}: undo, {from_pct:.0}% → {to_pct:.0}% to new"),
@@ -413,6 +492,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         needed,
         given: 0,
         made_at: app.now,
+        typed_override,
     }));
 }
 
@@ -441,6 +521,13 @@ fn propose_all_old(app: &mut App) {
         if read.is_some() && healthy == 0 {
             lines.push(format!("  ⚠ {} has no healthy target", route.spec.old_target_group));
         }
+        // Named, never held back: the way back is not an override.
+        if let Some(owner) = route.owners.as_ref().and_then(|o| o.rule.as_ref()).filter(|o| o.reverts_weights()) {
+            lines.push(format!(
+                "  ⚠ {} owns this rule and may put its weights back: revert it there too",
+                owner.describe()
+            ));
+        }
         changes.push((i, weights.unwrap_or(all_old), all_old));
     }
     if changes.is_empty() {
@@ -456,6 +543,7 @@ fn propose_all_old(app: &mut App) {
         needed: 1,
         given: 0,
         made_at: app.now,
+        typed_override: None,
     }));
 }
 
@@ -573,6 +661,12 @@ fn propose_handoff(app: &mut App) {
     };
     lines.extend(catch_up);
     lines.push(format!("{} proposes aborting while step 2 waits (restores {from})", app.keymap.label(Action::Abort)));
+    let (owners, undone_by) = singleton_owners(app, &spec);
+    lines.extend(owners);
+    let typed_override = undone_by.map(TypedOverride::new);
+    if let Some(o) = &typed_override {
+        lines.push(override_line(app, o, 1));
+    }
     app.modal = Some(Modal::Proposal(Proposal {
         title: format!("hand {} over: {from} → {to}", spec.name),
         lines,
@@ -580,7 +674,27 @@ fn propose_handoff(app: &mut App) {
         needed: 1,
         given: 0,
         made_at: app.now,
+        typed_override,
     }));
+}
+
+/// Who else writes a singleton on each side, one line each, and, when one
+/// of them would scale a Deployment back (Argo CD, Flux: the manifest
+/// cannot be seen from here, so it is taken to set `replicas` unless Flux
+/// is told to leave the object alone), who, for the typed override.
+fn singleton_owners(app: &App, spec: &SingletonSpec) -> (Vec<String>, Option<String>) {
+    let mut lines = Vec::new();
+    let mut undone_by = Vec::new();
+    for side in Side::BOTH {
+        let Some(owner) = app.clusters.get(side).workloads.get(spec.key(side)).and_then(|w| w.owner.as_ref()) else {
+            continue;
+        };
+        lines.push(format!("⚠ {side}: {}", owner.replicas_advice(spec.kind)));
+        if spec.kind == WorkloadKind::Deployment && owner.reverts_replicas() {
+            undone_by.push(format!("{side}: {}", owner.describe()));
+        }
+    }
+    (lines, (!undone_by.is_empty()).then(|| undone_by.join("; ")))
 }
 
 /// For a CronJob, the runs missed on the target side while it was
@@ -681,6 +795,8 @@ fn propose_fix(app: &mut App, singleton: usize) {
             }
         }
     }
+    // Named, not held back: a GitOps controller is often why it is here.
+    lines.extend(singleton_owners(app, &spec).0);
     app.modal = Some(Modal::Proposal(Proposal {
         title: format!("fix singleton {}: {} on {side}", spec.name, if start { "start" } else { "stop" }),
         lines,
@@ -688,6 +804,7 @@ fn propose_fix(app: &mut App, singleton: usize) {
         needed: 1,
         given: 0,
         made_at: app.now,
+        typed_override: None,
     }));
 }
 
@@ -711,6 +828,7 @@ fn propose_abort(app: &mut App) {
                 needed: 1,
                 given: 0,
                 made_at: app.now,
+                typed_override: None,
             }));
         }
         HandoffPhase::Starting | HandoffPhase::WaitingReady => {
@@ -727,6 +845,11 @@ fn propose_abort(app: &mut App) {
 fn confirm(app: &mut App, p: Proposal) {
     let who = app.operator.clone();
     let at = app.now;
+    if let Some(o) = &p.typed_override {
+        let text = format!("OVERRIDE by {who}: {} ({} would undo it)", p.title, o.owner);
+        app.push_event(at, None, Level::Alert, text);
+        app.mark(at, Marked::Override { who: who.clone(), owner: o.owner.clone(), proposal: p.title.clone() });
+    }
     match p.kind {
         ProposalKind::Weights(changes) => confirm_weights(app, &p.title, changes, Purpose::Step),
         ProposalKind::Undo(changes) => confirm_weights(app, &p.title, changes, Purpose::Undo),

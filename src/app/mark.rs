@@ -101,6 +101,13 @@ pub enum Marked {
         singleton: String,
         text: String,
     },
+    /// A proposal confirmed with the typed override, against the warning
+    /// that another writer of the object (`owner`) would undo it.
+    Override {
+        who: String,
+        owner: String,
+        proposal: String,
+    },
     /// A minute in which a side's 5xx share of requests went above the guard.
     Spike {
         route: String,
@@ -129,6 +136,7 @@ impl Mark {
             | Marked::HandoffDone { .. }
             | Marked::HandoffResumed { .. }
             | Marked::AlarmCleared { .. }
+            | Marked::Override { .. }
             | Marked::Outcome { ok: true, .. } => MarkClass::Action,
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
@@ -161,6 +169,9 @@ impl Mark {
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. } => text.clone(),
             Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),
+            Marked::Override { who, owner, proposal } => {
+                format!("{who} overrode the owner ({owner}): {proposal}")
+            }
             Marked::Node { side, node, signal } => format!("{side} node {node}: {}", signal.label()),
             Marked::Spike { route, side, minute, percent, guard } => format!(
                 "5xx spike on {side}, route {route}: {percent:.1}% at {} (guard {guard}%)",

@@ -1,7 +1,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
+use crate::domain::{
+    Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteOwners, RouteRead, Side, Workload, WorkloadKey,
+};
 use crate::keymap::Key;
 
 use super::{Effect, EffectResult, Handoff};
@@ -51,6 +53,16 @@ pub enum Msg {
     /// Who is at the keys: the AWS caller identity and kube user, where known.
     Operator {
         who: String,
+    },
+    /// Who else writes each route's rule (or listener) and target groups,
+    /// from their ELBv2 tags: read at the start, then every few ALB polls,
+    /// sent when it changed. With `error` the tags could not be read, and
+    /// what was known before stands.
+    RouteOwners {
+        at: Timestamp,
+        routes: Vec<RouteOwners>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
 }
 

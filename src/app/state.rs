@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use jiff::Timestamp;
 
 use crate::domain::{
-    Autoscaler, MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, Side, Target, Weight, Weights, Workload,
-    WorkloadKey, WorkloadKind,
+    Autoscaler, MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, RouteOwners, Side, Target, Weight, Weights,
+    Workload, WorkloadKey, WorkloadKind,
 };
 use crate::keymap::Keymap;
 
@@ -174,6 +174,28 @@ pub struct Proposal {
     pub needed: u8,
     pub given: u8,
     pub made_at: Timestamp,
+    /// Set when another writer of the object would undo the change (the
+    /// AWS Load Balancer Controller, a GitOps controller): the first
+    /// confirmation is then a typed word and Enter, never `y`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed_override: Option<TypedOverride>,
+}
+
+/// The confirmation of a proposal that an owner of the object would undo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TypedOverride {
+    /// Who would undo it, in one line: what the mark and the report name.
+    pub owner: String,
+    /// The word to type.
+    pub word: String,
+    /// What was typed so far.
+    pub typed: String,
+}
+
+impl TypedOverride {
+    pub fn new(owner: String) -> TypedOverride {
+        TypedOverride { owner, word: crate::domain::OVERRIDE_WORD.into(), typed: String::new() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -439,6 +461,13 @@ pub struct RouteState {
     /// Weights written to the route's Ingress, waited for on the ALB.
     #[serde(default)]
     pub awaiting: Option<Awaiting>,
+    /// Who else writes the rule and its target groups, from their tags;
+    /// None until they are read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<RouteOwners>,
+    /// Why the tags could not be read at the last try.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owners_error: Option<String>,
 }
 
 /// Weights written where the AWS Load Balancer Controller takes them from,
@@ -649,6 +678,8 @@ impl App {
                 weights_since: None,
                 last_write: None,
                 awaiting: None,
+                owners: None,
+                owners_error: None,
             })
             .collect();
         let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();

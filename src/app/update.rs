@@ -1,7 +1,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Node, NodeSignal, NodeSignalKind, PerSide, RouteRead, Side, Weights, Workload, WorkloadKind, error_rate, short_node,
+    Node, NodeSignal, NodeSignalKind, PerSide, RouteOwners, RouteRead, Side, Weights, Workload, WorkloadKind, error_rate,
+    short_node,
 };
 use crate::keymap::{Action, Key};
 
@@ -83,6 +84,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             for read in routes {
                 on_route_read(app, at, read);
             }
+            true
+        }
+        Msg::RouteOwners { at, routes, error } => {
+            on_route_owners(app, at, routes, error);
             true
         }
         Msg::Metrics(points) => {
@@ -443,6 +448,45 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
         None => format!("OUTSIDE CHANGE: {key} on {side}: {was} -> {now}, {by}, not by this session"),
     };
     outside_change(app, at, subject, was, now, who, undone.is_some(), text);
+}
+
+/// Who else writes the routes' rules and target groups. A failed read
+/// keeps what was known: a throttled DescribeTags must not make an owned
+/// rule look free.
+fn on_route_owners(app: &mut App, at: Timestamp, owners: Vec<RouteOwners>, error: Option<String>) {
+    if let Some(error) = error {
+        let new = app.routes.iter().any(|r| r.owners_error.as_deref() != Some(error.as_str()));
+        for route in &mut app.routes {
+            route.owners_error = Some(error.clone());
+        }
+        if new {
+            let text = format!("who else writes the routes is not known: ELBv2 tags not read ({error})");
+            app.push_event(at, None, Level::Warn, text);
+        }
+        return;
+    }
+    for owners in owners {
+        let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == owners.route) else { continue };
+        route.owners_error = None;
+        let before = route.owners.as_ref().and_then(|o| o.rule.clone());
+        let name = route.spec.name.clone();
+        let text = match (&before, &owners.rule) {
+            (b, Some(now)) if b.as_ref() != Some(now) => Some(if now.reverts_weights() {
+                (
+                    Level::Warn,
+                    format!("route {name}: {} owns the rule: a weight step needs the typed override", now.describe()),
+                )
+            } else {
+                (Level::Info, format!("route {name}: the rule belongs to {}", now.describe()))
+            }),
+            (Some(b), None) => Some((Level::Info, format!("route {name}: {} no longer owns the rule", b.describe()))),
+            _ => None,
+        };
+        route.owners = Some(owners);
+        if let Some((level, text)) = text {
+            app.push_event(at, None, level, text);
+        }
+    }
 }
 
 fn on_metric(app: &mut App, point: MetricPoint) {

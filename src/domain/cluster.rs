@@ -75,6 +75,10 @@ pub struct Workload {
     /// `kubectl-scale`, `argocd-controller`, `kustomize-controller`...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed_by: Option<String>,
+    /// Who else writes it (Argo CD, Flux, Helm), from its labels and
+    /// annotations; None when nobody is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<super::Owner>,
 }
 
 impl Workload {
@@ -313,6 +317,7 @@ mod tests {
             time_zone: None,
             created: None,
             changed_by: None,
+            owner: None,
         }
     }
 

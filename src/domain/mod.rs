@@ -7,12 +7,14 @@
 mod cluster;
 pub mod cron;
 mod metrics;
+mod owner;
 mod time;
 mod traffic;
 
 pub use cluster::*;
 pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
 pub use metrics::*;
+pub use owner::*;
 pub use time::*;
 pub use traffic::*;
 

@@ -457,6 +457,7 @@ impl World {
                     time_zone: None,
                     created: None,
                     changed_by: None,
+                    owner: None,
                 };
                 let sim = SimWorkload {
                     workload,

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Msg, SourceId, SourceState};
-use crate::domain::{RouteRead, Target, TargetState, Weight};
+use crate::domain::{Owner, PerSide, RouteOwners, RouteRead, Target, TargetState, Weight, owner_from_tags};
 use crate::plan::{Arn, PlanRoute};
 
 use super::aws::explain;
@@ -144,6 +144,58 @@ pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteRead
     Ok(reads)
 }
 
+/// ARNs one DescribeTags call takes at most (an ELBv2 limit).
+pub const TAGS_PER_CALL: usize = 20;
+
+/// Who else writes each route's rule (or listener, for a default action)
+/// and its two target groups, from their ELBv2 tags: one DescribeTags call
+/// per 20 ARNs. Only the owner each set of tags names leaves here.
+pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteOwners>, String> {
+    let mut owners: BTreeMap<String, Option<Owner>> = BTreeMap::new();
+    for batch in tag_batches(routes) {
+        let out = client
+            .describe_tags()
+            .set_resource_arns(Some(batch))
+            .send()
+            .await
+            .map_err(|e| explain(&e, "elasticloadbalancing:DescribeTags"))?;
+        for d in out.tag_descriptions() {
+            let tags = d.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
+            owners.insert(d.resource_arn().unwrap_or_default().to_string(), owner_from_tags(tags));
+        }
+    }
+    let of = |arn: &Arn| owners.get(&arn.0).cloned().flatten();
+    Ok(routes
+        .iter()
+        .map(|r| RouteOwners {
+            route: r.name.clone(),
+            rule: of(r.rule.as_ref().unwrap_or(&r.listener)),
+            target_groups: PerSide::new(of(&r.old_target_group), of(&r.new_target_group)),
+        })
+        .collect())
+}
+
+/// The ARNs whose tags name a route's owners, each once, in batches of at
+/// most [`TAGS_PER_CALL`].
+pub fn tag_batches(routes: &[PlanRoute]) -> Vec<Vec<String>> {
+    let mut arns: Vec<String> = routes
+        .iter()
+        .flat_map(|r| {
+            [r.rule.as_ref().unwrap_or(&r.listener), &r.old_target_group, &r.new_target_group].map(|a| a.0.clone())
+        })
+        .collect();
+    arns.sort();
+    arns.dedup();
+    arns.chunks(TAGS_PER_CALL).map(<[String]>::to_vec).collect()
+}
+
+/// Tags change rarely, and DescribeTags draws on the account's ELBv2
+/// request budget that the Load Balancer Controller needs too: they are
+/// read with the first poll and then every this many polls...
+const TAGS_EVERY: u32 = 10;
+/// ...or this many after a failed read of them.
+const TAGS_RETRY: u32 = 2;
+
 /// The longest pause between failed reads: long enough not to hammer a
 /// throttling API, short enough that the weights are back soon after it is.
 const MAX_PAUSE: Duration = Duration::from_secs(20);
@@ -161,6 +213,9 @@ pub async fn run(
     let mut last_ok: Option<Timestamp> = None;
     let mut failing_since: Option<Timestamp> = None;
     let mut pause = every;
+    // Polls until the owners are read again, and the last owners sent.
+    let mut tags_in = 0;
+    let mut sent_owners: Option<(Vec<RouteOwners>, Option<String>)> = None;
     if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
         return;
     }
@@ -170,6 +225,7 @@ pub async fn run(
             r = read(&client, &routes) => r,
         };
         let now = Timestamp::now();
+        let read_ok = result.is_ok();
         let msgs = match result {
             Ok(reads) => {
                 last_ok = Some(now);
@@ -189,9 +245,70 @@ pub async fn run(
                 return;
             }
         }
+        // The owners, after the weights are on screen, at their own pace;
+        // not while the reads fail (the same budget, the same trouble).
+        if read_ok {
+            if tags_in == 0 {
+                let owners = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    r = read_owners(&client, &routes) => r,
+                };
+                let read = match owners {
+                    Ok(owners) => {
+                        tags_in = TAGS_EVERY;
+                        (owners, None)
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "ELBv2 tags not read");
+                        tags_in = TAGS_RETRY;
+                        (Vec::new(), Some(error))
+                    }
+                };
+                // Sent when it changed: most reads find the same owners.
+                if sent_owners.as_ref() != Some(&read) {
+                    let msg = Msg::RouteOwners { at: Timestamp::now(), routes: read.0.clone(), error: read.1.clone() };
+                    if tx.send(msg).await.is_err() {
+                        return;
+                    }
+                    sent_owners = Some(read);
+                }
+            }
+            tags_in -= 1;
+        }
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(pause) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_asked_for_at_most_20_arns_a_call_each_arn_once() {
+        let arn = |kind: &str, name: &str| Arn(format!("arn:aws:elasticloadbalancing:us-east-1:1:{kind}/{name}"));
+        // Eight routes: four rules and four default actions of two
+        // listeners (one ARN each), every route with its own target groups.
+        let routes: Vec<PlanRoute> = (0..8)
+            .map(|i| PlanRoute {
+                name: format!("r{i}"),
+                listener: arn("listener", &format!("app/lb/1/{}", i % 2)),
+                rule: (i < 4).then(|| arn("listener-rule", &format!("app/lb/1/0/{i}"))),
+                old_target_group: arn("targetgroup", &format!("old-{i}/1")),
+                new_target_group: arn("targetgroup", &format!("new-{i}/1")),
+                workload: None,
+                steps: vec![0, 100],
+                ingress: None,
+            })
+            .collect();
+        let batches = tag_batches(&routes);
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        // 4 rules + 2 listeners + 16 target groups.
+        assert_eq!(sizes, vec![20, 2]);
+        let mut all: Vec<&String> = batches.iter().flatten().collect();
+        all.dedup();
+        assert_eq!(all.len(), 22, "each ARN once");
     }
 }

@@ -26,7 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
 use crate::domain::{
-    Autoscaler, Capacity, KubeWarning, Node, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
+    Autoscaler, Capacity, KubeWarning, Node, Owner, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
+    owner_from_metadata,
 };
 use crate::plan::ClusterTarget;
 use crate::scrub::scrub;
@@ -413,6 +414,7 @@ fn replicated(
         time_zone: None,
         created: created(meta),
         changed_by: changed_by(meta),
+        owner: owner_of(kind, meta),
     }))
 }
 
@@ -429,6 +431,19 @@ pub fn changed_by(meta: &ObjectMeta) -> Option<String> {
         .filter(|f| f.subresource.as_deref().is_none_or(str::is_empty))
         .max_by_key(|f| f.time.as_ref().map(|t| t.0))
         .and_then(|f| f.manager.clone())
+}
+
+/// Who else writes the object, from the few labels and annotations that
+/// name an owner (Argo CD, Flux, Helm); the rest of the metadata stays here.
+pub fn owner_of(kind: WorkloadKind, meta: &ObjectMeta) -> Option<Owner> {
+    let none = std::collections::BTreeMap::new();
+    owner_from_metadata(
+        kind,
+        meta.namespace.as_deref().unwrap_or_default(),
+        meta.name.as_deref().unwrap_or_default(),
+        meta.labels.as_ref().unwrap_or(&none),
+        meta.annotations.as_ref().unwrap_or(&none),
+    )
 }
 
 pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
@@ -470,6 +485,7 @@ pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
         time_zone: spec.and_then(|s| s.time_zone.clone()),
         created: created(&c.metadata),
         changed_by: changed_by(&c.metadata),
+        owner: owner_of(WorkloadKind::CronJob, &c.metadata),
     }))
 }
 
@@ -507,6 +523,7 @@ pub fn trim_job(j: &Job) -> Option<ClusterDelta> {
         time_zone: None,
         created: created(&j.metadata),
         changed_by: None,
+        owner: owner_of(WorkloadKind::Job, &j.metadata),
     }))
 }
 
@@ -660,6 +677,45 @@ mod tests {
             }]),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_workload_keeps_only_the_owner_its_labels_and_annotations_name() {
+        let deployment = |labels: &[(&str, &str)], annotations: &[(&str, &str)]| {
+            let map = |pairs: &[(&str, &str)]| {
+                Some(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
+                )
+            };
+            let d = Deployment {
+                metadata: ObjectMeta {
+                    name: Some("scheduler".into()),
+                    namespace: Some("app".into()),
+                    labels: map(labels),
+                    annotations: map(annotations),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            match trim_deployment(&d) {
+                Some(ClusterDelta::Workload(w)) => w,
+                other => panic!("{other:?}"),
+            }
+        };
+        let w = deployment(
+            &[("app", "scheduler")],
+            &[
+                ("argocd.argoproj.io/tracking-id", "photo-api:apps/Deployment:app/scheduler"),
+                ("kubectl.kubernetes.io/last-applied-configuration", "{\"spec\":{\"replicas\":1}}"),
+            ],
+        );
+        assert_eq!(w.owner, Some(Owner::ArgoCd { app: "photo-api".into(), by_label: false }));
+        let text = serde_json::to_string(&w).unwrap();
+        assert!(!text.contains("last-applied") && !text.contains("tracking-id"), "only the owner is kept: {text}");
+        assert_eq!(deployment(&[], &[]).owner, None);
     }
 
     #[test]

@@ -18,11 +18,30 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
     let km = &app.keymap;
     let (title, mut lines, border) = match modal {
         Modal::Proposal(p) => {
-            let mut lines: Vec<Line> = p.lines.iter().map(|l| Line::raw(format!(" {l}"))).collect();
+            // Wrapped, not cut: an owner's advice is longer than the box.
+            let width = usize::from(WIDTH.min(area.width).saturating_sub(3));
+            let mut lines: Vec<Line> =
+                p.lines.iter().flat_map(|l| wrap(l, width)).map(|l| Line::raw(format!(" {l}"))).collect();
             lines.push(Line::raw(""));
-            let confirm = match (p.needed, p.given) {
-                (1, _) => format!(" {} apply", km.label(Action::Confirm)),
-                (_, 0) => format!(
+            let confirm = match (p.needed, p.given, &p.typed_override) {
+                // Another writer would undo it: a typed word, then Enter.
+                (_, 0, Some(o)) => {
+                    lines.push(Line::from(vec![
+                        Span::styled(
+                            " type the override: ",
+                            Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+                        ),
+                        Span::styled(format!("{}█", o.typed), Style::new().add_modifier(Modifier::BOLD)),
+                    ]));
+                    let then = if p.needed == 2 {
+                        format!(", then {}", km.label(Action::ConfirmAgain))
+                    } else {
+                        String::new()
+                    };
+                    format!(" `{}` + enter apply{then} ({} is not taken)", o.word, km.label(Action::Confirm))
+                }
+                (1, _, _) => format!(" {} apply", km.label(Action::Confirm)),
+                (_, 0, _) => format!(
                     " {} then {} apply (2 confirmations)",
                     km.label(Action::Confirm),
                     km.label(Action::ConfirmAgain)
@@ -33,12 +52,19 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
                     km.label(Action::Confirm)
                 ),
             };
+            let typing = p.given == 0 && p.typed_override.is_some();
+            // While the word is typed, the cancel key is a letter like any other.
+            let cancel =
+                if typing { "esc cancel".to_string() } else { format!("{}/esc cancel", km.label(Action::Cancel)) };
             lines.push(Line::from(vec![
                 Span::styled(confirm, Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
                 Span::raw("    "),
-                Span::styled(format!("{}/esc cancel", km.label(Action::Cancel)), theme::dim()),
+                Span::styled(cancel, theme::dim()),
             ]));
-            (format!(" PROPOSAL: {} ", p.title), lines, Color::Yellow)
+            match &p.typed_override {
+                Some(_) => (format!(" PROPOSAL, OWNER OVERRIDE: {} ", p.title), lines, Color::LightRed),
+                None => (format!(" PROPOSAL: {} ", p.title), lines, Color::Yellow),
+            }
         }
         Modal::Percent(input) => {
             let name = app.routes.get(input.route).map_or("?", |r| r.spec.name.as_str());
@@ -68,12 +94,36 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
     }
     let height = lines.len() as u16 + 2;
     let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(80.min(area.width))]).flex(Flex::Center).areas(popup);
+    let [popup] = Layout::horizontal([Constraint::Length(WIDTH.min(area.width))]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(title, Style::new().fg(border).add_modifier(Modifier::BOLD)))
         .border_style(Style::new().fg(border));
     frame.render_widget(Paragraph::new(lines).block(block), popup);
+}
+
+/// The width of the box a proposal, an input or a question is drawn in.
+const WIDTH: u16 = 80;
+
+/// A line cut at spaces into lines of at most `width` characters (a word
+/// longer than that stays whole); continuations are indented two more
+/// than the line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let indent = text.len() - text.trim_start_matches(' ').len();
+    let mut out = vec![" ".repeat(indent)];
+    for word in text[indent..].split(' ') {
+        let Some(last) = out.last_mut() else { break };
+        let len = last.chars().count();
+        if len > indent && len + 1 + word.chars().count() > width {
+            out.push(format!("{}{word}", " ".repeat(indent + 2)));
+        } else {
+            if len > indent {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    out
 }
 
 /// One line: where the handoff is and how long the gap has been.
@@ -128,4 +178,17 @@ pub fn handoff_line(app: &App) -> Option<Line<'static>> {
 pub fn notice_line(app: &App) -> Option<Line<'static>> {
     let n = app.notice.as_ref()?;
     Some(Line::from(Span::styled(format!(" ✖ {n}"), Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn proposal_lines_wrap_at_spaces_keeping_their_indent() {
+        assert_eq!(wrap("old 75 / new 25  →  old 50 / new 50", 80), vec!["old 75 / new 25  →  old 50 / new 50"]);
+        assert_eq!(wrap("  ⚠ one two three", 10), vec!["  ⚠ one", "    two", "    three"]);
+        assert_eq!(wrap("abcdefghijkl x", 5), vec!["abcdefghijkl", "  x"]);
+        assert_eq!(wrap("", 5), vec![""]);
+    }
 }

@@ -19,14 +19,16 @@ const WINDOW: i64 = 30;
 pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let Some(route) = app.routes.get(index) else { return };
     let summary = app.route_summary(route);
+    let owners = owners_lines(app, route);
     let [info, charts, bottom] =
-        Layout::vertical([Constraint::Length(4), Constraint::Min(10), Constraint::Length(8)]).areas(area);
+        Layout::vertical([Constraint::Length(4 + owners.len() as u16), Constraint::Min(10), Constraint::Length(8)])
+            .areas(area);
 
     // What the route is and what the ALB says now.
     let spec = &route.spec;
     let weights = summary.weights.map_or("missing".into(), |w| format!("old {} / new {}", w.old.0, w.new.0));
     let read_age = route.read.as_ref().map_or("never".into(), |r| crate::domain::age(r.at, app.now) + " ago");
-    let lines =
+    let mut lines =
         vec![
             Line::from(vec![
                 Span::styled(format!("route {} ", spec.name), theme::title()),
@@ -54,6 +56,7 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
                 Span::raw(spec.steps.iter().map(|s| format!("{s}%")).collect::<Vec<_>>().join(" → ")),
             ]),
         ];
+    lines.extend(owners);
     frame.render_widget(Paragraph::new(lines), info);
 
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
@@ -129,6 +132,41 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let [targets, signals_area] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
     render_targets(app, route, frame, targets);
     render_signals(app, first, frame, signals_area);
+}
+
+/// Who else writes the rule and its target groups: one line, and a second
+/// when the rule's owner puts the weights back.
+fn owners_lines(app: &App, route: &RouteState) -> Vec<Line<'static>> {
+    let label = |text: &'static str| Span::styled(text, theme::dim());
+    let warn = Style::new().fg(Color::Yellow);
+    let stale = route.owners_error.as_ref().map(|e| format!(" (as last read; now: {e})")).unwrap_or_default();
+    match (&route.owners, &route.owners_error) {
+        (Some(o), _) => match o.rule.as_ref().filter(|r| r.reverts_weights()) {
+            Some(rule) => vec![
+                Line::from(vec![label("owners         "), Span::styled(format!("⚠ rule: {}", rule.describe()), warn)]),
+                Line::from(vec![
+                    label("               "),
+                    Span::styled(
+                        format!(
+                            "it puts the weights back at its next reconcile: a step needs the typed override{stale}"
+                        ),
+                        warn,
+                    ),
+                ]),
+            ],
+            None => vec![Line::from(vec![label("owners         "), Span::raw(format!("{}{stale}", o.describe()))])],
+        },
+        (None, Some(e)) => {
+            vec![Line::from(vec![
+                label("owners         "),
+                Span::styled(format!("not known: tags not read ({e})"), warn),
+            ])]
+        }
+        (None, None) if app.config.mode == crate::app::Mode::Demo => {
+            vec![Line::from(vec![label("owners         "), label("nobody known (the simulated world has no tags)")])]
+        }
+        (None, None) => vec![Line::from(vec![label("owners         "), label("not read yet (ELBv2 tags)")])],
+    }
 }
 
 /// ELB-generated 5xx as a share of all requests of the route, per minute.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::app::{App, SideView};
-use crate::domain::{Pod, PodPhase, Side, WorkloadKey, age};
+use crate::domain::{Owner, Pod, PodPhase, Side, WorkloadKey, WorkloadKind, age};
 
 use super::theme;
 
@@ -45,6 +45,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
             Span::styled(drift, Style::new().fg(ratatui::style::Color::Yellow)),
         ]));
     }
+    lines.push(owner_line(app, key, row.singleton.is_some_and(|s| s.kind == WorkloadKind::Deployment)));
     frame.render_widget(Paragraph::new(lines), info);
 
     // Stacked rather than side by side: pod and node names need the width.
@@ -106,6 +107,42 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         .block(Block::bordered().title(title));
         frame.render_widget(table, area);
     }
+}
+
+/// Who else writes the workload on each side (Argo CD, Flux, Helm).
+fn owner_line(app: &App, key: &WorkloadKey, singleton: bool) -> Line<'static> {
+    let owner = |side: Side| app.clusters.get(side).workloads.get(key).map(|w| w.owner.as_ref());
+    let (old, new) = (owner(Side::Old), owner(Side::New));
+    let mut spans = vec![Span::styled("owner ", theme::dim())];
+    let name = |o: Option<Option<&Owner>>| match o {
+        Some(Some(o)) => o.describe(),
+        Some(None) => "nobody known".into(),
+        None => "-".into(),
+    };
+    let loud = |o: Option<Option<&Owner>>| {
+        if o.flatten().is_some_and(Owner::reverts_replicas) {
+            Style::new().fg(ratatui::style::Color::Yellow)
+        } else {
+            Style::new()
+        }
+    };
+    if old == new {
+        spans.push(Span::styled(format!("{} (both sides)", name(old)), loud(old)));
+    } else {
+        for (side, o) in [(Side::Old, old), (Side::New, new)] {
+            spans.push(Span::styled(format!("{side} "), theme::side(side)));
+            spans.push(Span::styled(format!("{}   ", name(o)), loud(o)));
+        }
+    }
+    if [old, new].iter().any(|o| o.flatten().is_some_and(Owner::reverts_replicas)) {
+        let text = if singleton {
+            "⚠ may scale it back: a handoff needs the typed override"
+        } else {
+            "⚠ may scale a manual change back"
+        };
+        spans.push(Span::styled(text, theme::dim()));
+    }
+    Line::from(spans)
 }
 
 fn describe(v: &SideView<'_>) -> String {
