@@ -449,3 +449,40 @@ fn a_step_of_a_controller_owned_rule_goes_through_its_ingress_and_waits_for_the_
     assert!(!app.events.iter().any(|e| e.text.contains("OUTSIDE CHANGE") || e.text.contains("REVERTED")));
     assert_eq!(app.routes[1].undo, vec![Weights::from_percent_new(0)], "r undoes it");
 }
+
+/// Writing the demo's controller-owned rule directly takes the typed word,
+/// and the controller puts it back: a revert nobody can miss.
+#[test]
+fn a_direct_write_of_a_controller_owned_rule_takes_the_word_and_is_reverted_loudly() {
+    let (mut world, mut app) = demo(30);
+    app.ui.focus = Panel::Traffic;
+    app.ui.selected[Panel::Traffic.index()] = 1;
+    press(&mut app, &[key(']')]);
+    let Some(Modal::Proposal(p)) = &app.modal else { panic!("a proposal") };
+    assert!(p.lines.iter().any(|l| l.contains("to write the rule directly instead")), "{:?}", p.lines);
+    for c in "override".chars() {
+        press(&mut app, &[key(c)]);
+    }
+    press(&mut app, &[Key::plain(KeyCode::Enter)]);
+    assert!(
+        matches!(&sent()[..], [Effect::SetWeights { route, seen: Some(_), .. }] if route == "admin"),
+        "{:?}",
+        sent()
+    );
+    assert!(app.events.iter().any(|e| e.text.starts_with("OVERRIDE by ")));
+    execute(&mut world, &mut app);
+    assert_eq!(app.routes[1].read.as_ref().unwrap().weights, Some(Weights::from_percent_new(10)));
+    run_until(&mut world, &mut app, cutover::sim::CONTROLLER_REVERT_SECS + 10, |app| {
+        app.events.iter().any(|e| e.text.starts_with("REVERTED: route admin"))
+    });
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.starts_with("REVERTED: route admin went from old 90/new 10")
+            && notice.contains(
+                "likely the AWS Load Balancer Controller, which writes this rule from Ingress app/admin on new"
+            ),
+        "{notice}"
+    );
+    let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
+    assert!(screen.contains("REVERTED: route admin"), "on screen, not only in the events:\n{screen}");
+}

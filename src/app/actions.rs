@@ -101,9 +101,21 @@ fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Acti
         return quit_or_ask(app, key);
     }
     let Some(o) = p.typed_override.as_mut() else { return };
+    if o.alternative && o.typed.is_empty() && action == Some(Action::Confirm) {
+        // The right way: `y`, as any proposal, and no override.
+        p.typed_override = None;
+        p.given = 1;
+        if p.given < p.needed {
+            app.modal = Some(Modal::Proposal(p));
+        } else {
+            confirm(app, p);
+        }
+        return;
+    }
     match key.code {
         KeyCode::Esc => return dropped(app, &p),
         KeyCode::Enter if o.typed == o.word => {
+            p.direct = o.alternative;
             p.given = 1;
             if p.given < p.needed {
                 app.modal = Some(Modal::Proposal(p));
@@ -146,6 +158,14 @@ fn dropped(app: &mut App, p: &Proposal) {
 /// The line of a proposal that an owner would undo: how to go ahead anyway.
 fn override_line(app: &App, o: &TypedOverride, needed: u8) -> String {
     let then = if needed == 2 { format!(", then {}", app.keymap.label(Action::ConfirmAgain)) } else { String::new() };
+    if o.alternative {
+        return format!(
+            "{} writes it through the Ingress; to write the rule directly instead ({} will put it back), type `{}`, then Enter{then}",
+            app.keymap.label(Action::Confirm),
+            o.owner,
+            o.word
+        );
+    }
     format!(
         "to do it here anyway: type `{}`, then Enter{then} ({} does not confirm this one)",
         o.word,
@@ -460,9 +480,24 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     // owner would put back needs the typed override.
     let route = &app.routes[i];
     let owner = route.owners.as_ref().and_then(|o| o.rule.as_ref());
-    let typed_override =
-        owner.filter(|o| purpose == Purpose::Step && o.reverts_weights()).map(|o| TypedOverride::new(o.describe()));
-    if let Some(owner) = owner {
+    let typed_override = match &route.spec.ingress {
+        // Written the right way, through the Ingress, with `y`; the typed
+        // word writes the rule directly, which the controller puts back.
+        Some(ingress) if purpose != Purpose::Revert => Some(TypedOverride {
+            alternative: true,
+            ..TypedOverride::new(format!(
+                "the AWS Load Balancer Controller (from Ingress {} on {})",
+                ingress.key, ingress.side
+            ))
+        }),
+        Some(_) => None,
+        None => {
+            owner.filter(|o| purpose == Purpose::Step && o.reverts_weights()).map(|o| TypedOverride::new(o.describe()))
+        }
+    };
+    if route.spec.ingress.is_some() {
+        // The Ingress line above says how; the owner is who reads it.
+    } else if let Some(owner) = owner {
         lines.push(format!("⚠ {}", owner.weights_advice()));
     } else if let Some(error) = &route.owners_error {
         lines.push(format!("⚠ who else writes this rule is not known: its tags were not read ({error})"));
@@ -493,6 +528,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         given: 0,
         made_at: app.now,
         typed_override,
+        direct: false,
     }));
 }
 
@@ -544,6 +580,7 @@ fn propose_all_old(app: &mut App) {
         given: 0,
         made_at: app.now,
         typed_override: None,
+        direct: false,
     }));
 }
 
@@ -675,6 +712,7 @@ fn propose_handoff(app: &mut App) {
         given: 0,
         made_at: app.now,
         typed_override,
+        direct: false,
     }));
 }
 
@@ -805,6 +843,7 @@ fn propose_fix(app: &mut App, singleton: usize) {
         given: 0,
         made_at: app.now,
         typed_override: None,
+        direct: false,
     }));
 }
 
@@ -829,6 +868,7 @@ fn propose_abort(app: &mut App) {
                 given: 0,
                 made_at: app.now,
                 typed_override: None,
+                direct: false,
             }));
         }
         HandoffPhase::Starting | HandoffPhase::WaitingReady => {
@@ -851,9 +891,9 @@ fn confirm(app: &mut App, p: Proposal) {
         app.mark(at, Marked::Override { who: who.clone(), owner: o.owner.clone(), proposal: p.title.clone() });
     }
     match p.kind {
-        ProposalKind::Weights(changes) => confirm_weights(app, &p.title, changes, Purpose::Step),
-        ProposalKind::Undo(changes) => confirm_weights(app, &p.title, changes, Purpose::Undo),
-        ProposalKind::RevertAll(changes) => confirm_weights(app, &p.title, changes, Purpose::Revert),
+        ProposalKind::Weights(changes) => confirm_weights(app, &p.title, changes, Purpose::Step, p.direct),
+        ProposalKind::Undo(changes) => confirm_weights(app, &p.title, changes, Purpose::Undo, p.direct),
+        ProposalKind::RevertAll(changes) => confirm_weights(app, &p.title, changes, Purpose::Revert, false),
         ProposalKind::Handoff { singleton, from, to, starting_deadline } => {
             let spec = app.config.singletons[singleton].clone();
             if running(app.clusters.get(to).workloads.get(spec.key(to))) {
@@ -934,7 +974,15 @@ fn confirm(app: &mut App, p: Proposal) {
     }
 }
 
-fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Weights)>, purpose: Purpose) {
+/// `direct`: the rule itself, even where the plan names its Ingress (the
+/// typed override of a proposal that offered both).
+fn confirm_weights(
+    app: &mut App,
+    title: &str,
+    changes: Vec<(usize, Weights, Weights)>,
+    purpose: Purpose,
+    direct: bool,
+) {
     let who = app.operator.clone();
     let at = app.now;
     if purpose != Purpose::Revert {
@@ -963,7 +1011,7 @@ fn confirm_weights(app: &mut App, title: &str, changes: Vec<(usize, Weights, Wei
             seen
         });
         let known_from = read.and_then(|r| r.weights);
-        let ingress = route.spec.ingress.clone();
+        let ingress = route.spec.ingress.clone().filter(|_| !direct);
         match (ingress, purpose) {
             // The panic button writes the rule at once, and the Ingress too,
             // so that the controller keeps it there.

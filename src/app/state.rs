@@ -179,6 +179,9 @@ pub struct Proposal {
     /// confirmation is then a typed word and Enter, never `y`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typed_override: Option<TypedOverride>,
+    /// Confirmed with the typed word of an alternative: write directly.
+    #[serde(default)]
+    pub direct: bool,
 }
 
 /// The confirmation of a proposal that an owner of the object would undo.
@@ -190,11 +193,15 @@ pub struct TypedOverride {
     pub word: String,
     /// What was typed so far.
     pub typed: String,
+    /// `y` confirms the right way (through the owner); the typed word the
+    /// direct write the owner would undo.
+    #[serde(default)]
+    pub alternative: bool,
 }
 
 impl TypedOverride {
     pub fn new(owner: String) -> TypedOverride {
-        TypedOverride { owner, word: crate::domain::OVERRIDE_WORD.into(), typed: String::new() }
+        TypedOverride { owner, word: crate::domain::OVERRIDE_WORD.into(), typed: String::new(), alternative: false }
     }
 }
 

@@ -1,8 +1,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Node, NodeSignal, NodeSignalKind, PerSide, RouteOwners, RouteRead, Side, Weights, Workload, WorkloadKind, error_rate,
-    short_node,
+    Node, NodeSignal, NodeSignalKind, PerSide, RouteOwners, RouteRead, Side, Weights, Workload, WorkloadKind,
+    error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
 

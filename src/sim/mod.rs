@@ -5,4 +5,6 @@ pub mod traffic;
 mod world;
 
 pub use rng::Rng;
-pub use world::{HISTORY_MINUTES, SELF_HEAL_AFTER_SECS, SimConfig, World};
+pub use world::{
+    CONTROLLER_RECONCILE_SECS, CONTROLLER_REVERT_SECS, HISTORY_MINUTES, SELF_HEAL_AFTER_SECS, SimConfig, World,
+};

@@ -309,6 +309,22 @@ impl World {
             deltas.push(ClusterDelta::Synced);
             self.out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
         }
+        // The tags of the rules: the admin rule is the AWS Load Balancer
+        // Controller's, the api listener nobody's.
+        let owners = self
+            .routes
+            .iter()
+            .map(|r| crate::domain::RouteOwners {
+                route: r.spec.name.clone(),
+                rule: r.controller.map(|_| crate::domain::Owner::LoadBalancerController {
+                    cluster: Some("eks-2026".into()),
+                    stack: Some("app/admin".into()),
+                    resource: Some("80:1".into()),
+                }),
+                target_groups: PerSide::new(None, None),
+            })
+            .collect();
+        self.out.push(Msg::RouteOwners { at: self.now, routes: owners, error: None });
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
         self.read_alb();

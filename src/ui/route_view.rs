@@ -19,7 +19,7 @@ const WINDOW: i64 = 30;
 pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let Some(route) = app.routes.get(index) else { return };
     let summary = app.route_summary(route);
-    let owners = owners_lines(app, route);
+    let owners = owners_lines(route);
     let [info, charts, bottom] =
         Layout::vertical([Constraint::Length(4 + owners.len() as u16), Constraint::Min(10), Constraint::Length(8)])
             .areas(area);
@@ -136,7 +136,7 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
 
 /// Who else writes the rule and its target groups: one line, and a second
 /// when the rule's owner puts the weights back.
-fn owners_lines(app: &App, route: &RouteState) -> Vec<Line<'static>> {
+fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
     let label = |text: &'static str| Span::styled(text, theme::dim());
     let warn = Style::new().fg(Color::Yellow);
     let stale = route.owners_error.as_ref().map(|e| format!(" (as last read; now: {e})")).unwrap_or_default();
@@ -161,9 +161,6 @@ fn owners_lines(app: &App, route: &RouteState) -> Vec<Line<'static>> {
                 label("owners         "),
                 Span::styled(format!("not known: tags not read ({e})"), warn),
             ])]
-        }
-        (None, None) if app.config.mode == crate::app::Mode::Demo => {
-            vec![Line::from(vec![label("owners         "), label("nobody known (the simulated world has no tags)")])]
         }
         (None, None) => vec![Line::from(vec![label("owners         "), label("not read yet (ELBv2 tags)")])],
     }
