@@ -78,10 +78,23 @@ keys BTab "]"
 wait_for "PROPOSAL" 5
 shoot proposal
 keys n
+# The admin rule is the AWS Load Balancer Controller's: written directly
+# (the typed override), the demo's controller puts it back.
+keys Down "]"
+wait_for "to write the rule directly" 5
+t send-keys -t shots -l override
+keys Enter
+wait_for "REVERTED: route admin" 40
+sleep 1
+shoot revert
+keys Up
 # A handoff of the scheduler, caught while the new side comes up.
 keys Tab Tab Home Down Down Down Down Down h
 wait_for "hand scheduler over" 5
-keys y
+# Argo CD would scale it back: the proposal asks for the typed override.
+shoot override
+t send-keys -t shots -l override
+keys Enter
 wait_for "gap" 40
 sleep 3
 shoot handoff

@@ -194,6 +194,22 @@ fn watch_refuses_every_action_and_makes_no_effect() {
     }
 }
 
+/// `h`, and the typed override the demo's scheduler asks for: Argo CD's
+/// self-heal would scale it back.
+fn hand_over(app: &mut App) {
+    press(app, &[key('h')]);
+    let Some(Modal::Proposal(p)) = &app.modal else {
+        panic!("a handoff proposal, not {:?}; {:?}", app.modal, app.notice)
+    };
+    assert!(p.lines.iter().any(|l| l.contains("Argo CD application photo-api")), "{:?}", p.lines);
+    press(app, &[key('y')]);
+    assert!(sent().is_empty(), "y does not confirm a handoff Argo CD would undo");
+    for c in "override".chars() {
+        press(app, &[key(c)]);
+    }
+    press(app, &[Key::plain(KeyCode::Enter)]);
+}
+
 fn select_scheduler(app: &mut App) {
     let i = app.workload_keys().iter().position(|k| k.name == "scheduler").unwrap();
     app.ui.focus = Panel::Workloads;
@@ -207,7 +223,8 @@ fn a_handoff_stops_old_waits_until_nothing_runs_then_starts_new() {
     press(&mut app, &[key('h')]);
     let Some(Modal::Proposal(p)) = &app.modal else { panic!("a handoff proposal") };
     assert!(p.title.contains("old → new"), "{}", p.title);
-    press(&mut app, &[key('y')]);
+    press(&mut app, &[Key::plain(KeyCode::Esc)]);
+    hand_over(&mut app);
     assert!(matches!(&sent()[..], [Effect::Stop { side: Side::Old, .. }]), "{:?}", sent());
     execute(&mut world, &mut app);
     assert_eq!(app.handoff.as_ref().unwrap().phase, HandoffPhase::WaitingGone);
@@ -246,7 +263,7 @@ fn a_handoff_stops_old_waits_until_nothing_runs_then_starts_new() {
 fn an_aborted_handoff_restores_the_source_and_a_started_one_cannot_abort() {
     let (mut world, mut app) = demo(30);
     select_scheduler(&mut app);
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     press(&mut app, &[key('x')]);
     assert!(sent().is_empty(), "x is a proposal like the rest");
@@ -264,7 +281,7 @@ fn an_aborted_handoff_restores_the_source_and_a_started_one_cannot_abort() {
     assert_eq!(app.clusters.new.workloads[&key_].desired, 0, "new was never started");
 
     // A second handoff that has started its target cannot be aborted.
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     for _ in 0..30 {
         feed(&mut app, world.advance(plus_secs(world.now(), 1)));
@@ -310,7 +327,7 @@ fn no_alarm_while_the_sides_are_first_listed_and_none_in_a_handoffs_gap() {
     assert!(app.alarms.is_empty(), "{:?}", app.events.iter().take(4).collect::<Vec<_>>());
     assert!(!app.events.iter().any(|e| e.text.contains("SINGLETON")), "no alarm came and went at the start");
     select_scheduler(&mut app);
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     run_until(&mut world, &mut app, 120, |app| app.handoff.as_ref().is_some_and(|h| h.phase == HandoffPhase::Done));
     assert!(!app.events.iter().any(|e| e.text.contains("SINGLETON")), "the gap is no alarm");
@@ -323,7 +340,7 @@ fn no_alarm_while_the_sides_are_first_listed_and_none_in_a_handoffs_gap() {
 fn a_source_scaled_back_up_after_the_handoff_raises_the_alarm_and_h_fixes_it() {
     let (mut world, mut app) = demo(30);
     select_scheduler(&mut app);
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     run_until(&mut world, &mut app, 120, |app| app.handoff.as_ref().is_some_and(|h| h.phase == HandoffPhase::Done));
     let marks_before = app.events.len();
@@ -356,7 +373,7 @@ fn a_source_scaled_back_up_after_the_handoff_raises_the_alarm_and_h_fixes_it() {
 fn quitting_mid_handoff_asks_and_says_what_it_leaves() {
     let (mut world, mut app) = demo(30);
     select_scheduler(&mut app);
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     press(&mut app, &[key('q')]);
     assert!(!app.quit, "q does not quit at once mid-handoff");
@@ -373,7 +390,7 @@ fn quitting_mid_handoff_asks_and_says_what_it_leaves() {
     assert!(idle.quit);
     let (mut world, mut app) = demo(30);
     select_scheduler(&mut app);
-    press(&mut app, &[key('h'), key('y')]);
+    hand_over(&mut app);
     execute(&mut world, &mut app);
     press(&mut app, &[Key::ctrl('c')]);
     assert!(app.quit);

@@ -237,6 +237,9 @@ fn singletons_whose_owner_leaves_replicas_alone_take_y() {
         Owner::Helm { release: "scheduler".into(), namespace: Some("app".into()) },
     ] {
         let (_, mut app) = demo(30);
+        // The demo's scheduler is Argo CD's on both sides: the new side's owner
+        // is cleared to look at one side.
+        owned_singleton(&mut app, Side::New, "scheduler", None);
         owned_singleton(&mut app, Side::Old, "scheduler", Some(owner.clone()));
         select(&mut app, "scheduler");
         press(&mut app, &[key('h')]);
@@ -277,6 +280,7 @@ fn the_drill_downs_name_the_owners() {
     );
 
     let (_, mut app) = demo(30);
+    owned_singleton(&mut app, Side::New, "scheduler", None);
     owned_singleton(&mut app, Side::Old, "scheduler", Some(argo()));
     app.ui.view = cutover::app::View::Workload(WorkloadKey::new("app", "scheduler"));
     let screen = draw(120, 32, |f| cutover::ui::render(&app, f));

@@ -473,7 +473,10 @@ impl World {
                     time_zone: None,
                     created: None,
                     changed_by: None,
-                    owner: None,
+                    // The scheduler is in an Argo CD application with
+                    // self-heal on both clusters (see `self_heal`).
+                    owner: (name == "scheduler")
+                        .then(|| crate::domain::Owner::ArgoCd { app: "photo-api".into(), by_label: false }),
                 };
                 let sim = SimWorkload {
                     workload,

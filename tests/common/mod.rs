@@ -131,7 +131,16 @@ pub fn operator_script() -> Vec<(i64, Vec<Key>)> {
                 Key::plain(KeyCode::Down),
                 Key::plain(KeyCode::Down),
                 k('h'),
-                k('y'),
+                // Argo CD would scale it back: the typed override.
+                k('o'),
+                k('v'),
+                k('e'),
+                k('r'),
+                k('r'),
+                k('i'),
+                k('d'),
+                k('e'),
+                Key::plain(KeyCode::Enter),
             ],
         ),
     ]
