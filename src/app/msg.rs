@@ -1,7 +1,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey};
+use crate::domain::{
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteRead, Side, Workload, WorkloadKey,
+};
 use crate::keymap::Key;
 
 use super::{Effect, EffectResult, Handoff};
@@ -64,6 +66,8 @@ pub enum ClusterDelta {
     Node(Node),
     NodeGone(String),
     Warning(KubeWarning),
+    /// A Node Event that is a disruption signal (Karpenter's).
+    NodeEvent(NodeEvent),
     /// An autoscaler appeared or changed; `AutoscalerGone` names its target.
     Autoscaler(Autoscaler),
     AutoscalerGone(WorkloadKey),

@@ -478,6 +478,7 @@ impl World {
             cordoned: false,
             spot_interruption: false,
             rebalance_recommendation: false,
+            disruptions: Vec::new(),
         };
         self.sides.get_mut(side).nodes.insert(name.clone(), SimNode { node, gpu, drain: None });
         name
