@@ -80,14 +80,15 @@ shoot proposal
 keys n
 # The admin rule is the AWS Load Balancer Controller's: written directly
 # (the typed override), the demo's controller puts it back.
-keys Down "]"
+# (`BTab` above left the events panel focused: back to the traffic panel.)
+keys Tab Down "]"
 wait_for "to write the rule directly" 5
 t send-keys -t shots -l override
 keys Enter
 wait_for "REVERTED: route admin" 40
 sleep 1
 shoot revert
-keys Up
+keys Up BTab
 # A handoff of the scheduler, caught while the new side comes up.
 keys Tab Tab Home Down Down Down Down Down h
 wait_for "hand scheduler over" 5

@@ -6,7 +6,7 @@ use std::fmt;
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::CronJob;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use kube::Client;
 use kube::api::{Api, ListParams};
 
@@ -114,6 +114,20 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
                 format!("namespace {ns}: cannot list pods: {}", kube_source::kube_error(&e)),
             ),
         }
+    }
+    // The Events of Nodes (Karpenter's disruption events) are kept in
+    // `default`; the console reads them if it may, and does without.
+    let node_events = ListParams::default().fields("involvedObject.kind=Node").limit(1);
+    match Api::<Event>::namespaced(client.clone(), "default").list(&node_events).await {
+        Ok(_) => r.add(Verdict::Ok, &area, "namespace default: the Events of Nodes can be listed"),
+        Err(e) => r.add(
+            Verdict::Warn,
+            &area,
+            format!(
+                "namespace default: cannot list the Events of Nodes, Karpenter's disruption events will not show: {}",
+                kube_source::kube_error(&e)
+            ),
+        ),
     }
     for route in &plan.routes {
         if let Some(key) = &route.workload {

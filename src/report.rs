@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
-use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate};
+use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate, short_node};
 use crate::record::{self, Recording};
 
 /// How far back before a 5xx peak node signals are listed as its suspects.
@@ -36,6 +36,9 @@ pub struct Report {
     /// session, reverts of its writes among them.
     pub outside: Vec<OutsideRow>,
     pub peaks: Vec<Peak>,
+    /// Pods of the routes' workloads lost to node disruptions, per node and
+    /// signal.
+    pub pods_lost: Vec<LostRow>,
     /// The highest 5xx minute of each route and side, above the guard or not.
     pub highest: Vec<Highest>,
     pub weights: Vec<RouteWeights>,
@@ -152,9 +155,31 @@ pub struct Peak {
     pub peak_percent: f64,
     pub peak_at: Timestamp,
     /// Node signals on the same side from `SIGNALS_BEFORE_MINUTES` before
-    /// the peak began until it ended.
+    /// the peak began until it ended, each named by its source.
     pub signals_before: Vec<String>,
+    /// Pods of the route's workload lost to node signals on that side in
+    /// the same window.
+    pub pods_lost: Vec<String>,
 }
+
+/// Pods of a route's workload that left one node with a disruption signal.
+#[derive(Debug, Serialize)]
+pub struct LostRow {
+    /// The start of the first and of the last minute a pod was lost in.
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub side: Side,
+    pub workload: String,
+    pub node: String,
+    pub cause: NodeSignalKind,
+    pub pods: u32,
+    /// "3 pods of app/api lost to Karpenter disruption".
+    pub text: String,
+}
+
+/// Minutes between two counts of the same node and cause that still make
+/// one row (a drain evicts over a minute or two).
+const LOST_MERGE_MINUTES: i64 = 5;
 
 #[derive(Debug, Serialize)]
 pub struct Highest {
@@ -274,7 +299,8 @@ impl Builder {
                 _ => None,
             })
             .collect();
-        let peaks = peaks(&marks, &app);
+        let pods_lost = pods_lost(&app);
+        let peaks = peaks(&marks, &app, &pods_lost);
         let highest = highest(&app);
         let config = &header.config;
         let cluster = |side: Side| {
@@ -310,6 +336,7 @@ impl Builder {
             alarms,
             outside,
             peaks,
+            pods_lost,
             highest,
             weights,
         }
@@ -420,7 +447,7 @@ fn alarms(marks: &[Mark]) -> Vec<AlarmRow> {
 
 /// Runs of consecutive spike minutes per route and side, each with the
 /// node signals of that side shortly before it.
-fn peaks(marks: &[Mark], app: &App) -> Vec<Peak> {
+fn peaks(marks: &[Mark], app: &App, lost: &[LostRow]) -> Vec<Peak> {
     let mut spikes: Vec<(String, Side, Minute, f64)> = marks
         .iter()
         .filter_map(|m| match &m.what {
@@ -457,6 +484,7 @@ fn peaks(marks: &[Mark], app: &App) -> Vec<Peak> {
                 peak_percent: percent,
                 peak_at: minute.start(),
                 signals_before: Vec::new(),
+                pods_lost: Vec::new(),
             }),
         }
     }
@@ -468,9 +496,53 @@ fn peaks(marks: &[Mark], app: &App) -> Vec<Peak> {
             .filter(|(at, side, _, _)| *side == peak.side && (window_start..window_end).contains(&at.as_second()))
             .map(|(at, _, node, kind)| format!("{} {node}: {}", clock(*at), kind.label()))
             .collect();
+        let workload = app.config.routes.iter().find(|r| r.name == peak.route).and_then(|r| r.workload.as_ref());
+        peak.pods_lost = lost
+            .iter()
+            .filter(|l| l.side == peak.side && workload.is_some_and(|w| w.to_string() == l.workload))
+            .filter(|l| l.from.as_second() < window_end && l.to.as_second() >= window_start)
+            .map(|l| format!("{} from {}", l.text, short_node(&l.node)))
+            .collect();
     }
     peaks.sort_by_key(|p| (p.from, p.side));
     peaks
+}
+
+/// The counts of the final state, merged per side, workload, node and
+/// cause when they are close in time.
+fn pods_lost(app: &App) -> Vec<LostRow> {
+    let mut rows: Vec<LostRow> = Vec::new();
+    for l in &app.pods_lost {
+        let workload = l.workload.to_string();
+        let at = l.minute.start();
+        let open = rows.iter_mut().rev().find(|r| {
+            r.side == l.side
+                && r.workload == workload
+                && r.node == l.node
+                && r.cause == l.cause
+                && at.as_second() - r.to.as_second() <= LOST_MERGE_MINUTES * 60
+        });
+        match open {
+            Some(r) => {
+                r.to = r.to.max(at);
+                r.pods += l.count;
+            }
+            None => rows.push(LostRow {
+                from: at,
+                to: at,
+                side: l.side,
+                workload,
+                node: l.node.clone(),
+                cause: l.cause,
+                pods: l.count,
+                text: String::new(),
+            }),
+        }
+    }
+    for r in &mut rows {
+        r.text = format!("{} of {} lost to {}", plural(r.pods as usize, "pod"), r.workload, r.cause.label());
+    }
+    rows
 }
 
 fn final_rate(app: &App, route: &str, side: Side, minute: Minute) -> Option<f64> {
@@ -691,21 +763,25 @@ impl Report {
                 "Minutes above the {}% guard, with the node signals on the same side from {} minutes before.\n",
                 s.spike_percent, SIGNALS_BEFORE_MINUTES
             );
-            let _ =
-                writeln!(out, "| Side | Route | From | To | Peak | Node signals before |\n|---|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "| Side | Route | From | To | Peak | Node signals before | Pods lost to them |\n|---|---|---|---|---|---|---|"
+            );
             for p in &self.peaks {
                 let signals =
                     if p.signals_before.is_empty() { "none".to_string() } else { p.signals_before.join("; ") };
+                let lost = if p.pods_lost.is_empty() { "none".to_string() } else { p.pods_lost.join("; ") };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {:.1}% at {} | {} |",
+                    "| {} | {} | {} | {} | {:.1}% at {} | {} | {} |",
                     p.side,
                     p.route,
                     clock(p.from),
                     clock(p.to),
                     p.peak_percent,
                     clock(p.peak_at),
-                    cell(&signals)
+                    cell(&signals),
+                    cell(&lost)
                 );
             }
         }
@@ -714,6 +790,29 @@ impl Report {
             let _ = writeln!(out, "| Route | Side | 5xx | At |\n|---|---|---|---|");
             for h in &self.highest {
                 let _ = writeln!(out, "| {} | {} | {:.2}% | {} |", h.route, h.side, h.percent, clock(h.at));
+            }
+        }
+
+        let _ = writeln!(out, "\n## Pods lost to node disruptions\n");
+        if self.pods_lost.is_empty() {
+            let _ = writeln!(out, "No pod of a route's workload left a node with a disruption signal.");
+        } else {
+            let _ = writeln!(
+                out,
+                "Pods of the routes' workloads deleted, terminating or evicted from a node with a disruption \
+                 signal, put down to the node's strongest signal.\n"
+            );
+            let _ = writeln!(out, "| From | To | Side | What | Node |\n|---|---|---|---|---|");
+            for l in &self.pods_lost {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    clock(l.from),
+                    clock(l.to),
+                    l.side,
+                    cell(&l.text),
+                    cell(&l.node)
+                );
             }
         }
 

@@ -154,6 +154,7 @@ impl Msg {
                     scrub_in_place(&mut w.message);
                 }
                 ClusterDelta::ServerVersion(version) => scrub_in_place(version),
+                ClusterDelta::NodeEvent(e) => scrub_in_place(&mut e.reason),
                 ClusterDelta::Workload(_)
                 | ClusterDelta::WorkloadGone(_)
                 | ClusterDelta::Pod(_)

@@ -8,7 +8,7 @@ mod common;
 
 use common::{demo, draw, press, start, step};
 use cutover::app::{ClusterDelta, Msg, Panel, SourceId, SourceState, View};
-use cutover::domain::{Capacity, Node, NodeSignalKind, Side, plus_secs};
+use cutover::domain::{Capacity, Node, NodeEvent, NodeSignalKind, PodKey, Side, WorkloadKey, plus_secs};
 use cutover::keymap::{Key, KeyCode};
 use cutover::runtime::run_loop;
 use cutover::ui;
@@ -82,6 +82,7 @@ fn node(name: &str) -> Node {
         cordoned: false,
         spot_interruption: false,
         rebalance_recommendation: false,
+        disruptions: Vec::new(),
     }
 }
 
@@ -105,6 +106,123 @@ fn node_changes_become_signals_once_each() {
     // A node first seen already tainted (console started mid-incident) still signals.
     step(&mut app, msg(Node { rebalance_recommendation: true, ..node("ip-10-1-8-8") }));
     assert_eq!(app.node_signals.back().map(|s| s.kind), Some(NodeSignalKind::Rebalance));
+}
+
+/// The trimmed disruptions fire once each, on appearance, named by their
+/// source; a taint the node lifecycle controller adds for a cordon or a
+/// NotReady says nothing new.
+#[test]
+fn every_disruption_fires_once_named_by_its_source() {
+    use NodeSignalKind as K;
+    let (_, mut app) = demo(1);
+    let before = app.node_signals.len();
+    let msg = |n: Node| Msg::Cluster { side: Side::New, delta: ClusterDelta::Node(n) };
+    let base = node("ip-10-1-7-7.ec2.internal");
+    let with = |kinds: &[K]| Node { disruptions: kinds.to_vec(), ..base.clone() };
+    step(&mut app, msg(base.clone()));
+    step(&mut app, msg(with(&[K::AutoscalerCandidate])));
+    step(&mut app, msg(with(&[K::AutoscalerCandidate, K::AutoscalerScaleDown])));
+    step(&mut app, msg(with(&[K::AutoscalerCandidate, K::AutoscalerScaleDown])));
+    step(&mut app, msg(with(&[K::AutoscalerScaleDown, K::MemoryPressure])));
+    // Cordoned, and the controller's unschedulable taint with it: one signal.
+    step(&mut app, msg(Node { cordoned: true, ..with(&[K::AutoscalerScaleDown, K::TaintUnschedulable]) }));
+    // NotReady, and the controller's not-ready taint with it: one signal.
+    step(&mut app, msg(Node { cordoned: true, ready: false, ..with(&[K::TaintUnschedulable, K::TaintNotReady]) }));
+    let kinds: Vec<K> = app.node_signals.iter().skip(before).map(|s| s.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![K::AutoscalerCandidate, K::AutoscalerScaleDown, K::MemoryPressure, K::Cordon, K::NotReady],
+        "each once, on appearance"
+    );
+    let texts: Vec<&str> = app.events.iter().take(5).map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"node ip-10-1-7-7 (spot): Cluster Autoscaler scale-down"), "{texts:?}");
+    assert!(texts.contains(&"node ip-10-1-7-7 (spot): Cluster Autoscaler deletion candidate"), "{texts:?}");
+    // A Karpenter Event about a node is a signal at the Event's time.
+    let at = plus_secs(start(), -30);
+    let event = NodeEvent {
+        at,
+        node: base.name.clone(),
+        kind: K::KarpenterConsolidation,
+        reason: "DisruptionTerminating".into(),
+    };
+    step(&mut app, Msg::Cluster { side: Side::New, delta: ClusterDelta::NodeEvent(event) });
+    let last = app.node_signals.back().unwrap();
+    assert_eq!((last.kind, last.at), (K::KarpenterConsolidation, at));
+    assert!(
+        app.events
+            .iter()
+            .any(|e| e.text == "node ip-10-1-7-7 (spot): Karpenter consolidation (Event DisruptionTerminating)"),
+        "{:?}",
+        app.events.iter().take(3).collect::<Vec<_>>()
+    );
+}
+
+/// Pods of a route's workload that leave a node with a disruption signal
+/// are counted per workload, node and signal, once each; others are not.
+#[test]
+fn pods_lost_to_a_disrupted_node_are_counted_per_route_workload() {
+    use NodeSignalKind as K;
+    let (_, mut app) = demo(1);
+    let api = WorkloadKey::new("app", "api");
+    let new = &app.clusters.new;
+    let victim = new.pods_of(&api).next().unwrap().clone();
+    let node_name = victim.node.clone().unwrap();
+    let mut on_node = new.pods.values().filter(|p| p.node.as_deref() == Some(node_name.as_str()));
+    // A pod of no route's workload (api and admin have routes).
+    let worker = on_node.find(|p| p.owner.as_ref().is_some_and(|o| o.namespace == "batch")).cloned();
+    let healthy = new.pods_of(&api).find(|p| p.node != victim.node).unwrap().clone();
+    let node = app.clusters.new.nodes[&node_name].clone();
+    let cluster = |delta| Msg::Cluster { side: Side::New, delta };
+    let gone = |key: &PodKey| Msg::Cluster { side: Side::New, delta: ClusterDelta::PodGone(key.clone()) };
+
+    // The demo's history has a spot drain already; counts from here on.
+    let before = app.pods_lost.len();
+    step(&mut app, gone(&healthy.key));
+    assert_eq!(app.pods_lost.len(), before, "a pod of a healthy node is no loss");
+    step(&mut app, cluster(ClusterDelta::Node(Node { disruptions: vec![K::KarpenterDisrupted], ..node })));
+    // Terminating first, then gone: one pod.
+    let terminating = cutover::domain::Pod { reason: Some("Terminating".into()), ready: false, ..victim.clone() };
+    step(&mut app, cluster(ClusterDelta::Pod(terminating.clone())));
+    step(&mut app, cluster(ClusterDelta::Pod(terminating)));
+    step(&mut app, gone(&victim.key));
+    if let Some(worker) = worker {
+        step(&mut app, gone(&worker.key));
+    }
+    let lost: Vec<_> =
+        app.pods_lost.iter().skip(before).map(|l| (&l.workload, l.node.as_str(), l.cause, l.count)).collect();
+    assert_eq!(lost, vec![(&api, node_name.as_str(), K::KarpenterDisrupted, 1)], "only the route's workload, once");
+
+    // Karpenter's Event names the disruption better: later pods go to it.
+    let event = NodeEvent {
+        at: app.now,
+        node: node_name.clone(),
+        kind: K::KarpenterConsolidation,
+        reason: "DisruptionTerminating".into(),
+    };
+    step(&mut app, cluster(ClusterDelta::NodeEvent(event)));
+    for i in 0..2 {
+        let pod = cutover::domain::Pod {
+            key: PodKey { namespace: "app".into(), name: format!("api-x-{i}") },
+            ..victim.clone()
+        };
+        step(&mut app, cluster(ClusterDelta::Pod(pod.clone())));
+        step(&mut app, gone(&pod.key));
+    }
+    // Pods deleted after their node is removed still count, to its cause.
+    let late = cutover::domain::Pod { key: PodKey { namespace: "app".into(), name: "api-late".into() }, ..victim };
+    step(&mut app, cluster(ClusterDelta::Pod(late.clone())));
+    step(&mut app, cluster(ClusterDelta::NodeGone(node_name.clone())));
+    step(&mut app, gone(&late.key));
+    let consolidated: u32 =
+        app.pods_lost.iter().filter(|l| l.cause == K::KarpenterConsolidation).map(|l| l.count).sum();
+    assert_eq!(consolidated, 3);
+
+    // The route's drill-down says it near the markers.
+    press(&mut app, &[key(KeyCode::BackTab), key(KeyCode::Enter)]);
+    let screen = draw(120, 32, |f| ui::render(&app, f));
+    assert!(screen.contains("app/api pods lost: "), "{screen}");
+    assert!(screen.contains("Karpenter consolidation −3 pods"), "{screen}");
+    assert!(screen.contains("Karpenter disruption −1 pod ip-"), "{screen}");
 }
 
 #[test]

@@ -144,6 +144,11 @@ fn the_report_tells_what_happened() {
     // The demo's spot interruptions push the new side's 5xx over the guard.
     assert!(!report.peaks.is_empty(), "the demo world's 5xx peaks are reported");
     assert!(report.peaks.iter().any(|p| !p.signals_before.is_empty()), "a peak names the node signals before it");
+    // The demo's Karpenter consolidation, named by its source, and the
+    // api's pods lost to it.
+    let karpenter = |l: &&cutover::report::LostRow| l.cause == cutover::domain::NodeSignalKind::KarpenterConsolidation;
+    assert!(report.pods_lost.iter().filter(karpenter).any(|l| l.workload == "app/api" && l.pods > 0));
+    assert!(report.peaks.iter().any(|p| p.pods_lost.iter().any(|l| l.contains("of app/api lost to"))));
 
     let md = report.markdown();
     for needle in [
@@ -152,6 +157,9 @@ fn the_report_tells_what_happened() {
         "no handoff in progress",
         "| scheduler | old → new |",
         "## 5xx peaks",
+        ": Karpenter disruption |",
+        "## Pods lost to node disruptions",
+        "pod of app/api lost to Karpenter consolidation |",
         "### api",
     ] {
         assert!(md.contains(needle), "the Markdown report has `{needle}`:\n{md}");

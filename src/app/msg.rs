@@ -2,7 +2,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, Pod, PodKey, RouteOwners, RouteRead, Side, Workload, WorkloadKey,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteOwners, RouteRead, Side, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -76,6 +76,8 @@ pub enum ClusterDelta {
     Node(Node),
     NodeGone(String),
     Warning(KubeWarning),
+    /// A Node Event that is a disruption signal (Karpenter's).
+    NodeEvent(NodeEvent),
     /// An autoscaler appeared or changed; `AutoscalerGone` names its target.
     Autoscaler(Autoscaler),
     AutoscalerGone(WorkloadKey),

@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use jiff::Timestamp;
 
 use crate::domain::{
-    Autoscaler, MetricSeries, Node, NodeSignal, PerSide, Pod, PodKey, RouteOwners, Side, Target, Weight, Weights,
-    Workload, WorkloadKey, WorkloadKind,
+    Autoscaler, MetricSeries, Node, NodeSignal, NodeSignalKind, PerSide, Pod, PodKey, PodsLost, RouteOwners, Side,
+    Target, Weight, Weights, Workload, WorkloadKey, WorkloadKind,
 };
 use crate::keymap::Keymap;
 
@@ -553,6 +553,28 @@ pub const UNKNOWN_OPERATOR: &str = "unknown operator";
 pub const EVENT_CAPACITY: usize = 1000;
 /// How many node signals are kept for the chart markers.
 pub const SIGNAL_CAPACITY: usize = 500;
+/// How many counts of pods lost are kept (per minute, side, route
+/// workload, node and cause: a drain makes a few): the report of a long
+/// session reads them from the final state.
+pub const PODS_LOST_CAPACITY: usize = 2000;
+/// Nodes with a remembered cause, per side, before the stale are dropped.
+pub const CAUSE_CAPACITY: usize = 1000;
+/// How long a remembered cause names what a node's pods are lost to: from
+/// an Event, or after the node is gone (its pods deleted after it).
+pub const CAUSE_TTL_SECS: i64 = 15 * 60;
+
+/// What the pods of a node are lost to, and since when.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NodeCause {
+    pub kind: NodeSignalKind,
+    pub at: Timestamp,
+}
+
+impl NodeCause {
+    pub fn live(&self, now: Timestamp) -> bool {
+        now.as_second() - self.at.as_second() <= CAUSE_TTL_SECS
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Panel {
@@ -614,6 +636,12 @@ pub struct App {
     pub events: VecDeque<EventEntry>,
     /// Newest last; for the time-axis markers of the drill-down charts.
     pub node_signals: VecDeque<NodeSignal>,
+    /// Per side, by node: what pods leaving the node are put down to.
+    #[serde(default)]
+    pub node_causes: PerSide<BTreeMap<String, NodeCause>>,
+    /// Pods of the routes' workloads lost to node disruptions; newest last.
+    #[serde(default)]
+    pub pods_lost: VecDeque<PodsLost>,
     /// As pairs: a source's id is not a string, so not a JSON object key.
     #[serde(with = "pairs")]
     pub sources: BTreeMap<SourceId, SourceState>,
@@ -699,6 +727,8 @@ impl App {
             load_balancers,
             events: VecDeque::new(),
             node_signals: VecDeque::new(),
+            node_causes: PerSide::default(),
+            pods_lost: VecDeque::new(),
             sources: BTreeMap::new(),
             ui: UiState::default(),
             quit: false,

@@ -1,15 +1,15 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Node, NodeSignal, NodeSignalKind, PerSide, RouteOwners, RouteRead, Side, Weights, Workload, WorkloadKind,
-    error_rate, short_node,
+    Minute, Node, NodeSignal, NodeSignalKind, PerSide, Pod, PodsLost, RouteOwners, RouteRead, Severity, Side, Weights,
+    Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
 
 use super::{
-    App, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, Panel, Queued,
-    REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId, SideMetrics, SourceState, View,
-    actions,
+    App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
+    PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
+    SideMetrics, SourceState, View, actions,
 };
 
 /// What applying one message produced.
@@ -230,21 +230,46 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
         ClusterDelta::WorkloadGone(key) => {
             cluster.workloads.remove(&key);
         }
-        ClusterDelta::Pod(pod) => cluster.upsert_pod(pod),
+        ClusterDelta::Pod(pod) => {
+            // A pod seen leaving (terminating, evicted) for the first time.
+            let left = leaving(&pod) && cluster.pods.get(&pod.key).is_some_and(|p| !leaving(p));
+            if left {
+                count_lost(app, side, &pod);
+            }
+            app.clusters.get_mut(side).upsert_pod(pod);
+        }
         ClusterDelta::PodGone(key) => {
-            cluster.remove_pod(&key);
+            if let Some(pod) = cluster.remove_pod(&key)
+                && !leaving(&pod)
+            {
+                count_lost(app, side, &pod);
+            }
         }
         ClusterDelta::Node(node) => {
-            let signals = node_signals(cluster.nodes.get(&node.name), &node);
+            let before = cluster.nodes.get(&node.name);
+            let signals = node_signals(before, &node);
+            // A node whose state no longer shows a disruption (uncordoned,
+            // pressure over) loses the cause that state gave it.
+            let cleared = before.and_then(Node::strongest).is_some() && node.strongest().is_none();
             cluster.nodes.insert(node.name.clone(), node.clone());
+            if cleared
+                && let Some(cause) = app.node_causes.get_mut(side).get(&node.name)
+                && NodeSignalKind::ON_NODE.contains(&cause.kind)
+            {
+                app.node_causes.get_mut(side).remove(&node.name);
+            }
             for kind in signals {
-                record_signal(app, NodeSignal { at: now, side, node: node.name.clone(), kind });
+                record_signal(app, NodeSignal { at: now, side, node: node.name.clone(), kind }, None);
             }
         }
         ClusterDelta::NodeGone(name) => {
             if cluster.nodes.remove(&name).is_some() {
-                record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed });
+                record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed }, None);
             }
+        }
+        ClusterDelta::NodeEvent(e) => {
+            let signal = NodeSignal { at: e.at, side, node: e.node, kind: e.kind };
+            record_signal(app, signal, Some(&e.reason));
         }
         ClusterDelta::Autoscaler(a) => {
             cluster.autoscalers.insert(a.target.clone(), a);
@@ -261,32 +286,29 @@ fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
     }
 }
 
-/// The signals a node change carries: conditions that appeared since the
-/// previous state. A node seen for the first time is compared with a
-/// healthy node, so a console started mid-incident still shows it.
+/// The signals a node change carries: disruptions that appeared since the
+/// previous state, each once. A node seen for the first time is compared
+/// with a healthy node, so a console started mid-incident still shows it.
 fn node_signals(before: Option<&Node>, after: &Node) -> Vec<NodeSignalKind> {
-    let was = |f: fn(&Node) -> bool| before.is_some_and(f);
-    let mut out = Vec::new();
-    if after.spot_interruption && !was(|n| n.spot_interruption) {
-        out.push(NodeSignalKind::SpotInterruption);
-    }
-    if after.rebalance_recommendation && !was(|n| n.rebalance_recommendation) {
-        out.push(NodeSignalKind::Rebalance);
-    }
-    if after.cordoned && !was(|n| n.cordoned) {
-        out.push(NodeSignalKind::Cordon);
-    }
-    let was_ready = before.is_none_or(|n| n.ready);
-    if !after.ready && was_ready {
-        out.push(NodeSignalKind::NotReady);
-    }
-    out
+    after.signals().filter(|k| !before.is_some_and(|b| b.has(*k)) && !implied(*k, after)).collect()
 }
 
-fn record_signal(app: &mut App, signal: NodeSignal) {
-    let level = match signal.kind {
-        NodeSignalKind::SpotInterruption | NodeSignalKind::NotReady => Level::Alert,
-        _ => Level::Warn,
+/// A taint that the node lifecycle controller adds for what another signal
+/// of the same node already said: a cordon, or the Ready condition.
+fn implied(kind: NodeSignalKind, node: &Node) -> bool {
+    match kind {
+        NodeSignalKind::TaintUnschedulable => node.cordoned,
+        NodeSignalKind::TaintNotReady | NodeSignalKind::TaintUnreachable => !node.ready,
+        _ => false,
+    }
+}
+
+/// `reason`: the Kubernetes Event the signal was read from, if it was.
+fn record_signal(app: &mut App, signal: NodeSignal, reason: Option<&str>) {
+    let level = match signal.kind.severity() {
+        Severity::Info => Level::Info,
+        Severity::Warn => Level::Warn,
+        Severity::Alert => Level::Alert,
     };
     let capacity = app
         .clusters
@@ -295,15 +317,84 @@ fn record_signal(app: &mut App, signal: NodeSignal) {
         .get(&signal.node)
         .map(|n| format!(" ({})", n.capacity.short()))
         .unwrap_or_default();
-    let text = format!("node {}{capacity}: {}", short_node(&signal.node), signal.kind.label());
+    let from = reason.map(|r| format!(" (Event {r})")).unwrap_or_default();
+    let text = format!("node {}{capacity}: {}{from}", short_node(&signal.node), signal.kind.label());
     app.push_event(signal.at, Some(signal.side), level, text);
     if signal.kind != NodeSignalKind::Removed {
         let what = Marked::Node { side: signal.side, node: signal.node.clone(), signal: signal.kind };
         app.mark(signal.at, what);
     }
+    note_cause(app, &signal);
     app.node_signals.push_back(signal);
     while app.node_signals.len() > SIGNAL_CAPACITY {
         app.node_signals.pop_front();
+    }
+}
+
+/// Remembers what a node's pods would be lost to: the latest of the
+/// strongest signals. A removed node keeps its cause (its pods may be
+/// deleted after it), or gets `Removed` if it had none.
+fn note_cause(app: &mut App, signal: &NodeSignal) {
+    let rank = signal.kind.cause_rank();
+    if rank == 0 {
+        return;
+    }
+    let now = app.now;
+    let nodes = &app.clusters.get(signal.side).nodes;
+    let causes = app.node_causes.get_mut(signal.side);
+    let current = causes.get(&signal.node).filter(|c| c.live(now));
+    let cause = match (current, signal.kind) {
+        (Some(c), NodeSignalKind::Removed) => NodeCause { kind: c.kind, at: now },
+        (Some(c), _) if c.kind.cause_rank() > rank => NodeCause { kind: c.kind, at: c.at.max(signal.at) },
+        (_, kind) => NodeCause { kind, at: signal.at },
+    };
+    causes.insert(signal.node.clone(), cause);
+    if causes.len() > CAUSE_CAPACITY {
+        causes.retain(|name, c| c.live(now) || nodes.contains_key(name));
+    }
+}
+
+/// Whether a pod is on its way out: terminating, or evicted by the kubelet.
+fn leaving(pod: &Pod) -> bool {
+    matches!(pod.reason.as_deref(), Some("Terminating" | "Evicted"))
+}
+
+/// What a pod leaving this node now is put down to, if to anything: the
+/// node's own strongest signal, or a recent one remembered (from an Event,
+/// or of a node already removed), whichever ranks higher.
+fn lost_to(app: &App, side: Side, node: &str) -> Option<NodeSignalKind> {
+    let remembered = app.node_causes.get(side).get(node).filter(|c| c.live(app.now)).map(|c| c.kind);
+    let state = app.clusters.get(side).nodes.get(node).and_then(Node::strongest);
+    match (state, remembered) {
+        (Some(s), Some(r)) => Some(if r.cause_rank() >= s.cause_rank() { r } else { s }),
+        (s, r) => s.or(r),
+    }
+}
+
+/// Counts a pod of a route's workload that left a node with a disruption
+/// signal, in the current minute.
+fn count_lost(app: &mut App, side: Side, pod: &Pod) {
+    let (Some(owner), Some(node)) = (&pod.owner, &pod.node) else { return };
+    if !app.config.routes.iter().any(|r| r.workload.as_ref() == Some(owner)) {
+        return;
+    }
+    let Some(cause) = lost_to(app, side, node) else { return };
+    let minute = Minute::containing(app.now);
+    let same = |l: &PodsLost| l.side == side && &l.workload == owner && &l.node == node && l.cause == cause;
+    let found = app.pods_lost.iter_mut().rev().take_while(|l| l.minute == minute).find(|l| same(l));
+    match found {
+        Some(l) => l.count += 1,
+        None => app.pods_lost.push_back(PodsLost {
+            minute,
+            side,
+            workload: WorkloadKey::clone(owner),
+            node: node.clone(),
+            cause,
+            count: 1,
+        }),
+    }
+    while app.pods_lost.len() > PODS_LOST_CAPACITY {
+        app.pods_lost.pop_front();
     }
 }
 

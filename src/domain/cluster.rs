@@ -225,47 +225,234 @@ pub struct Node {
     /// Termination-handler taints present on the node.
     pub spot_interruption: bool,
     pub rebalance_recommendation: bool,
+    /// Every other disruption taint and condition present, trimmed to the
+    /// signal it stands for (`NodeSignalKind::TRIMMED`, in that order): the
+    /// taint list itself is never kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disruptions: Vec<NodeSignalKind>,
 }
 
 impl Node {
+    /// Whether the node's state shows this signal now.
+    pub fn has(&self, kind: NodeSignalKind) -> bool {
+        match kind {
+            NodeSignalKind::SpotInterruption => self.spot_interruption,
+            NodeSignalKind::Rebalance => self.rebalance_recommendation,
+            NodeSignalKind::Cordon => self.cordoned,
+            NodeSignalKind::NotReady => !self.ready,
+            other => self.disruptions.contains(&other),
+        }
+    }
+
+    /// The signals its state shows now, in `NodeSignalKind::ON_NODE` order.
+    pub fn signals(&self) -> impl Iterator<Item = NodeSignalKind> + '_ {
+        NodeSignalKind::ON_NODE.iter().copied().filter(|k| self.has(*k))
+    }
+
+    /// The signal that best explains a loss of this node's capacity: the
+    /// highest `cause_rank`, the first in `ON_NODE` order among equals.
+    pub fn strongest(&self) -> Option<NodeSignalKind> {
+        self.signals().filter(|k| k.cause_rank() > 0).fold(None, |best: Option<NodeSignalKind>, k| match best {
+            Some(b) if b.cause_rank() >= k.cause_rank() => Some(b),
+            _ => Some(k),
+        })
+    }
+
     /// What is taking this node's capacity away now, if anything.
     pub fn disruption(&self) -> Option<&'static str> {
-        if self.spot_interruption {
-            Some("spot interruption")
-        } else if self.rebalance_recommendation {
-            Some("rebalance")
-        } else if !self.ready {
-            Some("not ready")
-        } else if self.cordoned {
-            Some("cordoned")
-        } else {
-            None
-        }
+        self.strongest().map(NodeSignalKind::label)
     }
 }
 
 /// Something that happened to a node and tends to precede 502/504s: the
 /// lesson of the field notes is that these belong on the 5xx time axis.
+/// Each is named by its source (the termination handler, Karpenter, the
+/// Cluster Autoscaler, the node lifecycle controller, the kubelet).
+///
+/// Recordings store the variant's name: variants are only ever added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NodeSignalKind {
+    /// NTH taint `aws-node-termination-handler/spot-itn`.
     SpotInterruption,
+    /// NTH taint `aws-node-termination-handler/rebalance-recommendation`.
     Rebalance,
+    /// `spec.unschedulable`.
     Cordon,
+    /// Condition Ready False or Unknown (or no Ready condition).
     NotReady,
     /// The node object went away (terminated, scaled in).
     Removed,
+    /// NTH taint `aws-node-termination-handler/scheduled-maintenance`.
+    NthScheduledMaintenance,
+    /// NTH taint `aws-node-termination-handler/asg-lifecycle-termination`.
+    NthAsgTermination,
+    /// Karpenter taint `karpenter.sh/disrupted` (v1) or
+    /// `karpenter.sh/disruption=disrupting` (before v1).
+    KarpenterDisrupted,
+    /// Karpenter Node Event `DisruptionTerminating`, "Underutilized" or "Empty".
+    KarpenterConsolidation,
+    /// Karpenter Node Event `DisruptionTerminating`, "Drifted".
+    KarpenterDrift,
+    /// Karpenter Node Event `DisruptionTerminating`, "Expired".
+    KarpenterExpiration,
+    /// Karpenter Node Event `SpotRebalanceRecommendation` (no taint).
+    KarpenterRebalance,
+    /// Karpenter Node Event `SpotInterrupted`.
+    KarpenterSpotInterruption,
+    /// Karpenter Node Event `InstanceStopping` or `InstanceTerminating`.
+    KarpenterInstanceStopping,
+    /// Cluster Autoscaler taint `ToBeDeletedByClusterAutoscaler`.
+    AutoscalerScaleDown,
+    /// Cluster Autoscaler soft taint `DeletionCandidateOfClusterAutoscaler`.
+    AutoscalerCandidate,
+    /// Taint `node.kubernetes.io/unschedulable` without `spec.unschedulable`.
+    TaintUnschedulable,
+    /// Taint `node.kubernetes.io/not-ready`.
+    TaintNotReady,
+    /// Taint `node.kubernetes.io/unreachable`.
+    TaintUnreachable,
+    /// Taint `node.kubernetes.io/out-of-service` (non-graceful shutdown).
+    OutOfService,
+    /// Taint `node.cloudprovider.kubernetes.io/shutdown`.
+    CloudShutdown,
+    /// Conditions MemoryPressure, DiskPressure, PIDPressure,
+    /// NetworkUnavailable: True.
+    MemoryPressure,
+    DiskPressure,
+    PidPressure,
+    NetworkUnavailable,
 }
 
 impl NodeSignalKind {
+    /// The signals a node's state (taints, conditions, spec) can show, in
+    /// the order they are listed and compared.
+    pub const ON_NODE: [NodeSignalKind; 18] = [
+        NodeSignalKind::SpotInterruption,
+        NodeSignalKind::Rebalance,
+        NodeSignalKind::NthScheduledMaintenance,
+        NodeSignalKind::NthAsgTermination,
+        NodeSignalKind::KarpenterDisrupted,
+        NodeSignalKind::AutoscalerScaleDown,
+        NodeSignalKind::AutoscalerCandidate,
+        NodeSignalKind::OutOfService,
+        NodeSignalKind::CloudShutdown,
+        NodeSignalKind::Cordon,
+        NodeSignalKind::TaintUnschedulable,
+        NodeSignalKind::NotReady,
+        NodeSignalKind::TaintNotReady,
+        NodeSignalKind::TaintUnreachable,
+        NodeSignalKind::MemoryPressure,
+        NodeSignalKind::DiskPressure,
+        NodeSignalKind::PidPressure,
+        NodeSignalKind::NetworkUnavailable,
+    ];
+
+    /// The ones `Node::disruptions` holds (the rest have fields of their own).
+    pub const TRIMMED: [NodeSignalKind; 14] = [
+        NodeSignalKind::NthScheduledMaintenance,
+        NodeSignalKind::NthAsgTermination,
+        NodeSignalKind::KarpenterDisrupted,
+        NodeSignalKind::AutoscalerScaleDown,
+        NodeSignalKind::AutoscalerCandidate,
+        NodeSignalKind::OutOfService,
+        NodeSignalKind::CloudShutdown,
+        NodeSignalKind::TaintUnschedulable,
+        NodeSignalKind::TaintNotReady,
+        NodeSignalKind::TaintUnreachable,
+        NodeSignalKind::MemoryPressure,
+        NodeSignalKind::DiskPressure,
+        NodeSignalKind::PidPressure,
+        NodeSignalKind::NetworkUnavailable,
+    ];
+
+    /// The signal's name, its source first where it has one.
     pub fn label(self) -> &'static str {
         match self {
-            NodeSignalKind::SpotInterruption => "spot interruption",
-            NodeSignalKind::Rebalance => "rebalance recommendation",
+            NodeSignalKind::SpotInterruption => "NTH spot interruption",
+            NodeSignalKind::Rebalance => "NTH rebalance recommendation",
+            NodeSignalKind::NthScheduledMaintenance => "NTH scheduled maintenance",
+            NodeSignalKind::NthAsgTermination => "NTH ASG lifecycle termination",
+            NodeSignalKind::KarpenterDisrupted => "Karpenter disruption",
+            NodeSignalKind::KarpenterConsolidation => "Karpenter consolidation",
+            NodeSignalKind::KarpenterDrift => "Karpenter drift",
+            NodeSignalKind::KarpenterExpiration => "Karpenter expiration",
+            NodeSignalKind::KarpenterRebalance => "Karpenter rebalance recommendation",
+            NodeSignalKind::KarpenterSpotInterruption => "Karpenter spot interruption",
+            NodeSignalKind::KarpenterInstanceStopping => "Karpenter instance stopping",
+            NodeSignalKind::AutoscalerScaleDown => "Cluster Autoscaler scale-down",
+            NodeSignalKind::AutoscalerCandidate => "Cluster Autoscaler deletion candidate",
             NodeSignalKind::Cordon => "cordoned",
-            NodeSignalKind::NotReady => "NotReady",
+            NodeSignalKind::TaintUnschedulable => "node unschedulable (taint)",
+            NodeSignalKind::NotReady => "NotReady (condition)",
+            NodeSignalKind::TaintNotReady => "node not-ready (taint)",
+            NodeSignalKind::TaintUnreachable => "node unreachable (taint)",
+            NodeSignalKind::OutOfService => "node out-of-service (taint)",
+            NodeSignalKind::CloudShutdown => "node shutdown (cloud provider taint)",
+            NodeSignalKind::MemoryPressure => "memory pressure",
+            NodeSignalKind::DiskPressure => "disk pressure",
+            NodeSignalKind::PidPressure => "PID pressure",
+            NodeSignalKind::NetworkUnavailable => "network unavailable",
             NodeSignalKind::Removed => "node removed",
         }
     }
+
+    /// How well the signal explains pods leaving the node, for naming what
+    /// they were lost to: 3 a decision to take the node away (a handler, an
+    /// autoscaler, a cloud notice), 2 the node failing, 1 a cordon or the
+    /// node gone without a reason seen, 0 never a cause (a soft mark).
+    pub fn cause_rank(self) -> u8 {
+        match self {
+            NodeSignalKind::SpotInterruption
+            | NodeSignalKind::Rebalance
+            | NodeSignalKind::NthScheduledMaintenance
+            | NodeSignalKind::NthAsgTermination
+            | NodeSignalKind::KarpenterDisrupted
+            | NodeSignalKind::KarpenterConsolidation
+            | NodeSignalKind::KarpenterDrift
+            | NodeSignalKind::KarpenterExpiration
+            | NodeSignalKind::KarpenterRebalance
+            | NodeSignalKind::KarpenterSpotInterruption
+            | NodeSignalKind::KarpenterInstanceStopping
+            | NodeSignalKind::AutoscalerScaleDown
+            | NodeSignalKind::OutOfService
+            | NodeSignalKind::CloudShutdown => 3,
+            NodeSignalKind::NotReady
+            | NodeSignalKind::TaintNotReady
+            | NodeSignalKind::TaintUnreachable
+            | NodeSignalKind::MemoryPressure
+            | NodeSignalKind::DiskPressure
+            | NodeSignalKind::PidPressure
+            | NodeSignalKind::NetworkUnavailable => 2,
+            NodeSignalKind::Cordon | NodeSignalKind::TaintUnschedulable | NodeSignalKind::Removed => 1,
+            NodeSignalKind::AutoscalerCandidate => 0,
+        }
+    }
+
+    /// How loud the events panel says it: capacity going now, capacity
+    /// about to go, or a soft mark.
+    pub fn severity(self) -> Severity {
+        match self {
+            NodeSignalKind::SpotInterruption
+            | NodeSignalKind::KarpenterSpotInterruption
+            | NodeSignalKind::KarpenterInstanceStopping
+            | NodeSignalKind::NotReady
+            | NodeSignalKind::TaintNotReady
+            | NodeSignalKind::TaintUnreachable
+            | NodeSignalKind::OutOfService
+            | NodeSignalKind::CloudShutdown
+            | NodeSignalKind::NthAsgTermination => Severity::Alert,
+            NodeSignalKind::AutoscalerCandidate => Severity::Info,
+            _ => Severity::Warn,
+        }
+    }
+}
+
+/// A node signal's loudness (the app's event levels, without the app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Info,
+    Warn,
+    Alert,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +461,30 @@ pub struct NodeSignal {
     pub side: Side,
     pub node: String,
     pub kind: NodeSignalKind,
+}
+
+/// A Kubernetes Event about a Node that is a disruption signal (Karpenter's
+/// Normal events among them), trimmed to the signal and its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeEvent {
+    pub at: Timestamp,
+    pub node: String,
+    pub kind: NodeSignalKind,
+    /// The Event's reason, `DisruptionTerminating`...
+    pub reason: String,
+}
+
+/// Pods of a route's workload that left a node with a disruption signal
+/// (deleted, terminating or evicted), counted per minute, side, node and
+/// the signal they are put down to: a count, never a list of pods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodsLost {
+    pub minute: super::Minute,
+    pub side: Side,
+    pub workload: WorkloadKey,
+    pub node: String,
+    pub cause: NodeSignalKind,
+    pub count: u32,
 }
 
 /// A HorizontalPodAutoscaler, trimmed to what tells whether scaling works

@@ -14,8 +14,8 @@ use crate::app::{
     RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
-    Capacity, KubeWarning, Minute, Node, PerSide, Pod, PodKey, PodPhase, RouteRead, Side, Target, TargetState, Weight,
-    Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
+    Capacity, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead, Side,
+    Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
 };
 
 use super::rng::Rng;
@@ -68,6 +68,11 @@ struct SimPod {
 enum DrainKind {
     Rebalance,
     Interruption,
+    /// Karpenter consolidates an underutilized node: taints it
+    /// `karpenter.sh/disrupted`, launches a cheaper replacement, says
+    /// `DisruptionTerminating` ("Underutilized") on the Node, drains it and
+    /// removes it.
+    Consolidation,
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +264,7 @@ impl World {
             script: vec![
                 (plus_secs(config.start, -12 * 60), Side::New, DrainKind::Interruption),
                 (plus_secs(config.start, 20), Side::New, DrainKind::Rebalance),
+                (plus_secs(config.start, 150), Side::New, DrainKind::Consolidation),
             ],
             out: Vec::new(),
             last_tick: None,
@@ -368,7 +374,11 @@ impl World {
             self.start_drain(side, kind);
         }
         if now >= self.next_incident {
-            let kind = if self.rng.chance(0.7) { DrainKind::Rebalance } else { DrainKind::Interruption };
+            let kind = match self.rng.unit() {
+                r if r < 0.7 => DrainKind::Rebalance,
+                r if r < 0.85 => DrainKind::Consolidation,
+                _ => DrainKind::Interruption,
+            };
             self.start_drain(Side::New, kind);
             let gap = self.rng.between(6 * 60, 10 * 60);
             self.next_incident = plus_secs(now, gap);
@@ -542,6 +552,7 @@ impl World {
             cordoned: false,
             spot_interruption: false,
             rebalance_recommendation: false,
+            disruptions: Vec::new(),
         };
         self.sides.get_mut(side).nodes.insert(name.clone(), SimNode { node, gpu, drain: None });
         name
@@ -593,7 +604,7 @@ impl World {
         cluster
             .nodes
             .values()
-            .filter(|n| n.node.ready && !n.node.cordoned && n.gpu == gpu)
+            .filter(|n| n.node.ready && !n.node.cordoned && n.node.disruptions.is_empty() && n.gpu == gpu)
             .min_by_key(|n| cluster.pods_on_node.get(&n.node.name).copied().unwrap_or(0))
             .map(|n| n.node.name.clone())
     }
@@ -602,12 +613,17 @@ impl World {
 
     fn start_drain(&mut self, side: Side, kind: DrainKind) {
         let now = self.now;
-        // Prefer a spot node that serves the API: the incident that matters.
+        // Prefer a node that serves the API: the incident that matters. Spot
+        // nodes are interrupted; Karpenter consolidates on-demand ones here.
+        let wanted = match kind {
+            DrainKind::Consolidation => Capacity::OnDemand,
+            _ => Capacity::Spot,
+        };
         let cluster = self.sides.get(side);
         let mut candidates: Vec<(&String, usize)> = cluster
             .nodes
             .iter()
-            .filter(|(_, n)| n.node.capacity == Capacity::Spot && n.drain.is_none() && n.node.ready)
+            .filter(|(_, n)| n.node.capacity == wanted && !n.gpu && n.drain.is_none() && n.node.ready)
             .map(|(name, _)| {
                 let api = cluster
                     .pods
@@ -637,10 +653,13 @@ impl World {
             .collect();
         for (name, kind, t) in draining {
             // Timelines: a rebalance recommendation is acted on at once; an
-            // interruption notice gives two minutes before the instance goes.
+            // interruption notice gives two minutes before the instance goes;
+            // Karpenter launches the replacement before it drains (no cordon:
+            // its NoSchedule taint keeps new pods off).
             let (cordon_at, evict_at, not_ready_at, gone_at) = match kind {
-                DrainKind::Rebalance => (10, 20, None, 120),
-                DrainKind::Interruption => (5, 10, Some(120), 150),
+                DrainKind::Rebalance => (Some(10), 20, None, 120),
+                DrainKind::Interruption => (Some(5), 10, Some(120), 150),
+                DrainKind::Consolidation => (None, 15, None, 60),
             };
             let mut changed = false;
             if t == 0 {
@@ -648,14 +667,29 @@ impl World {
                 match kind {
                     DrainKind::Rebalance => node.rebalance_recommendation = true,
                     DrainKind::Interruption => node.spot_interruption = true,
+                    DrainKind::Consolidation => node.disruptions.push(NodeSignalKind::KarpenterDisrupted),
                 }
                 changed = true;
             }
-            if t == cordon_at {
+            if Some(t) == cordon_at {
                 self.node_mut(side, &name).cordoned = true;
                 changed = true;
             }
+            if kind == DrainKind::Consolidation && t == 10 {
+                let fresh = self.add_node(side, Capacity::OnDemand, "m7i.xlarge", false);
+                let node = self.sides.get(side).nodes[&fresh].node.clone();
+                self.emit(side, ClusterDelta::Node(node));
+            }
             if t == evict_at {
+                if kind == DrainKind::Consolidation {
+                    let event = NodeEvent {
+                        at: now,
+                        node: name.clone(),
+                        kind: NodeSignalKind::KarpenterConsolidation,
+                        reason: "DisruptionTerminating".into(),
+                    };
+                    self.emit(side, ClusterDelta::NodeEvent(event));
+                }
                 self.evict(side, &name, kind);
             }
             if Some(t) == not_ready_at {
@@ -671,10 +705,12 @@ impl World {
                 cluster.nodes.remove(&name);
                 cluster.pods_on_node.remove(&name);
                 self.emit(side, ClusterDelta::NodeGone(name));
-                // The node group replaces the capacity.
-                let fresh = self.add_node(side, Capacity::Spot, "m6i.2xlarge", false);
-                let node = self.sides.get(side).nodes[&fresh].node.clone();
-                self.emit(side, ClusterDelta::Node(node));
+                // The node group replaces the capacity (Karpenter already has).
+                if kind != DrainKind::Consolidation {
+                    let fresh = self.add_node(side, Capacity::Spot, "m6i.2xlarge", false);
+                    let node = self.sides.get(side).nodes[&fresh].node.clone();
+                    self.emit(side, ClusterDelta::Node(node));
+                }
             }
         }
     }
@@ -702,18 +738,22 @@ impl World {
             .map(|p| p.pod.key.clone())
             .collect();
         let reason = match kind {
-            DrainKind::Rebalance => "rebalance recommendation",
-            DrainKind::Interruption => "spot interruption",
+            DrainKind::Rebalance => Some("rebalance recommendation"),
+            DrainKind::Interruption => Some("spot interruption"),
+            // Karpenter says it with its Normal Event, not a Warning.
+            DrainKind::Consolidation => None,
         };
-        self.emit(
-            side,
-            ClusterDelta::Warning(KubeWarning {
-                at: now,
-                object: format!("Node/{}", crate::domain::short_node(node)),
-                reason: "Drain".into(),
-                message: format!("evicting {} pods ({reason})", victims.len()),
-            }),
-        );
+        if let Some(reason) = reason {
+            self.emit(
+                side,
+                ClusterDelta::Warning(KubeWarning {
+                    at: now,
+                    object: format!("Node/{}", crate::domain::short_node(node)),
+                    reason: "Drain".into(),
+                    message: format!("evicting {} pods ({reason})", victims.len()),
+                }),
+            );
+        }
         let mut api_hit = 0;
         let mut owners = Vec::new();
         for key in victims {
@@ -744,6 +784,7 @@ impl World {
             cluster.reset_severity = match kind {
                 DrainKind::Rebalance => 0.02,
                 DrainKind::Interruption => 0.05,
+                DrainKind::Consolidation => 0.015,
             };
         }
     }
@@ -1390,6 +1431,38 @@ mod tests {
         let rebalance = app.node_signals.iter().any(|s| s.kind == crate::domain::NodeSignalKind::Rebalance);
         assert!(rebalance, "the scripted rebalance 20 s after the start");
         assert!(w.pod_count(Side::Old) >= 20 && w.pod_count(Side::New) >= 20);
+    }
+
+    /// Karpenter consolidates a node of the new side within the first
+    /// minutes: tainted, its Event, its pods evicted and rescheduled, the
+    /// node removed; the pods of the api lost to it are counted.
+    #[test]
+    fn the_demo_shows_a_karpenter_consolidation_early() {
+        use crate::domain::NodeSignalKind as K;
+        let mut w = world(2026);
+        let mut app = console(&mut w);
+        feed(&mut app, w.advance(plus_secs(start(), 5 * 60)));
+        let karpenter: Vec<_> = app
+            .node_signals
+            .iter()
+            .filter(|s| s.at >= start() && s.side == Side::New)
+            .filter(|s| matches!(s.kind, K::KarpenterDisrupted | K::KarpenterConsolidation | K::Removed))
+            .map(|s| (s.kind, s.node.clone()))
+            .collect();
+        let node = &karpenter.iter().find(|(k, _)| *k == K::KarpenterDisrupted).expect("a Karpenter taint").1;
+        let on_node: Vec<K> = karpenter.iter().filter(|(_, n)| n == node).map(|(k, _)| *k).collect();
+        assert_eq!(on_node, vec![K::KarpenterDisrupted, K::KarpenterConsolidation, K::Removed], "{karpenter:?}");
+        assert!(app.events.iter().any(|e| e.text.ends_with(": Karpenter disruption")), "named by its source");
+        let lost: u32 = app
+            .pods_lost
+            .iter()
+            .filter(|l| &l.node == node && l.cause == K::KarpenterConsolidation)
+            .map(|l| l.count)
+            .sum();
+        assert!(lost > 0, "pods of a route's workload lost to it: {:?}", app.pods_lost);
+        let api = app.clusters.new.workloads[&WorkloadKey::new("app", "api")].clone();
+        assert_eq!(api.ready, api.desired, "the evicted pods run again elsewhere");
+        assert!(!app.clusters.new.pods.values().any(|p| p.node.as_ref() == Some(node)));
     }
 
     #[test]

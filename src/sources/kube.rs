@@ -26,8 +26,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
 use crate::domain::{
-    Autoscaler, Capacity, KubeWarning, Node, Owner, Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind,
-    owner_from_metadata,
+    Autoscaler, Capacity, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Side, Workload,
+    WorkloadKey, WorkloadKind, owner_from_metadata,
 };
 use crate::plan::ClusterTarget;
 use crate::scrub::scrub;
@@ -68,6 +68,18 @@ pub fn context_user(target: &ClusterTarget) -> Option<String> {
     };
     let context = kubeconfig.contexts.iter().find(|c| c.name == target.context)?;
     context.context.as_ref()?.user.clone()
+}
+
+/// Whether the API server answered a watch with a refusal (forbidden, not
+/// found...) rather than not answering.
+fn refused(err: &watcher::Error) -> bool {
+    match err {
+        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
+            matches!(e, kube::Error::Api(_))
+        }
+        watcher::Error::WatchError(_) => true,
+        _ => false,
+    }
 }
 
 /// Explains a watch error in terms of what the operator can check.
@@ -182,15 +194,25 @@ pub async fn run(
                 name: p.metadata.name.clone().unwrap_or_default(),
             }))
         }));
-        streams.push(warnings(Api::<KubeEvent>::namespaced(client.clone(), ns)));
+        streams.push(events(Api::<KubeEvent>::namespaced(client.clone(), ns), false));
         streams.push(watch(Api::<HorizontalPodAutoscaler>::namespaced(client.clone(), ns), trim_hpa, |h| {
             hpa_target(h).map(ClusterDelta::AutoscalerGone)
         }));
     }
+    // Optional watches from here on: what they miss is said once, and
+    // neither makes the side stale nor holds back `Synced`.
+    let optional_from = streams.len();
+    // The Events of Nodes (Karpenter's disruption events among them) are
+    // kept in `default`, which the plan may not list. A kube user who
+    // cannot read there loses those signals and nothing else.
+    if !namespaces.iter().any(|ns| ns == "default") {
+        streams.push(events(Api::<KubeEvent>::namespaced(client.clone(), "default"), true));
+    }
+    let mut told: HashSet<String> = HashSet::new();
     // Each watch tagged, to tell when every one has listed once: only then
     // is an empty side really empty (and a singleton on it really idle).
     let watches = streams.len();
-    let mut listed = vec![false; watches];
+    let mut listed: Vec<bool> = (0..watches).map(|i| i >= optional_from).collect();
     let mut synced = false;
     let mut all = stream::select_all(streams.into_iter().enumerate().map(|(i, s)| s.map(move |b| (i, b)).boxed()));
     // A watch that reconnects after an outage says nothing until something
@@ -224,7 +246,14 @@ pub async fn run(
                 let now = Timestamp::now();
                 match item {
                     Ok((deltas, list_done)) => {
-                        let mut out = state.ok(now, true);
+                        // An optional watch counts as working once it has
+                        // listed: between its failures it only restarts.
+                        let optional = i >= optional_from;
+                        if optional && list_done {
+                            told.clear();
+                        }
+                        let mut out =
+                            if optional && !list_done && deltas.is_empty() { vec![] } else { state.ok(now, true) };
                         out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
                         listed[i] |= list_done;
                         if !synced && listed.iter().all(|l| *l) {
@@ -232,6 +261,23 @@ pub async fn run(
                             out.push(Msg::Cluster { side, delta: ClusterDelta::Synced });
                         }
                         out
+                    }
+                    Err(e) if i >= optional_from => {
+                        let error = explain(&context, &e);
+                        tracing::warn!(%side, %error, "node events watch failed");
+                        // Said when the server refuses; an unreachable server
+                        // is the other watches' to report.
+                        if refused(&e) && told.insert(error.clone()) {
+                            let warning = KubeWarning {
+                                at: now,
+                                object: "Event/default".into(),
+                                reason: "NodeEventsUnread".into(),
+                                message: format!("the Events of Nodes (Karpenter's disruption events) are not read: {error}"),
+                            };
+                            vec![Msg::Cluster { side, delta: ClusterDelta::Warning(warning) }]
+                        } else {
+                            vec![]
+                        }
                     }
                     Err(e) => {
                         let error = explain(&context, &e);
@@ -350,21 +396,38 @@ where
         .boxed()
 }
 
-/// Warning events, each once: an event is updated in place as it repeats,
-/// and a re-list after a reconnect lists it again.
-fn warnings(api: Api<KubeEvent>) -> BoxStream<'static, Batch> {
+/// Events, each once. Warning events once per occurrence (an event is
+/// updated in place as it repeats, and a re-list after a reconnect lists
+/// it again); Node Events that are disruption signals once per Event (a
+/// repeat is the same signal). `nodes_only`: the watch of `default`, where
+/// the Events of Nodes are kept, reads those and nothing else; the field
+/// selector spares a real server, and is checked here too (kmock ignores it).
+fn events(api: Api<KubeEvent>, nodes_only: bool) -> BoxStream<'static, Batch> {
     let mut seen: HashSet<(String, i64)> = HashSet::new();
-    watcher(api, watcher::Config::default())
+    let config = if nodes_only {
+        watcher::Config::default().fields("involvedObject.kind=Node")
+    } else {
+        watcher::Config::default()
+    };
+    watcher(api, config)
         .backoff(Retry::new())
         .map(move |event| {
             let mut out = Vec::new();
             let event = event?;
             let list_done = matches!(event, watcher::Event::InitDone);
-            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event
-                && let Some(w) = trim_warning(&e)
-            {
-                let uid = e.metadata.uid.clone().unwrap_or_default();
-                if seen.insert((uid, w.at.as_second())) {
+            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event {
+                let id = match e.metadata.uid.clone() {
+                    Some(uid) if !uid.is_empty() => uid,
+                    _ => e.metadata.name.clone().unwrap_or_default(),
+                };
+                if let Some(signal) = trim_node_event(&e) {
+                    if seen.insert((id, i64::MIN)) {
+                        out.push(ClusterDelta::NodeEvent(signal));
+                    }
+                } else if let Some(w) = trim_warning(&e)
+                    && (!nodes_only || e.involved_object.kind.as_deref() == Some("Node"))
+                    && seen.insert((id, w.at.as_second()))
+                {
                     out.push(ClusterDelta::Warning(w));
                 }
             }
@@ -583,6 +646,54 @@ pub fn trim_pod(p: &KubePod) -> Option<ClusterDelta> {
 
 pub const TAINT_SPOT_ITN: &str = "aws-node-termination-handler/spot-itn";
 pub const TAINT_REBALANCE: &str = "aws-node-termination-handler/rebalance-recommendation";
+pub const TAINT_SCHEDULED_MAINTENANCE: &str = "aws-node-termination-handler/scheduled-maintenance";
+pub const TAINT_ASG_TERMINATION: &str = "aws-node-termination-handler/asg-lifecycle-termination";
+pub const TAINT_KARPENTER_DISRUPTED: &str = "karpenter.sh/disrupted";
+/// Karpenter before v1: `karpenter.sh/disruption=disrupting`.
+pub const TAINT_KARPENTER_DISRUPTION: &str = "karpenter.sh/disruption";
+pub const TAINT_CA_TO_BE_DELETED: &str = "ToBeDeletedByClusterAutoscaler";
+pub const TAINT_CA_CANDIDATE: &str = "DeletionCandidateOfClusterAutoscaler";
+pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+pub const TAINT_OUT_OF_SERVICE: &str = "node.kubernetes.io/out-of-service";
+pub const TAINT_SHUTDOWN: &str = "node.cloudprovider.kubernetes.io/shutdown";
+
+/// The disruption signal a taint stands for, if any. Keys only, except
+/// Karpenter's older taint, whose value says it is disrupting.
+pub fn taint_signal(key: &str, value: Option<&str>) -> Option<NodeSignalKind> {
+    Some(match key {
+        TAINT_SPOT_ITN => NodeSignalKind::SpotInterruption,
+        TAINT_REBALANCE => NodeSignalKind::Rebalance,
+        TAINT_SCHEDULED_MAINTENANCE => NodeSignalKind::NthScheduledMaintenance,
+        TAINT_ASG_TERMINATION => NodeSignalKind::NthAsgTermination,
+        TAINT_KARPENTER_DISRUPTED => NodeSignalKind::KarpenterDisrupted,
+        TAINT_KARPENTER_DISRUPTION if value == Some("disrupting") => NodeSignalKind::KarpenterDisrupted,
+        TAINT_CA_TO_BE_DELETED => NodeSignalKind::AutoscalerScaleDown,
+        TAINT_CA_CANDIDATE => NodeSignalKind::AutoscalerCandidate,
+        TAINT_UNSCHEDULABLE => NodeSignalKind::TaintUnschedulable,
+        TAINT_NOT_READY => NodeSignalKind::TaintNotReady,
+        TAINT_UNREACHABLE => NodeSignalKind::TaintUnreachable,
+        TAINT_OUT_OF_SERVICE => NodeSignalKind::OutOfService,
+        TAINT_SHUTDOWN => NodeSignalKind::CloudShutdown,
+        _ => return None,
+    })
+}
+
+/// The disruption signal a node condition stands for, if any. Ready is
+/// kept as `Node::ready` (anything but True is not ready).
+pub fn condition_signal(kind: &str, status: &str) -> Option<NodeSignalKind> {
+    if status != "True" {
+        return None;
+    }
+    Some(match kind {
+        "MemoryPressure" => NodeSignalKind::MemoryPressure,
+        "DiskPressure" => NodeSignalKind::DiskPressure,
+        "PIDPressure" => NodeSignalKind::PidPressure,
+        "NetworkUnavailable" => NodeSignalKind::NetworkUnavailable,
+        _ => return None,
+    })
+}
 
 pub fn trim_node(n: &KubeNode) -> Option<ClusterDelta> {
     let labels = n.metadata.labels.as_ref();
@@ -593,21 +704,71 @@ pub fn trim_node(n: &KubeNode) -> Option<ClusterDelta> {
         _ => Capacity::Unknown,
     };
     let taints = n.spec.as_ref().and_then(|s| s.taints.as_deref()).unwrap_or(&[]);
-    let tainted = |key: &str| taints.iter().any(|t| t.key == key);
-    let ready = n
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    let conditions = n.status.as_ref().and_then(|s| s.conditions.as_deref()).unwrap_or(&[]);
+    let present: Vec<NodeSignalKind> = taints
+        .iter()
+        .filter_map(|t| taint_signal(&t.key, t.value.as_deref()))
+        .chain(conditions.iter().filter_map(|c| condition_signal(&c.type_, &c.status)))
+        .collect();
+    let ready = conditions.iter().any(|c| c.type_ == "Ready" && c.status == "True");
     Some(ClusterDelta::Node(Node {
         name: n.metadata.name.clone().unwrap_or_default(),
         capacity,
         instance_type: label("node.kubernetes.io/instance-type").unwrap_or("?").to_string(),
         ready,
         cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
-        spot_interruption: tainted(TAINT_SPOT_ITN),
-        rebalance_recommendation: tainted(TAINT_REBALANCE),
+        spot_interruption: present.contains(&NodeSignalKind::SpotInterruption),
+        rebalance_recommendation: present.contains(&NodeSignalKind::Rebalance),
+        disruptions: NodeSignalKind::TRIMMED.into_iter().filter(|k| present.contains(k)).collect(),
     }))
+}
+
+/// The disruption signal a Node Event stands for: Karpenter's, which are
+/// mostly of type Normal and so never reach the warnings. Karpenter's
+/// `DisruptionBlocked`, `Unconsolidatable` and `ConsolidationCandidate`
+/// say nothing is being taken away, and are left out.
+pub fn node_event_signal(reason: &str, message: &str) -> Option<NodeSignalKind> {
+    Some(match reason {
+        // "Disrupting Node: Underutilized" (v1), "...: Empty", "...: Drifted",
+        // "...: Expired"; before v1 "Consolidation/Delete", "Drift/Replace"...
+        "DisruptionTerminating" | "Disrupting" | "DeprovisioningTerminating" => {
+            let why = message.to_ascii_lowercase();
+            if why.contains("underutilized") || why.contains("empty") || why.contains("consolidat") {
+                NodeSignalKind::KarpenterConsolidation
+            } else if why.contains("drift") {
+                NodeSignalKind::KarpenterDrift
+            } else if why.contains("expir") {
+                NodeSignalKind::KarpenterExpiration
+            } else {
+                NodeSignalKind::KarpenterDisrupted
+            }
+        }
+        "SpotRebalanceRecommendation" => NodeSignalKind::KarpenterRebalance,
+        "SpotInterrupted" => NodeSignalKind::KarpenterSpotInterruption,
+        "InstanceStopping" | "InstanceTerminating" | "TerminatingOnInterruption" => {
+            NodeSignalKind::KarpenterInstanceStopping
+        }
+        _ => return None,
+    })
+}
+
+/// A Node Event that is a disruption signal, trimmed.
+pub fn trim_node_event(e: &KubeEvent) -> Option<NodeEvent> {
+    let o = &e.involved_object;
+    if o.kind.as_deref() != Some("Node") {
+        return None;
+    }
+    let reason = e.reason.as_deref()?;
+    let kind = node_event_signal(reason, e.message.as_deref().unwrap_or(""))?;
+    // When it first happened: a repeat of the same Event is the same signal.
+    let at = e
+        .first_timestamp
+        .as_ref()
+        .map(|t| t.0)
+        .or(e.event_time.as_ref().map(|t| t.0))
+        .or(e.last_timestamp.as_ref().map(|t| t.0))
+        .or(e.metadata.creation_timestamp.as_ref().map(|t| t.0))?;
+    Some(NodeEvent { at, node: o.name.clone()?, kind, reason: reason.to_string() })
 }
 
 fn hpa_target(h: &HorizontalPodAutoscaler) -> Option<WorkloadKey> {
@@ -677,6 +838,183 @@ mod tests {
             }]),
             ..Default::default()
         }
+    }
+
+    use k8s_openapi::api::core::v1::{NodeCondition, NodeSpec, NodeStatus, ObjectReference, Taint};
+
+    /// A ready node with these taints and extra conditions, as the API
+    /// would send it, trimmed.
+    fn trimmed(taints: &[(&str, Option<&str>)], conditions: &[(&str, &str)], unschedulable: bool) -> Node {
+        let condition = |t: &str, s: &str| NodeCondition { type_: t.into(), status: s.into(), ..Default::default() };
+        let mut all = vec![condition("Ready", "True")];
+        all.extend(conditions.iter().map(|(t, s)| condition(t, s)));
+        // A later Ready replaces the first (a table row about Ready).
+        if conditions.iter().any(|(t, _)| *t == "Ready") {
+            all.remove(0);
+        }
+        let n = KubeNode {
+            metadata: ObjectMeta { name: Some("ip-10-1-2-3.ec2.internal".into()), ..Default::default() },
+            spec: Some(NodeSpec {
+                unschedulable: Some(unschedulable),
+                taints: Some(
+                    taints
+                        .iter()
+                        .map(|(k, v)| Taint {
+                            key: (*k).into(),
+                            value: v.map(Into::into),
+                            effect: "NoSchedule".into(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                ..Default::default()
+            }),
+            status: Some(NodeStatus { conditions: Some(all), ..Default::default() }),
+        };
+        match trim_node(&n) {
+            Some(ClusterDelta::Node(node)) => node,
+            other => panic!("not a node: {other:?}"),
+        }
+    }
+
+    /// Every taint, condition and spec field of the field notes' list, each
+    /// alone on a node: the one signal it stands for, named by its source.
+    #[test]
+    fn each_disruption_taint_and_condition_is_one_signal_named_by_its_source() {
+        use NodeSignalKind as K;
+        let taints: [(&str, Option<&str>, K, &str); 14] = [
+            (TAINT_SPOT_ITN, Some("spot-itn-event-1"), K::SpotInterruption, "NTH spot interruption"),
+            (TAINT_REBALANCE, Some("rebalance-1"), K::Rebalance, "NTH rebalance recommendation"),
+            (TAINT_SCHEDULED_MAINTENANCE, Some("sm-1"), K::NthScheduledMaintenance, "NTH scheduled maintenance"),
+            (TAINT_ASG_TERMINATION, Some("asg-1"), K::NthAsgTermination, "NTH ASG lifecycle termination"),
+            (TAINT_KARPENTER_DISRUPTED, None, K::KarpenterDisrupted, "Karpenter disruption"),
+            (TAINT_KARPENTER_DISRUPTION, Some("disrupting"), K::KarpenterDisrupted, "Karpenter disruption"),
+            (TAINT_CA_TO_BE_DELETED, Some("1732543200"), K::AutoscalerScaleDown, "Cluster Autoscaler scale-down"),
+            (TAINT_CA_CANDIDATE, Some("1732543100"), K::AutoscalerCandidate, "Cluster Autoscaler deletion candidate"),
+            (TAINT_UNSCHEDULABLE, None, K::TaintUnschedulable, "node unschedulable (taint)"),
+            (TAINT_NOT_READY, None, K::TaintNotReady, "node not-ready (taint)"),
+            (TAINT_UNREACHABLE, None, K::TaintUnreachable, "node unreachable (taint)"),
+            (TAINT_OUT_OF_SERVICE, Some("nodeshutdown"), K::OutOfService, "node out-of-service (taint)"),
+            (TAINT_SHUTDOWN, None, K::CloudShutdown, "node shutdown (cloud provider taint)"),
+            ("karpenter.sh/unregistered", None, K::Removed, ""),
+        ];
+        for (key, value, kind, label) in taints {
+            let node = trimmed(&[(key, value)], &[], false);
+            let signals: Vec<K> = node.signals().collect();
+            if label.is_empty() {
+                assert!(signals.is_empty(), "{key} is no disruption: {signals:?}");
+                continue;
+            }
+            assert_eq!(signals, vec![kind], "taint {key}");
+            assert_eq!(kind.label(), label, "taint {key}");
+            assert!(node.has(kind));
+        }
+        // Karpenter's older taint means nothing with another value.
+        assert_eq!(trimmed(&[(TAINT_KARPENTER_DISRUPTION, Some("candidate"))], &[], false).signals().count(), 0);
+
+        let conditions: [(&str, &str, Option<K>, &str); 11] = [
+            ("Ready", "False", Some(K::NotReady), "NotReady (condition)"),
+            ("Ready", "Unknown", Some(K::NotReady), "NotReady (condition)"),
+            ("Ready", "True", None, ""),
+            ("MemoryPressure", "True", Some(K::MemoryPressure), "memory pressure"),
+            ("MemoryPressure", "False", None, ""),
+            ("DiskPressure", "True", Some(K::DiskPressure), "disk pressure"),
+            ("PIDPressure", "True", Some(K::PidPressure), "PID pressure"),
+            ("PIDPressure", "Unknown", None, ""),
+            ("NetworkUnavailable", "True", Some(K::NetworkUnavailable), "network unavailable"),
+            ("NetworkUnavailable", "False", None, ""),
+            ("KernelDeadlock", "True", None, ""),
+        ];
+        for (kind, status, expected, label) in conditions {
+            let node = trimmed(&[], &[(kind, status)], false);
+            let signals: Vec<K> = node.signals().collect();
+            assert_eq!(signals, expected.into_iter().collect::<Vec<_>>(), "condition {kind}={status}");
+            if let Some(k) = expected {
+                assert_eq!(k.label(), label);
+            }
+        }
+        let cordoned = trimmed(&[(TAINT_UNSCHEDULABLE, None)], &[], true);
+        assert_eq!(cordoned.signals().collect::<Vec<_>>(), vec![K::Cordon, K::TaintUnschedulable]);
+        assert_eq!(cordoned.disruption(), Some("cordoned"));
+
+        // The trimmed node keeps the signals, never the taints: one node
+        // with everything at once keeps each kind once, in a fixed order.
+        let all: Vec<(&str, Option<&str>)> = taints.iter().map(|(k, v, _, _)| (*k, *v)).collect();
+        let node = trimmed(&all, &[("MemoryPressure", "True"), ("DiskPressure", "True")], true);
+        assert_eq!(node.disruptions.len(), 12, "{:?}", node.disruptions);
+        assert!(node.spot_interruption && node.rebalance_recommendation && node.cordoned);
+        assert_eq!(node.disruption(), Some("NTH spot interruption"), "the strongest cause first");
+        let json = serde_json::to_string(&node).unwrap();
+        assert!(!json.contains("aws-node-termination-handler") && !json.contains("NoSchedule"), "{json}");
+    }
+
+    /// A node recorded before the trimmed disruptions existed still reads.
+    #[test]
+    fn a_node_of_an_older_recording_reads_without_disruptions() {
+        let old = r#"{"name":"ip-1","capacity":"Spot","instance_type":"m5.large","ready":true,"cordoned":false,
+            "spot_interruption":true,"rebalance_recommendation":false}"#;
+        let node: Node = serde_json::from_str(old).unwrap();
+        assert!(node.disruptions.is_empty());
+        assert_eq!(node.signals().collect::<Vec<_>>(), vec![NodeSignalKind::SpotInterruption]);
+    }
+
+    fn node_event(kind: &str, reason: &str, message: &str) -> KubeEvent {
+        KubeEvent {
+            metadata: ObjectMeta {
+                name: Some("ip-10-1-2-3.17f2".into()),
+                namespace: Some("default".into()),
+                uid: Some("e-1".into()),
+                ..Default::default()
+            },
+            involved_object: ObjectReference {
+                kind: Some(kind.into()),
+                name: Some("ip-10-1-2-3.ec2.internal".into()),
+                ..Default::default()
+            },
+            reason: Some(reason.into()),
+            message: Some(message.into()),
+            type_: Some("Normal".into()),
+            first_timestamp: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                "2026-11-25T14:02:00Z".parse().unwrap(),
+            )),
+            ..Default::default()
+        }
+    }
+
+    /// Karpenter's Node Events, Normal ones included, as signals; what says
+    /// nothing is taken away is left out, and so is any other object's.
+    #[test]
+    fn karpenter_node_events_are_signals_named_by_their_source() {
+        use NodeSignalKind as K;
+        let table: [(&str, &str, &str, Option<K>); 12] = [
+            ("Node", "DisruptionTerminating", "Disrupting Node: Underutilized", Some(K::KarpenterConsolidation)),
+            ("Node", "DisruptionTerminating", "Disrupting Node: Empty", Some(K::KarpenterConsolidation)),
+            ("Node", "DisruptionTerminating", "Disrupting Node: Drifted", Some(K::KarpenterDrift)),
+            ("Node", "DisruptionTerminating", "Disrupting Node: Expired", Some(K::KarpenterExpiration)),
+            ("Node", "DisruptionTerminating", "Disrupting Node: Manual", Some(K::KarpenterDisrupted)),
+            (
+                "Node",
+                "SpotRebalanceRecommendation",
+                "Spot rebalance recommendation was triggered",
+                Some(K::KarpenterRebalance),
+            ),
+            ("Node", "SpotInterrupted", "Spot interruption warning was triggered", Some(K::KarpenterSpotInterruption)),
+            ("Node", "InstanceStopping", "Instance is stopping", Some(K::KarpenterInstanceStopping)),
+            ("Node", "DisruptionBlocked", "Cannot disrupt Node: pdb prevents pod evictions", None),
+            ("Node", "Unconsolidatable", "SpotToSpotConsolidation is disabled", None),
+            ("NodeClaim", "DisruptionTerminating", "Disrupting NodeClaim: Underutilized", None),
+            ("Pod", "SpotInterrupted", "Pod will be evicted", None),
+        ];
+        for (object, reason, message, expected) in table {
+            let got = trim_node_event(&node_event(object, reason, message));
+            assert_eq!(got.as_ref().map(|e| e.kind), expected, "{object} {reason}: {message}");
+            if let Some(e) = got {
+                assert!(e.kind.label().starts_with("Karpenter "), "{}", e.kind.label());
+                assert_eq!((e.node.as_str(), e.reason.as_str()), ("ip-10-1-2-3.ec2.internal", reason));
+                assert_eq!(e.at, "2026-11-25T14:02:00Z".parse::<Timestamp>().unwrap());
+            }
+        }
+        assert_eq!(K::KarpenterConsolidation.label(), "Karpenter consolidation");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Drill-down of one route: requests and 5xx of both sides on one time
 //! axis, node signals marked on it, and target health.
 
+use std::collections::HashMap;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
@@ -9,7 +11,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
 use crate::app::{App, RouteState};
-use crate::domain::{Minute, NodeSignalKind, Side, Target, TargetState, clock, clock_minute, error_rate};
+use crate::domain::{
+    Minute, NodeSignalKind, Severity, Side, Target, TargetState, WorkloadKey, clock, clock_minute, error_rate,
+};
 
 use super::theme;
 
@@ -131,7 +135,7 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
 
     let [targets, signals_area] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
     render_targets(app, route, frame, targets);
-    render_signals(app, first, frame, signals_area);
+    render_signals(app, route.spec.workload.as_ref(), first, frame, signals_area);
 }
 
 /// Who else writes the rule and its target groups: one line, and a second
@@ -193,10 +197,10 @@ fn line<'a>(name: &'a str, data: &'a [(f64, f64)], colour: Color) -> Dataset<'a>
 }
 
 fn signal_colour(kind: NodeSignalKind) -> Color {
-    match kind {
-        NodeSignalKind::SpotInterruption | NodeSignalKind::NotReady => Color::LightRed,
-        NodeSignalKind::Rebalance | NodeSignalKind::Cordon => Color::Yellow,
-        NodeSignalKind::Removed => Color::Gray,
+    match (kind, kind.severity()) {
+        (NodeSignalKind::Removed, _) | (_, Severity::Info) => Color::Gray,
+        (_, Severity::Alert) => Color::LightRed,
+        (_, Severity::Warn) => Color::Yellow,
     }
 }
 
@@ -260,23 +264,40 @@ fn render_targets(app: &App, route: &RouteState, frame: &mut Frame, area: Rect) 
     frame.render_widget(table, area);
 }
 
-fn render_signals(app: &App, first: Minute, frame: &mut Frame, area: Rect) {
+/// The node signals of the window, newest first, each with the pods of the
+/// route's workload lost to it from that node; the title sums them.
+fn render_signals(app: &App, workload: Option<&WorkloadKey>, first: Minute, frame: &mut Frame, area: Rect) {
+    let mut lost: HashMap<(Side, &str, NodeSignalKind), u32> = HashMap::new();
+    for l in app.pods_lost.iter().filter(|l| l.minute >= first && Some(&l.workload) == workload) {
+        *lost.entry((l.side, l.node.as_str(), l.cause)).or_default() += l.count;
+    }
+    let total: u32 = lost.values().sum();
     let lines: Vec<Line> = app
         .node_signals
         .iter()
         .rev()
         .filter(|s| Minute::containing(s.at) >= first)
         .map(|s| {
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(clock(s.at), theme::dim()),
                 Span::raw(" "),
                 Span::styled(format!("{:<4}", s.side.label()), theme::side(s.side)),
                 Span::styled(format!("{} ", s.kind.label()), Style::new().fg(signal_colour(s.kind))),
-                Span::styled(crate::domain::short_node(&s.node), theme::dim()),
-            ])
+            ];
+            // On the newest line of the signal the pods were lost to.
+            if let Some(n) = lost.remove(&(s.side, s.node.as_str(), s.kind)) {
+                let pods = if n == 1 { "pod" } else { "pods" };
+                spans.push(Span::styled(format!("−{n} {pods} "), Style::new().fg(Color::LightRed)));
+            }
+            spans.push(Span::styled(crate::domain::short_node(&s.node), theme::dim()));
+            Line::from(spans)
         })
         .collect();
-    let block = Block::bordered().title(Span::styled(" node signals on this time axis ", theme::title()));
+    let mut title = vec![Span::styled(" node signals on this time axis ", theme::title())];
+    if let (Some(w), true) = (workload, total > 0) {
+        title.push(Span::styled(format!("· {w} pods lost: {total} "), Style::new().fg(Color::LightRed)));
+    }
+    let block = Block::bordered().title(Line::from(title));
     if lines.is_empty() {
         frame.render_widget(Paragraph::new("none in the window").style(theme::dim()).block(block), area);
     } else {

@@ -67,6 +67,9 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                             d.push_str(" interrupted");
                         } else if n.rebalance_recommendation {
                             d.push_str(" rebalance");
+                        } else if let Some(other) = n.disruptions.iter().find(|k| k.cause_rank() > 0) {
+                            d.push(' ');
+                            d.push_str(other.label());
                         }
                         if n.cordoned {
                             d.push_str(" cordoned");
