@@ -106,7 +106,7 @@ sleep 2
 shoot alarm
 keys q
 
-# The replay of that session, paused at the handoff, on a taller terminal
+# The replay of that session, paused at the handoff (its override), on a taller terminal
 # for the timeline's two rows.
 sleep 1
 recording=$(ls "$work"/cutover/recordings/demo-*.jsonl | head -1)
@@ -114,10 +114,10 @@ t kill-session -t shots 2>/dev/null || true
 t new-session -d -x "$cols" -y 34 -s shots "$bin replay $recording"
 wait_for "REPLAY of DEMO" 10
 for _ in $(seq 1 30); do
-  t capture-pane -p -t shots | grep -qF "started handoff of scheduler" && break
+  t capture-pane -p -t shots | grep -qF "overrode the owner" && break
   keys "]"
 done
-wait_for "started handoff of scheduler" 2
+wait_for "overrode the owner" 2
 shoot replay 34
 keys q
 

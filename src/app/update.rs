@@ -442,6 +442,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     route.weights_since = Some((at, false));
     let name = route.spec.name.clone();
     let ingress = route.spec.ingress.clone();
+    let owner = route.owners.as_ref().and_then(|o| o.rule.clone());
     let last_write = route.last_write.clone();
     let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
     // The answer to one of this session's writes, read before the answer came.
@@ -454,12 +455,13 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     }
     let undone = last_write.filter(|w| w.to == before && at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);
     let subject = format!("route {name}");
-    let likely = match &ingress {
-        Some(ing) => format!(
+    let likely = match (&ingress, &owner) {
+        (Some(ing), _) => format!(
             "likely the AWS Load Balancer Controller, which writes this rule from Ingress {} on {}: step through it",
             ing.key, ing.side
         ),
-        None => "the ALB does not say who".into(),
+        (None, Some(owner)) => format!("the ALB does not say who; likely {}, which owns the rule", owner.describe()),
+        (None, None) => "the ALB does not say who".into(),
     };
     let text = match &undone {
         Some(w) => format!(
@@ -528,7 +530,12 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
     }
     let undone = recent.filter(|w| w.to == running(before) && w.to != running(after));
     let who = after.changed_by.clone();
-    let by = who.as_deref().map(|w| format!("by {w}")).unwrap_or_else(|| "by someone the API does not name".into());
+    let by = match (who.as_deref(), &after.owner) {
+        (Some(w), Some(owner)) => format!("by {w} ({})", owner.describe()),
+        (Some(w), None) => format!("by {w}"),
+        (None, Some(owner)) => format!("the API does not name who; likely {}", owner.describe()),
+        (None, None) => "by someone the API does not name".into(),
+    };
     let subject = format!("{key} on {side}");
     let text = match undone {
         Some(w) => format!(
