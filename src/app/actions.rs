@@ -63,17 +63,10 @@ pub fn on_modal_key(app: &mut App, key: Key, action: Option<Action>) -> bool {
         }
         // An owner would undo it: the first confirmation is a typed word.
         Modal::Proposal(p) if p.given == 0 && p.typed_override.is_some() => on_override_key(app, p, key, action),
-        Modal::Proposal(mut p) => match action {
+        Modal::Proposal(p) => match action {
             // The first confirmation is `y`; a second one, where needed, is
             // a different key, so a held or bouncing `y` never gives it.
-            Some(Action::Confirm) if p.given == 0 => {
-                p.given = 1;
-                if p.given < p.needed {
-                    app.modal = Some(Modal::Proposal(p));
-                } else {
-                    confirm(app, p);
-                }
-            }
+            Some(Action::Confirm) if p.given == 0 => first_confirmation(app, p),
             Some(Action::ConfirmAgain) if p.given == 1 && p.needed == 2 => confirm(app, p),
             Some(Action::Confirm | Action::ConfirmAgain) => {
                 let again = app.keymap.label(Action::ConfirmAgain);
@@ -104,25 +97,13 @@ fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Acti
     if o.alternative && o.typed.is_empty() && action == Some(Action::Confirm) {
         // The right way: `y`, as any proposal, and no override.
         p.typed_override = None;
-        p.given = 1;
-        if p.given < p.needed {
-            app.modal = Some(Modal::Proposal(p));
-        } else {
-            confirm(app, p);
-        }
-        return;
+        return first_confirmation(app, p);
     }
     match key.code {
         KeyCode::Esc => return dropped(app, &p),
         KeyCode::Enter if o.typed == o.word => {
             p.direct = o.alternative;
-            p.given = 1;
-            if p.given < p.needed {
-                app.modal = Some(Modal::Proposal(p));
-            } else {
-                confirm(app, p);
-            }
-            return;
+            return first_confirmation(app, p);
         }
         KeyCode::Enter => {
             app.notice = Some(format!("`{}` is not `{}`: type it exactly, then Enter", o.typed, o.word));
@@ -147,6 +128,17 @@ fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Acti
         _ => {}
     }
     app.modal = Some(Modal::Proposal(p));
+}
+
+/// The first confirmation given: the proposal is applied, or waits for
+/// its second, different one.
+fn first_confirmation(app: &mut App, mut p: Proposal) {
+    p.given = 1;
+    if p.given < p.needed {
+        app.modal = Some(Modal::Proposal(p));
+    } else {
+        confirm(app, p);
+    }
 }
 
 fn dropped(app: &mut App, p: &Proposal) {
