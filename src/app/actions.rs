@@ -1130,7 +1130,7 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
     match effect {
         Effect::SetIngressWeights { route, to, .. } => {
             let who = app.operator.clone();
-            let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
+            let still_writing = app.writing(&route);
             let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
             if matches!(result, EffectResult::Verified { .. }) {
                 // Written where the controller reads it: the route is
@@ -1143,14 +1143,13 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
             }
         }
         Effect::SetWeights { route, to, .. } => {
-            let still_writing = app.in_flight.values().any(|f| f.effect.route() == Some(route.as_str()));
+            let still_writing = app.writing(&route);
             let who = app.operator.clone();
             let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
             r.pending = still_writing || r.awaiting.is_some();
             if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
-                    r.verified = Some(to);
-                    r.last_write = Some(super::OwnWrite { at, who, to });
+                    r.note_verified(at, who, to);
                     // The executor's read-back is a read: show it now rather
                     // than at the next poll. Its age stays the poll's.
                     if let Some(read) = r.read.as_mut() {
@@ -1158,11 +1157,7 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
                     }
                 }
                 let from = sent.and_then(|s| s.from);
-                if purpose == Purpose::Undo {
-                    r.undo.pop();
-                } else if let Some(from) = from.filter(|f| *f != to) {
-                    r.undo.push(from);
-                }
+                r.note_undo(from, to, purpose);
                 if from != Some(to) {
                     r.weights_since = Some((at, false));
                 }
@@ -1327,16 +1322,12 @@ pub fn watch_singletons(app: &mut App) -> bool {
 /// The ALB shows what was written to a route's Ingress: the controller
 /// did its part, and the write counts as verified from here.
 pub fn controller_wrote(app: &mut App, i: usize, at: Timestamp) {
+    let still_writing = app.writing(&app.routes[i].spec.name);
     let route = &mut app.routes[i];
     let Some(aw) = route.awaiting.take() else { return };
-    route.pending = app.in_flight.values().any(|f| f.effect.route() == Some(route.spec.name.as_str()));
-    route.verified = Some(aw.to);
-    route.last_write = Some(super::OwnWrite { at, who: aw.who.clone(), to: aw.to });
-    if aw.purpose == Purpose::Undo {
-        route.undo.pop();
-    } else if let Some(from) = aw.from.filter(|f| *f != aw.to) {
-        route.undo.push(from);
-    }
+    route.pending = still_writing;
+    route.note_verified(at, aw.who.clone(), aw.to);
+    route.note_undo(aw.from, aw.to, aw.purpose);
     let name = route.spec.name.clone();
     let took = at.as_second() - aw.since.as_second();
     let text = format!(

@@ -477,6 +477,25 @@ pub struct RouteState {
     pub owners_error: Option<String>,
 }
 
+impl RouteState {
+    /// A write of this session read back as written: what the route is
+    /// known good at, and what a change by somebody else would undo.
+    pub fn note_verified(&mut self, at: Timestamp, who: String, to: Weights) {
+        self.verified = Some(to);
+        self.last_write = Some(OwnWrite { at, who, to });
+    }
+
+    /// A change of this session in effect: `r` goes back over it (an undo
+    /// takes its own step off the stack instead).
+    pub fn note_undo(&mut self, from: Option<Weights>, to: Weights, purpose: Purpose) {
+        if purpose == Purpose::Undo {
+            self.undo.pop();
+        } else if let Some(from) = from.filter(|f| *f != to) {
+            self.undo.push(from);
+        }
+    }
+}
+
 /// Weights written where the AWS Load Balancer Controller takes them from,
 /// not yet seen on the ALB.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -774,6 +793,11 @@ impl App {
 
     pub fn singleton_for(&self, key: &WorkloadKey) -> Option<&SingletonSpec> {
         self.config.singletons.iter().find(|s| &s.old == key || &s.new == key)
+    }
+
+    /// Whether a write of `route` is sent and not yet answered.
+    pub fn writing(&self, route: &str) -> bool {
+        self.in_flight.values().any(|f| f.effect.route() == Some(route))
     }
 
     /// How old a source's last good read is.

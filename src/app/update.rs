@@ -477,27 +477,21 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
             shown(after)
         ),
     };
-    outside_change(app, at, subject, shown(before), shown(after), None, undone.is_some(), text);
+    let (before, after, revert) = (shown(before), shown(after), undone.is_some());
+    outside_change(app, at, Marked::OutsideChange { subject, before, after, who: None, revert, text });
 }
 
-/// A change nobody in this session made: an alert, a mark for the
-/// recording's timeline and the report.
-#[allow(clippy::too_many_arguments)]
-fn outside_change(
-    app: &mut App,
-    at: Timestamp,
-    subject: String,
-    before: String,
-    after: String,
-    who: Option<String>,
-    revert: bool,
-    text: String,
-) {
-    app.push_event(at, None, Level::Alert, text.clone());
-    if revert {
-        app.notice = Some(text.clone());
+/// A change nobody in this session made (a `Marked::OutsideChange`): an
+/// alert, on the notice line too when it reverts this session's write, and
+/// the mark for the recording's timeline and the report.
+fn outside_change(app: &mut App, at: Timestamp, change: Marked) {
+    if let Marked::OutsideChange { text, revert, .. } = &change {
+        app.push_event(at, None, Level::Alert, text.clone());
+        if *revert {
+            app.notice = Some(text.clone());
+        }
     }
-    app.mark(at, Marked::OutsideChange { subject, before, after, who, revert, text });
+    app.mark(at, change);
 }
 
 /// A singleton's replicas or suspension changed: by this session's
@@ -545,7 +539,8 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
         ),
         None => format!("OUTSIDE CHANGE: {key} on {side}: {was} -> {now}, {by}, not by this session"),
     };
-    outside_change(app, at, subject, was, now, who, undone.is_some(), text);
+    let revert = undone.is_some();
+    outside_change(app, at, Marked::OutsideChange { subject, before: was, after: now, who, revert, text });
 }
 
 /// Who else writes the routes' rules and target groups. A failed read

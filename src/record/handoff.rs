@@ -20,8 +20,10 @@ struct Saved {
 
 pub struct HandoffFile {
     path: PathBuf,
-    /// What the file holds now, to write only on a change.
-    written: Option<String>,
+    /// The handoff the file holds now, to write only on a change.
+    saved: Option<Handoff>,
+    /// Whether the file exists (checked once, at `load`).
+    on_disk: bool,
 }
 
 impl HandoffFile {
@@ -39,7 +41,7 @@ impl HandoffFile {
     }
 
     pub fn at(path: PathBuf) -> HandoffFile {
-        HandoffFile { path, written: None }
+        HandoffFile { path, saved: None, on_disk: false }
     }
 
     pub fn path(&self) -> &Path {
@@ -56,8 +58,12 @@ impl HandoffFile {
         let saved: Saved = serde_json::from_str(&text).map_err(|e| {
             format!("{}:{}:{}: {e} (move the file away to start without it)", self.path.display(), e.line(), e.column())
         })?;
-        self.written = Some(text);
-        Ok((!saved.handoff.phase.finished()).then_some((saved.handoff, saved.saved_at)))
+        self.on_disk = true;
+        if saved.handoff.phase.finished() {
+            return Ok(None);
+        }
+        self.saved = Some(saved.handoff.clone());
+        Ok(Some((saved.handoff, saved.saved_at)))
     }
 
     /// Writes the app's handoff if it is in flight and changed, or removes
@@ -65,19 +71,19 @@ impl HandoffFile {
     /// renamed, so a crash leaves the old state or the new, never half.
     pub fn save(&mut self, app: &App) -> std::io::Result<()> {
         let in_flight = app.handoff.as_ref().filter(|h| !h.phase.finished());
+        if in_flight == self.saved.as_ref() && (in_flight.is_some() || !self.on_disk) {
+            return Ok(());
+        }
         let Some(handoff) = in_flight else {
-            if self.written.take().is_some() || self.path.exists() {
-                match std::fs::remove_file(&self.path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
+            match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
             }
+            self.saved = None;
+            self.on_disk = false;
             return Ok(());
         };
         let text = serde_json::to_string_pretty(&SavedRef { saved_at: app.now, handoff })?;
-        if self.written.as_deref().is_some_and(|w| same_handoff(w, &text)) {
-            return Ok(());
-        }
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -86,7 +92,8 @@ impl HandoffFile {
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, &self.path)?;
-        self.written = Some(text);
+        self.saved = Some(handoff.clone());
+        self.on_disk = true;
         Ok(())
     }
 }
@@ -95,11 +102,4 @@ impl HandoffFile {
 struct SavedRef<'a> {
     saved_at: Timestamp,
     handoff: &'a Handoff,
-}
-
-/// Whether two saved texts hold the same handoff (the time it was saved
-/// at aside): the clock alone moving is no reason to write.
-fn same_handoff(a: &str, b: &str) -> bool {
-    let strip = |t: &str| t.split_once("\"handoff\"").map(|(_, rest)| rest.to_string());
-    strip(a).is_some() && strip(a) == strip(b)
 }
