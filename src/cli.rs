@@ -16,6 +16,11 @@ pub struct Cli {
     /// Default: $XDG_STATE_HOME/cutover/cutover.log or ~/.local/state/cutover/cutover.log.
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Leave the mouse to the terminal (to select and copy text) instead
+    /// of clicking rows and scrolling with the wheel. Most terminals also
+    /// select text with Shift held while the console has the mouse.
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
 
     #[command(subcommand)]
     pub command: Command,

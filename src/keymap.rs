@@ -31,6 +31,10 @@ pub enum Action {
     PrevPanel,
     Open,
     Back,
+    /// Opens the filter line of the focused table.
+    Find,
+    ProblemsOnly,
+    Sort,
     StepUp,
     StepDown,
     SetPercent,
@@ -46,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 25] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -59,6 +63,9 @@ impl Action {
         Action::PrevPanel,
         Action::Open,
         Action::Back,
+        Action::Find,
+        Action::ProblemsOnly,
+        Action::Sort,
         Action::StepUp,
         Action::StepDown,
         Action::SetPercent,
@@ -100,6 +107,9 @@ impl Action {
             Action::PrevPanel => "prev_panel",
             Action::Open => "open",
             Action::Back => "back",
+            Action::Find => "find",
+            Action::ProblemsOnly => "problems_only",
+            Action::Sort => "sort",
             Action::StepUp => "step_up",
             Action::StepDown => "step_down",
             Action::SetPercent => "set_percent",
@@ -126,7 +136,10 @@ impl Action {
             Action::NextPanel => "focus the next panel",
             Action::PrevPanel => "focus the previous panel",
             Action::Open => "open the selected route or workload",
-            Action::Back => "close a drill-down, the help or a proposal",
+            Action::Back => "clear a filter; close a view or the help",
+            Action::Find => "filter the table as you type; enter keeps it",
+            Action::ProblemsOnly => "only problems: failing, drift, alarms",
+            Action::Sort => "sort by name, health, restarts or drift",
             Action::StepUp => "propose the route's next step toward new",
             Action::StepDown => "propose the route's previous step",
             Action::SetPercent => "propose an exact percentage to new",

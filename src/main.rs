@@ -20,11 +20,34 @@ use cutover::{effects, record, sources};
 /// plainly, with exit code 2, before the terminal is taken over.
 const EXIT_BAD_INPUT: u8 = 2;
 
+/// Whether the console takes the mouse (`--no-mouse` leaves it to the
+/// terminal); read where the terminal is taken and given back.
+static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Takes the terminal: raw mode, the alternate screen, and the mouse.
+fn take_terminal() -> Result<ratatui::DefaultTerminal> {
+    let terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+    if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)
+            .wrap_err("taking the mouse (--no-mouse leaves it to the terminal)")?;
+    }
+    Ok(terminal)
+}
+
+/// Gives the terminal back as it was found.
+fn give_terminal_back() {
+    if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
+    ratatui::restore();
+}
+
 fn main() -> Result<ExitCode> {
     color_eyre::install()?;
     sources::ensure_crypto_provider();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
+    MOUSE.store(!cli.no_mouse, std::sync::atomic::Ordering::Relaxed);
     init_logging(cli.log.clone());
     if let Command::Check(args) = &cli.command {
         return check(args);
@@ -212,12 +235,12 @@ async fn console(
     }
     // ratatui::init installs a panic hook that restores the terminal
     // before color-eyre's hook prints the report.
-    let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+    let mut terminal = take_terminal()?;
     exit_on_panic();
     let result =
         runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
     cancel.cancel();
-    ratatui::restore();
+    give_terminal_back();
     if let Some(r) = recorder.take() {
         let path = r.path().display();
         eprintln!("cutover: session recorded in {path}");
@@ -235,10 +258,10 @@ async fn console(
 /// The replay: no runtime, no sources, no executor; a file and a clock.
 fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) -> Result<ExitCode> {
     let mut viewer = cutover::replay::Viewer::new(player, keymap, args.follow);
-    let mut terminal = ratatui::try_init().wrap_err("taking over the terminal")?;
+    let mut terminal = take_terminal()?;
     exit_on_panic();
     let result = cutover::replay::run(&mut terminal, &mut viewer);
-    ratatui::restore();
+    give_terminal_back();
     if let Some(stopped) = &viewer.player.index.stopped {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
     }
@@ -293,6 +316,9 @@ fn exit_on_panic() {
         // The terminal is never dropped on this path, so its cursor is
         // shown here; the previous hooks restore the modes and report.
         let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+        if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+        }
         previous(info);
         std::process::exit(101);
     }));

@@ -83,6 +83,13 @@ where
 /// applied, so a recording holds everything that made each screen, up to
 /// a crash. Returns whether the screen may have changed.
 pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
+    // Recorded as what was clicked: where it was depends on the screen.
+    if let Msg::Mouse { kind, column, row } = msg {
+        match app.resolve_pointer(kind, column, row) {
+            Some(p) => msg = Msg::Pointer(p),
+            None => return Update::default(),
+        }
+    }
     msg.scrub_secrets(); // Before it is recorded or shown: see `scrub`.
     let at = stamp(app, &msg);
     let mut recorder = recorder;
@@ -123,6 +130,7 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     // Monotonic, so a wall-clock step cannot open or close the window.
     let origin = Instant::now();
     let mut escapes = EscapeFilter::new(ESCAPE_TAIL_WINDOW);
+    let mut clicks = Clicks::default();
     loop {
         let event = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -143,6 +151,10 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
                 }
             }
             Some(Ok(Event::Resize(_, _))) => Msg::Resize,
+            Some(Ok(Event::Mouse(m))) => match clicks.read(origin.elapsed(), m) {
+                Some(msg) => msg,
+                None => continue,
+            },
             Some(Ok(_)) => continue,
             // A read interrupted by a signal, or a sequence the parser
             // cannot read, must not end input: that would leave a console
@@ -165,6 +177,40 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
         if tx.send(msg).await.is_err() {
             return;
         }
+    }
+}
+
+/// Two presses of the left button on one cell within this long are a
+/// double click.
+pub const DOUBLE_CLICK: Duration = Duration::from_millis(400);
+
+/// Mouse events as the console reads them: left presses (a second one on
+/// the same cell soon after is a double click) and the wheel; drags,
+/// releases, moves and the other buttons are left alone.
+#[derive(Debug, Default)]
+pub struct Clicks {
+    last: Option<(Duration, u16, u16)>,
+}
+
+impl Clicks {
+    /// `at`: a monotonic time since a fixed origin, never going back.
+    pub fn read(&mut self, at: Duration, m: crossterm::event::MouseEvent) -> Option<Msg> {
+        use crate::app::MouseKind;
+        use crossterm::event::{MouseButton, MouseEventKind};
+        let kind = match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let double = self
+                    .last
+                    .is_some_and(|(t, c, r)| c == m.column && r == m.row && at.saturating_sub(t) <= DOUBLE_CLICK);
+                // A third press starts over rather than open twice.
+                self.last = if double { None } else { Some((at, m.column, m.row)) };
+                if double { MouseKind::DoubleClick } else { MouseKind::Click }
+            }
+            MouseEventKind::ScrollUp => MouseKind::WheelUp,
+            MouseEventKind::ScrollDown => MouseKind::WheelDown,
+            _ => return None,
+        };
+        Some(Msg::Mouse { kind, column: m.column, row: m.row })
     }
 }
 
@@ -344,6 +390,32 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    fn mouse(kind: crossterm::event::MouseEventKind, column: u16, row: u16) -> crossterm::event::MouseEvent {
+        crossterm::event::MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE }
+    }
+
+    #[test]
+    fn two_presses_on_one_cell_soon_after_are_a_double_click_and_a_third_starts_over() {
+        use crate::app::MouseKind::*;
+        use crossterm::event::{MouseButton, MouseEventKind as K};
+        let mut clicks = Clicks::default();
+        let mut kind = |at: u64, k: K, c: u16, r: u16| match clicks.read(ms(at), mouse(k, c, r)) {
+            Some(Msg::Mouse { kind, .. }) => Some(kind),
+            _ => None,
+        };
+        let left = K::Down(MouseButton::Left);
+        assert_eq!(kind(0, left, 5, 5), Some(Click));
+        assert_eq!(kind(10, K::Up(MouseButton::Left), 5, 5), None, "releases are not read");
+        assert_eq!(kind(300, left, 5, 5), Some(DoubleClick));
+        assert_eq!(kind(350, left, 5, 5), Some(Click), "a third press is a click again");
+        assert_eq!(kind(1000, left, 5, 5), Some(Click), "too late for a double");
+        assert_eq!(kind(1100, left, 6, 5), Some(Click), "another cell");
+        assert_eq!(kind(1200, K::Down(MouseButton::Right), 6, 5), None);
+        assert_eq!(kind(1250, K::Drag(MouseButton::Left), 6, 5), None);
+        assert_eq!(kind(1300, K::ScrollDown, 1, 1), Some(WheelDown));
+        assert_eq!(kind(1300, K::ScrollUp, 1, 1), Some(WheelUp));
     }
 
     fn esc() -> Key {

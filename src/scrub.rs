@@ -201,7 +201,13 @@ impl Msg {
                     scrub_in_place(error)
                 }
             }
-            Msg::Tick { .. } | Msg::Key(_) | Msg::Resize | Msg::Alb { .. } | Msg::Metrics(_) => {}
+            Msg::Tick { .. }
+            | Msg::Key(_)
+            | Msg::Resize
+            | Msg::Mouse { .. }
+            | Msg::Pointer(_)
+            | Msg::Alb { .. }
+            | Msg::Metrics(_) => {}
         }
     }
 }

@@ -81,6 +81,7 @@ fn a_panic_restores_the_terminal_and_reports_the_error() {
     assert!(has_line(&after, "STTY-SAME"), "terminal modes restored: {after}");
     assert_eq!(t.flag("alternate_on"), "0");
     assert_eq!(t.flag("cursor_flag"), "1");
+    assert_eq!(t.flag("mouse_any_flag"), "0", "the mouse given back");
     assert!(has_line(&after, "The application panicked"), "color-eyre reported it: {after}");
 }
 
@@ -156,4 +157,128 @@ fn an_escape_sequence_split_or_merged_by_the_terminal_proposes_nothing() {
     t.send(&["n", "q"]);
     let after = t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
     assert_eq!(exit_code(&after), Some(0), "{after}");
+}
+
+/// The workload a drill-down shows, from its first line (`ns/name kind`
+/// at the left edge; the rows of the main screen's table are in a border).
+fn drilled_into(screen: &str) -> Option<String> {
+    screen.lines().find_map(|l| {
+        let l = l.trim_end();
+        if l.starts_with([' ', '│']) {
+            return None;
+        }
+        let (name, kind) = l.split_once(' ')?;
+        (name.contains('/') && ["deploy", "sts", "cron", "job"].contains(&kind.split_whitespace().next()?))
+            .then(|| name.to_string())
+    })
+}
+
+/// Presses `keys` (raw bytes or tmux key names), then Enter; returns the
+/// workload opened, and goes back.
+fn open_after(t: &Tmux, what: &str, keys: &[&str]) -> String {
+    send_raw(t, keys);
+    t.send(&["Enter"]);
+    let screen = t.wait_for(&format!("a drill-down after {what}"), Duration::from_secs(3), |s| drilled_into(s).is_some());
+    t.send(&["Escape"]);
+    t.wait_for("the main screen", Duration::from_secs(3), |s| drilled_into(s).is_none());
+    drilled_into(&screen).unwrap()
+}
+
+#[test]
+fn home_end_and_page_keys_work_in_every_encoding_terminals_send() {
+    let (_, app) = common::demo(5);
+    let keys: Vec<String> = app.workload_keys().iter().map(ToString::to_string).collect();
+    let (first, last, page) = (keys[0].clone(), keys[keys.len() - 1].clone(), keys[10].clone());
+    let t = Tmux::start("homeend");
+    t.type_line(&format!("{BIN} demo; echo EXIT=$?"));
+    t.wait_for("all panels filled", Duration::from_secs(10), |s| s.contains("read 75/25") && s.contains("Events"));
+
+    // tmux's own Home/End/PPage/NPage (what it sends for the keys of the
+    // terminal it runs in), then each encoding xterm, VT220, rxvt and the
+    // Linux console use, written as raw bytes.
+    assert_eq!(open_after(&t, "End", &["End"]), last);
+    assert_eq!(open_after(&t, "Home", &["Home"]), first);
+    assert_eq!(open_after(&t, "PageDown", &["NPage"]), page);
+    assert_eq!(open_after(&t, "PageUp", &["PPage"]), first);
+    for (name, end, home) in [
+        ("CSI F/H (xterm)", "1b 5b 46", "1b 5b 48"),
+        ("SS3 F/H (xterm application mode)", "1b 4f 46", "1b 4f 48"),
+        ("CSI 4~/1~ (VT220, tmux, screen)", "1b 5b 34 7e", "1b 5b 31 7e"),
+        ("CSI 8~/7~ (rxvt)", "1b 5b 38 7e", "1b 5b 37 7e"),
+    ] {
+        let bytes = |hex: &str| -> Vec<String> { hex.split(' ').map(str::to_string).collect() };
+        let mut end_args = vec!["-H".to_string()];
+        end_args.extend(bytes(end));
+        let end_args: Vec<&str> = end_args.iter().map(String::as_str).collect();
+        assert_eq!(open_after(&t, &format!("End as {name}"), &end_args), last, "{name}");
+        let mut home_args = vec!["-H".to_string()];
+        home_args.extend(bytes(home));
+        let home_args: Vec<&str> = home_args.iter().map(String::as_str).collect();
+        assert_eq!(open_after(&t, &format!("Home as {name}"), &home_args), first, "{name}");
+    }
+    assert_eq!(open_after(&t, "CSI 6~", &["-H", "1b", "5b", "36", "7e"]), page);
+    assert_eq!(open_after(&t, "CSI 5~", &["-H", "1b", "5b", "35", "7e"]), first);
+    help_shows_and_no_proposal(&t, "the movement keys");
+    t.send(&["q"]);
+    let after = t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&after), Some(0), "{after}");
+}
+
+/// Where `needle` is on the screen, as the 1-based column and row a
+/// terminal reports a mouse press at.
+fn mouse_cell(screen: &str, needle: &str) -> (usize, usize) {
+    for (y, line) in screen.lines().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            return (line[..byte].chars().count() + 1, y + 1);
+        }
+    }
+    panic!("`{needle}` not on the screen:\n{screen}");
+}
+
+/// A left press and release at (column, row), as an SGR mouse report.
+fn click(t: &Tmux, (x, y): (usize, usize)) {
+    let hex = |s: String| s.bytes().map(|b| format!("{b:02x}")).collect::<Vec<_>>();
+    let mut args = vec!["-H".to_string()];
+    args.extend(hex(format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut full = vec!["send-keys", "-t", "t"];
+    full.extend_from_slice(&args);
+    t.run(&full);
+}
+
+#[test]
+fn a_filter_typed_and_a_double_click_in_the_terminal_and_the_mouse_given_back() {
+    let t = Tmux::start("find");
+    t.type_line(&format!("{BIN} demo; echo EXIT=$?"));
+    let screen = t.wait_for("all panels filled", Duration::from_secs(10), |s| {
+        s.contains("read 75/25") && s.contains("batch/sidekiq-mailers")
+    });
+    assert_eq!(t.flag("mouse_any_flag"), "1", "the console takes the mouse");
+
+    // A word full of action keys, typed into the filter line.
+    t.send(&["/"]);
+    t.run(&["send-keys", "-t", "t", "-l", "mailers"]);
+    let filtered = t.wait_for("the filter", Duration::from_secs(3), |s| s.contains("/mailers▏"));
+    assert!(!filtered.contains("PROPOSAL"), "{filtered}");
+    assert!(filtered.contains("batch/sidekiq-mailers") && !filtered.contains("app/api "), "{filtered}");
+    t.send(&["Escape"]);
+    t.wait_for("the filter cleared", Duration::from_secs(3), |s| s.contains("app/api") && !s.contains("/mailers"));
+
+    // Two presses on a row: the drill-down of that row.
+    let at = mouse_cell(&screen, "batch/sidekiq-mailers");
+    click(&t, at);
+    click(&t, at);
+    let opened = t.wait_for("the drill-down", Duration::from_secs(3), |s| drilled_into(s).is_some());
+    assert_eq!(drilled_into(&opened).as_deref(), Some("batch/sidekiq-mailers"), "{opened}");
+    t.send(&["Escape", "q"]);
+    let after = t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&after), Some(0), "{after}");
+    assert_eq!(t.flag("mouse_any_flag"), "0", "the mouse is the terminal's again");
+
+    // --no-mouse leaves it to the terminal throughout.
+    t.type_line(&format!("clear; {BIN} --no-mouse demo; echo EXIT=$?"));
+    t.wait_for("all panels filled", Duration::from_secs(10), |s| s.contains("read 75/25"));
+    assert_eq!(t.flag("mouse_any_flag"), "0");
+    t.send(&["q"]);
+    t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
 }

@@ -579,7 +579,7 @@ fn propose_all_old(app: &mut App) {
 fn selected_workload(app: &App) -> Option<WorkloadKey> {
     match &app.ui.view {
         View::Workload(key) => Some(key.clone()),
-        _ => app.workload_keys().get(app.ui.selected[Panel::Workloads.index()]).map(|k| (*k).clone()),
+        _ => app.visible_workload_keys().get(app.ui.selected[Panel::Workloads.index()]).cloned(),
     }
 }
 

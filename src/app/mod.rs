@@ -6,13 +6,17 @@
 
 pub mod actions;
 mod effect;
+pub mod find;
 mod mark;
 mod msg;
+pub mod pointer;
 mod rows;
 mod state;
 mod update;
 
 pub use effect::*;
+pub use find::{Find, Listing, Sort};
+pub use pointer::{Area, MouseKind, Pointer, Screen, ScreenMap};
 pub use mark::*;
 pub use msg::*;
 pub use rows::*;

@@ -20,6 +20,15 @@ pub enum Msg {
     Key(Key),
     /// The terminal changed size; nothing to store, but the screen is redrawn.
     Resize,
+    /// A mouse event where the terminal put it. Resolved against the last
+    /// frame into a [`Msg::Pointer`] before it is recorded.
+    Mouse {
+        kind: super::MouseKind,
+        column: u16,
+        row: u16,
+    },
+    /// A mouse event resolved: what was clicked or scrolled.
+    Pointer(super::Pointer),
     Cluster {
         side: Side,
         delta: ClusterDelta,

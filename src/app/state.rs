@@ -630,11 +630,21 @@ pub struct UiState {
     /// Scroll offset inside a drill-down.
     pub detail_scroll: usize,
     pub help: bool,
+    /// Filters, problems only, sort.
+    #[serde(default)]
+    pub find: super::Find,
 }
 
 impl Default for UiState {
     fn default() -> Self {
-        Self { focus: Panel::Workloads, selected: [0; 3], view: View::Main, detail_scroll: 0, help: false }
+        Self {
+            focus: Panel::Workloads,
+            selected: [0; 3],
+            view: View::Main,
+            detail_scroll: 0,
+            help: false,
+            find: super::Find::default(),
+        }
     }
 }
 
@@ -665,6 +675,9 @@ pub struct App {
     #[serde(with = "pairs")]
     pub sources: BTreeMap<SourceId, SourceState>,
     pub ui: UiState,
+    /// Where the last frame drew each panel and row, for the mouse.
+    #[serde(skip)]
+    pub screen: super::Screen,
     #[serde(skip)]
     pub quit: bool,
     pub modal: Option<Modal>,
@@ -750,6 +763,7 @@ impl App {
             pods_lost: VecDeque::new(),
             sources: BTreeMap::new(),
             ui: UiState::default(),
+            screen: super::Screen::default(),
             quit: false,
             modal: None,
             notice: None,

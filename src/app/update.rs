@@ -7,6 +7,7 @@ use crate::domain::{
 use crate::keymap::{Action, Key};
 
 use super::{
+    find, pointer,
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
     SideMetrics, SourceState, View, actions,
@@ -47,6 +48,9 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             if actions::on_modal_key(app, key, action) {
                 return true;
             }
+            if find::on_key(app, key) {
+                return true;
+            }
             match action {
                 // Ctrl-C quits whatever is in flight (it is also how a lost
                 // terminal ends the console); what a handoff leaves is on
@@ -75,6 +79,11 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             true
         }
         Msg::Resize => true,
+        Msg::Mouse { kind, column, row } => match app.resolve_pointer(kind, column, row) {
+            Some(p) => pointer::apply(app, p),
+            None => false,
+        },
+        Msg::Pointer(p) => pointer::apply(app, p),
         Msg::Cluster { side, delta } => {
             on_cluster(app, side, delta);
             actions::advance_handoff(app);
@@ -143,6 +152,11 @@ pub fn navigate(app: &mut App, action: Action) {
         return;
     }
     app.notice = None;
+    // Esc clears a filter before it leaves a drill-down.
+    if action == Action::Back && find::clear_on_back(app) {
+        return;
+    }
+    let ui = &mut app.ui;
     match action {
         Action::Quit => app.quit = true,
         Action::Help => ui.help = true,
@@ -150,6 +164,14 @@ pub fn navigate(app: &mut App, action: Action) {
             ui.view = View::Main;
             ui.detail_scroll = 0;
         }
+        Action::Find => find::open(app),
+        Action::ProblemsOnly => {
+            ui.find.problems_only = !ui.find.problems_only;
+            ui.selected[Panel::Workloads.index()] = 0;
+            ui.selected[Panel::Events.index()] = 0;
+            ui.detail_scroll = 0;
+        }
+        Action::Sort => ui.find.sort = ui.find.sort.next(),
         Action::Open => open_selected(app),
         Action::NextPanel | Action::PrevPanel if ui.view == View::Main => {
             let i = ui.focus.index();
@@ -169,11 +191,9 @@ pub fn navigate(app: &mut App, action: Action) {
 /// Rows a page-move skips: about a panel's height at 120x32.
 const PAGE: usize = 10;
 
-fn move_selection(app: &mut App, action: Action) {
+pub(super) fn move_selection(app: &mut App, action: Action) {
     let len = match (&app.ui.view, app.ui.focus) {
-        (View::Main, Panel::Traffic) => app.routes.len(),
-        (View::Main, Panel::Workloads) => app.workload_keys().len(),
-        (View::Main, Panel::Events) => app.events.len(),
+        (View::Main, panel) => app.visible_len(panel),
         (View::Route(_), _) | (View::Workload(_), _) => usize::MAX,
     };
     let current = match app.ui.view {
@@ -207,8 +227,8 @@ fn open_selected(app: &mut App) {
     match app.ui.focus {
         Panel::Traffic if selected < app.routes.len() => app.ui.view = View::Route(selected),
         Panel::Workloads => {
-            if let Some(key) = app.workload_keys().get(selected) {
-                app.ui.view = View::Workload((*key).clone());
+            if let Some(key) = app.visible_workload_keys().get(selected) {
+                app.ui.view = View::Workload(key.clone());
             }
         }
         _ => {}

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
-use crate::app::{App, UiState, navigate};
+use crate::app::{App, UiState, find, navigate, pointer};
 use crate::domain::clock;
 use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
 
@@ -84,6 +84,17 @@ impl Viewer {
 
     /// Handles a key; returns whether the screen changed.
     pub fn on_key(&mut self, key: Key) -> bool {
+        // The filter line takes every key while it is open, the replay's too.
+        if self.ui.find.editing.is_some() {
+            let app = &mut self.player.app;
+            std::mem::swap(&mut app.ui, &mut self.ui);
+            let notice = app.notice.take();
+            find::on_key(app, key);
+            app.notice = notice;
+            self.quit |= std::mem::take(&mut app.quit);
+            std::mem::swap(&mut app.ui, &mut self.ui);
+            return true;
+        }
         if let Some(text) = self.goto.as_mut() {
             match key.code {
                 KeyCode::Char(c) if (c.is_ascii_digit() || c == ':') && text.len() < 8 => text.push(c),
@@ -116,6 +127,19 @@ impl Viewer {
             ReplayAction::GotoTime => self.goto = Some(String::new()),
         }
         true
+    }
+
+    /// A mouse event: moving around the screen only, as the console's.
+    pub fn on_mouse(&mut self, msg: crate::app::Msg) -> bool {
+        let crate::app::Msg::Mouse { kind, column, row } = msg else { return false };
+        let app = &mut self.player.app;
+        std::mem::swap(&mut app.ui, &mut self.ui);
+        let notice = app.notice.take();
+        let changed = app.resolve_pointer(kind, column, row).is_some_and(|p| pointer::apply(app, p));
+        app.notice = notice;
+        app.quit = false;
+        std::mem::swap(&mut app.ui, &mut self.ui);
+        changed
     }
 
     /// A key of the keymap: moving around the screen only.
@@ -267,6 +291,8 @@ where
 {
     terminal.draw(|f| viewer.render(f)).wrap_err("drawing the first frame")?;
     let mut last = Instant::now();
+    let origin = Instant::now();
+    let mut clicks = crate::runtime::Clicks::default();
     while !viewer.quit {
         // Ten wakes a second while playing, for a smooth clock; paused, the
         // replay waits for keys (and, following, for the file to grow).
@@ -280,6 +306,11 @@ where
                     }
                 }
                 Event::Resize(_, _) => dirty = true,
+                Event::Mouse(m) => {
+                    if let Some(msg) = clicks.read(origin.elapsed(), m) {
+                        dirty |= viewer.on_mouse(msg);
+                    }
+                }
                 _ => {}
             }
         }

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState};
 
-use crate::app::{App, EventEntry, Panel, View};
+use crate::app::{App, EventEntry, Listing, Panel, View};
 use crate::domain::clock;
 
 use super::theme;
@@ -17,16 +17,28 @@ const PREFIX: usize = 15;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Events && app.ui.view == View::Main;
+    let events = app.visible_events();
     let block = Block::bordered()
-        .title(Line::from(vec![Span::styled(" Events ", theme::title()), Span::styled("newest first ", theme::dim())]))
+        .title(Line::from(
+            [Span::styled(" Events ", theme::title())]
+                .into_iter()
+                .chain(super::find::title_spans(app, Listing::Events, events.len(), app.events.len()))
+                .chain([Span::styled("newest first ", theme::dim())])
+                .collect::<Vec<_>>(),
+        ))
         .border_style(theme::focused_border(focused));
     let width = (area.width as usize).saturating_sub(2 + PREFIX).max(10);
-    let items: Vec<ListItem> = app.events.iter().map(|e| item(e, width)).collect();
+    let items: Vec<ListItem> = events.iter().map(|e| item(e, width)).collect();
+    let heights: Vec<u16> = items.iter().map(|i| i.height() as u16).collect();
     let empty = items.is_empty();
     let list = List::new(items).block(block).highlight_style(if focused { theme::selected() } else { Style::new() });
-    let selected = app.ui.selected[Panel::Events.index()].min(app.events.len().saturating_sub(1));
+    let selected = app.ui.selected[Panel::Events.index()].min(events.len().saturating_sub(1));
     let mut state = ListState::default().with_selected((!empty).then_some(selected));
     frame.render_stateful_widget(list, area, &mut state);
+    let mut screen = app.screen.0.borrow_mut();
+    screen.panel(Panel::Events, area.into());
+    let body = Rect { x: area.x + 1, y: area.y + 1, width: area.width.saturating_sub(2), height: area.height.saturating_sub(2) };
+    screen.rows(Panel::Events, body.into(), state.offset(), heights.into_iter().skip(state.offset()));
 }
 
 fn item(e: &EventEntry, width: usize) -> ListItem<'static> {

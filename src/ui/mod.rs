@@ -2,6 +2,7 @@
 //! One file per panel or view.
 
 pub mod events;
+pub mod find;
 pub mod header;
 pub mod help;
 pub mod modal;
@@ -30,6 +31,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 /// The console in `area`: the whole screen, or above a replay's timeline.
 pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
+    app.screen.0.borrow_mut().clear();
     let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
     let [header_area, body, strip_area, footer] = Layout::vertical([
         Constraint::Length(header::height(app)),

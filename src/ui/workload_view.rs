@@ -52,8 +52,8 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
     let [top, bottom] = Layout::vertical([Constraint::Percentage(50); 2]).areas(tables);
     for (side, area) in [(Side::Old, top), (Side::New, bottom)] {
         let cluster = app.clusters.get(side);
-        let mut pods: Vec<&Pod> = cluster.pods_of(key).collect();
-        pods.sort_by(|a, b| (a.health(), &a.key).cmp(&(b.health(), &b.key)).reverse());
+        let pods = app.visible_pods(key, side);
+        let total = cluster.pods_of(key).count();
         let visible = area.height.saturating_sub(3) as usize;
         let scroll = app.ui.detail_scroll.min(pods.len().saturating_sub(visible));
         let rows: Vec<Row> = pods
@@ -93,8 +93,11 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
             .collect();
         let title = Line::from(vec![
             Span::styled(format!(" {side} "), theme::side(side)),
-            Span::styled(format!("pods {} ", pods.len()), theme::dim()),
-        ]);
+            Span::styled("pods ", theme::dim()),
+        ]
+        .into_iter()
+        .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
+        .collect::<Vec<_>>());
         let table = Table::new(
             rows,
             [

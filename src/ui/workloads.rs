@@ -18,11 +18,12 @@ pub const WIDTH: u16 = NAME + 6 + 1 + 2 * (7 + 3 + TAG) + 8 + 2;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Workloads && app.ui.view == View::Main;
-    let rows = app.workload_rows();
+    let rows = app.visible_workloads();
+    let total = app.workload_keys().len();
     let drift = rows.iter().filter(|r| r.drift).count();
     let conflicts = rows.iter().filter(|r| r.singleton_conflict).count();
-    let mut title =
-        vec![Span::styled(" Workloads ", theme::title()), Span::styled(format!("{} ", rows.len()), theme::dim())];
+    let mut title = vec![Span::styled(" Workloads ", theme::title())];
+    title.extend(super::find::title_spans(app, crate::app::Listing::Workloads, rows.len(), total));
     if drift > 0 {
         title.push(Span::styled(format!("≠ {drift} drift "), Style::new().fg(Color::Yellow)));
     }
@@ -67,6 +68,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut state = TableState::new()
         .with_selected(Some(app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1))));
     frame.render_stateful_widget(table, area, &mut state);
+    // Below the border and the header row.
+    let body = Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: area.height.saturating_sub(3) };
+    let mut screen = app.screen.0.borrow_mut();
+    screen.panel(Panel::Workloads, area.into());
+    screen.rows(Panel::Workloads, body.into(), state.offset(), (state.offset()..rows.len()).map(|_| 1));
 }
 
 fn row<'a>(r: &WorkloadRow<'a>, stale: [bool; 2]) -> Row<'a> {

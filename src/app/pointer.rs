@@ -1,0 +1,165 @@
+//! The mouse: a click selects a row or a panel, a double click opens, the
+//! wheel scrolls.
+//!
+//! Drawing registers where each panel and row went ([`ScreenMap`]); a
+//! press is resolved against it into a [`Pointer`] before it is recorded,
+//! so a recording holds what was clicked, not where, and replays the same
+//! whatever the replaying terminal's size.
+
+use std::cell::RefCell;
+
+use serde::{Deserialize, Serialize};
+
+use super::{App, Panel, View};
+
+/// What a mouse event meant, once resolved against the screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pointer {
+    /// A click on a panel, on one of its rows or not.
+    Select { panel: Panel, row: Option<usize> },
+    /// A double click on a row: select and open it.
+    Open { panel: Panel, row: usize },
+    /// The wheel over a panel (or over a drill-down or the help: `None`).
+    Scroll { panel: Option<Panel>, down: bool },
+}
+
+/// A mouse event as the terminal reports it, in screen cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MouseKind {
+    Click,
+    DoubleClick,
+    WheelUp,
+    WheelDown,
+}
+
+/// A rectangle of cells, as drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Area {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl From<ratatui::layout::Rect> for Area {
+    fn from(r: ratatui::layout::Rect) -> Area {
+        Area { x: r.x, y: r.y, width: r.width, height: r.height }
+    }
+}
+
+impl Area {
+    fn contains(&self, column: u16, row: u16) -> bool {
+        column >= self.x && column < self.x + self.width && row >= self.y && row < self.y + self.height
+    }
+}
+
+/// Where the last frame put the panels and their rows. Written while
+/// drawing (drawing only reads the state; this is not state), read when
+/// the mouse is pressed.
+#[derive(Debug, Default)]
+pub struct ScreenMap {
+    panels: Vec<(Panel, Area)>,
+    /// Rows of a panel: the area of one row and the index it shows.
+    rows: Vec<(Panel, Area, usize)>,
+}
+
+impl ScreenMap {
+    pub fn clear(&mut self) {
+        self.panels.clear();
+        self.rows.clear();
+    }
+
+    pub fn panel(&mut self, panel: Panel, area: Area) {
+        self.panels.push((panel, area));
+    }
+
+    /// Rows drawn from `first` on, each as high as `heights` says, from
+    /// the top of `area` down to its bottom.
+    pub fn rows(&mut self, panel: Panel, area: Area, first: usize, heights: impl IntoIterator<Item = u16>) {
+        let mut y = area.y;
+        for (i, h) in heights.into_iter().enumerate() {
+            if y >= area.y + area.height {
+                break;
+            }
+            let height = h.min(area.y + area.height - y);
+            self.rows.push((panel, Area { x: area.x, y, width: area.width, height }, first + i));
+            y += h;
+        }
+    }
+
+    fn panel_at(&self, column: u16, row: u16) -> Option<Panel> {
+        self.panels.iter().find(|(_, a)| a.contains(column, row)).map(|(p, _)| *p)
+    }
+
+    fn row_at(&self, column: u16, row: u16) -> Option<(Panel, usize)> {
+        self.rows.iter().find(|(_, a, _)| a.contains(column, row)).map(|(p, _, i)| (*p, *i))
+    }
+}
+
+/// The screen map of an App: not saved, rebuilt by every frame.
+#[derive(Debug, Default)]
+pub struct Screen(pub RefCell<ScreenMap>);
+
+impl App {
+    /// What a mouse event at (`column`, `row`) means on the last frame.
+    pub fn resolve_pointer(&self, kind: MouseKind, column: u16, row: u16) -> Option<Pointer> {
+        let map = self.screen.0.borrow();
+        let in_main = self.ui.view == View::Main && !self.ui.help;
+        match kind {
+            MouseKind::WheelUp | MouseKind::WheelDown => {
+                let panel = if in_main { map.panel_at(column, row) } else { None };
+                Some(Pointer::Scroll { panel, down: kind == MouseKind::WheelDown })
+            }
+            // Clicks select on the main screen only; a drill-down and the
+            // help scroll with the wheel.
+            _ if !in_main => None,
+            MouseKind::Click => match map.row_at(column, row) {
+                Some((panel, i)) => Some(Pointer::Select { panel, row: Some(i) }),
+                None => map.panel_at(column, row).map(|panel| Pointer::Select { panel, row: None }),
+            },
+            MouseKind::DoubleClick => match map.row_at(column, row) {
+                Some((panel, row)) => Some(Pointer::Open { panel, row }),
+                None => map.panel_at(column, row).map(|panel| Pointer::Select { panel, row: None }),
+            },
+        }
+    }
+}
+
+/// Lines one notch of the wheel moves.
+pub const WHEEL_LINES: usize = 3;
+
+/// Applies a resolved pointer: never more than moving around the screen.
+/// A proposal open on screen takes no clicks: a click must not be read as
+/// anything about it.
+pub fn apply(app: &mut App, pointer: Pointer) -> bool {
+    if app.modal.is_some() {
+        return false;
+    }
+    match pointer {
+        Pointer::Select { panel, row } => {
+            if app.ui.view != View::Main {
+                return false;
+            }
+            app.ui.focus = panel;
+            if let Some(row) = row {
+                app.ui.selected[panel.index()] = row.min(app.visible_len(panel).saturating_sub(1));
+            }
+        }
+        Pointer::Open { panel, row } => {
+            apply(app, Pointer::Select { panel, row: Some(row) });
+            super::update::navigate(app, crate::keymap::Action::Open);
+        }
+        Pointer::Scroll { panel, down } => {
+            if let Some(panel) = panel
+                && app.ui.view == View::Main
+            {
+                app.ui.focus = panel;
+            }
+            let action = if down { crate::keymap::Action::Down } else { crate::keymap::Action::Up };
+            for _ in 0..WHEEL_LINES {
+                super::update::navigate(app, action);
+            }
+        }
+    }
+    true
+}
