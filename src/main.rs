@@ -25,9 +25,9 @@ fn main() -> Result<ExitCode> {
     sources::ensure_crypto_provider();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
-    init_logging(cli.log.clone());
+    let log = init_logging(cli.log.clone());
     if let Command::Check(args) = &cli.command {
-        return check(args);
+        return check(args, log.as_deref());
     }
     if let Command::Report(args) = &cli.command {
         return Ok(report(args));
@@ -261,7 +261,9 @@ fn report(args: &ReportArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn check(args: &PlanArgs) -> Result<ExitCode> {
+/// Exit codes of `check`: 0 every check passed (warnings allowed), 1 a
+/// check failed, 2 bad input (the plan cannot be read).
+fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
     let plan = match Plan::load(&args.plan) {
         Ok(p) => p,
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
@@ -279,6 +281,9 @@ fn check(args: &PlanArgs) -> Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         println!("{failed} check(s) failed, {warned} warning(s)");
+        if let Some(log) = log {
+            println!("the errors in full: {}", log.display());
+        }
         Ok(ExitCode::from(1))
     }
 }
@@ -298,20 +303,19 @@ fn exit_on_panic() {
     }));
 }
 
-fn init_logging(path: Option<PathBuf>) {
+/// Starts the log; the file it writes to, if any.
+fn init_logging(path: Option<PathBuf>) -> Option<PathBuf> {
     let path = path.or_else(|| {
         let base = std::env::var_os("XDG_STATE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
         Some(base.join("cutover/cutover.log"))
     });
-    let Some(path) = path else { return };
+    let path = path?;
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
-        return;
-    };
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -319,4 +323,5 @@ fn init_logging(path: Option<PathBuf>) {
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
+    Some(path)
 }
