@@ -193,8 +193,12 @@ pub fn kube_error(e: &kube::Error) -> String {
         use kube::client::AuthError;
         match auth {
             AuthError::AuthExecRun { cmd, out } => {
-                let said = short(&String::from_utf8_lossy(&out.stderr), 140);
-                let said = if said.is_empty() { short(&String::from_utf8_lossy(&out.stdout), 140) } else { said };
+                // Scrubbed before it is cut: half a secret is not caught.
+                let said = |bytes: &[u8]| short(&scrub(&String::from_utf8_lossy(bytes)), 160);
+                let said = match said(&out.stderr) {
+                    s if s.is_empty() => said(&out.stdout),
+                    s => s,
+                };
                 format!(
                     "cannot get credentials: auth exec command `{}` failed ({}){}",
                     command_name(cmd),
