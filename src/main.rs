@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
-use cutover::cli::{Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
+use cutover::cli::{self, Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
@@ -25,6 +25,16 @@ fn main() -> Result<ExitCode> {
     sources::ensure_crypto_provider();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
+    // Text for the shell and man: no log, no runtime.
+    match &cli.command {
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            cli::completions(args.shell, &mut script);
+            return print_text(&script, "the completion script");
+        }
+        Command::Man(args) => return man(args.command.as_deref()),
+        _ => {}
+    }
     let log = init_logging(cli.log.clone());
     if let Command::Check(args) = &cli.command {
         return check(args, log.as_deref());
@@ -32,7 +42,14 @@ fn main() -> Result<ExitCode> {
     if let Command::Report(args) = &cli.command {
         return Ok(report(args));
     }
-    let keymap = match Keymap::load(cli.keymap.as_deref()) {
+    let chosen = match &cli.command {
+        Command::Demo(args) => args.console.keymap.as_deref(),
+        Command::Run(args) => args.console.keymap.as_deref(),
+        Command::Watch(args) => args.console.keymap.as_deref(),
+        Command::Replay(args) => args.console.keymap.as_deref(),
+        _ => None,
+    };
+    let keymap = match Keymap::load(chosen) {
         Ok(k) => k,
         Err(e) => return Ok(bad_input(&format!("keymap: {e}"))),
     };
@@ -69,6 +86,33 @@ fn main() -> Result<ExitCode> {
         (Command::Demo(args), _) => demo(args, keymap),
         (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
         (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `cutover man [COMMAND]`: the page on stdout; an unknown command is a
+/// usage error, said the way clap says them (exit code 2).
+fn man(command: Option<&str>) -> Result<ExitCode> {
+    let mut page = Vec::new();
+    match cli::man_page(command, &mut page) {
+        Some(written) => {
+            written.wrap_err("rendering the man page")?;
+            print_text(&page, "the man page")
+        }
+        None => {
+            let known = cli::man_commands().join(", ");
+            let message = format!("no man page for `{}`: the commands are {known}", command.unwrap_or_default());
+            <Cli as clap::CommandFactory>::command().error(clap::error::ErrorKind::InvalidValue, message).exit()
+        }
+    }
+}
+
+/// Text for another program: a reader that stops early (`| head`) is
+/// not an error.
+fn print_text(text: &[u8], what: &str) -> Result<ExitCode> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).wrap_err(format!("writing {what}")),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
