@@ -20,6 +20,8 @@ pub enum Verdict {
     /// Works, but worth a look (no traffic yet, an unhealthy target).
     Warn,
     Fail,
+    /// Not tried: a failure above already answers it.
+    Skip,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,7 @@ impl fmt::Display for Finding {
             Verdict::Ok => "ok",
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
+            Verdict::Skip => "skip",
         };
         write!(f, "  {v:<5} {:<16} {}", self.area, self.detail)
     }
@@ -46,6 +49,19 @@ struct Report(Vec<Finding>);
 impl Report {
     fn add(&mut self, verdict: Verdict, area: impl Into<String>, detail: impl Into<String>) {
         self.0.push(Finding { verdict, area: area.into(), detail: detail.into() });
+    }
+
+    /// A failure whose reason (`why`) an earlier finding already gave, in
+    /// full, is said once: later ones point at it.
+    fn add_once(&mut self, verdict: Verdict, area: &str, what: &str, why: String) {
+        let earlier =
+            self.0.iter().find(|f| f.verdict != Verdict::Ok && f.detail.ends_with(&why)).map(|f| f.area.clone());
+        let detail = match earlier {
+            Some(first) => format!("{what}: the same failure as `{}` above", first.trim()),
+            None if what.is_empty() => why,
+            None => format!("{what}: {why}"),
+        };
+        self.add(verdict, area, detail);
     }
 }
 
@@ -91,7 +107,12 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
             format!("context {}: API server reachable (v{}.{})", target.context, v.major, v.minor),
         ),
         Err(e) => {
-            return r.add(Verdict::Fail, area, format!("context {}: {}", target.context, kube_source::kube_error(&e)));
+            let mut why = kube_source::kube_error(&e);
+            // The error does not say where it tried: the kubeconfig does.
+            if let Some(server) = server_of(target) {
+                why = why.replacen("cannot reach the API server", &format!("cannot reach the API server {server}"), 1);
+            }
+            return r.add(Verdict::Fail, area, format!("context {}: {why}", target.context));
         }
     }
     for ns in &plan.namespaces {
@@ -149,6 +170,19 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
     }
 }
 
+/// The API server of a context (host and port), from its kubeconfig.
+fn server_of(target: &ClusterTarget) -> Option<String> {
+    let kubeconfig = match &target.kubeconfig {
+        Some(path) => kube::config::Kubeconfig::read_from(path).ok()?,
+        None => kube::config::Kubeconfig::read().ok()?,
+    };
+    let context = kubeconfig.contexts.iter().find(|c| c.name == target.context)?.context.as_ref()?;
+    let cluster = kubeconfig.clusters.iter().find(|c| c.name == context.cluster)?.cluster.as_ref()?;
+    let url = cluster.server.as_deref()?;
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    Some(rest.split('/').next().unwrap_or(rest).to_string())
+}
+
 /// Whether the object exists, said as a finding; if it does, its owner.
 async fn exists(
     r: &mut Report,
@@ -186,11 +220,25 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
     let sts = aws_sdk_sts::Client::new(&config);
     match sts.get_caller_identity().send().await {
         Ok(id) => r.add(Verdict::Ok, "aws", format!("identity {}", id.arn().unwrap_or("?"))),
-        Err(e) => r.add(
-            Verdict::Warn,
-            "aws",
-            format!("cannot tell the identity: {}", aws::explain(&e, "sts:GetCallerIdentity")),
-        ),
+        Err(e) => {
+            let problem = aws::problem(&e, "sts:GetCallerIdentity", None);
+            let text = crate::scrub::scrub(&problem.to_string()).into_owned();
+            // Without credentials (or with an endpoint that every call
+            // shares and that does not answer) every later call fails the
+            // same way: said once, and the rest not tried.
+            let shared_endpoint = plan.aws.endpoint_url.is_some()
+                && matches!(problem, aws::Problem::Unreachable { .. } | aws::Problem::TimedOut { .. });
+            if problem.affects_every_call() || shared_endpoint {
+                r.add(Verdict::Fail, "aws", text);
+                r.add(
+                    Verdict::Skip,
+                    "aws",
+                    "the ALB rules, target groups and metrics are not checked until the failure above is fixed",
+                );
+                return;
+            }
+            r.add(Verdict::Warn, "aws", format!("cannot tell the identity: {text}"));
+        }
     }
     let elb = ElbClient::new(&config);
     for route in &plan.routes {
@@ -199,7 +247,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
             Ok(mut f) => f.remove(0),
             Err(e) => {
                 let what = if route.rule.is_some() { "rule" } else { "listener" };
-                r.add(Verdict::Fail, &area, format!("{what}: {e}"));
+                r.add_once(Verdict::Fail, &area, what, e);
                 continue;
             }
         };
@@ -256,7 +304,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                         ),
                     );
                 }
-                Err(e) => r.add(Verdict::Fail, &area, e),
+                Err(e) => r.add_once(Verdict::Fail, &area, "", e),
             }
         }
         // Who else writes the rule: a controller that puts weights back.
@@ -272,7 +320,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                     _ => r.add(Verdict::Ok, &area, format!("owner: {}", o.describe())),
                 }
             }
-            Err(e) => r.add(Verdict::Warn, &area, format!("owner not known: {e}")),
+            Err(e) => r.add_once(Verdict::Warn, &area, "owner not known", e),
         }
     }
     let cw = aws_sdk_cloudwatch::Client::new(&config);
@@ -297,6 +345,68 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                 }
             }
         }
-        Err(e) => r.add(Verdict::Fail, "metrics", e),
+        Err(e) => r.add_once(Verdict::Fail, "metrics", "", e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+
+    use kube::core::Status;
+
+    use crate::sources::kube::kube_error;
+
+    fn status(code: u16, reason: &str, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(Status::failure(message, reason).with_code(code)))
+    }
+
+    #[test]
+    fn a_forbidden_call_says_who_may_not_do_what_where() {
+        let text = kube_error(&status(
+            403,
+            "Forbidden",
+            r#"pods is forbidden: User "system:serviceaccount:ci:deployer" cannot list resource "pods" in API group "" in the namespace "app""#,
+        ));
+        assert_eq!(text, r#"forbidden: user "system:serviceaccount:ci:deployer" may not list pods in namespace app"#);
+        let text = kube_error(&status(
+            403,
+            "Forbidden",
+            r#"nodes is forbidden: User "alice" cannot watch resource "nodes" in API group "" at the cluster scope"#,
+        ));
+        assert_eq!(text, r#"forbidden: user "alice" may not watch nodes cluster-wide"#);
+        let text = kube_error(&status(
+            403,
+            "Forbidden",
+            r#"deployments.apps "api" is forbidden: User "bob" cannot patch resource "deployments/scale" in API group "apps" in the namespace "app""#,
+        ));
+        assert_eq!(text, r#"forbidden: user "bob" may not patch deployments/scale.apps in namespace app"#);
+    }
+
+    #[test]
+    fn refused_credentials_say_to_log_in_again() {
+        let text = kube_error(&status(401, "Unauthorized", "Unauthorized"));
+        assert!(text.starts_with("the credentials were refused (401 Unauthorized)") && text.ends_with("log in again"));
+    }
+
+    #[test]
+    fn a_failed_exec_plugin_is_named_by_its_command_not_its_environment() {
+        let cmd = r#"API_TOKEN="env-secret-456" KUBERNETES_EXEC_INFO="{\"kind\":\"ExecCredential\"}" "/usr/local/bin/aws" "eks" "get-token" "--cluster-name" "eks-new" "--token" "s3cr3t""#;
+        let out = std::process::Output {
+            status: std::process::ExitStatus::from_raw(256),
+            stdout: Vec::new(),
+            stderr:
+                b"\nError when retrieving token from sso: Token has expired and refresh failed; --token s3cr3t\nmore\n"
+                    .to_vec(),
+        };
+        let err = kube::Error::Auth(kube::client::AuthError::AuthExecRun { cmd: cmd.into(), out: Box::new(out) });
+        let text = kube_error(&err);
+        assert!(
+            text.starts_with("cannot get credentials: auth exec command `aws eks get-token` failed (exit status: 1): Error when retrieving token from sso: Token has expired and refresh failed"),
+            "{text}"
+        );
+        for leak in ["env-secret-456", "s3cr3t", "API_TOKEN", "KUBERNETES_EXEC_INFO", "/usr/local/bin", "more"] {
+            assert!(!text.contains(leak), "`{leak}` in {text}");
+        }
     }
 }

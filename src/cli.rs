@@ -5,22 +5,25 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-#[derive(Debug, Parser)]
-#[command(name = "cutover", version, about = "The console for a live cutover from an old cluster to a new one")]
-pub struct Cli {
-    /// Key bindings: `default`, `vim`, or a TOML file laid over the defaults.
-    #[arg(long, global = true, value_name = "NAME|FILE")]
-    pub keymap: Option<String>,
+/// Said under every command's help and in the man page.
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 `check` found a failing check; 2 bad input \
+(unknown flags, a plan, keymap or recording that cannot be read, no terminal); 101 a crash (the terminal is restored first).";
 
+const CHECK_EXIT_CODES: &str = "Exit codes: 0 every check passed (warnings allowed); 1 a check failed; \
+2 the plan cannot be read. Each failure is one line; the errors in full are in the log (--log).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    about = "The console for a live cutover from an old cluster to a new one",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
     /// Where to write the log (the terminal is the console's; logs never go there).
     /// Default: $XDG_STATE_HOME/cutover/cutover.log or ~/.local/state/cutover/cutover.log.
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
-    /// Leave the mouse to the terminal (to select and copy text) instead
-    /// of clicking rows and scrolling with the wheel. Most terminals also
-    /// select text with Shift held while the console has the mouse.
-    #[arg(long, global = true)]
-    pub no_mouse: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -35,15 +38,102 @@ pub enum Command {
     /// Watch a live cutover, read-only: nothing can be changed from this console.
     Watch(WatchArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
+    #[command(after_help = CHECK_EXIT_CODES)]
     Check(PlanArgs),
     /// Replay a recorded session: the same console, read-only, on a timeline you can seek.
     Replay(ReplayArgs),
     /// Print a postmortem timeline of a recorded session (Markdown, or JSON).
     Report(ReportArgs),
+    /// Print a shell completion script to stdout (see the README for where it goes).
+    Completions(CompletionsArgs),
+    /// Print a man page in roff to stdout: cutover(1), or a command's own page, cutover-COMMAND(1).
+    Man(ManArgs),
+}
+
+/// The options of the commands that draw the console.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConsoleArgs {
+    /// Key bindings: `default`, `vim`, or a TOML file laid over the defaults.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub keymap: Option<String>,
+    /// Leave the mouse to the terminal (to select and copy text) instead
+    /// of clicking rows and scrolling with the wheel. Most terminals also
+    /// select text with Shift held while the console has the mouse.
+    #[arg(long)]
+    pub no_mouse: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print (demo, run, watch...); without it, cutover(1).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+/// The commands that have a man page of their own: every visible one.
+pub fn man_commands() -> Vec<String> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    cmd.build();
+    cmd.get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
+/// Writes cutover(1), or with `command` that command's page
+/// cutover-COMMAND(1). `None` when there is no such command.
+pub fn man_page(command: Option<&str>, out: &mut dyn std::io::Write) -> Option<std::io::Result<()>> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    // Built, the subcommands carry the global flags and their full names.
+    cmd.build();
+    let source = format!("cutover {}", cmd.get_version().unwrap_or_default());
+    let page = match command {
+        // `help` is clap's own: `--help` says it, it has no page to point at.
+        None => cmd.mut_subcommand("help", |h| h.hide(true)),
+        Some(name) => {
+            let sub = cmd.get_subcommands().find(|c| c.get_name() == name && name != "help")?.clone();
+            sub.display_name(format!("cutover-{name}"))
+        }
+    };
+    let exit_codes = page.get_after_help().map(|t| t.to_string());
+    let versioned = page.get_version().is_some();
+    let man = clap_mangen::Man::new(page).source(source);
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        man.render_title(out)?;
+        man.render_name_section(out)?;
+        man.render_synopsis_section(out)?;
+        man.render_description_section(out)?;
+        man.render_options_section(out)?;
+        if command.is_none() {
+            man.render_subcommands_section(out)?;
+        }
+        // The after-help is the exit codes: under the heading man pages use.
+        if let Some(text) = exit_codes {
+            writeln!(out, ".SH \"EXIT STATUS\"")?;
+            writeln!(out, "{}", text.replace('\\', "\\e").replace('-', "\\-"))?;
+        }
+        if versioned { man.render_version_section(out) } else { Ok(()) }
+    };
+    Some(write(out))
+}
+
+/// Writes the completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "cutover", out);
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     /// The recording (printed when the session ended).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
@@ -84,6 +174,8 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
     #[command(flatten)]
+    pub console: ConsoleArgs,
+    #[command(flatten)]
     pub record: RecordArgs,
 }
 
@@ -91,6 +183,8 @@ pub struct WatchArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
     #[command(flatten)]
     pub record: RecordArgs,
     /// Show exactly which API calls each confirmed action would make, and make none.
@@ -115,9 +209,13 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
 
-    /// Multiplies the worker replicas, for large-world checks (1 to 400).
-    #[arg(long, default_value_t = 1, hide = true, value_parser = clap::value_parser!(u32).range(1..=400))]
+    /// Multiplies the replicas of the simulated workers, to try the console on large clusters
+    /// (1 to 400; 334 gives about 5,000 pods a side).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=400))]
     pub scale: u32,
+
+    #[command(flatten)]
+    pub console: ConsoleArgs,
 
     #[command(flatten)]
     pub record: RecordArgs,

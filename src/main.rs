@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
-use cutover::cli::{Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
+use cutover::cli::{self, Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
@@ -47,15 +47,33 @@ fn main() -> Result<ExitCode> {
     sources::ensure_crypto_provider();
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
-    MOUSE.store(!cli.no_mouse, std::sync::atomic::Ordering::Relaxed);
-    init_logging(cli.log.clone());
+    // Text for the shell and man: no log, no runtime.
+    match &cli.command {
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            cli::completions(args.shell, &mut script);
+            return print_text(&script, "the completion script");
+        }
+        Command::Man(args) => return man(args.command.as_deref()),
+        _ => {}
+    }
+    let log = init_logging(cli.log.clone());
     if let Command::Check(args) = &cli.command {
-        return check(args);
+        return check(args, log.as_deref());
     }
     if let Command::Report(args) = &cli.command {
         return Ok(report(args));
     }
-    let keymap = match Keymap::load(cli.keymap.as_deref()) {
+    let console_args = match &cli.command {
+        Command::Demo(args) => Some(&args.console),
+        Command::Run(args) => Some(&args.console),
+        Command::Watch(args) => Some(&args.console),
+        Command::Replay(args) => Some(&args.console),
+        _ => None,
+    };
+    let chosen = console_args.and_then(|c| c.keymap.as_deref());
+    MOUSE.store(!console_args.is_some_and(|c| c.no_mouse), std::sync::atomic::Ordering::Relaxed);
+    let keymap = match Keymap::load(chosen) {
         Ok(k) => k,
         Err(e) => return Ok(bad_input(&format!("keymap: {e}"))),
     };
@@ -92,6 +110,33 @@ fn main() -> Result<ExitCode> {
         (Command::Demo(args), _) => demo(args, keymap),
         (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
         (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `cutover man [COMMAND]`: the page on stdout; an unknown command is a
+/// usage error, said the way clap says them (exit code 2).
+fn man(command: Option<&str>) -> Result<ExitCode> {
+    let mut page = Vec::new();
+    match cli::man_page(command, &mut page) {
+        Some(written) => {
+            written.wrap_err("rendering the man page")?;
+            print_text(&page, "the man page")
+        }
+        None => {
+            let known = cli::man_commands().join(", ");
+            let message = format!("no man page for `{}`: the commands are {known}", command.unwrap_or_default());
+            <Cli as clap::CommandFactory>::command().error(clap::error::ErrorKind::InvalidValue, message).exit()
+        }
+    }
+}
+
+/// Text for another program: a reader that stops early (`| head`) is
+/// not an error.
+fn print_text(text: &[u8], what: &str) -> Result<ExitCode> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).wrap_err(format!("writing {what}")),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
@@ -284,7 +329,9 @@ fn report(args: &ReportArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn check(args: &PlanArgs) -> Result<ExitCode> {
+/// Exit codes of `check`: 0 every check passed (warnings allowed), 1 a
+/// check failed, 2 bad input (the plan cannot be read).
+fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
     let plan = match Plan::load(&args.plan) {
         Ok(p) => p,
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
@@ -302,6 +349,9 @@ fn check(args: &PlanArgs) -> Result<ExitCode> {
         Ok(ExitCode::SUCCESS)
     } else {
         println!("{failed} check(s) failed, {warned} warning(s)");
+        if let Some(log) = log {
+            println!("the errors in full: {}", log.display());
+        }
         Ok(ExitCode::from(1))
     }
 }
@@ -324,20 +374,19 @@ fn exit_on_panic() {
     }));
 }
 
-fn init_logging(path: Option<PathBuf>) {
+/// Starts the log; the file it writes to, if any.
+fn init_logging(path: Option<PathBuf>) -> Option<PathBuf> {
     let path = path.or_else(|| {
         let base = std::env::var_os("XDG_STATE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
         Some(base.join("cutover/cutover.log"))
     });
-    let Some(path) = path else { return };
+    let path = path?;
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else {
-        return;
-    };
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -345,4 +394,5 @@ fn init_logging(path: Option<PathBuf>) {
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
+    Some(path)
 }

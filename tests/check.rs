@@ -10,18 +10,36 @@ use std::process::Command;
 use common::peers::Peers;
 
 fn check(plan: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    command
         .args(["check", "--plan"])
         .arg(plan)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("cutover-check-test-state"))
-        .output()
-        .unwrap();
+        .env("XDG_STATE_HOME", std::env::temp_dir().join("cutover-check-test-state"));
+    run(command)
+}
+
+fn run(mut command: Command) -> (i32, String) {
+    let out = command.output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
+}
+
+/// What every failure line must be: one short line, none of the SDK's dump.
+fn readable(text: &str) {
+    for line in text.lines() {
+        assert!(line.chars().count() <= 200, "a line of {} characters:\n{line}", line.chars().count());
+    }
+    for raw in ["DispatchFailure", "ConnectorError", "ProviderChainError", "CredentialsNotLoaded", "Attempted:"] {
+        assert!(!text.contains(raw), "`{raw}` on the terminal:\n{text}");
+    }
+}
+
+fn lines_with<'a>(text: &'a str, needle: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.contains(needle)).collect()
 }
 
 /// A copy of the harness's plan with one change.
@@ -208,4 +226,120 @@ fn a_malformed_plan_exits_2_with_line_and_column() {
     let (code, text) = check(Path::new("/no/such/plan.toml"));
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("/no/such/plan.toml: cannot read the plan"), "{text}");
+}
+
+/// No AWS credentials anywhere: an empty HOME, no AWS variables, no
+/// instance metadata. One short line says so (not one per call), the rest
+/// of the AWS checks are skipped, the full error is in the log, exit 1.
+#[test]
+fn without_any_aws_credentials_one_line_says_so() {
+    let peers = Peers::start("realistic");
+    let home = peers.dir.join("empty-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let log = peers.dir.join("check.log");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
+    command
+        .args(["check", "--plan"])
+        .arg(peers.plan_path())
+        .arg("--log")
+        .arg(&log)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", &home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let (code, text) = run(command);
+    assert_eq!(code, 1, "a failed check exits 1: {text}");
+    readable(&text);
+    let fails = fail_lines(&text);
+    assert_eq!(fails.len(), 1, "said once: {text}");
+    assert!(
+        fails[0].contains("aws") && fails[0].contains("no AWS credentials found (tried env vars, profile `default`"),
+        "{text}"
+    );
+    assert!(lines_with(&text, "no AWS credentials").len() == 1, "{text}");
+    assert!(text.contains("skip  aws") && text.contains("not checked until the failure above is fixed"), "{text}");
+    assert!(text.contains(&format!("the errors in full: {}", log.display())), "{text}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("AWS call failed") && logged.contains("no credentials found in chain"), "{logged}");
+    // Kubernetes does not need AWS here: its checks still ran.
+    assert!(text.contains("context eks-new: API server reachable"), "{text}");
+}
+
+/// AccessDenied on DescribeRules (a reject fault in the proxy, in AWS's
+/// words) and on DescribeTargetHealth (a bare message), and a deny rule on
+/// listing pods in one namespace: each line names the action or verb and
+/// the resource.
+#[test]
+fn access_denied_and_forbidden_name_the_action_and_the_resource() {
+    let peers = Peers::start("realistic");
+    let plan = std::fs::read_to_string(peers.plan_path()).unwrap();
+    let rule = field(&plan, "rule_arn", 0).to_string();
+    let message = format!(
+        "User: arn:aws:sts::123456789012:assumed-role/Deployer/alice is not authorized to perform: \
+         elasticloadbalancing:DescribeRules on resource: {rule} because no identity-based policy allows the \
+         elasticloadbalancing:DescribeRules action"
+    );
+    peers.aws_fault(serde_json::json!({"ops": ["DescribeRules"], "code": "AccessDenied", "message": message}));
+    peers.aws_fault(serde_json::json!({"ops": ["DescribeTargetHealth"], "code": "AccessDenied"}));
+    peers.deny("new", serde_json::json!({"verb": "list", "resource": "pods", "namespace": "batch"}));
+    let (code, text) = check(&peers.plan_path());
+    assert_eq!(code, 1, "{text}");
+    readable(&text);
+    let rule_part = rule.splitn(6, ':').nth(5).unwrap();
+    let admin = lines_with(&text, "alb admin");
+    assert!(
+        admin.iter().any(|l| l.contains(&format!(
+            "rule: access denied: the AWS identity needs elasticloadbalancing:DescribeRules on {rule_part}"
+        ))),
+        "{text}"
+    );
+    let api_old = field(&plan, "old_target_group", 0).splitn(6, ':').nth(5).unwrap().to_string();
+    assert!(
+        fail_lines(&text).iter().any(|l| l.contains("alb api")
+            && l.contains(&format!(
+                "access denied: the AWS identity needs elasticloadbalancing:DescribeTargetHealth on {api_old}"
+            ))),
+        "{text}"
+    );
+    let pods = lines_with(&text, "cannot list pods");
+    assert_eq!(pods.len(), 1, "{text}");
+    assert!(
+        pods[0].contains("kube new")
+            && pods[0].contains("namespace batch: cannot list pods: forbidden: user \"")
+            && pods[0].ends_with("may not list pods in namespace batch"),
+        "{text}"
+    );
+}
+
+/// Endpoints nobody listens on: the AWS endpoint of the plan and one
+/// cluster's API server. Each line names the host and port.
+#[test]
+fn unreachable_endpoints_are_named_by_host() {
+    let peers = Peers::start("realistic");
+    // A port that was free a moment ago: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let path = variant(&peers, "closed", |p| {
+        let aws = p.lines().find(|l| l.starts_with("endpoint_url")).unwrap();
+        p.replace(aws, &format!("endpoint_url = \"http://{closed}\""))
+    });
+    peers.stop("old");
+    let old_host = peers.old.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let (code, text) = check(&path);
+    peers.resume("old");
+    assert_eq!(code, 1, "{text}");
+    readable(&text);
+    let fails = fail_lines(&text);
+    assert!(
+        fails.iter().any(|l| l.contains("kube old")
+            && l.contains(&format!("cannot reach the API server {old_host}: connection refused"))),
+        "{text}"
+    );
+    assert!(
+        fails
+            .iter()
+            .any(|l| l.contains("aws")
+                && l.contains(&format!("cannot reach the AWS endpoint {closed}: connection refused"))),
+        "{text}"
+    );
+    assert_eq!(lines_with(&text, "cannot reach the AWS endpoint").len(), 1, "said once: {text}");
 }

@@ -85,6 +85,104 @@ fn help_and_version_exit_0() {
     assert!(!text.contains("--panic-after"), "test-only flags stay hidden");
 }
 
+/// The command line as clap defines it: every visible subcommand, and for
+/// each its visible long flags (globals included).
+fn definitions() -> Vec<(String, Vec<String>)> {
+    let mut cmd = <cutover::cli::Cli as clap::CommandFactory>::command();
+    cmd.build();
+    cmd.get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .map(|c| {
+            let flags = c.get_arguments().filter(|a| !a.is_hide_set()).filter_map(|a| a.get_long()).map(String::from);
+            (c.get_name().to_string(), flags.collect())
+        })
+        .collect()
+}
+
+fn stdout_of(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover")).args(args).stdin(Stdio::null()).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn every_help_lists_every_visible_flag() {
+    let defined = definitions();
+    assert!(defined.iter().any(|(c, flags)| c == "demo" && flags.iter().any(|f| f == "scale")), "{defined:?}");
+    for (command, flags) in &defined {
+        let (code, text) = cutover(&[command, "--help"]);
+        assert_eq!(code, 0, "{command}: {text}");
+        for flag in flags {
+            assert!(text.contains(&format!("--{flag}")), "`{command} --help` lacks --{flag}:\n{text}");
+        }
+    }
+    // The key bindings belong to the commands that draw the console.
+    let (_, text) = cutover(&["check", "--help"]);
+    assert!(!text.contains("--keymap"), "{text}");
+    assert!(text.contains("Exit codes: 0 every check passed"), "{text}");
+}
+
+#[test]
+fn completions_for_each_shell_name_every_subcommand() {
+    let commands: Vec<String> = definitions().into_iter().map(|(c, _)| c).collect();
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, script) = stdout_of(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(script.contains("cutover"), "{shell}: {script}");
+        for command in &commands {
+            assert!(script.contains(command.as_str()), "{shell} completion lacks `{command}`");
+        }
+        // A flag of a subcommand, to be sure they are completed too.
+        assert!(script.contains("scale"), "{shell} completion lacks demo's --scale");
+    }
+    let (_, bash) = stdout_of(&["completions", "bash"]);
+    assert!(bash.contains("complete -F _cutover"), "a bash completion function is registered");
+    let (_, zsh) = stdout_of(&["completions", "zsh"]);
+    assert!(zsh.starts_with("#compdef cutover"), "zsh loads it by its first line");
+    let (_, fish) = stdout_of(&["completions", "fish"]);
+    assert!(fish.contains("complete -c cutover"), "fish");
+}
+
+#[test]
+fn a_bad_shell_name_exits_2_naming_the_shells() {
+    let (code, text) = cutover(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("invalid value 'tcsh'") && text.contains("bash") && text.contains("zsh"), "{text}");
+    let (code, text) = cutover(&["completions"]);
+    assert_eq!(code, 2, "a missing shell is a usage error: {text}");
+}
+
+/// roff escapes `-` in option names: `--no-record` is `\-\-no\-record`.
+fn roff(flag: &str) -> String {
+    format!("\\fB{}\\fR", format!("--{flag}").replace('-', "\\-"))
+}
+
+#[test]
+fn the_man_pages_are_roff_naming_every_subcommand_and_flag() {
+    let defined = definitions();
+    let (code, page) = stdout_of(&["man"]);
+    assert_eq!(code, 0);
+    assert!(page.contains(".TH cutover 1"), "a man page header: {page}");
+    assert!(page.contains(".SH SYNOPSIS") && page.contains(".SH OPTIONS") && page.contains(".SH SUBCOMMANDS"));
+    assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(page.contains(&roff("log")), "the global flag: {page}");
+    for (command, _) in &defined {
+        assert!(page.contains(&format!("cutover\\-{}(1)", command.replace('-', "\\-"))), "`{command}` in:\n{page}");
+    }
+    assert!(!page.contains("cutover\\-help(1)"), "no page is pointed at that does not exist");
+    for (command, flags) in &defined {
+        let (code, page) = stdout_of(&["man", command]);
+        assert_eq!(code, 0, "{command}");
+        assert!(page.contains(&format!(".TH cutover-{command} 1")), "{command}: {page}");
+        assert!(page.contains(&format!("\\fBcutover {command}\\fR")), "{command}'s synopsis: {page}");
+        for flag in flags {
+            assert!(page.contains(&roff(flag)), "cutover-{command}(1) lacks --{flag}:\n{page}");
+        }
+    }
+    let (code, text) = cutover(&["man", "takeoff"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no man page for `takeoff`: the commands are demo, run"), "{text}");
+}
+
 #[test]
 fn watch_and_run_refuse_a_bad_plan_before_touching_the_terminal() {
     for command in ["watch", "run"] {

@@ -276,7 +276,7 @@ fn a_filter_typed_and_a_double_click_in_the_terminal_and_the_mouse_given_back() 
     assert_eq!(t.flag("mouse_any_flag"), "0", "the mouse is the terminal's again");
 
     // --no-mouse leaves it to the terminal throughout.
-    t.type_line(&format!("clear; {BIN} --no-mouse demo; echo EXIT=$?"));
+    t.type_line(&format!("clear; {BIN} demo --no-mouse; echo EXIT=$?"));
     t.wait_for("all panels filled", Duration::from_secs(10), |s| s.contains("read 75/25"));
     assert_eq!(t.flag("mouse_any_flag"), "0");
     t.send(&["q"]);

@@ -8,6 +8,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ForwardActionConfig, TargetGroupTuple};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::app::EffectResult;
@@ -15,7 +16,7 @@ use crate::app::actions::MAX_TARGET_GROUPS;
 use crate::domain::{Weight, Weights};
 use crate::plan::{Arn, PlanRoute};
 use crate::sources::alb::{Forward, read_forwards};
-use crate::sources::aws::explain;
+use crate::sources::aws::explain_on;
 
 /// The rule's (or listener default's) actions as they are now.
 async fn current_actions(client: &Client, route: &PlanRoute) -> Result<Vec<Action>, String> {
@@ -26,7 +27,7 @@ async fn current_actions(client: &Client, route: &PlanRoute) -> Result<Vec<Actio
                 .rule_arns(&rule.0)
                 .send()
                 .await
-                .map_err(|e| explain(&e, "elasticloadbalancing:DescribeRules"))?;
+                .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeRules", Some(&rule.0)))?;
             Ok(out.rules().first().map(|r| r.actions().to_vec()).unwrap_or_default())
         }
         None => {
@@ -35,7 +36,7 @@ async fn current_actions(client: &Client, route: &PlanRoute) -> Result<Vec<Actio
                 .listener_arns(&route.listener.0)
                 .send()
                 .await
-                .map_err(|e| explain(&e, "elasticloadbalancing:DescribeListeners"))?;
+                .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeListeners", Some(&route.listener.0)))?;
             Ok(out.listeners().first().map(|l| l.default_actions().to_vec()).unwrap_or_default())
         }
     }
@@ -139,12 +140,11 @@ enum Written {
     Unclear(String),
 }
 
-fn write_outcome<E, R>(err: &SdkError<E, R>, permission: &str) -> (Written, bool)
+fn write_outcome<E>(err: &SdkError<E, HttpResponse>, permission: &str, arn: &str) -> (Written, bool)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    let text = explain(err, permission);
+    let text = explain_on(err, permission, Some(arn));
     match err {
         SdkError::ServiceError(e) => {
             let throttled =
@@ -180,7 +180,7 @@ async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Writ
                 .await
             {
                 Ok(_) => (Written::Ok, false),
-                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyRule"),
+                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyRule", &rule.0),
             },
             None => match client
                 .modify_listener()
@@ -192,7 +192,7 @@ async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Writ
                 .await
             {
                 Ok(_) => (Written::Ok, false),
-                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyListener"),
+                Err(e) => write_outcome(&e, "elasticloadbalancing:ModifyListener", &route.listener.0),
             },
         };
         if !throttled || attempt == THROTTLED_TRIES {

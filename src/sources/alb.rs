@@ -14,7 +14,7 @@ use crate::app::{Msg, SourceId, SourceState};
 use crate::domain::{Owner, PerSide, RouteOwners, RouteRead, Target, TargetState, Weight, owner_from_tags};
 use crate::plan::{Arn, PlanRoute};
 
-use super::aws::explain;
+use super::aws::{explain, explain_on};
 
 /// A forward action as the ALB reports it: every target group with its
 /// weight, by ARN, in the order the API gives.
@@ -56,24 +56,28 @@ pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<
         v
     };
     let mut by_arn: BTreeMap<String, Option<Forward>> = BTreeMap::new();
+    // A read of one rule (or listener) names it when access is denied.
+    let only = |arns: &[String]| (arns.len() == 1).then(|| arns[0].clone());
     if !rule_arns.is_empty() {
+        let one = only(&rule_arns);
         let out = client
             .describe_rules()
             .set_rule_arns(Some(rule_arns))
             .send()
             .await
-            .map_err(|e| explain(&e, "elasticloadbalancing:DescribeRules"))?;
+            .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeRules", one.as_deref()))?;
         for rule in out.rules() {
             by_arn.insert(rule.rule_arn().unwrap_or_default().to_string(), Forward::from_actions(rule.actions()));
         }
     }
     if !listener_arns.is_empty() {
+        let one = only(&listener_arns);
         let out = client
             .describe_listeners()
             .set_listener_arns(Some(listener_arns))
             .send()
             .await
-            .map_err(|e| explain(&e, "elasticloadbalancing:DescribeListeners"))?;
+            .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeListeners", one.as_deref()))?;
         for l in out.listeners() {
             by_arn.insert(l.listener_arn().unwrap_or_default().to_string(), Forward::from_actions(l.default_actions()));
         }
@@ -96,7 +100,7 @@ pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, S
         format!(
             "target group {}: {}",
             group.target_group_name(),
-            explain(&e, "elasticloadbalancing:DescribeTargetHealth")
+            explain_on(&e, "elasticloadbalancing:DescribeTargetHealth", Some(&group.0))
         )
     })?;
     Ok(out

@@ -88,42 +88,185 @@ pub fn explain(context: &str, err: &watcher::Error) -> String {
         watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
             kube_error(e)
         }
-        watcher::Error::WatchError(status) => match status.code {
-            401 => "unauthorized: the credentials for this context were refused".into(),
-            403 => format!("forbidden: {}", status.message),
-            code => format!("{} ({code})", status.message),
-        },
+        // The same refusal as a call's, said the same way.
+        watcher::Error::WatchError(status) => kube_error(&kube::Error::Api(status.clone())),
         other => other.to_string(),
     };
     scrub(&format!("context {context}: {text}")).into_owned()
 }
 
-/// A kube-rs error in the operator's terms, scrubbed of secrets: a failed
-/// exec credential plugin is reported with its command line, environment
-/// and output.
+/// A kube-rs error in one line an operator can act on, scrubbed of
+/// secrets: refused credentials, which verb on which resource is
+/// forbidden, a failed exec credential plugin by its command (never its
+/// environment or arguments' values), an unreachable server and why. The
+/// whole error goes to the log.
 pub fn kube_error(e: &kube::Error) -> String {
-    let text = match e {
-        kube::Error::Api(status) if status.code == 401 => "unauthorized: the credentials were refused".into(),
-        kube::Error::Api(status) if status.code == 403 => {
-            format!("forbidden (the kube user needs get/list/watch): {}", status.message)
+    /// Every error's own text in the chain, joined.
+    fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut parts = vec![e.to_string()];
+        let mut source = e.source();
+        while let Some(s) = source {
+            parts.push(s.to_string());
+            source = s.source();
         }
-        kube::Error::Api(status) => format!("{} ({})", status.message, status.code),
+        parts.join(": ")
+    }
+    /// At most `max` characters of the first line.
+    fn short(text: &str, max: usize) -> String {
+        let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+        match line.char_indices().nth(max) {
+            Some((i, _)) => format!("{}…", &line[..i]),
+            None => line.to_string(),
+        }
+    }
+    /// The apiserver's 403 message ("pods is forbidden: User "u" cannot
+    /// list resource "pods" in API group "" in the namespace "app"") as who
+    /// may not do what, where.
+    fn forbidden(message: &str) -> String {
+        let quoted =
+            |key: &str| message.split_once(key).and_then(|(_, rest)| rest.split_once('"')).map(|(v, _)| v.to_string());
+        let user = quoted("User \"");
+        let verb =
+            message.split_once("\" cannot ").and_then(|(_, rest)| rest.split_whitespace().next()).map(str::to_string);
+        let (Some(user), Some(verb), Some(resource)) = (user, verb, quoted("resource \"")) else {
+            return format!("forbidden: {}", short(message, 160));
+        };
+        let resource = match quoted("in API group \"") {
+            Some(group) if !group.is_empty() => format!("{resource}.{group}"),
+            _ => resource,
+        };
+        let place = match quoted("in the namespace \"") {
+            Some(ns) => format!(" in namespace {ns}"),
+            None => " cluster-wide".into(),
+        };
+        format!("forbidden: user \"{user}\" may not {verb} {resource}{place}")
+    }
+    /// kube-rs's `{cmd:?}` of the plugin (`API_TOKEN="…" "/path/aws" "eks"
+    /// "get-token" "--cluster-name" …`), or `cmd args`, as the program's
+    /// name and its leading subcommands: what the operator runs by hand.
+    fn command_name(cmd: &str) -> String {
+        let mut words: Vec<(String, bool)> = Vec::new();
+        let (mut word, mut quoted, mut in_quotes, mut escaped) = (String::new(), false, false, false);
+        for c in cmd.chars().chain(std::iter::once(' ')) {
+            if in_quotes {
+                match c {
+                    _ if escaped => {
+                        word.push(c);
+                        escaped = false;
+                    }
+                    '\\' => escaped = true,
+                    '"' => in_quotes = false,
+                    _ => word.push(c),
+                }
+            } else if c == '"' {
+                in_quotes = true;
+                quoted |= word.is_empty();
+            } else if c.is_whitespace() {
+                if !word.is_empty() || quoted {
+                    words.push((std::mem::take(&mut word), quoted));
+                }
+                quoted = false;
+            } else {
+                word.push(c);
+            }
+        }
+        // Debug form: the program is the first quoted word (environment
+        // assignments come first, unquoted); plain form: the first word.
+        let start = words
+            .iter()
+            .position(|(_, q)| *q)
+            .or_else(|| words.iter().position(|(w, _)| !w.contains('=')))
+            .unwrap_or(0);
+        let mut parts: Vec<&str> = Vec::new();
+        for (i, (w, _)) in words.iter().enumerate().skip(start) {
+            if i == start {
+                parts.push(w.rsplit('/').next().unwrap_or(w));
+            } else if w.starts_with('-') || parts.len() >= 3 {
+                break;
+            } else {
+                parts.push(w);
+            }
+        }
+        parts.join(" ")
+    }
+    fn credentials(auth: &kube::client::AuthError) -> String {
+        use kube::client::AuthError;
+        match auth {
+            AuthError::AuthExecRun { cmd, out } => {
+                // Scrubbed before it is cut: half a secret is not caught.
+                let said = |bytes: &[u8]| short(&scrub(&String::from_utf8_lossy(bytes)), 160);
+                let said = match said(&out.stderr) {
+                    s if s.is_empty() => said(&out.stdout),
+                    s => s,
+                };
+                format!(
+                    "cannot get credentials: auth exec command `{}` failed ({}){}",
+                    command_name(cmd),
+                    out.status,
+                    if said.is_empty() { String::new() } else { format!(": {said}") }
+                )
+            }
+            AuthError::AuthExecStart(io) => {
+                format!("cannot get credentials: the kubeconfig's exec credential plugin cannot be run: {io}")
+            }
+            other => format!("cannot get credentials: {}", short(&other.to_string(), 160)),
+        }
+    }
+    /// Why no answer came, in a few words.
+    fn unreachable(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut source = Some(e);
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind::*;
+                match io.kind() {
+                    ConnectionRefused => return "connection refused (nothing listens there)".into(),
+                    ConnectionReset | ConnectionAborted | UnexpectedEof => return "connection reset".into(),
+                    TimedOut => return "connection timed out".into(),
+                    HostUnreachable | NetworkUnreachable => return "no route to the host".into(),
+                    _ => {}
+                }
+            }
+            source = s.source();
+        }
+        let all = chain(e);
+        let lower = all.to_ascii_lowercase();
+        if lower.contains("dns error") || lower.contains("failed to lookup address") {
+            "the host name does not resolve (DNS)".into()
+        } else if lower.contains("certificate") || lower.contains("tls") {
+            format!("TLS failed: {}", short(all.rsplit(": ").next().unwrap_or(&all), 100))
+        } else {
+            short(all.rsplit(": ").next().unwrap_or(&all), 120)
+        }
+    }
+
+    tracing::warn!(error = %scrub(&chain(e)), "Kubernetes call failed");
+    let auth = {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        let mut found = None;
+        while let Some(s) = source {
+            if let Some(a) = s.downcast_ref::<kube::client::AuthError>() {
+                found = Some(a);
+                break;
+            }
+            source = s.source();
+        }
+        found
+    };
+    let text = match e {
+        kube::Error::Api(status) if status.code == 401 => {
+            "the credentials were refused (401 Unauthorized): the token has expired or is not for this cluster; \
+             log in again"
+                .into()
+        }
+        kube::Error::Api(status) if status.code == 403 => forbidden(&status.message),
+        kube::Error::Api(status) => format!("{} ({})", short(&status.message, 160), status.code),
         // The credentials of the context could not be had: not a network
         // problem. kube-rs wraps the plugin's failure in a service error.
-        kube::Error::Auth(auth) => format!("cannot get credentials: {auth}"),
-        kube::Error::Service(inner) if inner.is::<kube::client::AuthError>() => {
-            format!("cannot get credentials: {inner}")
-        }
+        _ if auth.is_some() => auth.map(credentials).unwrap_or_default(),
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text = format!("{text}: {s}");
-                source = s.source();
-            }
-            format!("cannot reach the API server: {text}")
+            format!("cannot reach the API server: {}", unreachable(e))
         }
-        other => other.to_string(),
+        other => short(&other.to_string(), 160),
     };
     scrub(&text).into_owned()
 }
