@@ -26,6 +26,7 @@ fn main() -> Result<ExitCode> {
     // clap exits with 2 on usage errors and 0 for --help/--version.
     let cli = Cli::parse();
     init_logging(cli.log.clone());
+    cutover::ui::theme::set_no_color(cutover::ui::theme::no_color_from_env());
     if let Command::Check(args) = &cli.command {
         return check(args);
     }

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, List, ListItem, ListState};
+use ratatui::widgets::{List, ListItem, ListState};
 
 use crate::app::{App, EventEntry, Panel, View};
 use crate::domain::clock;
@@ -17,9 +17,8 @@ const PREFIX: usize = 15;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Events && app.ui.view == View::Main;
-    let block = Block::bordered()
-        .title(Line::from(vec![Span::styled(" Events ", theme::title()), Span::styled("newest first ", theme::dim())]))
-        .border_style(theme::focused_border(focused));
+    let block = theme::panel(focused)
+        .title(Line::from(vec![Span::styled(" Events ", theme::title()), Span::styled("newest first ", theme::dim())]));
     let width = (area.width as usize).saturating_sub(2 + PREFIX).max(10);
     let items: Vec<ListItem> = app.events.iter().map(|e| item(e, width)).collect();
     let empty = items.is_empty();
