@@ -218,8 +218,9 @@ mod tests {
     #[test]
     fn room_goes_to_what_columns_want_then_to_those_that_stretch() {
         let cols = [Col::text(6, 20, 0), Col::stretch(10, 40, 3), Col::stretch(10, 40, 3)];
-        // Minimums 26 + 2 gaps; 10 more go to the name first.
-        assert_eq!(fit(&cols, 38, 1), vec![Some(16), Some(10), Some(10)]);
+        // The name whole comes before a second sparkline; the one left
+        // takes the rest.
+        assert_eq!(fit(&cols, 38, 1), vec![Some(20), Some(17), None]);
         // The name whole, then the two sparklines share evenly.
         assert_eq!(fit(&cols, 62, 1), vec![Some(20), Some(20), Some(20)]);
         assert_eq!(fit(&cols, 200, 1), vec![Some(20), Some(40), Some(40)]);

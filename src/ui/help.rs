@@ -68,8 +68,8 @@ pub const GLYPHS: [(&str, &str); 24] = [
     ("rst", "container restarts of the workload's pods"),
 ];
 
-/// How to read the screen: health, then every glyph.
-fn legend(app: &App) -> Vec<Line<'static>> {
+/// A replay's own keys, first: what a replay's viewer presses most.
+fn replay_keys(app: &App) -> Vec<Line<'static>> {
     let mut legend = Vec::new();
     if app.replay {
         legend.push(Line::from(Span::styled("replay keys", theme::title())));
@@ -84,7 +84,12 @@ fn legend(app: &App) -> Vec<Line<'static>> {
         }
         legend.push(Line::raw(""));
     }
-    legend.push(Line::from(Span::styled("reading the screen", theme::title())));
+    legend
+}
+
+/// How to read the screen: health, then every glyph.
+fn legend() -> Vec<Line<'static>> {
+    let mut legend = vec![Line::from(Span::styled("reading the screen", theme::title()))];
     for (h, text) in [
         (Health::Healthy, "healthy"),
         (Health::Degraded, "degraded: not all ready, restarts, 5xx ≥ 1%"),
@@ -107,16 +112,18 @@ fn legend(app: &App) -> Vec<Line<'static>> {
 
 /// Lines of the help in one column: what the scroll is clamped to.
 pub fn line_count(app: &App) -> usize {
-    keys(app).len() + 1 + legend(app).len()
+    replay_keys(app).len() + keys(app).len() + 1 + legend().len()
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    let replay = replay_keys(app);
     let keys = keys(app);
-    let legend = legend(app);
+    let legend = legend();
     let width = WIDTH.min(area.width);
     let inner_width = width.saturating_sub(2);
-    let two = inner_width >= TWO_COLUMNS && keys.len().max(legend.len()) as u16 + 2 <= area.height;
-    let content = if two { keys.len().max(legend.len()) } else { keys.len() + 1 + legend.len() };
+    let right = replay.len() + legend.len();
+    let two = inner_width >= TWO_COLUMNS && keys.len().max(right) as u16 + 2 <= area.height;
+    let content = if two { keys.len().max(right) } else { replay.len() + keys.len() + 1 + legend.len() };
     let height = (content as u16 + 2).min(area.height);
     let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
     let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
@@ -150,9 +157,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     if two {
         let [left, right] = Layout::horizontal([Constraint::Length(60), Constraint::Min(20)]).areas(inner);
         frame.render_widget(Paragraph::new(keys), left);
-        frame.render_widget(Paragraph::new(legend), right);
+        frame.render_widget(Paragraph::new([replay, legend].concat()), right);
     } else {
-        let mut lines = keys;
+        let mut lines = replay;
+        lines.extend(keys);
         lines.push(Line::raw(""));
         lines.extend(legend);
         // Lines are cut, not wrapped, so the scroll counts lines as drawn.

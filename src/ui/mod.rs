@@ -30,7 +30,7 @@ pub const MIN_HEIGHT: u16 = 24;
 /// by side.
 const SIDE_BY_SIDE: u16 = 110;
 /// The narrowest the events panel is drawn beside the workloads.
-const EVENTS_MIN: u16 = 40;
+const EVENTS_MIN: u16 = 36;
 
 /// Where everything is on the screen: what `render` draws into, and what a
 /// mouse click is mapped back through.
