@@ -144,6 +144,29 @@ fn every_panel_at_three_widths() {
 }
 
 #[test]
+fn a_screen_line_of_the_workloads_maps_back_to_its_row() {
+    let (_, mut app) = demo(90);
+    for selected in [0, 13] {
+        app.ui.selected[1] = selected;
+        let buffer = buffer(80, 24, &app);
+        let area = ui::layout(&app, buffer.area).workloads.unwrap();
+        let rows = app.workload_rows();
+        let mut seen = 0;
+        for y in area.top()..area.bottom() {
+            if let Some(i) = ui::workloads::row_at(&app, area, y) {
+                assert!(row_text(&buffer, y).contains(&rows[i].key.to_string()), "line {y} is not row {i}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, usize::from(area.height - 3).min(rows.len()));
+        assert_eq!(
+            ui::layout(&app, buffer.area).panel_at(area.x + 3, area.y + 3),
+            Some(cutover::app::Panel::Workloads)
+        );
+    }
+}
+
+#[test]
 fn help_follows_the_active_keymap() {
     let (_, mut app) = demo(5);
     app.keymap = Keymap::load(Some("vim")).unwrap();

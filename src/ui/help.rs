@@ -60,7 +60,7 @@ pub const GLYPHS: [(&str, &str); 24] = [
     ("⇢", "old cluster ⇢ new cluster"),
     ("→", "steps of a route; old → new in a proposal"),
     ("…", "text left out; a number is never cut, only left out whole"),
-    ("▶", "the focused panel, when colour is off"),
+    ("▶ ═", "no colour: the focused panel; selection in reverse video"),
     ("ALB 5xx", "the ALB's own 502/503/504, whole ALB"),
     ("observed", "share of requests reaching new, last minute"),
     ("STALE", "a source stopped answering; its data greyed"),

@@ -129,6 +129,22 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
+/// The row of the table drawn at screen line `y` of the panel at `area`
+/// (a mouse click), as an index into `App::workload_rows`. The table
+/// scrolls only as far as keeps the selection on screen, as drawn here.
+pub fn row_at(app: &App, area: Rect, y: u16) -> Option<usize> {
+    let first_line = area.y + 2;
+    let visible = usize::from(area.height.saturating_sub(3));
+    if y < first_line || usize::from(y - first_line) >= visible {
+        return None;
+    }
+    let count = app.workload_keys().len();
+    let selected = app.ui.selected[Panel::Workloads.index()].min(count.saturating_sub(1));
+    let offset = (selected + 1).saturating_sub(visible);
+    let row = offset + usize::from(y - first_line);
+    (row < count).then_some(row)
+}
+
 /// The cells of the columns that were kept.
 fn shown<'a>(widths: &[Option<u16>], cells: [Cell<'a>; COLUMNS]) -> Vec<Cell<'a>> {
     cells.into_iter().zip(widths).filter(|(_, w)| w.is_some()).map(|(c, _)| c).collect()
