@@ -34,6 +34,8 @@ struct SideColumns {
     /// Widths of label, requests, 5xx, latency, targets, requests
     /// sparkline, 5xx sparkline; `None` for a column left out.
     widths: Vec<Option<u16>>,
+    /// Minutes of history there are, over every route (at least 30).
+    history: usize,
 }
 
 impl SideColumns {
@@ -42,9 +44,13 @@ impl SideColumns {
     /// request history. Sparklines take the room that is left.
     fn fit(app: &App, width: u16) -> Self {
         let mut numbers = [1usize; 4];
+        let mut history = HISTORY_MIN;
         for route in &app.routes {
             let s = app.route_summary(route);
             for side in Side::BOTH {
+                if let Some(first) = route.metrics.get(side).requests.minutes().next() {
+                    history = history.max((s.minute.0 - first.0 + 1).max(0) as usize);
+                }
                 let f = s.figures.get(side);
                 let texts = [
                     f.requests.map_or("–".into(), theme::count),
@@ -66,13 +72,30 @@ impl SideColumns {
             Col::stretch(SPARK_LABEL + SPARK_MIN, SPARK_LABEL + SPARK_MAX, 4),
             Col::stretch(SPARK_LABEL + SPARK_MIN, SPARK_LABEL + SPARK_MAX, 3),
         ];
-        Self { numbers, widths: columns::fit(&cols, width, 1) }
+        Self { numbers, widths: columns::fit(&cols, width, 1), history }
     }
 
-    /// Minutes in a sparkline: one a cell.
-    fn minutes(&self) -> usize {
+    /// Cells of a sparkline.
+    fn cells(&self) -> usize {
         self.widths[5].or(self.widths[6]).map_or(0, |w| usize::from(w - SPARK_LABEL))
     }
+
+    /// Minutes in a sparkline: one a cell, or, when there is more room than
+    /// history, the history there is, each minute over two cells or more.
+    fn minutes(&self) -> usize {
+        self.cells().min(self.history)
+    }
+}
+
+/// The history a sparkline shows at the least: what the first read brings.
+const HISTORY_MIN: usize = 30;
+
+/// `values` spread over `cells`, each taking an even share of them.
+fn spread<T: Copy>(values: &[T], cells: usize) -> Vec<T> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    (0..cells).map(|c| values[c * values.len() / cells.max(1)]).collect()
 }
 
 fn targets_text(route: &RouteState, side: Side) -> String {
@@ -287,6 +310,7 @@ fn render_side(s: &RouteSummary<'_>, side: Side, cols: &SideColumns, frame: &mut
     );
 
     let minutes = cols.minutes();
+    let cells = cols.cells();
     let metrics = s.route.metrics.get(side);
     let last = s.minute;
     let colour = if stale {
@@ -303,7 +327,7 @@ fn render_side(s: &RouteSummary<'_>, side: Side, cols: &SideColumns, frame: &mut
         let [label, chart] = Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(r);
         frame.render_widget(Paragraph::new(Span::styled(" req ", theme::dim())), label);
         // Both sides on one scale, so the split of the traffic shows at a glance.
-        frame.render_widget(spark(&requests, Some(requests_max(s, last, minutes)), colour), chart);
+        frame.render_widget(spark(&spread(&requests, cells), Some(requests_max(s, last, minutes)), colour), chart);
     }
     if let Some(r) = rects[6] {
         // In hundredths of a percent; the scale never drops below the warning
@@ -318,7 +342,7 @@ fn render_side(s: &RouteSummary<'_>, side: Side, cols: &SideColumns, frame: &mut
             if stale { theme::DIM } else { theme::health(theme::error_health(worst)).fg.unwrap_or(Color::Green) };
         let [label, chart] = Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(r);
         frame.render_widget(Paragraph::new(Span::styled(" 5xx ", theme::dim())), label);
-        frame.render_widget(spark(&errors, Some(max), err_colour), chart);
+        frame.render_widget(spark(&spread(&errors, cells), Some(max), err_colour), chart);
     }
 }
 
@@ -350,4 +374,17 @@ fn spark(data: &[Option<u64>], max: Option<u64>, colour: Color) -> Sparkline<'st
         s = s.max(max);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    #[test]
+    fn a_short_history_is_spread_over_the_room() {
+        assert_eq!(spread(&[1, 2, 3], 6), vec![1, 1, 2, 2, 3, 3]);
+        assert_eq!(spread(&[1, 2, 3], 7), vec![1, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(spread(&[1, 2, 3], 3), vec![1, 2, 3]);
+        assert!(spread::<u8>(&[], 4).is_empty());
+    }
 }
