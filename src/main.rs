@@ -58,6 +58,7 @@ fn main() -> Result<ExitCode> {
         _ => {}
     }
     let log = init_logging(cli.log.clone());
+    cutover::ui::theme::set_no_color(cutover::ui::theme::no_color_from_env());
     if let Command::Check(args) = &cli.command {
         return check(args, log.as_deref());
     }

@@ -1159,7 +1159,7 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
                 let from = sent.and_then(|s| s.from);
                 r.note_undo(from, to, purpose);
                 if from != Some(to) {
-                    r.weights_since = Some((at, false));
+                    r.note_change(at, Some(to));
                 }
             }
         }

@@ -74,16 +74,15 @@ impl ScreenMap {
     }
 
     /// Rows drawn from `first` on, each as high as `heights` says, from
-    /// the top of `area` down to its bottom.
+    /// the top of `area` down: as many as fit whole, as a list draws them.
     pub fn rows(&mut self, panel: Panel, area: Area, first: usize, heights: impl IntoIterator<Item = u16>) {
         let mut y = area.y;
-        for (i, h) in heights.into_iter().enumerate() {
-            if y >= area.y + area.height {
+        for (i, height) in heights.into_iter().enumerate() {
+            if y + height > area.y + area.height {
                 break;
             }
-            let height = h.min(area.y + area.height - y);
             self.rows.push((panel, Area { x: area.x, y, width: area.width, height }, first + i));
-            y += h;
+            y += height;
         }
     }
 

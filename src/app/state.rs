@@ -461,6 +461,10 @@ pub struct RouteState {
     /// that is the session's start (it may have been there longer).
     #[serde(default)]
     pub weights_since: Option<(Timestamp, bool)>,
+    /// When the weights changed this session and to what, oldest first,
+    /// for the route's chart; the last `WEIGHT_CHANGES` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_changes: Vec<(Timestamp, Weights)>,
     /// This session's last verified write of the route: what a change
     /// nobody here made is told apart from, and what a revert undoes.
     #[serde(default)]
@@ -477,7 +481,21 @@ pub struct RouteState {
     pub owners_error: Option<String>,
 }
 
+/// Weight changes kept per route: far more than a cutover's steps.
+pub const WEIGHT_CHANGES: usize = 64;
+
 impl RouteState {
+    /// The weights are `to` from `at` on: a change seen, whoever made it.
+    pub fn note_change(&mut self, at: Timestamp, to: Option<Weights>) {
+        self.weights_since = Some((at, false));
+        if let Some(to) = to {
+            self.weight_changes.push((at, to));
+            if self.weight_changes.len() > WEIGHT_CHANGES {
+                self.weight_changes.remove(0);
+            }
+        }
+    }
+
     /// A write of this session read back as written: what the route is
     /// known good at, and what a change by somebody else would undo.
     pub fn note_verified(&mut self, at: Timestamp, who: String, to: Weights) {
@@ -633,6 +651,9 @@ pub struct UiState {
     /// Filters, problems only, sort.
     #[serde(default)]
     pub find: super::Find,
+    /// First line of the help shown; the help clamps it when drawing.
+    #[serde(default)]
+    pub help_scroll: usize,
 }
 
 impl Default for UiState {
@@ -644,6 +665,7 @@ impl Default for UiState {
             detail_scroll: 0,
             help: false,
             find: super::Find::default(),
+            help_scroll: 0,
         }
     }
 }
@@ -743,6 +765,7 @@ impl App {
                 pending: false,
                 undo: Vec::new(),
                 weights_since: None,
+                weight_changes: Vec::new(),
                 last_write: None,
                 awaiting: None,
                 owners: None,

@@ -7,10 +7,9 @@ use crate::domain::{
 use crate::keymap::{Action, Key};
 
 use super::{
-    find, pointer,
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions,
+    SideMetrics, SourceState, View, actions, find, pointer,
 };
 
 /// What applying one message produced.
@@ -142,11 +141,21 @@ fn on_action(app: &mut App, action: Action) {
 /// panels and drill-downs. A replay applies its viewer's keys with this and
 /// nothing else, so no key of the viewer can reach an action.
 pub fn navigate(app: &mut App, action: Action) {
+    // The help scrolls when it is longer than the screen; at most as far as
+    // the smallest screen needs (the drawing clamps it to the one it has).
+    let help_end = if app.ui.help { crate::ui::help::line_count(app).saturating_sub(HELP_PAGE) } else { 0 };
     let ui = &mut app.ui;
     if ui.help {
+        let scroll = ui.help_scroll.min(help_end);
         match action {
             Action::Help | Action::Back => ui.help = false,
             Action::Quit => app.quit = true,
+            Action::Up => ui.help_scroll = scroll.saturating_sub(1),
+            Action::Down => ui.help_scroll = (scroll + 1).min(help_end),
+            Action::PageUp => ui.help_scroll = scroll.saturating_sub(PAGE),
+            Action::PageDown => ui.help_scroll = (scroll + PAGE).min(help_end),
+            Action::Top => ui.help_scroll = 0,
+            Action::Bottom => ui.help_scroll = help_end,
             _ => {}
         }
         return;
@@ -159,7 +168,10 @@ pub fn navigate(app: &mut App, action: Action) {
     let ui = &mut app.ui;
     match action {
         Action::Quit => app.quit = true,
-        Action::Help => ui.help = true,
+        Action::Help => {
+            ui.help = true;
+            ui.help_scroll = 0;
+        }
         Action::Back => {
             ui.view = View::Main;
             ui.detail_scroll = 0;
@@ -190,6 +202,8 @@ pub fn navigate(app: &mut App, action: Action) {
 
 /// Rows a page-move skips: about a panel's height at 120x32.
 const PAGE: usize = 10;
+/// Lines of the help an 80x24 screen shows.
+const HELP_PAGE: usize = 19;
 
 pub(super) fn move_selection(app: &mut App, action: Action) {
     let len = match (&app.ui.view, app.ui.focus) {
@@ -451,7 +465,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
         let i = app.routes.iter().position(|r| r.spec.name == read.route).unwrap_or_default();
         actions::controller_wrote(app, i, at);
         if before != weights {
-            app.routes[i].weights_since = Some((at, false));
+            app.routes[i].note_change(at, weights);
         }
         return;
     }
@@ -459,7 +473,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     if before == after {
         return;
     }
-    route.weights_since = Some((at, false));
+    route.note_change(at, Some(after));
     let name = route.spec.name.clone();
     let ingress = route.spec.ingress.clone();
     let owner = route.owners.as_ref().and_then(|o| o.rule.clone());

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, List, ListItem, ListState};
+use ratatui::widgets::{List, ListItem, ListState};
 
 use crate::app::{App, EventEntry, Listing, Panel, View};
 use crate::domain::clock;
@@ -18,15 +18,13 @@ const PREFIX: usize = 15;
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Events && app.ui.view == View::Main;
     let events = app.visible_events();
-    let block = Block::bordered()
-        .title(Line::from(
-            [Span::styled(" Events ", theme::title())]
-                .into_iter()
-                .chain(super::find::title_spans(app, Listing::Events, events.len(), app.events.len()))
-                .chain([Span::styled("newest first ", theme::dim())])
-                .collect::<Vec<_>>(),
-        ))
-        .border_style(theme::focused_border(focused));
+    let block = theme::panel(focused).title(Line::from(
+        [Span::styled(" Events ", theme::title())]
+            .into_iter()
+            .chain(super::find::title_spans(app, Listing::Events, events.len(), app.events.len()))
+            .chain([Span::styled("newest first ", theme::dim())])
+            .collect::<Vec<_>>(),
+    ));
     let width = (area.width as usize).saturating_sub(2 + PREFIX).max(10);
     let items: Vec<ListItem> = events.iter().map(|e| item(e, width)).collect();
     let heights: Vec<u16> = items.iter().map(|i| i.height() as u16).collect();
@@ -37,7 +35,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(list, area, &mut state);
     let mut screen = app.screen.0.borrow_mut();
     screen.panel(Panel::Events, area.into());
-    let body = Rect { x: area.x + 1, y: area.y + 1, width: area.width.saturating_sub(2), height: area.height.saturating_sub(2) };
+    let body = Rect {
+        x: area.x + 1,
+        y: area.y + 1,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(2),
+    };
     screen.rows(Panel::Events, body.into(), state.offset(), heights.into_iter().skip(state.offset()));
 }
 

@@ -10,39 +10,55 @@ use crate::domain::{Side, age, clock};
 use super::theme;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+    use super::columns::{Col, line, width};
     let mode = app.config.mode;
-    let mut top = vec![
-        Span::styled(" cutover ", Style::new().fg(Color::Black).bg(theme::ACCENT).add_modifier(Modifier::BOLD)),
-        Span::raw(" "),
-        Span::styled(
-            if app.replay { format!(" REPLAY of {} ", mode.label()) } else { format!(" {} ", mode.label()) },
-            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
-        ),
-        Span::raw("  "),
-        Span::styled(app.config.title.clone(), theme::title()),
-        Span::raw("   "),
+    let badge =
+        |text: String, bg: Color| Span::styled(text, Style::new().fg(Color::Black).bg(bg).add_modifier(Modifier::BOLD));
+    let mode_text = if app.replay { format!(" REPLAY of {} ", mode.label()) } else { format!(" {} ", mode.label()) };
+    let clock = format!(" {} UTC ", clock(app.now));
+    // Pieces of the first line, by what an operator needs first: where
+    // this is, which mode, the time; then the clusters, then the title.
+    let mut top: Vec<(Col, Vec<Span<'static>>)> = vec![
+        (Col::fixed(10, 0), vec![badge(" cutover ".into(), theme::ACCENT), Span::raw(" ")]),
+        (Col::fixed(width(&mode_text) + 2, 0), vec![badge(mode_text, Color::Yellow), Span::raw("  ")]),
     ];
+    let title = app.config.title.clone();
+    top.push((Col::text(8, width(&title) + 3, 4), vec![Span::styled(title, theme::title()), Span::raw("   ")]));
     for side in Side::BOTH {
         let meta = app.config.clusters.get(side);
-        top.push(Span::styled(format!("{side} "), theme::side(side).add_modifier(Modifier::BOLD)));
-        if meta.version.is_empty() {
-            top.push(Span::raw(meta.name.clone()));
-        } else {
-            top.push(Span::raw(format!("{} ({})", meta.name, meta.version)));
+        let spans = vec![
+            Span::styled(format!("{side} "), theme::side(side).add_modifier(Modifier::BOLD)),
+            Span::raw(meta.name.clone()),
+        ];
+        let want: u16 = spans.iter().map(|s| width(&s.content)).sum();
+        top.push((Col::text(want.min(10), want, 2), spans));
+        // A version is left out whole, never cut.
+        if !meta.version.is_empty() {
+            let version = format!(" ({})", meta.version);
+            top.push((Col::fixed(width(&version), 5), vec![Span::raw(version)]));
         }
         if side == Side::Old {
-            top.push(Span::styled("  ⇢  ", theme::dim()));
+            top.push((Col::fixed(5, 2), vec![Span::styled("  ⇢  ", theme::dim())]));
         }
     }
-    top.push(Span::raw("   "));
-    top.push(Span::styled(format!("{} UTC", clock(app.now)), theme::title()));
+    let clock_width = width(&clock);
+    let [left, right] = ratatui::layout::Layout::horizontal([
+        ratatui::layout::Constraint::Min(0),
+        ratatui::layout::Constraint::Length(clock_width),
+    ])
+    .areas(Rect { height: 1, ..area });
+    // The clock is drawn in a place of its own at the right: never cut.
+    frame.render_widget(Paragraph::new(line(top, left.width.saturating_sub(1))), left);
+    frame.render_widget(Paragraph::new(Span::styled(clock, theme::title())), right);
 
     let banner = if app.replay {
         format!(" recorded session of {}: read-only, nothing here reaches a cluster ", app.operator)
     } else {
         format!(" {} ", mode.banner())
     };
-    let mut second = vec![Span::styled(banner, Style::new().fg(Color::Yellow)), Span::raw("  ")];
+    // The sources' states come first: a stale source changes what every
+    // number on the screen means; the banner is cut to the rest.
+    let mut second: Vec<(Col, Vec<Span<'static>>)> = Vec::new();
     for (id, state) in &app.sources {
         let (text, style) = match state {
             SourceState::Connecting => ("connecting".to_string(), Style::new().fg(Color::Gray)),
@@ -60,13 +76,26 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
             ),
         };
-        second.push(Span::styled(format!("{}: ", id.label()), theme::dim()));
-        second.push(Span::styled(text, style));
-        second.push(Span::raw("  "));
+        let stale = matches!(state, SourceState::Stale { .. });
+        let spans =
+            vec![Span::styled(format!("{}: ", id.label()), theme::dim()), Span::styled(text, style), Span::raw("  ")];
+        let want: u16 = spans.iter().map(|s| width(&s.content)).sum();
+        // A stale source's reason may be cut; its name and state never.
+        let min = if stale { want.min(width(id.label()) + 18) } else { want };
+        second.push((Col::text(min, want, if stale { 0 } else { 1 }), spans));
     }
-    let mut lines = vec![Line::from(top), Line::from(second)];
+    let banner_width = width(&banner) + 2;
+    second.insert(
+        0,
+        (
+            Col::text(12.min(banner_width), banner_width, 3),
+            vec![Span::styled(banner, Style::new().fg(Color::Yellow)), Span::raw("  ")],
+        ),
+    );
+    let mut lines = vec![line(second, area.width)];
     lines.extend(alarm_line(app));
-    frame.render_widget(Paragraph::new(lines), area);
+    let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
+    frame.render_widget(Paragraph::new(lines), below);
 }
 
 /// Lines the header needs: a third for the alarm banner when a singleton

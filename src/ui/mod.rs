@@ -1,6 +1,7 @@
 //! Drawing: `render(&App, &mut Frame)` reads the state and nothing else.
 //! One file per panel or view.
 
+pub mod columns;
 pub mod events;
 pub mod find;
 pub mod header;
@@ -14,52 +15,114 @@ pub mod workload_view;
 pub mod workloads;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, View};
+use crate::app::{App, Panel, View};
 use crate::keymap::Action;
 
-/// The smallest screen every panel is designed for.
-pub const MIN_WIDTH: u16 = 120;
-pub const MIN_HEIGHT: u16 = 32;
+/// The smallest screen every panel is designed for: below it the console
+/// still draws, and says so.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Below this width the workloads and events panels are stacked, not side
+/// by side.
+const SIDE_BY_SIDE: u16 = 110;
+/// The narrowest the events panel is drawn beside the workloads.
+const EVENTS_MIN: u16 = 36;
+
+/// Where everything is on the screen: what `render` draws into, and what a
+/// mouse click is mapped back through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Areas {
+    pub header: Rect,
+    /// Everything between the header and the strip: the panels or a drill-down.
+    pub body: Rect,
+    /// The handoff's progress and the last refusal, when there are any.
+    pub strip: Rect,
+    pub footer: Rect,
+    /// The main view's panels; `None` in a drill-down.
+    pub traffic: Option<Rect>,
+    pub workloads: Option<Rect>,
+    pub events: Option<Rect>,
+}
+
+impl Areas {
+    /// The main view's panel at a point of the screen.
+    pub fn panel_at(&self, x: u16, y: u16) -> Option<Panel> {
+        let at = ratatui::layout::Position::new(x, y);
+        [(self.traffic, Panel::Traffic), (self.workloads, Panel::Workloads), (self.events, Panel::Events)]
+            .into_iter()
+            .find_map(|(r, p)| r.filter(|r| r.contains(at)).map(|_| p))
+    }
+}
+
+/// The layout of the console in `area`, from the state alone.
+pub fn layout(app: &App, area: Rect) -> Areas {
+    let strip = [modal::handoff_line(app), modal::notice_line(app)].iter().flatten().count() as u16;
+    let [header, body, strip, footer] = Layout::vertical([
+        Constraint::Length(header::height(app)),
+        Constraint::Min(5),
+        Constraint::Length(strip),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let mut areas = Areas { header, body, strip, footer, ..Areas::default() };
+    if app.ui.view != View::Main {
+        return areas;
+    }
+    let [traffic, lower] = Layout::vertical([Constraint::Length(traffic::height(app)), Constraint::Min(6)]).areas(body);
+    let (workloads, events) = if lower.width >= SIDE_BY_SIDE {
+        // The workloads take what their columns want, the events the rest.
+        let want = workloads::want_width(app).min(lower.width - EVENTS_MIN);
+        let [w, e] = Layout::horizontal([Constraint::Length(want), Constraint::Min(EVENTS_MIN)]).areas(lower);
+        (w, e)
+    } else {
+        // Stacked: the focused one of the two gets the larger share.
+        let small = (lower.height / 3).max(4).min(lower.height);
+        let (w, e) = if app.ui.focus == Panel::Events {
+            (Constraint::Length(small), Constraint::Min(0))
+        } else {
+            (Constraint::Min(0), Constraint::Length(small))
+        };
+        let [w, e] = Layout::vertical([w, e]).areas(lower);
+        (w, e)
+    };
+    areas.traffic = Some(traffic);
+    areas.workloads = Some(workloads);
+    areas.events = Some(events);
+    areas
+}
 
 pub fn render(app: &App, frame: &mut Frame) {
     render_in(app, frame, frame.area());
 }
 
 /// The console in `area`: the whole screen, or above a replay's timeline.
-pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
+pub fn render_in(app: &App, frame: &mut Frame, area: Rect) {
     app.screen.0.borrow_mut().clear();
+    let areas = layout(app, area);
     let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
-    let [header_area, body, strip_area, footer] = Layout::vertical([
-        Constraint::Length(header::height(app)),
-        Constraint::Min(5),
-        Constraint::Length(strip.len() as u16),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    frame.render_widget(Paragraph::new(strip), strip_area);
-    header::render(app, frame, header_area);
+    frame.render_widget(Paragraph::new(strip), areas.strip);
+    header::render(app, frame, areas.header);
     match &app.ui.view {
         View::Main => {
-            let [traffic_area, lower] =
-                Layout::vertical([Constraint::Length(traffic::height(app)), Constraint::Min(3)]).areas(body);
-            traffic::render(app, frame, traffic_area);
-            let [workloads_area, events_area] =
-                Layout::horizontal([Constraint::Length(workloads::WIDTH), Constraint::Min(20)]).areas(lower);
-            workloads::render(app, frame, workloads_area);
-            events::render(app, frame, events_area);
+            if let (Some(t), Some(w), Some(e)) = (areas.traffic, areas.workloads, areas.events) {
+                traffic::render(app, frame, t);
+                workloads::render(app, frame, w);
+                events::render(app, frame, e);
+            }
         }
-        View::Route(i) => route_view::render(app, *i, frame, body),
-        View::Workload(key) => workload_view::render(app, key, frame, body),
+        View::Route(i) => route_view::render(app, *i, frame, areas.body),
+        View::Workload(key) => workload_view::render(app, key, frame, areas.body),
     }
-    render_footer(app, frame, footer);
+    render_footer(app, frame, areas.footer);
     if app.ui.help {
-        help::render(app, frame, body);
+        help::render(app, frame, areas.body);
     }
-    modal::render_modal(app, frame, body);
+    modal::render_modal(app, frame, areas.body);
     // The terminal's size, not the area's: a replay gives the console all
     // but the timeline's two rows.
     let screen = frame.area();
@@ -70,9 +133,10 @@ pub fn render_in(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
         );
         frame.render_widget(
             Paragraph::new(Span::styled(warning, theme::health(crate::domain::Health::Degraded))),
-            footer,
+            areas.footer,
         );
     }
+    theme::strip_colour(frame.buffer_mut(), area);
 }
 
 fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
@@ -88,27 +152,46 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
             (Action::Revert, "undo"),
             (Action::RevertAll, "ALL old"),
             (Action::Handoff, "handoff"),
+            (Action::Find, "find"),
         ],
         View::Main => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),
             (Action::NextPanel, "panel"),
+            (Action::Find, "find"),
             (Action::Down, "down"),
             (Action::Up, "up"),
             (Action::Open, "open"),
         ],
-        _ => &[(Action::Back, "back"), (Action::Down, "scroll"), (Action::Help, "help"), (Action::Quit, "quit")],
+        _ => &[
+            (Action::Back, "back"),
+            (Action::Down, "scroll"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+            (Action::Find, "find"),
+        ],
     };
-    let mut spans = Vec::new();
-    for (action, label) in hints {
+    // Hints that do not fit are left out whole, from the right; the help
+    // lists every key.
+    let mut pieces = Vec::new();
+    for (i, (action, label)) in hints.iter().enumerate() {
         let keys = km.keys(*action).first().map(ToString::to_string).unwrap_or_else(|| "unbound".into());
-        spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
-        spans.push(Span::styled(format!(" {label}  "), theme::dim()));
+        let spans = vec![
+            Span::styled(format!(" {keys} "), theme::key_hint()),
+            Span::styled(format!(" {label}  "), theme::dim()),
+        ];
+        let width = spans.iter().map(|s| columns::width(&s.content)).sum();
+        pieces.push((columns::Col::fixed(width, if i < 2 { 0 } else { i as u8 }), spans));
     }
-    if app.replay {
-        spans.push(Span::styled("replay: read-only, the timeline's keys are below", theme::dim()));
+    let note = if app.replay {
+        Some("replay: read-only, the timeline's keys are below")
     } else if app.config.mode == crate::app::Mode::Watch {
-        spans.push(Span::styled("read-only: traffic and handoff actions exist only in `cutover run`", theme::dim()));
+        Some("read-only: traffic and handoff actions exist only in `cutover run`")
+    } else {
+        None
+    };
+    if let Some(note) = note {
+        pieces.push((columns::Col::text(10, columns::width(note), 1), vec![Span::styled(note, theme::dim())]));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    frame.render_widget(Paragraph::new(columns::line(pieces, area.width)), area);
 }

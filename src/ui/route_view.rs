@@ -1,5 +1,5 @@
 //! Drill-down of one route: requests and 5xx of both sides on one time
-//! axis, node signals marked on it, and target health.
+//! axis, node signals and weight changes marked on it, and target health.
 
 use std::collections::HashMap;
 
@@ -12,67 +12,96 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Row, T
 
 use crate::app::{App, RouteState};
 use crate::domain::{
-    Minute, NodeSignalKind, Severity, Side, Target, TargetState, WorkloadKey, clock, clock_minute, error_rate,
+    Minute, NodeSignalKind, Severity, Side, Target, TargetState, Weights, WorkloadKey, clock, clock_minute, error_rate,
 };
 
+use super::columns;
 use super::theme;
 
 /// Minutes shown on the charts' time axis.
 const WINDOW: i64 = 30;
 
+/// Blanks before a continued info line: under the text, not the label.
+const LABEL: u16 = 15;
+
 pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let Some(route) = app.routes.get(index) else { return };
     let summary = app.route_summary(route);
-    let owners = owners_lines(route);
-    let [info, charts, bottom] =
-        Layout::vertical([Constraint::Length(4 + owners.len() as u16), Constraint::Min(10), Constraint::Length(8)])
-            .areas(area);
+    let width = area.width;
+    let label = |text: &'static str| Span::styled(text, theme::dim());
 
-    // What the route is and what the ALB says now.
+    // What the route is and what the ALB says now, in lines that continue
+    // rather than cut.
     let spec = &route.spec;
     let weights = summary.weights.map_or("missing".into(), |w| format!("old {} / new {}", w.old.0, w.new.0));
     let read_age = route.read.as_ref().map_or("never".into(), |r| crate::domain::age(r.at, app.now) + " ago");
-    let mut lines =
+    let mut lines = Vec::new();
+    lines.extend(columns::flow(
         vec![
-            Line::from(vec![
-                Span::styled(format!("route {} ", spec.name), theme::title()),
-                Span::styled(
-                    format!("{} · {}", spec.load_balancer, spec.rule.as_deref().unwrap_or("listener default action")),
-                    theme::dim(),
-                ),
-            ]),
-            Line::from(vec![
-                Span::styled("target groups  ", theme::dim()),
-                Span::styled(format!("old {}", spec.old_target_group), theme::side(Side::Old)),
-                Span::raw("   "),
-                Span::styled(format!("new {}", spec.new_target_group), theme::side(Side::New)),
-            ]),
-            Line::from(vec![
-                Span::styled("weights read   ", theme::dim()),
-                Span::raw(format!("{weights}  (read {read_age})   ")),
-                Span::styled("observed ", theme::dim()),
+            vec![Span::styled(format!("route {} ", spec.name), theme::title())],
+            vec![Span::styled(format!("{} · ", spec.load_balancer), theme::dim())],
+            vec![Span::styled(spec.rule.as_deref().unwrap_or("listener default action").to_string(), theme::dim())],
+        ],
+        width,
+        LABEL,
+    ));
+    lines.extend(columns::flow(
+        vec![
+            vec![
+                label("target groups  "),
+                Span::styled(format!("old {}   ", spec.old_target_group), theme::side(Side::Old)),
+            ],
+            vec![Span::styled(format!("new {}", spec.new_target_group), theme::side(Side::New))],
+        ],
+        width,
+        LABEL,
+    ));
+    lines.extend(columns::flow(
+        vec![
+            vec![label("weights read   "), Span::raw(format!("{weights}  "))],
+            vec![Span::raw(format!("(read {read_age})   "))],
+            vec![
+                label("observed "),
                 Span::raw(summary.observed_new.map_or("no data".into(), |p| {
                     format!("{p:.1}% to new in {}", clock_minute(summary.minute.start()))
                 })),
-            ]),
-            Line::from(vec![
-                Span::styled("steps          ", theme::dim()),
-                Span::raw(spec.steps.iter().map(|s| format!("{s}%")).collect::<Vec<_>>().join(" → ")),
-            ]),
-        ];
-    lines.extend(owners);
+            ],
+        ],
+        width,
+        LABEL,
+    ));
+    let mut steps = vec![vec![label("steps          ")]];
+    let count = spec.steps.len();
+    steps.extend(
+        spec.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| vec![Span::raw(if i + 1 < count { format!("{s}% → ") } else { format!("{s}%") })]),
+    );
+    lines.extend(columns::flow(steps, width, LABEL));
+    lines.extend(owners_lines(route).into_iter().flat_map(|l| {
+        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
+        columns::flow(pieces, width, LABEL)
+    }));
+    // The charts get what the text leaves; the tables below shrink first
+    // on a short screen.
+    let bottom_height = if area.height >= 30 { 8 } else { 5 };
+    let info_height = (lines.len() as u16).min(area.height.saturating_sub(bottom_height + 8));
+    let [info, charts, bottom] =
+        Layout::vertical([Constraint::Length(info_height), Constraint::Min(8), Constraint::Length(bottom_height)])
+            .areas(area);
     frame.render_widget(Paragraph::new(lines), info);
 
     let [left, right] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(charts);
     let last = summary.minute;
     let first = last.offset(-(WINDOW - 1));
-    let x = |m: Minute| (m.0 - first.0) as f64;
-    let signals: Vec<(f64, NodeSignalKind, Side)> = app
-        .node_signals
-        .iter()
-        .filter(|s| Minute::containing(s.at) >= first && Minute::containing(s.at) <= last)
-        .map(|s| (x(Minute::containing(s.at)) + (s.at.as_second().rem_euclid(60)) as f64 / 60.0, s.kind, s.side))
-        .collect();
+    let x =
+        |at: jiff::Timestamp| (Minute::containing(at).0 - first.0) as f64 + at.as_second().rem_euclid(60) as f64 / 60.0;
+    let in_window = |at: jiff::Timestamp| Minute::containing(at) >= first && Minute::containing(at) <= last;
+    let signals: Vec<(f64, NodeSignalKind, Side)> =
+        app.node_signals.iter().filter(|s| in_window(s.at)).map(|s| (x(s.at), s.kind, s.side)).collect();
+    let changes: Vec<(f64, Weights)> =
+        route.weight_changes.iter().filter(|(at, _)| in_window(*at)).map(|(at, w)| (x(*at), *w)).collect();
 
     let requests = |side: Side| -> Vec<(f64, f64)> {
         let series = &route.metrics.get(side).requests;
@@ -93,49 +122,136 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let req_max = req.iter().flatten().map(|p| p.1).fold(10.0, f64::max) * 1.1;
     let err_max = err.iter().flatten().chain(elb.iter()).map(|p| p.1).fold(2.0, f64::max) * 1.1;
 
-    let markers_req = marker_lines(&signals, req_max);
-    let markers_err = marker_lines(&signals, err_max);
+    // Weight changes first: their labels find room before the signals' lines.
+    let marks: Vec<(f64, String, Style)> = changes
+        .iter()
+        .map(|(x, w)| {
+            let label = w.percent_new().map_or("→?".to_string(), |p| format!("→{p:.0}"));
+            (*x, label, Style::new().fg(theme::NEW).add_modifier(ratatui::style::Modifier::BOLD))
+        })
+        .chain(signals.iter().map(|(x, kind, _)| (*x, String::new(), Style::new().fg(signal_colour(*kind)))))
+        .collect();
     let axis_labels = vec![
         Span::raw(clock_minute(first.start())),
         Span::raw(clock_minute(first.offset(WINDOW / 2).start())),
         Span::raw(clock_minute(last.start())),
     ];
 
-    let mut datasets = marker_datasets(&markers_req);
-    datasets.push(line("old", &req[0], theme::OLD));
-    datasets.push(line("new", &req[1], theme::NEW));
+    // The legend is in the title, never over the newest minutes; without
+    // colour each side has its own marker.
+    let series = [("old", theme::OLD, OLD_MARK), ("new", theme::NEW, NEW_MARK), ("ELB", Color::LightRed, ELB_MARK)];
+    let legend = |count: usize, suffix: &str| -> Vec<Span<'static>> {
+        series[..count]
+            .iter()
+            .flat_map(|(name, colour, mark)| {
+                [
+                    Span::styled(format!(" {} ", mark_glyph(*mark)), Style::new().fg(*colour)),
+                    Span::raw(format!("{name}{suffix}")),
+                ]
+            })
+            .collect()
+    };
+    let mut datasets = vec![line(&req[0], theme::OLD, OLD_MARK)];
+    datasets.push(line(&req[1], theme::NEW, NEW_MARK));
+    let mut title = vec![Span::styled(" requests / min ", theme::title())];
+    title.extend(legend(2, ""));
+    title.push(Span::raw(" "));
+    let y_labels = [Span::raw("0"), Span::raw(theme::count(req_max))];
+    let y_width = y_labels.iter().map(|s| columns::width(&s.content)).max().unwrap_or(1);
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(Span::styled(" requests / min ", theme::title())))
+        .block(Block::bordered().title(Line::from(title)))
+        .legend_position(None)
         .x_axis(Axis::default().bounds([0.0, (WINDOW - 1) as f64]).labels(axis_labels.clone()).style(theme::dim()))
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, req_max])
-                .labels(vec![Span::raw("0"), Span::raw(theme::count(req_max))])
-                .style(theme::dim()),
-        );
+        .y_axis(Axis::default().bounds([0.0, req_max]).labels(y_labels.to_vec()).style(theme::dim()));
     frame.render_widget(chart, left);
+    mark_columns(frame, Block::bordered().inner(left), y_width, &marks);
 
-    let mut datasets = marker_datasets(&markers_err);
-    datasets.push(line("old 5xx%", &err[0], theme::OLD));
-    datasets.push(line("new 5xx%", &err[1], theme::NEW));
-    datasets.push(line("ELB 5xx%", &elb, Color::LightRed));
+    let mut datasets = vec![line(&err[0], theme::OLD, OLD_MARK)];
+    datasets.push(line(&err[1], theme::NEW, NEW_MARK));
+    datasets.push(line(&elb, Color::LightRed, ELB_MARK));
+    let mut title = vec![Span::styled(" 5xx % ", theme::title())];
+    title.extend(legend(3, ""));
+    title.push(Span::styled(" (targets per side; ELB: the load balancer's own) ", theme::dim()));
+    let y_labels = [Span::raw("0"), Span::raw(format!("{err_max:.1}"))];
+    let y_width = y_labels.iter().map(|s| columns::width(&s.content)).max().unwrap_or(1);
     let chart = Chart::new(datasets)
-        .block(
-            Block::bordered()
-                .title(Span::styled(" 5xx % (target per side, ELB for the load balancer) ", theme::title())),
-        )
+        .block(Block::bordered().title(Line::from(title)))
+        .legend_position(None)
         .x_axis(Axis::default().bounds([0.0, (WINDOW - 1) as f64]).labels(axis_labels).style(theme::dim()))
-        .y_axis(
-            Axis::default()
-                .bounds([0.0, err_max])
-                .labels(vec![Span::raw("0"), Span::raw(format!("{err_max:.1}"))])
-                .style(theme::dim()),
-        );
+        .y_axis(Axis::default().bounds([0.0, err_max]).labels(y_labels.to_vec()).style(theme::dim()));
     frame.render_widget(chart, right);
+    mark_columns(frame, Block::bordered().inner(right), y_width, &marks);
 
     let [targets, signals_area] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
     render_targets(app, route, frame, targets);
     render_signals(app, route.spec.workload.as_ref(), first, frame, signals_area);
+}
+
+const OLD_MARK: Marker = Marker::Braille;
+const NEW_MARK: Marker = Marker::HalfBlock;
+const ELB_MARK: Marker = Marker::Dot;
+
+/// The glyph a marker draws, for the legend.
+fn mark_glyph(marker: Marker) -> &'static str {
+    if !theme::no_color() {
+        return "━";
+    }
+    match marker {
+        Marker::Braille => "⣿",
+        Marker::HalfBlock => "▀",
+        Marker::Dot => "•",
+        _ => "█",
+    }
+}
+
+/// The plot's column of `x` on a chart whose inner area is `inner`, as the
+/// chart lays it out: y labels (at least the first time label but one)
+/// and the axis on the left, then the minutes.
+fn plot_column(inner: Rect, y_labels: u16, x: f64) -> Option<u16> {
+    let left = y_labels.max(TIME_LABEL - 1).min(inner.width / 3) + 1;
+    let width = inner.width.checked_sub(left)?;
+    if width == 0 {
+        return None;
+    }
+    let col = (x / (WINDOW - 1) as f64 * f64::from(width - 1)) as u16;
+    Some(inner.x + left + col.min(width - 1))
+}
+
+/// `HH:MM`, the time labels of the axis.
+const TIME_LABEL: u16 = 5;
+
+/// A vertical line at each mark: `┊` for a node signal, `│` labelled
+/// with the share moved to new (`→50`) for a change of the weights. Drawn
+/// only on empty cells, so no point of the data is hidden.
+fn mark_columns(frame: &mut Frame, inner: Rect, y_labels: u16, marks: &[(f64, String, Style)]) {
+    // The plot's rows: all but the time labels and the axis line.
+    let rows = inner.height.saturating_sub(2);
+    if rows < 2 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for (x, label, style) in marks {
+        let Some(col) = plot_column(inner, y_labels, *x) else { continue };
+        let glyph = if label.is_empty() { "┊" } else { "│" };
+        for y in inner.y..inner.y + rows {
+            let cell = &mut buf[(col, y)];
+            if cell.symbol() == " " {
+                cell.set_symbol(glyph).set_style(*style);
+            }
+        }
+        let label_width = columns::width(label);
+        if label_width == 0 {
+            continue;
+        }
+        // Beside the line on its right, or on its left at the right edge;
+        // on the highest row with room for it.
+        let start = if col + label_width < inner.right() { col + 1 } else { col.saturating_sub(label_width) };
+        if let Some(y) =
+            (inner.y..inner.y + rows).find(|y| (start..start + label_width).all(|x| buf[(x, *y)].symbol() == " "))
+        {
+            buf.set_string(start, y, label, *style);
+        }
+    }
 }
 
 /// Who else writes the rule and its target groups: one line, and a second
@@ -187,13 +303,10 @@ fn elb_rate(app: &App, route: &RouteState, first: Minute) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn line<'a>(name: &'a str, data: &'a [(f64, f64)], colour: Color) -> Dataset<'a> {
-    Dataset::default()
-        .name(name)
-        .marker(Marker::Braille)
-        .graph_type(GraphType::Line)
-        .style(Style::new().fg(colour))
-        .data(data)
+fn line(data: &[(f64, f64)], colour: Color, marker: Marker) -> Dataset<'_> {
+    // With colour the lines are told apart by it, in the finest marker.
+    let marker = if theme::no_color() { marker } else { Marker::Braille };
+    Dataset::default().marker(marker).graph_type(GraphType::Line).style(Style::new().fg(colour)).data(data)
 }
 
 fn signal_colour(kind: NodeSignalKind) -> Color {
@@ -202,24 +315,6 @@ fn signal_colour(kind: NodeSignalKind) -> Color {
         (_, Severity::Alert) => Color::LightRed,
         (_, Severity::Warn) => Color::Yellow,
     }
-}
-
-/// A vertical line per node signal, from the floor to the top of the chart.
-fn marker_lines(signals: &[(f64, NodeSignalKind, Side)], top: f64) -> Vec<(Vec<(f64, f64)>, Color)> {
-    signals.iter().map(|(x, kind, _)| (vec![(*x, 0.0), (*x, top)], signal_colour(*kind))).collect()
-}
-
-fn marker_datasets(lines: &[(Vec<(f64, f64)>, Color)]) -> Vec<Dataset<'_>> {
-    lines
-        .iter()
-        .map(|(points, colour)| {
-            Dataset::default()
-                .marker(Marker::Dot)
-                .graph_type(GraphType::Line)
-                .style(Style::new().fg(*colour))
-                .data(points)
-        })
-        .collect()
 }
 
 fn render_targets(app: &App, route: &RouteState, frame: &mut Frame, area: Rect) {

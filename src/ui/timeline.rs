@@ -108,4 +108,5 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(vec![Line::from(bar), status]), area);
+    theme::strip_colour(frame.buffer_mut(), area);
 }

@@ -1,34 +1,123 @@
 //! One block of three lines per route: the weights, then each side's
-//! requests, 5xx, latency and last 30 minutes.
+//! requests, 5xx, latency, targets and history, as much as fits.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Paragraph, Sparkline};
 
-use crate::app::{App, Panel, RouteSummary, SideFigures, SourceId, View};
+use crate::app::{App, Panel, RouteState, RouteSummary, SourceId, View};
 use crate::domain::{Health, Minute, Side, Weights, error_rate};
 
+use super::columns::{self, Col};
 use super::theme;
 
-/// Minutes of history in the sparklines.
-pub const SPARK_MINUTES: usize = 30;
 /// Lines per route in the panel.
 pub const ROUTE_LINES: u16 = 3;
+/// The narrowest sparkline drawn, in minutes; a narrower one is left out.
+pub const SPARK_MIN: u16 = 10;
+/// The most minutes a sparkline stretches to.
+pub const SPARK_MAX: u16 = 240;
+/// ` req ` and ` 5xx ` before each sparkline.
+const SPARK_LABEL: u16 = 5;
 
 pub fn height(app: &App) -> u16 {
     (app.routes.len().max(1) as u16) * ROUTE_LINES + 2
 }
 
+/// The columns of a side's line, fitted once for the whole panel so every
+/// route's numbers stand under each other.
+struct SideColumns {
+    /// Widths of the number fields: requests, 5xx share, latency, targets.
+    numbers: [usize; 4],
+    /// Widths of label, requests, 5xx, latency, targets, requests
+    /// sparkline, 5xx sparkline; `None` for a column left out.
+    widths: Vec<Option<u16>>,
+    /// Minutes of history there are, over every route (at least 30).
+    history: usize,
+}
+
+impl SideColumns {
+    /// What each side's line holds, most important first: the numbers of
+    /// the last minute, then target health, then the 5xx history, then the
+    /// request history. Sparklines take the room that is left.
+    fn fit(app: &App, width: u16) -> Self {
+        let mut numbers = [1usize; 4];
+        let mut history = HISTORY_MIN;
+        for route in &app.routes {
+            let s = app.route_summary(route);
+            for side in Side::BOTH {
+                if let Some(first) = route.metrics.get(side).requests.minutes().next() {
+                    history = history.max((s.minute.0 - first.0 + 1).max(0) as usize);
+                }
+                let f = s.figures.get(side);
+                let texts = [
+                    f.requests.map_or("–".into(), theme::count),
+                    f.error_rate.map_or("–".into(), theme::percent),
+                    f.latency_ms.map_or("–".into(), |l| format!("{l:.0}")),
+                    targets_text(route, side),
+                ];
+                for (n, t) in numbers.iter_mut().zip(texts) {
+                    *n = (*n).max(t.chars().count());
+                }
+            }
+        }
+        let cols = [
+            Col::fixed(5, 0),
+            Col::fixed(numbers[0] as u16 + 6, 0),
+            Col::fixed(numbers[1] as u16 + 4, 0),
+            Col::fixed(numbers[2] as u16 + 3, 1),
+            Col::fixed(numbers[3] as u16 + 3, 2),
+            Col::stretch(SPARK_LABEL + SPARK_MIN, SPARK_LABEL + SPARK_MAX, 4),
+            Col::stretch(SPARK_LABEL + SPARK_MIN, SPARK_LABEL + SPARK_MAX, 3),
+        ];
+        Self { numbers, widths: columns::fit(&cols, width, 1), history }
+    }
+
+    /// Cells of a sparkline.
+    fn cells(&self) -> usize {
+        self.widths[5].or(self.widths[6]).map_or(0, |w| usize::from(w - SPARK_LABEL))
+    }
+
+    /// Minutes in a sparkline: one a cell, or, when there is more room than
+    /// history, the history there is, each minute over two cells or more.
+    fn minutes(&self) -> usize {
+        self.cells().min(self.history)
+    }
+}
+
+/// The history a sparkline shows at the least: what the first read brings.
+const HISTORY_MIN: usize = 30;
+
+/// `values` spread over `cells`, each taking an even share of them.
+fn spread<T: Copy>(values: &[T], cells: usize) -> Vec<T> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    (0..cells).map(|c| values[c * values.len() / cells.max(1)]).collect()
+}
+
+fn targets_text(route: &RouteState, side: Side) -> String {
+    match route.read.as_ref() {
+        Some(read) => {
+            let list = read.targets.get(side);
+            let healthy = list.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
+            format!("{healthy}/{}", list.len())
+        }
+        None => "not read".into(),
+    }
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Traffic && app.ui.view == View::Main;
-    let block = Block::bordered()
-        .title(Line::from(vec![
-            Span::styled(" Traffic ", theme::title()),
-            Span::styled("per route · last complete minute · 30 min ", theme::dim()),
-        ]))
-        .border_style(theme::focused_border(focused));
+    let cols = SideColumns::fit(app, area.width.saturating_sub(2));
+    let minutes = cols.minutes();
+    let history = if minutes > 0 { format!(" · {minutes} min") } else { String::new() };
+    let block = theme::panel(focused).title(Line::from(vec![
+        Span::styled(" Traffic ", theme::title()),
+        Span::styled(format!("per route · last complete minute{history} "), theme::dim()),
+    ]));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     {
@@ -42,119 +131,193 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     let stale = app.is_stale(SourceId::Alb) || app.is_stale(SourceId::Metrics);
     let rows = Layout::vertical(app.routes.iter().map(|_| Constraint::Length(ROUTE_LINES))).split(inner);
+    let name_width = app.routes.iter().map(|r| r.spec.name.chars().count()).max().unwrap_or(0) as u16;
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
-        render_route(&summary, frame, *row, selected, stale, waiting);
+        let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(*row);
+        let mut line = route_line(&summary, first.width, name_width, selected, waiting);
+        if stale {
+            line = line.style(theme::dim());
+        }
+        frame.render_widget(Paragraph::new(line), first);
+        for (side, area) in [(Side::Old, old_line), (Side::New, new_line)] {
+            render_side(&summary, side, &cols, frame, area, stale);
+        }
     }
 }
 
-/// `waiting`: how long the route has waited for the AWS Load Balancer
-/// Controller to write what was written to its Ingress.
-fn render_route(
+/// The route's first line: its name, the weights as a bar and in numbers,
+/// what is awaited, then what was observed and the ALB's own 5xx, then
+/// the rule. `waiting`: how long the route has waited for the AWS Load
+/// Balancer Controller to write what was written to its Ingress.
+fn route_line(
     s: &RouteSummary<'_>,
-    frame: &mut Frame,
-    area: Rect,
+    width: u16,
+    name_width: u16,
     selected: bool,
-    stale: bool,
     waiting: Option<String>,
-) {
-    let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(area);
+) -> Line<'static> {
     let spec = &s.route.spec;
     let name_style = if selected { theme::selected().add_modifier(Modifier::BOLD) } else { theme::title() };
-    let mut spans = vec![
-        Span::styled(format!("{:<8}", theme::fit(&spec.name, 8)), name_style),
-        Span::styled(format!("{:<18}", theme::fit(spec.rule.as_deref().unwrap_or("default action"), 17)), theme::dim()),
-    ];
-    spans.extend(weight_bar(s.weights, 24));
+    let mut pieces: Vec<(Col, Vec<Span<'static>>)> = Vec::new();
+    let piece = |spans: Vec<Span<'static>>, priority: u8| {
+        let w = spans.iter().map(|s| columns::width(&s.content)).sum();
+        (Col::fixed(w, priority), spans)
+    };
+    pieces.push((Col::text(4, name_width + 1, 0), vec![Span::styled(spec.name.clone(), name_style)]));
+    let rule = format!("{} ", spec.rule.as_deref().unwrap_or("default action"));
+    pieces.push((Col::text(8, columns::width(&rule), 5), vec![Span::styled(rule, theme::dim())]));
+    pieces.push((Col::stretch(BAR_FIXED + BAR_MIN, BAR_FIXED + BAR_MAX, 1), Vec::new()));
     match (s.weights, &s.route.read) {
-        (Some(w), _) => spans.push(Span::raw(format!("  read {}/{} ", w.old.0, w.new.0))),
+        (Some(w), _) => pieces.push(piece(vec![Span::raw(format!(" read {}/{} ", w.old.0, w.new.0))], 0)),
         // Not read yet is not a broken rule: say which it is.
-        (None, None) => spans.push(Span::styled("  weights not read yet", Style::new().fg(Color::Yellow))),
-        (None, Some(_)) => {
-            spans.push(Span::styled("  target groups missing from the rule!", Style::new().fg(Color::LightRed)))
+        (None, None) => {
+            pieces.push(piece(vec![Span::styled(" weights not read yet", Style::new().fg(Color::Yellow))], 0))
         }
+        (None, Some(_)) => pieces.push(piece(
+            vec![Span::styled(" target groups missing from the rule!", Style::new().fg(Color::LightRed))],
+            0,
+        )),
     }
     if let (Some(waiting), Some(aw)) = (waiting, &s.route.awaiting) {
-        spans.push(Span::styled(
-            format!(" ⟳ Ingress {}/{}, controller {waiting} ", aw.to.old.0, aw.to.new.0),
-            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        pieces.push(piece(
+            vec![Span::styled(
+                format!(" ⟳ Ingress {}/{}, controller {waiting} ", aw.to.old.0, aw.to.new.0),
+                Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            )],
+            0,
         ));
     }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
-            spans.push(Span::styled(format!(" +{tg}={}", w.0), Style::new().fg(Color::LightRed)));
+            pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), Style::new().fg(Color::LightRed))], 0));
         }
     }
-    spans.push(Span::styled(" observed ", theme::dim()));
-    spans.push(Span::raw(s.observed_new.map_or("no data".into(), |p| format!("{p:.1}% new"))));
-    spans.push(Span::styled("  ALB 5xx ", theme::dim()));
+    pieces.push(piece(
+        vec![
+            Span::styled(" observed ", theme::dim()),
+            Span::raw(s.observed_new.map_or("no data".into(), |p| format!("{p:.1}% new"))),
+        ],
+        2,
+    ));
     let elb = s.elb_errors();
     let elb_style = match elb {
         Some(v) if v > 0.0 => Style::new().fg(Color::LightRed),
         Some(_) => Style::new().fg(Color::Green),
         None => theme::dim(),
     };
-    spans.push(Span::styled(elb.map_or("no data".into(), |v| format!("{}/min", theme::count(v))), elb_style));
-    let mut line = Line::from(spans);
-    if stale {
-        line = line.style(theme::dim());
+    pieces.push(piece(
+        vec![
+            Span::styled("  ALB 5xx ", theme::dim()),
+            Span::styled(elb.map_or("no data".into(), |v| format!("{}/min", theme::count(v))), elb_style),
+        ],
+        3,
+    ));
+    // The bar's width is known once the rest is fitted.
+    let widths = columns::fit(&pieces.iter().map(|(c, _)| *c).collect::<Vec<_>>(), width, 0);
+    if let Some(w) = widths[2] {
+        pieces[2].1 = weight_bar(s.weights, usize::from(w - BAR_FIXED));
     }
-    frame.render_widget(Paragraph::new(line), first);
-
-    for (side, area) in [(Side::Old, old_line), (Side::New, new_line)] {
-        render_side(s, side, *s.figures.get(side), frame, area, stale);
-    }
+    columns::line(pieces, width)
 }
 
-/// `old ██████████░░░░ new` with each part in its side's colour.
+/// `old ` and ` new  25%` around the bar.
+const BAR_FIXED: u16 = 13;
+const BAR_MIN: u16 = 8;
+const BAR_MAX: u16 = 40;
+
+/// `old ████████▒▒▒▒ new 25%`: each part in its side's colour and its own
+/// fill, so the split reads without colour too.
 fn weight_bar(weights: Option<Weights>, width: usize) -> Vec<Span<'static>> {
     let Some(pct) = weights.and_then(|w| w.percent_new()) else {
-        return vec![Span::styled(format!("old {} new", "?".repeat(width)), theme::dim())];
+        return vec![Span::styled(format!("old {} new    ", "?".repeat(width)), theme::dim())];
     };
     let new_cells = ((pct / 100.0) * width as f64).round() as usize;
     let old_cells = width - new_cells.min(width);
     vec![
         Span::styled("old ", theme::side(Side::Old)),
-        Span::styled("█".repeat(old_cells), theme::side(Side::Old)),
-        Span::styled("█".repeat(new_cells.min(width)), theme::side(Side::New)),
+        Span::styled(OLD_FILL.repeat(old_cells), theme::side(Side::Old)),
+        Span::styled(NEW_FILL.repeat(new_cells.min(width)), theme::side(Side::New)),
         Span::styled(format!(" new {:>3.0}%", pct), theme::side(Side::New)),
     ]
 }
 
-fn render_side(s: &RouteSummary<'_>, side: Side, f: SideFigures, frame: &mut Frame, area: Rect, stale: bool) {
-    let [label, numbers, req_label, req_spark, err_label, err_spark, targets] = Layout::horizontal([
-        Constraint::Length(6),
-        Constraint::Length(33),
-        Constraint::Length(5),
-        Constraint::Length(SPARK_MINUTES as u16),
-        Constraint::Length(5),
-        Constraint::Length(SPARK_MINUTES as u16),
-        Constraint::Min(8),
-    ])
-    .areas(area);
+/// The two fills of the weight bar.
+pub const OLD_FILL: &str = "█";
+pub const NEW_FILL: &str = "▒";
+
+fn render_side(s: &RouteSummary<'_>, side: Side, cols: &SideColumns, frame: &mut Frame, area: Rect, stale: bool) {
+    let f = *s.figures.get(side);
+    let rects = columns::rects(area, &cols.widths, 1);
     let base = if stale { theme::dim() } else { Style::new() };
-    frame.render_widget(Paragraph::new(Span::styled(format!("  {side}"), theme::side(side))), label);
-
+    let [n_req, n_err, n_lat, n_tg] = cols.numbers;
+    let text = |r: Option<Rect>, line: Line<'static>, frame: &mut Frame| {
+        if let Some(r) = r {
+            frame.render_widget(Paragraph::new(line), r);
+        }
+    };
+    text(rects[0], Line::from(Span::styled(format!("  {side}"), theme::side(side))), frame);
+    text(
+        rects[1],
+        Line::from(vec![
+            Span::styled(format!("{:>n_req$}", f.requests.map_or("–".into(), theme::count)), base),
+            Span::styled(" req/m", theme::dim()),
+        ]),
+        frame,
+    );
     let rate_health = f.error_rate.map(theme::error_health);
-    let spans = vec![
-        Span::styled(format!("{:>7}", f.requests.map_or("–".into(), theme::count)), base),
-        Span::styled(" req/m ", theme::dim()),
-        Span::styled(
-            format!("{:>6}", f.error_rate.map_or("–".into(), theme::percent)),
-            if stale { base } else { rate_health.map_or(theme::dim(), theme::health) },
-        ),
-        Span::styled(" 5xx ", theme::dim()),
-        Span::styled(format!("{:>5}", f.latency_ms.map_or("–".into(), |l| format!("{l:.0}"))), base),
-        Span::styled(" ms", theme::dim()),
-    ];
-    frame.render_widget(Paragraph::new(Line::from(spans)), numbers);
+    text(
+        rects[2],
+        Line::from(vec![
+            Span::styled(
+                format!("{:>n_err$}", f.error_rate.map_or("–".into(), theme::percent)),
+                if stale { base } else { rate_health.map_or(theme::dim(), theme::health) },
+            ),
+            Span::styled(" 5xx", theme::dim()),
+        ]),
+        frame,
+    );
+    text(
+        rects[3],
+        Line::from(vec![
+            Span::styled(format!("{:>n_lat$}", f.latency_ms.map_or("–".into(), |l| format!("{l:.0}"))), base),
+            Span::styled(" ms", theme::dim()),
+        ]),
+        frame,
+    );
+    let health = s.route.read.as_ref().map(|read| {
+        let list = read.targets.get(side);
+        let healthy = list.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
+        if list.is_empty() {
+            Health::Idle
+        } else if healthy == list.len() {
+            Health::Healthy
+        } else if healthy == 0 {
+            Health::Failing
+        } else {
+            Health::Degraded
+        }
+    });
+    let tg_style = match health {
+        Some(h) if !stale => theme::health(h),
+        Some(_) => base,
+        None => theme::dim(),
+    };
+    text(
+        rects[4],
+        Line::from(vec![
+            Span::styled("tg ", theme::dim()),
+            Span::styled(format!("{:<n_tg$}", targets_text(s.route, side)), tg_style),
+        ]),
+        frame,
+    );
 
+    let minutes = cols.minutes();
+    let cells = cols.cells();
     let metrics = s.route.metrics.get(side);
     let last = s.minute;
-    let requests: Vec<Option<u64>> =
-        metrics.requests.window(last, SPARK_MINUTES).into_iter().map(|v| v.map(|v| v.round() as u64)).collect();
     let colour = if stale {
         theme::DIM
     } else {
@@ -163,58 +326,46 @@ fn render_side(s: &RouteSummary<'_>, side: Side, f: SideFigures, frame: &mut Fra
             Side::New => theme::NEW,
         }
     };
-    // Both sides on one scale, so the split of the traffic shows at a glance.
-    frame.render_widget(Paragraph::new(Span::styled(" req ", theme::dim())), req_label);
-    frame.render_widget(spark(&requests, Some(requests_max(s, last)), colour), req_spark);
-    frame.render_widget(Paragraph::new(Span::styled(" 5xx ", theme::dim())), err_label);
-    // In hundredths of a percent; the scale never drops below the warning
-    // level, so noise at 0.2% stays a low line, not a wall of bars.
-    let errors: Vec<Option<u64>> =
-        error_window(s, side, last).into_iter().map(|v| v.map(|r| (r * 10_000.0).round() as u64)).collect();
-    let max = errors.iter().flatten().copied().max().unwrap_or(0).max((theme::ERROR_WARN * 10_000.0) as u64 * 2);
-    let worst = errors.iter().flatten().copied().max().unwrap_or(0) as f64 / 10_000.0;
-    let err_colour =
-        if stale { theme::DIM } else { theme::health(theme::error_health(worst)).fg.unwrap_or(Color::Green) };
-    frame.render_widget(spark(&errors, Some(max), err_colour), err_spark);
-
-    let line = match s.route.read.as_ref() {
-        Some(read) => {
-            let list = read.targets.get(side);
-            let healthy = list.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
-            let health = if list.is_empty() {
-                Health::Idle
-            } else if healthy == list.len() {
-                Health::Healthy
-            } else if healthy == 0 {
-                Health::Failing
-            } else {
-                Health::Degraded
-            };
-            Line::from(vec![
-                Span::styled(" tg ", theme::dim()),
-                Span::styled(format!("{healthy}/{}", list.len()), if stale { base } else { theme::health(health) }),
-            ])
-        }
-        None => Line::from(Span::styled(" tg: not read", theme::dim())),
-    };
-    frame.render_widget(Paragraph::new(line), targets);
+    if let Some(r) = rects[5] {
+        let requests: Vec<Option<u64>> =
+            metrics.requests.window(last, minutes).into_iter().map(|v| v.map(|v| v.round() as u64)).collect();
+        let [label, chart] = Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(r);
+        frame.render_widget(Paragraph::new(Span::styled(" req ", theme::dim())), label);
+        // Both sides on one scale, so the split of the traffic shows at a glance.
+        frame.render_widget(spark(&spread(&requests, cells), Some(requests_max(s, last, minutes)), colour), chart);
+    }
+    if let Some(r) = rects[6] {
+        // In hundredths of a percent; the scale never drops below the warning
+        // level, so noise at 0.2% stays a low line, not a wall of bars.
+        let errors: Vec<Option<u64>> = error_window(s, side, last, minutes)
+            .into_iter()
+            .map(|v| v.map(|r| (r * 10_000.0).round() as u64))
+            .collect();
+        let max = errors.iter().flatten().copied().max().unwrap_or(0).max((theme::ERROR_WARN * 10_000.0) as u64 * 2);
+        let worst = errors.iter().flatten().copied().max().unwrap_or(0) as f64 / 10_000.0;
+        let err_colour =
+            if stale { theme::DIM } else { theme::health(theme::error_health(worst)).fg.unwrap_or(Color::Green) };
+        let [label, chart] = Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(r);
+        frame.render_widget(Paragraph::new(Span::styled(" 5xx ", theme::dim())), label);
+        frame.render_widget(spark(&spread(&errors, cells), Some(max), err_colour), chart);
+    }
 }
 
 /// The largest request count of either side in the window.
-fn requests_max(s: &RouteSummary<'_>, last: Minute) -> u64 {
+fn requests_max(s: &RouteSummary<'_>, last: Minute, minutes: usize) -> u64 {
     Side::BOTH
         .iter()
-        .flat_map(|side| s.route.metrics.get(*side).requests.window(last, SPARK_MINUTES))
+        .flat_map(|side| s.route.metrics.get(*side).requests.window(last, minutes))
         .flatten()
         .fold(1.0, f64::max)
         .round() as u64
 }
 
 /// Target 5xx share per minute over the sparkline window.
-pub fn error_window(s: &RouteSummary<'_>, side: Side, last: Minute) -> Vec<Option<f64>> {
+pub fn error_window(s: &RouteSummary<'_>, side: Side, last: Minute, minutes: usize) -> Vec<Option<f64>> {
     let m = s.route.metrics.get(side);
-    let requests = m.requests.window(last, SPARK_MINUTES);
-    let errors = m.target_5xx.window(last, SPARK_MINUTES);
+    let requests = m.requests.window(last, minutes);
+    let errors = m.target_5xx.window(last, minutes);
     requests.into_iter().zip(errors).map(|(r, e)| error_rate(r, e)).collect()
 }
 
@@ -228,4 +379,17 @@ fn spark(data: &[Option<u64>], max: Option<u64>, colour: Color) -> Sparkline<'st
         s = s.max(max);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread;
+
+    #[test]
+    fn a_short_history_is_spread_over_the_room() {
+        assert_eq!(spread(&[1, 2, 3], 6), vec![1, 1, 2, 2, 3, 3]);
+        assert_eq!(spread(&[1, 2, 3], 7), vec![1, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(spread(&[1, 2, 3], 3), vec![1, 2, 3]);
+        assert!(spread::<u8>(&[], 4).is_empty());
+    }
 }

@@ -9,11 +9,15 @@ use ratatui::widgets::{Block, Paragraph, Row, Table};
 use crate::app::{App, SideView};
 use crate::domain::{Owner, Pod, PodPhase, Side, WorkloadKey, WorkloadKind, age};
 
+use super::columns::{self, Col};
 use super::theme;
+
+/// Blanks before a continued line of a side: under its text.
+const INDENT: u16 = 4;
 
 pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
     let row = app.workload_row(key);
-    let [info, tables] = Layout::vertical([Constraint::Length(4), Constraint::Min(3)]).areas(area);
+    let width = area.width;
 
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{key} "), theme::title()),
@@ -30,22 +34,52 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
             _ => Span::raw(""),
         },
     ])];
+    // The registry every image comes from is said once, not on every image.
+    let images = Side::BOTH.map(|s| row.sides.get(s).as_ref().map(|v| v.workload.images.clone()).unwrap_or_default());
+    let registry = theme::elide_registry(images.iter().flatten().map(String::as_str));
     for side in Side::BOTH {
-        let mut text = match row.sides.get(side) {
-            Some(v) => describe(v),
-            None => "not on this side".into(),
-        };
-        if let Some(a) = app.clusters.get(side).autoscalers.get(key) {
-            text.push_str(&format!(" · hpa {}-{} (current {}, wants {})", a.min, a.max, a.current, a.desired));
+        let mut pieces = vec![vec![Span::styled(format!("{:<4}", side.label()), theme::side(side))]];
+        match row.sides.get(side) {
+            Some(v) => {
+                pieces.extend(describe(v).into_iter().map(|p| vec![Span::raw(p)]));
+                let other = &images[side.other().index()];
+                for (i, image) in images[side.index()].iter().enumerate() {
+                    let shown = registry.as_deref().and_then(|r| image.strip_prefix(r)).unwrap_or(image);
+                    let mut piece = vec![Span::raw(if i == 0 { " · " } else { ", " })];
+                    match other.get(i).filter(|o| row.drift && *o != image) {
+                        // The part that differs from the other side, marked.
+                        Some(o) => {
+                            let o = registry.as_deref().and_then(|r| o.strip_prefix(r)).unwrap_or(o);
+                            piece.extend(theme::tag_diff(shown, o, shown.chars().count()));
+                        }
+                        None => piece.push(Span::raw(shown.to_string())),
+                    }
+                    pieces.push(piece);
+                }
+            }
+            None => pieces.push(vec![Span::styled("not on this side", theme::dim())]),
         }
-        let drift = if row.drift { "  ≠ image differs from the other side" } else { "" };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<4}", side.label()), theme::side(side)),
-            Span::raw(text),
-            Span::styled(drift, Style::new().fg(ratatui::style::Color::Yellow)),
-        ]));
+        if let Some(a) = app.clusters.get(side).autoscalers.get(key) {
+            pieces.push(vec![Span::raw(format!(
+                " · hpa {}-{} (current {}, wants {})",
+                a.min, a.max, a.current, a.desired
+            ))]);
+        }
+        if row.drift {
+            pieces.push(vec![Span::styled(
+                "  ≠ image differs from the other side",
+                Style::new().fg(ratatui::style::Color::Yellow),
+            )]);
+        }
+        lines.extend(columns::flow(pieces, width, INDENT));
     }
-    lines.push(owner_line(app, key, row.singleton.is_some_and(|s| s.kind == WorkloadKind::Deployment)));
+    if let Some(r) = &registry {
+        lines.push(Line::from(vec![Span::styled("images from ", theme::dim()), Span::raw(r.clone())]));
+    }
+    let owner = owner_line(app, key, row.singleton.is_some_and(|s| s.kind == WorkloadKind::Deployment));
+    lines.extend(columns::flow(owner.spans.into_iter().map(|s| vec![s]).collect(), width, INDENT));
+    let info_height = (lines.len() as u16).min(area.height.saturating_sub(8));
+    let [info, tables] = Layout::vertical([Constraint::Length(info_height), Constraint::Min(3)]).areas(area);
     frame.render_widget(Paragraph::new(lines), info);
 
     // Stacked rather than side by side: pod and node names need the width.
@@ -56,9 +90,10 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         let total = cluster.pods_of(key).count();
         let visible = area.height.saturating_sub(3) as usize;
         let scroll = app.ui.detail_scroll.min(pods.len().saturating_sub(visible));
-        let rows: Vec<Row> = pods
+        let cells: Vec<[Span<'static>; POD_COLUMNS]> = pods
             .iter()
             .skip(scroll)
+            .take(visible)
             .map(|p| {
                 let node = p.node.as_deref().map_or("—".to_string(), |n| {
                     let detail = cluster.nodes.get(n).map_or("gone".to_string(), |n| {
@@ -78,8 +113,8 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                     });
                     format!("{} {detail}", crate::domain::short_node(n))
                 });
-                Row::new(vec![
-                    Span::styled(theme::fit(&p.key.name, 36), theme::health(p.health())),
+                [
+                    Span::styled(p.key.name.clone(), theme::health(p.health())),
                     Span::raw(phase(p)),
                     Span::raw(if p.ready { "yes" } else { "no" }),
                     Span::styled(
@@ -88,32 +123,56 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                     ),
                     Span::raw(node),
                     Span::raw(age(p.created, app.now)),
-                ])
+                ]
             })
             .collect();
-        let title = Line::from(vec![
-            Span::styled(format!(" {side} "), theme::side(side)),
-            Span::styled("pods ", theme::dim()),
-        ]
-        .into_iter()
-        .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
-        .collect::<Vec<_>>());
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(36),
-                Constraint::Length(16),
-                Constraint::Length(5),
-                Constraint::Length(3),
-                Constraint::Min(30),
-                Constraint::Length(4),
-            ],
-        )
-        .header(Row::new(vec!["pod", "phase", "ready", "rst", "node", "age"]).style(theme::dim()))
-        .block(Block::bordered().title(title));
+        let title = Line::from(
+            vec![Span::styled(format!(" {side} "), theme::side(side)), Span::styled("pods ", theme::dim())]
+                .into_iter()
+                .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
+                .collect::<Vec<_>>(),
+        );
+        // Each column as wide as its longest cell; the least needed are
+        // left out whole on a narrow screen.
+        let want = |i: usize, header: &str| {
+            cells.iter().map(|c| columns::width(&c[i].content)).max().unwrap_or(0).max(columns::width(header))
+        };
+        let specs: Vec<Col> = POD_HEADERS
+            .iter()
+            .enumerate()
+            .map(|(i, (header, min, priority))| {
+                let want = want(i, header);
+                if *min == 0 { Col::fixed(want, *priority) } else { Col::text(*min, want, *priority) }
+            })
+            .collect();
+        let widths = columns::fit(&specs, area.width.saturating_sub(2), 1);
+        let keep = |w: &Option<u16>| w.is_some();
+        let rows: Vec<Row> = cells
+            .into_iter()
+            .map(|c| {
+                Row::new(
+                    c.into_iter()
+                        .zip(&widths)
+                        .filter(|(_, w)| keep(w))
+                        .map(|(s, w)| Line::from(columns::sized(vec![s], w.unwrap_or(0)))),
+                )
+            })
+            .collect();
+        let header = Row::new(POD_HEADERS.iter().zip(&widths).filter(|(_, w)| keep(w)).map(|((h, _, _), _)| *h))
+            .style(theme::dim());
+        let table = Table::new(rows, widths.iter().flatten().map(|w| Constraint::Length(*w)))
+            .column_spacing(1)
+            .header(header)
+            .block(Block::bordered().title(title));
         frame.render_widget(table, area);
     }
 }
+
+const POD_COLUMNS: usize = 6;
+/// Header, narrowest cut (0: never cut, left out whole) and priority of
+/// each pod column.
+const POD_HEADERS: [(&str, u16, u8); POD_COLUMNS] =
+    [("pod", 16, 0), ("phase", 7, 1), ("ready", 0, 2), ("rst", 0, 1), ("node", 12, 3), ("age", 0, 2)];
 
 /// Who else writes the workload on each side (Argo CD, Flux, Helm).
 fn owner_line(app: &App, key: &WorkloadKey, singleton: bool) -> Line<'static> {
@@ -151,23 +210,23 @@ fn owner_line(app: &App, key: &WorkloadKey, singleton: bool) -> Line<'static> {
     Line::from(spans)
 }
 
-fn describe(v: &SideView<'_>) -> String {
+/// A side's state in pieces: readiness, schedule, restarts, crash loops.
+fn describe(v: &SideView<'_>) -> Vec<String> {
     let w = v.workload;
     let mut parts = vec![format!("{} {}/{} ready", theme::health_symbol(v.health), w.ready, w.desired)];
     if let Some(schedule) = &w.schedule {
-        parts.push(format!("schedule {schedule}{}", if w.suspended { " (suspended)" } else { "" }));
+        parts.push(format!(" · schedule {schedule}{}", if w.suspended { " (suspended)" } else { "" }));
     }
-    parts.push(format!("{} restarts", v.restarts));
+    parts.push(format!(" · {} restarts", v.restarts));
     if v.crashing > 0 {
-        parts.push(format!("{} crash-looping", v.crashing));
+        parts.push(format!(" · {} crash-looping", v.crashing));
     }
-    parts.push(w.images.join(", "));
-    parts.join(" · ")
+    parts
 }
 
 fn phase(p: &Pod) -> String {
     if let Some(reason) = &p.reason {
-        return theme::fit(reason, 16);
+        return reason.clone();
     }
     match p.phase {
         PodPhase::Pending => "Pending",

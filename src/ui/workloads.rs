@@ -4,17 +4,80 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table, TableState};
 
 use crate::app::{App, Panel, SideView, SourceId, View, WorkloadRow};
-use crate::domain::{Side, WorkloadKind};
+use crate::domain::{Side, Workload, WorkloadKind};
 
+use super::columns::{self, Col};
 use super::theme;
 
-const NAME: u16 = 22;
-const TAG: u16 = 10;
-/// The width the table needs, borders included; the events panel gets the rest.
-pub const WIDTH: u16 = NAME + 6 + 1 + 2 * (7 + 3 + TAG) + 8 + 2;
+/// Columns of the table: name, kind, marker, then per side status,
+/// restarts and tag.
+const COLUMNS: usize = 9;
+
+/// Text of a side's status cell: `● 18/18`, `○ susp`.
+pub fn status(w: &Workload, symbol: &str) -> String {
+    let what = match w.kind {
+        WorkloadKind::Deployment | WorkloadKind::StatefulSet => format!("{}/{}", w.ready, w.desired),
+        WorkloadKind::CronJob if w.suspended => "susp".into(),
+        WorkloadKind::CronJob if w.ready > 0 => format!("run {}", w.ready),
+        WorkloadKind::CronJob => "idle".into(),
+        WorkloadKind::Job => match w.completed {
+            Some(true) => "done".into(),
+            Some(false) => "failed".into(),
+            None => "run".into(),
+        },
+    };
+    format!("{symbol} {what}")
+}
+
+/// What each column needs, from the workloads themselves (not their pods,
+/// so the layout is cheap to ask for). Priorities as an operator reads
+/// the table: which workload and how ready each side is are never left
+/// out; then restarts; then the tags (drift is also the `≠` marker); the
+/// kind goes first.
+fn column_specs(app: &App, restart_digits: u16) -> [Col; COLUMNS] {
+    let mut name = 14u16;
+    let mut status_w = [5u16; 2];
+    let mut tag = [3u16; 2];
+    for key in app.workload_keys() {
+        name = name.max(columns::width(&key.to_string()));
+        for side in Side::BOTH {
+            if let Some(w) = app.clusters.get(side).workloads.get(key) {
+                status_w[side.index()] = status_w[side.index()].max(columns::width(&status(w, "●")));
+                tag[side.index()] = tag[side.index()].max(columns::width(w.tag()));
+            } else {
+                tag[side.index()] = tag[side.index()].max(columns::width(NOT_HERE));
+            }
+        }
+    }
+    let rst = restart_digits.max(3);
+    [
+        Col::text(12, name, 0),
+        Col::fixed(6, 5),
+        Col::fixed(1, 0),
+        Col::fixed(status_w[0], 0),
+        Col::fixed(rst, 2),
+        Col::text(TAG_MIN.min(tag[0]), tag[0], 3),
+        Col::fixed(status_w[1], 0),
+        Col::fixed(rst, 2),
+        Col::text(TAG_MIN.min(tag[1]), tag[1], 3),
+    ]
+}
+
+/// The narrowest a tag is drawn: enough for the part two drifted tags
+/// differ in, with its marks.
+const TAG_MIN: u16 = 8;
+const NOT_HERE: &str = "not here";
+const GAP: u16 = 1;
+
+/// The width the table would like, borders included: the layout gives
+/// the events panel the rest.
+pub fn want_width(app: &App) -> u16 {
+    let specs = column_specs(app, 3);
+    specs.iter().map(|c| c.want).sum::<u16>() + GAP * (COLUMNS as u16 - 1) + 2
+}
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let focused = app.ui.focus == Panel::Workloads && app.ui.view == View::Main;
@@ -33,49 +96,56 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
         ));
     }
-    let block = Block::bordered().title(Line::from(title)).border_style(theme::focused_border(focused));
+    let block = theme::panel(focused).title(Line::from(title));
 
-    let header = Row::new(vec![
-        Cell::from("namespace/name"),
-        Cell::from("kind"),
-        Cell::from(""),
-        Cell::from(Span::styled("old", theme::side(Side::Old))),
-        Cell::from("rst"),
-        Cell::from("tag"),
-        Cell::from(Span::styled("new", theme::side(Side::New))),
-        Cell::from("rst"),
-        Cell::from("tag"),
-    ])
-    .style(theme::dim());
-    let stale = [Side::Old, Side::New].map(|s| app.is_stale(SourceId::Cluster(s)));
-    let table_rows: Vec<Row> = rows.iter().map(|r| row(r, stale)).collect();
-    let widths = [
-        Constraint::Length(NAME),
-        Constraint::Length(6),
-        Constraint::Length(1),
-        Constraint::Length(7),
-        Constraint::Length(3),
-        Constraint::Length(TAG),
-        Constraint::Length(7),
-        Constraint::Length(3),
-        Constraint::Length(TAG),
+    let restarts = rows
+        .iter()
+        .flat_map(|r| Side::BOTH.map(|s| r.sides.get(s).as_ref().map_or(0, |v| v.restarts)))
+        .max()
+        .unwrap_or(0);
+    let specs = column_specs(app, columns::width(&restarts.to_string()));
+    let widths = columns::fit(&specs, area.width.saturating_sub(2), GAP);
+    let header = [
+        Span::raw("namespace/name"),
+        Span::raw("kind"),
+        Span::raw(""),
+        Span::styled("old", theme::side(Side::Old)),
+        Span::raw("rst"),
+        Span::raw("tag"),
+        Span::styled("new", theme::side(Side::New)),
+        Span::raw("rst"),
+        Span::raw("tag"),
     ];
-    let table = Table::new(table_rows, widths)
+    let header = Row::new(shown(&widths, header.map(Cell::from))).style(theme::dim());
+    let stale = [Side::Old, Side::New].map(|s| app.is_stale(SourceId::Cluster(s)));
+    let table_rows: Vec<Row> = rows.iter().map(|r| Row::new(shown(&widths, row(r, stale, &widths)))).collect();
+    let constraints: Vec<Constraint> = widths.iter().flatten().map(|w| Constraint::Length(*w)).collect();
+    let table = Table::new(table_rows, constraints)
         .header(header)
         .block(block)
-        .column_spacing(1)
+        .column_spacing(GAP)
         .row_highlight_style(if focused { theme::selected() } else { Style::new() });
     let mut state = TableState::new()
         .with_selected(Some(app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1))));
     frame.render_stateful_widget(table, area, &mut state);
     // Below the border and the header row.
-    let body = Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: area.height.saturating_sub(3) };
+    let body = Rect {
+        x: area.x + 1,
+        y: area.y + 2,
+        width: area.width.saturating_sub(2),
+        height: area.height.saturating_sub(3),
+    };
     let mut screen = app.screen.0.borrow_mut();
     screen.panel(Panel::Workloads, area.into());
     screen.rows(Panel::Workloads, body.into(), state.offset(), (state.offset()..rows.len()).map(|_| 1));
 }
 
-fn row<'a>(r: &WorkloadRow<'a>, stale: [bool; 2]) -> Row<'a> {
+/// The cells of the columns that were kept.
+fn shown<'a>(widths: &[Option<u16>], cells: [Cell<'a>; COLUMNS]) -> Vec<Cell<'a>> {
+    cells.into_iter().zip(widths).filter(|(_, w)| w.is_some()).map(|(c, _)| c).collect()
+}
+
+fn row<'a>(r: &WorkloadRow<'a>, stale: [bool; 2], widths: &[Option<u16>]) -> [Cell<'a>; COLUMNS] {
     let marker = if r.singleton_conflict {
         Span::styled("‼", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))
     } else if r.singleton.is_some() {
@@ -85,38 +155,39 @@ fn row<'a>(r: &WorkloadRow<'a>, stale: [bool; 2]) -> Row<'a> {
     } else {
         Span::raw(" ")
     };
-    let mut cells = vec![
-        Cell::from(theme::fit(&r.key.to_string(), NAME as usize)),
+    let name = usize::from(widths[0].unwrap_or(0));
+    let tags = Side::BOTH.map(|s| r.sides.get(s).as_ref().map(|v| v.workload.tag()));
+    let [o1, o2, o3] = side_cells(r.sides.old.as_ref(), r.drift.then_some(tags[1]).flatten(), stale[0], widths[5]);
+    let [n1, n2, n3] = side_cells(r.sides.new.as_ref(), r.drift.then_some(tags[0]).flatten(), stale[1], widths[8]);
+    [
+        Cell::from(theme::fit(&r.key.to_string(), name)),
         Cell::from(Span::styled(r.kind_label(), theme::dim())),
         Cell::from(marker),
-    ];
-    for side in Side::BOTH {
-        cells.extend(side_cells(r.sides.get(side).as_ref(), r.drift, stale[side.index()]));
-    }
-    Row::new(cells)
+        o1,
+        o2,
+        o3,
+        n1,
+        n2,
+        n3,
+    ]
 }
 
-fn side_cells<'a>(view: Option<&SideView<'a>>, drift: bool, stale: bool) -> [Cell<'a>; 3] {
+/// `other`: the other side's tag when the two differ.
+fn side_cells<'a>(
+    view: Option<&SideView<'a>>,
+    other: Option<&str>,
+    stale: bool,
+    tag_width: Option<u16>,
+) -> [Cell<'a>; 3] {
     let Some(v) = view else {
         return [
             Cell::from(Span::styled("  —", theme::dim())),
             Cell::from(""),
-            Cell::from(Span::styled("not here", theme::dim())),
+            Cell::from(Span::styled(NOT_HERE, theme::dim())),
         ];
     };
     let w = v.workload;
     let style = if stale { theme::dim() } else { theme::health(v.health) };
-    let status = match w.kind {
-        WorkloadKind::Deployment | WorkloadKind::StatefulSet => format!("{}/{}", w.ready, w.desired),
-        WorkloadKind::CronJob if w.suspended => "susp".into(),
-        WorkloadKind::CronJob if w.ready > 0 => format!("run {}", w.ready),
-        WorkloadKind::CronJob => "idle".into(),
-        WorkloadKind::Job => match w.completed {
-            Some(true) => "done".into(),
-            Some(false) => "failed".into(),
-            None => "run".into(),
-        },
-    };
     let restarts_style = if v.crashing > 0 {
         Style::new().fg(Color::LightRed)
     } else if v.restarts > 0 {
@@ -124,11 +195,14 @@ fn side_cells<'a>(view: Option<&SideView<'a>>, drift: bool, stale: bool) -> [Cel
     } else {
         theme::dim()
     };
-    let tag_style = if drift { Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD) } else { Style::new() };
     let symbol = if stale { "?" } else { theme::health_symbol(v.health) };
+    let tag = match other {
+        Some(other) => Line::from(theme::tag_diff(w.tag(), other, usize::from(tag_width.unwrap_or(0)))),
+        None => Line::raw(theme::fit(w.tag(), usize::from(tag_width.unwrap_or(0)))),
+    };
     [
-        Cell::from(Span::styled(format!("{symbol} {status}"), style)),
+        Cell::from(Span::styled(status(w, symbol), style)),
         Cell::from(Span::styled(format!("{:>3}", v.restarts), restarts_style)),
-        Cell::from(Span::styled(theme::fit(w.tag(), TAG as usize), tag_style)),
+        Cell::from(tag),
     ]
 }
