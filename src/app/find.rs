@@ -251,12 +251,11 @@ pub fn on_key(app: &mut App, key: Key) -> bool {
             text.clear();
             reset_selection(app, table);
         }
-        KeyCode::Char(c) if !key.ctrl && !key.alt => {
-            if text.chars().count() < MAX_FILTER {
-                text.push(c);
-                reset_selection(app, table);
-            }
+        KeyCode::Char(c) if !key.ctrl && !key.alt && text.chars().count() < MAX_FILTER => {
+            text.push(c);
+            reset_selection(app, table);
         }
+        KeyCode::Char(_) if !key.ctrl && !key.alt => {}
         KeyCode::Backspace => {
             text.pop();
             reset_selection(app, table);
