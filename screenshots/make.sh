@@ -34,8 +34,8 @@ wait_for() { # text, seconds
 }
 keys() { for k in "$@"; do t send-keys -t shots "$k"; sleep 0.3; done; }
 
-shoot() { # name [rows]
-  local height=$(( ${2:-$rows} * 17 + 21 ))
+shoot() { # name [rows] [cols]
+  local height=$(( ${2:-$rows} * 17 + 21 )) width=$(( ${3:-$cols} * 17 / 2 + 20 ))
   t capture-pane -e -p -t shots > "$work/$1.ans"
   aha --black --title "cutover: $1" < "$work/$1.ans" > "$work/$1.html"
   # A terminal keeps every character in its cell, whatever font draws it;
@@ -54,7 +54,7 @@ open(path, "w", encoding="utf-8").write("".join(parts).replace("</head>", style,
 PY
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1040,"$height" \
+    --user-data-dir="$work/chromium" --hide-scrollbars --window-size="$width,$height" \
     --screenshot="$PWD/$out/$1.png" "file://$work/$1.html" >/dev/null 2>&1
   echo "wrote $out/$1.png"
 }
@@ -138,3 +138,42 @@ if [ -x .venv/bin/python ]; then
 else
   echo "screenshots: no .venv (run ./tests/run.sh once); skipping the watch screenshot" >&2
 fi
+
+# A fresh demo on a terminal of another size, or with other settings.
+demo_at() { # cols rows [env...]
+  local c=$1 r=$2; shift 2
+  t kill-session -t shots 2>/dev/null || true
+  mkdir -p "$work/$c-$r"
+  t new-session -d -x "$c" -y "$r" -s shots "$* XDG_STATE_HOME=$work/$c-$r $bin demo --seed 2026"
+  wait_for "req/m" 10
+  sleep 3
+}
+# The smallest terminal it is laid out for, a wide one, and no colour.
+demo_at 80 24
+shoot small 24 80
+keys q
+demo_at 200 50
+shoot wide 50 200
+keys q
+demo_at 120 32 NO_COLOR=1
+shoot no-color
+keys q
+# A step to 50% on the api route, then its chart with the change marked.
+demo_at 120 32
+keys BTab "]"
+wait_for "PROPOSAL" 5
+keys y
+sleep 0.5
+if t capture-pane -p -t shots | grep -qF "PROPOSAL"; then keys Y; fi
+wait_for "read 50/50" 30
+keys Enter
+wait_for "→50" 10
+sleep 1
+shoot chart
+# Finding a workload: the filter typed into the workloads' title.
+keys Escape Tab
+t send-keys -t shots "/"
+t send-keys -t shots -l sidekiq
+wait_for "/sidekiq" 5
+shoot find
+keys Escape q
