@@ -14,8 +14,8 @@ use crate::app::{
     RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
-    Capacity, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead, Side,
-    Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
+    Capacity, Exit, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead,
+    Side, Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
 };
 
 use super::rng::Rng;
@@ -43,7 +43,8 @@ struct SimWorkload {
     workload: Workload,
     /// Schedules only on GPU nodes.
     gpu: bool,
-    /// Its pods crash on start (a driver mismatch on the new GPU AMI).
+    /// Its pods are killed on start, out of memory (the new GPU AMI's driver
+    /// takes more than the limit allows).
     crashloop: bool,
     /// CronJob: runs every this many minutes (the demo's stand-in for cron).
     every_minutes: Option<i64>,
@@ -115,6 +116,7 @@ impl SimCluster {
         if let Some(pod) = self.pods.get_mut(key) {
             *self.pods_on_node.entry(node.clone()).or_default() += 1;
             pod.pod.node = Some(node);
+            pod.pod.reason = Some("ContainerCreating".into());
         }
     }
 }
@@ -504,7 +506,13 @@ impl World {
                 self.sides.get_mut(side).workloads.insert(key.clone(), sim);
                 if matches!(kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet) {
                     for i in 0..replicas {
-                        self.spawn_pod(side, &key, Some(i), true);
+                        // The new collector's second pod is still pulling its
+                        // image when the demo opens: a pod that is starting.
+                        let slow = name == "otel-collector" && i == 1;
+                        let pod = self.spawn_pod(side, &key, Some(i), !slow);
+                        if slow {
+                            self.slow_start(side, &pod, HISTORY_MINUTES * 60 + 100);
+                        }
                     }
                 }
             }
@@ -512,6 +520,16 @@ impl World {
             for key in keys {
                 self.refresh_workload(side, &key, false);
             }
+        }
+    }
+
+    /// A pod created shortly before the present that becomes ready `secs`
+    /// after the world's start.
+    fn slow_start(&mut self, side: Side, key: &PodKey, secs: i64) {
+        let now = self.now;
+        if let Some(pod) = self.sides.get_mut(side).pods.get_mut(key) {
+            pod.ready_at = Some(plus_secs(now, secs));
+            pod.pod.created = plus_secs(now, secs - 140);
         }
     }
 
@@ -583,9 +601,10 @@ impl World {
             phase: if running { PodPhase::Running } else { PodPhase::Pending },
             ready: running,
             restarts: 0,
-            reason: None,
+            reason: (!running && node.is_some()).then(|| "ContainerCreating".to_string()),
             node,
             created: now,
+            last_exit: None,
         };
         let sim = SimPod {
             pod,
@@ -819,6 +838,7 @@ impl World {
                 pod.pod.restarts += 1;
                 pod.pod.ready = false;
                 pod.pod.reason = Some("CrashLoopBackOff".into());
+                pod.pod.last_exit = Some(Exit { reason: "OOMKilled".into(), code: 137 });
                 // Kubernetes doubles the back-off from 10 s up to 5 minutes.
                 let backoff = (10i64 << pod.pod.restarts.min(5)).min(300);
                 pod.next_restart = Some(plus_secs(now, backoff));

@@ -56,10 +56,15 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         pods.sort_by(|a, b| (a.health(), &a.key).cmp(&(b.health(), &b.key)).reverse());
         let visible = area.height.saturating_sub(3) as usize;
         let scroll = app.ui.detail_scroll.min(pods.len().saturating_sub(visible));
+        let whys: Vec<String> = pods.iter().skip(scroll).take(visible).map(|p| why(app, side, p)).collect();
+        // As wide as the longest reason shown, so the nodes keep their room.
+        let why_width = whys.iter().map(|w| w.chars().count()).max().unwrap_or(0).clamp(3, 48) as u16;
         let rows: Vec<Row> = pods
             .iter()
             .skip(scroll)
-            .map(|p| {
+            .take(visible)
+            .zip(whys)
+            .map(|(p, why)| {
                 let node = p.node.as_deref().map_or("—".to_string(), |n| {
                     let detail = cluster.nodes.get(n).map_or("gone".to_string(), |n| {
                         let mut d = format!("{} {}", n.capacity.short(), n.instance_type);
@@ -86,6 +91,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                         format!("{:>3}", p.restarts),
                         if p.restarts > 0 { theme::health(crate::domain::Health::Degraded) } else { theme::dim() },
                     ),
+                    Span::styled(why, theme::health(p.health())),
                     Span::raw(node),
                     Span::raw(age(p.created, app.now)),
                 ])
@@ -102,11 +108,12 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                 Constraint::Length(16),
                 Constraint::Length(5),
                 Constraint::Length(3),
-                Constraint::Min(30),
+                Constraint::Length(why_width),
+                Constraint::Min(20),
                 Constraint::Length(4),
             ],
         )
-        .header(Row::new(vec!["pod", "phase", "ready", "rst", "node", "age"]).style(theme::dim()))
+        .header(Row::new(vec!["pod", "phase", "ready", "rst", "why", "node", "age"]).style(theme::dim()))
         .block(Block::bordered().title(title));
         frame.render_widget(table, area);
     }
@@ -159,6 +166,32 @@ fn describe(v: &SideView<'_>) -> String {
         parts.push(format!("{} crash-looping", v.crashing));
     }
     parts.push(w.images.join(", "));
+    parts.join(" · ")
+}
+
+/// Why a pod is not simply running: starting, how its container ended
+/// last (`OOMKilled (137)`), and its latest Warning events by reason,
+/// newest first (`BackOff ×3`).
+pub fn why(app: &App, side: Side, p: &Pod) -> String {
+    let mut parts = Vec::new();
+    if p.starting(app.now) {
+        parts.push("starting".to_string());
+    }
+    if let Some(exit) = &p.last_exit {
+        parts.push(format!("last {exit}"));
+    }
+    let about = format!(" Pod/{}/{}: ", p.key.namespace, p.key.name);
+    let mut reasons: Vec<(&str, u32)> = Vec::new();
+    // The panel keeps events newest first.
+    for e in app.events.iter().filter(|e| e.side == Some(side)) {
+        let Some((reason, _)) = e.text.split_once(&about) else { continue };
+        if let Some((_, n)) = reasons.iter_mut().find(|(r, _)| *r == reason) {
+            *n += 1;
+        } else if reasons.len() < 2 {
+            reasons.push((reason, 1));
+        }
+    }
+    parts.extend(reasons.into_iter().map(|(r, n)| if n > 1 { format!("{r} ×{n}") } else { r.to_string() }));
     parts.join(" · ")
 }
 
