@@ -1,8 +1,6 @@
 //! Figures derived from the state for display: computed on demand from
 //! the trimmed state rather than stored, so they can never disagree with it.
 
-use std::collections::BTreeSet;
-
 use crate::domain::{Health, Minute, PerSide, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate};
 
 use super::{App, LbMetrics, RouteState, SingletonSpec};
@@ -46,9 +44,29 @@ impl WorkloadRow<'_> {
 impl App {
     /// Keys of all workloads on either side, in display order.
     pub fn workload_keys(&self) -> Vec<&WorkloadKey> {
-        let keys: BTreeSet<&WorkloadKey> =
-            self.clusters.old.workloads.keys().chain(self.clusters.new.workloads.keys()).collect();
-        keys.into_iter().collect()
+        // Both maps are sorted: merged in one pass rather than sorted again
+        // (every frame, over thousands of workloads).
+        let mut old = self.clusters.old.workloads.keys().peekable();
+        let mut new = self.clusters.new.workloads.keys().peekable();
+        let mut keys = Vec::with_capacity(old.len().max(new.len()));
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(o), Some(n)) => match o.cmp(n) {
+                    std::cmp::Ordering::Less => old.next(),
+                    std::cmp::Ordering::Greater => new.next(),
+                    std::cmp::Ordering::Equal => {
+                        new.next();
+                        old.next()
+                    }
+                },
+                (Some(_), None) => old.next(),
+                (None, _) => new.next(),
+            };
+            match next {
+                Some(k) => keys.push(k),
+                None => return keys,
+            }
+        }
     }
 
     pub fn workload_row<'a>(&'a self, key: &'a WorkloadKey) -> WorkloadRow<'a> {
