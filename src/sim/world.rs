@@ -335,6 +335,7 @@ impl World {
         self.out.push(Msg::RouteOwners { at: self.now, routes: owners, error: None });
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
+        self.slow_start();
         self.read_alb();
         msgs.append(&mut self.out);
         msgs
@@ -506,13 +507,7 @@ impl World {
                 self.sides.get_mut(side).workloads.insert(key.clone(), sim);
                 if matches!(kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet) {
                     for i in 0..replicas {
-                        // The new collector's second pod is still pulling its
-                        // image when the demo opens: a pod that is starting.
-                        let slow = name == "otel-collector" && i == 1;
-                        let pod = self.spawn_pod(side, &key, Some(i), !slow);
-                        if slow {
-                            self.slow_start(side, &pod, HISTORY_MINUTES * 60 + 100);
-                        }
+                        self.spawn_pod(side, &key, Some(i), true);
                     }
                 }
             }
@@ -523,14 +518,23 @@ impl World {
         }
     }
 
-    /// A pod created shortly before the present that becomes ready `secs`
-    /// after the world's start.
-    fn slow_start(&mut self, side: Side, key: &PodKey, secs: i64) {
+    /// The new collector's newest pod, replaced 40 s before the present,
+    /// is still pulling its image when the demo opens: a pod starting.
+    fn slow_start(&mut self) {
         let now = self.now;
-        if let Some(pod) = self.sides.get_mut(side).pods.get_mut(key) {
-            pod.ready_at = Some(plus_secs(now, secs));
-            pod.pod.created = plus_secs(now, secs - 140);
-        }
+        let key = WorkloadKey::new("app", "otel-collector");
+        let cluster = self.sides.get_mut(Side::New);
+        let Some(pod) = cluster.pods.values_mut().filter(|p| p.pod.owner.as_ref() == Some(&key)).last() else {
+            return;
+        };
+        pod.pod.phase = PodPhase::Pending;
+        pod.pod.ready = false;
+        pod.pod.reason = Some("ContainerCreating".into());
+        pod.pod.created = plus_secs(now, -40);
+        pod.ready_at = Some(plus_secs(now, 100));
+        let pod = pod.pod.clone();
+        self.emit(Side::New, ClusterDelta::Pod(pod));
+        self.refresh_workload(Side::New, &key, true);
     }
 
     fn add_nodes(&mut self, side: Side) {
@@ -1329,6 +1333,25 @@ mod tests {
 
     fn world(seed: u64) -> World {
         World::new(&SimConfig { seed, start: start(), scale: 1 })
+    }
+
+    /// What a new user opening the demo sees: a pod killed for memory and
+    /// restarting, and one still starting.
+    #[test]
+    fn the_demo_opens_with_an_oom_killed_pod_and_a_starting_one() {
+        for seed in [2026, 7] {
+            let mut w = world(seed);
+            let mut app = App::new(w.app_config(), Keymap::default(), w.now());
+            for msg in w.initial() {
+                let _ = crate::app::update(&mut app, msg);
+            }
+            let pods: Vec<&Pod> = app.clusters.new.pods.values().collect();
+            let oom = pods.iter().find(|p| p.key.name.starts_with("sidekiq-gpu-")).expect("the GPU worker's pod");
+            assert_eq!(oom.last_exit.as_ref().map(ToString::to_string).as_deref(), Some("OOMKilled (137)"));
+            assert!(oom.restarts > 0 && oom.health() == crate::domain::Health::Failing, "{oom:?}");
+            let starting: Vec<_> = pods.iter().filter(|p| p.starting(app.now)).map(|p| &p.key.name).collect();
+            assert!(!starting.is_empty(), "seed {seed}: no pod is starting");
+        }
     }
 
     /// Feeds a world's messages to a fresh console, as the runtime does.
