@@ -135,6 +135,54 @@ fn a_deleted_pod_disappears() {
     assert!(old_before.iter().all(|k| s.app.clusters.old.pods.contains_key(k)), "the other side is untouched");
 }
 
+/// A pod killed for memory, as the kubelet writes it, and its BackOff
+/// Event: the drill-down says why it fails.
+#[test]
+fn a_pod_killed_for_memory_says_so_in_the_drill_down() {
+    let mut s = LiveConsole::start("realistic", Mode::Watch);
+    s.until("pods of both sides", WAIT, |app| app.clusters.old.pods.len() > 10 && app.clusters.new.pods.len() > 10);
+    let victim = s.app.clusters.old.pods.keys().find(|k| k.name.starts_with("api-")).unwrap().clone();
+    let mut pod = s.peers.get(&format!("/kube/old/object?resource=v1/pods&namespace=app&name={}", victim.name));
+    pod["status"]["containerStatuses"][0] = json!({
+        "name": "api", "image": pod["spec"]["containers"][0]["image"], "restartCount": 4, "ready": false,
+        "started": false,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
+        "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                     "startedAt": "2026-11-25T13:58:00Z", "finishedAt": "2026-11-25T13:59:31Z"}}
+    });
+    pod["status"]["conditions"] = json!([{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]);
+    s.peers.post("/kube/old/apply", pod.clone());
+    let now = jiff::Timestamp::now().to_string();
+    s.peers.post(
+        "/kube/old/apply",
+        json!({
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": format!("{}.oom", victim.name), "namespace": "app"},
+            "involvedObject": {"kind": "Pod", "namespace": "app", "name": victim.name, "apiVersion": "v1"},
+            "reason": "BackOff", "message": "Back-off restarting failed container api", "type": "Warning",
+            "count": 4, "firstTimestamp": now, "lastTimestamp": now
+        }),
+    );
+    s.until("the pod failing with its last exit, and its warning", WAIT, |app| {
+        app.clusters.old.pods.get(&victim).is_some_and(|p| p.last_exit.is_some())
+            && app.events.iter().any(|e| e.text.contains(&victim.name))
+    });
+    let pod = &s.app.clusters.old.pods[&victim];
+    assert_eq!(pod.health(), cutover::domain::Health::Failing);
+    assert_eq!(pod.last_exit.as_ref().map(ToString::to_string).as_deref(), Some("OOMKilled (137)"));
+
+    s.app.ui.view = cutover::app::View::Workload(cutover::domain::WorkloadKey::new("app", "api"));
+    let screen = s.screen();
+    let line =
+        screen.lines().find(|l| l.contains(&victim.name)).unwrap_or_else(|| panic!("no row for the pod:\n{screen}"));
+    for shown in ["CrashLoopBackOff", "OOMKilled (137)", "BackOff"] {
+        assert!(line.contains(shown), "{shown} missing from the pod's row: {line}\n{screen}");
+    }
+    // The other api pods of that side are running and say nothing.
+    let quiet = screen.lines().filter(|l| l.contains("api-") && !l.contains(&victim.name) && l.contains("Running"));
+    assert!(quiet.clone().count() >= 5 && quiet.clone().all(|l| !l.contains("OOMKilled")), "{screen}");
+}
+
 #[test]
 fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
     let mut s = LiveConsole::start("realistic", Mode::Watch);

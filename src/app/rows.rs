@@ -1,9 +1,7 @@
 //! Figures derived from the state for display: computed on demand from
 //! the trimmed state rather than stored, so they can never disagree with it.
 
-use std::collections::BTreeSet;
-
-use crate::domain::{Health, Minute, PerSide, PodPhase, Side, Weights, Workload, WorkloadKey, error_rate};
+use crate::domain::{Health, Minute, PerSide, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate};
 
 use super::{App, LbMetrics, RouteState, SingletonSpec};
 
@@ -15,6 +13,8 @@ pub struct SideView<'a> {
     /// Pods waiting in CrashLoopBackOff or failing to pull their image.
     pub crashing: u32,
     pub pods: u32,
+    /// Pods pending without a failure: on their way up.
+    pub starting: u32,
     pub health: Health,
 }
 
@@ -44,32 +44,59 @@ impl WorkloadRow<'_> {
 impl App {
     /// Keys of all workloads on either side, in display order.
     pub fn workload_keys(&self) -> Vec<&WorkloadKey> {
-        let keys: BTreeSet<&WorkloadKey> =
-            self.clusters.old.workloads.keys().chain(self.clusters.new.workloads.keys()).collect();
-        keys.into_iter().collect()
+        // Both maps are sorted: merged in one pass rather than sorted again
+        // (every frame, over thousands of workloads).
+        let mut old = self.clusters.old.workloads.keys().peekable();
+        let mut new = self.clusters.new.workloads.keys().peekable();
+        let mut keys = Vec::with_capacity(old.len().max(new.len()));
+        loop {
+            let next = match (old.peek(), new.peek()) {
+                (Some(o), Some(n)) => match o.cmp(n) {
+                    std::cmp::Ordering::Less => old.next(),
+                    std::cmp::Ordering::Greater => new.next(),
+                    std::cmp::Ordering::Equal => {
+                        new.next();
+                        old.next()
+                    }
+                },
+                (Some(_), None) => old.next(),
+                (None, _) => new.next(),
+            };
+            match next {
+                Some(k) => keys.push(k),
+                None => return keys,
+            }
+        }
     }
 
     pub fn workload_row<'a>(&'a self, key: &'a WorkloadKey) -> WorkloadRow<'a> {
         let side_view = |side: Side| {
             let cluster = self.clusters.get(side);
             let workload = cluster.workloads.get(key)?;
-            let mut restarts = 0;
-            let mut crashing = 0;
-            let mut pods = 0;
-            let mut worst_pod = Health::Idle;
-            for pod in cluster.pods_of(key) {
-                pods += 1;
-                restarts += pod.restarts;
-                if pod.health() == Health::Failing && pod.phase != PodPhase::Failed {
-                    crashing += 1;
-                }
-                worst_pod = worst_pod.max(pod.health());
-            }
+            // Kept up to date as pods change: a row costs the same at 5 or
+            // 5,000 pods.
+            let tally = cluster.tally(key);
             let mut health = workload.health();
-            if crashing > 0 && health != Health::Failing {
+            if tally.crashing > 0 && health != Health::Failing {
                 health = Health::Degraded;
             }
-            Some(SideView { workload, restarts, crashing, pods, health })
+            // None ready yet, but nothing failing and pods on their way:
+            // starting, not failing.
+            if health == Health::Failing
+                && matches!(workload.kind, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
+                && tally.crashing == 0
+                && tally.pending > 0
+            {
+                health = Health::Degraded;
+            }
+            Some(SideView {
+                workload,
+                restarts: tally.restarts,
+                crashing: tally.crashing,
+                pods: tally.pods,
+                starting: tally.pending,
+                health,
+            })
         };
         let sides = PerSide::new(side_view(Side::Old), side_view(Side::New));
         let drift = match (&sides.old, &sides.new) {

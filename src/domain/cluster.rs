@@ -170,7 +170,42 @@ pub struct Pod {
     pub reason: Option<String>,
     pub node: Option<String>,
     pub created: Timestamp,
+    /// How a container of it ended last (the one that restarted, or one
+    /// that finished): `OOMKilled` and 137, `Error` and 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_exit: Option<Exit>,
 }
+
+/// A container's termination: the kubelet's reason and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    pub reason: String,
+    pub code: i32,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.reason, self.code)
+    }
+}
+
+/// Waiting reasons that say a container cannot run as it is (a restart or
+/// a pull will not fix it by itself); `Init:` ones are an init container's.
+const FAILURE_REASONS: [&str; 9] = [
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+    "PreStartHookError",
+];
+
+/// How long a running pod may stay unready before it counts as unready
+/// rather than starting (readiness probes' usual first minute).
+const STARTING_SECS: i64 = 60;
 
 /// Whether a pod of this phase still runs, for every part of `cutover`
 /// that waits for a side to run nothing (the console, the executor, the
@@ -186,13 +221,38 @@ impl Pod {
         !matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
     }
 
+    /// Failing: finished in failure, or a container that cannot run
+    /// (crash loop, image pull, bad config). A pod that is only starting or
+    /// not ready is degraded, never failing.
     pub fn health(&self) -> Health {
-        match (self.phase, self.ready, self.reason.as_deref()) {
-            (PodPhase::Succeeded, _, _) => Health::Idle,
-            (PodPhase::Failed, _, _) => Health::Failing,
-            (_, _, Some("CrashLoopBackOff" | "ImagePullBackOff" | "ErrImagePull")) => Health::Failing,
-            (PodPhase::Running, true, _) => Health::Healthy,
+        match (self.phase, self.ready) {
+            (PodPhase::Succeeded, _) => Health::Idle,
+            (PodPhase::Failed, _) => Health::Failing,
+            _ if self.failure().is_some() => Health::Failing,
+            (PodPhase::Running, true) => Health::Healthy,
             _ => Health::Degraded,
+        }
+    }
+
+    /// The waiting reason that makes it fail, if any.
+    pub fn failure(&self) -> Option<&str> {
+        let reason = self.reason.as_deref()?;
+        FAILURE_REASONS.contains(&reason.strip_prefix("Init:").unwrap_or(reason)).then_some(reason)
+    }
+
+    /// On its way up, with nothing wrong seen yet: pending (scheduling,
+    /// pulling, creating, initialising) without a failure, or running but
+    /// not yet ready within its first minute and never restarted.
+    pub fn starting(&self, now: Timestamp) -> bool {
+        if self.failure().is_some() || self.reason.as_deref() == Some("Terminating") {
+            return false;
+        }
+        match self.phase {
+            PodPhase::Pending => true,
+            PodPhase::Running => {
+                !self.ready && self.restarts == 0 && now.as_second() - self.created.as_second() < STARTING_SECS
+            }
+            _ => false,
         }
     }
 }
@@ -548,5 +608,63 @@ mod tests {
         assert_eq!(deploy(0, 0).health(), Health::Idle);
         assert!(!deploy(0, 0).is_active());
         assert!(deploy(0, 1).is_active(), "a pod still terminating counts as running");
+    }
+
+    fn pod(phase: PodPhase, ready: bool, restarts: u32, reason: Option<&str>, age_secs: i64) -> (Pod, Timestamp) {
+        let now: Timestamp = "2026-11-25T14:00:00Z".parse().unwrap();
+        let pod = Pod {
+            key: PodKey { namespace: "app".into(), name: "api-7d9f-x2x4k".into() },
+            owner: Some(WorkloadKey::new("app", "api")),
+            phase,
+            ready,
+            restarts,
+            reason: reason.map(Into::into),
+            node: None,
+            created: crate::domain::plus_secs(now, -age_secs),
+            last_exit: None,
+        };
+        (pod, now)
+    }
+
+    /// Starting is never failing; failing is a container that cannot run
+    /// or a pod that ended in failure.
+    #[test]
+    fn pod_health_tells_starting_from_failing() {
+        use PodPhase::*;
+        // phase, ready, restarts, reason, age (s): health, starting
+        type Case<'a> = (PodPhase, bool, u32, Option<&'a str>, i64, Health, bool);
+        let table: [Case; 14] = [
+            (Pending, false, 0, None, 5, Health::Degraded, true),
+            (Pending, false, 0, Some("ContainerCreating"), 600, Health::Degraded, true),
+            (Pending, false, 0, Some("PodInitializing"), 20, Health::Degraded, true),
+            (Running, false, 0, None, 30, Health::Degraded, true),
+            // Unready past its first minute, or after a restart: not starting.
+            (Running, false, 0, None, 90, Health::Degraded, false),
+            (Running, false, 2, None, 30, Health::Degraded, false),
+            (Running, true, 0, None, 30, Health::Healthy, false),
+            (Running, false, 5, Some("CrashLoopBackOff"), 900, Health::Failing, false),
+            (Pending, false, 0, Some("ImagePullBackOff"), 40, Health::Failing, false),
+            (Pending, false, 0, Some("ErrImagePull"), 40, Health::Failing, false),
+            (Pending, false, 0, Some("CreateContainerConfigError"), 40, Health::Failing, false),
+            (Pending, false, 0, Some("Init:CrashLoopBackOff"), 40, Health::Failing, false),
+            (Running, false, 0, Some("Terminating"), 30, Health::Degraded, false),
+            (Failed, false, 0, Some("Evicted"), 30, Health::Failing, false),
+        ];
+        for (phase, ready, restarts, reason, age, health, starting) in table {
+            let (p, now) = pod(phase, ready, restarts, reason, age);
+            assert_eq!(p.health(), health, "{phase:?} ready={ready} {reason:?}");
+            assert_eq!(p.starting(now), starting, "{phase:?} ready={ready} restarts={restarts} {reason:?} {age}s");
+        }
+        let (done, now) = pod(Succeeded, false, 0, Some("Completed"), 30);
+        assert_eq!((done.health(), done.starting(now), done.still_running()), (Health::Idle, false, false));
+    }
+
+    /// A pod recorded before the last exit was kept still reads.
+    #[test]
+    fn a_pod_of_an_older_recording_reads_without_its_last_exit() {
+        let old = r#"{"key":{"namespace":"app","name":"api-1"},"owner":null,"phase":"Running","ready":true,
+            "restarts":0,"reason":null,"node":null,"created":"2026-11-25T13:00:00Z"}"#;
+        let pod: Pod = serde_json::from_str(old).unwrap();
+        assert_eq!(pod.last_exit, None);
     }
 }

@@ -14,8 +14,8 @@ use crate::app::{
     RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
-    Capacity, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead, Side,
-    Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
+    Capacity, Exit, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead,
+    Side, Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
 };
 
 use super::rng::Rng;
@@ -43,7 +43,8 @@ struct SimWorkload {
     workload: Workload,
     /// Schedules only on GPU nodes.
     gpu: bool,
-    /// Its pods crash on start (a driver mismatch on the new GPU AMI).
+    /// Its pods are killed on start, out of memory (the new GPU AMI's driver
+    /// takes more than the limit allows).
     crashloop: bool,
     /// CronJob: runs every this many minutes (the demo's stand-in for cron).
     every_minutes: Option<i64>,
@@ -115,6 +116,7 @@ impl SimCluster {
         if let Some(pod) = self.pods.get_mut(key) {
             *self.pods_on_node.entry(node.clone()).or_default() += 1;
             pod.pod.node = Some(node);
+            pod.pod.reason = Some("ContainerCreating".into());
         }
     }
 }
@@ -333,6 +335,7 @@ impl World {
         self.out.push(Msg::RouteOwners { at: self.now, routes: owners, error: None });
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
+        self.slow_start();
         self.read_alb();
         msgs.append(&mut self.out);
         msgs
@@ -515,6 +518,25 @@ impl World {
         }
     }
 
+    /// The new collector's newest pod, replaced 40 s before the present,
+    /// is still pulling its image when the demo opens: a pod starting.
+    fn slow_start(&mut self) {
+        let now = self.now;
+        let key = WorkloadKey::new("app", "otel-collector");
+        let cluster = self.sides.get_mut(Side::New);
+        let Some(pod) = cluster.pods.values_mut().filter(|p| p.pod.owner.as_ref() == Some(&key)).last() else {
+            return;
+        };
+        pod.pod.phase = PodPhase::Pending;
+        pod.pod.ready = false;
+        pod.pod.reason = Some("ContainerCreating".into());
+        pod.pod.created = plus_secs(now, -40);
+        pod.ready_at = Some(plus_secs(now, 100));
+        let pod = pod.pod.clone();
+        self.emit(Side::New, ClusterDelta::Pod(pod));
+        self.refresh_workload(Side::New, &key, true);
+    }
+
     fn add_nodes(&mut self, side: Side) {
         let general = (4 * self.scale).div_ceil(2).max(4);
         match side {
@@ -583,9 +605,10 @@ impl World {
             phase: if running { PodPhase::Running } else { PodPhase::Pending },
             ready: running,
             restarts: 0,
-            reason: None,
+            reason: (!running && node.is_some()).then(|| "ContainerCreating".to_string()),
             node,
             created: now,
+            last_exit: None,
         };
         let sim = SimPod {
             pod,
@@ -819,6 +842,7 @@ impl World {
                 pod.pod.restarts += 1;
                 pod.pod.ready = false;
                 pod.pod.reason = Some("CrashLoopBackOff".into());
+                pod.pod.last_exit = Some(Exit { reason: "OOMKilled".into(), code: 137 });
                 // Kubernetes doubles the back-off from 10 s up to 5 minutes.
                 let backoff = (10i64 << pod.pod.restarts.min(5)).min(300);
                 pod.next_restart = Some(plus_secs(now, backoff));
@@ -1309,6 +1333,25 @@ mod tests {
 
     fn world(seed: u64) -> World {
         World::new(&SimConfig { seed, start: start(), scale: 1 })
+    }
+
+    /// What a new user opening the demo sees: a pod killed for memory and
+    /// restarting, and one still starting.
+    #[test]
+    fn the_demo_opens_with_an_oom_killed_pod_and_a_starting_one() {
+        for seed in [2026, 7] {
+            let mut w = world(seed);
+            let mut app = App::new(w.app_config(), Keymap::default(), w.now());
+            for msg in w.initial() {
+                let _ = crate::app::update(&mut app, msg);
+            }
+            let pods: Vec<&Pod> = app.clusters.new.pods.values().collect();
+            let oom = pods.iter().find(|p| p.key.name.starts_with("sidekiq-gpu-")).expect("the GPU worker's pod");
+            assert_eq!(oom.last_exit.as_ref().map(ToString::to_string).as_deref(), Some("OOMKilled (137)"));
+            assert!(oom.restarts > 0 && oom.health() == crate::domain::Health::Failing, "{oom:?}");
+            let starting: Vec<_> = pods.iter().filter(|p| p.starting(app.now)).map(|p| &p.key.name).collect();
+            assert!(!starting.is_empty(), "seed {seed}: no pod is starting");
+        }
     }
 
     /// Feeds a world's messages to a fresh console, as the runtime does.

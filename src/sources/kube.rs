@@ -4,15 +4,13 @@
 //! Read-only by construction: this module builds watchers and nothing else;
 //! no function here can create, patch or delete.
 
-use std::collections::{HashMap, HashSet};
+mod objects;
+
+use std::collections::HashSet;
 use std::fmt::Debug;
 
 use futures::stream::{self, BoxStream, StreamExt};
 use jiff::Timestamp;
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Event as KubeEvent, Node as KubeNode, Pod as KubePod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kube::api::Api;
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -26,11 +24,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
 use crate::domain::{
-    Autoscaler, Capacity, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Side, Workload,
-    WorkloadKey, WorkloadKind, owner_from_metadata,
+    Autoscaler, Capacity, Exit, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Side,
+    Workload, WorkloadKey, WorkloadKind, owner_from_metadata,
 };
 use crate::plan::ClusterTarget;
 use crate::scrub::scrub;
+pub use objects::{CronJobObj, DeploymentObj, EventObj, HpaObj, JobObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec};
 
 /// Builds a client for a kubeconfig context, explaining what is wrong if
 /// it cannot: the file, the context, the server.
@@ -321,24 +320,24 @@ pub async fn run(
 ) {
     let id = SourceId::Cluster(side);
     let mut streams: Vec<BoxStream<'static, Batch>> = Vec::new();
-    streams.push(watch(Api::<KubeNode>::all(client.clone()), trim_node, |n| {
+    streams.push(watch(Api::<NodeObj>::all(client.clone()), trim_node, |n| {
         n.metadata.name.clone().map(ClusterDelta::NodeGone)
     }));
     for ns in &namespaces {
-        streams.push(watch(Api::<Deployment>::namespaced(client.clone(), ns), trim_deployment, workload_gone));
-        streams.push(watch(Api::<StatefulSet>::namespaced(client.clone(), ns), trim_statefulset, workload_gone));
-        streams.push(watch(Api::<CronJob>::namespaced(client.clone(), ns), trim_cronjob, workload_gone));
-        streams.push(watch(Api::<Job>::namespaced(client.clone(), ns), trim_job, |j: &Job| {
+        streams.push(watch(Api::<DeploymentObj>::namespaced(client.clone(), ns), trim_deployment, workload_gone));
+        streams.push(watch(Api::<StatefulSetObj>::namespaced(client.clone(), ns), trim_statefulset, workload_gone));
+        streams.push(watch(Api::<CronJobObj>::namespaced(client.clone(), ns), trim_cronjob, workload_gone));
+        streams.push(watch(Api::<JobObj>::namespaced(client.clone(), ns), trim_job, |j: &JobObj| {
             trim_job(j).and(workload_gone(j))
         }));
-        streams.push(watch(Api::<KubePod>::namespaced(client.clone(), ns), trim_pod, |p: &KubePod| {
+        streams.push(watch(Api::<PodObj>::namespaced(client.clone(), ns), trim_pod, |p: &PodObj| {
             Some(ClusterDelta::PodGone(PodKey {
                 namespace: p.metadata.namespace.clone().unwrap_or_default(),
                 name: p.metadata.name.clone().unwrap_or_default(),
             }))
         }));
-        streams.push(events(Api::<KubeEvent>::namespaced(client.clone(), ns), false));
-        streams.push(watch(Api::<HorizontalPodAutoscaler>::namespaced(client.clone(), ns), trim_hpa, |h| {
+        streams.push(events(Api::<EventObj>::namespaced(client.clone(), ns), false));
+        streams.push(watch(Api::<HpaObj>::namespaced(client.clone(), ns), trim_hpa, |h| {
             hpa_target(h).map(ClusterDelta::AutoscalerGone)
         }));
     }
@@ -349,7 +348,7 @@ pub async fn run(
     // kept in `default`, which the plan may not list. A kube user who
     // cannot read there loses those signals and nothing else.
     if !namespaces.iter().any(|ns| ns == "default") {
-        streams.push(events(Api::<KubeEvent>::namespaced(client.clone(), "default"), true));
+        streams.push(events(Api::<EventObj>::namespaced(client.clone(), "default"), true));
     }
     let mut told: HashSet<String> = HashSet::new();
     // Each watch tagged, to tell when every one has listed once: only then
@@ -486,8 +485,41 @@ impl Health {
     }
 }
 
+/// What a watch remembers of each object it has listed: only what says
+/// it is gone (a few dozen bytes), never the object or its trimmed form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Gone {
+    Pod(PodKey),
+    Workload(WorkloadKey),
+    Node(String),
+    Autoscaler(WorkloadKey),
+}
+
+impl Gone {
+    fn of(delta: ClusterDelta) -> Option<Gone> {
+        Some(match delta {
+            ClusterDelta::PodGone(k) => Gone::Pod(k),
+            ClusterDelta::WorkloadGone(k) => Gone::Workload(k),
+            ClusterDelta::NodeGone(n) => Gone::Node(n),
+            ClusterDelta::AutoscalerGone(k) => Gone::Autoscaler(k),
+            _ => return None,
+        })
+    }
+
+    fn delta(self) -> ClusterDelta {
+        match self {
+            Gone::Pod(k) => ClusterDelta::PodGone(k),
+            Gone::Workload(k) => ClusterDelta::WorkloadGone(k),
+            Gone::Node(n) => ClusterDelta::NodeGone(n),
+            Gone::Autoscaler(k) => ClusterDelta::AutoscalerGone(k),
+        }
+    }
+}
+
 /// A list+watch of one kind, trimmed, with deletions that happened while
 /// disconnected recovered from the re-list (objects no longer listed).
+/// Lists come in pages (kube's default of 500 objects), so a large list
+/// is never held whole, and each object is dropped once trimmed.
 fn watch<K>(
     api: Api<K>,
     trim: fn(&K) -> Option<ClusterDelta>,
@@ -496,42 +528,41 @@ fn watch<K>(
 where
     K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
-    let mut known: HashMap<String, ClusterDelta> = HashMap::new();
-    let mut relist: Option<HashMap<String, ClusterDelta>> = None;
-    watcher(api, watcher::Config::default())
+    let mut known: HashSet<Gone> = HashSet::new();
+    let mut relist: Option<HashSet<Gone>> = None;
+    watcher(api, watcher::Config::default().page_size(LIST_PAGE))
         .backoff(Retry::new())
         .map(move |event| {
             let event = event?;
             let mut out = Vec::new();
             let mut list_done = false;
-            let key = |o: &K| {
-                let m = o.meta();
-                format!("{}/{}", m.namespace.as_deref().unwrap_or(""), m.name.as_deref().unwrap_or(""))
-            };
+            let gone = |o: &K| gone(o).and_then(Gone::of);
             match event {
-                watcher::Event::Init => relist = Some(HashMap::new()),
+                watcher::Event::Init => relist = Some(HashSet::new()),
                 watcher::Event::InitApply(obj) => {
                     out.extend(trim(&obj));
-                    if let (Some(g), Some(map)) = (gone(&obj), relist.as_mut()) {
-                        map.insert(key(&obj), g);
+                    if let (Some(g), Some(fresh)) = (gone(&obj), relist.as_mut()) {
+                        fresh.insert(g);
                     }
                 }
                 watcher::Event::InitDone => {
                     list_done = true;
                     if let Some(fresh) = relist.take() {
-                        out.extend(known.iter().filter(|(k, _)| !fresh.contains_key(*k)).map(|(_, g)| g.clone()));
+                        out.extend(known.difference(&fresh).cloned().map(Gone::delta));
                         known = fresh;
                     }
                 }
                 watcher::Event::Apply(obj) => {
                     out.extend(trim(&obj));
                     if let Some(g) = gone(&obj) {
-                        known.insert(key(&obj), g);
+                        known.insert(g);
                     }
                 }
                 watcher::Event::Delete(obj) => {
-                    out.extend(gone(&obj));
-                    known.remove(&key(&obj));
+                    if let Some(g) = gone(&obj) {
+                        known.remove(&g);
+                        out.push(g.delta());
+                    }
                 }
             }
             Ok((out, list_done))
@@ -539,13 +570,17 @@ where
         .boxed()
 }
 
+/// Objects a list page holds: kube's default, said here because memory
+/// at 50,000 pods a side depends on it.
+const LIST_PAGE: u32 = 500;
+
 /// Events, each once. Warning events once per occurrence (an event is
 /// updated in place as it repeats, and a re-list after a reconnect lists
 /// it again); Node Events that are disruption signals once per Event (a
 /// repeat is the same signal). `nodes_only`: the watch of `default`, where
 /// the Events of Nodes are kept, reads those and nothing else; the field
 /// selector spares a real server, and is checked here too (kmock ignores it).
-fn events(api: Api<KubeEvent>, nodes_only: bool) -> BoxStream<'static, Batch> {
+fn events(api: Api<EventObj>, nodes_only: bool) -> BoxStream<'static, Batch> {
     let mut seen: HashSet<(String, i64)> = HashSet::new();
     let config = if nodes_only {
         watcher::Config::default().fields("involvedObject.kind=Node")
@@ -589,7 +624,7 @@ fn workload_gone<K: Resource>(o: &K) -> Option<ClusterDelta> {
 
 /// Container images only: the pod template's env, args and volumes never
 /// leave this function, so nothing secret reaches the screen or a recording.
-fn images(spec: Option<&PodSpec>) -> Vec<String> {
+fn images(spec: Option<&TemplateSpec>) -> Vec<String> {
     spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect()).unwrap_or_default()
 }
 
@@ -604,7 +639,7 @@ fn replicated(
     kind: WorkloadKind,
     replicas: Option<i32>,
     ready: Option<i32>,
-    template: Option<&PodSpec>,
+    template: Option<&TemplateSpec>,
 ) -> Option<ClusterDelta> {
     Some(ClusterDelta::Workload(Workload {
         key: key_of(meta),
@@ -652,7 +687,7 @@ pub fn owner_of(kind: WorkloadKind, meta: &ObjectMeta) -> Option<Owner> {
     )
 }
 
-pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
+pub fn trim_deployment(d: &DeploymentObj) -> Option<ClusterDelta> {
     let spec = d.spec.as_ref();
     replicated(
         &d.metadata,
@@ -663,7 +698,7 @@ pub fn trim_deployment(d: &Deployment) -> Option<ClusterDelta> {
     )
 }
 
-pub fn trim_statefulset(s: &StatefulSet) -> Option<ClusterDelta> {
+pub fn trim_statefulset(s: &StatefulSetObj) -> Option<ClusterDelta> {
     let spec = s.spec.as_ref();
     replicated(
         &s.metadata,
@@ -674,7 +709,7 @@ pub fn trim_statefulset(s: &StatefulSet) -> Option<ClusterDelta> {
     )
 }
 
-pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
+pub fn trim_cronjob(c: &CronJobObj) -> Option<ClusterDelta> {
     let spec = c.spec.as_ref();
     let template = spec.and_then(|s| s.job_template.spec.as_ref()).and_then(|j| j.template.spec.as_ref());
     Some(ClusterDelta::Workload(Workload {
@@ -697,7 +732,7 @@ pub fn trim_cronjob(c: &CronJob) -> Option<ClusterDelta> {
 
 /// A Job of its own (a migration, a one-off). Jobs a CronJob created are
 /// shown through the CronJob, not as rows of their own.
-pub fn trim_job(j: &Job) -> Option<ClusterDelta> {
+pub fn trim_job(j: &JobObj) -> Option<ClusterDelta> {
     if owner(&j.metadata).is_some_and(|o| o.kind == "CronJob") {
         return None;
     }
@@ -755,7 +790,7 @@ pub fn pod_owner(namespace: &str, meta: &ObjectMeta) -> Option<WorkloadKey> {
     Some(WorkloadKey::new(namespace, name))
 }
 
-pub fn trim_pod(p: &KubePod) -> Option<ClusterDelta> {
+pub fn trim_pod(p: &PodObj) -> Option<ClusterDelta> {
     let namespace = p.metadata.namespace.clone().unwrap_or_default();
     let status = p.status.as_ref();
     let phase = match status.and_then(|s| s.phase.as_deref()) {
@@ -766,10 +801,19 @@ pub fn trim_pod(p: &KubePod) -> Option<ClusterDelta> {
         _ => PodPhase::Unknown,
     };
     let containers = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or(&[]);
+    let init = status.and_then(|s| s.init_container_statuses.as_deref()).unwrap_or(&[]);
     let ready = status
         .and_then(|s| s.conditions.as_ref())
         .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-    let waiting = containers.iter().find_map(|c| c.state.as_ref()?.waiting.as_ref()?.reason.clone());
+    let waiting = |c: &objects::ContainerStatus| c.state.as_ref()?.waiting.as_ref()?.reason.clone();
+    // An init container that waits says more than the app containers'
+    // `PodInitializing` behind it (kubectl's `Init:CrashLoopBackOff`).
+    let waiting = init
+        .iter()
+        .filter_map(waiting)
+        .find(|r| r != "PodInitializing")
+        .map(|r| format!("Init:{r}"))
+        .or_else(|| containers.iter().find_map(waiting));
     let reason = if p.metadata.deletion_timestamp.is_some() {
         Some("Terminating".to_string())
     } else {
@@ -784,7 +828,32 @@ pub fn trim_pod(p: &KubePod) -> Option<ClusterDelta> {
         reason,
         node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
         created: p.metadata.creation_timestamp.as_ref().map_or(Timestamp::UNIX_EPOCH, |t| t.0),
+        last_exit: last_exit(init.iter().chain(containers)),
     }))
+}
+
+/// How a container ended last: of the container that restarted most, its
+/// previous run (`lastState.terminated`); else a container that has ended
+/// now (`state.terminated`: a finished or evicted pod), a failure first.
+fn last_exit<'a>(containers: impl Iterator<Item = &'a objects::ContainerStatus> + Clone) -> Option<Exit> {
+    let exit = |t: &objects::Terminated| Exit {
+        reason: t.reason.clone().unwrap_or_else(|| match t.signal {
+            Some(signal) => format!("signal {signal}"),
+            None => "Terminated".into(),
+        }),
+        code: t.exit_code,
+    };
+    let restarted = containers
+        .clone()
+        .filter(|c| c.restart_count > 0)
+        .max_by_key(|c| c.restart_count)
+        .and_then(|c| c.last_state.as_ref()?.terminated.as_ref());
+    restarted
+        .or_else(|| {
+            let ended = containers.filter_map(|c| c.state.as_ref()?.terminated.as_ref());
+            ended.clone().find(|t| t.exit_code != 0).or(ended.clone().next())
+        })
+        .map(exit)
 }
 
 pub const TAINT_SPOT_ITN: &str = "aws-node-termination-handler/spot-itn";
@@ -838,7 +907,7 @@ pub fn condition_signal(kind: &str, status: &str) -> Option<NodeSignalKind> {
     })
 }
 
-pub fn trim_node(n: &KubeNode) -> Option<ClusterDelta> {
+pub fn trim_node(n: &NodeObj) -> Option<ClusterDelta> {
     let labels = n.metadata.labels.as_ref();
     let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
     let capacity = match label("eks.amazonaws.com/capacityType").or(label("karpenter.sh/capacity-type")) {
@@ -896,7 +965,7 @@ pub fn node_event_signal(reason: &str, message: &str) -> Option<NodeSignalKind> 
 }
 
 /// A Node Event that is a disruption signal, trimmed.
-pub fn trim_node_event(e: &KubeEvent) -> Option<NodeEvent> {
+pub fn trim_node_event(e: &EventObj) -> Option<NodeEvent> {
     let o = &e.involved_object;
     if o.kind.as_deref() != Some("Node") {
         return None;
@@ -914,12 +983,12 @@ pub fn trim_node_event(e: &KubeEvent) -> Option<NodeEvent> {
     Some(NodeEvent { at, node: o.name.clone()?, kind, reason: reason.to_string() })
 }
 
-fn hpa_target(h: &HorizontalPodAutoscaler) -> Option<WorkloadKey> {
+fn hpa_target(h: &HpaObj) -> Option<WorkloadKey> {
     let name = &h.spec.as_ref()?.scale_target_ref.name;
     Some(WorkloadKey::new(h.metadata.namespace.clone().unwrap_or_default(), name.clone()))
 }
 
-pub fn trim_hpa(h: &HorizontalPodAutoscaler) -> Option<ClusterDelta> {
+pub fn trim_hpa(h: &HpaObj) -> Option<ClusterDelta> {
     let spec = h.spec.as_ref()?;
     let status = h.status.as_ref();
     Some(ClusterDelta::Autoscaler(Autoscaler {
@@ -932,7 +1001,7 @@ pub fn trim_hpa(h: &HorizontalPodAutoscaler) -> Option<ClusterDelta> {
 }
 
 /// Warning events only; Normal ones are noise during an incident.
-pub fn trim_warning(e: &KubeEvent) -> Option<KubeWarning> {
+pub fn trim_warning(e: &EventObj) -> Option<KubeWarning> {
     if e.type_.as_deref() != Some("Warning") {
         return None;
     }
@@ -967,7 +1036,16 @@ pub async fn server_version(client: &Client) -> String {
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::api::apps::v1::Deployment;
+    use k8s_openapi::api::core::v1::{Event as KubeEvent, Node as KubeNode};
+
     use super::*;
+
+    /// A full k8s-openapi object as the watch reads it: through its JSON,
+    /// into the partial type.
+    fn partial<T: serde::de::DeserializeOwned>(full: &impl serde::Serialize) -> T {
+        serde_json::from_value(serde_json::to_value(full).unwrap()).unwrap()
+    }
 
     fn meta_owned(kind: &str, name: &str) -> ObjectMeta {
         ObjectMeta {
@@ -1014,7 +1092,7 @@ mod tests {
             }),
             status: Some(NodeStatus { conditions: Some(all), ..Default::default() }),
         };
-        match trim_node(&n) {
+        match trim_node(&partial(&n)) {
             Some(ClusterDelta::Node(node)) => node,
             other => panic!("not a node: {other:?}"),
         }
@@ -1149,7 +1227,7 @@ mod tests {
             ("Pod", "SpotInterrupted", "Pod will be evicted", None),
         ];
         for (object, reason, message, expected) in table {
-            let got = trim_node_event(&node_event(object, reason, message));
+            let got = trim_node_event(&partial(&node_event(object, reason, message)));
             assert_eq!(got.as_ref().map(|e| e.kind), expected, "{object} {reason}: {message}");
             if let Some(e) = got {
                 assert!(e.kind.label().starts_with("Karpenter "), "{}", e.kind.label());
@@ -1181,7 +1259,7 @@ mod tests {
                 },
                 ..Default::default()
             };
-            match trim_deployment(&d) {
+            match trim_deployment(&partial(&d)) {
                 Some(ClusterDelta::Workload(w)) => w,
                 other => panic!("{other:?}"),
             }
@@ -1217,5 +1295,125 @@ mod tests {
         assert_eq!(key("Job", "billing-close-29413920"), "billing-close");
         assert_eq!(key("Job", "db-migrate"), "db-migrate");
         assert_eq!(pod_owner("app", &ObjectMeta::default()), None);
+    }
+
+    /// A pod as the API server sends it: everything the kubelet writes,
+    /// most of which the watch never builds.
+    fn pod_json(phase: &str, ready: bool, containers: serde_json::Value) -> PodObj {
+        let json = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": "sidekiq-gpu-6f8d9c7b5-x2x4k", "namespace": "batch", "uid": "3c1e-77",
+                "resourceVersion": "48213", "creationTimestamp": "2026-11-25T13:02:11Z",
+                "labels": {"app": "sidekiq-gpu", "pod-template-hash": "6f8d9c7b5"},
+                "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-11-25T13:00:00Z"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "sidekiq-gpu-6f8d9c7b5",
+                                     "uid": "9a-1", "controller": true, "blockOwnerDeletion": true}],
+                "managedFields": [{"manager": "kubelet", "operation": "Update", "subresource": "status",
+                                   "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:phase": {}}}}]
+            },
+            "spec": {
+                "nodeName": "ip-10-1-40-71.ec2.internal",
+                "containers": [{"name": "sidekiq", "image": "photo/worker-gpu:v2.14.0",
+                                "env": [{"name": "DATABASE_PASSWORD", "value": "s3cr3t-never-record"}],
+                                "resources": {"limits": {"memory": "2Gi"}}}]
+            },
+            "status": {
+                "phase": phase, "qosClass": "Burstable", "startTime": "2026-11-25T13:02:12Z",
+                "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" },
+                                "lastTransitionTime": "2026-11-25T13:02:40Z"}],
+                "containerStatuses": containers
+            }
+        });
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn trimmed_pod(p: &PodObj) -> Pod {
+        match trim_pod(p) {
+            Some(ClusterDelta::Pod(pod)) => pod,
+            other => panic!("not a pod: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pod_keeps_why_it_fails_and_nothing_of_its_spec() {
+        use crate::domain::Health;
+        let now: Timestamp = "2026-11-25T14:00:00Z".parse().unwrap();
+        // Killed for memory, now backing off before the next restart.
+        let oom = trimmed_pod(&pod_json(
+            "Running",
+            false,
+            serde_json::json!([{
+                "name": "sidekiq", "image": "photo/worker-gpu:v2.14.0", "imageID": "photo/worker-gpu@sha256:ab",
+                "restartCount": 12, "ready": false, "started": false,
+                "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                      "message": "back-off 5m0s restarting failed container=sidekiq"}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled",
+                                             "startedAt": "2026-11-25T13:54:00Z",
+                                             "finishedAt": "2026-11-25T13:54:09Z"}}
+            }]),
+        ));
+        assert_eq!(oom.reason.as_deref(), Some("CrashLoopBackOff"));
+        assert_eq!(oom.last_exit, Some(Exit { reason: "OOMKilled".into(), code: 137 }));
+        assert_eq!(oom.last_exit.as_ref().unwrap().to_string(), "OOMKilled (137)");
+        assert_eq!((oom.restarts, oom.ready, oom.health()), (12, false, Health::Failing));
+        assert!(!oom.starting(now));
+        assert_eq!(oom.owner, Some(WorkloadKey::new("batch", "sidekiq-gpu")));
+        assert_eq!(oom.node.as_deref(), Some("ip-10-1-40-71.ec2.internal"));
+        let text = serde_json::to_string(&oom).unwrap();
+        assert!(!text.contains("s3cr3t") && !text.contains("restartedAt") && !text.contains("f:status"), "{text}");
+
+        // Still pulling its image: starting, whatever its age.
+        let creating = trimmed_pod(&pod_json(
+            "Pending",
+            false,
+            serde_json::json!([{"name": "sidekiq", "image": "photo/worker-gpu:v2.14.0", "restartCount": 0,
+                                "ready": false, "state": {"waiting": {"reason": "ContainerCreating"}}}]),
+        ));
+        assert_eq!((creating.reason.as_deref(), creating.last_exit.as_ref()), (Some("ContainerCreating"), None));
+        assert_eq!(creating.health(), Health::Degraded);
+        assert!(creating.starting(now));
+
+        // A secret that does not exist: the container cannot be created.
+        let config = trimmed_pod(&pod_json(
+            "Pending",
+            false,
+            serde_json::json!([{"name": "sidekiq", "restartCount": 0, "ready": false,
+                                "state": {"waiting": {"reason": "CreateContainerConfigError",
+                                                      "message": "secret \"photo-db\" not found"}}}]),
+        ));
+        assert_eq!(config.health(), Health::Failing);
+        assert!(!config.starting(now));
+
+        // A finished container that failed, without restarts (a Job's pod).
+        let failed = trimmed_pod(&pod_json(
+            "Failed",
+            false,
+            serde_json::json!([{"name": "sidekiq", "restartCount": 0, "ready": false,
+                                "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]),
+        ));
+        assert_eq!(failed.last_exit, Some(Exit { reason: "Error".into(), code: 1 }));
+        assert_eq!(failed.health(), Health::Failing);
+    }
+
+    #[test]
+    fn an_init_container_that_fails_is_named_before_pod_initializing() {
+        let mut pod = pod_json(
+            "Pending",
+            false,
+            serde_json::json!([{"name": "sidekiq", "restartCount": 0, "ready": false,
+                                "state": {"waiting": {"reason": "PodInitializing"}}}]),
+        );
+        let init: Vec<objects::ContainerStatus> = serde_json::from_value(serde_json::json!([{
+            "name": "migrate", "restartCount": 3, "ready": false,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"exitCode": 2, "reason": "Error"}}
+        }]))
+        .unwrap();
+        pod.status.as_mut().unwrap().init_container_statuses = Some(init);
+        let p = trimmed_pod(&pod);
+        assert_eq!(p.reason.as_deref(), Some("Init:CrashLoopBackOff"));
+        assert_eq!(p.last_exit, Some(Exit { reason: "Error".into(), code: 2 }));
+        assert_eq!(p.health(), crate::domain::Health::Failing);
     }
 }

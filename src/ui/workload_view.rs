@@ -90,11 +90,13 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         let total = cluster.pods_of(key).count();
         let visible = area.height.saturating_sub(3) as usize;
         let scroll = app.ui.detail_scroll.min(pods.len().saturating_sub(visible));
+        let whys: Vec<String> = pods.iter().skip(scroll).take(visible).map(|p| why(app, side, p)).collect();
         let cells: Vec<[Span<'static>; POD_COLUMNS]> = pods
             .iter()
             .skip(scroll)
             .take(visible)
-            .map(|p| {
+            .zip(whys)
+            .map(|(p, why)| {
                 let node = p.node.as_deref().map_or("—".to_string(), |n| {
                     let detail = cluster.nodes.get(n).map_or("gone".to_string(), |n| {
                         let mut d = format!("{} {}", n.capacity.short(), n.instance_type);
@@ -121,6 +123,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                         format!("{:>3}", p.restarts),
                         if p.restarts > 0 { theme::health(crate::domain::Health::Degraded) } else { theme::dim() },
                     ),
+                    Span::styled(why, theme::health(p.health())),
                     Span::raw(node),
                     Span::raw(age(p.created, app.now)),
                 ]
@@ -168,11 +171,11 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
     }
 }
 
-const POD_COLUMNS: usize = 6;
+const POD_COLUMNS: usize = 7;
 /// Header, narrowest cut (0: never cut, left out whole) and priority of
 /// each pod column.
 const POD_HEADERS: [(&str, u16, u8); POD_COLUMNS] =
-    [("pod", 16, 0), ("phase", 7, 1), ("ready", 0, 2), ("rst", 0, 1), ("node", 12, 3), ("age", 0, 2)];
+    [("pod", 16, 0), ("phase", 7, 1), ("ready", 0, 2), ("rst", 0, 1), ("why", 10, 1), ("node", 12, 3), ("age", 0, 2)];
 
 /// Who else writes the workload on each side (Argo CD, Flux, Helm).
 fn owner_line(app: &App, key: &WorkloadKey, singleton: bool) -> Line<'static> {
@@ -222,6 +225,32 @@ fn describe(v: &SideView<'_>) -> Vec<String> {
         parts.push(format!(" · {} crash-looping", v.crashing));
     }
     parts
+}
+
+/// Why a pod is not simply running: starting, how its container ended
+/// last (`OOMKilled (137)`), and its latest Warning events by reason,
+/// newest first (`BackOff ×3`).
+pub fn why(app: &App, side: Side, p: &Pod) -> String {
+    let mut parts = Vec::new();
+    if p.starting(app.now) {
+        parts.push("starting".to_string());
+    }
+    if let Some(exit) = &p.last_exit {
+        parts.push(format!("last {exit}"));
+    }
+    let about = format!(" Pod/{}/{}: ", p.key.namespace, p.key.name);
+    let mut reasons: Vec<(&str, u32)> = Vec::new();
+    // The panel keeps events newest first.
+    for e in app.events.iter().filter(|e| e.side == Some(side)) {
+        let Some((reason, _)) = e.text.split_once(&about) else { continue };
+        if let Some((_, n)) = reasons.iter_mut().find(|(r, _)| *r == reason) {
+            *n += 1;
+        } else if reasons.len() < 2 {
+            reasons.push((reason, 1));
+        }
+    }
+    parts.extend(reasons.into_iter().map(|(r, n)| if n > 1 { format!("{r} ×{n}") } else { r.to_string() }));
+    parts.join(" · ")
 }
 
 fn phase(p: &Pod) -> String {

@@ -1,5 +1,5 @@
 //! `cargo bench --bench console`: what the console costs per message and
-//! per frame, for the demo world and for 5,000 pods a side.
+//! per frame, for the demo world and for 5,000 and 50,000 pods a side.
 //!
 //! Plain timing over many iterations (medians of batches); numbers are
 //! written down in the README with the machine and the date.
@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use cutover::app::{App, Msg, update};
-use cutover::domain::{Side, plus_secs};
+use cutover::app::{App, ClusterDelta, Msg, update};
+use cutover::domain::{Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind, plus_secs};
 use cutover::keymap::{Key, KeyCode, Keymap};
 use cutover::sim::{SimConfig, World};
 use jiff::Timestamp;
@@ -34,13 +34,62 @@ fn per_iter(batches: usize, iters: usize, mut f: impl FnMut()) -> Duration {
     median(samples)
 }
 
+/// The demo world's console with `deployments` more Deployments of 25 pods
+/// a side, as the benchmark harness seeds a large cluster (`--pods`): the
+/// simulator grows pods per workload, this grows the workloads.
+fn generated(start: Timestamp, deployments: usize) -> App {
+    let mut world = World::new(&SimConfig { seed: 2026, start, scale: 1 });
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    for msg in world.initial() {
+        let _ = update(&mut app, msg);
+    }
+    for side in Side::BOTH {
+        for d in 0..deployments {
+            let key = WorkloadKey::new(["app", "batch"][d % 2], format!("bulk-{d:04}"));
+            let tag = if side == Side::New && d % 7 == 3 { "v3.1.0" } else { "v3.0.9" };
+            let workload = Workload {
+                key: key.clone(),
+                kind: WorkloadKind::Deployment,
+                desired: 25,
+                ready: 25,
+                images: vec![format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/photo/bulk-{}:{tag}", d % 40)],
+                suspended: false,
+                schedule: None,
+                completed: None,
+                last_schedule: None,
+                starting_deadline: None,
+                time_zone: None,
+                created: Some(start),
+                changed_by: None,
+                owner: None,
+            };
+            let _ = update(&mut app, Msg::Cluster { side, delta: ClusterDelta::Workload(workload) });
+            for i in 0..25 {
+                let pod = Pod {
+                    key: PodKey { namespace: key.namespace.clone(), name: format!("{}-7d9f8c6b5-{i:05}", key.name) },
+                    owner: Some(key.clone()),
+                    phase: PodPhase::Running,
+                    ready: true,
+                    restarts: 0,
+                    reason: None,
+                    node: Some(format!("ip-10-2-{}-{}.ec2.internal", d % 250, i)),
+                    created: start,
+                    last_exit: None,
+                };
+                let _ = update(&mut app, Msg::Cluster { side, delta: ClusterDelta::Pod(pod) });
+            }
+        }
+    }
+    app
+}
+
 fn main() {
     let start: Timestamp = "2026-11-25T14:00:00Z".parse().expect("a valid time");
     println!(
         "{:<34} {:>10} {:>12} {:>12} {:>12} {:>12}",
         "world", "pods/side", "history", "msg update", "main frame", "pods frame"
     );
-    for scale in [1u32, 334] {
+    for scale in [1u32, 334, 3334] {
         let mut world = World::new(&SimConfig { seed: 2026, start, scale });
         let pods = world.pod_count(Side::New);
         let mut app = App::new(world.app_config(), Keymap::default(), world.now());
@@ -78,6 +127,30 @@ fn main() {
             pods,
             format!("{:.1?}", history),
             format!("{:.1?}", msg_cost),
+            format!("{:.2?}", frame),
+            format!("{:.2?}", pods_frame),
+        );
+    }
+    for deployments in [800usize, 2000] {
+        let t = Instant::now();
+        let mut app = generated(start, deployments);
+        let built = t.elapsed();
+        let pods = app.clusters.new.pods.len();
+        let mut terminal = Terminal::new(TestBackend::new(120, 32)).expect("a test terminal");
+        let frame = per_iter(7, 20, || {
+            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
+        });
+        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Down)));
+        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Enter)));
+        let pods_frame = per_iter(7, 20, || {
+            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
+        });
+        println!(
+            "{:<34} {:>10} {:>12} {:>12} {:>12} {:>12}",
+            format!("demo + {deployments} Deployments of 25"),
+            pods,
+            format!("{:.1?}", built),
+            "-",
             format!("{:.2?}", frame),
             format!("{:.2?}", pods_frame),
         );

@@ -10,7 +10,12 @@ Starts, on 127.0.0.1:
   * "control": a small JSON API the tests use to inspect and disturb the peers.
 
 Usage:
-  peers.py --dir DIR [--seed realistic|empty] [--ignore-stdin]
+  peers.py --dir DIR [--seed realistic|empty] [--pods N] [--whole-lists] [--ignore-stdin]
+
+--pods N (realistic seed only) adds generated Deployments of 25 pods each, in the
+plan's namespaces, and a node for every 40 pods, until each side holds about N
+pods: for measuring the console at scale. Lists are answered in pages when the
+client sends `limit`, as the API server does; --whole-lists answers them whole.
 
 Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
 the realistic seed), prints one line `READY <peers.json>` to stdout, and runs
@@ -1121,6 +1126,11 @@ class Cluster(kmock.KubernetesEmulator):
         self.faults: list[KubeFault] = []
         self.denies: list[DenyRule] = []
         self.fault_seq = 0
+        # Lists being paged: continue-token id -> (resourceVersion, items).
+        self.list_snapshots: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        # --whole-lists: `limit` ignored, as kmock does (for comparing with
+        # figures measured that way).
+        self.whole_lists = False
 
     # -- helpers --------------------------------------------------------
 
@@ -1590,12 +1600,49 @@ class Cluster(kmock.KubernetesEmulator):
             return False
         return True
 
+    LIST_SNAPSHOTS = 64
+
     async def _serve_list(self, request: kmock_rendering.Request) -> Any:
-        result = await super()._serve_list(request)
-        result["items"] = [o for o in result["items"] if self._matches(request, o)]
+        # Lists in pages as the API server does: `limit` cuts the list, and
+        # `continue` resumes the same snapshot (the resourceVersion of the
+        # first page) in key order, whatever was written since; a token
+        # that is no longer kept is 410 Expired, as etcd's compaction makes it.
+        try:
+            limit = 0 if self.whole_lists else max(0, int(request.params.get("limit") or 0))
+        except ValueError:
+            raise KubeStatusError(400, "BadRequest", "limit must be an integer")
+        token = request.params.get("continue") or ""
+        if token:
+            snap_id, _, offset_text = token.partition(":")
+            snapshot = self.list_snapshots.get(snap_id)
+            if snapshot is None or not offset_text.isdigit():
+                raise KubeStatusError(410, "Expired", "The provided continue parameter is too old to display a "
+                                      "consistent list result. You can start a new list without the continue "
+                                      "parameter.")
+            rv, items = snapshot
+            offset = int(offset_text)
+            result: dict[str, Any] = {}
+        else:
+            result = await super()._serve_list(request)
+            items = [o for o in result["items"] if self._matches(request, o)]
+            items.sort(key=lambda o: (o.get("metadata", {}).get("namespace") or "",
+                                      o.get("metadata", {}).get("name") or ""))
+            rv, offset = self.rv, 0
         res = request.resource
         info = self.resources[res] if res in self.resources else None
-        result["metadata"] = {"resourceVersion": str(self.rv)}
+        result["metadata"] = {"resourceVersion": str(rv)}
+        if limit and offset + limit < len(items):
+            snap_id = token.partition(":")[0] if token else uuid.uuid4().hex
+            self.list_snapshots[snap_id] = (rv, items)
+            while len(self.list_snapshots) > self.LIST_SNAPSHOTS:
+                self.list_snapshots.pop(next(iter(self.list_snapshots)))
+            result["metadata"]["continue"] = f"{snap_id}:{offset + limit}"
+            result["metadata"]["remainingItemCount"] = len(items) - offset - limit
+            result["items"] = items[offset:offset + limit]
+        else:
+            if token:
+                self.list_snapshots.pop(token.partition(":")[0], None)
+            result["items"] = items[offset:]
         if info is not None and info.kind:
             result["apiVersion"] = f"{res.group}/{res.version}" if res.group else res.version
             result["kind"] = f"{info.kind}List"
@@ -1627,11 +1674,13 @@ class Cluster(kmock.KubernetesEmulator):
                 for (r, ns, name), obj in self.objects.items():
                     if r != res or obj.deleted:
                         continue
-                    raw = copy.deepcopy(obj.raw)
+                    # Copied only when replayed: a watch from a recent
+                    # resourceVersion replays almost nothing of a large list.
+                    raw = obj.raw
                     rv = int(raw.get("metadata", {}).get("resourceVersion") or 0)
                     present[(ns, name)] = rv
                     if rv > since and self._matches(request, raw):
-                        replay.append((rv, {"type": "ADDED", "object": raw}))
+                        replay.append((rv, {"type": "ADDED", "object": copy.deepcopy(raw)}))
                 if since:
                     for rv, raw in self.deletions.get(res, []):
                         m = raw.get("metadata", {})
@@ -2333,6 +2382,78 @@ def seed_kube(side: str, cluster: Cluster, now: dt.datetime) -> None:
                 13, s.ago(minutes=58), s.ago(minutes=5, seconds=55))
 
 
+def seed_bulk(side: str, cluster: Cluster, now: dt.datetime, pods: int) -> None:
+    """Generated Deployments of 25 running pods each until the side has about
+    `pods` pods. Built without KubeSeed's per-pod copies and hashes (100,000
+    pods must be seeded in seconds); the pods look like the realistic ones, and
+    share their spec dicts, which nothing writes in place."""
+    s = KubeSeed(side, cluster, now)
+    have = sum(1 for (r, _, _) in cluster.objects if r.plural == "pods")
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    first_node = len(s.nodes)
+    for i in range(max(0, pods - have) // 40 + 1):
+        s.node(f"ip-10-{2 if side == 'old' else 3}-{i // 250}-{i % 250}.ec2.internal",
+               "SPOT" if i % 2 else "ON_DEMAND", "m6i.4xlarge", zones[i % 3], f"photo-bulk-{side}")
+    nodes = s.nodes[first_node:]
+    created = s.ago(hours=6)
+    per = 25
+    d = 0
+    while have < pods:
+        namespace = ("app", "batch")[d % 2]
+        name = f"bulk-{d:04d}"
+        # One Deployment in seven runs a newer tag on the new side: drift at scale.
+        tag = "v3.1.0" if side == "new" and d % 7 == 3 else "v3.0.9"
+        image = f"{ECR}/bulk-{d % 40}:{tag}"
+        labels = {"app": name, "app.kubernetes.io/part-of": "photo"}
+        spec = s.pod_spec("web", image, 8080)
+        pod_hash = safe_id(f"{side}/{namespace}/{name}/{image}", 10)
+        deploy = s.put({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": s.meta("Deployment", name, namespace, created, labels=labels, generation=1,
+                               annotations={"deployment.kubernetes.io/revision": "1"}),
+            "spec": {"replicas": per, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": labels}, "spec": spec}},
+            "status": {"observedGeneration": 1, "replicas": per, "updatedReplicas": per,
+                       "readyReplicas": per, "availableReplicas": per},
+        })
+        rs_name = f"{name}-{pod_hash}"
+        rs_labels = {**labels, "pod-template-hash": pod_hash}
+        rs = s.put({
+            "apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": s.meta("ReplicaSet", rs_name, namespace, created, labels=rs_labels, ownerReferences=[
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": name,
+                 "uid": deploy["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]),
+            "spec": {"replicas": per, "selector": {"matchLabels": rs_labels},
+                     "template": {"metadata": {"labels": rs_labels}, "spec": spec}},
+            "status": {"replicas": per, "readyReplicas": per, "availableReplicas": per},
+        })
+        owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
+                  "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]
+        image_id = f"{image.split(':')[0]}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+        conditions = [{"type": t, "status": "True", "lastTransitionTime": created}
+                      for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")]
+        for i in range(per):
+            node = nodes[(d * per + i) % len(nodes)]
+            pod_name = f"{rs_name}-{i:05d}"
+            pod_spec = dict(spec)
+            pod_spec["nodeName"] = node
+            s.put({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": pod_name, "namespace": namespace,
+                             "uid": f"{side}-{d:04d}-{i:05d}-0000-000000000000", "creationTimestamp": created,
+                             "labels": rs_labels, "ownerReferences": owner},
+                "spec": pod_spec,
+                "status": {"phase": "Running", "conditions": conditions,
+                           "hostIP": f"10.9.{(d * per + i) % 250}.{i % 250}", "podIP": f"10.8.{d % 250}.{i % 250}",
+                           "startTime": created, "qosClass": "Burstable",
+                           "containerStatuses": [{"name": "web", "image": image, "imageID": image_id,
+                                                  "restartCount": 0, "ready": True, "started": True,
+                                                  "state": {"running": {"startedAt": created}}}]},
+            })
+        have += per
+        d += 1
+
+
 # --------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------
@@ -2409,6 +2530,8 @@ class Harness:
     def __init__(self, args: argparse.Namespace) -> None:
         self.dir: Path = args.dir
         self.seed_name: str = args.seed
+        self.pods: int = args.pods
+        self.whole_lists: bool = args.whole_lists
         self.requests = RequestLog()
         self.moto: subprocess.Popen[bytes] | None = None
         self.moto_url = ""
@@ -2434,6 +2557,10 @@ class Harness:
             (self.dir / "expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True))
             for side, peer in self.kube.items():
                 seed_kube(side, peer.cluster, now)
+                if self.pods:
+                    seed_bulk(side, peer.cluster, now, self.pods)
+        for peer in self.kube.values():
+            peer.cluster.whole_lists = self.whole_lists
         self.proxy = AwsProxy(self.moto_url, self.requests)
         await self.proxy.start()
         for peer in self.kube.values():
@@ -2802,6 +2929,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--seed", choices=["realistic", "empty"], default="realistic")
+    parser.add_argument("--pods", type=int, default=0,
+                        help="realistic seed: add generated Deployments until each side has about N pods")
+    parser.add_argument("--whole-lists", action="store_true",
+                        help="answer every list whole, ignoring `limit` (kmock's own behaviour)")
     parser.add_argument("--ignore-stdin", action="store_true",
                         help="run until a signal (or POST /shutdown) instead of until stdin closes")
     args = parser.parse_args()
