@@ -7,10 +7,9 @@ use crate::domain::{
 use crate::keymap::{Action, Key};
 
 use super::{
-    find, pointer,
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions,
+    SideMetrics, SourceState, View, actions, find, pointer,
 };
 
 /// What applying one message produced.
