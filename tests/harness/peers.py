@@ -26,7 +26,9 @@ until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
 Control API (JSON; a refused body answers 400 {"error": why}):
   GET  /requests[?peer=aws|old|new]   what reached the peers, oldest first: method, path,
                                       query, op, mutating, status; namespace and name (kube);
-                                      protocol (aws); fault, fault_id, fault_mode for a
+                                      protocol (aws); changes: [{action, record}] of a Route 53
+                                      change batch, refused: InvalidChangeBatch when the proxy
+                                      refused it, rewritten: PENDING; fault, fault_id, fault_mode for a
                                       faulted request, plus forwarded/upstream_status (it
                                       reached moto or the emulator) and dropped (no answer);
                                       denied: rule id (kube 403 by a deny rule); review
@@ -608,6 +610,12 @@ class AwsProxy(Listener):
             "method": request.method, "path": request.path, "query": request.query_string,
             "op": op, "mutating": not is_read_only_op(op), "protocol": protocol,
         })
+        if op == "ChangeResourceRecordSets":
+            # What the batch asks, for tests to assert the exact write.
+            try:
+                entry["changes"] = [{"action": a, "record": r} for a, r in parse_change_batch(plain)]
+            except Exception as e:
+                entry["changes"] = f"unreadable: {e!r}"
         fault = take_fault(self.faults, op)
         if fault is None:
             resp = await self._forward(request, protocol, op, plain, entry)
