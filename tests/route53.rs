@@ -147,7 +147,7 @@ fn each_sides_load_balancer_is_found_from_its_alias_dns_name() {
     named.new_load_balancer = Some(cutover::plan::Arn(lbs.old.arn.0.replace("photo-api/", "gone/")));
     named.lines.new_load_balancer = Some(40);
     let err = w.rt.block_on(read::load_balancers(&w.elb, &named, &pair)).unwrap_err();
-    assert!(err.contains("new_load_balancer") && err.contains("is not a load balancer"), "{err}");
+    assert!(err.contains(":40: route `www`: new_load_balancer") && err.contains("is not a load balancer"), "{err}");
 }
 
 #[test]

@@ -358,14 +358,14 @@ pub async fn load_balancers(
     let find = |side: Side| -> Result<LoadBalancer, String> {
         let record = pair.records.get(side);
         if let Some(arn) = route.load_balancer(side) {
+            let line = match side {
+                Side::Old => route.lines.old_load_balancer,
+                Side::New => route.lines.new_load_balancer,
+            };
             return all.iter().find(|lb| &lb.arn == arn).cloned().ok_or_else(|| {
                 format!(
                     "{}: route `{}`: {side}_load_balancer {arn} is not a load balancer in this account and region",
-                    route.at(route
-                        .lines
-                        .old_load_balancer
-                        .or(route.lines.new_load_balancer)
-                        .unwrap_or(route.lines.name)),
+                    route.at(line.unwrap_or(route.lines.name)),
                     route.name
                 )
             });
