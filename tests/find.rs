@@ -40,10 +40,7 @@ fn typing_into_the_filter_line_fires_no_action_and_narrows_the_table() {
     assert_eq!(app.ui.find.sort, Sort::Name, "the `s` of mailers was typed, not a sort");
     assert_eq!(visible(&app), vec!["batch/sidekiq-mailers"]);
     let screen = draw(120, 32, |f| ui::render(&app, f));
-    assert!(
-        screen.contains("1/") && screen.contains(&format!("/{}", all.len())),
-        "shown/total in the title:\n{screen}"
-    );
+    assert!(screen.contains("1/") && screen.contains(&format!("/{}", all.len())), "shown/total in the title:\n{screen}");
     assert!(screen.contains("/mailers▏"), "{screen}");
 
     // Backspace edits; every word must match; case does not matter.
@@ -101,11 +98,7 @@ fn problems_only_hides_healthy_rows_and_says_so() {
     assert!(!rows.is_empty() && rows.len() < all, "{} of {all}", rows.len());
     for r in &rows {
         let one_side = r.sides.old.is_none() != r.sides.new.is_none();
-        assert!(
-            r.worst() >= Health::Degraded || r.drift || one_side || r.singleton_conflict,
-            "{} is no problem",
-            r.key
-        );
+        assert!(r.worst() >= Health::Degraded || r.drift || one_side || r.singleton_conflict, "{} is no problem", r.key);
     }
     let hidden: Vec<_> = app.workload_keys().into_iter().filter(|k| !rows.iter().any(|r| r.key == *k)).collect();
     for k in hidden {
@@ -167,13 +160,7 @@ fn events_and_a_workloads_pods_are_filtered_as_well() {
     // A source that goes stale and comes back: an alert, then an info line.
     let id = cutover::app::SourceId::Alb;
     let at = app.now;
-    step(
-        &mut app,
-        Msg::Source {
-            id,
-            state: cutover::app::SourceState::Stale { since: at, error: "timed out".into(), last_ok: None },
-        },
-    );
+    step(&mut app, Msg::Source { id, state: cutover::app::SourceState::Stale { since: at, error: "timed out".into(), last_ok: None } });
     step(&mut app, Msg::Source { id, state: cutover::app::SourceState::Live { last_ok: at } });
     let total = app.visible_events().len();
     let levels: Vec<_> = app.events.iter().map(|e| e.level).collect();
@@ -243,10 +230,7 @@ fn a_click_selects_the_row_under_it_and_a_double_click_opens_it() {
     assert_eq!(app.ui.focus, Panel::Events);
     let route = app.routes[1].spec.name.clone();
     let (rx, ry) = cell_of(&app, &route);
-    assert_eq!(
-        app.resolve_pointer(MouseKind::Click, rx, ry),
-        Some(Pointer::Select { panel: Panel::Traffic, row: Some(1) })
-    );
+    assert_eq!(app.resolve_pointer(MouseKind::Click, rx, ry), Some(Pointer::Select { panel: Panel::Traffic, row: Some(1) }));
     // The wheel over the workloads moves their selection, focused or not.
     let (wx, wy) = cell_of(&app, "batch/sidekiq-mailers");
     step(&mut app, Msg::Mouse { kind: MouseKind::WheelDown, column: wx, row: wy });
@@ -280,11 +264,9 @@ fn a_click_is_recorded_as_what_was_clicked_and_a_replay_filters_too() {
         let _ = cutover::runtime::apply(&mut app, msg, Some(&mut writer));
     }
     let (x, y) = cell_of(&app, "batch/sidekiq-mailers");
-    let _ =
-        cutover::runtime::apply(&mut app, Msg::Mouse { kind: MouseKind::Click, column: x, row: y }, Some(&mut writer));
+    let _ = cutover::runtime::apply(&mut app, Msg::Mouse { kind: MouseKind::Click, column: x, row: y }, Some(&mut writer));
     // Off every panel (the header): nothing happens, nothing is recorded.
-    let _ =
-        cutover::runtime::apply(&mut app, Msg::Mouse { kind: MouseKind::Click, column: 0, row: 0 }, Some(&mut writer));
+    let _ = cutover::runtime::apply(&mut app, Msg::Mouse { kind: MouseKind::Click, column: 0, row: 0 }, Some(&mut writer));
     writer.flush().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let clicks: Vec<&str> = text.lines().filter(|l| l.contains("Pointer") || l.contains("Mouse")).collect();

@@ -178,8 +178,7 @@ fn drilled_into(screen: &str) -> Option<String> {
 fn open_after(t: &Tmux, what: &str, keys: &[&str]) -> String {
     send_raw(t, keys);
     t.send(&["Enter"]);
-    let screen =
-        t.wait_for(&format!("a drill-down after {what}"), Duration::from_secs(3), |s| drilled_into(s).is_some());
+    let screen = t.wait_for(&format!("a drill-down after {what}"), Duration::from_secs(3), |s| drilled_into(s).is_some());
     t.send(&["Escape"]);
     t.wait_for("the main screen", Duration::from_secs(3), |s| drilled_into(s).is_none());
     drilled_into(&screen).unwrap()

@@ -16,9 +16,9 @@ mod update;
 
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
+pub use pointer::{Area, MouseKind, Pointer, Screen, ScreenMap};
 pub use mark::*;
 pub use msg::*;
-pub use pointer::{Area, MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;
 pub use state::*;
 pub use update::{Update, navigate, update};

@@ -7,9 +7,10 @@ use crate::domain::{
 use crate::keymap::{Action, Key};
 
 use super::{
+    find, pointer,
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions, find, pointer,
+    SideMetrics, SourceState, View, actions,
 };
 
 /// What applying one message produced.

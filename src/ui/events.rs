@@ -37,12 +37,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(list, area, &mut state);
     let mut screen = app.screen.0.borrow_mut();
     screen.panel(Panel::Events, area.into());
-    let body = Rect {
-        x: area.x + 1,
-        y: area.y + 1,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(2),
-    };
+    let body = Rect { x: area.x + 1, y: area.y + 1, width: area.width.saturating_sub(2), height: area.height.saturating_sub(2) };
     screen.rows(Panel::Events, body.into(), state.offset(), heights.into_iter().skip(state.offset()));
 }
 

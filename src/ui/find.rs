@@ -5,7 +5,7 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
-use crate::app::{App, Listing, Sort};
+use crate::app::{App, Sort, Listing};
 
 use super::theme;
 

@@ -91,12 +91,13 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
                 ])
             })
             .collect();
-        let title = Line::from(
-            vec![Span::styled(format!(" {side} "), theme::side(side)), Span::styled("pods ", theme::dim())]
-                .into_iter()
-                .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
-                .collect::<Vec<_>>(),
-        );
+        let title = Line::from(vec![
+            Span::styled(format!(" {side} "), theme::side(side)),
+            Span::styled("pods ", theme::dim()),
+        ]
+        .into_iter()
+        .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
+        .collect::<Vec<_>>());
         let table = Table::new(
             rows,
             [

@@ -69,12 +69,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .with_selected(Some(app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1))));
     frame.render_stateful_widget(table, area, &mut state);
     // Below the border and the header row.
-    let body = Rect {
-        x: area.x + 1,
-        y: area.y + 2,
-        width: area.width.saturating_sub(2),
-        height: area.height.saturating_sub(3),
-    };
+    let body = Rect { x: area.x + 1, y: area.y + 2, width: area.width.saturating_sub(2), height: area.height.saturating_sub(3) };
     let mut screen = app.screen.0.borrow_mut();
     screen.panel(Panel::Workloads, area.into());
     screen.rows(Panel::Workloads, body.into(), state.offset(), (state.offset()..rows.len()).map(|_| 1));
