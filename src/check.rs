@@ -12,7 +12,7 @@ use kube::api::{Api, ListParams};
 
 use crate::domain::{Owner, Side, WorkloadKey, WorkloadKind};
 use crate::plan::{ClusterTarget, Plan};
-use crate::sources::{alb, aws, cloudwatch, kube as kube_source};
+use crate::sources::{alb, aws, cloudwatch, kube as kube_source, route53};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -75,7 +75,7 @@ pub async fn run(plan: &Plan) -> Vec<Finding> {
         format!(
             "{}: {} route(s), {} singleton(s), namespaces {}",
             plan.name,
-            plan.routes.len(),
+            plan.routes.len() + plan.route53.len(),
             plan.singletons.len(),
             plan.namespaces.join(", ")
         ),
@@ -323,6 +323,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
             Err(e) => r.add_once(Verdict::Warn, &area, "owner not known", e),
         }
     }
+    check_route53(r, plan, &config, &elb).await;
     let cw = aws_sdk_cloudwatch::Client::new(&config);
     let queries = cloudwatch::queries(&plan.routes);
     let until = crate::domain::Minute::containing(jiff::Timestamp::now());
@@ -346,6 +347,65 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
             }
         }
         Err(e) => r.add_once(Verdict::Fail, "metrics", "", e),
+    }
+}
+
+/// The route53 routes: both weighted records read as the console would
+/// (which also proves the zone, the set identifiers and the read
+/// permission), and each side's load balancer found.
+async fn check_route53(r: &mut Report, plan: &Plan, config: &aws_config::SdkConfig, elb: &ElbClient) {
+    if plan.route53.is_empty() {
+        return;
+    }
+    let client = aws::route53_client(config);
+    for route in &plan.route53 {
+        let area = format!("route53 {}", route.name);
+        let pair = match route53::read(&client, route).await {
+            Ok(p) => p,
+            Err(e) => {
+                // One line per finding: the hint follows after a semicolon.
+                r.add_once(Verdict::Fail, &area, "records", e.to_string().replace("\n  hint: ", "; "));
+                continue;
+            }
+        };
+        r.add(
+            Verdict::Ok,
+            &area,
+            format!(
+                "zone {} holds {} {} with both weighted records",
+                route.hosted_zone_id, route.record_type, route.record_name
+            ),
+        );
+        for side in Side::BOTH {
+            let rec = pair.records.get(side);
+            let target = match &rec.target {
+                route53::RecordTarget::Alias { dns_name, evaluate_target_health, .. } => format!(
+                    "alias {dns_name} (evaluate target health: {})",
+                    if *evaluate_target_health { "yes" } else { "no" }
+                ),
+                route53::RecordTarget::Values(v) => format!("TTL {} s, {}", rec.ttl.unwrap_or(0), v.join(" ")),
+            };
+            r.add(
+                Verdict::Ok,
+                &area,
+                format!("{side} record `{}`: weight {}, {target}", rec.set_identifier, rec.weight),
+            );
+        }
+        let split = if pair.equal_split() {
+            "both weights are 0: Route 53 answers evenly, 50% to new".to_string()
+        } else {
+            format!("{:.0}% of answers to new", pair.new_percent())
+        };
+        r.add(Verdict::Ok, &area, split);
+        match route53::load_balancers(elb, route, &pair).await {
+            Ok(lbs) => {
+                for side in Side::BOTH {
+                    let how = if route.load_balancer(side).is_some() { "from the plan" } else { "from the record" };
+                    r.add(Verdict::Ok, &area, format!("{side} load balancer {} ({how})", lbs.get(side).dimension()));
+                }
+            }
+            Err(e) => r.add_once(Verdict::Fail, &area, "load balancers", e.replace("\n  hint: ", "; ")),
+        }
     }
 }
 

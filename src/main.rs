@@ -84,7 +84,7 @@ fn main() -> Result<ExitCode> {
         _ => None,
     };
     let plan = match plan_args {
-        Some(args) => match Plan::load(&args.plan) {
+        Some(args) => match Plan::load(&args.plan).and_then(|p| p.refuse_unwired_routes().map(|()| p)) {
             Ok(p) => Some(p),
             Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
         },

@@ -57,21 +57,62 @@ struct AwsFile {
     alb_poll: Option<Spanned<u64>>,
 }
 
+/// One `[[route]]` of either kind. Every kind's fields are optional here;
+/// [`Plan::parse`] says which a kind needs and which it does not take, so
+/// a mistake names the field rather than "data did not match any variant".
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RouteFile {
     name: Spanned<String>,
-    listener_arn: Spanned<String>,
-    rule_arn: Option<Spanned<String>>,
-    old_target_group: Spanned<String>,
-    new_target_group: Spanned<String>,
+    /// `alb` (the default) or `route53`.
+    kind: Option<Spanned<String>>,
     workload: Option<Spanned<String>>,
     steps: Option<Spanned<Vec<u8>>>,
+    // kind = "alb"
+    listener_arn: Option<Spanned<String>>,
+    rule_arn: Option<Spanned<String>>,
+    old_target_group: Option<Spanned<String>>,
+    new_target_group: Option<Spanned<String>>,
     /// `side:namespace/name` of the Ingress the AWS Load Balancer
     /// Controller writes this rule from.
     ingress: Option<Spanned<String>>,
     /// The `<name>` of its `alb.ingress.kubernetes.io/actions.<name>`.
     ingress_action: Option<Spanned<String>>,
+    // kind = "route53"
+    hosted_zone_id: Option<Spanned<String>>,
+    record_name: Option<Spanned<String>>,
+    record_type: Option<Spanned<String>>,
+    old_set_identifier: Option<Spanned<String>>,
+    new_set_identifier: Option<Spanned<String>>,
+    old_load_balancer: Option<Spanned<String>>,
+    new_load_balancer: Option<Spanned<String>>,
+}
+
+impl RouteFile {
+    /// The fields only an ALB route takes, with their values' spans.
+    fn alb_fields(&self) -> [(&'static str, Option<std::ops::Range<usize>>); 6] {
+        [
+            ("listener_arn", self.listener_arn.as_ref().map(Spanned::span)),
+            ("rule_arn", self.rule_arn.as_ref().map(Spanned::span)),
+            ("old_target_group", self.old_target_group.as_ref().map(Spanned::span)),
+            ("new_target_group", self.new_target_group.as_ref().map(Spanned::span)),
+            ("ingress", self.ingress.as_ref().map(Spanned::span)),
+            ("ingress_action", self.ingress_action.as_ref().map(Spanned::span)),
+        ]
+    }
+
+    /// The fields only a Route 53 route takes.
+    fn route53_fields(&self) -> [(&'static str, Option<std::ops::Range<usize>>); 7] {
+        [
+            ("hosted_zone_id", self.hosted_zone_id.as_ref().map(Spanned::span)),
+            ("record_name", self.record_name.as_ref().map(Spanned::span)),
+            ("record_type", self.record_type.as_ref().map(Spanned::span)),
+            ("old_set_identifier", self.old_set_identifier.as_ref().map(Spanned::span)),
+            ("new_set_identifier", self.new_set_identifier.as_ref().map(Spanned::span)),
+            ("old_load_balancer", self.old_load_balancer.as_ref().map(Spanned::span)),
+            ("new_load_balancer", self.new_load_balancer.as_ref().map(Spanned::span)),
+        ]
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,6 +201,95 @@ pub struct PlanRoute {
     pub ingress: Option<crate::app::IngressRef>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RouteKind {
+    Alb,
+    Route53,
+}
+
+/// The record types a weighted route may shift: the ones an alias to a
+/// load balancer (A, AAAA) or a name (CNAME) is written with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordType {
+    A,
+    Aaaa,
+    Cname,
+}
+
+impl RecordType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Cname => "CNAME",
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where in the plan a Route 53 route's fields are, for messages about
+/// what AWS holds ("the zone does not hold the record") to point at the
+/// line to fix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route53Lines {
+    pub name: usize,
+    pub hosted_zone_id: usize,
+    pub record_name: usize,
+    pub old_set_identifier: usize,
+    pub new_set_identifier: usize,
+    pub old_load_balancer: Option<usize>,
+    pub new_load_balancer: Option<usize>,
+}
+
+/// A route that shifts traffic between two weighted Route 53 records of
+/// one name and type, one per side (usually each an alias to that side's
+/// load balancer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route53Route {
+    pub name: String,
+    /// The bare id (`Z0123...`), without a `/hostedzone/` prefix.
+    pub hosted_zone_id: String,
+    /// Lowercase, with the trailing dot, as Route 53 lists it.
+    pub record_name: String,
+    pub record_type: RecordType,
+    pub old_set_identifier: String,
+    pub new_set_identifier: String,
+    /// None: found from the record's alias target or CNAME value.
+    pub old_load_balancer: Option<Arn>,
+    pub new_load_balancer: Option<Arn>,
+    pub workload: Option<WorkloadKey>,
+    pub steps: Vec<u8>,
+    /// The plan file and the lines of the fields, for messages.
+    pub file: String,
+    pub lines: Route53Lines,
+}
+
+impl Route53Route {
+    pub fn set_identifier(&self, side: crate::domain::Side) -> &str {
+        match side {
+            crate::domain::Side::Old => &self.old_set_identifier,
+            crate::domain::Side::New => &self.new_set_identifier,
+        }
+    }
+
+    pub fn load_balancer(&self, side: crate::domain::Side) -> Option<&Arn> {
+        match side {
+            crate::domain::Side::Old => self.old_load_balancer.as_ref(),
+            crate::domain::Side::New => self.new_load_balancer.as_ref(),
+        }
+    }
+
+    /// `cutover.toml:23` for a field's line: where to fix what AWS refused.
+    pub fn at(&self, line: usize) -> String {
+        format!("{}:{line}", self.file)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub path: PathBuf,
@@ -169,7 +299,12 @@ pub struct Plan {
     pub old: Option<ClusterTarget>,
     pub new: ClusterTarget,
     pub aws: AwsTarget,
+    /// The ALB routes (`kind = "alb"`, the default).
     pub routes: Vec<PlanRoute>,
+    /// The Route 53 weighted-record routes (`kind = "route53"`). `check`
+    /// reads them; the console does not drive them yet and refuses a plan
+    /// that has any ([`Plan::refuse_unwired_routes`]).
+    pub route53: Vec<Route53Route>,
     pub singletons: Vec<SingletonSpec>,
     pub stale_after: Duration,
     pub max_step: u8,
@@ -335,100 +470,53 @@ impl Plan {
         };
 
         let mut routes: Vec<PlanRoute> = Vec::new();
+        let mut route53: Vec<Route53Route> = Vec::new();
         for r in &raw.route {
-            let span = r.span();
             let r = r.get_ref();
-            if routes.iter().any(|x| &x.name == r.name.get_ref()) {
+            let name = r.name.get_ref();
+            if routes.iter().any(|x| &x.name == name) || route53.iter().any(|x| &x.name == name) {
                 return Err(loc.at(
                     r.name.span(),
-                    format!("route `{}` is named twice", r.name.get_ref()),
+                    format!("route `{name}` is named twice"),
                     "route names must be unique",
                 ));
             }
-            let listener = arn(&loc, &r.listener_arn, "listener/app/", "listener_arn")?;
-            let rule = match &r.rule_arn {
-                Some(rule) => {
-                    let a = arn(&loc, rule, "listener-rule/app/", "rule_arn")?;
-                    if a.rule_listener() != listener.0 {
-                        return Err(loc.at(
-                            rule.span(),
-                            "`rule_arn` is not a rule of `listener_arn`",
-                            format!("this rule belongs to {}", a.rule_listener()),
-                        ));
-                    }
-                    Some(a)
+            let kind = match r.kind.as_ref().map(|k| k.get_ref().as_str()) {
+                None | Some("alb") => RouteKind::Alb,
+                Some("route53") => RouteKind::Route53,
+                Some(other) => {
+                    return Err(loc.at(
+                        r.kind.as_ref().map_or(r.name.span(), Spanned::span),
+                        format!("route kind `{other}` is not known"),
+                        "kind = \"alb\" (the default: weights of a listener rule) or kind = \"route53\" (weighted records)",
+                    ));
                 }
-                None => None,
             };
-            let old_tg = arn(&loc, &r.old_target_group, "targetgroup/", "old_target_group")?;
-            let new_tg = arn(&loc, &r.new_target_group, "targetgroup/", "new_target_group")?;
-            if old_tg == new_tg {
+            // A field of the other kind is a mistake worth naming: it
+            // would be silently ignored otherwise.
+            let (foreign, this, other) = match kind {
+                RouteKind::Alb => (r.route53_fields().to_vec(), "alb", "route53"),
+                RouteKind::Route53 => (r.alb_fields().to_vec(), "route53", "alb"),
+            };
+            if let Some((field, Some(span))) = foreign.into_iter().find(|(_, s)| s.is_some()) {
                 return Err(loc.at(
-                    r.new_target_group.span(),
-                    "`new_target_group` is the same as `old_target_group`",
-                    "a route shifts traffic between two different target groups",
+                    span,
+                    format!("`{field}` is a field of kind = \"{other}\" routes; route `{name}` is kind = \"{this}\""),
+                    match kind {
+                        RouteKind::Alb => "add kind = \"route53\" to the route, or remove the field",
+                        RouteKind::Route53 => "remove the field, or make it an ALB route (no kind, or kind = \"alb\")",
+                    },
                 ));
             }
             let workload = match &r.workload {
                 Some(w) => Some(workload_key(&loc, w)?),
                 None => None,
             };
-            let steps = match &r.steps {
-                Some(s) => {
-                    let v = s.get_ref();
-                    if v.is_empty() || v.iter().any(|p| *p > 100) || v.windows(2).any(|w| w[0] >= w[1]) {
-                        return Err(loc.at(
-                            s.span(),
-                            "`steps` must be rising percentages from 0 to 100",
-                            "e.g. steps = [0, 1, 5, 10, 25, 50, 75, 100]",
-                        ));
-                    }
-                    v.clone()
-                }
-                None => DEFAULT_STEPS.to_vec(),
-            };
-            let ingress = match &r.ingress {
-                Some(value) => {
-                    let text = value.get_ref();
-                    let (side, key) = text.split_once(':').unwrap_or(("", text));
-                    let side = match side {
-                        "old" => crate::domain::Side::Old,
-                        "new" => crate::domain::Side::New,
-                        _ => {
-                            return Err(loc.at(
-                                value.span(),
-                                format!("`ingress = \"{text}\"` does not name its side"),
-                                "write side:namespace/name, e.g. ingress = \"new:app/web\"",
-                            ));
-                        }
-                    };
-                    let key = workload_key(&loc, &Spanned::new(value.span(), key.to_string()))?;
-                    let action =
-                        r.ingress_action.as_ref().map_or_else(|| r.name.get_ref().clone(), |a| a.get_ref().clone());
-                    Some(crate::app::IngressRef { side, key, action })
-                }
-                None => {
-                    if let Some(a) = &r.ingress_action {
-                        return Err(loc.at(
-                            a.span(),
-                            "`ingress_action` without `ingress`",
-                            "name the Ingress too, e.g. ingress = \"new:app/web\"",
-                        ));
-                    }
-                    None
-                }
-            };
-            let _ = span;
-            routes.push(PlanRoute {
-                name: r.name.get_ref().clone(),
-                listener,
-                rule,
-                old_target_group: old_tg,
-                new_target_group: new_tg,
-                workload,
-                steps,
-                ingress,
-            });
+            let steps = steps(&loc, r.steps.as_ref())?;
+            match kind {
+                RouteKind::Alb => routes.push(alb_route(&loc, r, workload, steps)?),
+                RouteKind::Route53 => route53.push(route53_route(&loc, r, workload, steps)?),
+            }
         }
 
         let mut singletons: Vec<SingletonSpec> = Vec::new();
@@ -525,6 +613,7 @@ impl Plan {
             new,
             aws,
             routes,
+            route53,
             singletons,
             stale_after,
             max_step,
@@ -538,6 +627,25 @@ impl Plan {
         match side {
             crate::domain::Side::Old => self.old.as_ref(),
             crate::domain::Side::New => Some(&self.new),
+        }
+    }
+
+    /// The console drives ALB routes only, for now: a plan with Route 53
+    /// routes is refused at the start of `run` and `watch` (exit 2) rather
+    /// than shown without them.
+    pub fn refuse_unwired_routes(&self) -> Result<(), PlanError> {
+        match self.route53.first() {
+            None => Ok(()),
+            Some(r) => Err(PlanError {
+                file: r.file.clone(),
+                line: r.lines.name,
+                column: 1,
+                problem: format!(
+                    "route `{}`: route53 routes are checked by `cutover check` but not yet driven by the console",
+                    r.name
+                ),
+                hint: "run `cutover check` for it, and move it to a plan of its own for `run` and `watch`".into(),
+            }),
         }
     }
 
@@ -576,6 +684,221 @@ impl Plan {
     }
 }
 
+fn steps(loc: &Located<'_>, steps: Option<&Spanned<Vec<u8>>>) -> Result<Vec<u8>, PlanError> {
+    match steps {
+        Some(s) => {
+            let v = s.get_ref();
+            if v.is_empty() || v.iter().any(|p| *p > 100) || v.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(loc.at(
+                    s.span(),
+                    "`steps` must be rising percentages from 0 to 100",
+                    "e.g. steps = [0, 1, 5, 10, 25, 50, 75, 100]",
+                ));
+            }
+            Ok(v.clone())
+        }
+        None => Ok(DEFAULT_STEPS.to_vec()),
+    }
+}
+
+/// A field the route's kind needs; its absence is said at the route's name.
+fn required<'a>(
+    loc: &Located<'_>,
+    r: &RouteFile,
+    value: &'a Option<Spanned<String>>,
+    field: &str,
+    example: &str,
+) -> Result<&'a Spanned<String>, PlanError> {
+    value.as_ref().ok_or_else(|| {
+        loc.at(
+            r.name.span(),
+            format!("route `{}`: missing field `{field}`", r.name.get_ref()),
+            format!("add it, e.g. {field} = {example}; the plan's fields are in the README"),
+        )
+    })
+}
+
+fn alb_route(
+    loc: &Located<'_>,
+    r: &RouteFile,
+    workload: Option<WorkloadKey>,
+    steps: Vec<u8>,
+) -> Result<PlanRoute, PlanError> {
+    let listener_arn = required(loc, r, &r.listener_arn, "listener_arn", "\"arn:aws:elasticloadbalancing:...\"")?;
+    let listener = arn(loc, listener_arn, "listener/app/", "listener_arn")?;
+    let rule = match &r.rule_arn {
+        Some(rule) => {
+            let a = arn(loc, rule, "listener-rule/app/", "rule_arn")?;
+            if a.rule_listener() != listener.0 {
+                return Err(loc.at(
+                    rule.span(),
+                    "`rule_arn` is not a rule of `listener_arn`",
+                    format!("this rule belongs to {}", a.rule_listener()),
+                ));
+            }
+            Some(a)
+        }
+        None => None,
+    };
+    let old = required(loc, r, &r.old_target_group, "old_target_group", "\"arn:aws:elasticloadbalancing:...\"")?;
+    let new = required(loc, r, &r.new_target_group, "new_target_group", "\"arn:aws:elasticloadbalancing:...\"")?;
+    let old_tg = arn(loc, old, "targetgroup/", "old_target_group")?;
+    let new_tg = arn(loc, new, "targetgroup/", "new_target_group")?;
+    if old_tg == new_tg {
+        return Err(loc.at(
+            new.span(),
+            "`new_target_group` is the same as `old_target_group`",
+            "a route shifts traffic between two different target groups",
+        ));
+    }
+    let ingress = match &r.ingress {
+        Some(value) => {
+            let text = value.get_ref();
+            let (side, key) = text.split_once(':').unwrap_or(("", text));
+            let side = match side {
+                "old" => crate::domain::Side::Old,
+                "new" => crate::domain::Side::New,
+                _ => {
+                    return Err(loc.at(
+                        value.span(),
+                        format!("`ingress = \"{text}\"` does not name its side"),
+                        "write side:namespace/name, e.g. ingress = \"new:app/web\"",
+                    ));
+                }
+            };
+            let key = workload_key(loc, &Spanned::new(value.span(), key.to_string()))?;
+            let action = r.ingress_action.as_ref().map_or_else(|| r.name.get_ref().clone(), |a| a.get_ref().clone());
+            Some(crate::app::IngressRef { side, key, action })
+        }
+        None => {
+            if let Some(a) = &r.ingress_action {
+                return Err(loc.at(
+                    a.span(),
+                    "`ingress_action` without `ingress`",
+                    "name the Ingress too, e.g. ingress = \"new:app/web\"",
+                ));
+            }
+            None
+        }
+    };
+    Ok(PlanRoute {
+        name: r.name.get_ref().clone(),
+        listener,
+        rule,
+        old_target_group: old_tg,
+        new_target_group: new_tg,
+        workload,
+        steps,
+        ingress,
+    })
+}
+
+fn route53_route(
+    loc: &Located<'_>,
+    r: &RouteFile,
+    workload: Option<WorkloadKey>,
+    steps: Vec<u8>,
+) -> Result<Route53Route, PlanError> {
+    let line = |span: std::ops::Range<usize>| line_col(loc.text, span.start).0;
+    let zone = required(loc, r, &r.hosted_zone_id, "hosted_zone_id", "\"Z0123456789ABCDEFGHIJ\"")?;
+    // The console accepts the id as the AWS CLI prints it, too.
+    let zone_id = zone.get_ref().trim().trim_start_matches("/hostedzone/").to_string();
+    if zone_id.is_empty()
+        || zone_id.len() > 32
+        || !zone_id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return Err(loc.at(
+            zone.span(),
+            format!("`hosted_zone_id = \"{}\"` is not a hosted zone id", zone.get_ref()),
+            "the zone's id, e.g. \"Z0123456789ABCDEFGHIJ\" (aws route53 list-hosted-zones-by-name)",
+        ));
+    }
+    let record = required(loc, r, &r.record_name, "record_name", "\"www.example.com.\"")?;
+    let record_name = record.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '*')
+    };
+    if record_name.is_empty() || record_name.len() > 253 || !record_name.split('.').all(label_ok) {
+        return Err(loc.at(
+            record.span(),
+            format!("`record_name = \"{}\"` is not a DNS name", record.get_ref()),
+            "the weighted records' name, e.g. \"www.example.com.\" (the trailing dot is optional)",
+        ));
+    }
+    let record_type = match r.record_type.as_ref() {
+        None => RecordType::A,
+        Some(t) => match t.get_ref().as_str() {
+            "A" => RecordType::A,
+            "AAAA" => RecordType::Aaaa,
+            "CNAME" => RecordType::Cname,
+            other => {
+                return Err(loc.at(
+                    t.span(),
+                    format!("record type `{other}` cannot be a route"),
+                    "record_type = \"A\" (the default), \"AAAA\" or \"CNAME\"",
+                ));
+            }
+        },
+    };
+    let set_identifier = |field: &str, value: &Option<Spanned<String>>| -> Result<(String, usize), PlanError> {
+        let v = required(loc, r, value, field, "\"eks-2026\"")?;
+        let text = v.get_ref().clone();
+        if text.is_empty() || text.len() > 128 {
+            return Err(loc.at(
+                v.span(),
+                format!("`{field}` must be 1 to 128 characters"),
+                "the record's Set ID as the Route 53 console shows it",
+            ));
+        }
+        Ok((text, line(v.span())))
+    };
+    let (old_set, old_line) = set_identifier("old_set_identifier", &r.old_set_identifier)?;
+    let (new_set, new_line) = set_identifier("new_set_identifier", &r.new_set_identifier)?;
+    if old_set == new_set {
+        return Err(loc.at(
+            r.new_set_identifier.as_ref().map_or(r.name.span(), Spanned::span),
+            "`new_set_identifier` is the same as `old_set_identifier`",
+            "a route shifts traffic between two different weighted records",
+        ));
+    }
+    let lb = |field: &str, value: &Option<Spanned<String>>| -> Result<Option<Arn>, PlanError> {
+        value.as_ref().map(|v| arn(loc, v, "loadbalancer/", field)).transpose()
+    };
+    let old_lb = lb("old_load_balancer", &r.old_load_balancer)?;
+    let new_lb = lb("new_load_balancer", &r.new_load_balancer)?;
+    if old_lb.is_some() && old_lb == new_lb {
+        return Err(loc.at(
+            r.new_load_balancer.as_ref().map_or(r.name.span(), Spanned::span),
+            "`new_load_balancer` is the same as `old_load_balancer`",
+            "one load balancer per side; leave both out to find them from the records",
+        ));
+    }
+    Ok(Route53Route {
+        name: r.name.get_ref().clone(),
+        hosted_zone_id: zone_id,
+        record_name: format!("{record_name}."),
+        record_type,
+        old_set_identifier: old_set,
+        new_set_identifier: new_set,
+        old_load_balancer: old_lb,
+        new_load_balancer: new_lb,
+        workload,
+        steps,
+        file: loc.file.to_string(),
+        lines: Route53Lines {
+            name: line(r.name.span()),
+            hosted_zone_id: line(zone.span()),
+            record_name: line(record.span()),
+            old_set_identifier: old_line,
+            new_set_identifier: new_line,
+            old_load_balancer: r.old_load_balancer.as_ref().map(|v| line(v.span())),
+            new_load_balancer: r.new_load_balancer.as_ref().map(|v| line(v.span())),
+        },
+    })
+}
+
 fn arn(loc: &Located<'_>, value: &Spanned<String>, kind: &str, field: &str) -> Result<Arn, PlanError> {
     let text = value.get_ref();
     let parts: Vec<&str> = text.splitn(6, ':').collect();
@@ -591,6 +914,7 @@ fn arn(loc: &Located<'_>, value: &Spanned<String>, kind: &str, field: &str) -> R
             "listener-rule/app/" => {
                 "arn:aws:elasticloadbalancing:REGION:ACCOUNT:listener-rule/app/NAME/LB-ID/LISTENER-ID/RULE-ID"
             }
+            "loadbalancer/" => "arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID",
             _ => "arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID",
         };
         return Err(loc.at(
@@ -743,6 +1067,95 @@ namespace = "app"
         let err = parse(&spike("0")).unwrap_err();
         assert_eq!((err.line, err.column), (2, 17), "{err}");
         assert!(err.problem.contains("`spike_percent` must be above 0"), "{err}");
+    }
+
+    const LB_NEW: &str =
+        "arn:aws:elasticloadbalancing:ap-northeast-1:123456789012:loadbalancer/app/web-2026/6cbbd73bd61b9152";
+
+    /// The ALB plan with a route53 route after the ALB route (lines 23 on).
+    fn with_route53(extra: &str) -> String {
+        good().replace(
+            "\n[[singleton]]",
+            &format!(
+                r#"
+[[route]]
+name = "www"
+kind = "route53"
+hosted_zone_id = "/hostedzone/Z0123456789ABCDEFGHIJ"
+record_name = "WWW.example.com"
+old_set_identifier = "eks-2022"
+new_set_identifier = "eks-2026"
+{extra}
+[[singleton]]"#
+            ),
+        )
+    }
+
+    #[test]
+    fn a_route53_route_parses_beside_the_alb_route() {
+        let plan =
+            parse(&with_route53(&format!("new_load_balancer = \"{LB_NEW}\"\nrecord_type = \"AAAA\"\n"))).unwrap();
+        assert_eq!(plan.routes.len(), 1, "the ALB route stays an ALB route");
+        let r = &plan.route53[0];
+        assert_eq!(r.hosted_zone_id, "Z0123456789ABCDEFGHIJ");
+        assert_eq!(r.record_name, "www.example.com.");
+        assert_eq!(r.record_type, RecordType::Aaaa);
+        assert_eq!((r.old_set_identifier.as_str(), r.new_set_identifier.as_str()), ("eks-2022", "eks-2026"));
+        assert_eq!(r.old_load_balancer, None);
+        assert_eq!(r.new_load_balancer, Some(Arn(LB_NEW.into())));
+        assert_eq!(r.steps, DEFAULT_STEPS);
+        assert_eq!((r.lines.name, r.lines.old_set_identifier), (24, 28));
+        assert_eq!(r.at(r.lines.record_name), "cutover.toml:27");
+        assert_eq!(parse(&with_route53("")).unwrap().route53[0].record_type, RecordType::A);
+        // The console does not drive it yet: run and watch refuse the plan.
+        let err = plan.refuse_unwired_routes().unwrap_err();
+        assert_eq!(err.line, 24);
+        assert!(err.problem.contains("not yet driven by the console"), "{err}");
+        assert!(parse(&good()).unwrap().refuse_unwired_routes().is_ok());
+    }
+
+    #[test]
+    fn route_kind_mistakes_name_the_field_and_the_line() {
+        let err = parse(&with_route53("").replace("kind = \"route53\"", "kind = \"dns\"")).unwrap_err();
+        assert_eq!(err.line, 25, "{err}");
+        assert!(err.problem.contains("route kind `dns` is not known"), "{err}");
+        assert!(err.hint.contains("kind = \"route53\""), "{err}");
+
+        let err = parse(&with_route53(&format!("old_target_group = \"{TG_OLD}\"\n"))).unwrap_err();
+        assert_eq!(err.line, 30, "{err}");
+        assert!(err.problem.contains("`old_target_group` is a field of kind = \"alb\" routes"), "{err}");
+
+        let err =
+            parse(&good().replace("workload = \"app/api\"", "workload = \"app/api\"\nold_set_identifier = \"x\""))
+                .unwrap_err();
+        assert_eq!(err.line, 22, "{err}");
+        assert!(err.problem.contains("`old_set_identifier` is a field of kind = \"route53\" routes"), "{err}");
+        assert!(err.hint.contains("add kind = \"route53\""), "{err}");
+
+        let err = parse(&with_route53("").replace("new_set_identifier = \"eks-2026\"\n", "")).unwrap_err();
+        assert_eq!(err.line, 24, "{err}");
+        assert!(err.problem.contains("route `www`: missing field `new_set_identifier`"), "{err}");
+
+        let err = parse(&good().replace(&format!("listener_arn = \"{LISTENER}\"\n"), "")).unwrap_err();
+        assert!(err.problem.contains("missing field `listener_arn`"), "{err}");
+
+        let err = parse(&with_route53("record_type = \"TXT\"\n")).unwrap_err();
+        assert_eq!(err.line, 30, "{err}");
+        assert!(err.problem.contains("record type `TXT`"), "{err}");
+        assert!(err.hint.contains("\"AAAA\" or \"CNAME\""), "{err}");
+
+        let err = parse(&with_route53("").replace("eks-2026", "eks-2022")).unwrap_err();
+        assert!(err.problem.contains("same as `old_set_identifier`"), "{err}");
+
+        let err = parse(&with_route53("").replace("/hostedzone/Z0123456789ABCDEFGHIJ", "example.com")).unwrap_err();
+        assert_eq!(err.line, 26, "{err}");
+        assert!(err.problem.contains("not a hosted zone id"), "{err}");
+
+        let err = parse(&with_route53("old_load_balancer = \"web-2022\"\n")).unwrap_err();
+        assert!(err.problem.contains("`old_load_balancer` is not an ALB loadbalancer ARN"), "{err}");
+
+        let err = parse(&with_route53("").replace("name = \"www\"", "name = \"api\"")).unwrap_err();
+        assert!(err.problem.contains("route `api` is named twice"), "{err}");
     }
 
     #[test]

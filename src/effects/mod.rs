@@ -12,6 +12,7 @@
 mod alb;
 pub mod ingress;
 mod kube;
+pub mod route53;
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -71,6 +71,17 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
     loader.load().await
 }
 
+/// The Route 53 client of a session. Route 53 is a global service: the
+/// SDK sends it to its one endpoint (signed for us-east-1) whatever the
+/// plan's region, or to the plan's `endpoint_url`. Its API allows five
+/// requests per second per account, shared with every other caller
+/// (ExternalDNS polls it): reads are retried on throttling as the other
+/// clients' are (three attempts); the executor's write makes its own
+/// attempts (`effects::route53`).
+pub fn route53_client(sdk: &SdkConfig) -> aws_sdk_route53::Client {
+    aws_sdk_route53::Client::new(sdk)
+}
+
 /// The words an error of a throttled call carries, for the screen to say
 /// "throttled, retrying" rather than just stale.
 pub const THROTTLED: &str = "throttled by AWS";
@@ -311,7 +322,13 @@ fn service_problem(
         | "IncompleteSignature"
         | "InvalidAccessKeyId"
         | "AuthFailure" => Problem::BadCredentials { code: code.to_string() },
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
+        // PriorRequestNotComplete: Route 53 is still applying an earlier
+        // change of the same records; it asks the caller to wait and retry.
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "PriorRequestNotComplete" => {
             Problem::Throttled { code: code.to_string(), message: short(message, 80), action: action.to_string() }
         }
         "" => Problem::BadAnswer { host: host(), status: None },

@@ -118,15 +118,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     ];
     let header = Row::new(shown(&widths, header.map(Cell::from))).style(theme::dim());
     let stale = [Side::Old, Side::New].map(|s| app.is_stale(SourceId::Cluster(s)));
-    let table_rows: Vec<Row> = rows.iter().map(|r| Row::new(shown(&widths, row(r, stale, &widths)))).collect();
+    // Only the rows on screen are built: the table scrolls as little as
+    // keeps the selection in view, as a table scrolled from the top would.
+    let height = usize::from(area.height.saturating_sub(3));
+    let selected = app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1));
+    let offset = (selected + 1).saturating_sub(height);
+    let window = &rows[offset.min(rows.len())..(offset + height).min(rows.len())];
+    let table_rows: Vec<Row> = window.iter().map(|r| Row::new(shown(&widths, row(r, stale, &widths)))).collect();
     let constraints: Vec<Constraint> = widths.iter().flatten().map(|w| Constraint::Length(*w)).collect();
     let table = Table::new(table_rows, constraints)
         .header(header)
         .block(block)
         .column_spacing(GAP)
         .row_highlight_style(if focused { theme::selected() } else { Style::new() });
-    let mut state = TableState::new()
-        .with_selected(Some(app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1))));
+    let mut state = TableState::new().with_selected((!window.is_empty()).then_some(selected - offset));
     frame.render_stateful_widget(table, area, &mut state);
     // Below the border and the header row.
     let body = Rect {
@@ -137,7 +142,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     };
     let mut screen = app.screen.0.borrow_mut();
     screen.panel(Panel::Workloads, area.into());
-    screen.rows(Panel::Workloads, body.into(), state.offset(), (state.offset()..rows.len()).map(|_| 1));
+    screen.rows(Panel::Workloads, body.into(), offset, window.iter().map(|_| 1));
 }
 
 /// The cells of the columns that were kept.

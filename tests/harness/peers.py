@@ -2,7 +2,7 @@
 """Test peers for cutover's integration tests.
 
 Starts, on 127.0.0.1:
-  * moto_server (AWS ELBv2, CloudWatch, STS),
+  * moto_server (AWS ELBv2, CloudWatch, STS, Route 53),
   * "aws": a logging, fault-injecting proxy in front of moto that translates
     CloudWatch's Smithy RPC v2 CBOR protocol (the only one the current Rust SDK
     speaks) to the awsJson1_0 protocol moto understands,
@@ -10,12 +10,19 @@ Starts, on 127.0.0.1:
   * "control": a small JSON API the tests use to inspect and disturb the peers.
 
 Usage:
-  peers.py --dir DIR [--seed realistic|empty] [--pods N] [--whole-lists] [--ignore-stdin]
+  peers.py --dir DIR [--seed realistic|empty] [--pods N] [--whole-lists] [--route53] [--ignore-stdin]
 
 --pods N (realistic seed only) adds generated Deployments of 25 pods each, in the
 plan's namespaces, and a node for every 40 pods, until each side holds about N
 pods: for measuring the console at scale. Lists are answered in pages when the
 client sends `limit`, as the API server does; --whole-lists answers them whole.
+
+--route53 (or PEERS_ROUTE53=1 in the environment) also seeds a second load
+balancer, `photo-api-2026`, and a hosted zone `example.test.` with two weighted
+alias A records `www.example.test.` (set ids eks-2022 -> photo-api, weight 100;
+eks-2026 -> photo-api-2026, weight 0), adds the route53 route `www` to the plan,
+and writes DIR/route53.json (zone id, load balancers). Without it the seed and the
+plan are as they always were.
 
 Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
 the realistic seed), prints one line `READY <peers.json>` to stdout, and runs
@@ -24,7 +31,9 @@ until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
 Control API (JSON; a refused body answers 400 {"error": why}):
   GET  /requests[?peer=aws|old|new]   what reached the peers, oldest first: method, path,
                                       query, op, mutating, status; namespace and name (kube);
-                                      protocol (aws); fault, fault_id, fault_mode for a
+                                      protocol (aws); changes: [{action, record}] of a Route 53
+                                      change batch, refused: InvalidChangeBatch when the proxy
+                                      refused it, rewritten: PENDING; fault, fault_id, fault_mode for a
                                       faulted request, plus forwarded/upstream_status (it
                                       reached moto or the emulator) and dropped (no answer);
                                       denied: rule id (kube 403 by a deny rule); review
@@ -59,7 +68,20 @@ Control API (JSON; a refused body answers 400 {"error": why}):
     (DenyRule) {verb, resource, group?, subresource?, namespace?, name?, reason?, user?, id?}
     one rule or {"rules": [...]}; denies the access review and the real request alike
   POST /faults/clear                  every fault and deny rule, AWS and both peers
+  POST /route53/records {set_identifier, weight?, ttl?, evaluate_target_health?}
+                                      changes one seeded record straight in moto (an
+                                      out-of-band change: not logged, not checked); answers
+                                      the records; GET /route53/records answers them too
+  POST /route53/pending {count}       the next `count` GetChange answers say PENDING
+                                      (moto answers INSYNC at once); answers {pending}
   POST /shutdown
+
+Route 53 (REST XML under /2013-04-01/) goes through the AWS proxy like the other
+services; the proxy names its operations (ListResourceRecordSets, GetChange,
+ChangeResourceRecordSets...) in the request log and for faults. Gap: moto does not
+check that a DELETE in a change batch matches the current record; Route 53 does and
+refuses the whole batch (400 InvalidChangeBatch). The proxy enforces it: see
+AwsProxy._refuse_stale_deletes.
 
 The Kubernetes peers also answer POST /apis/authorization.k8s.io/v1/
 selfsubjectaccessreviews (201, spec echoed, status.allowed false when a deny rule
@@ -119,6 +141,16 @@ SEED_AUTH = (
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, "
     "SignedHeaders=host, Signature=0000"
 )
+R53_NS = "https://route53.amazonaws.com/doc/2013-04-01/"
+# Route 53 speaks REST XML: the operation is the method and the path.
+R53_OPS = [
+    ("GET", re.compile(r"^/2013-04-01/hostedzone/([^/]+)/rrset/?$"), "ListResourceRecordSets"),
+    ("POST", re.compile(r"^/2013-04-01/hostedzone/([^/]+)/rrset/?$"), "ChangeResourceRecordSets"),
+    ("GET", re.compile(r"^/2013-04-01/change/([^/]+)$"), "GetChange"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzone/([^/]+)$"), "GetHostedZone"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzone$"), "ListHostedZones"),
+    ("GET", re.compile(r"^/2013-04-01/hostedzonesbyname$"), "ListHostedZonesByName"),
+]
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
     "trailers", "transfer-encoding", "upgrade", "content-length", "expect", "host",
@@ -479,6 +511,71 @@ class AwsFault(FaultBase):
                 "code": self.code if error else None, "message": self.message if error else None}
 
 
+def r53_name(name: str) -> str:
+    return name.replace("\\052", "*").lower().rstrip(".") + "."
+
+
+def r53_record(rr: dict[str, Any]) -> dict[str, Any]:
+    """A record set (boto3's shape, or parsed from a change batch) in one
+    comparable form: what Route 53 compares for a DELETE."""
+    alias = rr.get("AliasTarget")
+    return {
+        "Name": r53_name(rr["Name"]),
+        "Type": rr["Type"],
+        "SetIdentifier": rr.get("SetIdentifier"),
+        "Weight": int(rr["Weight"]) if rr.get("Weight") is not None else None,
+        "TTL": int(rr["TTL"]) if rr.get("TTL") is not None else None,
+        "ResourceRecords": sorted(v["Value"] for v in rr.get("ResourceRecords") or []),
+        "AliasTarget": None if not alias else {
+            "HostedZoneId": alias["HostedZoneId"],
+            "DNSName": r53_name(alias["DNSName"]),
+            "EvaluateTargetHealth": alias["EvaluateTargetHealth"] in (True, "true"),
+        },
+        "HealthCheckId": rr.get("HealthCheckId"),
+    }
+
+
+def parse_change_batch(body: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """(action, record) of a ChangeResourceRecordSetsRequest XML body."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(body)
+
+    def local(el: Any) -> str:
+        return el.tag.rsplit("}", 1)[-1]
+
+    def child(el: Any, name: str) -> Any:
+        return next((c for c in el if local(c) == name), None)
+
+    def text(el: Any, name: str) -> str | None:
+        c = child(el, name)
+        return c.text if c is not None else None
+
+    out = []
+    for change in root.iter():
+        if local(change) != "Change":
+            continue
+        rrs = child(change, "ResourceRecordSet")
+        rr: dict[str, Any] = {k: text(rrs, k) for k in ("Name", "Type", "SetIdentifier", "Weight", "TTL",
+                                                           "HealthCheckId")}
+        records = child(rrs, "ResourceRecords")
+        if records is not None:
+            rr["ResourceRecords"] = [{"Value": text(r, "Value")} for r in records]
+        alias = child(rrs, "AliasTarget")
+        if alias is not None:
+            rr["AliasTarget"] = {k: text(alias, k) for k in ("HostedZoneId", "DNSName", "EvaluateTargetHealth")}
+        out.append((text(change, "Action") or "", r53_record(rr)))
+    return out
+
+
+def route53_error(status: int, code: str, message: str) -> aiohttp.web.Response:
+    xml = (
+        f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{R53_NS}"><Error><Type>Sender</Type>'
+        f"<Code>{xml_escape(code)}</Code><Message>{xml_escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    return aiohttp.web.Response(status=status, text=xml, headers={"Content-Type": "text/xml"})
+
+
 class AwsProxy(Listener):
     def __init__(self, moto_url: str, requests: RequestLog) -> None:
         super().__init__()
@@ -489,6 +586,11 @@ class AwsProxy(Listener):
         self.faults: list[AwsFault] = []
         self.fault_seq = 0
         self.session: aiohttp.ClientSession | None = None
+        # Route 53: batches are checked and applied one at a time, as
+        # Route 53 serialises changes of a zone; GetChange answers PENDING
+        # this many times before moto's INSYNC shows.
+        self.r53_lock = asyncio.Lock()
+        self.r53_pending = 0
 
     async def start(self) -> None:
         if self.session is None:
@@ -513,9 +615,15 @@ class AwsProxy(Listener):
             "method": request.method, "path": request.path, "query": request.query_string,
             "op": op, "mutating": not is_read_only_op(op), "protocol": protocol,
         })
+        if op == "ChangeResourceRecordSets":
+            # What the batch asks, for tests to assert the exact write.
+            try:
+                entry["changes"] = [{"action": a, "record": r} for a, r in parse_change_batch(plain)]
+            except Exception as e:
+                entry["changes"] = f"unreadable: {e!r}"
         fault = take_fault(self.faults, op)
         if fault is None:
-            resp = await self._forward(request, protocol, op, plain)
+            resp = await self._forward(request, protocol, op, plain, entry)
             entry["status"] = resp.status
             return resp
         entry.update(fault=True, fault_id=fault.id, fault_mode=fault.mode)
@@ -526,7 +634,7 @@ class AwsProxy(Listener):
             entry["status"] = fault.status
             return self._fault_response(protocol, fault)
         if fault.forward:
-            resp = await self._forward(request, protocol, op, plain)
+            resp = await self._forward(request, protocol, op, plain, entry)
             entry.update(forwarded=True, upstream_status=resp.status)
         if fault.mode == "delay":
             entry["status"] = resp.status
@@ -544,13 +652,15 @@ class AwsProxy(Listener):
         return resp
 
     async def _forward(self, request: aiohttp.web.BaseRequest, protocol: str, op: str,
-                       plain: bytes) -> aiohttp.web.Response:
+                       plain: bytes, entry: dict[str, Any]) -> aiohttp.web.Response:
         # Shielded: a client that gives up (or a dropped connection) does not
         # stop a call that reached AWS, as on the real thing.
         async def call() -> aiohttp.web.Response:
             try:
                 if protocol == "cbor":
                     return await self._forward_cbor(request, op, plain)
+                if protocol == "rest-xml":
+                    return await self._forward_route53(request, op, plain, entry)
                 return await self._forward_raw(request, plain)
             except aiohttp.ClientError as e:
                 log.warning("moto unreachable: %r", e)
@@ -559,6 +669,11 @@ class AwsProxy(Listener):
 
     @staticmethod
     def _classify(request: aiohttp.web.BaseRequest, plain: bytes) -> tuple[str, str]:
+        if request.path.startswith("/2013-04-01/"):
+            for method, pattern, name in R53_OPS:
+                if request.method == method and pattern.match(request.path):
+                    return "rest-xml", name
+            return "rest-xml", f"{request.method} {request.path}"
         m = CW_CBOR_PATH.match(request.path)
         if m and request.method == "POST":
             return "cbor", m.group(2)
@@ -591,8 +706,9 @@ class AwsProxy(Listener):
                             "x-amzn-query-error": f"{f.code};{side}"})
             return aiohttp.web.Response(status=f.status, headers=headers, text=json.dumps(
                 {"__type": f"{CW_TARGET_PREFIX}#{f.code}", "message": f.message}))
+        xmlns = R53_NS if protocol == "rest-xml" else "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"
         xml = (
-            '<ErrorResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
+            f'<ErrorResponse xmlns="{xmlns}">'
             f"<Error><Type>{side}</Type><Code>{xml_escape(f.code)}</Code>"
             f"<Message>{xml_escape(f.message)}</Message></Error>"
             f"<RequestId>{headers['x-amzn-RequestId']}</RequestId></ErrorResponse>"
@@ -612,6 +728,71 @@ class AwsProxy(Listener):
             data = await up.read()
             headers = {k: v for k, v in up.headers.items() if k.lower() not in HOP_BY_HOP}
             return aiohttp.web.Response(status=up.status, body=data, headers=headers)
+
+    async def _forward_route53(self, request: aiohttp.web.BaseRequest, op: str, plain: bytes,
+                               entry: dict[str, Any]) -> aiohttp.web.Response:
+        if op == "ChangeResourceRecordSets":
+            m = R53_OPS[1][1].match(request.path)
+            zone = m.group(1) if m else ""
+            async with self.r53_lock:
+                why = await asyncio.to_thread(self._refuse_stale_deletes, zone, plain)
+                if why is not None:
+                    entry["refused"] = "InvalidChangeBatch"
+                    log.info("route53 %s: batch refused: %s", zone, why)
+                    return route53_error(400, "InvalidChangeBatch", why)
+                return await self._forward_raw(request, plain)
+        resp = await self._forward_raw(request, plain)
+        if op == "GetChange" and resp.status == 200 and self.r53_pending > 0:
+            self.r53_pending -= 1
+            entry["rewritten"] = "PENDING"
+            body = (resp.body or b"").replace(b"<Status>INSYNC</Status>", b"<Status>PENDING</Status>")
+            headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
+            return aiohttp.web.Response(status=resp.status, body=body, headers=headers)
+        return resp
+
+    def _refuse_stale_deletes(self, zone: str, body: bytes) -> str | None:
+        """What Route 53 checks and moto does not: the batch, applied in
+        order to the zone's current records, must DELETE records exactly as
+        they are (name, type, set identifier, weight, TTL, values, alias,
+        health check) and CREATE only records that do not exist. Any change
+        that fails refuses the whole batch (InvalidChangeBatch), as Route 53
+        applies a batch atomically. Gap closed here, not in moto: moto
+        deletes by set identifier alone and lets a CREATE duplicate a record.
+        The message follows Route 53's wording."""
+        try:
+            changes = parse_change_batch(body)
+        except Exception as e:  # a malformed body: let moto answer it
+            log.warning("route53: cannot parse the change batch: %r", e)
+            return None
+        r53 = boto("route53", self.moto_url)
+        current: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for _, rr in changes:
+            key = (rr["Name"], rr["Type"])
+            if key not in current:
+                listed = r53.list_resource_record_sets(
+                    HostedZoneId=zone, StartRecordName=rr["Name"], StartRecordType=rr["Type"], MaxItems="300",
+                )["ResourceRecordSets"]
+                current[key] = [r53_record(r) for r in listed if (r53_name(r["Name"]), r["Type"]) == key]
+        for action, rr in changes:
+            records = current[(rr["Name"], rr["Type"])]
+            same_id = [r for r in records if r["SetIdentifier"] == rr["SetIdentifier"]]
+            what = (f"[name='{rr['Name']}', type='{rr['Type']}'"
+                    + (f", set-identifier='{rr['SetIdentifier']}'" if rr["SetIdentifier"] else "") + "]")
+            if action == "DELETE":
+                if not same_id:
+                    return f"Tried to delete resource record set {what} but it was not found"
+                if same_id[0] != rr:
+                    return f"Tried to delete resource record set {what} but the values provided do not match the current values"
+                records.remove(same_id[0])
+            elif action == "CREATE":
+                if same_id:
+                    return f"Tried to create resource record set {what} but it already exists"
+                records.append(rr)
+            elif action == "UPSERT":
+                for r in same_id:
+                    records.remove(r)
+                records.append(rr)
+        return None
 
     async def _forward_cbor(self, request: aiohttp.web.BaseRequest, op: str,
                             plain: bytes) -> aiohttp.web.Response:
@@ -1857,6 +2038,49 @@ def seed_elb(moto_url: str) -> dict[str, Any]:
     }
 
 
+R53_ZONE = "example.test."
+R53_RECORD = "www.example.test."
+R53_SETS = {"old": "eks-2022", "new": "eks-2026"}
+
+
+def seed_route53(moto_url: str, elb_seed: dict[str, Any]) -> dict[str, Any]:
+    """A second load balancer (the new cluster's) and the zone whose two
+    weighted alias records split www between the two: the EKS blue/green
+    layout, one load balancer per cluster."""
+    ec2 = boto("ec2", moto_url)
+    elb = boto("elbv2", moto_url)
+    r53 = boto("route53", moto_url)
+    vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    subnets.sort(key=lambda s: s["AvailabilityZone"])
+    new_lb = elb.create_load_balancer(
+        Name="photo-api-2026", Subnets=[s["SubnetId"] for s in subnets[:3]],
+        Scheme="internet-facing", Type="application", IpAddressType="ipv4",
+    )["LoadBalancers"][0]
+    old_lb = elb.describe_load_balancers(LoadBalancerArns=[elb_seed["load_balancer_arn"]])["LoadBalancers"][0]
+    zone = r53.create_hosted_zone(Name=R53_ZONE, CallerReference=str(uuid.uuid4()))["HostedZone"]
+    zone_id = zone["Id"].rsplit("/", 1)[-1]
+    changes = []
+    for side, lb, weight in (("old", old_lb, 100), ("new", new_lb, 0)):
+        changes.append({"Action": "CREATE", "ResourceRecordSet": {
+            # Without the trailing dot: moto's DELETE looks for the record's
+            # CREATE in its journal by the name without it.
+            "Name": R53_RECORD.rstrip("."), "Type": "A", "SetIdentifier": R53_SETS[side], "Weight": weight,
+            # As the AWS console and the Load Balancer Controller write an
+            # alias to an ALB: dualstack., trailing dot.
+            "AliasTarget": {"HostedZoneId": lb["CanonicalHostedZoneId"], "DNSName": f"dualstack.{lb['DNSName']}.",
+                            "EvaluateTargetHealth": True},
+        }})
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+    return {
+        "hosted_zone_id": zone_id, "zone": R53_ZONE, "record_name": R53_RECORD, "set_identifiers": R53_SETS,
+        "load_balancers": {
+            "old": {"arn": old_lb["LoadBalancerArn"], "dns_name": old_lb["DNSName"]},
+            "new": {"arn": new_lb["LoadBalancerArn"], "dns_name": new_lb["DNSName"]},
+        },
+    }
+
+
 def forward_action(old_arn: str, old_w: int, new_arn: str, new_w: int, *,
                    stickiness: bool, duration: int = 3600) -> dict[str, Any]:
     sticky: dict[str, Any] = {"Enabled": stickiness}
@@ -2471,7 +2695,25 @@ def write_kubeconfig(path: Path, old_url: str, new_url: str) -> None:
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def write_plan(path: Path, kubeconfig: Path, aws_url: str, elb: dict[str, Any]) -> None:
+def route53_route(r53: dict[str, Any]) -> str:
+    """The plan's route53 route (--route53 only): load balancers left out,
+    to be found from the records' alias targets."""
+    q = json.dumps
+    return f"""
+[[route]]
+name = "www"
+kind = "route53"
+hosted_zone_id = {q(r53["hosted_zone_id"])}
+record_name = {q(r53["record_name"])}
+old_set_identifier = {q(r53["set_identifiers"]["old"])}
+new_set_identifier = {q(r53["set_identifiers"]["new"])}
+workload = "app/api"
+steps = [0, 10, 50, 100]
+"""
+
+
+def write_plan(path: Path, kubeconfig: Path, aws_url: str, elb: dict[str, Any],
+               route53: dict[str, Any] | None = None) -> None:
     q = json.dumps  # TOML basic strings accept JSON's escapes for these values
     tgs = elb["target_groups"]
     text = f"""name = "photo-api-2026"
@@ -2505,7 +2747,7 @@ old_target_group = {q(tgs["admin-old"])}
 new_target_group = {q(tgs["admin-new"])}
 workload = "app/admin"
 steps = [0, 10, 50, 100]
-
+{route53_route(route53) if route53 else ""}
 [[singleton]]
 name = "scheduler"
 kind = "Deployment"
@@ -2532,6 +2774,8 @@ class Harness:
         self.seed_name: str = args.seed
         self.pods: int = args.pods
         self.whole_lists: bool = args.whole_lists
+        self.with_route53: bool = args.route53
+        self.route53: dict[str, Any] | None = None
         self.requests = RequestLog()
         self.moto: subprocess.Popen[bytes] | None = None
         self.moto_url = ""
@@ -2550,6 +2794,9 @@ class Harness:
         self.moto_url = f"http://{HOST}:{port}"
         log.info("moto on %s", self.moto_url)
         self.elb = await asyncio.to_thread(seed_elb, self.moto_url)
+        if self.with_route53:
+            self.route53 = await asyncio.to_thread(seed_route53, self.moto_url, self.elb)
+            (self.dir / "route53.json").write_text(json.dumps(self.route53, indent=2))
         now = utcnow()
         if self.seed_name == "realistic":
             expected = build_metrics(self.elb, now.timestamp())
@@ -2570,7 +2817,7 @@ class Harness:
         await self.start_control()
         kubeconfig = self.dir / "kubeconfig"
         write_kubeconfig(kubeconfig, self.kube["old"].url, self.kube["new"].url)
-        write_plan(self.dir / "plan.toml", kubeconfig, self.proxy.url, self.elb)
+        write_plan(self.dir / "plan.toml", kubeconfig, self.proxy.url, self.elb, self.route53)
         peers = {"aws": self.proxy.url, "moto": self.moto_url, "old": self.kube["old"].url,
                  "new": self.kube["new"].url, "control": f"http://{HOST}:{self.control_port}"}
         (self.dir / "peers.json").write_text(json.dumps(peers))
@@ -2615,6 +2862,9 @@ class Harness:
         r.add_get("/kube/{side}/object", self.h_object)
         r.add_post("/elb/weights", self.h_set_weights)
         r.add_get("/elb/weights", self.h_get_weights)
+        r.add_get("/route53/records", self.h_r53_records)
+        r.add_post("/route53/records", self.h_r53_change)
+        r.add_post("/route53/pending", self.h_r53_pending)
         r.add_post("/shutdown", self.h_shutdown)
         self.control_runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self.control_runner.setup()
@@ -2877,6 +3127,49 @@ class Harness:
         except KeyError as e:
             return self.error(400, f"unknown or missing {e}")
 
+    def _r53_records(self) -> list[dict[str, Any]]:
+        assert self.route53 is not None
+        r53 = boto("route53", self.moto_url)
+        listed = r53.list_resource_record_sets(
+            HostedZoneId=self.route53["hosted_zone_id"], StartRecordName=R53_RECORD, StartRecordType="A",
+            MaxItems="100")["ResourceRecordSets"]
+        return [r for r in listed if r53_name(r["Name"]) == R53_RECORD and r["Type"] == "A"]
+
+    def _r53_change(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        assert self.route53 is not None
+        record = next(r for r in self._r53_records() if r.get("SetIdentifier") == body["set_identifier"])
+        record["Name"] = record["Name"].rstrip(".")  # see seed_route53
+        if "weight" in body:
+            record["Weight"] = int(body["weight"])
+        if "ttl" in body:
+            record["TTL"] = int(body["ttl"])
+        if "evaluate_target_health" in body:
+            record["AliasTarget"]["EvaluateTargetHealth"] = bool(body["evaluate_target_health"])
+        boto("route53", self.moto_url).change_resource_record_sets(
+            HostedZoneId=self.route53["hosted_zone_id"],
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
+        return self._r53_records()
+
+    async def h_r53_records(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if self.route53 is None:
+            return self.error(400, "no Route 53 seed: start the harness with --route53")
+        return aiohttp.web.json_response(await asyncio.to_thread(self._r53_records))
+
+    async def h_r53_change(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if self.route53 is None:
+            return self.error(400, "no Route 53 seed: start the harness with --route53")
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._r53_change, body))
+        except (KeyError, StopIteration) as e:
+            return self.error(400, f"unknown or missing set_identifier ({e!r})")
+
+    async def h_r53_pending(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        body = await request.json()
+        assert self.proxy is not None
+        self.proxy.r53_pending = int(body.get("count", 0))
+        return aiohttp.web.json_response({"pending": self.proxy.r53_pending})
+
     async def h_shutdown(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
         asyncio.get_running_loop().call_soon(self.stopping.set)
         return aiohttp.web.json_response({"ok": True})
@@ -2933,6 +3226,9 @@ def main() -> int:
                         help="realistic seed: add generated Deployments until each side has about N pods")
     parser.add_argument("--whole-lists", action="store_true",
                         help="answer every list whole, ignoring `limit` (kmock's own behaviour)")
+    parser.add_argument("--route53", action="store_true", default=os.environ.get("PEERS_ROUTE53") == "1",
+                        help="also seed Route 53 weighted records and a second load balancer, and add the "
+                             "route53 route `www` to the plan (or PEERS_ROUTE53=1)")
     parser.add_argument("--ignore-stdin", action="store_true",
                         help="run until a signal (or POST /shutdown) instead of until stdin closes")
     args = parser.parse_args()

@@ -1,0 +1,409 @@
+//! Reads the two weighted Route 53 records of a `kind = "route53"` route,
+//! and finds each side's load balancer from where its record points.
+//!
+//! A route's records are read with ListResourceRecordSets started at the
+//! record's name and type (and, on a later page, identifier), a few items
+//! at a time: never a scan of the whole zone, which for a large zone is
+//! hundreds of calls against Route 53's five requests per second per
+//! account.
+
+use std::fmt;
+
+use aws_sdk_route53::Client;
+use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+
+use crate::domain::{PerSide, Side};
+use crate::plan::{Arn, RecordType, Route53Route};
+use crate::sources::aws;
+
+/// Records listed per page: both sides of a route, and a few more weighted
+/// records of the same name (a third cluster, a canary) in one call.
+const PAGE: i32 = 10;
+
+/// Pages read at most for one route's name and type, so a name with
+/// hundreds of weighted records cannot turn a read into a scan.
+const MAX_PAGES: usize = 5;
+
+/// Where a record sends its share of the answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordTarget {
+    /// An alias to an AWS resource, usually a load balancer.
+    Alias { dns_name: String, hosted_zone_id: String, evaluate_target_health: bool },
+    /// Plain values (the CNAME's name, or addresses), with their TTL.
+    Values(Vec<String>),
+}
+
+/// One side's weighted record, trimmed to what the console shows, with the
+/// record exactly as read kept for the write (its DELETE must match it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightedRecord {
+    pub set_identifier: String,
+    /// 0 to 255.
+    pub weight: u8,
+    /// None for an alias (it answers with the target's TTL).
+    pub ttl: Option<i64>,
+    pub target: RecordTarget,
+    pub health_check_id: Option<String>,
+    pub(crate) raw: ResourceRecordSet,
+}
+
+impl WeightedRecord {
+    /// The name the record points at: the alias's DNS name or the CNAME's
+    /// value. None for address records.
+    pub fn points_at(&self) -> Option<&str> {
+        match &self.target {
+            RecordTarget::Alias { dns_name, .. } => Some(dns_name),
+            RecordTarget::Values(v) if self.raw.r#type == RrType::Cname => v.first().map(String::as_str),
+            RecordTarget::Values(_) => None,
+        }
+    }
+
+    /// The record exactly as Route 53 listed it.
+    pub fn as_read(&self) -> &ResourceRecordSet {
+        &self.raw
+    }
+}
+
+/// Both sides' records of a route, as read together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPair {
+    pub records: PerSide<WeightedRecord>,
+}
+
+impl RecordPair {
+    pub fn weights(&self) -> PerSide<u8> {
+        PerSide::new(self.records.old.weight, self.records.new.weight)
+    }
+
+    /// Route 53 answers evenly among weighted records that are all at 0.
+    pub fn equal_split(&self) -> bool {
+        self.records.old.weight == 0 && self.records.new.weight == 0
+    }
+
+    /// The share of answers that go to new, in percent, as Route 53 gives
+    /// them: new's weight over the sum, or 50 when both are 0.
+    pub fn new_percent(&self) -> f64 {
+        let (old, new) = (f64::from(self.records.old.weight), f64::from(self.records.new.weight));
+        if old + new == 0.0 { 50.0 } else { new * 100.0 / (old + new) }
+    }
+}
+
+/// Why a route's records could not be read, each said so the operator
+/// knows which plan line or which AWS object to look at.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadError {
+    NoZone {
+        route: String,
+        zone: String,
+        at: String,
+    },
+    NoRecord {
+        route: String,
+        zone: String,
+        name: String,
+        record_type: RecordType,
+        at: String,
+    },
+    NoSetIdentifier {
+        route: String,
+        side: Side,
+        set_identifier: String,
+        present: Vec<String>,
+        at: String,
+    },
+    NotWeighted {
+        route: String,
+        side: Side,
+        set_identifier: String,
+        policy: String,
+        at: String,
+    },
+    /// The call failed: the explained AWS error.
+    Call(String),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NoZone { route, zone, at } => write!(
+                f,
+                "{at}: route `{route}`: hosted zone {zone} does not exist (or this identity cannot see it)\n  \
+                 hint: check hosted_zone_id against `aws route53 list-hosted-zones-by-name`"
+            ),
+            ReadError::NoRecord { route, zone, name, record_type, at } => write!(
+                f,
+                "{at}: route `{route}`: zone {zone} holds no {record_type} record named {name}\n  \
+                 hint: check record_name and record_type; is the record in another zone (public vs private)?"
+            ),
+            ReadError::NoSetIdentifier { route, side, set_identifier, present, at } => {
+                write!(f, "{at}: route `{route}`: no {side} record with set identifier `{set_identifier}`")?;
+                if present.is_empty() {
+                    write!(f, " (the record has no set identifiers: it is not weighted)")?;
+                } else {
+                    write!(f, " (the record's set identifiers: {})", present.join(", "))?;
+                }
+                write!(f, "\n  hint: set {side}_set_identifier to the Set ID of {side}'s record")
+            }
+            ReadError::NotWeighted { route, side, set_identifier, policy, at } => write!(
+                f,
+                "{at}: route `{route}`: the {side} record `{set_identifier}` is not weighted ({policy} routing)\n  \
+                 hint: a route53 route shifts weights between two weighted records of one name"
+            ),
+            ReadError::Call(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// `www.example.com.`: lowercase, one trailing dot, Route 53's escape of
+/// `*` undone, for comparing a plan's name with a listed one.
+pub fn normalize_record_name(name: &str) -> String {
+    let name = name.replace("\\052", "*").to_ascii_lowercase();
+    format!("{}.", name.trim_end_matches('.'))
+}
+
+fn rr_type(t: RecordType) -> RrType {
+    match t {
+        RecordType::A => RrType::A,
+        RecordType::Aaaa => RrType::Aaaa,
+        RecordType::Cname => RrType::Cname,
+    }
+}
+
+/// The routing policy of a record that has a set identifier but no weight.
+fn policy_of(r: &ResourceRecordSet) -> &'static str {
+    if r.failover.is_some() {
+        "failover"
+    } else if r.region.is_some() {
+        "latency"
+    } else if r.geo_location.is_some() {
+        "geolocation"
+    } else if r.geo_proximity_location.is_some() {
+        "geoproximity"
+    } else if r.multi_value_answer.is_some() {
+        "multivalue answer"
+    } else if r.cidr_routing_config.is_some() {
+        "IP-based"
+    } else if r.set_identifier.is_none() {
+        "simple"
+    } else {
+        "unknown"
+    }
+}
+
+fn trimmed(raw: &ResourceRecordSet, weight: u8) -> WeightedRecord {
+    let target = match &raw.alias_target {
+        Some(a) => RecordTarget::Alias {
+            dns_name: a.dns_name.clone(),
+            hosted_zone_id: a.hosted_zone_id.clone(),
+            evaluate_target_health: a.evaluate_target_health,
+        },
+        None => RecordTarget::Values(raw.resource_records().iter().map(|r| r.value.clone()).collect()),
+    };
+    WeightedRecord {
+        set_identifier: raw.set_identifier.clone().unwrap_or_default(),
+        weight,
+        ttl: raw.ttl,
+        target,
+        health_check_id: raw.health_check_id.clone(),
+        raw: raw.clone(),
+    }
+}
+
+/// Every record of the route's name and type, read from the first of that
+/// name and type on, page by page, until the name or type changes.
+async fn list_records(client: &Client, route: &Route53Route) -> Result<Vec<ResourceRecordSet>, ReadError> {
+    let wanted_type = rr_type(route.record_type);
+    let mut found = Vec::new();
+    let mut identifier: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let answer = client
+            .list_resource_record_sets()
+            .hosted_zone_id(&route.hosted_zone_id)
+            .start_record_name(&route.record_name)
+            .start_record_type(wanted_type.clone())
+            .set_start_record_identifier(identifier.clone())
+            .max_items(PAGE)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_no_such_hosted_zone()) {
+                    return ReadError::NoZone {
+                        route: route.name.clone(),
+                        zone: route.hosted_zone_id.clone(),
+                        at: route.at(route.lines.hosted_zone_id),
+                    };
+                }
+                ReadError::Call(aws::explain_on(
+                    &e,
+                    "route53:ListResourceRecordSets",
+                    Some(&format!("hostedzone/{}", route.hosted_zone_id)),
+                ))
+            })?;
+        let mut past = false;
+        for r in answer.resource_record_sets() {
+            if normalize_record_name(&r.name) == route.record_name && r.r#type == wanted_type {
+                found.push(r.clone());
+            } else {
+                past = true;
+            }
+        }
+        let same_next = answer.next_record_name().is_some_and(|n| normalize_record_name(n) == route.record_name)
+            && answer.next_record_type() == Some(&wanted_type);
+        if past || !answer.is_truncated() || !same_next {
+            break;
+        }
+        match answer.next_record_identifier() {
+            Some(next) => identifier = Some(next.to_string()),
+            None => break,
+        }
+    }
+    Ok(found)
+}
+
+/// Both weighted records of a route. One ListResourceRecordSets call for
+/// a name with up to ten weighted records.
+pub async fn read(client: &Client, route: &Route53Route) -> Result<RecordPair, ReadError> {
+    let records = list_records(client, route).await?;
+    if records.is_empty() {
+        return Err(ReadError::NoRecord {
+            route: route.name.clone(),
+            zone: route.hosted_zone_id.clone(),
+            name: route.record_name.clone(),
+            record_type: route.record_type,
+            at: route.at(route.lines.record_name),
+        });
+    }
+    let side = |side: Side| -> Result<WeightedRecord, ReadError> {
+        let id = route.set_identifier(side);
+        let line = match side {
+            Side::Old => route.lines.old_set_identifier,
+            Side::New => route.lines.new_set_identifier,
+        };
+        let Some(raw) = records.iter().find(|r| r.set_identifier.as_deref() == Some(id)) else {
+            return Err(ReadError::NoSetIdentifier {
+                route: route.name.clone(),
+                side,
+                set_identifier: id.to_string(),
+                present: records.iter().filter_map(|r| r.set_identifier.clone()).collect(),
+                at: route.at(line),
+            });
+        };
+        match raw.weight {
+            Some(w) => Ok(trimmed(raw, w.clamp(0, 255) as u8)),
+            None => Err(ReadError::NotWeighted {
+                route: route.name.clone(),
+                side,
+                set_identifier: id.to_string(),
+                policy: policy_of(raw).to_string(),
+                at: route.at(line),
+            }),
+        }
+    };
+    Ok(RecordPair { records: PerSide::new(side(Side::Old)?, side(Side::New)?) })
+}
+
+/// A load balancer a record points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadBalancer {
+    pub arn: Arn,
+    pub dns_name: String,
+}
+
+impl LoadBalancer {
+    /// `app/web-2026/0123abcd`: the CloudWatch `LoadBalancer` dimension.
+    pub fn dimension(&self) -> String {
+        let resource = self.arn.0.split_once(":loadbalancer/").map_or("", |(_, r)| r);
+        resource.to_string()
+    }
+}
+
+/// A DNS name as a load balancer's: lowercase, no trailing dot, no
+/// `dualstack.` (Route 53 aliases to an ALB carry it; the ALB's own name
+/// does not).
+pub fn normalize_dns(name: &str) -> String {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    name.strip_prefix("dualstack.").map(str::to_string).unwrap_or(name)
+}
+
+/// Each side's load balancer: the plan's when it names one, else the one
+/// whose DNS name the side's record points at. One DescribeLoadBalancers
+/// listing (paged) serves both sides.
+pub async fn load_balancers(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    route: &Route53Route,
+    pair: &RecordPair,
+) -> Result<PerSide<LoadBalancer>, String> {
+    let mut all: Vec<LoadBalancer> = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = elb
+            .describe_load_balancers()
+            .set_marker(marker.clone())
+            .page_size(400)
+            .send()
+            .await
+            .map_err(|e| aws::explain(&e, "elasticloadbalancing:DescribeLoadBalancers"))?;
+        for lb in page.load_balancers() {
+            if let (Some(arn), Some(dns)) = (lb.load_balancer_arn(), lb.dns_name()) {
+                all.push(LoadBalancer { arn: Arn(arn.to_string()), dns_name: dns.to_string() });
+            }
+        }
+        match page.next_marker() {
+            Some(m) if !m.is_empty() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    let find = |side: Side| -> Result<LoadBalancer, String> {
+        let record = pair.records.get(side);
+        if let Some(arn) = route.load_balancer(side) {
+            let line = match side {
+                Side::Old => route.lines.old_load_balancer,
+                Side::New => route.lines.new_load_balancer,
+            };
+            return all.iter().find(|lb| &lb.arn == arn).cloned().ok_or_else(|| {
+                format!(
+                    "{}: route `{}`: {side}_load_balancer {arn} is not a load balancer in this account and region",
+                    route.at(line.unwrap_or(route.lines.name)),
+                    route.name
+                )
+            });
+        }
+        let Some(target) = record.points_at() else {
+            return Err(format!(
+                "{}: route `{}`: the {side} record `{}` holds addresses, not a load balancer's name\n  \
+                 hint: give {side}_load_balancer in the plan",
+                route.at(route.lines.name),
+                route.name,
+                record.set_identifier
+            ));
+        };
+        let wanted = normalize_dns(target);
+        all.iter().find(|lb| normalize_dns(&lb.dns_name) == wanted).cloned().ok_or_else(|| {
+            format!(
+                "{}: route `{}`: the {side} record `{}` points at {target}, which is not a load balancer in this \
+                 account and region\n  hint: give {side}_load_balancer in the plan",
+                route.at(route.lines.name),
+                route.name,
+                record.set_identifier
+            )
+        })
+    };
+    Ok(PerSide::new(find(Side::Old)?, find(Side::New)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_as_route53_lists_them() {
+        assert_eq!(normalize_record_name("WWW.Example.test"), "www.example.test.");
+        assert_eq!(normalize_record_name("\\052.example.test."), "*.example.test.");
+        assert_eq!(
+            normalize_dns("dualstack.Web-2026-123.us-east-1.elb.amazonaws.com."),
+            normalize_dns("web-2026-123.us-east-1.elb.amazonaws.com")
+        );
+    }
+}
