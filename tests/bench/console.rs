@@ -83,6 +83,21 @@ fn generated(start: Timestamp, deployments: usize) -> App {
     app
 }
 
+/// One main-screen frame at 120x32, then one frame of the second
+/// workload's drill-down.
+fn frames(app: &mut App) -> (Duration, Duration) {
+    let mut terminal = Terminal::new(TestBackend::new(120, 32)).expect("a test terminal");
+    let frame = per_iter(7, 20, || {
+        terminal.draw(|f| cutover::ui::render(app, f)).expect("drawn");
+    });
+    let _ = update(app, Msg::Key(Key::plain(KeyCode::Down)));
+    let _ = update(app, Msg::Key(Key::plain(KeyCode::Enter)));
+    let pods_frame = per_iter(7, 20, || {
+        terminal.draw(|f| cutover::ui::render(app, f)).expect("drawn");
+    });
+    (frame, pods_frame)
+}
+
 fn main() {
     let start: Timestamp = "2026-11-25T14:00:00Z".parse().expect("a valid time");
     println!(
@@ -112,15 +127,7 @@ fn main() {
             }
         }) / n as u32;
 
-        let mut terminal = Terminal::new(TestBackend::new(120, 32)).expect("a test terminal");
-        let frame = per_iter(7, 20, || {
-            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
-        });
-        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Down)));
-        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Enter)));
-        let pods_frame = per_iter(7, 20, || {
-            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
-        });
+        let (frame, pods_frame) = frames(&mut app);
         println!(
             "{:<34} {:>10} {:>12} {:>12} {:>12} {:>12}",
             format!("demo, scale {scale} ({count} history msgs)"),
@@ -136,15 +143,7 @@ fn main() {
         let mut app = generated(start, deployments);
         let built = t.elapsed();
         let pods = app.clusters.new.pods.len();
-        let mut terminal = Terminal::new(TestBackend::new(120, 32)).expect("a test terminal");
-        let frame = per_iter(7, 20, || {
-            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
-        });
-        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Down)));
-        let _ = update(&mut app, Msg::Key(Key::plain(KeyCode::Enter)));
-        let pods_frame = per_iter(7, 20, || {
-            terminal.draw(|f| cutover::ui::render(&app, f)).expect("drawn");
-        });
+        let (frame, pods_frame) = frames(&mut app);
         println!(
             "{:<34} {:>10} {:>12} {:>12} {:>12} {:>12}",
             format!("demo + {deployments} Deployments of 25"),
