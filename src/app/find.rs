@@ -124,9 +124,9 @@ impl App {
         let find = &self.ui.find;
         let filter = find.text(Listing::Workloads);
         let mut rows: Vec<WorkloadRow> = self
-            .workload_keys()
+            .workload_pairs()
             .into_iter()
-            .map(|k| self.workload_row(k))
+            .map(|(k, found)| self.row_of(k, found))
             .filter(|r| !find.problems_only || self.is_problem(r))
             .filter(|r| filter.trim().is_empty() || self.workload_matches(r, filter))
             .collect();

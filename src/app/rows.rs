@@ -44,35 +44,46 @@ impl WorkloadRow<'_> {
 impl App {
     /// Keys of all workloads on either side, in display order.
     pub fn workload_keys(&self) -> Vec<&WorkloadKey> {
-        // Both maps are sorted: merged in one pass rather than sorted again
-        // (every frame, over thousands of workloads).
-        let mut old = self.clusters.old.workloads.keys().peekable();
-        let mut new = self.clusters.new.workloads.keys().peekable();
-        let mut keys = Vec::with_capacity(old.len().max(new.len()));
+        self.workload_pairs().into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Every workload key with what each side has under it, in display
+    /// order. Both maps are sorted: merged in one pass, with no lookups
+    /// (this runs every frame, over thousands of workloads).
+    pub fn workload_pairs(&self) -> Vec<(&WorkloadKey, PerSide<Option<&Workload>>)> {
+        let mut old = self.clusters.old.workloads.iter().peekable();
+        let mut new = self.clusters.new.workloads.iter().peekable();
+        let mut pairs = Vec::with_capacity(old.len().max(new.len()));
         loop {
             let next = match (old.peek(), new.peek()) {
-                (Some(o), Some(n)) => match o.cmp(n) {
-                    std::cmp::Ordering::Less => old.next(),
-                    std::cmp::Ordering::Greater => new.next(),
+                (Some((o, _)), Some((n, _))) => match o.cmp(n) {
+                    std::cmp::Ordering::Less => old.next().map(|(k, w)| (k, PerSide::new(Some(w), None))),
+                    std::cmp::Ordering::Greater => new.next().map(|(k, w)| (k, PerSide::new(None, Some(w)))),
                     std::cmp::Ordering::Equal => {
-                        new.next();
-                        old.next()
+                        let (_, n) = new.next().unzip();
+                        old.next().map(|(k, w)| (k, PerSide::new(Some(w), n)))
                     }
                 },
-                (Some(_), None) => old.next(),
-                (None, _) => new.next(),
+                (Some(_), None) => old.next().map(|(k, w)| (k, PerSide::new(Some(w), None))),
+                (None, _) => new.next().map(|(k, w)| (k, PerSide::new(None, Some(w)))),
             };
             match next {
-                Some(k) => keys.push(k),
-                None => return keys,
+                Some(pair) => pairs.push(pair),
+                None => return pairs,
             }
         }
     }
 
     pub fn workload_row<'a>(&'a self, key: &'a WorkloadKey) -> WorkloadRow<'a> {
+        let found = PerSide::new(self.clusters.old.workloads.get(key), self.clusters.new.workloads.get(key));
+        self.row_of(key, found)
+    }
+
+    /// The row of `key`, given what each side has under it.
+    pub fn row_of<'a>(&'a self, key: &'a WorkloadKey, found: PerSide<Option<&'a Workload>>) -> WorkloadRow<'a> {
         let side_view = |side: Side| {
             let cluster = self.clusters.get(side);
-            let workload = cluster.workloads.get(key)?;
+            let workload = (*found.get(side))?;
             // Kept up to date as pods change: a row costs the same at 5 or
             // 5,000 pods.
             let tally = cluster.tally(key);
@@ -113,7 +124,7 @@ impl App {
     }
 
     pub fn workload_rows(&self) -> Vec<WorkloadRow<'_>> {
-        self.workload_keys().into_iter().map(|k| self.workload_row(k)).collect()
+        self.workload_pairs().into_iter().map(|(k, found)| self.row_of(k, found)).collect()
     }
 
     pub fn route_summary<'a>(&'a self, route: &'a RouteState) -> RouteSummary<'a> {

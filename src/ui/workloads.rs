@@ -32,6 +32,23 @@ pub fn status(w: &Workload, symbol: &str) -> String {
     format!("{symbol} {what}")
 }
 
+/// The width of `status(w, "●")`, without making it.
+fn status_width(w: &Workload) -> u16 {
+    let digits = |n: u32| n.checked_ilog10().unwrap_or(0) as u16 + 1;
+    let what = match w.kind {
+        WorkloadKind::Deployment | WorkloadKind::StatefulSet => digits(w.ready) + 1 + digits(w.desired),
+        WorkloadKind::CronJob if w.suspended => 4,
+        WorkloadKind::CronJob if w.ready > 0 => 4 + digits(w.ready),
+        WorkloadKind::CronJob => 4,
+        WorkloadKind::Job => match w.completed {
+            Some(true) => 4,
+            Some(false) => 6,
+            None => 3,
+        },
+    };
+    2 + what
+}
+
 /// What each column needs, from the workloads themselves (not their pods,
 /// so the layout is cheap to ask for). Priorities as an operator reads
 /// the table: which workload and how ready each side is are never left
@@ -41,15 +58,19 @@ fn column_specs(app: &App, restart_digits: u16) -> [Col; COLUMNS] {
     let mut name = 14u16;
     let mut status_w = [5u16; 2];
     let mut tag = [3u16; 2];
-    for key in app.workload_keys() {
-        name = name.max(columns::width(&key.to_string()));
-        for side in Side::BOTH {
-            if let Some(w) = app.clusters.get(side).workloads.get(key) {
-                status_w[side.index()] = status_w[side.index()].max(columns::width(&status(w, "●")));
-                tag[side.index()] = tag[side.index()].max(columns::width(w.tag()));
-            } else {
-                tag[side.index()] = tag[side.index()].max(columns::width(NOT_HERE));
-            }
+    // Each side's workloads as stored, without looking any up: this runs
+    // every frame, over thousands of workloads.
+    let all = app.workload_keys().len();
+    for side in Side::BOTH {
+        let workloads = &app.clusters.get(side).workloads;
+        for w in workloads.values() {
+            let key_width = columns::width(&w.key.namespace) + 1 + columns::width(&w.key.name);
+            name = name.max(key_width);
+            status_w[side.index()] = status_w[side.index()].max(status_width(w));
+            tag[side.index()] = tag[side.index()].max(columns::width(w.tag()));
+        }
+        if workloads.len() < all {
+            tag[side.index()] = tag[side.index()].max(columns::width(NOT_HERE));
         }
     }
     let rst = restart_digits.max(3);
@@ -210,4 +231,40 @@ fn side_cells<'a>(
         Cell::from(Span::styled(format!("{:>3}", v.restarts), restarts_style)),
         Cell::from(tag),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::WorkloadKey;
+
+    #[test]
+    fn the_status_width_is_the_width_of_the_status_drawn() {
+        let base = Workload {
+            key: WorkloadKey::new("app", "api"),
+            kind: WorkloadKind::Deployment,
+            desired: 0,
+            ready: 0,
+            images: vec![],
+            suspended: false,
+            schedule: None,
+            completed: None,
+            last_schedule: None,
+            starting_deadline: None,
+            time_zone: None,
+            created: None,
+            changed_by: None,
+            owner: None,
+        };
+        for kind in [WorkloadKind::Deployment, WorkloadKind::StatefulSet, WorkloadKind::CronJob, WorkloadKind::Job] {
+            for (ready, desired) in [(0, 0), (9, 10), (668, 668), (1, 12_345), (99_999, 100_000)] {
+                for suspended in [false, true] {
+                    for completed in [None, Some(true), Some(false)] {
+                        let w = Workload { kind, ready, desired, suspended, completed, ..base.clone() };
+                        assert_eq!(status_width(&w), columns::width(&status(&w, "●")), "{w:?}");
+                    }
+                }
+            }
+        }
+    }
 }

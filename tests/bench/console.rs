@@ -104,7 +104,9 @@ fn main() {
         "{:<34} {:>10} {:>12} {:>12} {:>12} {:>12}",
         "world", "pods/side", "history", "msg update", "main frame", "pods frame"
     );
-    for scale in [1u32, 334, 3334] {
+    // `-- generated`: only the generated worlds (quick, for a profiler).
+    let scales: &[u32] = if std::env::args().any(|a| a == "generated") { &[] } else { &[1, 334, 3334] };
+    for &scale in scales {
         let mut world = World::new(&SimConfig { seed: 2026, start, scale });
         let pods = world.pod_count(Side::New);
         let mut app = App::new(world.app_config(), Keymap::default(), world.now());
