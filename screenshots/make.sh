@@ -44,7 +44,7 @@ shoot() { # name [rows] [cols]
   python3 - "$work/$1.html" <<'PY'
 import re, sys
 path = sys.argv[1]
-html = open(path, encoding="utf-8").read()
+html = open(path, encoding="utf-8", errors="replace").read()
 cell = lambda m: "".join(f'<span class="c">{c}</span>' for c in m.group(0))
 parts = re.split(r"(<[^>]*>)", html)
 parts = [p if p.startswith("<") else re.sub(r"[^\x00-\x7f]+", cell, p) for p in parts]

@@ -280,11 +280,15 @@ fn a_weight_change_is_marked_on_the_route_chart() {
     feed(&mut app, world.advance(plus_secs(start(), 600)));
     let change = app.routes[0].weight_changes.last().copied().unwrap();
     assert_eq!(change.1.percent_new(), Some(50.0));
+    // The executor's answer and the next reads saw the same change: one mark.
+    let to_50 = app.routes[0].weight_changes.iter().filter(|(_, w)| w.percent_new() == Some(50.0)).count();
+    assert_eq!(to_50, 1, "{:?}", app.routes[0].weight_changes);
     press(&mut app, &[Key::plain(KeyCode::Enter)]);
     assert_eq!(app.ui.view, View::Route(0));
     for (w, h) in SIZES {
         let screen = draw(w, h, |f| ui::render(&app, f));
         assert!(screen.contains("│→50"), "{w}x{h}:\n{screen}");
+        assert_eq!(screen.matches("→50").count(), 2, "one label per chart, {w}x{h}:\n{screen}");
     }
     insta::assert_snapshot!("route_with_a_weight_change_120x32", draw(120, 32, |f| ui::render(&app, f)));
 }

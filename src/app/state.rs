@@ -532,7 +532,11 @@ impl RouteState {
     /// The weights are `to` from `at` on: a change seen, whoever made it.
     pub fn note_change(&mut self, at: Timestamp, to: Option<Weights>) {
         self.weights_since = Some((at, false));
-        if let Some(to) = to {
+        // The executor's answer and the next read report the same change:
+        // it is marked once, when first seen.
+        if let Some(to) = to
+            && self.weight_changes.last().map(|(_, w)| *w) != Some(to)
+        {
             self.weight_changes.push((at, to));
             if self.weight_changes.len() > WEIGHT_CHANGES {
                 self.weight_changes.remove(0);
