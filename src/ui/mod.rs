@@ -190,8 +190,9 @@ fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     } else {
         None
     };
+    // After the keys: the header says read-only too.
     if let Some(note) = note {
-        pieces.push((columns::Col::text(10, columns::width(note), 1), vec![Span::styled(note, theme::dim())]));
+        pieces.push((columns::Col::text(10, columns::width(note), u8::MAX), vec![Span::styled(note, theme::dim())]));
     }
     frame.render_widget(Paragraph::new(columns::line(pieces, area.width)), area);
 }
