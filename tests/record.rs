@@ -168,3 +168,32 @@ fn secrets_in_seeded_objects_never_reach_a_recording() {
         assert!(!text.contains(secret), "`{secret}` is in the recording");
     }
 }
+
+#[test]
+fn a_keyframe_is_written_as_soon_as_both_clusters_have_listed() {
+    let path = temp("synced.jsonl");
+    let (mut world, _) = demo(0);
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    let mut writer = Writer::create(&path, &Header::new(&app, start(), (120, 32))).unwrap();
+    let mut synced_at = None;
+    for msg in world.initial() {
+        let synced = matches!(&msg, Msg::Cluster { delta: cutover::app::ClusterDelta::Synced, .. });
+        let _ = cutover::runtime::apply(&mut app, msg, Some(&mut writer));
+        if synced && app.clusters.old.synced && app.clusters.new.synced && synced_at.is_none() {
+            synced_at = Some(std::fs::read_to_string(&path).unwrap().lines().count());
+        }
+    }
+    writer.flush().unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(&path).unwrap().lines().map(str::to_string).collect();
+    let synced_at = synced_at.expect("the demo lists both sides");
+    // The line written last when both sides had listed is a keyframe with
+    // every pod of both sides in it; no keyframe came before it.
+    let keyframe = &lines[synced_at - 1];
+    assert!(keyframe.contains("\"k\""), "{}", &keyframe[..keyframe.len().min(200)]);
+    assert!(lines[1..synced_at - 1].iter().all(|l| !l.contains("\"k\":")), "no keyframe before the sides listed");
+    for pod in app.clusters.new.pods.keys().chain(app.clusters.old.pods.keys()) {
+        assert!(keyframe.contains(&format!("\"{}\"", pod.name)), "{} missing from the keyframe", pod.name);
+    }
+    // And only once: the rest of the start-up writes no other.
+    assert_eq!(lines.iter().filter(|l| l.contains("\"k\":")).count(), 1);
+}

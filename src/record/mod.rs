@@ -123,6 +123,8 @@ pub struct Writer {
     keyframe: (i64, u64, u64),
     /// The routes of the last ALB read written in full.
     last_alb: Option<String>,
+    /// A keyframe was written once both clusters had listed.
+    synced_keyframe: bool,
 }
 
 impl Writer {
@@ -143,6 +145,7 @@ impl Writer {
             written: 0,
             keyframe: (header.started.as_millisecond(), 0, 0),
             last_alb: None,
+            synced_keyframe: false,
         };
         let line = serde_json::to_string(header).map_err(|e| format!("cannot write the recording header: {e}"))?;
         w.raw(&line).map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
@@ -194,8 +197,16 @@ impl Writer {
         let (last_t, last_at, last_size) = self.keyframe;
         let since = t - last_t;
         let bytes = self.written - last_at;
-        if since >= KEYFRAME_MAX_GAP_MS || (since >= KEYFRAME_MIN_GAP_MS && bytes >= KEYFRAME_STREAM_RATIO * last_size)
+        // Once both clusters have listed, their whole state at once: a
+        // seek then starts from it rather than from every object listed,
+        // and the keyframe is made during start-up, not a minute into a
+        // quiet console.
+        let synced = !self.synced_keyframe && app.clusters.old.synced && app.clusters.new.synced;
+        if synced
+            || since >= KEYFRAME_MAX_GAP_MS
+            || (since >= KEYFRAME_MIN_GAP_MS && bytes >= KEYFRAME_STREAM_RATIO * last_size)
         {
+            self.synced_keyframe |= synced;
             self.keyframe(at, app)?;
         }
         self.flush_if_due()
