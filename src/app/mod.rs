@@ -18,7 +18,7 @@ pub use effect::*;
 pub use find::{Find, Listing, Sort};
 pub use mark::*;
 pub use msg::*;
-pub use pointer::{Area, MouseKind, Pointer, Screen, ScreenMap};
+pub use pointer::{MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;
 pub use state::*;
 pub use update::{Update, navigate, update};

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 
+use ratatui::layout::{Position, Rect};
 use serde::{Deserialize, Serialize};
 
 use super::{App, Panel, View};
@@ -32,35 +33,14 @@ pub enum MouseKind {
     WheelDown,
 }
 
-/// A rectangle of cells, as drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Area {
-    pub x: u16,
-    pub y: u16,
-    pub width: u16,
-    pub height: u16,
-}
-
-impl From<ratatui::layout::Rect> for Area {
-    fn from(r: ratatui::layout::Rect) -> Area {
-        Area { x: r.x, y: r.y, width: r.width, height: r.height }
-    }
-}
-
-impl Area {
-    fn contains(&self, column: u16, row: u16) -> bool {
-        column >= self.x && column < self.x + self.width && row >= self.y && row < self.y + self.height
-    }
-}
-
 /// Where the last frame put the panels and their rows. Written while
 /// drawing (drawing only reads the state; this is not state), read when
 /// the mouse is pressed.
 #[derive(Debug, Default)]
 pub struct ScreenMap {
-    panels: Vec<(Panel, Area)>,
+    panels: Vec<(Panel, Rect)>,
     /// Rows of a panel: the area of one row and the index it shows.
-    rows: Vec<(Panel, Area, usize)>,
+    rows: Vec<(Panel, Rect, usize)>,
 }
 
 impl ScreenMap {
@@ -69,29 +49,29 @@ impl ScreenMap {
         self.rows.clear();
     }
 
-    pub fn panel(&mut self, panel: Panel, area: Area) {
+    pub fn panel(&mut self, panel: Panel, area: Rect) {
         self.panels.push((panel, area));
     }
 
     /// Rows drawn from `first` on, each as high as `heights` says, from
     /// the top of `area` down: as many as fit whole, as a list draws them.
-    pub fn rows(&mut self, panel: Panel, area: Area, first: usize, heights: impl IntoIterator<Item = u16>) {
+    pub fn rows(&mut self, panel: Panel, area: Rect, first: usize, heights: impl IntoIterator<Item = u16>) {
         let mut y = area.y;
         for (i, height) in heights.into_iter().enumerate() {
             if y + height > area.y + area.height {
                 break;
             }
-            self.rows.push((panel, Area { x: area.x, y, width: area.width, height }, first + i));
+            self.rows.push((panel, Rect { x: area.x, y, width: area.width, height }, first + i));
             y += height;
         }
     }
 
     fn panel_at(&self, column: u16, row: u16) -> Option<Panel> {
-        self.panels.iter().find(|(_, a)| a.contains(column, row)).map(|(p, _)| *p)
+        self.panels.iter().find(|(_, a)| a.contains(Position::new(column, row))).map(|(p, _)| *p)
     }
 
     fn row_at(&self, column: u16, row: u16) -> Option<(Panel, usize)> {
-        self.rows.iter().find(|(_, a, _)| a.contains(column, row)).map(|(p, _, i)| (*p, *i))
+        self.rows.iter().find(|(_, a, _)| a.contains(Position::new(column, row))).map(|(p, _, i)| (*p, *i))
     }
 }
 

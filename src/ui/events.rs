@@ -34,14 +34,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mut state = ListState::default().with_selected((!empty).then_some(selected));
     frame.render_stateful_widget(list, area, &mut state);
     let mut screen = app.screen.0.borrow_mut();
-    screen.panel(Panel::Events, area.into());
+    screen.panel(Panel::Events, area);
     let body = Rect {
         x: area.x + 1,
         y: area.y + 1,
         width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(2),
     };
-    screen.rows(Panel::Events, body.into(), state.offset(), heights.into_iter().skip(state.offset()));
+    screen.rows(Panel::Events, body, state.offset(), heights.into_iter().skip(state.offset()));
 }
 
 fn item(e: &EventEntry, width: usize) -> ListItem<'static> {

@@ -33,8 +33,9 @@ const SIDE_BY_SIDE: u16 = 110;
 /// The narrowest the events panel is drawn beside the workloads.
 const EVENTS_MIN: u16 = 36;
 
-/// Where everything is on the screen: what `render` draws into, and what a
-/// mouse click is mapped back through.
+/// Where everything is on the screen: what `render` draws into. (A click
+/// is mapped back through what the panels registered as they drew, see
+/// `app::pointer::ScreenMap`.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Areas {
     pub header: Rect,
@@ -47,16 +48,6 @@ pub struct Areas {
     pub traffic: Option<Rect>,
     pub workloads: Option<Rect>,
     pub events: Option<Rect>,
-}
-
-impl Areas {
-    /// The main view's panel at a point of the screen.
-    pub fn panel_at(&self, x: u16, y: u16) -> Option<Panel> {
-        let at = ratatui::layout::Position::new(x, y);
-        [(self.traffic, Panel::Traffic), (self.workloads, Panel::Workloads), (self.events, Panel::Events)]
-            .into_iter()
-            .find_map(|(r, p)| r.filter(|r| r.contains(at)).map(|_| p))
-    }
 }
 
 /// The layout of the console in `area`, from the state alone.

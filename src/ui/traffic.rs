@@ -122,8 +122,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     {
         let mut screen = app.screen.0.borrow_mut();
-        screen.panel(Panel::Traffic, area.into());
-        screen.rows(Panel::Traffic, inner.into(), 0, app.routes.iter().map(|_| ROUTE_LINES));
+        screen.panel(Panel::Traffic, area);
+        screen.rows(Panel::Traffic, inner, 0, app.routes.iter().map(|_| ROUTE_LINES));
     }
     if app.routes.is_empty() {
         frame.render_widget(Paragraph::new("no routes in the plan").style(theme::dim()), inner);

@@ -162,8 +162,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         height: area.height.saturating_sub(3),
     };
     let mut screen = app.screen.0.borrow_mut();
-    screen.panel(Panel::Workloads, area.into());
-    screen.rows(Panel::Workloads, body.into(), offset, window.iter().map(|_| 1));
+    screen.panel(Panel::Workloads, area);
+    screen.rows(Panel::Workloads, body, offset, window.iter().map(|_| 1));
 }
 
 /// The cells of the columns that were kept.
