@@ -194,11 +194,13 @@ impl App {
             .pods_of(key)
             .filter(|p| !find.problems_only || p.health() >= Health::Degraded)
             .filter(|p| {
-                let phase = format!("{:?}", p.phase);
-                matches(
-                    filter,
-                    [p.key.name.as_str(), p.node.as_deref().unwrap_or(""), p.reason.as_deref().unwrap_or(""), &phase],
-                )
+                let fields = [
+                    p.key.name.as_str(),
+                    p.node.as_deref().unwrap_or(""),
+                    p.reason.as_deref().unwrap_or(""),
+                    p.phase.label(),
+                ];
+                matches(filter, fields)
             })
             .collect();
         match find.sort {

@@ -156,6 +156,19 @@ pub enum PodPhase {
     Unknown,
 }
 
+impl PodPhase {
+    /// As the API names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+            PodPhase::Unknown => "Unknown",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pod {
     pub key: PodKey,

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
 use crate::app::{App, SideView};
-use crate::domain::{Owner, Pod, PodPhase, Side, WorkloadKey, WorkloadKind, age};
+use crate::domain::{Owner, Pod, Side, WorkloadKey, WorkloadKind, age};
 
 use super::columns::{self, Col};
 use super::theme;
@@ -254,15 +254,5 @@ pub fn why(app: &App, side: Side, p: &Pod) -> String {
 }
 
 fn phase(p: &Pod) -> String {
-    if let Some(reason) = &p.reason {
-        return reason.clone();
-    }
-    match p.phase {
-        PodPhase::Pending => "Pending",
-        PodPhase::Running => "Running",
-        PodPhase::Succeeded => "Succeeded",
-        PodPhase::Failed => "Failed",
-        PodPhase::Unknown => "Unknown",
-    }
-    .into()
+    p.reason.clone().unwrap_or_else(|| p.phase.label().into())
 }
