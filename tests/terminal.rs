@@ -236,15 +236,16 @@ fn mouse_cell(screen: &str, needle: &str) -> (usize, usize) {
     panic!("`{needle}` not on the screen:\n{screen}");
 }
 
-/// A left press and release at (column, row), as an SGR mouse report.
-fn click(t: &Tmux, (x, y): (usize, usize)) {
-    let hex = |s: String| s.bytes().map(|b| format!("{b:02x}")).collect::<Vec<_>>();
-    let mut args = vec!["-H".to_string()];
-    args.extend(hex(format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")));
+/// `presses` left presses and releases at (column, row), as SGR mouse
+/// reports, in one write: two of them are a double click however slowly
+/// this machine starts a tmux client (two writes could land more than the
+/// 400 ms of a double click apart on a loaded machine).
+fn click(t: &Tmux, (x, y): (usize, usize), presses: usize) {
+    let report = format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m").repeat(presses);
+    let mut args = vec!["send-keys".to_string(), "-t".into(), "t".into(), "-H".into()];
+    args.extend(report.bytes().map(|b| format!("{b:02x}")));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut full = vec!["send-keys", "-t", "t"];
-    full.extend_from_slice(&args);
-    t.run(&full);
+    t.run(&args);
 }
 
 #[test]
@@ -267,8 +268,7 @@ fn a_filter_typed_and_a_double_click_in_the_terminal_and_the_mouse_given_back() 
 
     // Two presses on a row: the drill-down of that row.
     let at = mouse_cell(&screen, "batch/sidekiq-mailers");
-    click(&t, at);
-    click(&t, at);
+    click(&t, at, 2);
     let opened = t.wait_for("the drill-down", Duration::from_secs(3), |s| drilled_into(s).is_some());
     assert_eq!(drilled_into(&opened).as_deref(), Some("batch/sidekiq-mailers"), "{opened}");
     t.send(&["Escape", "q"]);
