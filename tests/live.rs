@@ -125,7 +125,8 @@ fn an_out_of_band_weight_change_shows() {
 #[test]
 fn a_deleted_pod_disappears() {
     let mut s = LiveConsole::start("realistic", Mode::Watch);
-    s.until("pods of both sides", WAIT, |app| app.clusters.new.pods.len() > 10 && app.clusters.old.pods.len() > 10);
+    // All listed (pages), not only the first few pods.
+    s.until("both sides listed", WAIT, |app| app.clusters.old.synced && app.clusters.new.synced);
     let victim = s.app.clusters.new.pods.keys().find(|k| k.name.starts_with("api-")).unwrap().clone();
     let old_before: Vec<_> = s.app.clusters.old.pods.keys().cloned().collect();
     s.peers
@@ -140,7 +141,9 @@ fn a_deleted_pod_disappears() {
 #[test]
 fn a_pod_killed_for_memory_says_so_in_the_drill_down() {
     let mut s = LiveConsole::start("realistic", Mode::Watch);
-    s.until("pods of both sides", WAIT, |app| app.clusters.old.pods.len() > 10 && app.clusters.new.pods.len() > 10);
+    // Listed in pages: more than a few pods is not all of them, a side
+    // that has listed every watch is.
+    s.until("both sides listed", WAIT, |app| app.clusters.old.synced && app.clusters.new.synced);
     let victim = s.app.clusters.old.pods.keys().find(|k| k.name.starts_with("api-")).unwrap().clone();
     let mut pod = s.peers.get(&format!("/kube/old/object?resource=v1/pods&namespace=app&name={}", victim.name));
     pod["status"]["containerStatuses"][0] = json!({
