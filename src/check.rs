@@ -325,15 +325,16 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
     }
     check_route53(r, plan, &config, &elb).await;
     let cw = aws_sdk_cloudwatch::Client::new(&config);
-    let queries = cloudwatch::queries(&plan.routes);
+    let targets: Vec<_> = plan.alb_routes().flat_map(|(id, r)| cloudwatch::alb_targets(id, r)).collect();
+    let queries = cloudwatch::queries(&targets);
     let until = crate::domain::Minute::containing(jiff::Timestamp::now());
     match cloudwatch::fetch(&cw, &queries, until.offset(-15), until).await {
         Ok(points) => {
-            for route in &plan.routes {
+            for (id, route) in plan.alb_routes() {
                 for side in Side::BOTH {
                     let n = points
                         .iter()
-                        .filter(|p| matches!(&p.series, crate::app::SeriesId::Route { route: name, side: s, metric: crate::app::RouteMetric::Requests } if *name == route.name && *s == side))
+                        .filter(|p| matches!(&p.series, crate::app::SeriesId::Route { route: r, side: s, metric: crate::app::RouteMetric::Requests } if *r == id && *s == side))
                         .count();
                     let verdict = if n == 0 { Verdict::Warn } else { Verdict::Ok };
                     let note =

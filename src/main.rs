@@ -84,7 +84,7 @@ fn main() -> Result<ExitCode> {
         _ => None,
     };
     let plan = match plan_args {
-        Some(args) => match Plan::load(&args.plan).and_then(|p| p.refuse_unwired_routes().map(|()| p)) {
+        Some(args) => match Plan::load(&args.plan) {
             Ok(p) => Some(p),
             Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
         },
@@ -224,9 +224,11 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
         }
         let exec = effects::LiveExecutor {
             elb: effects::elb_client(&sdk),
+            route53: sources::aws::route53_client(&sdk),
             kube: clients.kube,
-            routes: plan.routes.clone(),
+            plan: plan.clone(),
             dry_run,
+            route53_options: Default::default(),
         };
         let (effects_tx, effects_rx) = mpsc::channel(16);
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));

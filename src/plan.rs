@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::app::{AppConfig, ClusterMeta, Mode, RouteSpec, SingletonSpec};
-use crate::domain::{PerSide, WorkloadKey, WorkloadKind};
+use crate::app::{AlbSpec, AppConfig, Backend, ClusterMeta, DnsSpec, Mode, RouteSpec, SingletonSpec};
+use crate::domain::{PerSide, RouteId, WorkloadKey, WorkloadKind};
 
 pub const DEFAULT_STEPS: [u8; 8] = [0, 1, 5, 10, 25, 50, 75, 100];
 pub const DEFAULT_STALE_AFTER_SECS: u64 = 30;
@@ -290,6 +290,13 @@ impl Route53Route {
     }
 }
 
+/// A route of the plan, of either kind.
+#[derive(Debug, Clone, Copy)]
+pub enum AnyRoute<'a> {
+    Alb(&'a PlanRoute),
+    Route53(&'a Route53Route),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     pub path: PathBuf,
@@ -301,9 +308,8 @@ pub struct Plan {
     pub aws: AwsTarget,
     /// The ALB routes (`kind = "alb"`, the default).
     pub routes: Vec<PlanRoute>,
-    /// The Route 53 weighted-record routes (`kind = "route53"`). `check`
-    /// reads them; the console does not drive them yet and refuses a plan
-    /// that has any ([`Plan::refuse_unwired_routes`]).
+    /// The Route 53 weighted-record routes (`kind = "route53"`): the
+    /// console's routes after the ALB ones.
     pub route53: Vec<Route53Route>,
     pub singletons: Vec<SingletonSpec>,
     pub stale_after: Duration,
@@ -630,23 +636,24 @@ impl Plan {
         }
     }
 
-    /// The console drives ALB routes only, for now: a plan with Route 53
-    /// routes is refused at the start of `run` and `watch` (exit 2) rather
-    /// than shown without them.
-    pub fn refuse_unwired_routes(&self) -> Result<(), PlanError> {
-        match self.route53.first() {
-            None => Ok(()),
-            Some(r) => Err(PlanError {
-                file: r.file.clone(),
-                line: r.lines.name,
-                column: 1,
-                problem: format!(
-                    "route `{}`: route53 routes are checked by `cutover check` but not yet driven by the console",
-                    r.name
-                ),
-                hint: "run `cutover check` for it, and move it to a plan of its own for `run` and `watch`".into(),
-            }),
+    /// The route an id names.
+    pub fn route(&self, id: RouteId) -> Option<AnyRoute<'_>> {
+        let i = id.index();
+        match self.routes.get(i) {
+            Some(r) => Some(AnyRoute::Alb(r)),
+            None => self.route53.get(i - self.routes.len()).map(AnyRoute::Route53),
         }
+    }
+
+    /// Every route with its id: the ALB routes in plan order, then the
+    /// Route 53 routes.
+    pub fn alb_routes(&self) -> impl Iterator<Item = (RouteId, &PlanRoute)> {
+        self.routes.iter().enumerate().map(|(i, r)| (RouteId::of(i), r))
+    }
+
+    pub fn route53_routes(&self) -> impl Iterator<Item = (RouteId, &Route53Route)> {
+        let offset = self.routes.len();
+        self.route53.iter().enumerate().map(move |(i, r)| (RouteId::of(offset + i), r))
     }
 
     /// The console's configuration for this plan.
@@ -664,14 +671,27 @@ impl Plan {
                 .iter()
                 .map(|r| RouteSpec {
                     name: r.name.clone(),
-                    load_balancer: r.listener.load_balancer_dimension(),
-                    rule: r.rule.as_ref().map(|a| format!("rule {}", a.short_id())),
-                    old_target_group: r.old_target_group.target_group_name().into(),
-                    new_target_group: r.new_target_group.target_group_name().into(),
+                    backend: Backend::Alb(AlbSpec {
+                        load_balancer: r.listener.load_balancer_dimension(),
+                        rule: r.rule.as_ref().map(|a| format!("rule {}", a.short_id())),
+                        old_target_group: r.old_target_group.target_group_name().into(),
+                        new_target_group: r.new_target_group.target_group_name().into(),
+                        ingress: r.ingress.clone(),
+                    }),
                     workload: r.workload.clone(),
                     steps: r.steps.clone(),
-                    ingress: r.ingress.clone(),
                 })
+                .chain(self.route53.iter().map(|r| RouteSpec {
+                    name: r.name.clone(),
+                    backend: Backend::Route53(DnsSpec {
+                        hosted_zone_id: r.hosted_zone_id.clone(),
+                        record_name: r.record_name.clone(),
+                        record_type: r.record_type.as_str().into(),
+                        set_identifiers: PerSide::new(r.old_set_identifier.clone(), r.new_set_identifier.clone()),
+                    }),
+                    workload: r.workload.clone(),
+                    steps: r.steps.clone(),
+                }))
                 .collect(),
             singletons: self.singletons.clone(),
             guards: crate::app::Guards {
@@ -1016,7 +1036,7 @@ namespace = "app"
         assert_eq!(r.old_target_group.target_group_dimension(), "targetgroup/api-old/73e2d6bc24d8a067");
         assert_eq!(r.old_target_group.target_group_name(), "api-old");
         let config = plan.app_config(Mode::Watch);
-        assert_eq!(config.routes[0].old_target_group, "api-old");
+        assert_eq!(config.routes[0].weighted(crate::domain::Side::Old), "api-old");
         assert_eq!(config.clusters.old.name, "eks-2022");
     }
 
@@ -1107,11 +1127,12 @@ new_set_identifier = "eks-2026"
         assert_eq!((r.lines.name, r.lines.old_set_identifier), (24, 28));
         assert_eq!(r.at(r.lines.record_name), "cutover.toml:27");
         assert_eq!(parse(&with_route53("")).unwrap().route53[0].record_type, RecordType::A);
-        // The console does not drive it yet: run and watch refuse the plan.
-        let err = plan.refuse_unwired_routes().unwrap_err();
-        assert_eq!(err.line, 24);
-        assert!(err.problem.contains("not yet driven by the console"), "{err}");
-        assert!(parse(&good()).unwrap().refuse_unwired_routes().is_ok());
+        // The console's routes: the ALB route first, then this one.
+        let config = plan.app_config(Mode::Watch);
+        assert_eq!(config.routes.len(), 2);
+        assert_eq!(plan.route53_routes().next().map(|(id, _)| id), Some(RouteId(1)));
+        assert_eq!(config.routes[1].kind(), crate::domain::RouteKind::Route53);
+        assert_eq!(config.routes[1].weighted(crate::domain::Side::New), "eks-2026");
     }
 
     #[test]

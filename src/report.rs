@@ -15,6 +15,10 @@ use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
 use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate, short_node};
 use crate::record::{self, Recording};
 
+/// How close, in percentage points, the observed share must come to the set
+/// share for a DNS route's clients to count as having followed a change.
+pub const CONVERGED_POINTS: f64 = 5.0;
+
 /// How far back before a 5xx peak node signals are listed as its suspects.
 pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
 

@@ -177,6 +177,8 @@ impl Msg {
                 EffectResult::Failed { error } => scrub_in_place(error),
                 EffectResult::DryRun { calls } => calls.iter_mut().for_each(scrub_in_place),
             },
+            // The executor's words about a write in progress, with AWS's.
+            Msg::EffectProgress { text, .. } => scrub_in_place(text),
             // Built from the STS identity and the kube user, or from an
             // AWS error when the identity could not be read.
             Msg::Operator { who } => scrub_in_place(who),
@@ -206,7 +208,7 @@ impl Msg {
             | Msg::Resize
             | Msg::Mouse { .. }
             | Msg::Pointer(_)
-            | Msg::Alb { .. }
+            | Msg::Traffic { .. }
             | Msg::Metrics(_) => {}
         }
     }

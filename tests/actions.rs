@@ -151,20 +151,24 @@ fn stale_reads_unhealthy_targets_and_crowded_rules_are_refused() {
     // A fresh read whose new target group has no healthy target.
     let (_, mut app) = demo(30);
     let mut read = RouteRead {
-        route: "api".into(),
-        forward: vec![("api-old".into(), Weight(75)), ("api-new".into(), Weight(25))],
-        old_targets: vec![Target { id: "10.0.0.1:3000".into(), state: TargetState::Healthy, reason: None }],
-        new_targets: vec![Target { id: "10.1.0.1:3000".into(), state: TargetState::Unhealthy, reason: None }],
+        route: cutover::domain::RouteId(0),
+        weights: Some(Weights { old: Weight(75), new: Weight(25) }),
+        others: Vec::new(),
+        targets: cutover::domain::PerSide::new(
+            vec![Target { id: "10.0.0.1:3000".into(), state: TargetState::Healthy, reason: None }],
+            vec![Target { id: "10.1.0.1:3000".into(), state: TargetState::Unhealthy, reason: None }],
+        ),
+        detail: cutover::domain::ReadDetail::Alb,
     };
     let at = app.now;
-    step(&mut app, Msg::Alb { at, routes: vec![read.clone()] });
+    step(&mut app, Msg::Traffic { at, routes: vec![read.clone()] });
     press(&mut app, &[key(']')]);
     refused_with(&app, "target group api-new has no healthy target");
 
     // Six target groups in the forward action.
-    read.new_targets[0].state = TargetState::Healthy;
-    read.forward.extend((0..4).map(|i| (format!("extra-{i}"), Weight(0))));
-    step(&mut app, Msg::Alb { at, routes: vec![read] });
+    read.targets.new[0].state = TargetState::Healthy;
+    read.others.extend((0..4).map(|i| (format!("extra-{i}"), Weight(0))));
+    step(&mut app, Msg::Traffic { at, routes: vec![read] });
     press(&mut app, &[key(']')]);
     refused_with(&app, "6 target groups");
 }
@@ -452,7 +456,11 @@ fn a_step_of_a_controller_owned_rule_goes_through_its_ingress_and_waits_for_the_
         p.lines
     );
     press(&mut app, &[key('y')]);
-    assert!(matches!(&sent()[..], [Effect::SetIngressWeights { route, .. }] if route == "admin"), "{:?}", sent());
+    assert!(
+        matches!(&sent()[..], [Effect::SetIngressWeights { route, .. }] if *route == cutover::domain::RouteId(1)),
+        "{:?}",
+        sent()
+    );
     execute(&mut world, &mut app);
     assert!(app.routes[1].awaiting.is_some() && app.routes[1].pending, "waiting for the controller");
     press(&mut app, &[key(']')]);
@@ -482,7 +490,7 @@ fn a_direct_write_of_a_controller_owned_rule_takes_the_word_and_is_reverted_loud
     }
     press(&mut app, &[Key::plain(KeyCode::Enter)]);
     assert!(
-        matches!(&sent()[..], [Effect::SetWeights { route, seen: Some(_), .. }] if route == "admin"),
+        matches!(&sent()[..], [Effect::SetWeights { route, seen: Some(_), .. }] if *route == cutover::domain::RouteId(1)),
         "{:?}",
         sent()
     );

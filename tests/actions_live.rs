@@ -118,8 +118,9 @@ fn an_out_of_band_change_between_proposal_and_confirm_is_refused() {
 
     // The executor's own check, directly: what the operator saw is stale.
     let seen = vec![("api-old".to_string(), Weight(75)), ("api-new".to_string(), Weight(25))];
-    let effect = Effect::SetWeights { route: "api".into(), seen: Some(seen), to: Weights::from_percent_new(50) };
-    let result = d.rt.block_on(d.exec.execute(&effect));
+    let effect =
+        Effect::SetWeights { route: cutover::domain::RouteId(0), seen: Some(seen), to: Weights::from_percent_new(50) };
+    let result = d.rt.block_on(d.exec.execute(&effect, &|_| {}));
     assert!(
         matches!(&result, EffectResult::Refused { reason } if reason.contains("you saw api-new=25 api-old=75, it is now api-new=40 api-old=60")),
         "{result:?}"
@@ -184,7 +185,7 @@ fn a_handoff_stops_old_first_and_starts_new_only_when_old_is_gone() {
         other: key.clone(),
         starting_deadline: None,
     };
-    let result = d.rt.block_on(d.exec.execute(&start));
+    let result = d.rt.block_on(d.exec.execute(&start, &|_| {}));
     assert!(
         matches!(&result, EffectResult::Refused { reason } if reason.contains("still runs (1 pod(s))")),
         "{result:?}"

@@ -157,8 +157,10 @@ fn a_revert_goes_ahead_of_a_step_stuck_in_flight() {
     let exec = cutover::effects::LiveExecutor {
         elb: d.exec.elb.clone(),
         kube: d.exec.kube.clone(),
-        routes: d.exec.routes.clone(),
+        route53: d.exec.route53.clone(),
+        plan: d.exec.plan.clone(),
         dry_run: false,
+        route53_options: Default::default(),
     };
     let answers = d.rt.block_on(async {
         let (tx, mut rx) = tokio::sync::mpsc::channel(8);
@@ -170,15 +172,18 @@ fn a_revert_goes_ahead_of_a_step_stuck_in_flight() {
             ("admin-new".to_string(), cutover::domain::Weight(0)),
         ];
         let step = cutover::app::Effect::SetWeights {
-            route: "admin".into(),
+            route: cutover::domain::RouteId(1),
             seen: Some(seen),
             to: Weights::from_percent_new(10),
         };
         etx.send(cutover::app::Queued { id: 1, effect: step }).await.unwrap();
         // The step is at the proxy, held; then the panic button.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let revert =
-            cutover::app::Effect::SetWeights { route: "admin".into(), seen: None, to: Weights::from_percent_new(0) };
+        let revert = cutover::app::Effect::SetWeights {
+            route: cutover::domain::RouteId(1),
+            seen: None,
+            to: Weights::from_percent_new(0),
+        };
         etx.send(cutover::app::Queued { id: 2, effect: revert }).await.unwrap();
         let mut answers = Vec::new();
         while answers.len() < 2 {
@@ -260,7 +265,7 @@ fn a_missing_target_deployment_stops_nothing() {
         kind: cutover::domain::WorkloadKind::Deployment,
         then: Some(key.clone()),
     };
-    let result = d.rt.block_on(d.exec.execute(&stop));
+    let result = d.rt.block_on(d.exec.execute(&stop, &|_| {}));
     assert!(
         matches!(&result, EffectResult::Refused { reason } if reason.contains("does not exist on new") && reason.contains("nothing was stopped")),
         "{result:?}"

@@ -39,8 +39,8 @@ fn argo() -> Owner {
 /// The api route's listener carries the controller's tags.
 fn api_owned_by(app: &mut App, owner: Option<Owner>) {
     let routes = vec![
-        RouteOwners { route: "api".into(), rule: owner, target_groups: PerSide::new(None, None) },
-        RouteOwners { route: "admin".into(), rule: None, target_groups: PerSide::new(None, None) },
+        RouteOwners { route: cutover::domain::RouteId(0), rule: owner, target_groups: PerSide::new(None, None) },
+        RouteOwners { route: cutover::domain::RouteId(1), rule: None, target_groups: PerSide::new(None, None) },
     ];
     let at = app.now;
     feed(app, vec![Msg::RouteOwners { at, routes, error: None }]);
@@ -134,7 +134,11 @@ fn revert_all_and_undo_name_the_owner_and_are_never_held_back() {
     assert!(p.lines.iter().any(|l| l.contains("the AWS Load Balancer Controller (cluster eks-2022, Ingress app/photo-api) owns this rule and may put its weights back")), "{:?}", p.lines);
     press(&mut app, &[key('y')]);
     // The admin route is at 100% old already in the demo.
-    assert!(matches!(&sent()[..], [Effect::SetWeights { route, seen: None, .. }] if route == "api"), "{:?}", sent());
+    assert!(
+        matches!(&sent()[..], [Effect::SetWeights { route, seen: None, .. }] if *route == cutover::domain::RouteId(0)),
+        "{:?}",
+        sent()
+    );
     take_sent();
 
     // `r` after a step: an undo is named, not held back.
@@ -308,7 +312,11 @@ fn recordings_and_keyframes_without_owners_still_read() {
     assert_eq!(route.owners, None);
     let msg = Msg::RouteOwners {
         at: app.now,
-        routes: vec![RouteOwners { route: "api".into(), rule: Some(lbc()), target_groups: PerSide::new(None, None) }],
+        routes: vec![RouteOwners {
+            route: cutover::domain::RouteId(0),
+            rule: Some(lbc()),
+            target_groups: PerSide::new(None, None),
+        }],
         error: None,
     };
     let text = serde_json::to_string(&msg).unwrap();

@@ -57,9 +57,11 @@ fn driver_with(path: &std::path::Path, prepare: impl FnOnce(&Peers)) -> Driver {
     console.record_to(path);
     let exec = LiveExecutor {
         elb: cutover::effects::elb_client(&console.clients.sdk),
+        route53: cutover::sources::aws::route53_client(&console.clients.sdk),
         kube: console.clients.kube.clone(),
-        routes: console.plan.routes.clone(),
+        plan: console.plan.clone(),
         dry_run: false,
+        route53_options: Default::default(),
     };
     let mut d = Driver { console, exec };
     d.until("everything read", |app| {

@@ -13,7 +13,10 @@
 
 use jiff::Timestamp;
 
-use crate::domain::{Minute, Side, TargetState, Weights, Workload, WorkloadKey, WorkloadKind, age, clock};
+use crate::domain::{
+    ALIAS_TTL_SECS, Minute, RouteId, RouteKind, Side, TargetState, Weights, Workload, WorkloadKey, WorkloadKind, age,
+    clock,
+};
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
@@ -190,7 +193,7 @@ pub fn ask_before_quit(app: &mut App) -> bool {
         });
     }
     for f in app.in_flight.values() {
-        lines.push(format!("written, answer not yet in: {}", f.effect.describe()));
+        lines.push(format!("written, answer not yet in: {}", f.effect.describe(&app.config.routes)));
     }
     if lines.is_empty() {
         return false;
@@ -209,8 +212,7 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
     match action {
         Action::StepUp | Action::StepDown => {
             let Some(i) = selected_route(app) else { return };
-            let Some(current) = app.routes[i].read.as_ref().and_then(|r| r.weights).and_then(|w| w.percent_new())
-            else {
+            let Some(current) = app.routes[i].set_share() else {
                 return refuse(app, format!("route {}: no weights read yet", app.routes[i].spec.name));
             };
             let steps = &app.routes[i].spec.steps;
@@ -274,9 +276,13 @@ pub fn refuse(app: &mut App, reason: String) {
     app.notice = Some(reason);
 }
 
-/// The source whose reads the weights come from.
-fn alb_source(app: &App) -> SourceId {
-    if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { SourceId::Alb }
+/// The source whose reads route `i`'s weights come from.
+fn weights_source(app: &App, i: usize) -> SourceId {
+    match (app.config.mode, app.routes[i].kind()) {
+        (super::Mode::Demo, _) => SourceId::Simulator,
+        (_, RouteKind::Alb) => SourceId::Alb,
+        (_, RouteKind::Route53) => SourceId::Route53,
+    }
 }
 
 /// Why moving route `i` to `to` now would be acting on a stale or unsafe
@@ -285,15 +291,18 @@ fn alb_source(app: &App) -> SourceId {
 pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     let route = &app.routes[i];
     let name = &route.spec.name;
-    let Some(read) = &route.read else { return Err(format!("route {name}: the ALB has not been read yet")) };
+    let kind = route.kind();
+    let source = kind.source_name();
+    let Some(read) = &route.read else { return Err(format!("route {name}: {source} has not been read yet")) };
     let Some(from) = read.weights else {
-        return Err(format!("route {name}: the forward action does not hold both of the plan's target groups"));
+        return Err(format!("route {name}: {} does not hold both of the plan's", kind.weights_of()));
     };
-    if to.old.0 > 999 || to.new.0 > 999 {
-        return Err(format!("route {name}: weights must be 0 to 999"));
+    let max = kind.max_weight();
+    if to.old.0 > max || to.new.0 > max {
+        return Err(format!("route {name}: weights must be 0 to {max}"));
     }
     let groups = 2 + read.others.len();
-    if groups > MAX_TARGET_GROUPS {
+    if kind == RouteKind::Alb && groups > MAX_TARGET_GROUPS {
         return Err(format!(
             "route {name}: the forward action has {groups} target groups (at most {MAX_TARGET_GROUPS})"
         ));
@@ -301,16 +310,16 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     if route.pending {
         return Err(format!("route {name}: a change is already being written"));
     }
-    if !towards_new(from, to) {
+    if !towards_new(kind, from, to) {
         return Ok(());
     }
-    if app.is_stale(alb_source(app)) {
-        return Err(format!("route {name}: the ALB source is stale; wait until it reads again (R still reverts)"));
+    if app.is_stale(weights_source(app, i)) {
+        return Err(format!("route {name}: the {source} source is stale; wait until it reads again (R still reverts)"));
     }
     let read_age = app.now.as_second() - read.at.as_second();
     if read_age > app.config.guards.stale_after_secs {
         return Err(format!(
-            "route {name}: the ALB read is {} old (stale after {}s); wait for a fresh read",
+            "route {name}: the {source} read is {} old (stale after {}s); wait for a fresh read",
             age(read.at, app.now),
             app.config.guards.stale_after_secs
         ));
@@ -342,17 +351,13 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
 }
 
 fn target_group(app: &App, i: usize, side: Side) -> &str {
-    let spec = &app.routes[i].spec;
-    match side {
-        Side::Old => &spec.old_target_group,
-        Side::New => &spec.new_target_group,
-    }
+    app.routes[i].spec.weighted(side)
 }
 
 /// Whether a change sends a larger share to new: the direction that keeps
 /// every guard.
-fn towards_new(from: Weights, to: Weights) -> bool {
-    to.percent_new().unwrap_or(0.0) > from.percent_new().unwrap_or(0.0) + 1e-9
+fn towards_new(kind: RouteKind, from: Weights, to: Weights) -> bool {
+    kind.share_new(to).unwrap_or(0.0) > kind.share_new(from).unwrap_or(0.0) + 1e-9
 }
 
 fn propose_weights(app: &mut App, i: usize, to: Weights) {
@@ -431,8 +436,9 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     }
     let summary = app.route_summary(&app.routes[i]);
     let rpm: f64 = Side::BOTH.iter().filter_map(|s| summary.figures.get(*s).requests).sum();
-    let from_pct = from.percent_new().unwrap_or(0.0);
-    let to_pct = to.percent_new().unwrap_or(0.0);
+    let kind = app.routes[i].kind();
+    let from_pct = kind.share_new(from).unwrap_or(0.0);
+    let to_pct = kind.share_new(to).unwrap_or(0.0);
     let jump = (to_pct - from_pct).abs();
     let max = f64::from(app.config.guards.max_step);
     let name = app.routes[i].spec.name.clone();
@@ -443,7 +449,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     if purpose == Purpose::Undo {
         lines.push("undo: the weights before the last change of this session".into());
     }
-    if let Some(ingress) = &app.routes[i].spec.ingress {
+    if let Some(ingress) = app.routes[i].spec.ingress() {
         lines.push(format!(
             "written to Ingress {} on {} ({}); the AWS Load Balancer Controller then writes the rule (waited for up to {}s)",
             ingress.key,
@@ -452,8 +458,22 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
             super::CONTROLLER_DEADLINE_SECS
         ));
     }
+    if let Some(dns) = app.routes[i].spec.dns() {
+        let ttl = Side::BOTH
+            .iter()
+            .filter_map(|s| app.routes[i].record(*s).map(|r| r.ttl.unwrap_or(ALIAS_TTL_SECS)))
+            .max()
+            .unwrap_or(ALIAS_TTL_SECS);
+        lines.push(format!(
+            "one change batch for {} {}: DELETE both records as read, CREATE them with the new weights; then wait until INSYNC",
+            dns.record_name, dns.record_type
+        ));
+        lines.push(format!(
+            "clients follow as their DNS caches expire (TTL {ttl}s): the observed share lags the set share for minutes"
+        ));
+    }
     let mut twice = Vec::new();
-    if towards_new(from, to) {
+    if towards_new(kind, from, to) {
         let (pace, too_soon) = pace(app, i);
         lines.extend(pace);
         twice.extend(too_soon);
@@ -472,7 +492,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     // owner would put back needs the typed override.
     let route = &app.routes[i];
     let owner = route.owners.as_ref().and_then(|o| o.rule.as_ref());
-    let typed_override = match &route.spec.ingress {
+    let typed_override = match route.spec.ingress() {
         // Written the right way, through the Ingress, with `y`; the typed
         // word writes the rule directly, which the controller puts back.
         Some(ingress) if purpose != Purpose::Revert => Some(TypedOverride {
@@ -487,7 +507,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
             owner.filter(|o| purpose == Purpose::Step && o.reverts_weights()).map(|o| TypedOverride::new(o.describe()))
         }
     };
-    if route.spec.ingress.is_some() {
+    if route.spec.ingress().is_some() {
         // The Ingress line above says how; the owner is who reads it.
     } else if let Some(owner) = owner {
         lines.push(format!("⚠ {}", owner.weights_advice()));
@@ -529,10 +549,12 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
 /// flight or another route's trouble never hold it back.
 fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
-    let fresh = !app.is_stale(alb_source(app));
+    let stale: Vec<bool> = (0..app.routes.len()).map(|i| app.is_stale(weights_source(app, i))).collect();
+    let fresh = !stale.contains(&true);
     let mut changes = Vec::new();
     let mut lines = Vec::new();
     for (i, route) in app.routes.iter().enumerate() {
+        let fresh = !stale[i];
         let read = route.read.as_ref();
         let weights = read.and_then(|r| r.weights);
         let name = &route.spec.name;
@@ -547,7 +569,7 @@ fn propose_all_old(app: &mut App) {
         lines.push(format!("{name}: {now}  →  old 100 / new 0"));
         let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());
         if read.is_some() && healthy == 0 {
-            lines.push(format!("  ⚠ {} has no healthy target", route.spec.old_target_group));
+            lines.push(format!("  ⚠ {} has no healthy target", route.spec.weighted(Side::Old)));
         }
         // Named, never held back: the way back is not an override.
         if let Some(owner) = route.owners.as_ref().and_then(|o| o.rule.as_ref()).filter(|o| o.reverts_weights()) {
@@ -562,7 +584,7 @@ fn propose_all_old(app: &mut App) {
         return refuse(app, "every route already sends everything to old".into());
     }
     if !fresh {
-        lines.push("the ALB reads are stale: each rule is read again right before it is written".into());
+        lines.push("some reads are stale: each route is read again right before it is written".into());
     }
     app.modal = Some(Modal::Proposal(Proposal {
         title: "ALL routes: 100% to old".into(),
@@ -933,7 +955,7 @@ fn confirm(app: &mut App, p: Proposal) {
             } else {
                 Effect::Stop { side, key: spec.key(side).clone(), kind: spec.kind, then: None }
             };
-            let text = format!("singleton {}: {who} confirmed: {}", spec.name, effect.describe());
+            let text = format!("singleton {}: {who} confirmed: {}", spec.name, effect.describe(&app.config.routes));
             let purpose = if app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && !h.phase.finished()) {
                 Purpose::Handoff
             } else {
@@ -997,25 +1019,26 @@ fn confirm_weights(
         let read = route.read.as_ref();
         let name = route.spec.name.clone();
         let seen = (purpose != Purpose::Revert).then(|| {
-            let mut seen =
-                vec![(route.spec.old_target_group.clone(), from.old), (route.spec.new_target_group.clone(), from.new)];
+            let weighted = |side: Side| route.spec.weighted(side).to_string();
+            let mut seen = vec![(weighted(Side::Old), from.old), (weighted(Side::New), from.new)];
             seen.extend(read.map(|r| r.others.clone()).unwrap_or_default());
             seen
         });
         let known_from = read.and_then(|r| r.weights);
-        let ingress = route.spec.ingress.clone().filter(|_| !direct);
+        let ingress = route.spec.ingress().cloned().filter(|_| !direct);
+        let id = RouteId::of(i);
         match (ingress, purpose) {
             // The panic button writes the rule at once, and the Ingress too,
             // so that the controller keeps it there.
             (Some(ingress), Purpose::Revert) => {
-                app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
-                app.send(Effect::SetIngressWeights { route: name.clone(), ingress, to }, purpose, known_from);
+                app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
+                app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from);
             }
             (Some(ingress), _) => {
-                app.send(Effect::SetIngressWeights { route: name.clone(), ingress, to }, purpose, known_from);
+                app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from);
             }
             (None, _) => {
-                app.send(Effect::SetWeights { route: name.clone(), seen, to }, purpose, known_from);
+                app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
             }
         }
         let proposal = title.to_string();
@@ -1110,16 +1133,19 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         EffectResult::Verified { detail } => (Level::Info, format!("done and verified: {detail}")),
         EffectResult::Mismatch { detail } => (Level::Alert, format!("READ-BACK DIFFERS: {detail}")),
         EffectResult::Refused { reason } => (Level::Alert, format!("refused, not applied: {reason}")),
-        EffectResult::Failed { error } => (Level::Alert, format!("not applied: {} ({error})", effect.describe())),
-        EffectResult::Unknown { detail } => {
-            (Level::Alert, format!("OUTCOME UNKNOWN: {} ({detail}); check before acting again", effect.describe()))
+        EffectResult::Failed { error } => {
+            (Level::Alert, format!("not applied: {} ({error})", effect.describe(&app.config.routes)))
         }
+        EffectResult::Unknown { detail } => (
+            Level::Alert,
+            format!("OUTCOME UNKNOWN: {} ({detail}); check before acting again", effect.describe(&app.config.routes)),
+        ),
         EffectResult::DryRun { calls } => (Level::Info, format!("dry-run, not sent: {}", calls.join("; "))),
     };
     app.push_event(at, None, level, text.clone());
     if !matches!(result, EffectResult::DryRun { .. }) {
         let ok = matches!(result, EffectResult::Verified { .. });
-        app.mark(at, Marked::Outcome { ok, effect: effect.describe(), text });
+        app.mark(at, Marked::Outcome { ok, effect: effect.describe(&app.config.routes), text });
     }
     if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) {
         app.notice = Some(match &result {
@@ -1130,8 +1156,8 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
     match effect {
         Effect::SetIngressWeights { route, to, .. } => {
             let who = app.operator.clone();
-            let still_writing = app.writing(&route);
-            let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
+            let still_writing = app.writing(route);
+            let Some(r) = app.routes.get_mut(route.index()) else { return };
             if matches!(result, EffectResult::Verified { .. }) {
                 // Written where the controller reads it: the route is
                 // still being written until the ALB shows it.
@@ -1143,9 +1169,9 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
             }
         }
         Effect::SetWeights { route, to, .. } => {
-            let still_writing = app.writing(&route);
+            let still_writing = app.writing(route);
             let who = app.operator.clone();
-            let Some(r) = app.routes.iter_mut().find(|r| r.spec.name == route) else { return };
+            let Some(r) = app.routes.get_mut(route.index()) else { return };
             r.pending = still_writing || r.awaiting.is_some();
             if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
@@ -1322,7 +1348,7 @@ pub fn watch_singletons(app: &mut App) -> bool {
 /// The ALB shows what was written to a route's Ingress: the controller
 /// did its part, and the write counts as verified from here.
 pub fn controller_wrote(app: &mut App, i: usize, at: Timestamp) {
-    let still_writing = app.writing(&app.routes[i].spec.name);
+    let still_writing = app.writing(RouteId::of(i));
     let route = &mut app.routes[i];
     let Some(aw) = route.awaiting.take() else { return };
     route.pending = still_writing;

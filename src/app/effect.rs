@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Side, Weight, Weights, WorkloadKey, WorkloadKind};
+use crate::domain::{RouteId, Side, Weight, Weights, WorkloadKey, WorkloadKind};
 
 use super::IngressRef;
 
@@ -12,12 +12,12 @@ pub enum Effect {
     /// action is still exactly what the operator saw (by target group
     /// name). Without (a revert to old), whatever it is now: the way back
     /// never waits for the console's view to be current.
-    SetWeights { route: String, seen: Option<Vec<(String, Weight)>>, to: Weights },
+    SetWeights { route: RouteId, seen: Option<Vec<(String, Weight)>>, to: Weights },
     /// Set a route's weights where the AWS Load Balancer Controller takes
     /// them from: its Ingress's actions annotation, changed in the two
     /// weights only. The controller then writes the rule; the console waits
     /// for the ALB to show it.
-    SetIngressWeights { route: String, ingress: IngressRef, to: Weights },
+    SetIngressWeights { route: RouteId, ingress: IngressRef, to: Weights },
     /// Stop one side of a singleton: a Deployment to 0 replicas, a CronJob
     /// suspended. With `then`, the first step of a handoff: nothing is
     /// stopped unless the other side can be started and this side restored.
@@ -44,16 +44,21 @@ pub enum Effect {
 }
 
 impl Effect {
-    pub fn describe(&self) -> String {
+    /// One line, naming the route as the plan does.
+    pub fn describe(&self, routes: &[super::RouteSpec]) -> String {
+        let name = |id: &RouteId| routes.get(id.index()).map_or_else(|| format!("#{}", id.0), |r| r.name.clone());
         match self {
             Effect::SetWeights { route, to, seen: None } => {
+                let route = name(route);
                 format!("route {route}: revert to old {} / new {}", to.old.0, to.new.0)
             }
             Effect::SetWeights { route, to, .. } => {
+                let route = name(route);
                 format!("route {route}: weights old {} / new {}", to.old.0, to.new.0)
             }
             Effect::SetIngressWeights { route, ingress, to } => format!(
-                "route {route}: Ingress {} on {}, {}: old {} / new {}",
+                "route {}: Ingress {} on {}, {}: old {} / new {}",
+                name(route),
                 ingress.key,
                 ingress.side,
                 ingress.annotation(),
@@ -68,9 +73,9 @@ impl Effect {
     }
 
     /// The route a weight change is for.
-    pub fn route(&self) -> Option<&str> {
+    pub fn route(&self) -> Option<RouteId> {
         match self {
-            Effect::SetWeights { route, .. } | Effect::SetIngressWeights { route, .. } => Some(route),
+            Effect::SetWeights { route, .. } | Effect::SetIngressWeights { route, .. } => Some(*route),
             _ => None,
         }
     }

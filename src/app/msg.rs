@@ -2,7 +2,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteOwners, RouteRead, Side, Workload, WorkloadKey,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, RouteOwners, RouteRead, Side, Workload,
+    WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -33,8 +34,8 @@ pub enum Msg {
         side: Side,
         delta: ClusterDelta,
     },
-    /// One read of every route's forward action and target health.
-    Alb {
+    /// One read of routes' weights and target health, from one backend.
+    Traffic {
         at: Timestamp,
         routes: Vec<RouteRead>,
     },
@@ -51,6 +52,12 @@ pub enum Msg {
         id: u64,
         effect: Effect,
         result: EffectResult,
+    },
+    /// What an effect in progress is waiting for (throttled, propagating),
+    /// until its answer.
+    EffectProgress {
+        id: u64,
+        text: String,
     },
     /// A handoff that an earlier session of the same plan left unfinished,
     /// read from the state directory when the console starts.
@@ -108,7 +115,7 @@ pub struct MetricPoint {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SeriesId {
     /// Per target group, so per route and side.
-    Route { route: String, side: Side, metric: RouteMetric },
+    Route { route: RouteId, side: Side, metric: RouteMetric },
     /// Per load balancer: ALB does not attribute its own 5xx to a target group.
     LoadBalancer { lb: String, metric: LbMetric },
 }
@@ -135,6 +142,8 @@ pub enum LbMetric {
 pub enum SourceId {
     Cluster(Side),
     Alb,
+    /// The Route 53 poller of `kind = "route53"` routes.
+    Route53,
     Metrics,
     /// The embedded simulated world of `cutover demo`.
     Simulator,
@@ -146,6 +155,7 @@ impl SourceId {
             SourceId::Cluster(Side::Old) => "k8s old",
             SourceId::Cluster(Side::New) => "k8s new",
             SourceId::Alb => "alb",
+            SourceId::Route53 => "dns",
             SourceId::Metrics => "metrics",
             SourceId::Simulator => "sim",
         }

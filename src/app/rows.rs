@@ -147,8 +147,9 @@ impl App {
                 (o + n > 0.0).then(|| n * 100.0 / (o + n))
             }
         };
-        let lb = self.load_balancers.get(&route.spec.load_balancer);
-        RouteSummary { route, minute, weights: route.read.as_ref().and_then(|r| r.weights), figures, observed_new, lb }
+        let lb = |s: Side| route.load_balancer(s).and_then(|lb| self.load_balancers.get(lb));
+        let lb = PerSide::new(lb(Side::Old), lb(Side::New));
+        RouteSummary { route, minute, weights: route.weights(), figures, observed_new, lb }
     }
 }
 
@@ -170,21 +171,44 @@ pub struct RouteSummary<'a> {
     pub figures: PerSide<SideFigures>,
     /// Percent of requests that reached the new side in that minute.
     pub observed_new: Option<f64>,
-    pub lb: Option<&'a LbMetrics>,
+    /// Each side's load balancer: the same one for an ALB route.
+    pub lb: PerSide<Option<&'a LbMetrics>>,
 }
 
 impl RouteSummary<'_> {
-    /// ALB-generated 5xx (502/503/504 and the rest) in the minute, load
-    /// balancer wide. ALB publishes the count only for minutes that had one,
-    /// so with traffic and no point the count is zero; with neither it is
-    /// no data.
+    /// Load-balancer-generated 5xx (502/503/504 and the rest) in the
+    /// minute: load balancer wide for an ALB route, both sides' load
+    /// balancers together for a DNS route.
     pub fn elb_errors(&self) -> Option<f64> {
-        let lb = self.lb?;
+        if !self.per_side_lb() {
+            return self.elb_errors_on(Side::Old);
+        }
+        match (self.elb_errors_on(Side::Old), self.elb_errors_on(Side::New)) {
+            (None, None) => None,
+            (o, n) => Some(o.unwrap_or(0.0) + n.unwrap_or(0.0)),
+        }
+    }
+
+    /// Whether each side has its own load balancer (a DNS route), so its
+    /// load balancer's own 5xx are that side's.
+    pub fn per_side_lb(&self) -> bool {
+        self.route.kind() == crate::domain::RouteKind::Route53
+    }
+
+    /// One side's load balancer's own 5xx in the minute. ALB publishes the
+    /// count only for minutes that had one, so with traffic and no point
+    /// the count is zero; with neither it is no data.
+    pub fn elb_errors_on(&self, side: Side) -> Option<f64> {
+        let lb = (*self.lb.get(side))?;
         if let Some(total) = lb.elb_5xx.get(self.minute) {
             return Some(total);
         }
         let parts = [&lb.elb_502, &lb.elb_503, &lb.elb_504].map(|s| s.get(self.minute));
-        let has_traffic = self.figures.old.requests.is_some() || self.figures.new.requests.is_some();
+        let has_traffic = if self.per_side_lb() {
+            self.figures.get(side).requests.is_some()
+        } else {
+            self.figures.old.requests.is_some() || self.figures.new.requests.is_some()
+        };
         if parts.iter().all(Option::is_none) && !has_traffic {
             return None;
         }

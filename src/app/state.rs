@@ -4,7 +4,7 @@ use jiff::Timestamp;
 
 use crate::domain::{
     Autoscaler, Health, MetricSeries, Node, NodeSignal, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, PodsLost,
-    RouteOwners, Side, Target, Weight, Weights, Workload, WorkloadKey, WorkloadKind,
+    RecordRead, RouteId, RouteKind, RouteOwners, Side, Target, Weight, Weights, Workload, WorkloadKey, WorkloadKind,
 };
 use crate::keymap::Keymap;
 
@@ -59,24 +59,104 @@ pub struct ClusterMeta {
     pub version: String,
 }
 
-/// A route of the plan: one listener rule (or default action) forwarding to
-/// an old and a new target group.
+/// A route of the plan: two weights, old and new, in one backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteSpec {
     pub name: String,
+    pub backend: Backend,
+    /// The Deployment serving the route on both sides.
+    pub workload: Option<WorkloadKey>,
+    /// Percent to new, in order.
+    pub steps: Vec<u8>,
+}
+
+/// Where a route's weights live, with what the screen names them by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Backend {
+    Alb(AlbSpec),
+    Route53(DnsSpec),
+}
+
+/// One listener rule (or default action) forwarding to an old and a new
+/// target group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlbSpec {
+    /// `app/name/id`.
     pub load_balancer: String,
     /// `None`: the listener's default action.
     pub rule: Option<String>,
     pub old_target_group: String,
     pub new_target_group: String,
-    /// The Deployment serving the route on both sides.
-    pub workload: Option<WorkloadKey>,
-    /// Percent to new, in order.
-    pub steps: Vec<u8>,
     /// Where the AWS Load Balancer Controller takes the rule's weights
     /// from, when the plan says: steps are written there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingress: Option<IngressRef>,
+}
+
+impl AlbSpec {
+    pub fn target_group(&self, side: Side) -> &str {
+        match side {
+            Side::Old => &self.old_target_group,
+            Side::New => &self.new_target_group,
+        }
+    }
+}
+
+/// Two weighted records of one name and type, one per side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DnsSpec {
+    pub hosted_zone_id: String,
+    pub record_name: String,
+    pub record_type: String,
+    pub set_identifiers: PerSide<String>,
+}
+
+impl RouteSpec {
+    pub fn kind(&self) -> RouteKind {
+        match self.backend {
+            Backend::Alb(_) => RouteKind::Alb,
+            Backend::Route53(_) => RouteKind::Route53,
+        }
+    }
+
+    pub fn alb(&self) -> Option<&AlbSpec> {
+        match &self.backend {
+            Backend::Alb(a) => Some(a),
+            Backend::Route53(_) => None,
+        }
+    }
+
+    pub fn dns(&self) -> Option<&DnsSpec> {
+        match &self.backend {
+            Backend::Route53(d) => Some(d),
+            Backend::Alb(_) => None,
+        }
+    }
+
+    /// The Ingress the AWS Load Balancer Controller writes the rule from.
+    pub fn ingress(&self) -> Option<&IngressRef> {
+        self.alb().and_then(|a| a.ingress.as_ref())
+    }
+
+    /// What holds each side's weight: a target group, a record's set
+    /// identifier.
+    pub fn weighted(&self, side: Side) -> &str {
+        match &self.backend {
+            Backend::Alb(a) => a.target_group(side),
+            Backend::Route53(d) => d.set_identifiers.get(side),
+        }
+    }
+
+    /// Where the weights are, in a few words: `rule 1a2b` on
+    /// `app/web/…`, `www.example.com. A`.
+    pub fn place(&self) -> String {
+        match &self.backend {
+            Backend::Alb(a) => {
+                format!("{} on {}", a.rule.as_deref().unwrap_or("default action"), a.load_balancer)
+            }
+            Backend::Route53(d) => format!("{} {}", d.record_name, d.record_type),
+        }
+    }
 }
 
 /// An Ingress whose `alb.ingress.kubernetes.io/actions.<action>`
@@ -373,6 +453,9 @@ pub struct InFlight {
     /// The weights a weight change went from, as read.
     #[serde(default)]
     pub from: Option<Weights>,
+    /// What it is waiting for, as the executor last said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
 }
 
 /// One side's cluster, trimmed, with an index from workload to pods so
@@ -468,16 +551,17 @@ impl ClusterState {
     }
 }
 
-/// The ALB's answer for a route, as of `at`.
+/// The backend's answer for a route, as of `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteReadState {
     pub at: Timestamp,
-    /// The weights of the plan's two target groups, or None if one of them
-    /// is missing from the forward action (shown as an alarm).
+    /// The weights of the plan's two objects, or None if one of them is
+    /// missing from the forward action (shown as an alarm).
     pub weights: Option<Weights>,
-    /// Target groups in the forward action that the plan does not name.
+    /// Weighted objects beside the plan's two.
     pub others: Vec<(String, Weight)>,
     pub targets: PerSide<Vec<Target>>,
+    pub detail: crate::domain::ReadDetail,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -509,6 +593,10 @@ pub struct RouteState {
     /// for the route's chart; the last `WEIGHT_CHANGES` only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weight_changes: Vec<(Timestamp, Weights)>,
+    /// The session's first read of the weights: where the set share of
+    /// the route's chart begins.
+    #[serde(default)]
+    pub first_read: Option<(Timestamp, Weights)>,
     /// This session's last verified write of the route: what a change
     /// nobody here made is told apart from, and what a revert undoes.
     #[serde(default)]
@@ -529,6 +617,50 @@ pub struct RouteState {
 pub const WEIGHT_CHANGES: usize = 64;
 
 impl RouteState {
+    pub fn kind(&self) -> RouteKind {
+        self.spec.kind()
+    }
+
+    /// The weights as last read.
+    pub fn weights(&self) -> Option<Weights> {
+        self.read.as_ref().and_then(|r| r.weights)
+    }
+
+    /// The share of traffic the weights as read send to new, in percent.
+    pub fn set_share(&self) -> Option<f64> {
+        self.weights().and_then(|w| self.kind().share_new(w))
+    }
+
+    /// The load balancer whose own metrics (its 5xx) count for `side`:
+    /// the one ALB of an ALB route, each side's own for a DNS route (known
+    /// once its record is read).
+    pub fn load_balancer(&self, side: Side) -> Option<&str> {
+        match &self.spec.backend {
+            Backend::Alb(a) => Some(&a.load_balancer),
+            Backend::Route53(_) => match self.read.as_ref().map(|r| &r.detail) {
+                Some(crate::domain::ReadDetail::Route53 { records }) => records.get(side).load_balancer.as_deref(),
+                _ => None,
+            },
+        }
+    }
+
+    /// One side's record as last read, for a DNS route.
+    pub fn record(&self, side: Side) -> Option<&RecordRead> {
+        match self.read.as_ref().map(|r| &r.detail) {
+            Some(crate::domain::ReadDetail::Route53 { records }) => Some(records.get(side)),
+            _ => None,
+        }
+    }
+
+    /// The weights in effect at `at`, as far as this session saw them.
+    pub fn weights_at(&self, at: Timestamp) -> Option<Weights> {
+        let (first_at, first) = self.first_read?;
+        if at < first_at {
+            return None;
+        }
+        Some(self.weight_changes.iter().rev().find(|(t, _)| *t <= at).map_or(first, |(_, w)| *w))
+    }
+
     /// The weights are `to` from `at` on: a change seen, whoever made it.
     pub fn note_change(&mut self, at: Timestamp, to: Option<Weights>) {
         self.weights_since = Some((at, false));
@@ -539,7 +671,8 @@ impl RouteState {
         {
             self.weight_changes.push((at, to));
             if self.weight_changes.len() > WEIGHT_CHANGES {
-                self.weight_changes.remove(0);
+                // The oldest change kept is where the set share is known from.
+                self.first_read = Some(self.weight_changes.remove(0));
             }
         }
     }
@@ -814,13 +947,21 @@ impl App {
                 undo: Vec::new(),
                 weights_since: None,
                 weight_changes: Vec::new(),
+                first_read: None,
                 last_write: None,
                 awaiting: None,
                 owners: None,
                 owners_error: None,
             })
             .collect();
-        let load_balancers = config.routes.iter().map(|r| (r.load_balancer.clone(), LbMetrics::default())).collect();
+        // A DNS route's load balancers are known from its first read; their
+        // series are added as their datapoints come.
+        let load_balancers = config
+            .routes
+            .iter()
+            .filter_map(|r| r.alb())
+            .map(|a| (a.load_balancer.clone(), LbMetrics::default()))
+            .collect();
         App {
             config,
             keymap,
@@ -858,7 +999,7 @@ impl App {
         let id = self.next_effect;
         self.next_effect += 1;
         let since = self.now;
-        self.in_flight.insert(id, InFlight { effect: effect.clone(), purpose, since, from });
+        self.in_flight.insert(id, InFlight { effect: effect.clone(), purpose, since, from, progress: None });
         self.produced.effects.push(super::Queued { id, effect });
         id
     }
@@ -880,8 +1021,14 @@ impl App {
         self.config.singletons.iter().find(|s| &s.old == key || &s.new == key)
     }
 
+    /// What a write of `route` in flight is waiting for, as its executor
+    /// last said.
+    pub fn write_progress(&self, route: RouteId) -> Option<&str> {
+        self.in_flight.values().filter(|f| f.effect.route() == Some(route)).find_map(|f| f.progress.as_deref())
+    }
+
     /// Whether a write of `route` is sent and not yet answered.
-    pub fn writing(&self, route: &str) -> bool {
+    pub fn writing(&self, route: RouteId) -> bool {
         self.in_flight.values().any(|f| f.effect.route() == Some(route))
     }
 

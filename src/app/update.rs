@@ -1,7 +1,7 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Minute, Node, NodeSignal, NodeSignalKind, PerSide, Pod, PodsLost, RouteOwners, RouteRead, Severity, Side, Weights,
+    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, RouteId, RouteOwners, RouteRead, Severity, Side, Weights,
     Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
@@ -88,12 +88,19 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             actions::advance_handoff(app);
             true
         }
-        Msg::Alb { at, routes } => {
+        Msg::Traffic { at, routes } => {
             for read in routes {
                 on_route_read(app, at, read);
             }
             true
         }
+        Msg::EffectProgress { id, text } => match app.in_flight.get_mut(&id) {
+            Some(f) => {
+                f.progress = Some(text);
+                true
+            }
+            None => false,
+        },
         Msg::RouteOwners { at, routes, error } => {
             on_route_owners(app, at, routes, error);
             true
@@ -433,20 +440,11 @@ fn count_lost(app: &mut App, side: Side, pod: &Pod) {
 }
 
 fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
-    let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == read.route) else {
+    let i = read.route.index();
+    let Some(route) = app.routes.get_mut(i) else {
         return;
     };
-    let weight_of = |tg: &str| read.forward.iter().find(|(g, _)| g == tg).map(|(_, w)| *w);
-    let weights = match (weight_of(&route.spec.old_target_group), weight_of(&route.spec.new_target_group)) {
-        (Some(old), Some(new)) => Some(Weights { old, new }),
-        _ => None,
-    };
-    let others = read
-        .forward
-        .iter()
-        .filter(|(g, _)| *g != route.spec.old_target_group && *g != route.spec.new_target_group)
-        .cloned()
-        .collect();
+    let RouteRead { weights, others, targets, detail, .. } = read;
     let before = route.read.as_ref().and_then(|r| r.weights);
     // A poll begun before this session's write and answered just after it
     // shows the weights before the write: not a change of anybody's.
@@ -454,15 +452,18 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
         before == Some(w.to) && weights != Some(w.to) && at.as_second() - w.at.as_second() <= LATE_READ_SECS
     });
     let weights = if late { before } else { weights };
-    route.read =
-        Some(RouteReadState { at, weights, others, targets: PerSide::new(read.old_targets, read.new_targets) });
+    route.read = Some(RouteReadState { at, weights, others, targets, detail });
+    if route.first_read.is_none()
+        && let Some(w) = weights
+    {
+        route.first_read = Some((at, w));
+    }
     if route.weights_since.is_none() && weights.is_some() {
         // The session's first read: where `r` stops, and as far back as
         // the console can vouch for the weights.
         route.weights_since = Some((at, true));
     }
     if route.awaiting.as_ref().is_some_and(|aw| Some(aw.to) == weights) {
-        let i = app.routes.iter().position(|r| r.spec.name == read.route).unwrap_or_default();
         actions::controller_wrote(app, i, at);
         if before != weights {
             app.routes[i].note_change(at, weights);
@@ -475,13 +476,14 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     }
     route.note_change(at, Some(after));
     let name = route.spec.name.clone();
-    let ingress = route.spec.ingress.clone();
+    let ingress = route.spec.ingress().cloned();
     let owner = route.owners.as_ref().and_then(|o| o.rule.clone());
     let last_write = route.last_write.clone();
+    let source = route.kind().source_name();
+    let id = RouteId::of(i);
     let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
     // The answer to one of this session's writes, read before the answer came.
-    let ours =
-        app.in_flight.values().any(|f| f.effect.route() == Some(name.as_str()) && f.effect.sets_to() == Some(after));
+    let ours = app.in_flight.values().any(|f| f.effect.route() == Some(id) && f.effect.sets_to() == Some(after));
     if ours {
         let text = format!("route {name}: reads {} (this session's write)", shown(after));
         app.push_event(at, None, Level::Info, text);
@@ -494,8 +496,8 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
             "likely the AWS Load Balancer Controller, which writes this rule from Ingress {} on {}: step through it",
             ing.key, ing.side
         ),
-        (None, Some(owner)) => format!("the ALB does not say who; likely {}, which owns the rule", owner.describe()),
-        (None, None) => "the ALB does not say who".into(),
+        (None, Some(owner)) => format!("{source} does not say who; likely {}, which owns it", owner.describe()),
+        (None, None) => format!("{source} does not say who"),
     };
     let text = match &undone {
         Some(w) => format!(
@@ -506,7 +508,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
             shown(after)
         ),
         None => format!(
-            "OUTSIDE CHANGE: route {name} weights {} -> {}, not made by this session; the ALB does not say who",
+            "OUTSIDE CHANGE: route {name} weights {} -> {}, not made by this session; {source} does not say who",
             shown(before),
             shown(after)
         ),
@@ -593,7 +595,7 @@ fn on_route_owners(app: &mut App, at: Timestamp, owners: Vec<RouteOwners>, error
         return;
     }
     for owners in owners {
-        let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == owners.route) else { continue };
+        let Some(route) = app.routes.get_mut(owners.route.index()) else { continue };
         route.owners_error = None;
         let before = route.owners.as_ref().and_then(|o| o.rule.clone());
         let name = route.spec.name.clone();
@@ -619,7 +621,7 @@ fn on_route_owners(app: &mut App, at: Timestamp, owners: Vec<RouteOwners>, error
 fn on_metric(app: &mut App, point: MetricPoint) {
     match point.series {
         SeriesId::Route { route, side, metric } => {
-            let Some(route) = app.routes.iter_mut().find(|r| r.spec.name == route) else {
+            let Some(route) = app.routes.get_mut(route.index()) else {
                 return;
             };
             let m = route.metrics.get_mut(side);

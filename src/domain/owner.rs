@@ -80,7 +80,20 @@ pub enum Owner {
     /// Installed by `helm` (no controller: nothing reverts it until the
     /// next `helm upgrade`).
     Helm { release: String, namespace: Option<String> },
+    /// ExternalDNS, by its TXT registry record: it writes the record from
+    /// an Ingress or Service and puts its weight back at its next sync.
+    ExternalDns {
+        /// `external-dns/owner`: the `--txt-owner-id` of the instance.
+        owner_id: String,
+        /// `external-dns/resource`: `ingress/<namespace>/<name>` or
+        /// `service/<namespace>/<name>`, when the registry says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+    },
 }
+
+/// The annotation ExternalDNS takes a weighted record's weight from.
+pub const EXTERNAL_DNS_WEIGHT: &str = "external-dns.alpha.kubernetes.io/aws-weight";
 
 impl Owner {
     /// One line, as the drill-downs, the proposals and `cutover check` say it.
@@ -116,12 +129,16 @@ impl Owner {
                 Some(ns) => format!("Helm release {ns}/{release}"),
                 None => format!("Helm release {release}"),
             },
+            Owner::ExternalDns { owner_id, resource } => match resource {
+                Some(r) => format!("ExternalDNS (owner {owner_id}, from {r})"),
+                None => format!("ExternalDNS (owner {owner_id})"),
+            },
         }
     }
 
     /// Whether it puts a listener rule's weights back by itself.
     pub fn reverts_weights(&self) -> bool {
-        matches!(self, Owner::LoadBalancerController { .. })
+        matches!(self, Owner::LoadBalancerController { .. } | Owner::ExternalDns { .. })
     }
 
     /// Whether it would scale a Deployment back by itself, if its manifest
@@ -141,6 +158,13 @@ impl Owner {
             Owner::CloudFormation { .. } => {
                 format!(
                     "{} sets these weights again at its next update: change them in the template too",
+                    self.describe()
+                )
+            }
+            Owner::ExternalDns { resource, .. } => {
+                let on = resource.as_deref().map_or("the owning Ingress or Service".to_string(), |r| r.to_string());
+                format!(
+                    "{} will put the weight back at its next sync: change the annotation `{EXTERNAL_DNS_WEIGHT}` on {on} instead",
                     self.describe()
                 )
             }
@@ -258,7 +282,7 @@ fn argo_app(id: &str, kind: WorkloadKind, namespace: &str, name: &str) -> Option
 /// Who else writes a route's ALB resources, from their ELBv2 tags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteOwners {
-    pub route: String,
+    pub route: super::RouteId,
     /// The listener rule, or the listener for a default action: the owner
     /// that would put the weights back.
     pub rule: Option<Owner>,
@@ -473,7 +497,8 @@ mod tests {
     #[test]
     fn route_owners_in_one_line() {
         let lbc = Owner::LoadBalancerController { cluster: Some("c".into()), stack: None, resource: None };
-        let mut r = RouteOwners { route: "admin".into(), rule: None, target_groups: PerSide::new(None, None) };
+        let mut r =
+            RouteOwners { route: crate::domain::RouteId(1), rule: None, target_groups: PerSide::new(None, None) };
         assert_eq!(r.describe(), "nobody known (no controller's tags on the rule or its target groups)");
         r.rule = Some(lbc.clone());
         assert_eq!(r.describe(), "rule: the AWS Load Balancer Controller (cluster c); target groups: nobody known");

@@ -2,7 +2,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Side;
 
-/// An ALB target-group weight as the API takes it: 0 to 999.
+/// A weight as the backend takes it: 0 to 999 for an ALB target group,
+/// 0 to 255 for a weighted record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Weight(pub u16);
 
@@ -72,16 +73,110 @@ pub struct Target {
     pub reason: Option<String>,
 }
 
-/// What the ALB said about one route in one read.
+/// A route of the plan, by its place in the plan's order: what messages,
+/// effects, proposals and views name it by. Its name is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RouteId(pub u16);
+
+impl RouteId {
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    pub fn of(index: usize) -> RouteId {
+        RouteId(u16::try_from(index).unwrap_or(u16::MAX))
+    }
+}
+
+/// The TTL resolvers get for an alias record: a load balancer's, 60 s.
+pub const ALIAS_TTL_SECS: i64 = 60;
+
+/// How a route moves traffic: the backend its weights live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteKind {
+    /// An ALB listener rule forwarding to two target groups (0..=999).
+    Alb,
+    /// Two weighted Route 53 records of one name (0..=255).
+    Route53,
+}
+
+impl RouteKind {
+    /// The largest weight the backend takes.
+    pub fn max_weight(self) -> u16 {
+        match self {
+            RouteKind::Alb => 999,
+            RouteKind::Route53 => 255,
+        }
+    }
+
+    /// Share of traffic the weights send to new, in percent. Both at 0 is
+    /// no traffic at all for an ALB rule (it answers 503) and an equal
+    /// split for weighted records.
+    pub fn share_new(self, w: Weights) -> Option<f64> {
+        match (self, w.percent_new()) {
+            (_, Some(p)) => Some(p),
+            (RouteKind::Alb, None) => None,
+            (RouteKind::Route53, None) => Some(50.0),
+        }
+    }
+
+    /// What the backend's objects holding the weights are called.
+    pub fn weights_of(self) -> &'static str {
+        match self {
+            RouteKind::Alb => "the forward action",
+            RouteKind::Route53 => "the weighted records",
+        }
+    }
+
+    /// The source that reads the weights, as the screen names it.
+    pub fn source_name(self) -> &'static str {
+        match self {
+            RouteKind::Alb => "ALB",
+            RouteKind::Route53 => "Route 53",
+        }
+    }
+}
+
+/// One side's weighted record as read: what the DNS view shows besides
+/// the weight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRead {
+    pub set_identifier: String,
+    /// None for an alias: resolvers get the target's TTL (60 s for a
+    /// load balancer).
+    pub ttl: Option<i64>,
+    /// The alias target or CNAME value, or the addresses.
+    pub points_at: String,
+    pub alias: bool,
+    pub evaluate_target_health: bool,
+    pub health_check: Option<String>,
+    /// The side's load balancer (`app/name/id`), where known.
+    pub load_balancer: Option<String>,
+}
+
+/// What a read says beyond weights and targets, per backend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReadDetail {
+    Alb,
+    Route53 { records: super::PerSide<RecordRead> },
+}
+
+/// One read of a route's weights and both sides' target health, from any
+/// backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RouteRead {
-    pub route: String,
-    /// Every target group in the forward action with its weight, including
-    /// groups the plan does not name: those are shown, never hidden.
-    pub forward: Vec<(String, Weight)>,
-    /// Targets of the old and new target groups.
-    pub old_targets: Vec<Target>,
-    pub new_targets: Vec<Target>,
+    pub route: RouteId,
+    /// The plan's two weights, or None when the backend does not hold
+    /// both (an ALB forward action without one of the plan's groups).
+    pub weights: Option<Weights>,
+    /// Other weighted objects beside the plan's two (target groups of the
+    /// forward action, other weighted records of the name): shown, never
+    /// hidden.
+    pub others: Vec<(String, Weight)>,
+    pub targets: super::PerSide<Vec<Target>>,
+    pub detail: ReadDetail,
 }
 
 #[cfg(test)]

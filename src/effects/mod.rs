@@ -25,7 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{Effect, EffectResult, Msg, Queued};
 use crate::domain::PerSide;
-use crate::plan::PlanRoute;
+use crate::domain::RouteId;
+use crate::plan::{AnyRoute, Plan};
 
 /// How long one Kubernetes call of the executor may take. The reading
 /// watches keep their own, longer, timeouts.
@@ -60,25 +61,37 @@ pub fn elb_client(sdk: &aws_config::SdkConfig) -> aws_sdk_elasticloadbalancingv2
 
 pub struct LiveExecutor {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub route53: aws_sdk_route53::Client,
     /// None for a side without Kubernetes (EC2 behind the ALB).
     pub kube: PerSide<Option<::kube::Client>>,
-    pub routes: Vec<PlanRoute>,
+    pub plan: Plan,
     /// Say which calls would be made, make none.
     pub dry_run: bool,
+    pub route53_options: route53::WriteOptions,
 }
 
+/// Where an effect in progress says what it is waiting for.
+pub type Progress<'a> = &'a (dyn Fn(String) + Send + Sync);
+
 impl LiveExecutor {
-    pub async fn execute(&self, effect: &Effect) -> EffectResult {
+    pub async fn execute(&self, effect: &Effect, progress: Progress<'_>) -> EffectResult {
+        let not_in_plan =
+            |id: &RouteId| EffectResult::Refused { reason: format!("route #{} is not in the plan", id.0) };
         match effect {
-            Effect::SetWeights { route, seen, to } => {
-                let Some(route) = self.routes.iter().find(|r| &r.name == route) else {
-                    return EffectResult::Refused { reason: format!("route {route} is not in the plan") };
-                };
-                alb::set_weights(&self.elb, route, seen.as_deref(), *to, self.dry_run).await
-            }
-            Effect::SetIngressWeights { route, ingress, to } => {
-                let Some(route) = self.routes.iter().find(|r| &r.name == route) else {
-                    return EffectResult::Refused { reason: format!("route {route} is not in the plan") };
+            Effect::SetWeights { route: id, seen, to } => match self.plan.route(*id) {
+                Some(AnyRoute::Alb(route)) => {
+                    alb::set_weights(&self.elb, route, seen.as_deref(), *to, self.dry_run).await
+                }
+                Some(AnyRoute::Route53(route)) => {
+                    let options = &self.route53_options;
+                    route53::set_route(&self.route53, route, seen.as_deref(), *to, self.dry_run, options, progress)
+                        .await
+                }
+                None => not_in_plan(id),
+            },
+            Effect::SetIngressWeights { route: id, ingress, to } => {
+                let Some(AnyRoute::Alb(route)) = self.plan.route(*id) else {
+                    return not_in_plan(id);
                 };
                 match self.kube.get(ingress.side) {
                     Some(client) => ingress::set_weights(client, route, ingress, *to, self.dry_run).await,
@@ -134,8 +147,14 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
             && let Some(next) = queue.pop_front()
         {
             tracing::info!(id = next.id, effect = ?next.effect, dry_run = exec.dry_run, "executing");
-            let (exec, effect) = (exec.clone(), next.effect.clone());
-            let running: Running = Box::pin(async move { exec.execute(&effect).await });
+            let (exec, effect, progress_tx, id) = (exec.clone(), next.effect.clone(), tx.clone(), next.id);
+            let running: Running = Box::pin(async move {
+                // Best effort: a full channel drops a progress line, never the answer.
+                let progress = move |text: String| {
+                    let _ = progress_tx.try_send(Msg::EffectProgress { id, text });
+                };
+                exec.execute(&effect, &progress).await
+            });
             current = Some((next, running));
         }
         let answer = tokio::select! {
@@ -145,8 +164,8 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
                 let Some(queued) = queued else { return };
                 let mut answers = Vec::new();
                 if queued.effect.is_revert() {
-                    let route = queued.effect.route().map(str::to_string);
-                    let superseded = |q: &Queued| !q.effect.is_revert() && q.effect.route() == route.as_deref();
+                    let route = queued.effect.route();
+                    let superseded = |q: &Queued| !q.effect.is_revert() && q.effect.route() == route;
                     if current.as_ref().is_some_and(|(q, _)| superseded(q))
                         && let Some((q, _)) = current.take()
                     {

@@ -359,3 +359,76 @@ pub async fn set_weights(
     }
     Ok(Written { change_id, propagated_in, attempts: attempt, after })
 }
+
+/// What the console's executor does with a weight change of a route53
+/// route: read the records now; unless it is a revert, refuse when they
+/// are not what the operator saw; then the batch (or, in a dry run, only
+/// its text), the wait for INSYNC and the read-back, as one outcome.
+pub async fn set_route(
+    client: &Client,
+    route: &Route53Route,
+    seen: Option<&[(String, crate::domain::Weight)]>,
+    to: crate::domain::Weights,
+    dry_run: bool,
+    options: &WriteOptions,
+    progress: crate::effects::Progress<'_>,
+) -> crate::app::EffectResult {
+    use crate::app::EffectResult;
+    let name = &route.name;
+    let pair = match read(client, route).await {
+        Ok(pair) => pair,
+        Err(e) => {
+            return EffectResult::Failed { error: format!("route {name}: records not read, nothing written: {e}") };
+        }
+    };
+    let now: Vec<(String, u16)> = Side::BOTH
+        .iter()
+        .map(|s| (route.set_identifier(*s).to_string(), u16::from(pair.records.get(*s).weight)))
+        .collect();
+    if let Some(seen) = seen {
+        let saw: Vec<(String, u16)> = seen.iter().map(|(id, w)| (id.clone(), w.0)).collect();
+        if saw != now {
+            let show = |v: &[(String, u16)]| v.iter().map(|(id, w)| format!("{id}={w}")).collect::<Vec<_>>().join(", ");
+            return EffectResult::Refused {
+                reason: format!(
+                    "route {name} changed since you looked: you saw {}, the records are {}",
+                    show(&saw),
+                    show(&now)
+                ),
+            };
+        }
+    }
+    let max = u16::from(u8::MAX);
+    if to.old.0 > max || to.new.0 > max {
+        return EffectResult::Refused { reason: format!("route {name}: weighted records take 0 to 255") };
+    }
+    let weights = PerSide::new(to.old.0 as u8, to.new.0 as u8);
+    if dry_run {
+        return EffectResult::DryRun { calls: vec![crate::effects::route53::dry_run(route, &pair, weights)] };
+    }
+    let mut say = |p: Progress| progress(p.to_string());
+    match set_weights(client, route, &pair, weights, options, &mut say).await {
+        Ok(w) => {
+            let back = w.after.weights();
+            let how = match &w.change_id {
+                Some(id) => format!("{id} INSYNC after {} s", w.propagated_in.as_secs()),
+                None => "applied (an earlier attempt's answer was lost)".into(),
+            };
+            EffectResult::Verified {
+                detail: format!("route {name}: {how}; reads back old {} / new {}", back.old, back.new),
+            }
+        }
+        Err(WriteError::Changed { detail }) => {
+            EffectResult::Refused { reason: format!("route {name}: {}", WriteError::Changed { detail }) }
+        }
+        Err(e @ WriteError::StillPropagating { .. }) => EffectResult::Mismatch { detail: format!("route {name}: {e}") },
+        Err(e @ WriteError::NotVerified { .. }) => EffectResult::Mismatch { detail: format!("route {name}: {e}") },
+        Err(e @ WriteError::Read(_)) => {
+            EffectResult::Unknown { detail: format!("route {name}: the batch was accepted, the read-back failed: {e}") }
+        }
+        Err(WriteError::Call(e)) if e.contains("not known") => {
+            EffectResult::Unknown { detail: format!("route {name}: {e}") }
+        }
+        Err(WriteError::Call(e)) => EffectResult::Failed { error: format!("route {name}: {e}") },
+    }
+}

@@ -9,7 +9,8 @@
 //!   - `"m"`: a message, as `update` received it;
 //!   - `"alb"`: an ALB read identical to the last `"m"` ALB read but for
 //!     its time (the value): most polls change nothing, and at thousands of
-//!     targets a read is most of a recording;
+//!     targets a read is most of a recording; `"dns"` the same for a Route
+//!     53 read;
 //!   - `"mark"`: a moment for the timeline and the report, as `update` noted
 //!     it after the message before (redundant with the stream, so a replay
 //!     can place every mark without replaying everything);
@@ -122,7 +123,8 @@ pub struct Writer {
     /// Time and file position of the last keyframe, and its size.
     keyframe: (i64, u64, u64),
     /// The routes of the last ALB read written in full.
-    last_alb: Option<String>,
+    /// The last whole read of each backend, as written.
+    last_read: [Option<String>; 2],
     /// A keyframe was written once both clusters had listed.
     synced_keyframe: bool,
 }
@@ -144,7 +146,7 @@ impl Writer {
             last_flush: Instant::now(),
             written: 0,
             keyframe: (header.started.as_millisecond(), 0, 0),
-            last_alb: None,
+            last_read: [None, None],
             synced_keyframe: false,
         };
         let line = serde_json::to_string(header).map_err(|e| format!("cannot write the recording header: {e}"))?;
@@ -173,13 +175,17 @@ impl Writer {
     pub fn append(&mut self, at: Timestamp, msg: &Msg) -> std::io::Result<()> {
         let t = at.as_millisecond();
         match msg {
-            Msg::Alb { at, routes } => {
+            Msg::Traffic { at, routes } => {
+                let key = Again::of(routes);
                 let same = serde_json::to_string(routes).map_err(std::io::Error::other)?;
-                if self.last_alb.as_deref() == Some(same.as_str()) {
-                    self.entry(t, "alb", at)?;
+                let last = &mut self.last_read[key as usize];
+                if last.as_deref() == Some(same.as_str()) {
+                    self.entry(t, key.field(), at)?;
                 } else {
-                    self.raw(&format!("{{\"t\":{t},\"m\":{{\"Alb\":{{\"at\":{},\"routes\":{same}}}}}}}", json(at)?))?;
-                    self.last_alb = Some(same);
+                    let whole =
+                        format!("{{\"t\":{t},\"m\":{{\"Traffic\":{{\"at\":{},\"routes\":{same}}}}}}}", json(at)?);
+                    *last = Some(same);
+                    self.raw(&whole)?;
                 }
             }
             _ => self.entry(t, "m", msg)?,
@@ -220,7 +226,7 @@ impl Writer {
         self.keyframe = (t, self.written, self.written - before);
         // The next ALB read is written whole, so a replay entering at this
         // keyframe knows what an `alb` line repeats.
-        self.last_alb = None;
+        self.last_read = [None, None];
         Ok(())
     }
 
@@ -252,7 +258,8 @@ impl Drop for Writer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Msg,
-    AlbAgain,
+    /// A read repeated (`"alb"`, `"dns"`).
+    Again,
     Mark,
     Keyframe,
 }
@@ -266,8 +273,8 @@ pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
     let rest = rest[digits..].strip_prefix(b",\"")?;
     let kind = if rest.starts_with(b"m\":") {
         Kind::Msg
-    } else if rest.starts_with(b"alb\":") {
-        Kind::AlbAgain
+    } else if rest.starts_with(b"alb\":") || rest.starts_with(b"dns\":") {
+        Kind::Again
     } else if rest.starts_with(b"mark\":") {
         Kind::Mark
     } else if rest.starts_with(b"k\":") {
@@ -282,7 +289,7 @@ pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
 #[derive(Debug)]
 pub enum Line {
     Msg(Msg),
-    AlbAgain(Timestamp),
+    Again(Again, Timestamp),
     Mark(Mark),
     Keyframe(Box<keyframe::Stored>),
 }
@@ -293,6 +300,7 @@ struct RawLine {
     t: i64,
     m: Option<Msg>,
     alb: Option<Timestamp>,
+    dns: Option<Timestamp>,
     mark: Option<Mark>,
     k: Option<Box<keyframe::Stored>>,
 }
@@ -300,20 +308,52 @@ struct RawLine {
 /// Parses an entry line (without its newline).
 pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
     let raw: RawLine = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let entry = match (raw.m, raw.alb, raw.mark, raw.k) {
+    let again = match (raw.alb, raw.dns) {
+        (Some(at), None) => Some((Again::Alb, at)),
+        (None, Some(at)) => Some((Again::Dns, at)),
+        (None, None) => None,
+        (Some(_), Some(_)) => return Err(ONE_KIND.into()),
+    };
+    let entry = match (raw.m, again, raw.mark, raw.k) {
         (Some(m), None, None, None) => Line::Msg(m),
-        (None, Some(at), None, None) => Line::AlbAgain(at),
+        (None, Some((which, at)), None, None) => Line::Again(which, at),
         (None, None, Some(mark), None) => Line::Mark(mark),
         (None, None, None, Some(k)) => Line::Keyframe(k),
-        _ => return Err("an entry holds exactly one of \"m\", \"alb\", \"mark\", \"k\"".into()),
+        _ => return Err(ONE_KIND.into()),
     };
     Ok((raw.t, entry))
 }
 
-/// Turns `alb` lines back into the ALB reads they repeat.
+const ONE_KIND: &str = "an entry holds exactly one of \"m\", \"alb\", \"dns\", \"mark\", \"k\"";
+
+/// Which backend's read a repeat line repeats: each source sends its own
+/// routes, so each is remembered apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Again {
+    Alb = 0,
+    Dns = 1,
+}
+
+impl Again {
+    fn of(routes: &[RouteRead]) -> Again {
+        match routes.first().map(|r| &r.detail) {
+            Some(crate::domain::ReadDetail::Route53 { .. }) => Again::Dns,
+            _ => Again::Alb,
+        }
+    }
+
+    fn field(self) -> &'static str {
+        match self {
+            Again::Alb => "alb",
+            Again::Dns => "dns",
+        }
+    }
+}
+
+/// Turns `alb` and `dns` lines back into the reads they repeat.
 #[derive(Debug, Default)]
 pub struct AlbMemory {
-    last: Option<Vec<RouteRead>>,
+    last: [Option<Vec<RouteRead>>; 2],
 }
 
 impl AlbMemory {
@@ -321,14 +361,14 @@ impl AlbMemory {
     pub fn message(&mut self, line: Line) -> Result<Option<Msg>, String> {
         Ok(match line {
             Line::Msg(msg) => {
-                if let Msg::Alb { routes, .. } = &msg {
-                    self.last = Some(routes.clone());
+                if let Msg::Traffic { routes, .. } = &msg {
+                    self.last[Again::of(routes) as usize] = Some(routes.clone());
                 }
                 Some(msg)
             }
-            Line::AlbAgain(at) => match &self.last {
-                Some(routes) => Some(Msg::Alb { at, routes: routes.clone() }),
-                None => return Err("an \"alb\" line with no full ALB read before it".into()),
+            Line::Again(which, at) => match &self.last[which as usize] {
+                Some(routes) => Some(Msg::Traffic { at, routes: routes.clone() }),
+                None => return Err(format!("an \"{}\" line with no whole read before it", which.field())),
             },
             Line::Mark(_) | Line::Keyframe(_) => None,
         })
@@ -336,7 +376,7 @@ impl AlbMemory {
 
     /// A keyframe is followed by a full read: forget the last one.
     pub fn forget(&mut self) {
-        self.last = None;
+        self.last = [None, None];
     }
 }
 

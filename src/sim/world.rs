@@ -10,12 +10,13 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::app::{
-    AppConfig, ClusterDelta, ClusterMeta, Effect, EffectResult, IngressRef, LbMetric, MetricPoint, Mode, Msg,
-    RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
+    AlbSpec, AppConfig, Backend, ClusterDelta, ClusterMeta, DnsSpec, Effect, EffectResult, IngressRef, LbMetric,
+    MetricPoint, Mode, Msg, RouteMetric, RouteSpec, SeriesId, SingletonSpec, SourceId, SourceState,
 };
 use crate::domain::{
-    Capacity, Exit, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, RouteRead,
-    Side, Target, TargetState, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs,
+    Capacity, Exit, KubeWarning, Minute, Node, NodeEvent, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, ReadDetail,
+    RecordRead, RouteId, RouteKind, RouteRead, Side, Target, TargetState, Weight, Weights, Workload, WorkloadKey,
+    WorkloadKind, plus_secs,
 };
 
 use super::rng::Rng;
@@ -36,6 +37,16 @@ pub const HISTORY_MINUTES: i64 = 30;
 /// How often the simulated ALB is "read", as the live poller would.
 const ALB_READ_EVERY_SECS: i64 = 5;
 const LOAD_BALANCER: &str = "app/photo-api-alb/5e1f0c2a9b7d4e33";
+/// The `www` route's load balancers, one per cluster: weighted Route 53
+/// records between them, as the EKS blue/green guide has it.
+const WWW_LOAD_BALANCERS: [&str; 2] = ["app/photo-www-2022/0b7d1e2f3a4c5d6e", "app/photo-www-2026/9f8e7d6c5b4a3928"];
+/// The TTL of the demo's alias records: a load balancer's.
+const WWW_TTL_SECS: f64 = 60.0;
+/// Who resolves how often: most clients re-resolve within a TTL or two,
+/// some (connection pools, mobile apps) keep an answer for minutes, and a
+/// tail (JVMs caching forever, resolvers stretching TTLs) for a quarter of
+/// an hour. (share of traffic, mean seconds an answer is kept)
+const DNS_COHORTS: [(f64, f64); 3] = [(0.72, WWW_TTL_SECS / 2.0), (0.20, WWW_TTL_SECS * 3.0), (0.08, 900.0)];
 const ECR: &str = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/photo";
 
 #[derive(Debug, Clone)]
@@ -130,6 +141,28 @@ struct SimRoute {
     /// For a rule the AWS Load Balancer Controller owns: the weights of its
     /// Ingress annotation, and the controller's next write of the rule.
     controller: Option<SimController>,
+    /// For weighted records: the share to new each cohort of clients still
+    /// acts on, as their cached answers expire (see `DNS_COHORTS`).
+    dns: Option<[f64; 3]>,
+}
+
+impl SimRoute {
+    /// The share of requests that reach new now, in percent.
+    fn observed_new(&self) -> f64 {
+        match &self.dns {
+            Some(cohorts) => DNS_COHORTS.iter().zip(cohorts).map(|((share, _), seen)| share * seen).sum(),
+            None => self.weights.percent_new().unwrap_or(0.0),
+        }
+    }
+
+    /// The load balancer a side's requests go through.
+    fn load_balancer(&self, side: Side) -> &'static str {
+        match (&self.dns, side) {
+            (None, _) => LOAD_BALANCER,
+            (Some(_), Side::Old) => WWW_LOAD_BALANCERS[0],
+            (Some(_), Side::New) => WWW_LOAD_BALANCERS[1],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -154,7 +187,10 @@ pub struct World {
     singletons: Vec<SingletonSpec>,
     /// Accumulated traffic of the current minute, per route.
     minute: Vec<PerSide<MinuteTotals>>,
-    lb_minute: LbTotals,
+    /// The load balancers' own 5xx of the current minute, by load balancer.
+    lb_minute: BTreeMap<&'static str, LbTotals>,
+    /// When the `www` records were set to their opening weights.
+    www_step: Timestamp,
     /// When the next unscripted incident hits the new side.
     next_incident: Timestamp,
     /// Scripted incidents: (when, side, kind); consumed in time order.
@@ -197,34 +233,39 @@ impl World {
             SimRoute {
                 spec: RouteSpec {
                     name: "api".into(),
-                    load_balancer: LOAD_BALANCER.into(),
-                    rule: None,
-                    old_target_group: "api-old".into(),
-                    new_target_group: "api-new".into(),
+                    backend: Backend::Alb(AlbSpec {
+                        load_balancer: LOAD_BALANCER.into(),
+                        rule: None,
+                        old_target_group: "api-old".into(),
+                        new_target_group: "api-new".into(),
+                        ingress: None,
+                    }),
                     workload: Some(WorkloadKey::new("app", "api")),
                     steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
-                    ingress: None,
                 },
                 weights: Weights { old: Weight(75), new: Weight(25) },
                 base_rpm: 1200.0,
                 controller: None,
+                dns: None,
             },
             SimRoute {
                 spec: RouteSpec {
                     name: "admin".into(),
-                    load_balancer: LOAD_BALANCER.into(),
-                    rule: Some("path /admin/*".into()),
-                    old_target_group: "admin-old".into(),
-                    new_target_group: "admin-new".into(),
+                    backend: Backend::Alb(AlbSpec {
+                        load_balancer: LOAD_BALANCER.into(),
+                        rule: Some("path /admin/*".into()),
+                        old_target_group: "admin-old".into(),
+                        new_target_group: "admin-new".into(),
+                        // The admin rule is the AWS Load Balancer Controller's,
+                        // written from this Ingress of the new cluster.
+                        ingress: Some(IngressRef {
+                            side: Side::New,
+                            key: WorkloadKey::new("app", "admin"),
+                            action: "admin".into(),
+                        }),
+                    }),
                     workload: Some(WorkloadKey::new("app", "admin")),
                     steps: vec![0, 10, 50, 100],
-                    // The admin rule is the AWS Load Balancer Controller's,
-                    // written from this Ingress of the new cluster.
-                    ingress: Some(IngressRef {
-                        side: Side::New,
-                        key: WorkloadKey::new("app", "admin"),
-                        action: "admin".into(),
-                    }),
                 },
                 weights: Weights { old: Weight(100), new: Weight(0) },
                 base_rpm: 3.0,
@@ -232,6 +273,27 @@ impl World {
                     annotation: Weights { old: Weight(100), new: Weight(0) },
                     next_write: None,
                 }),
+                dns: None,
+            },
+            // The public name: weighted records between one load balancer
+            // per cluster. Set to 10% a little before the session starts,
+            // so a newcomer sees the observed share still catching up.
+            SimRoute {
+                spec: RouteSpec {
+                    name: "www".into(),
+                    backend: Backend::Route53(DnsSpec {
+                        hosted_zone_id: "Z04517273NVV6EXAMPLE".into(),
+                        record_name: "www.photo.example.".into(),
+                        record_type: "A".into(),
+                        set_identifiers: PerSide::new("eks-2022".into(), "eks-2026".into()),
+                    }),
+                    workload: Some(WorkloadKey::new("app", "api")),
+                    steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
+                },
+                weights: Weights { old: Weight(100), new: Weight(0) },
+                base_rpm: 600.0,
+                controller: None,
+                dns: Some([0.0; 3]),
             },
         ];
         let singletons = vec![
@@ -261,7 +323,8 @@ impl World {
             routes,
             singletons,
             minute,
-            lb_minute: LbTotals::default(),
+            lb_minute: BTreeMap::new(),
+            www_step: plus_secs(config.start, -150),
             next_incident: plus_secs(config.start, 6 * 60),
             script: vec![
                 (plus_secs(config.start, -12 * 60), Side::New, DrainKind::Interruption),
@@ -322,8 +385,9 @@ impl World {
         let owners = self
             .routes
             .iter()
-            .map(|r| crate::domain::RouteOwners {
-                route: r.spec.name.clone(),
+            .enumerate()
+            .map(|(i, r)| crate::domain::RouteOwners {
+                route: RouteId::of(i),
                 rule: r.controller.map(|_| crate::domain::Owner::LoadBalancerController {
                     cluster: Some("eks-2026".into()),
                     stack: Some("app/admin".into()),
@@ -336,7 +400,7 @@ impl World {
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
         self.slow_start();
-        self.read_alb();
+        self.read_routes();
         msgs.append(&mut self.out);
         msgs
     }
@@ -397,7 +461,7 @@ impl World {
             }
         }
         if wrote {
-            self.read_alb();
+            self.read_routes();
         }
         if self.self_heal.is_some_and(|at| now >= at) {
             self.self_heal = None;
@@ -419,7 +483,7 @@ impl World {
         }
         // History needs no ALB reads: only the latest one is ever shown.
         if now >= self.start && now.as_second() % ALB_READ_EVERY_SECS == 0 {
-            self.read_alb();
+            self.read_routes();
         }
     }
 
@@ -978,10 +1042,10 @@ impl World {
         let now = self.now;
         let resets = cluster.reset_burst_until.is_some_and(|t| t > now);
         SideLoad {
-            share: route.weights.percent_new().map_or(0.0, |p| match side {
-                Side::Old => 1.0 - p / 100.0,
-                Side::New => p / 100.0,
-            }),
+            share: match side {
+                Side::Old => 1.0 - route.observed_new() / 100.0,
+                Side::New => route.observed_new() / 100.0,
+            },
             desired,
             ready,
             reset_rate: if resets && route.spec.name == "api" { cluster.reset_severity } else { 0.0 },
@@ -998,6 +1062,21 @@ impl World {
 
     fn accumulate_traffic(&mut self) {
         let now = self.now;
+        if now == self.www_step {
+            // The opening step of the `www` records, made before the session.
+            if let Some(r) = self.routes.iter_mut().find(|r| r.dns.is_some()) {
+                r.weights = Weights { old: Weight(90), new: Weight(10) };
+            }
+            self.read_routes();
+        }
+        for r in &mut self.routes {
+            let set = RouteKind::Route53.share_new(r.weights).unwrap_or(0.0);
+            if let Some(cohorts) = r.dns.as_mut() {
+                for ((_, keep), seen) in DNS_COHORTS.iter().zip(cohorts.iter_mut()) {
+                    *seen += (set - *seen) * (1.0 - (-1.0 / keep).exp());
+                }
+            }
+        }
         for i in 0..self.routes.len() {
             let route = &self.routes[i];
             let rpm = traffic::route_rpm(route.base_rpm, now);
@@ -1005,9 +1084,10 @@ impl World {
                 let load = self.side_load(side, &self.routes[i]);
                 let second = traffic::second(rpm, &load);
                 self.minute[i].get_mut(side).add(&second);
-                self.lb_minute.e502 += second.elb_502;
-                self.lb_minute.e504 += second.elb_504;
-                self.lb_minute.e503 += second.elb_503;
+                let lb = self.lb_minute.entry(self.routes[i].load_balancer(side)).or_default();
+                lb.e502 += second.elb_502;
+                lb.e504 += second.elb_504;
+                lb.e503 += second.elb_503;
             }
         }
     }
@@ -1015,7 +1095,7 @@ impl World {
     fn close_minute(&mut self, minute: Minute) {
         let mut points = Vec::new();
         for i in 0..self.routes.len() {
-            let name = self.routes[i].spec.name.clone();
+            let id = RouteId::of(i);
             for side in Side::BOTH {
                 let totals = std::mem::take(self.minute[i].get_mut(side));
                 let noise = self.rng.range(0.96, 1.04);
@@ -1025,11 +1105,7 @@ impl World {
                     continue;
                 }
                 let mut push = |metric, value| {
-                    points.push(MetricPoint {
-                        series: SeriesId::Route { route: name.clone(), side, metric },
-                        minute,
-                        value,
-                    })
+                    points.push(MetricPoint { series: SeriesId::Route { route: id, side, metric }, minute, value })
                 };
                 push(RouteMetric::Requests, requests);
                 let errors = (totals.target_5xx * noise).round();
@@ -1040,26 +1116,24 @@ impl World {
                 push(RouteMetric::LatencyMs, (latency * 10.0).round() / 10.0);
             }
         }
-        let lb = std::mem::take(&mut self.lb_minute);
-        let lb_points = [(LbMetric::Elb502, lb.e502), (LbMetric::Elb503, lb.e503), (LbMetric::Elb504, lb.e504)];
-        let mut total = 0.0;
-        for (metric, value) in lb_points {
-            let value = value.round();
-            total += value;
-            if value >= 1.0 {
-                points.push(MetricPoint {
-                    series: SeriesId::LoadBalancer { lb: LOAD_BALANCER.into(), metric },
-                    minute,
-                    value,
-                });
+        for (name, lb) in std::mem::take(&mut self.lb_minute) {
+            let lb_points = [(LbMetric::Elb502, lb.e502), (LbMetric::Elb503, lb.e503), (LbMetric::Elb504, lb.e504)];
+            let mut total = 0.0;
+            for (metric, value) in lb_points {
+                let value = value.round();
+                total += value;
+                if value >= 1.0 {
+                    points.push(MetricPoint {
+                        series: SeriesId::LoadBalancer { lb: name.into(), metric },
+                        minute,
+                        value,
+                    });
+                }
             }
-        }
-        if total >= 1.0 {
-            points.push(MetricPoint {
-                series: SeriesId::LoadBalancer { lb: LOAD_BALANCER.into(), metric: LbMetric::Elb5xx },
-                minute,
-                value: total,
-            });
+            if total >= 1.0 {
+                let series = SeriesId::LoadBalancer { lb: name.into(), metric: LbMetric::Elb5xx };
+                points.push(MetricPoint { series, minute, value: total });
+            }
         }
         if !points.is_empty() {
             self.tick();
@@ -1067,38 +1141,61 @@ impl World {
         }
     }
 
-    fn read_alb(&mut self) {
-        let reads = self
-            .routes
-            .iter()
-            .map(|route| {
-                let targets = |side: Side| -> Vec<Target> {
-                    let cluster = self.sides.get(side);
-                    let Some(key) = &route.spec.workload else { return vec![] };
-                    cluster
-                        .pods
-                        .values()
-                        .filter(|p| p.pod.owner.as_ref() == Some(key))
-                        .map(|p| Target {
-                            id: format!("{}:3000", p.ip),
-                            state: if p.pod.ready { TargetState::Healthy } else { TargetState::Initial },
-                            reason: (!p.pod.ready).then(|| "Elb.RegistrationInProgress".to_string()),
-                        })
-                        .collect()
-                };
-                RouteRead {
-                    route: route.spec.name.clone(),
-                    forward: vec![
-                        (route.spec.old_target_group.clone(), route.weights.old),
-                        (route.spec.new_target_group.clone(), route.weights.new),
-                    ],
-                    old_targets: targets(Side::Old),
-                    new_targets: targets(Side::New),
+    /// One read of every route, as the two live sources send them: the
+    /// ALB's routes in one message, the weighted records in another.
+    fn read_routes(&mut self) {
+        let mut albs = Vec::new();
+        let mut dns = Vec::new();
+        for (i, route) in self.routes.iter().enumerate() {
+            let targets = |side: Side| -> Vec<Target> {
+                let cluster = self.sides.get(side);
+                let Some(key) = &route.spec.workload else { return vec![] };
+                cluster
+                    .pods
+                    .values()
+                    .filter(|p| p.pod.owner.as_ref() == Some(key))
+                    .map(|p| Target {
+                        id: format!("{}:3000", p.ip),
+                        state: if p.pod.ready { TargetState::Healthy } else { TargetState::Initial },
+                        reason: (!p.pod.ready).then(|| "Elb.RegistrationInProgress".to_string()),
+                    })
+                    .collect()
+            };
+            let detail = match &route.spec.backend {
+                Backend::Alb(_) => ReadDetail::Alb,
+                Backend::Route53(d) => {
+                    let record = |side: Side| RecordRead {
+                        set_identifier: d.set_identifiers.get(side).clone(),
+                        ttl: None,
+                        points_at: format!(
+                            "dualstack.{}.ap-northeast-1.elb.amazonaws.com.",
+                            route.load_balancer(side).split('/').nth(1).unwrap_or_default()
+                        ),
+                        alias: true,
+                        evaluate_target_health: true,
+                        health_check: None,
+                        load_balancer: Some(route.load_balancer(side).into()),
+                    };
+                    ReadDetail::Route53 { records: PerSide::new(record(Side::Old), record(Side::New)) }
                 }
-            })
-            .collect();
+            };
+            let read = RouteRead {
+                route: RouteId::of(i),
+                weights: Some(route.weights),
+                others: Vec::new(),
+                targets: PerSide::new(targets(Side::Old), targets(Side::New)),
+                detail,
+            };
+            match route.dns {
+                None => albs.push(read),
+                Some(_) => dns.push(read),
+            }
+        }
         self.tick();
-        self.out.push(Msg::Alb { at: self.now, routes: reads });
+        self.out.push(Msg::Traffic { at: self.now, routes: albs });
+        if !dns.is_empty() {
+            self.out.push(Msg::Traffic { at: self.now, routes: dns });
+        }
     }
 
     // --- the operator's effects --------------------------------------------
@@ -1107,10 +1204,11 @@ impl World {
     /// APIs: checks first, writes, reads back.
     pub fn apply(&mut self, effect: &Effect) -> (EffectResult, Vec<Msg>) {
         let result = match effect {
-            Effect::SetWeights { route, seen, to } => self.apply_weights(route, seen.as_deref(), *to),
+            Effect::SetWeights { route, seen, to } => self.apply_weights(*route, seen.as_deref(), *to),
             Effect::SetIngressWeights { route, ingress, to } => {
                 let now = self.now;
-                match self.routes.iter_mut().find(|r| &r.spec.name == route).and_then(|r| r.controller.as_mut()) {
+                let name = self.routes.get(route.index()).map(|r| r.spec.name.clone()).unwrap_or_default();
+                match self.routes.get_mut(route.index()).and_then(|r| r.controller.as_mut()) {
                     Some(c) => {
                         c.annotation = *to;
                         c.next_write = Some(plus_secs(now, CONTROLLER_RECONCILE_SECS));
@@ -1125,7 +1223,7 @@ impl World {
                             ),
                         }
                     }
-                    None => EffectResult::Refused { reason: format!("route {route} has no Ingress in this world") },
+                    None => EffectResult::Refused { reason: format!("route {name} has no Ingress in this world") },
                 }
             }
             Effect::Stop { side, key, then: Some(target), .. }
@@ -1144,12 +1242,13 @@ impl World {
         (result, std::mem::take(&mut self.out))
     }
 
-    fn apply_weights(&mut self, route: &str, seen: Option<&[(String, Weight)]>, to: Weights) -> EffectResult {
-        let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == route) else {
-            return EffectResult::Failed { error: format!("no route {route}") };
+    fn apply_weights(&mut self, id: RouteId, seen: Option<&[(String, Weight)]>, to: Weights) -> EffectResult {
+        let Some(r) = self.routes.get_mut(id.index()) else {
+            return EffectResult::Failed { error: format!("no route #{}", id.0) };
         };
-        let now =
-            vec![(r.spec.old_target_group.clone(), r.weights.old), (r.spec.new_target_group.clone(), r.weights.new)];
+        let route = r.spec.name.clone();
+        let weighted = |side: Side| r.spec.weighted(side).to_string();
+        let now = vec![(weighted(Side::Old), r.weights.old), (weighted(Side::New), r.weights.new)];
         if let Some(seen) = seen
             && now.as_slice() != seen
         {
@@ -1169,7 +1268,7 @@ impl World {
         {
             c.next_write = Some(plus_secs(self.now, CONTROLLER_REVERT_SECS));
         }
-        self.read_alb();
+        self.read_routes();
         if back == to {
             EffectResult::Verified {
                 detail: format!("route {route} reads back old {} / new {}", back.old.0, back.new.0),

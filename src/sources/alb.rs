@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Msg, SourceId, SourceState};
-use crate::domain::{Owner, PerSide, RouteOwners, RouteRead, Target, TargetState, Weight, owner_from_tags};
+use crate::domain::{
+    Owner, PerSide, ReadDetail, RouteId, RouteOwners, RouteRead, Target, TargetState, Weight, Weights, owner_from_tags,
+};
 use crate::plan::{Arn, PlanRoute};
 
 use super::aws::{explain, explain_on};
@@ -130,20 +132,27 @@ pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, S
 }
 
 /// One full read: every route's weights and its two target groups' health.
+/// The plan's ALB routes come first, so the `i`th is `RouteId(i)`.
 pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteRead>, String> {
     let forwards = read_forwards(client, routes).await?;
     let mut reads = Vec::with_capacity(routes.len());
-    for (route, forward) in routes.iter().zip(forwards) {
-        reads.push(RouteRead {
-            route: route.name.clone(),
-            forward: forward
-                .groups
-                .iter()
-                .map(|(arn, w)| (Arn(arn.clone()).target_group_name().to_string(), Weight((*w).clamp(0, 999) as u16)))
-                .collect(),
-            old_targets: read_targets(client, &route.old_target_group).await?,
-            new_targets: read_targets(client, &route.new_target_group).await?,
-        });
+    for (i, (route, forward)) in routes.iter().zip(forwards).enumerate() {
+        let weight = |w: i32| Weight(w.clamp(0, 999) as u16);
+        let weights = match (forward.weight_of(&route.old_target_group), forward.weight_of(&route.new_target_group)) {
+            (Some(old), Some(new)) => Some(Weights { old: weight(old), new: weight(new) }),
+            _ => None,
+        };
+        let others = forward
+            .groups
+            .iter()
+            .filter(|(arn, _)| *arn != route.old_target_group.0 && *arn != route.new_target_group.0)
+            .map(|(arn, w)| (Arn(arn.clone()).target_group_name().to_string(), weight(*w)))
+            .collect();
+        let targets = PerSide::new(
+            read_targets(client, &route.old_target_group).await?,
+            read_targets(client, &route.new_target_group).await?,
+        );
+        reads.push(RouteRead { route: RouteId::of(i), weights, others, targets, detail: ReadDetail::Alb });
     }
     Ok(reads)
 }
@@ -171,8 +180,9 @@ pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Ro
     let of = |arn: &Arn| owners.get(&arn.0).cloned().flatten();
     Ok(routes
         .iter()
-        .map(|r| RouteOwners {
-            route: r.name.clone(),
+        .enumerate()
+        .map(|(i, r)| RouteOwners {
+            route: RouteId::of(i),
             rule: of(r.rule.as_ref().unwrap_or(&r.listener)),
             target_groups: PerSide::new(of(&r.old_target_group), of(&r.new_target_group)),
         })
@@ -235,7 +245,10 @@ pub async fn run(
                 last_ok = Some(now);
                 failing_since = None;
                 pause = every;
-                vec![Msg::Alb { at: now, routes: reads }, Msg::Source { id, state: SourceState::Live { last_ok: now } }]
+                vec![
+                    Msg::Traffic { at: now, routes: reads },
+                    Msg::Source { id, state: SourceState::Live { last_ok: now } },
+                ]
             }
             Err(error) => {
                 tracing::warn!(%error, "ALB read failed");

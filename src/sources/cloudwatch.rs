@@ -9,11 +9,11 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use jiff::Timestamp;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{LbMetric, MetricPoint, Msg, RouteMetric, SeriesId, SourceId, SourceState};
-use crate::domain::{Minute, Side};
+use crate::domain::{Minute, PerSide, RouteId, Side};
 use crate::plan::PlanRoute;
 
 use super::aws::explain;
@@ -36,33 +36,69 @@ pub struct Query {
     pub scale: f64,
 }
 
+/// Where one side of one route is measured: the dimensions of its
+/// requests, target 5xx and latency, and the load balancer whose own 5xx
+/// count for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricTarget {
+    pub route: RouteId,
+    pub side: Side,
+    pub dimensions: Vec<(&'static str, String)>,
+    /// `app/name/id`.
+    pub load_balancer: String,
+}
+
+/// An ALB route's sides: each target group on the one load balancer.
+pub fn alb_targets(id: RouteId, r: &PlanRoute) -> Vec<MetricTarget> {
+    let lb = r.listener.load_balancer_dimension();
+    [(Side::Old, &r.old_target_group), (Side::New, &r.new_target_group)]
+        .into_iter()
+        .map(|(side, tg)| MetricTarget {
+            route: id,
+            side,
+            dimensions: vec![("TargetGroup", tg.target_group_dimension().to_string()), ("LoadBalancer", lb.clone())],
+            load_balancer: lb.clone(),
+        })
+        .collect()
+}
+
+/// A DNS route's sides: each side's whole load balancer, which serves
+/// that side only.
+pub fn dns_targets(id: RouteId, load_balancers: &PerSide<String>) -> Vec<MetricTarget> {
+    Side::BOTH
+        .iter()
+        .map(|side| MetricTarget {
+            route: id,
+            side: *side,
+            dimensions: vec![("LoadBalancer", load_balancers.get(*side).clone())],
+            load_balancer: load_balancers.get(*side).clone(),
+        })
+        .collect()
+}
+
 /// Every query for a plan: per route and side, requests, target 5xx and
-/// latency; per load balancer, the ALB's own 502/503/504 and 5xx.
-pub fn queries(routes: &[PlanRoute]) -> Vec<Query> {
+/// latency; per load balancer, its own 502/503/504 and 5xx.
+pub fn queries(targets: &[MetricTarget]) -> Vec<Query> {
     let mut out = Vec::new();
     let mut lbs: Vec<String> = Vec::new();
-    for (i, r) in routes.iter().enumerate() {
-        let lb = r.listener.load_balancer_dimension();
-        for (side, tg) in [(Side::Old, &r.old_target_group), (Side::New, &r.new_target_group)] {
-            let s = side.label();
-            let dims = vec![("TargetGroup", tg.target_group_dimension().to_string()), ("LoadBalancer", lb.clone())];
-            for (suffix, metric, name, stat, scale) in [
-                ("req", RouteMetric::Requests, "RequestCount", "Sum", 1.0),
-                ("t5xx", RouteMetric::Target5xx, "HTTPCode_Target_5XX_Count", "Sum", 1.0),
-                ("lat", RouteMetric::LatencyMs, "TargetResponseTime", "Average", 1000.0),
-            ] {
-                out.push(Query {
-                    id: format!("r{i}_{s}_{suffix}"),
-                    series: SeriesId::Route { route: r.name.clone(), side, metric },
-                    metric_name: name,
-                    stat,
-                    dimensions: dims.clone(),
-                    scale,
-                });
-            }
+    for t in targets {
+        let s = t.side.label();
+        for (suffix, metric, name, stat, scale) in [
+            ("req", RouteMetric::Requests, "RequestCount", "Sum", 1.0),
+            ("t5xx", RouteMetric::Target5xx, "HTTPCode_Target_5XX_Count", "Sum", 1.0),
+            ("lat", RouteMetric::LatencyMs, "TargetResponseTime", "Average", 1000.0),
+        ] {
+            out.push(Query {
+                id: format!("r{}_{s}_{suffix}", t.route.0),
+                series: SeriesId::Route { route: t.route, side: t.side, metric },
+                metric_name: name,
+                stat,
+                dimensions: t.dimensions.clone(),
+                scale,
+            });
         }
-        if !lbs.contains(&lb) {
-            lbs.push(lb);
+        if !lbs.contains(&t.load_balancer) {
+            lbs.push(t.load_balancer.clone());
         }
     }
     for (j, lb) in lbs.iter().enumerate() {
@@ -139,9 +175,18 @@ pub async fn fetch(
 
 /// Polls once a minute (just after the minute closes) until cancelled; the
 /// first poll reads the last 30 minutes. A failure is retried every 15 s.
-pub async fn run(client: Client, routes: Vec<PlanRoute>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+/// `dns` brings the DNS routes' targets as their load balancers are found;
+/// a new one has its history read too.
+pub async fn run(
+    client: Client,
+    alb: Vec<MetricTarget>,
+    mut dns: watch::Receiver<Vec<MetricTarget>>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let id = SourceId::Metrics;
-    let queries = queries(&routes);
+    let mut targets: Vec<MetricTarget> = Vec::new();
+    let mut queries = Vec::new();
     let mut last_ok: Option<Timestamp> = None;
     let mut failing_since: Option<Timestamp> = None;
     let mut read_until: Option<Minute> = None;
@@ -149,6 +194,15 @@ pub async fn run(client: Client, routes: Vec<PlanRoute>, tx: mpsc::Sender<Msg>, 
         return;
     }
     loop {
+        let all: Vec<MetricTarget> = alb.iter().cloned().chain(dns.borrow_and_update().iter().cloned()).collect();
+        if all != targets {
+            let new = all.iter().any(|t| !targets.contains(t));
+            queries = self::queries(&all);
+            targets = all;
+            if new {
+                read_until = None;
+            }
+        }
         let now = Timestamp::now();
         let until = Minute::containing(now);
         let from = match read_until {
@@ -186,6 +240,8 @@ pub async fn run(client: Client, routes: Vec<PlanRoute>, tx: mpsc::Sender<Msg>, 
         tokio::select! {
             _ = cancel.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
+            // A DNS route's load balancers found: read them now.
+            Ok(()) = dns.changed() => {}
         }
     }
 }
@@ -212,7 +268,9 @@ mod tests {
     #[test]
     fn five_routes_need_one_call_of_34_queries() {
         let routes: Vec<PlanRoute> = (0..5).map(|i| route(&format!("r{i}"), "photo-api")).collect();
-        let qs = queries(&routes);
+        let targets: Vec<MetricTarget> =
+            routes.iter().enumerate().flat_map(|(i, r)| alb_targets(RouteId::of(i), r)).collect();
+        let qs = queries(&targets);
         assert_eq!(qs.len(), 5 * 2 * 3 + 4, "one load balancer shared by all routes");
         assert!(qs.len() <= 500, "GetMetricData takes up to 500 queries");
         let mut ids: Vec<&str> = qs.iter().map(|q| q.id.as_str()).collect();
@@ -225,5 +283,21 @@ mod tests {
         assert_eq!(lat.scale, 1000.0);
         assert_eq!(lat.dimensions[0], ("TargetGroup", "targetgroup/r0-old/73e2d6bc24d8a067".to_string()));
         assert_eq!(lat.dimensions[1], ("LoadBalancer", "app/photo-api/50dc6c495c0c9188".to_string()));
+    }
+
+    #[test]
+    fn a_dns_route_is_measured_on_each_sides_own_load_balancer() {
+        let lbs = PerSide::new("app/web-2022/1".to_string(), "app/web-2026/2".to_string());
+        let qs = queries(&dns_targets(RouteId(3), &lbs));
+        // Three per side, then four ELB 5xx series per load balancer.
+        assert_eq!(qs.len(), 2 * 3 + 2 * 4);
+        let req_new = qs.iter().find(|q| q.id == "r3_new_req").unwrap();
+        assert_eq!(req_new.dimensions, vec![("LoadBalancer", "app/web-2026/2".to_string())]);
+        let elb: Vec<_> = qs
+            .iter()
+            .filter(|q| q.metric_name == "HTTPCode_ELB_5XX_Count")
+            .map(|q| q.dimensions[0].1.as_str())
+            .collect();
+        assert_eq!(elb, vec!["app/web-2022/1", "app/web-2026/2"], "each side's own 5xx");
     }
 }

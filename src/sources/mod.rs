@@ -58,9 +58,26 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
         tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
     }
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
-    tokio::spawn(alb::run(elb, plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
+    // Route 53 routes are resolved before anything polls: a record the
+    // zone does not hold is the plan's mistake, said at once (exit 2).
+    let mut watched = Vec::new();
+    let r53 = aws::route53_client(&sdk);
+    for (id, route) in plan.route53_routes() {
+        let mut w = route53::Watched::new(id, route.clone());
+        route53::resolve(&r53, &elb, &mut w).await?;
+        watched.push(w);
+    }
+    let alb_targets: Vec<_> = plan.alb_routes().flat_map(|(id, r)| cloudwatch::alb_targets(id, r)).collect();
+    let (dns_metrics, dns_targets) = tokio::sync::watch::channel(Vec::new());
+    if !plan.routes.is_empty() {
+        tokio::spawn(alb::run(elb.clone(), plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
+    }
+    if !watched.is_empty() {
+        let every = plan.aws.alb_poll;
+        tokio::spawn(route53::run(r53, elb, watched, every, dns_metrics, tx.clone(), cancel.clone()));
+    }
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    tokio::spawn(cloudwatch::run(cw, plan.routes.clone(), tx, cancel));
+    tokio::spawn(cloudwatch::run(cw, alb_targets, dns_targets, tx, cancel));
     Ok(Clients { kube: kube_clients, sdk })
 }
 

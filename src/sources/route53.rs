@@ -407,3 +407,296 @@ mod tests {
         );
     }
 }
+
+/// ExternalDNS's TXT registry value: `heritage=external-dns,...`.
+const HERITAGE: &str = "heritage=external-dns";
+
+/// Who wrote a weighted record, from ExternalDNS's TXT registry: a TXT
+/// record of the same set identifier, named as the record (the old
+/// format) or with the record type in front (`a-www.example.com.`, the
+/// format since ExternalDNS 0.11), whose value says
+/// `heritage=external-dns,external-dns/owner=<id>,external-dns/resource=<kind/ns/name>`.
+pub fn external_dns_owner(values: &[String]) -> Option<crate::domain::Owner> {
+    values.iter().find_map(|v| {
+        let v = v.trim().trim_matches('"');
+        if !v.starts_with(HERITAGE) {
+            return None;
+        }
+        let field = |key: &str| {
+            v.split(',').find_map(|kv| kv.trim().strip_prefix(key).map(|rest| rest.trim_start_matches('=').to_string()))
+        };
+        Some(crate::domain::Owner::ExternalDns {
+            owner_id: field("external-dns/owner").unwrap_or_default(),
+            resource: field("external-dns/resource").filter(|r| !r.is_empty()),
+        })
+    })
+}
+
+/// The names ExternalDNS may keep its registry record of `route` under.
+fn registry_names(route: &Route53Route) -> [String; 2] {
+    let prefix = route.record_type.as_str().to_ascii_lowercase();
+    [route.record_name.clone(), format!("{prefix}-{}", route.record_name)]
+}
+
+/// Who owns each side's record, from ExternalDNS's TXT registry: one
+/// ListResourceRecordSets per registry name (two), a page each.
+pub async fn read_owner(
+    client: &Client,
+    route: &Route53Route,
+) -> Result<PerSide<Option<crate::domain::Owner>>, String> {
+    let mut owners = PerSide::new(None, None);
+    for name in registry_names(route) {
+        let answer = client
+            .list_resource_record_sets()
+            .hosted_zone_id(&route.hosted_zone_id)
+            .start_record_name(&name)
+            .start_record_type(RrType::Txt)
+            .max_items(PAGE)
+            .send()
+            .await
+            .map_err(|e| aws::explain(&e, "route53:ListResourceRecordSets"))?;
+        for r in answer.resource_record_sets() {
+            if normalize_record_name(&r.name) != name || r.r#type != RrType::Txt {
+                continue;
+            }
+            let values: Vec<String> = r.resource_records().iter().map(|v| v.value.clone()).collect();
+            for side in Side::BOTH {
+                let ours = r.set_identifier.as_deref() == Some(route.set_identifier(side));
+                if ours && owners.get(side).is_none() {
+                    *owners.get_mut(side) = external_dns_owner(&values);
+                }
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// The target groups a load balancer forwards to: one
+/// DescribeTargetGroups call.
+async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, String> {
+    let out = elb
+        .describe_target_groups()
+        .load_balancer_arn(&lb.0)
+        .send()
+        .await
+        .map_err(|e| aws::explain_on(&e, "elasticloadbalancing:DescribeTargetGroups", Some(&lb.0)))?;
+    Ok(out.target_groups().iter().filter_map(|g| g.target_group_arn().map(|a| Arn(a.to_string()))).collect())
+}
+
+/// Target groups read per load balancer: enough for an ALB with a few
+/// rules, bounded so a large one cannot turn a poll into many calls.
+const MAX_GROUPS: usize = 4;
+
+/// A route53 route as its source keeps it between polls.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub id: crate::domain::RouteId,
+    pub route: Route53Route,
+    /// Found at the start, or at a later poll when the start could not.
+    pub load_balancers: Option<PerSide<LoadBalancer>>,
+    pub groups: PerSide<Vec<Arn>>,
+}
+
+impl Watched {
+    pub fn new(id: crate::domain::RouteId, route: Route53Route) -> Watched {
+        Watched { id, route, load_balancers: None, groups: PerSide::default() }
+    }
+}
+
+/// What the start of a session learns of a route53 route, or why the plan
+/// is wrong: a zone without the record, a missing set identifier, a record
+/// that is not weighted, a load balancer that is not one. A call that
+/// fails (throttled, unreachable) is not the plan's fault: the source
+/// goes on trying.
+pub async fn resolve(
+    client: &Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    watched: &mut Watched,
+) -> Result<(), String> {
+    let pair = match read(client, &watched.route).await {
+        Ok(pair) => pair,
+        Err(ReadError::Call(e)) => {
+            tracing::warn!(route = %watched.route.name, error = %e, "route53 records not read at start");
+            return Ok(());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    match load_balancers(elb, &watched.route, &pair).await {
+        Ok(lbs) => watched.load_balancers = Some(lbs),
+        Err(e) if e.contains("hint:") => return Err(e),
+        Err(e) => tracing::warn!(route = %watched.route.name, error = %e, "load balancers not found at start"),
+    }
+    Ok(())
+}
+
+fn record_read(record: &WeightedRecord, lb: Option<&LoadBalancer>) -> crate::domain::RecordRead {
+    let (points_at, alias, evaluate) = match &record.target {
+        RecordTarget::Alias { dns_name, evaluate_target_health, .. } => {
+            (dns_name.clone(), true, *evaluate_target_health)
+        }
+        RecordTarget::Values(v) => (v.join(" "), false, false),
+    };
+    crate::domain::RecordRead {
+        set_identifier: record.set_identifier.clone(),
+        ttl: record.ttl,
+        points_at,
+        alias,
+        evaluate_target_health: evaluate,
+        health_check: record.health_check_id.clone(),
+        load_balancer: lb.map(LoadBalancer::dimension),
+    }
+}
+
+/// One read of a route: both records, each side's load balancer's target
+/// health (its target groups are listed once, then every `GROUPS_EVERY`
+/// polls).
+pub async fn read_route(
+    client: &Client,
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    watched: &mut Watched,
+    list_groups: bool,
+) -> Result<crate::domain::RouteRead, String> {
+    use crate::domain::{ReadDetail, RouteRead, Weight, Weights};
+    let pair = read(client, &watched.route).await.map_err(|e| e.to_string())?;
+    if watched.load_balancers.is_none() {
+        watched.load_balancers = Some(load_balancers(elb, &watched.route, &pair).await?);
+    }
+    let lbs = watched.load_balancers.clone();
+    let mut targets = PerSide::new(Vec::new(), Vec::new());
+    if let Some(lbs) = &lbs {
+        for side in Side::BOTH {
+            if list_groups || watched.groups.get(side).is_empty() {
+                *watched.groups.get_mut(side) = target_groups(elb, &lbs.get(side).arn).await?;
+            }
+            for group in watched.groups.get(side).iter().take(MAX_GROUPS) {
+                targets.get_mut(side).extend(super::alb::read_targets(elb, group).await?);
+            }
+        }
+    }
+    let lb = |side: Side| lbs.as_ref().map(|l| l.get(side));
+    let records =
+        PerSide::new(record_read(&pair.records.old, lb(Side::Old)), record_read(&pair.records.new, lb(Side::New)));
+    let w = pair.weights();
+    Ok(RouteRead {
+        route: watched.id,
+        weights: Some(Weights { old: Weight(u16::from(w.old)), new: Weight(u16::from(w.new)) }),
+        others: Vec::new(),
+        targets,
+        detail: ReadDetail::Route53 { records },
+    })
+}
+
+/// Target groups are listed again every this many polls.
+const GROUPS_EVERY: u32 = 12;
+/// ExternalDNS's registry is read with the first poll and every this many.
+const OWNERS_EVERY: u32 = 10;
+
+/// Polls every route53 route until cancelled, at the ALB poll's pace: the
+/// records, the target health of each side's load balancer, and now and
+/// then ExternalDNS's registry. `metrics` is told each route's load
+/// balancers once they are known.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    client: Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    mut routes: Vec<Watched>,
+    every: std::time::Duration,
+    metrics: tokio::sync::watch::Sender<Vec<crate::sources::cloudwatch::MetricTarget>>,
+    tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    use crate::app::{Msg, SourceId, SourceState};
+    use jiff::Timestamp;
+    let id = SourceId::Route53;
+    let mut last_ok: Option<Timestamp> = None;
+    let mut failing_since: Option<Timestamp> = None;
+    let mut pause = every;
+    let mut polls: u32 = 0;
+    let mut sent_owners: Option<Vec<crate::domain::RouteOwners>> = None;
+    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
+        return;
+    }
+    loop {
+        let list_groups = polls.is_multiple_of(GROUPS_EVERY);
+        let read = async {
+            let mut reads = Vec::with_capacity(routes.len());
+            for w in routes.iter_mut() {
+                reads.push(read_route(&client, &elb, w, list_groups).await?);
+            }
+            Ok::<_, String>(reads)
+        };
+        let result = tokio::select! {
+            _ = cancel.cancelled() => return,
+            r = read => r,
+        };
+        // The load balancers found so far, for CloudWatch.
+        let targets: Vec<_> = routes
+            .iter()
+            .filter_map(|w| {
+                let lbs = w.load_balancers.as_ref()?;
+                Some(crate::sources::cloudwatch::dns_targets(
+                    w.id,
+                    &PerSide::new(lbs.old.dimension(), lbs.new.dimension()),
+                ))
+            })
+            .flatten()
+            .collect();
+        metrics.send_if_modified(|now| {
+            let changed = *now != targets;
+            *now = targets;
+            changed
+        });
+        let now = Timestamp::now();
+        let ok = result.is_ok();
+        let msgs = match result {
+            Ok(reads) => {
+                last_ok = Some(now);
+                failing_since = None;
+                pause = every;
+                vec![
+                    Msg::Traffic { at: now, routes: reads },
+                    Msg::Source { id, state: SourceState::Live { last_ok: now } },
+                ]
+            }
+            Err(error) => {
+                tracing::warn!(%error, "Route 53 read failed");
+                let since = *failing_since.get_or_insert(now);
+                pause = (pause * 2).min(std::time::Duration::from_secs(20));
+                vec![Msg::Source { id, state: SourceState::Stale { since, error, last_ok } }]
+            }
+        };
+        for msg in msgs {
+            if tx.send(msg).await.is_err() {
+                return;
+            }
+        }
+        if ok && polls.is_multiple_of(OWNERS_EVERY) {
+            let mut owners = Vec::new();
+            let mut error = None;
+            for w in &routes {
+                match read_owner(&client, &w.route).await {
+                    // Both records are written in one batch: either side's
+                    // owner would put the weights back.
+                    Ok(o) => owners.push(crate::domain::RouteOwners {
+                        route: w.id,
+                        rule: o.new.or(o.old),
+                        target_groups: PerSide::new(None, None),
+                    }),
+                    Err(e) => error = Some(e),
+                }
+            }
+            if error.is_some() || sent_owners.as_ref() != Some(&owners) {
+                let msg = Msg::RouteOwners { at: Timestamp::now(), routes: owners.clone(), error };
+                if tx.send(msg).await.is_err() {
+                    return;
+                }
+                sent_owners = Some(owners);
+            }
+        }
+        polls = polls.wrapping_add(1);
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+}

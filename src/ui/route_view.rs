@@ -10,9 +10,10 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
-use crate::app::{App, RouteState};
+use crate::app::{App, Backend, RouteState};
 use crate::domain::{
-    Minute, NodeSignalKind, Severity, Side, Target, TargetState, Weights, WorkloadKey, clock, clock_minute, error_rate,
+    ALIAS_TTL_SECS, Minute, NodeSignalKind, Severity, Side, Target, TargetState, Weights, WorkloadKey, clock,
+    clock_minute, error_rate,
 };
 
 use super::columns;
@@ -36,26 +37,84 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let weights = summary.weights.map_or("missing".into(), |w| format!("old {} / new {}", w.old.0, w.new.0));
     let read_age = route.read.as_ref().map_or("never".into(), |r| crate::domain::age(r.at, app.now) + " ago");
     let mut lines = Vec::new();
-    lines.extend(columns::flow(
-        vec![
-            vec![Span::styled(format!("route {} ", spec.name), theme::title())],
-            vec![Span::styled(format!("{} · ", spec.load_balancer), theme::dim())],
-            vec![Span::styled(spec.rule.as_deref().unwrap_or("listener default action").to_string(), theme::dim())],
-        ],
-        width,
-        LABEL,
-    ));
-    lines.extend(columns::flow(
-        vec![
-            vec![
-                label("target groups  "),
-                Span::styled(format!("old {}   ", spec.old_target_group), theme::side(Side::Old)),
-            ],
-            vec![Span::styled(format!("new {}", spec.new_target_group), theme::side(Side::New))],
-        ],
-        width,
-        LABEL,
-    ));
+    let head = |place: Vec<Vec<Span<'static>>>| {
+        let mut pieces = vec![vec![Span::styled(format!("route {} ", spec.name), theme::title())]];
+        pieces.extend(place);
+        pieces
+    };
+    match &spec.backend {
+        Backend::Alb(a) => {
+            lines.extend(columns::flow(
+                head(vec![
+                    vec![Span::styled(format!("{} · ", a.load_balancer), theme::dim())],
+                    vec![Span::styled(
+                        a.rule.as_deref().unwrap_or("listener default action").to_string(),
+                        theme::dim(),
+                    )],
+                ]),
+                width,
+                LABEL,
+            ));
+            lines.extend(columns::flow(
+                vec![
+                    vec![
+                        label("target groups  "),
+                        Span::styled(format!("old {}   ", a.old_target_group), theme::side(Side::Old)),
+                    ],
+                    vec![Span::styled(format!("new {}", a.new_target_group), theme::side(Side::New))],
+                ],
+                width,
+                LABEL,
+            ));
+        }
+        Backend::Route53(d) => {
+            lines.extend(columns::flow(
+                head(vec![
+                    vec![Span::styled(format!("{} {} · ", d.record_name, d.record_type), theme::dim())],
+                    vec![Span::styled(format!("zone {} · weighted records", d.hosted_zone_id), theme::dim())],
+                ]),
+                width,
+                LABEL,
+            ));
+            for side in Side::BOTH {
+                let mut pieces = vec![vec![
+                    label(if side == Side::Old { "records        " } else { "               " }),
+                    Span::styled(format!("{side} {}  ", d.set_identifiers.get(side)), theme::side(side)),
+                ]];
+                match route.record(side) {
+                    Some(r) => {
+                        let ttl = r.ttl.map_or(format!("alias (TTL {ALIAS_TTL_SECS}s)"), |t| format!("TTL {t}s"));
+                        pieces.push(vec![Span::raw(format!("→ {}  ", r.points_at.trim_end_matches('.')))]);
+                        pieces.push(vec![Span::styled(format!("{ttl}  "), theme::dim())]);
+                        let health = match (r.evaluate_target_health, &r.health_check) {
+                            (_, Some(h)) => format!("health check {h}  "),
+                            (true, None) => "evaluates target health  ".into(),
+                            (false, None) => "no health evaluation  ".into(),
+                        };
+                        pieces.push(vec![Span::styled(health, theme::dim())]);
+                        pieces.push(vec![Span::styled(
+                            r.load_balancer.clone().unwrap_or_else(|| "load balancer not found".into()),
+                            theme::dim(),
+                        )]);
+                    }
+                    None => pieces.push(vec![Span::styled("not read yet", theme::dim())]),
+                }
+                lines.extend(columns::flow(pieces, width, LABEL));
+            }
+            let mut lag = vec![vec![label("DNS            ")]];
+            if let Some((text, style)) = super::traffic::dns_lag(app, &summary) {
+                lag.push(vec![Span::styled(text.trim_start().to_string(), style)]);
+            }
+            if summary.weights.is_some_and(|w| w.old.0 == 0 && w.new.0 == 0) {
+                lag.push(vec![Span::raw("  both at 0: Route 53 answers evenly")]);
+            }
+            lag.push(vec![Span::styled(
+                "  clients follow a change as their caches expire; some keep answers far past the TTL",
+                theme::dim(),
+            )]);
+            lines.extend(columns::flow(lag, width, LABEL));
+        }
+    }
     lines.extend(columns::flow(
         vec![
             vec![label("weights read   "), Span::raw(format!("{weights}  "))],
@@ -126,7 +185,7 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let marks: Vec<(f64, String, Style)> = changes
         .iter()
         .map(|(x, w)| {
-            let label = w.percent_new().map_or("→?".to_string(), |p| format!("→{p:.0}"));
+            let label = route.kind().share_new(*w).map_or("→?".to_string(), |p| format!("→{p:.0}"));
             (*x, label, Style::new().fg(theme::NEW).add_modifier(ratatui::style::Modifier::BOLD))
         })
         .chain(signals.iter().map(|(x, kind, _)| (*x, String::new(), Style::new().fg(signal_colour(*kind)))))
@@ -151,11 +210,28 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
             })
             .collect()
     };
-    let mut datasets = vec![line(&req[0], theme::OLD, OLD_MARK)];
-    datasets.push(line(&req[1], theme::NEW, NEW_MARK));
-    let mut title = vec![Span::styled(" requests / min ", theme::title())];
-    title.extend(legend(2, ""));
+    // A DNS route's left chart is its lag: the share set and the share
+    // observed, on the same minutes as everything else.
+    let (set, seen) = if spec.dns().is_some() { share_series(route, first) } else { (Vec::new(), Vec::new()) };
+    let dns = spec.dns().is_some();
+    let (datasets, mut title, y_max) = if dns {
+        let datasets = vec![line(&set, Color::White, OLD_MARK), line(&seen, theme::NEW, NEW_MARK)];
+        let title = vec![
+            Span::styled(" % to new ", theme::title()),
+            Span::styled(format!(" {} ", mark_glyph(OLD_MARK)), Style::new().fg(Color::White)),
+            Span::raw("set"),
+            Span::styled(format!(" {} ", mark_glyph(NEW_MARK)), Style::new().fg(theme::NEW)),
+            Span::raw("observed"),
+        ];
+        (datasets, title, 100.0)
+    } else {
+        let datasets = vec![line(&req[0], theme::OLD, OLD_MARK), line(&req[1], theme::NEW, NEW_MARK)];
+        let mut title = vec![Span::styled(" requests / min ", theme::title())];
+        title.extend(legend(2, ""));
+        (datasets, title, req_max)
+    };
     title.push(Span::raw(" "));
+    let req_max = y_max;
     let y_labels = [Span::raw("0"), Span::raw(theme::count(req_max))];
     let y_width = y_labels.iter().map(|s| columns::width(&s.content)).max().unwrap_or(1);
     let chart = Chart::new(datasets)
@@ -185,6 +261,31 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let [targets, signals_area] = Layout::horizontal([Constraint::Percentage(50); 2]).areas(bottom);
     render_targets(app, route, frame, targets);
     render_signals(app, route.spec.workload.as_ref(), first, frame, signals_area);
+}
+
+/// Per minute of the window: the share to new the weights set (at the
+/// minute's end) and the share of requests that reached new.
+fn share_series(route: &RouteState, first: Minute) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+    let kind = route.kind();
+    let mut set = Vec::new();
+    let mut seen = Vec::new();
+    for i in 0..WINDOW {
+        let m = first.offset(i);
+        // The set share as it was through the minute, a step at each change.
+        let end = m.offset(1).start();
+        let at = jiff::Timestamp::from_second(end.as_second() - 1).unwrap_or(end);
+        if let Some(p) = route.weights_at(at).and_then(|w| kind.share_new(w)) {
+            set.push((i as f64, p));
+        }
+        let (o, n) = (route.metrics.old.requests.get(m), route.metrics.new.requests.get(m));
+        if o.is_some() || n.is_some() {
+            let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
+            if o + n > 0.0 {
+                seen.push((i as f64, n * 100.0 / (o + n)));
+            }
+        }
+    }
+    (set, seen)
 }
 
 const OLD_MARK: Marker = Marker::Braille;
@@ -286,10 +387,16 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
     }
 }
 
-/// ELB-generated 5xx as a share of all requests of the route, per minute.
-/// ALB counts these per load balancer; a shared ALB makes this an upper bound.
+/// Load-balancer-generated 5xx as a share of all requests of the route,
+/// per minute. ALB counts these per load balancer: a shared ALB makes this
+/// an upper bound; a DNS route's two load balancers are its own.
 fn elb_rate(app: &App, route: &RouteState, first: Minute) -> Vec<(f64, f64)> {
-    let Some(lb) = app.load_balancers.get(&route.spec.load_balancer) else { return vec![] };
+    let mut lbs: Vec<&str> = Side::BOTH.iter().filter_map(|s| route.load_balancer(*s)).collect();
+    lbs.dedup();
+    let lbs: Vec<_> = lbs.iter().filter_map(|lb| app.load_balancers.get(*lb)).collect();
+    if lbs.is_empty() {
+        return vec![];
+    }
     (0..WINDOW)
         .filter_map(|i| {
             let m = first.offset(i);
@@ -297,7 +404,7 @@ fn elb_rate(app: &App, route: &RouteState, first: Minute) -> Vec<(f64, f64)> {
             if requests <= 0.0 {
                 return None;
             }
-            let errors = lb.elb_5xx.get(m).unwrap_or(0.0);
+            let errors: f64 = lbs.iter().map(|lb| lb.elb_5xx.get(m).unwrap_or(0.0)).sum();
             Some((i as f64, errors * 100.0 / (requests + errors)))
         })
         .collect()

@@ -7,8 +7,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use crate::app::{App, Panel, RouteState, RouteSummary, SourceId, View};
-use crate::domain::{Health, Minute, Side, Weights, error_rate};
+use crate::app::{App, Backend, Panel, RouteState, RouteSummary, SourceId, View};
+use crate::domain::{Health, Minute, RouteId, RouteKind, Side, error_rate};
 
 use super::columns::{self, Col};
 use super::theme;
@@ -129,15 +129,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("no routes in the plan").style(theme::dim()), inner);
         return;
     }
-    let stale = app.is_stale(SourceId::Alb) || app.is_stale(SourceId::Metrics);
+    let metrics_stale = app.is_stale(SourceId::Metrics);
     let rows = Layout::vertical(app.routes.iter().map(|_| Constraint::Length(ROUTE_LINES))).split(inner);
     let name_width = app.routes.iter().map(|r| r.spec.name.chars().count()).max().unwrap_or(0) as u16;
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
+        let source = match route.kind() {
+            RouteKind::Alb => SourceId::Alb,
+            RouteKind::Route53 => SourceId::Route53,
+        };
+        let stale = metrics_stale || app.is_stale(source);
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
         let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(*row);
-        let mut line = route_line(&summary, first.width, name_width, selected, waiting);
+        let progress = app.write_progress(RouteId::of(i));
+        let mut line = route_line(app, &summary, first.width, name_width, selected, waiting, progress);
         if stale {
             line = line.style(theme::dim());
         }
@@ -153,11 +159,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 /// the rule. `waiting`: how long the route has waited for the AWS Load
 /// Balancer Controller to write what was written to its Ingress.
 fn route_line(
+    app: &App,
     s: &RouteSummary<'_>,
     width: u16,
     name_width: u16,
     selected: bool,
     waiting: Option<String>,
+    progress: Option<&str>,
 ) -> Line<'static> {
     let spec = &s.route.spec;
     let name_style = if selected { theme::selected().add_modifier(Modifier::BOLD) } else { theme::title() };
@@ -167,8 +175,11 @@ fn route_line(
         (Col::fixed(w, priority), spans)
     };
     pieces.push((Col::text(4, name_width + 1, 0), vec![Span::styled(spec.name.clone(), name_style)]));
-    let rule = format!("{} ", spec.rule.as_deref().unwrap_or("default action"));
-    pieces.push((Col::text(8, columns::width(&rule), 5), vec![Span::styled(rule, theme::dim())]));
+    let place = match &spec.backend {
+        Backend::Alb(a) => format!("{} ", a.rule.as_deref().unwrap_or("default action")),
+        Backend::Route53(d) => format!("dns {} ", d.record_name),
+    };
+    pieces.push((Col::text(8, columns::width(&place), 5), vec![Span::styled(place, theme::dim())]));
     pieces.push((Col::stretch(BAR_FIXED + BAR_MIN, BAR_FIXED + BAR_MAX, 1), Vec::new()));
     match (s.weights, &s.route.read) {
         (Some(w), _) => pieces.push(piece(vec![Span::raw(format!(" read {}/{} ", w.old.0, w.new.0))], 0)),
@@ -190,6 +201,15 @@ fn route_line(
             0,
         ));
     }
+    if let Some(progress) = progress {
+        // What a write in flight waits for: a throttled retry, a change
+        // propagating to Route 53's name servers.
+        let text = progress.split_once(" (").map_or(progress, |(head, _)| head);
+        pieces.push(piece(
+            vec![Span::styled(format!(" ⟳ {text} "), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))],
+            0,
+        ));
+    }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
             pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), Style::new().fg(Color::LightRed))], 0));
@@ -202,25 +222,73 @@ fn route_line(
         ],
         2,
     ));
-    let elb = s.elb_errors();
-    let elb_style = match elb {
+    if let Some(lag) = dns_lag(app, s) {
+        pieces.push(piece(vec![Span::styled(lag.0, lag.1)], 4));
+    }
+    let elb_style = |elb: Option<f64>| match elb {
         Some(v) if v > 0.0 => Style::new().fg(Color::LightRed),
         Some(_) => Style::new().fg(Color::Green),
         None => theme::dim(),
     };
-    pieces.push(piece(
-        vec![
-            Span::styled("  ALB 5xx ", theme::dim()),
-            Span::styled(elb.map_or("no data".into(), |v| format!("{}/min", theme::count(v))), elb_style),
-        ],
-        3,
-    ));
+    let per_min = |elb: Option<f64>| elb.map_or("no data".into(), |v| format!("{}/min", theme::count(v)));
+    if s.per_side_lb() {
+        // One load balancer a side: its own 5xx are that side's.
+        let (old, new) = (s.elb_errors_on(Side::Old), s.elb_errors_on(Side::New));
+        pieces.push(piece(
+            vec![
+                Span::styled("  LB 5xx old ", theme::dim()),
+                Span::styled(per_min(old), elb_style(old)),
+                Span::styled(" new ", theme::dim()),
+                Span::styled(per_min(new), elb_style(new)),
+            ],
+            3,
+        ));
+    } else {
+        let elb = s.elb_errors();
+        pieces
+            .push(piece(vec![Span::styled("  ALB 5xx ", theme::dim()), Span::styled(per_min(elb), elb_style(elb))], 3));
+    }
     // The bar's width is known once the rest is fitted.
     let widths = columns::fit(&pieces.iter().map(|(c, _)| *c).collect::<Vec<_>>(), width, 0);
     if let Some(w) = widths[2] {
-        pieces[2].1 = weight_bar(s.weights, usize::from(w - BAR_FIXED));
+        let share = s.weights.and_then(|w| s.route.kind().share_new(w));
+        pieces[2].1 = weight_bar(share, usize::from(w - BAR_FIXED));
     }
     columns::line(pieces, width)
+}
+
+/// For a DNS route: how far the observed share is from the set share,
+/// the TTL, and how long since the weights last changed (`lag 2.7 pts ·
+/// TTL 60s · set 3m ago`), yellow while the clients have not followed.
+pub fn dns_lag(app: &App, s: &RouteSummary<'_>) -> Option<(String, Style)> {
+    let route = s.route;
+    route.spec.dns()?;
+    let ttl = Side::BOTH
+        .iter()
+        .filter_map(|side| route.record(*side).map(|r| r.ttl.unwrap_or(crate::domain::ALIAS_TTL_SECS)))
+        .max()
+        .map_or("TTL ?".to_string(), |t| format!("TTL {t}s"));
+    let since = route.weights_since.map(|(at, start)| {
+        let age = crate::domain::age(at, app.now);
+        if start { format!("set ≥{age} ago") } else { format!("set {age} ago") }
+    });
+    let gap = match (route.set_share(), s.observed_new) {
+        (Some(set), Some(seen)) => Some(seen - set),
+        _ => None,
+    };
+    let mut text = String::from("  ");
+    if let Some(gap) = gap {
+        text.push_str(&format!("lag {:+.1} pts · ", gap));
+    }
+    text.push_str(&ttl);
+    if let Some(since) = since {
+        text.push_str(&format!(" · {since}"));
+    }
+    let style = match gap {
+        Some(g) if g.abs() > crate::report::CONVERGED_POINTS => Style::new().fg(Color::Yellow),
+        _ => theme::dim(),
+    };
+    Some((text, style))
 }
 
 /// `old ` and ` new  25%` around the bar.
@@ -230,8 +298,8 @@ const BAR_MAX: u16 = 40;
 
 /// `old ████████▒▒▒▒ new 25%`: each part in its side's colour and its own
 /// fill, so the split reads without colour too.
-fn weight_bar(weights: Option<Weights>, width: usize) -> Vec<Span<'static>> {
-    let Some(pct) = weights.and_then(|w| w.percent_new()) else {
+fn weight_bar(share_new: Option<f64>, width: usize) -> Vec<Span<'static>> {
+    let Some(pct) = share_new else {
         return vec![Span::styled(format!("old {} new    ", "?".repeat(width)), theme::dim())];
     };
     let new_cells = ((pct / 100.0) * width as f64).round() as usize;

@@ -169,9 +169,11 @@ impl Driver {
         }
         let exec = LiveExecutor {
             elb: cutover::effects::elb_client(&console.clients.sdk),
+            route53: cutover::sources::aws::route53_client(&console.clients.sdk),
             kube: console.clients.kube.clone(),
-            routes: console.plan.routes.clone(),
+            plan: console.plan.clone(),
             dry_run,
+            route53_options: Default::default(),
         };
         let mut d = Driver { console, exec };
         d.until("everything read", |app| {
@@ -197,7 +199,7 @@ impl Driver {
     pub fn execute(&mut self) -> Vec<EffectResult> {
         let mut results = Vec::new();
         for Queued { id, effect } in take_sent() {
-            let result = self.rt.block_on(self.exec.execute(&effect));
+            let result = self.rt.block_on(self.exec.execute(&effect, &|_| {}));
             results.push(result.clone());
             self.console.apply(Msg::EffectDone { id, effect, result });
         }
