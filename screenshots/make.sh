@@ -124,12 +124,13 @@ keys q
 # The live console, read-only, on the test peers (moto and two kmock APIs).
 if [ -x .venv/bin/python ]; then
   exec 3< <(sleep 120)
-  .venv/bin/python tests/harness/peers.py --dir "$work/peers" <&3 > "$work/peers.out" &
+  .venv/bin/python tests/harness/peers.py --dir "$work/peers" --route53 <&3 > "$work/peers.out" &
   for _ in $(seq 1 100); do grep -q READY "$work/peers.out" 2>/dev/null && break; sleep 0.1; done
   t kill-session -t shots 2>/dev/null || true
   t new-session -d -x "$cols" -y "$rows" -s shots \
     "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing XDG_STATE_HOME=$work $bin watch --plan $work/peers/plan.toml"
   wait_for "read 75/25" 15
+  wait_for "read 100/0" 15
   wait_for "metrics: " 15
   sleep 2
   shoot watch
@@ -177,3 +178,20 @@ t send-keys -t shots -l sidekiq
 wait_for "/sidekiq" 5
 shoot find
 keys Escape q
+
+# The Route 53 route mid-lag: www stepped to 25%, the observed share
+# following as clients' DNS caches expire (the demo at ten times speed).
+t kill-session -t shots 2>/dev/null || true
+mkdir -p "$work/dns"
+t new-session -d -x 160 -y 40 -s shots "XDG_STATE_HOME=$work/dns $bin demo --seed 2026 --speed 10"
+wait_for "req/m" 10
+keys BTab Down Down "]"
+wait_for "PROPOSAL: route www" 5
+keys y
+wait_for "done and verified: route www" 10
+keys Enter
+wait_for "% to new" 5
+# About four simulated minutes: most clients have followed, the tail not.
+sleep 24
+shoot dns 40 160
+keys q

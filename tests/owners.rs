@@ -133,9 +133,10 @@ fn revert_all_and_undo_name_the_owner_and_are_never_held_back() {
     assert!(p.typed_override.is_none(), "the panic button takes y");
     assert!(p.lines.iter().any(|l| l.contains("the AWS Load Balancer Controller (cluster eks-2022, Ingress app/photo-api) owns this rule and may put its weights back")), "{:?}", p.lines);
     press(&mut app, &[key('y')]);
-    // The admin route is at 100% old already in the demo.
+    // The admin route is at 100% old already in the demo; api and www are not.
     assert!(
-        matches!(&sent()[..], [Effect::SetWeights { route, seen: None, .. }] if *route == cutover::domain::RouteId(0)),
+        matches!(&sent()[..], [Effect::SetWeights { route: a, seen: None, .. }, Effect::SetWeights { route: w, seen: None, .. }]
+            if *a == cutover::domain::RouteId(0) && *w == cutover::domain::RouteId(2)),
         "{:?}",
         sent()
     );

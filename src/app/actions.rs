@@ -471,6 +471,13 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         lines.push(format!(
             "clients follow as their DNS caches expire (TTL {ttl}s): the observed share lags the set share for minutes"
         ));
+        let observed = summary.observed_new;
+        if let Some(seen) = observed.filter(|seen| (seen - from_pct).abs() > crate::report::CONVERGED_POINTS) {
+            lines.push(format!(
+                "⚠ clients have not followed the last change yet: {seen:.1}% observed vs {from_pct:.0}% set in {}",
+                crate::domain::clock_minute(summary.minute.start())
+            ));
+        }
     }
     let mut twice = Vec::new();
     if towards_new(kind, from, to) {

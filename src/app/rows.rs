@@ -147,7 +147,7 @@ impl App {
                 (o + n > 0.0).then(|| n * 100.0 / (o + n))
             }
         };
-        let lb = |s: Side| route.load_balancer(s).and_then(|lb| self.load_balancers.get(lb));
+        let lb = |s: Side| route.load_balancer(s).map(|lb| self.load_balancers.get(lb));
         let lb = PerSide::new(lb(Side::Old), lb(Side::New));
         RouteSummary { route, minute, weights: route.weights(), figures, observed_new, lb }
     }
@@ -171,8 +171,9 @@ pub struct RouteSummary<'a> {
     pub figures: PerSide<SideFigures>,
     /// Percent of requests that reached the new side in that minute.
     pub observed_new: Option<f64>,
-    /// Each side's load balancer: the same one for an ALB route.
-    pub lb: PerSide<Option<&'a LbMetrics>>,
+    /// Each side's load balancer, once known (the same one for an ALB
+    /// route), with its series if any datapoint came.
+    pub lb: PerSide<Option<Option<&'a LbMetrics>>>,
 }
 
 impl RouteSummary<'_> {
@@ -199,11 +200,12 @@ impl RouteSummary<'_> {
     /// count only for minutes that had one, so with traffic and no point
     /// the count is zero; with neither it is no data.
     pub fn elb_errors_on(&self, side: Side) -> Option<f64> {
+        // A known load balancer without a series has had no 5xx yet.
         let lb = (*self.lb.get(side))?;
-        if let Some(total) = lb.elb_5xx.get(self.minute) {
+        if let Some(total) = lb.and_then(|lb| lb.elb_5xx.get(self.minute)) {
             return Some(total);
         }
-        let parts = [&lb.elb_502, &lb.elb_503, &lb.elb_504].map(|s| s.get(self.minute));
+        let parts = lb.map_or([None; 3], |lb| [&lb.elb_502, &lb.elb_503, &lb.elb_504].map(|s| s.get(self.minute)));
         let has_traffic = if self.per_side_lb() {
             self.figures.get(side).requests.is_some()
         } else {

@@ -190,7 +190,7 @@ pub struct World {
     /// The load balancers' own 5xx of the current minute, by load balancer.
     lb_minute: BTreeMap<&'static str, LbTotals>,
     /// When the `www` records were set to their opening weights.
-    www_step: Timestamp,
+    www_step: Option<Timestamp>,
     /// When the next unscripted incident hits the new side.
     next_incident: Timestamp,
     /// Scripted incidents: (when, side, kind); consumed in time order.
@@ -324,7 +324,7 @@ impl World {
             singletons,
             minute,
             lb_minute: BTreeMap::new(),
-            www_step: plus_secs(config.start, -150),
+            www_step: Some(plus_secs(config.start, -150)),
             next_incident: plus_secs(config.start, 6 * 60),
             script: vec![
                 (plus_secs(config.start, -12 * 60), Side::New, DrainKind::Interruption),
@@ -1062,7 +1062,8 @@ impl World {
 
     fn accumulate_traffic(&mut self) {
         let now = self.now;
-        if now == self.www_step {
+        if self.www_step.is_some_and(|at| now >= at) {
+            self.www_step = None;
             // The opening step of the `www` records, made before the session.
             if let Some(r) = self.routes.iter_mut().find(|r| r.dns.is_some()) {
                 r.weights = Weights { old: Weight(90), new: Weight(10) };

@@ -474,12 +474,14 @@ pub async fn read_owner(
 /// The target groups a load balancer forwards to: one
 /// DescribeTargetGroups call.
 async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, String> {
-    let out = elb
-        .describe_target_groups()
-        .load_balancer_arn(&lb.0)
-        .send()
-        .await
-        .map_err(|e| aws::explain_on(&e, "elasticloadbalancing:DescribeTargetGroups", Some(&lb.0)))?;
+    let out = match elb.describe_target_groups().load_balancer_arn(&lb.0).send().await {
+        Ok(out) => out,
+        // A load balancer that forwards to no target group yet.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_target_group_not_found_exception()) => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(aws::explain_on(&e, "elasticloadbalancing:DescribeTargetGroups", Some(&lb.0))),
+    };
     Ok(out.target_groups().iter().filter_map(|g| g.target_group_arn().map(|a| Arn(a.to_string()))).collect())
 }
 

@@ -223,7 +223,9 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
             Span::styled(format!(" {} ", mark_glyph(NEW_MARK)), Style::new().fg(theme::NEW)),
             Span::raw("observed"),
         ];
-        (datasets, title, 100.0)
+        // Scaled to what is there, so a lag of a few points at 10% shows.
+        let top = set.iter().chain(seen.iter()).map(|p| p.1).fold(0.0, f64::max);
+        (datasets, title, ((top * 1.25 / 10.0).ceil() * 10.0).clamp(10.0, 100.0))
     } else {
         let datasets = vec![line(&req[0], theme::OLD, OLD_MARK), line(&req[1], theme::NEW, NEW_MARK)];
         let mut title = vec![Span::styled(" requests / min ", theme::title())];
@@ -355,6 +357,11 @@ fn mark_columns(frame: &mut Frame, inner: Rect, y_labels: u16, marks: &[(f64, St
     }
 }
 
+/// What holds a route's weights, as the owners line names it.
+fn what_holds(route: &RouteState) -> &'static str {
+    if route.spec.dns().is_some() { "records" } else { "rule" }
+}
+
 /// Who else writes the rule and its target groups: one line, and a second
 /// when the rule's owner puts the weights back.
 fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
@@ -364,7 +371,10 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
     match (&route.owners, &route.owners_error) {
         (Some(o), _) => match o.rule.as_ref().filter(|r| r.reverts_weights()) {
             Some(rule) => vec![
-                Line::from(vec![label("owners         "), Span::styled(format!("⚠ rule: {}", rule.describe()), warn)]),
+                Line::from(vec![
+                    label("owners         "),
+                    Span::styled(format!("⚠ {}: {}", what_holds(route), rule.describe()), warn),
+                ]),
                 Line::from(vec![
                     label("               "),
                     Span::styled(
@@ -375,6 +385,13 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
                     ),
                 ]),
             ],
+            None if route.spec.dns().is_some() => {
+                let text = match &o.rule {
+                    Some(owner) => format!("records: {}", owner.describe()),
+                    None => "nobody known (no ExternalDNS registry record for these records)".into(),
+                };
+                vec![Line::from(vec![label("owners         "), Span::raw(format!("{text}{stale}"))])]
+            }
             None => vec![Line::from(vec![label("owners         "), Span::raw(format!("{}{stale}", o.describe()))])],
         },
         (None, Some(e)) => {
@@ -383,7 +400,13 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
                 Span::styled(format!("not known: tags not read ({e})"), warn),
             ])]
         }
-        (None, None) => vec![Line::from(vec![label("owners         "), label("not read yet (ELBv2 tags)")])],
+        (None, None) => {
+            let source = if route.spec.dns().is_some() { "ExternalDNS registry" } else { "ELBv2 tags" };
+            vec![Line::from(vec![
+                label("owners         "),
+                Span::styled(format!("not read yet ({source})"), theme::dim()),
+            ])]
+        }
     }
 }
 

@@ -152,7 +152,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         .block(block)
         .column_spacing(GAP)
         .row_highlight_style(if focused { theme::selected() } else { Style::new() });
-    let mut state = TableState::new().with_selected((!window.is_empty()).then_some(selected - offset));
+    let mut state = TableState::new().with_selected((!window.is_empty()).then(|| selected - offset));
     frame.render_stateful_widget(table, area, &mut state);
     // Below the border and the header row.
     let body = Rect {
