@@ -266,3 +266,44 @@ fn watch_sends_no_mutating_request_whatever_is_pressed() {
 fn a_dry_run_sends_no_mutating_request_whatever_is_confirmed() {
     every_key_only_reads("dry-run-keys", "run --dry-run");
 }
+
+/// The old side as EC2 behind its load balancer: a plan without `[old]`
+/// reads both route kinds, with target health on both sides, and the
+/// console has no old cluster to show. (moto registers EC2 instances only
+/// when EC2 has them; the harness's targets are registered by address, which
+/// is also how an EC2 fleet behind an `ip` target group looks.)
+#[test]
+fn without_kubernetes_on_the_old_side_both_route_kinds_are_read() {
+    // SAFETY: first thing in the test's process (nextest runs one test per
+    // process), before any thread; the harness inherits it.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("PEERS_ROUTE53", "1");
+    }
+    let mut s = LiveConsole::start_with("realistic", Mode::Watch, |peers| {
+        let path = peers.plan_path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let start = text.find("[old]").unwrap();
+        let end = start + text[start..].find("[new]").unwrap();
+        std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    });
+    assert!(s.plan.old.is_none(), "the plan has no [old]");
+    let kinds: Vec<_> = s.app.routes.iter().map(|r| r.kind()).collect();
+    assert_eq!(
+        kinds,
+        vec![cutover::domain::RouteKind::Alb, cutover::domain::RouteKind::Alb, cutover::domain::RouteKind::Route53]
+    );
+    s.until("both kinds read, with target health per side", WAIT, |app| {
+        app.routes.iter().all(|r| r.read.is_some())
+            && app.routes[0].read.as_ref().is_some_and(|r| !r.targets.old.is_empty() && !r.targets.new.is_empty())
+            && app.routes[2].read.as_ref().is_some_and(|r| !r.targets.old.is_empty())
+    });
+    assert_eq!(weights(&s.app, 0), Some(Weights { old: Weight(75), new: Weight(25) }));
+    assert_eq!(weights(&s.app, 2), Some(Weights { old: Weight(100), new: Weight(0) }));
+    assert!(s.app.routes[2].load_balancer(Side::Old).is_some_and(|lb| lb.starts_with("app/photo-api/")));
+    assert!(s.app.clusters.old.workloads.is_empty(), "no old cluster is read");
+    assert!(!matches!(s.app.sources.get(&SourceId::Cluster(Side::Old)), Some(SourceState::Live { .. })));
+    let screen = s.screen();
+    assert!(screen.contains("EC2 (no Kubernetes)"), "{screen}");
+    assert!(screen.contains("www   dns"), "{screen}");
+}

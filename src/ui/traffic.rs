@@ -177,9 +177,14 @@ fn route_line(
     pieces.push((Col::text(4, name_width + 1, 0), vec![Span::styled(spec.name.clone(), name_style)]));
     let place = match &spec.backend {
         Backend::Alb(a) => format!("{} ", a.rule.as_deref().unwrap_or("default action")),
-        Backend::Route53(d) => format!("dns {} ", d.record_name),
+        Backend::Route53(d) => {
+            // The kind stays when the record's name does not fit.
+            pieces.push(piece(vec![Span::styled("dns ", theme::dim())], 1));
+            format!("{} ", d.record_name)
+        }
     };
     pieces.push((Col::text(8, columns::width(&place), 5), vec![Span::styled(place, theme::dim())]));
+    let bar = pieces.len();
     pieces.push((Col::stretch(BAR_FIXED + BAR_MIN, BAR_FIXED + BAR_MAX, 1), Vec::new()));
     match (s.weights, &s.route.read) {
         (Some(w), _) => pieces.push(piece(vec![Span::raw(format!(" read {}/{} ", w.old.0, w.new.0))], 0)),
@@ -250,9 +255,9 @@ fn route_line(
     }
     // The bar's width is known once the rest is fitted.
     let widths = columns::fit(&pieces.iter().map(|(c, _)| *c).collect::<Vec<_>>(), width, 0);
-    if let Some(w) = widths[2] {
+    if let Some(w) = widths[bar] {
         let share = s.weights.and_then(|w| s.route.kind().share_new(w));
-        pieces[2].1 = weight_bar(share, usize::from(w - BAR_FIXED));
+        pieces[bar].1 = weight_bar(share, usize::from(w - BAR_FIXED));
     }
     columns::line(pieces, width)
 }

@@ -2150,6 +2150,24 @@ def build_metrics(elb: dict[str, Any], now: float) -> dict[str, Any]:
                         ("HTTPCode_ELB_5XX_Count", e5xx)):
             if v:
                 lb["metrics"][name][k] = float(v)
+    # The load balancer's own totals, as ALB publishes them with only the
+    # LoadBalancer dimension: what a Route 53 route, one load balancer a
+    # side, is measured by.
+    totals: dict[str, dict[str, float]] = {"RequestCount": {}, "HTTPCode_Target_5XX_Count": {},
+                                           "TargetResponseTime": {}}
+    for m in minutes:
+        k = str(m)
+        sides = [s["metrics"] for r in routes.values() for s in r.values()]
+        requests = sum(x["RequestCount"].get(k, 0.0) for x in sides)
+        if not requests:
+            continue
+        totals["RequestCount"][k] = requests
+        errors = sum(x["HTTPCode_Target_5XX_Count"].get(k, 0.0) for x in sides)
+        if errors:
+            totals["HTTPCode_Target_5XX_Count"][k] = errors
+        weighted = sum(x["TargetResponseTime"].get(k, 0.0) * x["RequestCount"].get(k, 0.0) for x in sides)
+        totals["TargetResponseTime"][k] = round(weighted / requests, 3)
+    lb["metrics"].update(totals)
     return {
         "namespace": "AWS/ApplicationELB",
         "period": 60,
