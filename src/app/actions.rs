@@ -278,11 +278,7 @@ pub fn refuse(app: &mut App, reason: String) {
 
 /// The source whose reads route `i`'s weights come from.
 fn weights_source(app: &App, i: usize) -> SourceId {
-    match (app.config.mode, app.routes[i].kind()) {
-        (super::Mode::Demo, _) => SourceId::Simulator,
-        (_, RouteKind::Alb) => SourceId::Alb,
-        (_, RouteKind::Route53) => SourceId::Route53,
-    }
+    if app.config.mode == super::Mode::Demo { SourceId::Simulator } else { app.routes[i].spec.source() }
 }
 
 /// Why moving route `i` to `to` now would be acting on a stale or unsafe

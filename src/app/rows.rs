@@ -193,7 +193,7 @@ impl RouteSummary<'_> {
     /// Whether each side has its own load balancer (a DNS route), so its
     /// load balancer's own 5xx are that side's.
     pub fn per_side_lb(&self) -> bool {
-        self.route.kind() == crate::domain::RouteKind::Route53
+        self.route.kind().per_side_load_balancer()
     }
 
     /// One side's load balancer's own 5xx in the minute. ALB publishes the

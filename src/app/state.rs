@@ -133,6 +133,14 @@ impl RouteSpec {
         }
     }
 
+    /// The live source that reads the route's weights.
+    pub fn source(&self) -> super::SourceId {
+        match self.kind() {
+            RouteKind::Alb => super::SourceId::Alb,
+            RouteKind::Route53 => super::SourceId::Route53,
+        }
+    }
+
     /// The Ingress the AWS Load Balancer Controller writes the rule from.
     pub fn ingress(&self) -> Option<&IngressRef> {
         self.alb().and_then(|a| a.ingress.as_ref())

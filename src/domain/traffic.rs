@@ -130,6 +130,15 @@ impl RouteKind {
         }
     }
 
+    /// Whether each side has a load balancer of its own, whose own 5xx
+    /// are then that side's.
+    pub fn per_side_load_balancer(self) -> bool {
+        match self {
+            RouteKind::Alb => false,
+            RouteKind::Route53 => true,
+        }
+    }
+
     /// The source that reads the weights, as the screen names it.
     pub fn source_name(self) -> &'static str {
         match self {

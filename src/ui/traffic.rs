@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::app::{App, Backend, Panel, RouteState, RouteSummary, SourceId, View};
-use crate::domain::{Health, Minute, RouteId, RouteKind, Side, error_rate};
+use crate::domain::{Health, Minute, RouteId, Side, error_rate};
 
 use super::columns::{self, Col};
 use super::theme;
@@ -135,11 +135,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
-        let source = match route.kind() {
-            RouteKind::Alb => SourceId::Alb,
-            RouteKind::Route53 => SourceId::Route53,
-        };
-        let stale = metrics_stale || app.is_stale(source);
+        let stale = metrics_stale || app.is_stale(route.spec.source());
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
         let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(*row);
         let progress = app.write_progress(RouteId::of(i));
