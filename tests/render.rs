@@ -417,3 +417,42 @@ fn the_route_chart_legend_never_covers_data() {
         }
     }
 }
+
+/// A Route 53 route stepped to 25%: for minutes the panel and the
+/// drill-down say how far the observed share trails the set one, on the
+/// route's own numbers, and the chart draws both on one time axis.
+#[test]
+fn a_dns_route_shows_the_observed_share_trailing_the_set_share() {
+    let (mut world, mut app) = demo(60);
+    let www = 2;
+    assert_eq!(app.routes[www].kind(), cutover::domain::RouteKind::Route53);
+    press(&mut app, &[Key::plain(KeyCode::BackTab), Key::plain(KeyCode::Down), Key::plain(KeyCode::Down)]);
+    press(&mut app, &[Key::char(']'), Key::char('y')]);
+    for q in take_sent() {
+        let (result, msgs) = world.apply(&q.effect);
+        feed(&mut app, msgs);
+        feed(&mut app, vec![Msg::EffectDone { id: q.id, effect: q.effect, result }]);
+    }
+    assert_eq!(app.routes[www].set_share(), Some(25.0));
+    // Two complete minutes later most clients, not all, have followed.
+    feed(&mut app, world.advance(plus_secs(start(), 60 + 150)));
+    let summary = app.route_summary(&app.routes[www]);
+    let observed = summary.observed_new.unwrap();
+    assert!(observed > 10.0 && observed < 25.0 - 1.0, "observed {observed:.1}% trails the set 25%");
+    let lag = format!("lag {:+.1} pts", observed - 25.0);
+    let screen = draw(200, 50, |f| ui::render(&app, f));
+    assert!(screen.contains(&lag), "{lag} in the panel\n{screen}");
+    assert!(screen.contains("LB 5xx old"), "each side's own load balancer\n{screen}");
+    press(&mut app, &[Key::plain(KeyCode::Enter)]);
+    assert_eq!(app.ui.view, View::Route(www));
+    let screen = draw(160, 40, |f| ui::render(&app, f));
+    for text in
+        ["% to new", "set", "observed", "TTL 60s", "→25", &lag, "eks-2022", "eks-2026", "evaluates target health"]
+    {
+        assert!(screen.contains(text), "{text}\n{screen}");
+    }
+    // Fifteen minutes on, the tail has followed too.
+    feed(&mut app, world.advance(plus_secs(start(), 60 + 20 * 60)));
+    let observed = app.route_summary(&app.routes[www]).observed_new.unwrap();
+    assert!((observed - 25.0).abs() < 5.0, "observed {observed:.1}% within 5 points of 25%");
+}

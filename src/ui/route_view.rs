@@ -265,18 +265,17 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     render_signals(app, route.spec.workload.as_ref(), first, frame, signals_area);
 }
 
-/// Per minute of the window: the share to new the weights set (at the
-/// minute's end) and the share of requests that reached new.
+/// Per minute of the window: the share to new the weights set and the
+/// share of requests that reached new.
 fn share_series(route: &RouteState, first: Minute) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
     let kind = route.kind();
     let mut set = Vec::new();
     let mut seen = Vec::new();
     for i in 0..WINDOW {
         let m = first.offset(i);
-        // The set share as it was through the minute, a step at each change.
-        let end = m.offset(1).start();
-        let at = jiff::Timestamp::from_second(end.as_second() - 1).unwrap_or(end);
-        if let Some(p) = route.weights_at(at).and_then(|w| kind.share_new(w)) {
+        // The set share at the minute's start (where its point is drawn);
+        // the changes within it are added below as steps.
+        if let Some(p) = route.weights_at(m.start()).and_then(|w| kind.share_new(w)) {
             set.push((i as f64, p));
         }
         let (o, n) = (route.metrics.old.requests.get(m), route.metrics.new.requests.get(m));
@@ -287,6 +286,22 @@ fn share_series(route: &RouteState, first: Minute) -> (Vec<(f64, f64)>, Vec<(f64
             }
         }
     }
+    // A step where the weights changed, not a slope across the minute.
+    for (at, to) in &route.weight_changes {
+        let minute = Minute::containing(*at);
+        if minute < first || minute > first.offset(WINDOW - 1) {
+            continue;
+        }
+        let x = (minute.0 - first.0) as f64 + at.as_second().rem_euclid(60) as f64 / 60.0;
+        let before = jiff::Timestamp::from_second(at.as_second() - 1).ok().and_then(|t| route.weights_at(t));
+        if let Some(p) = before.and_then(|w| kind.share_new(w)) {
+            set.push((x, p));
+        }
+        if let Some(p) = kind.share_new(*to) {
+            set.push((x, p));
+        }
+    }
+    set.sort_by(|a, b| a.0.total_cmp(&b.0));
     (set, seen)
 }
 
