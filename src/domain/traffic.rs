@@ -169,7 +169,8 @@ pub struct RecordRead {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ReadDetail {
     Alb,
-    Route53 { records: super::PerSide<RecordRead> },
+    /// Boxed: records are far larger than the ALB's nothing.
+    Route53 { records: Box<super::PerSide<RecordRead>> },
 }
 
 /// One read of a route's weights and both sides' target health, from any

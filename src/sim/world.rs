@@ -1177,7 +1177,7 @@ impl World {
                         health_check: None,
                         load_balancer: Some(route.load_balancer(side).into()),
                     };
-                    ReadDetail::Route53 { records: PerSide::new(record(Side::Old), record(Side::New)) }
+                    ReadDetail::Route53 { records: Box::new(PerSide::new(record(Side::Old), record(Side::New))) }
                 }
             };
             let read = RouteRead {

@@ -584,7 +584,7 @@ pub async fn read_route(
         weights: Some(Weights { old: Weight(u16::from(w.old)), new: Weight(u16::from(w.new)) }),
         others: Vec::new(),
         targets,
-        detail: ReadDetail::Route53 { records },
+        detail: ReadDetail::Route53 { records: Box::new(records) },
     })
 }
 

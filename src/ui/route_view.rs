@@ -267,7 +267,7 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
 
 /// Per minute of the window: the share to new the weights set and the
 /// share of requests that reached new.
-fn share_series(route: &RouteState, first: Minute) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+fn share_series(route: &RouteState, first: Minute) -> (Points, Points) {
     let kind = route.kind();
     let mut set = Vec::new();
     let mut seen = Vec::new();
@@ -304,6 +304,9 @@ fn share_series(route: &RouteState, first: Minute) -> (Vec<(f64, f64)>, Vec<(f64
     set.sort_by(|a, b| a.0.total_cmp(&b.0));
     (set, seen)
 }
+
+/// A chart's points: (minute in the window, value).
+type Points = Vec<(f64, f64)>;
 
 const OLD_MARK: Marker = Marker::Braille;
 const NEW_MARK: Marker = Marker::HalfBlock;
