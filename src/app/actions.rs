@@ -337,7 +337,7 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
         let healthy = read.targets.get(side).iter().filter(|t| t.state == TargetState::Healthy).count();
         if to.get(side).0 > 0 && healthy == 0 {
             return Err(format!(
-                "route {name}: target group {} has no healthy target; it would get weight {}",
+                "route {name}: {} has no healthy target; it would get weight {}",
                 target_group(app, i, side),
                 to.get(side).0
             ));
@@ -346,8 +346,18 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     Ok(())
 }
 
-fn target_group(app: &App, i: usize, side: Side) -> &str {
-    app.routes[i].spec.weighted(side)
+/// What serves a side of route `i`, as a refusal names it: its target
+/// group, or the load balancer its record points at.
+fn target_group(app: &App, i: usize, side: Side) -> String {
+    let route = &app.routes[i];
+    match route.spec.dns() {
+        None => format!("target group {}", route.spec.weighted(side)),
+        Some(_) => format!(
+            "the {side} load balancer ({}, record {})",
+            route.load_balancer(side).unwrap_or("not found"),
+            route.spec.weighted(side)
+        ),
+    }
 }
 
 /// Whether a change sends a larger share to new: the direction that keeps
@@ -572,7 +582,7 @@ fn propose_all_old(app: &mut App) {
         lines.push(format!("{name}: {now}  →  old 100 / new 0"));
         let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());
         if read.is_some() && healthy == 0 {
-            lines.push(format!("  ⚠ {} has no healthy target", route.spec.weighted(Side::Old)));
+            lines.push(format!("  ⚠ {} has no healthy target", target_group(app, i, Side::Old)));
         }
         // Named, never held back: the way back is not an override.
         if let Some(owner) = route.owners.as_ref().and_then(|o| o.rule.as_ref()).filter(|o| o.reverts_weights()) {
