@@ -41,7 +41,7 @@ fn keys(app: &App) -> Vec<Line<'static>> {
 }
 
 /// Every glyph the console draws, and how to read it.
-pub const GLYPHS: [(&str, &str); 24] = [
+pub const GLYPHS: [(&str, &str); 27] = [
     ("≠", "image differs between the sides; the difference underlined"),
     ("◆", "singleton: never on both sides at once"),
     ("‼", "a singleton runs on both sides now"),
@@ -54,7 +54,7 @@ pub const GLYPHS: [(&str, &str); 24] = [
     ("█ ▒", "weight bar: old's share, new's share"),
     ("│→50", "route chart: the weights moved to 50% new here"),
     ("┊", "route chart: a node signal (drain, interruption) here"),
-    ("⟳", "weights written to the Ingress, awaited on the ALB"),
+    ("⟳", "a write awaited: Ingress on the ALB, DNS propagating"),
     ("⚠", "another writer (rule owner, Argo CD, Flux) may undo a change"),
     ("−3 pods", "pods of the workload lost to that node signal"),
     ("⇢", "old cluster ⇢ new cluster"),
@@ -63,6 +63,9 @@ pub const GLYPHS: [(&str, &str); 24] = [
     ("▶ ═", "no colour: the focused panel; selection in reverse video"),
     ("ALB 5xx", "the ALB's own 502/503/504, whole ALB"),
     ("observed", "share of requests reaching new, last minute"),
+    ("dns", "weighted Route 53 records, one load balancer a side"),
+    ("lag", "observed minus set share to new, in points (DNS caches)"),
+    ("LB 5xx", "each side's own load balancer's 502/503/504 (dns routes)"),
     ("STALE", "a source stopped answering; its data greyed"),
     ("tg 3/4", "healthy targets of all registered in the target group"),
     ("rst", "container restarts of the workload's pods"),
