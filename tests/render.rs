@@ -455,4 +455,11 @@ fn a_dns_route_shows_the_observed_share_trailing_the_set_share() {
     feed(&mut app, world.advance(plus_secs(start(), 60 + 20 * 60)));
     let observed = app.route_summary(&app.routes[www]).observed_new.unwrap();
     assert!((observed - 25.0).abs() < 5.0, "observed {observed:.1}% within 5 points of 25%");
+    // Both records at 0: Route 53's equal split, said as such.
+    world.set_weights("www", cutover::domain::Weights::from_percent_new(0).with_old(0));
+    feed(&mut app, world.advance(plus_secs(start(), 60 + 20 * 60 + 10)));
+    assert_eq!(app.routes[www].set_share(), Some(50.0));
+    press(&mut app, &[Key::plain(KeyCode::Esc)]);
+    let screen = draw(200, 50, |f| ui::render(&app, f));
+    assert!(screen.contains("read 0/0 (equal split)") && screen.contains("new  50%"), "{screen}");
 }

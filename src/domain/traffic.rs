@@ -26,6 +26,11 @@ impl Weights {
         Weights { old: Weight(100 - p), new: Weight(p) }
     }
 
+    /// The same with old's weight set to `old`.
+    pub fn with_old(self, old: u16) -> Weights {
+        Weights { old: Weight(old), ..self }
+    }
+
     pub fn get(&self, side: Side) -> Weight {
         match side {
             Side::Old => self.old,
@@ -170,7 +175,9 @@ pub struct RecordRead {
 pub enum ReadDetail {
     Alb,
     /// Boxed: records are far larger than the ALB's nothing.
-    Route53 { records: Box<super::PerSide<RecordRead>> },
+    Route53 {
+        records: Box<super::PerSide<RecordRead>>,
+    },
 }
 
 /// One read of a route's weights and both sides' target health, from any

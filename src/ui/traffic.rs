@@ -183,6 +183,10 @@ fn route_line(
     let bar = pieces.len();
     pieces.push((Col::stretch(BAR_FIXED + BAR_MIN, BAR_FIXED + BAR_MAX, 1), Vec::new()));
     match (s.weights, &s.route.read) {
+        // Both at 0: no traffic for an ALB rule, an equal split for records.
+        (Some(w), _) if w.old.0 == 0 && w.new.0 == 0 && spec.dns().is_some() => {
+            pieces.push(piece(vec![Span::raw(" read 0/0 (equal split) ")], 0))
+        }
         (Some(w), _) => pieces.push(piece(vec![Span::raw(format!(" read {}/{} ", w.old.0, w.new.0))], 0)),
         // Not read yet is not a broken rule: say which it is.
         (None, None) => {
