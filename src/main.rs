@@ -98,10 +98,13 @@ fn main() -> Result<ExitCode> {
         },
         _ => None,
     };
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        return Ok(bad_input(
-            "the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)",
-        ));
+    // `watch` and `run` ask for the terminal once the plan's backends have
+    // resolved it: a record the zone does not hold is said first, with or
+    // without a terminal.
+    if plan.is_none()
+        && let Some(code) = no_terminal()
+    {
+        return Ok(code);
     }
     match (cli.command, plan) {
         (Command::Replay(args), _) => match player {
@@ -140,6 +143,14 @@ fn print_text(text: &[u8], what: &str) -> Result<ExitCode> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).wrap_err(format!("writing {what}")),
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Exit code 2, said plainly, when stdin or stdout is not a terminal.
+fn no_terminal() -> Option<ExitCode> {
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    (!terminal).then(|| {
+        bad_input("the console needs a terminal on stdin and stdout (run it in a terminal, not through a pipe)")
+    })
 }
 
 fn bad_input(message: &str) -> ExitCode {
@@ -182,6 +193,10 @@ fn watch(plan: Plan, keymap: Keymap, record: RecordArgs) -> Result<ExitCode> {
         if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
             return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
         }
+        if let Some(code) = no_terminal() {
+            cancel.cancel();
+            return Ok(code);
+        }
         // No executor exists in this session: effects have nowhere to go.
         console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &record).await
     })
@@ -200,6 +215,10 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
             Ok(c) => c,
             Err(e) => return Ok(bad_input(&format!("plan {}: {e}", plan.path.display()))),
         };
+        if let Some(code) = no_terminal() {
+            cancel.cancel();
+            return Ok(code);
+        }
         let users: Vec<String> = cutover::domain::Side::BOTH
             .iter()
             .filter_map(|side| plan.cluster(*side).and_then(sources::kube::context_user))

@@ -1,7 +1,14 @@
 //! Route 53 weighted records, a route's second kind, against moto through
 //! the harness's proxy (started with PEERS_ROUTE53=1: a zone `example.test.`
 //! with two weighted alias A records `www.example.test.`, `eks-2022` at 100
-//! to the load balancer `photo-api` and `eks-2026` at 0 to `photo-api-2026`).
+//! to the load balancer `photo-api` and `eks-2026` at 0 to `photo-api-2026`,
+//! which forwards to its own target group `www-2026`).
+//!
+//! First the reader and the writer on their own, then the console on the
+//! route (LiveConsole and Driver of tests/common/live.rs, the plan's third
+//! route): what it reads, each side's load balancer's metrics, a step, a
+//! dry run, ExternalDNS's registry (TXT records the harness adds with POST
+//! /route53/txt) and `watch`, which writes nothing.
 //!
 //! Gaps of the peer, and what stands in for them:
 //! - moto does not check that a DELETE in a change batch matches the record
@@ -19,10 +26,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::live::{Driver, LiveConsole};
 use common::peers::{Peers, fake_aws_credentials};
-use cutover::domain::PerSide;
+use common::sent;
+use cutover::app::{App, EffectResult, LbMetric, Modal, Mode, Msg, Panel, Proposal, RouteMetric, SeriesId};
+use cutover::domain::{Minute, Owner, PerSide, RouteId, RouteKind, Side, TargetState, Weight, Weights};
 use cutover::effects::route53::{self as write, Progress, WriteError, WriteOptions};
+use cutover::keymap::Key;
 use cutover::plan::{Plan, Route53Route};
+use cutover::sources::cloudwatch;
 use cutover::sources::route53::{self as read, RecordTarget};
 use serde_json::{Value, json};
 
@@ -390,7 +402,7 @@ fn check_reports_the_records_and_names_the_plan_line_of_a_wrong_one() {
 }
 
 #[test]
-fn run_and_watch_refuse_a_route53_route_and_bad_route53_plans_exit_2_with_file_line_and_field() {
+fn bad_route53_plans_exit_2_with_file_line_and_field() {
     let dir = std::env::temp_dir().join(format!("cutover-route53-plans-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let plan = r#"name = "www-2026"
@@ -410,24 +422,435 @@ record_name = "www.example.com."
 old_set_identifier = "eks-2022"
 new_set_identifier = "eks-2026"
 "#;
-    let path = dir.join("cutover.toml");
-    std::fs::write(&path, plan).unwrap();
-    for command in ["watch", "run"] {
-        let (code, text) = cutover(&[command], &path);
-        assert_eq!(code, 2, "{command}: {text}");
-        assert!(text.contains("cutover.toml:11:1: route `www`: route53 routes are checked by `cutover check` but not yet driven by the console"), "{command}: {text}");
-    }
-
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, plan.replace("old_set_identifier = \"eks-2022\"\n", "")).unwrap();
-    let (code, text) = cutover(&["check"], &bad);
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("bad.toml:11:"), "{text}");
-    assert!(text.contains("route `www`: missing field `old_set_identifier`"), "{text}");
+    for command in ["check", "watch", "run"] {
+        let (code, text) = cutover(&[command], &bad);
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(text.contains("bad.toml:11:"), "{command}: {text}");
+        assert!(text.contains("route `www`: missing field `old_set_identifier`"), "{command}: {text}");
+    }
 
     std::fs::write(&bad, plan.replace("new_set_identifier", "rule_arn = \"x\"\nnew_set_identifier")).unwrap();
-    let (code, text) = cutover(&["check"], &bad);
+    for command in ["check", "watch", "run"] {
+        let (code, text) = cutover(&[command], &bad);
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(text.contains("bad.toml:16:"), "{command}: {text}");
+        assert!(text.contains("`rule_arn` is a field of kind = \"alb\" routes"), "{command}: {text}");
+    }
+}
+
+#[test]
+fn watch_and_run_on_a_set_identifier_the_zone_lacks_exit_2_before_the_terminal() {
+    let w = start();
+    let plan = std::fs::read_to_string(w.peers.plan_path()).unwrap();
+    let line = line_of(&plan, "new_set_identifier");
+    let path = w.peers.dir.join("set-id.toml");
+    std::fs::write(&path, plan.replace("\"eks-2026\"", "\"eks-2030\"")).unwrap();
+    for command in ["watch", "run"] {
+        // No terminal here: the plan's mistake is said first all the same.
+        let (code, text) = cutover(&[command], &path);
+        assert_eq!(code, 2, "{command}: {text}");
+        assert!(
+            text.contains(&format!("set-id.toml:{line}: route `www`: no new record with set identifier `eks-2030`")),
+            "{command}: {text}"
+        );
+        assert!(text.contains("(the record's set identifiers: eks-2022, eks-2026)"), "{command}: {text}");
+        assert!(text.contains("hint: set new_set_identifier to the Set ID of new's record"), "{command}: {text}");
+        assert!(!text.contains("needs a terminal"), "{command}: {text}");
+        assert!(!text.contains('\u{1b}'), "{command}: the terminal was not touched: {text:?}");
+    }
+    assert_eq!(w.peers.mutating_requests(), Vec::<Value>::new(), "nothing written");
+
+    // The right plan gets past the records to the terminal, which is missing.
+    let (code, text) = cutover(&["watch"], &w.peers.plan_path());
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("bad.toml:16:"), "{text}");
-    assert!(text.contains("`rule_arn` is a field of kind = \"alb\" routes"), "{text}");
+    assert!(text.contains("needs a terminal"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// The console on the route: LiveConsole and Driver (tests/common/live.rs)
+// over the harness's plan, whose third route is `www`.
+// ---------------------------------------------------------------------------
+
+/// Before the peers start: the harness seeds the zone and plans `www`.
+fn with_route53() {
+    // SAFETY: first thing in the test's process (nextest runs one test per
+    // process), before any thread; the harness inherits it.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("PEERS_ROUTE53", "1");
+    }
+}
+
+fn www(app: &App) -> usize {
+    app.routes.iter().position(|r| r.spec.name == "www").unwrap()
+}
+
+fn seed_of(peers: &Peers) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(peers.dir.join("route53.json")).unwrap()).unwrap()
+}
+
+/// The Route 53 calls of the log, in order.
+fn r53_ops(peers: &Peers) -> Vec<String> {
+    let ops = ["ListResourceRecordSets", "ChangeResourceRecordSets", "GetChange"];
+    peers
+        .requests("aws")
+        .iter()
+        .map(|r| r["op"].as_str().unwrap().to_string())
+        .filter(|op| ops.contains(&op.as_str()))
+        .collect()
+}
+
+/// A record as moto holds it, weight left out.
+fn without_weight(records: &[Value]) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("Weight");
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn the_console_reads_the_records_their_load_balancers_and_each_sides_targets() {
+    with_route53();
+    let mut c = LiveConsole::start("empty", Mode::Watch);
+    let seed = seed_of(&c.peers);
+    c.until("www read", Duration::from_secs(30), |app| app.routes[www(app)].read.is_some());
+    let route = &c.app.routes[www(&c.app)];
+    assert_eq!(route.kind(), RouteKind::Route53);
+    assert_eq!(c.plan.routes.len(), www(&c.app), "ALB routes first, then route53 routes");
+    assert_eq!(route.weights(), Some(Weights { old: Weight(100), new: Weight(0) }));
+    assert_eq!(route.set_share(), Some(0.0));
+    for (side, id) in [(Side::Old, "eks-2022"), (Side::New, "eks-2026")] {
+        let record = route.record(side).unwrap();
+        let lb = &seed["load_balancers"][side.label()];
+        assert_eq!(record.set_identifier, id);
+        assert_eq!(record.ttl, None, "an alias: the load balancer's TTL");
+        assert!(record.alias && record.evaluate_target_health, "{record:?}");
+        assert_eq!(record.points_at, format!("dualstack.{}.", lb["dns_name"].as_str().unwrap()));
+        assert_eq!(record.health_check, None);
+        let dimension = lb["dimension"].as_str().unwrap();
+        assert_eq!(record.load_balancer.as_deref(), Some(dimension), "{side:?}");
+        assert_eq!(route.load_balancer(side), Some(dimension));
+    }
+    // Each side's load balancer's target groups: old's four (the shared
+    // ALB of the ALB routes), new's own www-2026 of three.
+    let read = route.read.as_ref().unwrap();
+    assert_eq!(read.targets.old.len(), 16, "{:?}", read.targets.old);
+    assert_eq!(read.targets.new.len(), 3, "{:?}", read.targets.new);
+    assert!(read.targets.new.iter().all(|t| t.state == TargetState::Healthy), "{:?}", read.targets.new);
+    assert!(read.others.is_empty());
+    assert!(c.app.routes[..www(&c.app)].iter().all(|r| r.kind() == RouteKind::Alb));
+}
+
+/// Puts one minute of a side's load balancer metrics into CloudWatch (moto,
+/// through the proxy), with the `LoadBalancer` dimension only, as ALB
+/// publishes its own counts.
+fn put_lb_minute(
+    cw: &aws_sdk_cloudwatch::Client,
+    rt: &tokio::runtime::Runtime,
+    lb: &str,
+    minute: Minute,
+    values: &[(&str, f64)],
+) {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    let data: Vec<MetricDatum> = values
+        .iter()
+        .map(|(name, value)| {
+            MetricDatum::builder()
+                .metric_name(*name)
+                .dimensions(Dimension::builder().name("LoadBalancer").value(lb).build())
+                .timestamp(DateTime::from_secs(minute.0 * 60))
+                .value(*value)
+                .unit(StandardUnit::Count)
+                .build()
+        })
+        .collect();
+    rt.block_on(cw.put_metric_data().namespace(cloudwatch::NAMESPACE).set_metric_data(Some(data)).send()).unwrap();
+}
+
+/// The last whole minute: what the console shows.
+fn last_minute() -> Minute {
+    Minute::containing(jiff::Timestamp::now()).offset(-1)
+}
+
+/// Old's load balancer: 600 requests, 3 of its own 5xx (2 of them 502);
+/// new's: 200 requests, 17 (11). Per side, and different.
+fn put_both_sides(peers: &Peers, minute: Minute) {
+    let plan = Plan::load(&peers.plan_path()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let sdk = rt.block_on(cutover::sources::aws::sdk_config(&plan.aws));
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let seed = seed_of(peers);
+    let dim = |side: &str| seed["load_balancers"][side]["dimension"].as_str().unwrap().to_string();
+    let old = [("RequestCount", 600.0), ("HTTPCode_ELB_5XX_Count", 3.0), ("HTTPCode_ELB_502_Count", 2.0)];
+    put_lb_minute(&cw, &rt, &dim("old"), minute, &old);
+    let new = [("RequestCount", 200.0), ("HTTPCode_ELB_5XX_Count", 17.0), ("HTTPCode_ELB_502_Count", 11.0)];
+    put_lb_minute(&cw, &rt, &dim("new"), minute, &new);
+}
+
+#[test]
+fn each_sides_own_load_balancer_5xx_are_that_sides() {
+    with_route53();
+    let minute = last_minute();
+    let mut c = LiveConsole::start_with("empty", Mode::Watch, |peers| put_both_sides(peers, minute));
+    let seed = seed_of(&c.peers);
+    let dim = |side: &str| seed["load_balancers"][side]["dimension"].as_str().unwrap().to_string();
+
+    // Straight from CloudWatch, with the DNS route's queries.
+    let id = RouteId::of(c.plan.routes.len());
+    let queries = cloudwatch::queries(&cloudwatch::dns_targets(id, &PerSide::new(dim("old"), dim("new"))));
+    let cw = aws_sdk_cloudwatch::Client::new(&c.clients.sdk);
+    let points = c.rt.block_on(cloudwatch::fetch(&cw, &queries, minute.offset(-2), minute.offset(1))).unwrap();
+    let value = |series: SeriesId| {
+        let found: Vec<f64> =
+            points.iter().filter(|p| p.series == series && p.minute == minute).map(|p| p.value).collect();
+        assert_eq!(found.len(), 1, "{series:?} in {points:?}");
+        found[0]
+    };
+    let lb = |side: &str, metric| value(SeriesId::LoadBalancer { lb: dim(side), metric });
+    assert_eq!((lb("old", LbMetric::Elb5xx), lb("new", LbMetric::Elb5xx)), (3.0, 17.0));
+    assert_eq!((lb("old", LbMetric::Elb502), lb("new", LbMetric::Elb502)), (2.0, 11.0));
+    let requests = |side| value(SeriesId::Route { route: id, side, metric: RouteMetric::Requests });
+    assert_eq!((requests(Side::Old), requests(Side::New)), (600.0, 200.0));
+
+    // In the console, once the records name the load balancers.
+    c.until("www's minute of metrics", Duration::from_secs(40), |app| {
+        let s = app.route_summary(&app.routes[www(app)]);
+        s.minute == minute && s.elb_errors_on(Side::New).is_some()
+    });
+    let s = c.app.route_summary(&c.app.routes[www(&c.app)]);
+    assert!(s.per_side_lb());
+    assert_eq!(s.elb_errors_on(Side::Old), Some(3.0));
+    assert_eq!(s.elb_errors_on(Side::New), Some(17.0));
+    assert_eq!(s.elb_errors(), Some(20.0), "both load balancers together");
+    assert_eq!((s.figures.old.requests, s.figures.new.requests), (Some(600.0), Some(200.0)));
+    assert_eq!(s.observed_new, Some(25.0), "new's share of the two load balancers' requests");
+}
+
+/// Proposes www's next step (`]` on the traffic panel).
+fn step_www(d: &mut Driver) -> Proposal {
+    let i = www(&d.app);
+    d.app.ui.focus = Panel::Traffic;
+    d.app.ui.selected[Panel::Traffic.index()] = i;
+    d.press("]");
+    match &d.app.modal {
+        Some(Modal::Proposal(p)) => p.clone(),
+        other => panic!("no proposal: {other:?} {:?}", d.app.notice),
+    }
+}
+
+#[test]
+fn a_step_writes_one_batch_of_the_records_as_read_and_the_console_reads_it_back() {
+    with_route53();
+    let mut d = Driver::start(false);
+    let i = www(&d.app);
+    let before = d.peers.get("/route53/records").as_array().cloned().unwrap();
+    let p = step_www(&mut d);
+    assert_eq!(p.title, "route www: 0% → 10% to new");
+    assert!(p.lines[0].starts_with("old 100 / new 0  →  old 90 / new 10"), "{:?}", p.lines);
+    assert!(
+        p.lines.iter().any(|l| l.starts_with("one change batch for www.example.test. A: DELETE both records as read")),
+        "{:?}",
+        p.lines
+    );
+    assert!(p.lines.iter().any(|l| l.contains("(TTL 60s)")), "an alias answers with 60 s: {:?}", p.lines);
+    assert!(p.typed_override.is_none(), "no owner in the registry");
+    d.peers.post("/requests/clear", Value::Null);
+    d.press("y");
+    let results = d.execute();
+    assert!(
+        matches!(&results[..], [EffectResult::Verified { detail }] if detail.contains("reads back old 90 / new 10")),
+        "{results:?}"
+    );
+
+    // The exact write: one batch, INSYNC asked, read back; nothing else changed.
+    let requests = d.peers.requests("aws");
+    let changes: Vec<&Value> = requests.iter().filter(|r| r["op"] == "ChangeResourceRecordSets").collect();
+    assert_eq!(changes.len(), 1, "{requests:?}");
+    let batch: Vec<(String, String, i64)> = changes[0]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let r = &c["record"];
+            (
+                c["action"].as_str().unwrap().into(),
+                r["SetIdentifier"].as_str().unwrap().into(),
+                r["Weight"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("DELETE", "eks-2022", 100),
+        ("CREATE", "eks-2022", 90),
+        ("DELETE", "eks-2026", 0),
+        ("CREATE", "eks-2026", 10),
+    ];
+    assert_eq!(batch, expect.map(|(a, s, w)| (a.to_string(), s.to_string(), w)));
+    // The pollers read meanwhile: the executor's calls are in this order
+    // among theirs (a re-read, the batch, GetChange, the read-back).
+    let ops = r53_ops(&d.peers);
+    let at = ops.iter().position(|o| o == "ChangeResourceRecordSets").unwrap();
+    assert!(ops[..at].contains(&"ListResourceRecordSets".to_string()), "{ops:?}");
+    assert_eq!(ops[at + 1], "GetChange", "{ops:?}");
+    assert!(ops[at + 2..].contains(&"ListResourceRecordSets".to_string()), "{ops:?}");
+    let mutating: Vec<&Value> = requests.iter().filter(|r| r["mutating"] == true).collect();
+    assert_eq!(mutating.len(), 1, "only the batch: {mutating:?}");
+    let after = d.peers.get("/route53/records").as_array().cloned().unwrap();
+    assert_eq!(without_weight(&after), without_weight(&before), "alias, health evaluation, names as they were");
+    let weight =
+        |records: &[Value], id: &str| records.iter().find(|r| r["SetIdentifier"] == id).unwrap()["Weight"].clone();
+    assert_eq!((weight(&after, "eks-2022"), weight(&after, "eks-2026")), (json!(90), json!(10)));
+    // Only a read sets the weights shown: the poller's, after the write.
+    d.until("the poller reads 90/10", |app| {
+        app.routes[www(app)].weights() == Some(Weights { old: Weight(90), new: Weight(10) })
+    });
+    assert_eq!(d.app.routes[i].verified, Some(Weights { old: Weight(90), new: Weight(10) }));
+
+    // Someone changes new's record between the proposal and the confirm:
+    // the executor reads again first and writes nothing.
+    let p = step_www(&mut d);
+    d.peers.post("/route53/records", json!({"set_identifier": "eks-2026", "weight": 7}));
+    d.peers.post("/requests/clear", Value::Null);
+    // Just after a step: min_dwell asks for the second confirmation too.
+    assert_eq!(p.needed, 2, "{:?}", p.lines);
+    d.press("yY");
+    let results = d.execute();
+    let [EffectResult::Refused { reason }] = &results[..] else { panic!("{results:?}") };
+    assert!(reason.contains("route www changed since you looked"), "{reason}");
+    assert!(reason.contains("you saw eks-2022=90, eks-2026=10, the records are eks-2022=90, eks-2026=7"), "{reason}");
+    assert_eq!(d.peers.mutating_requests(), Vec::<Value>::new(), "nothing written");
+    let now = d.peers.get("/route53/records").as_array().cloned().unwrap();
+    assert_eq!((weight(&now, "eks-2022"), weight(&now, "eks-2026")), (json!(90), json!(7)));
+}
+
+#[test]
+fn a_dry_run_step_sends_no_batch_and_answers_with_it() {
+    with_route53();
+    let mut d = Driver::start(true);
+    let _ = step_www(&mut d);
+    d.peers.post("/requests/clear", Value::Null);
+    d.press("y");
+    let results = d.execute();
+    let [EffectResult::DryRun { calls }] = &results[..] else { panic!("{results:?}") };
+    assert_eq!(calls.len(), 1);
+    let text = &calls[0];
+    assert!(
+        text.starts_with("dry run: nothing sent. aws route53 change-resource-record-sets --hosted-zone-id"),
+        "{text}"
+    );
+    let batch: Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let changes: Vec<(&str, &str, i64)> = batch["Changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let r = &c["ResourceRecordSet"];
+            (c["Action"].as_str().unwrap(), r["SetIdentifier"].as_str().unwrap(), r["Weight"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("DELETE", "eks-2022", 100),
+            ("CREATE", "eks-2022", 90),
+            ("DELETE", "eks-2026", 0),
+            ("CREATE", "eks-2026", 10)
+        ]
+    );
+    // It read the records (to show them as they are), and wrote nothing.
+    let ops = r53_ops(&d.peers);
+    assert!(ops.contains(&"ListResourceRecordSets".to_string()), "{ops:?}");
+    assert!(!ops.iter().any(|o| o == "ChangeResourceRecordSets" || o == "GetChange"), "{ops:?}");
+    assert_eq!(d.peers.mutating_requests(), Vec::<Value>::new());
+    let records = d.peers.get("/route53/records");
+    let weights: Vec<i64> = records.as_array().unwrap().iter().map(|r| r["Weight"].as_i64().unwrap()).collect();
+    assert_eq!(weights, [100, 0]);
+}
+
+const REGISTRY: &str = "\"heritage=external-dns,external-dns/owner=eks-2026,external-dns/resource=ingress/web/www\"";
+
+#[test]
+fn a_record_in_external_dns_registry_is_owned_and_a_step_needs_the_override() {
+    with_route53();
+    let mut d = Driver::start_prepared(false, |peers| {
+        // ExternalDNS's registry since 0.11: `a-` in front, for new's record;
+        // the older form, the record's own name, for old's.
+        peers.post(
+            "/route53/txt",
+            json!({"name": "a-www.example.test.", "set_identifier": "eks-2026", "value": REGISTRY}),
+        );
+        let old =
+            REGISTRY.replace("owner=eks-2026", "owner=eks-2022").replace("ingress/web/www", "ingress/web/www-2022");
+        peers.post("/route53/txt", json!({"set_identifier": "eks-2022", "weight": 100, "value": old}));
+    });
+
+    // read_owner, directly.
+    let route = d.plan.route53[0].clone();
+    let r53 = cutover::sources::aws::route53_client(&d.clients.sdk);
+    let owners = d.rt.block_on(read::read_owner(&r53, &route)).unwrap();
+    let owner = |id: &str, resource: &str| Owner::ExternalDns { owner_id: id.into(), resource: Some(resource.into()) };
+    assert_eq!(
+        owners,
+        PerSide::new(Some(owner("eks-2022", "ingress/web/www-2022")), Some(owner("eks-2026", "ingress/web/www")))
+    );
+
+    // The console names the owner (new's: it would put the new weight back).
+    d.until("www's owners read", |app| app.routes[www(app)].owners.is_some());
+    let owners = d.app.routes[www(&d.app)].owners.clone().unwrap();
+    assert_eq!(owners.rule, Some(owner("eks-2026", "ingress/web/www")));
+    assert!(
+        d.app
+            .events
+            .iter()
+            .any(|e| e.text.contains("route www: ExternalDNS (owner eks-2026, from ingress/web/www) owns the rule")),
+        "{:?}",
+        d.app.events
+    );
+
+    let p = step_www(&mut d);
+    let o = p.typed_override.as_ref().expect("a step its owner would put back needs the typed override");
+    assert_eq!(o.owner, "ExternalDNS (owner eks-2026, from ingress/web/www)");
+    let advice = p.lines.iter().find(|l| l.contains("will put the weight back")).unwrap();
+    assert!(
+        advice.contains("change the annotation `external-dns.alpha.kubernetes.io/aws-weight` on ingress/web/www"),
+        "{advice}"
+    );
+    d.press("y");
+    assert!(sent().is_empty(), "`y` does not confirm an override");
+}
+
+#[test]
+fn watch_sends_no_mutating_call_while_it_reads_the_records() {
+    with_route53();
+    let mut c = LiveConsole::start("empty", Mode::Watch);
+    c.until("www read", Duration::from_secs(30), |app| app.routes[www(app)].read.is_some());
+    // A few polls (5 s apart), and the operator trying to step in watch.
+    c.app.ui.focus = Panel::Traffic;
+    c.app.ui.selected[Panel::Traffic.index()] = www(&c.app);
+    for key in "]y".chars() {
+        c.apply(Msg::Key(Key::char(key)));
+    }
+    assert!(sent().is_empty(), "watch makes no effect");
+    c.pump(Duration::from_secs(11));
+    let requests = c.peers.requests("aws");
+    let ops: Vec<&str> = requests.iter().map(|r| r["op"].as_str().unwrap()).collect();
+    let writes: Vec<&&str> = ops
+        .iter()
+        .filter(|o| {
+            ["Change", "Modify", "Create", "Delete", "Put", "Set", "Register", "Deregister"]
+                .iter()
+                .any(|p| o.starts_with(p))
+        })
+        .collect();
+    assert_eq!(writes, Vec::<&&str>::new());
+    assert_eq!(c.peers.mutating_requests(), Vec::<Value>::new(), "nothing mutating, AWS or Kubernetes");
+    let lists = ops.iter().filter(|o| **o == "ListResourceRecordSets").count();
+    assert!(lists >= 3, "the records are read on every poll: {ops:?}");
 }

@@ -20,8 +20,9 @@ client sends `limit`, as the API server does; --whole-lists answers them whole.
 --route53 (or PEERS_ROUTE53=1 in the environment) also seeds a second load
 balancer, `photo-api-2026`, and a hosted zone `example.test.` with two weighted
 alias A records `www.example.test.` (set ids eks-2022 -> photo-api, weight 100;
-eks-2026 -> photo-api-2026, weight 0), adds the route53 route `www` to the plan,
-and writes DIR/route53.json (zone id, load balancers). Without it the seed and the
+eks-2026 -> photo-api-2026, weight 0; photo-api-2026 forwards to its own target
+group `www-2026` of three targets), adds the route53 route `www` to the plan, and
+writes DIR/route53.json (zone id, load balancers and their CloudWatch dimensions). Without it the seed and the
 plan are as they always were.
 
 Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
@@ -74,6 +75,10 @@ Control API (JSON; a refused body answers 400 {"error": why}):
                                       the records; GET /route53/records answers them too
   POST /route53/pending {count}       the next `count` GetChange answers say PENDING
                                       (moto answers INSYNC at once); answers {pending}
+  POST /route53/txt {set_identifier, value, name? (www.example.test.), weight? (0), ttl? (300)}
+                                      upserts a weighted TXT record straight in moto, as
+                                      ExternalDNS keeps its registry (value e.g. "\"heritage=
+                                      external-dns,external-dns/owner=...\""); answers it
   POST /shutdown
 
 Route 53 (REST XML under /2013-04-01/) goes through the AWS proxy like the other
@@ -2057,6 +2062,19 @@ def seed_route53(moto_url: str, elb_seed: dict[str, Any]) -> dict[str, Any]:
         Name="photo-api-2026", Subnets=[s["SubnetId"] for s in subnets[:3]],
         Scheme="internet-facing", Type="application", IpAddressType="ipv4",
     )["LoadBalancers"][0]
+    # The new cluster's load balancer serves www from a target group of its
+    # own, so each side of the route has target health to read.
+    www_tg = elb.create_target_group(
+        Name="www-2026", Protocol="HTTP", Port=3000, VpcId=vpc["VpcId"], TargetType="ip",
+        HealthCheckProtocol="HTTP", HealthCheckPath="/healthz", Matcher={"HttpCode": "200"},
+    )["TargetGroups"][0]
+    base = vpc["CidrBlock"].split(".")[:2]
+    elb.register_targets(TargetGroupArn=www_tg["TargetGroupArn"], Targets=[
+        {"Id": f"{base[0]}.{base[1]}.96.{10 + n}", "Port": 3000} for n in range(3)])
+    elb.create_listener(
+        LoadBalancerArn=new_lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": www_tg["TargetGroupArn"]}],
+    )
     old_lb = elb.describe_load_balancers(LoadBalancerArns=[elb_seed["load_balancer_arn"]])["LoadBalancers"][0]
     zone = r53.create_hosted_zone(Name=R53_ZONE, CallerReference=str(uuid.uuid4()))["HostedZone"]
     zone_id = zone["Id"].rsplit("/", 1)[-1]
@@ -2075,9 +2093,12 @@ def seed_route53(moto_url: str, elb_seed: dict[str, Any]) -> dict[str, Any]:
     return {
         "hosted_zone_id": zone_id, "zone": R53_ZONE, "record_name": R53_RECORD, "set_identifiers": R53_SETS,
         "load_balancers": {
-            "old": {"arn": old_lb["LoadBalancerArn"], "dns_name": old_lb["DNSName"]},
-            "new": {"arn": new_lb["LoadBalancerArn"], "dns_name": new_lb["DNSName"]},
+            "old": {"arn": old_lb["LoadBalancerArn"], "dns_name": old_lb["DNSName"],
+                    "dimension": arn_suffix(old_lb["LoadBalancerArn"], "loadbalancer/")},
+            "new": {"arn": new_lb["LoadBalancerArn"], "dns_name": new_lb["DNSName"],
+                    "dimension": arn_suffix(new_lb["LoadBalancerArn"], "loadbalancer/")},
         },
+        "new_target_group": www_tg["TargetGroupArn"],
     }
 
 
@@ -2883,6 +2904,7 @@ class Harness:
         r.add_get("/route53/records", self.h_r53_records)
         r.add_post("/route53/records", self.h_r53_change)
         r.add_post("/route53/pending", self.h_r53_pending)
+        r.add_post("/route53/txt", self.h_r53_txt)
         r.add_post("/shutdown", self.h_shutdown)
         self.control_runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self.control_runner.setup()
@@ -3181,6 +3203,32 @@ class Harness:
             return aiohttp.web.json_response(await asyncio.to_thread(self._r53_change, body))
         except (KeyError, StopIteration) as e:
             return self.error(400, f"unknown or missing set_identifier ({e!r})")
+
+    def _r53_txt(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A weighted TXT record beside the seeded ones, as ExternalDNS's
+        registry keeps them: same set identifier (and weight) as the record
+        it owns, named as it or with the type in front (`a-www...`)."""
+        assert self.route53 is not None
+        name = r53_name(body.get("name", R53_RECORD))
+        record = {
+            "Name": name.rstrip("."),  # see seed_route53
+            "Type": "TXT", "TTL": int(body.get("ttl", 300)),
+            "SetIdentifier": body["set_identifier"], "Weight": int(body.get("weight", 0)),
+            "ResourceRecords": [{"Value": body["value"]}],
+        }
+        boto("route53", self.moto_url).change_resource_record_sets(
+            HostedZoneId=self.route53["hosted_zone_id"],
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
+        return record
+
+    async def h_r53_txt(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if self.route53 is None:
+            return self.error(400, "no Route 53 seed: start the harness with --route53")
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._r53_txt, body))
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
 
     async def h_r53_pending(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
         body = await request.json()
