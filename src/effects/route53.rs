@@ -207,9 +207,11 @@ pub fn dry_run(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>) ->
             "ResourceRecordSet": c.resource_record_set.as_ref().map(record_json),
         })).collect::<Vec<_>>(),
     });
-    let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+    // One line, quoted for a shell: the events panel wraps it, and it can
+    // be pasted as it is.
+    let text = serde_json::to_string(&json).unwrap_or_default().replace('\'', "'\\''");
     format!(
-        "dry run: nothing sent. aws route53 change-resource-record-sets --hosted-zone-id {} --change-batch:\n{text}",
+        "dry run: nothing sent. aws route53 change-resource-record-sets --hosted-zone-id {} --change-batch '{text}'",
         route.hosted_zone_id
     )
 }
