@@ -289,7 +289,9 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     let name = &route.spec.name;
     let kind = route.kind();
     let source = kind.source_name();
-    let Some(read) = &route.read else { return Err(format!("route {name}: {source} has not been read yet")) };
+    let Some(read) = &route.read else {
+        return Err(format!("route {name}: {} has not been read yet", kind.backend_name()));
+    };
     let Some(from) = read.weights else {
         return Err(format!("route {name}: {} does not hold both of the plan's", kind.weights_of()));
     };

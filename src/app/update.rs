@@ -479,7 +479,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     let ingress = route.spec.ingress().cloned();
     let owner = route.owners.as_ref().and_then(|o| o.rule.clone());
     let last_write = route.last_write.clone();
-    let source = route.kind().source_name();
+    let source = route.kind().backend_name();
     let id = RouteId::of(i);
     let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
     // The answer to one of this session's writes, read before the answer came.

@@ -144,6 +144,14 @@ impl RouteKind {
         }
     }
 
+    /// The backend as a sentence's subject: "the ALB", "Route 53".
+    pub fn backend_name(self) -> &'static str {
+        match self {
+            RouteKind::Alb => "the ALB",
+            RouteKind::Route53 => "Route 53",
+        }
+    }
+
     /// The source that reads the weights, as the screen names it.
     pub fn source_name(self) -> &'static str {
         match self {
