@@ -336,9 +336,10 @@ pub enum Again {
 
 impl Again {
     fn of(routes: &[RouteRead]) -> Again {
+        // A read holds one backend's routes; an empty one repeats nothing.
         match routes.first().map(|r| &r.detail) {
             Some(crate::domain::ReadDetail::Route53 { .. }) => Again::Dns,
-            _ => Again::Alb,
+            Some(crate::domain::ReadDetail::Alb) | None => Again::Alb,
         }
     }
 
