@@ -11,8 +11,9 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::app::RouteState;
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
-use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock, error_rate, short_node};
+use crate::domain::{ALIAS_TTL_SECS, Minute, NodeSignalKind, RouteKind, Side, Weights, clock, error_rate, short_node};
 use crate::record::{self, Recording};
 
 /// How close, in percentage points, the observed share must come to the set
@@ -196,8 +197,38 @@ pub struct Highest {
 #[derive(Debug, Serialize)]
 pub struct RouteWeights {
     pub route: String,
+    pub kind: RouteKind,
+    /// A DNS route's TTL as last read (the longer of its two records'; an
+    /// alias answers with its target's), in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_secs: Option<i64>,
     /// Each distinct pair of weights the console saw, from when it saw it.
     pub history: Vec<(Timestamp, Weights)>,
+    /// A DNS route's clients following each change of the history after
+    /// the first read, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub followed: Vec<Followed>,
+}
+
+/// How long a DNS route's observed share (new's requests of both load
+/// balancers', per minute) took to come within `CONVERGED_POINTS` of the
+/// share a change set.
+#[derive(Debug, Serialize)]
+pub struct Followed {
+    /// When the change was seen.
+    pub at: Timestamp,
+    pub set_percent: f64,
+    /// Minutes from the change's minute to the first minute within
+    /// `CONVERGED_POINTS` (0: the change's own minute); None if none was.
+    pub after_minutes: Option<i64>,
+    /// The last observed share looked at, when none came within.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen_percent: Option<f64>,
+    /// The next change, which ended the looking, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_change: Option<Timestamp>,
+    /// "clients followed in 4 min".
+    pub text: String,
 }
 
 fn class_name(class: MarkClass) -> &'static str {
@@ -243,8 +274,17 @@ struct Builder {
 impl Builder {
     fn new(header: &record::Header) -> Builder {
         let app = header.initial_app();
-        let weights =
-            app.routes.iter().map(|r| RouteWeights { route: r.spec.name.clone(), history: Vec::new() }).collect();
+        let weights = app
+            .routes
+            .iter()
+            .map(|r| RouteWeights {
+                route: r.spec.name.clone(),
+                kind: r.kind(),
+                ttl_secs: None,
+                history: Vec::new(),
+                followed: Vec::new(),
+            })
+            .collect();
         Builder { app, operators: header.operator.iter().cloned().collect(), marks: Vec::new(), weights }
     }
 
@@ -268,7 +308,13 @@ impl Builder {
     }
 
     fn finish(self, header: &record::Header, messages: usize, keyframes: usize, stopped: Option<String>) -> Report {
-        let Builder { app, operators, mut marks, weights } = self;
+        let Builder { app, operators, mut marks, mut weights } = self;
+        for (route, w) in app.routes.iter().zip(weights.iter_mut()) {
+            if route.kind() == RouteKind::Route53 {
+                w.ttl_secs = ttl(route);
+                w.followed = followed(route, &w.history);
+            }
+        }
         let ended = app.now.max(header.started);
         // In time order: a spike is noted when its minute is read, after it.
         marks.sort_by_key(|m| m.at);
@@ -345,6 +391,76 @@ impl Builder {
             weights,
         }
     }
+}
+
+/// A DNS route's TTL as last read: the longer of its records'.
+fn ttl(route: &RouteState) -> Option<i64> {
+    Side::BOTH.iter().filter_map(|side| route.record(*side).map(|r| r.ttl.unwrap_or(ALIAS_TTL_SECS))).max()
+}
+
+/// The observed share of new in `minute`, in percent: new's requests of
+/// both sides', as the panel shows it.
+fn observed_share(route: &RouteState, minute: Minute) -> Option<f64> {
+    let (o, n) = (route.metrics.old.requests.get(minute), route.metrics.new.requests.get(minute));
+    if o.is_none() && n.is_none() {
+        return None;
+    }
+    let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
+    (o + n > 0.0).then(|| n * 100.0 / (o + n))
+}
+
+/// For each change after the first read: the first minute, from the
+/// change's own on and before the next change's, whose observed share is
+/// within `CONVERGED_POINTS` of the share set.
+fn followed(route: &RouteState, history: &[(Timestamp, Weights)]) -> Vec<Followed> {
+    let kind = route.kind();
+    let mut out = Vec::new();
+    for (i, (at, w)) in history.iter().enumerate().skip(1) {
+        let Some(set) = kind.share_new(*w) else { continue };
+        let from = Minute::containing(*at);
+        let next_change = history.get(i + 1).map(|(t, _)| *t);
+        // Up to the next change's minute (whose traffic is partly the next
+        // setting's), or the last minute read.
+        let last_read = Side::BOTH.iter().filter_map(|s| route.metrics.get(*s).requests.last_minute()).max();
+        let end = next_change.map(|t| Minute::containing(t).offset(-1)).or(last_read);
+        let mut after_minutes = None;
+        let mut last_seen = None;
+        if let Some(end) = end {
+            let mut m = from;
+            while m <= end {
+                if let Some(seen) = observed_share(route, m) {
+                    if (seen - set).abs() <= CONVERGED_POINTS {
+                        after_minutes = Some(m.0 - from.0);
+                        break;
+                    }
+                    last_seen = Some(seen);
+                }
+                m = m.offset(1);
+            }
+        }
+        let points = CONVERGED_POINTS;
+        let text = match (after_minutes, last_seen, next_change) {
+            (Some(0), ..) => "clients followed within the minute of the change".to_string(),
+            (Some(n), ..) => format!("clients followed in {n} min"),
+            (None, None, _) => "no requests observed after the change".to_string(),
+            (None, Some(seen), Some(next)) => format!(
+                "not within {points} points before the next change at {} (last seen {seen:.1}% vs set {set}%)",
+                clock(next)
+            ),
+            (None, Some(seen), None) => {
+                format!("not within {points} points by the end of the recording (last seen {seen:.1}% vs set {set}%)")
+            }
+        };
+        out.push(Followed {
+            at: *at,
+            set_percent: set,
+            after_minutes,
+            last_seen_percent: if after_minutes.is_none() { last_seen } else { None },
+            next_change,
+            text,
+        });
+    }
+    out
 }
 
 fn refusals(marks: &[Mark], operators: &[String]) -> Vec<Refusal> {
@@ -594,6 +710,15 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// `api (ALB rule)`, `www (Route 53 records, TTL 60s)`.
+fn route_label(r: &RouteWeights) -> String {
+    match (r.kind, r.ttl_secs) {
+        (RouteKind::Alb, _) => format!("{} (ALB rule)", r.route),
+        (RouteKind::Route53, Some(ttl)) => format!("{} (Route 53 records, TTL {ttl}s)", r.route),
+        (RouteKind::Route53, None) => format!("{} (Route 53 records, never read)", r.route),
+    }
+}
+
 fn weights(w: Weights) -> String {
     format!("{} / {}", w.old.0, w.new.0)
 }
@@ -616,7 +741,8 @@ impl Report {
         let operators = if s.operators.is_empty() { "unknown".to_string() } else { s.operators.join(", ") };
         let _ = writeln!(out, "| Operators | {} |", cell(&operators));
         let _ = writeln!(out, "| Clusters | old: {} → new: {} |", cell(&s.old_cluster), cell(&s.new_cluster));
-        let _ = writeln!(out, "| Routes | {} |", s.routes.join(", "));
+        let routes: Vec<String> = self.weights.iter().map(route_label).collect();
+        let _ = writeln!(out, "| Routes | {} |", cell(&routes.join(", ")));
         if !s.singletons.is_empty() {
             let _ = writeln!(out, "| Singletons | {} |", s.singletons.join(", "));
         }
@@ -827,9 +953,22 @@ impl Report {
                 let _ = writeln!(out, "Never read.\n");
                 continue;
             }
-            let _ = writeln!(out, "| From | Old | New |\n|---|---|---|");
-            for (at, w) in &r.history {
-                let _ = writeln!(out, "| {} | {} | {} |", clock(*at), w.old.0, w.new.0);
+            if r.kind == RouteKind::Route53 {
+                let _ = writeln!(
+                    out,
+                    "Clients follow a change as their DNS caches expire: how long the observed share (new's \
+                     requests per minute) took to come within {CONVERGED_POINTS} points of the share set.\n"
+                );
+                let _ = writeln!(out, "| From | Old | New | Clients |\n|---|---|---|---|");
+                for (at, w) in &r.history {
+                    let clients = r.followed.iter().find(|f| f.at == *at).map_or("first read", |f| f.text.as_str());
+                    let _ = writeln!(out, "| {} | {} | {} | {} |", clock(*at), w.old.0, w.new.0, cell(clients));
+                }
+            } else {
+                let _ = writeln!(out, "| From | Old | New |\n|---|---|---|");
+                for (at, w) in &r.history {
+                    let _ = writeln!(out, "| {} | {} | {} |", clock(*at), w.old.0, w.new.0);
+                }
             }
             let _ = writeln!(out);
         }

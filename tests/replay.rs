@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::tmux::Tmux;
-use common::{record_session, start};
+use common::{draw, record_script, record_session, start};
 use cutover::domain::Weights;
 use cutover::record::{self, Keyframe};
 use cutover::replay::Player;
@@ -171,6 +171,140 @@ fn the_report_tells_what_happened() {
     );
     let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
     assert_eq!(json["actions"][1]["after"]["new"], 75);
+}
+
+/// The operator selects `www`, the demo's Route 53 route, and steps it
+/// 10% -> 25% a minute in.
+fn www_script() -> Vec<(i64, Vec<cutover::keymap::Key>)> {
+    use cutover::keymap::{Key, KeyCode};
+    vec![(
+        60,
+        vec![
+            Key::plain(KeyCode::BackTab),
+            Key::plain(KeyCode::Down),
+            Key::plain(KeyCode::Down),
+            Key::char(']'),
+            Key::char('y'),
+        ],
+    )]
+}
+
+const WWW: usize = 2;
+
+#[test]
+fn the_report_tells_how_long_a_dns_route_s_clients_took_to_follow() {
+    let path = temp("dns-report.jsonl");
+    let live = record_script(&path, 15 * 60, &[], &www_script());
+    assert_eq!(live.app.routes[WWW].spec.name, "www");
+    assert_eq!(live.app.routes[WWW].verified, Some(Weights::from_percent_new(25)), "the step was applied");
+    let report = cutover::report::from_file(&path).unwrap();
+    assert!(report.actions.iter().any(|a| a.route == "www" && a.verified), "{:?}", report.actions);
+
+    let www = report.weights.iter().find(|r| r.route == "www").unwrap();
+    assert_eq!(www.kind, cutover::domain::RouteKind::Route53);
+    assert_eq!(www.ttl_secs, Some(60), "the demo's alias records: the load balancer's 60 s");
+    let history: Vec<Weights> = www.history.iter().map(|(_, w)| *w).collect();
+    assert_eq!(history, [10, 25].map(Weights::from_percent_new).to_vec());
+    // The demo's clients re-resolve over minutes: the share set at once,
+    // the share observed some minutes later, well within the quarter hour.
+    assert_eq!(www.followed.len(), 1, "one change after the first read: {:?}", www.followed);
+    let f = &www.followed[0];
+    assert_eq!((f.at, f.set_percent), (www.history[1].0, 25.0));
+    let minutes = f.after_minutes.unwrap_or_else(|| panic!("not followed: {}", f.text));
+    assert!(minutes > 0 && minutes < 15, "{minutes} min");
+    assert_eq!(f.text, format!("clients followed in {minutes} min"));
+
+    // An ALB route's observed share follows its weights at once: no line.
+    let api = report.weights.iter().find(|r| r.route == "api").unwrap();
+    assert_eq!((api.kind, api.ttl_secs), (cutover::domain::RouteKind::Alb, None));
+    assert_eq!(api.history.len(), 1);
+    assert!(api.followed.is_empty());
+
+    let md = report.markdown();
+    for needle in [
+        "api (ALB rule)",
+        "www (Route 53 records, TTL 60s)",
+        "| Clients |",
+        "| 10 | first read |",
+        &format!("| 25 | clients followed in {minutes} min |"),
+    ] {
+        assert!(md.contains(needle), "the Markdown report has `{needle}`:\n{md}");
+    }
+    let api_section = md.split("### api").nth(1).unwrap().split("###").next().unwrap();
+    assert!(!api_section.contains("Clients") && !api_section.contains("followed"), "{api_section}");
+
+    let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+    let www = json["weights"].as_array().unwrap().iter().find(|r| r["route"] == "www").unwrap();
+    assert_eq!((&www["kind"], &www["ttl_secs"]), (&serde_json::json!("route53"), &serde_json::json!(60)));
+    assert_eq!(www["followed"][0]["after_minutes"], minutes);
+    let api = json["weights"].as_array().unwrap().iter().find(|r| r["route"] == "api").unwrap();
+    assert_eq!(api["kind"], "alb");
+    assert!(api.get("followed").is_none() && api.get("ttl_secs").is_none(), "{api}");
+}
+
+/// What the screen and the report know of the DNS route, side by side.
+fn www_view(app: &cutover::app::App) -> String {
+    let r = &app.routes[WWW];
+    let ttls: Vec<Option<i64>> =
+        cutover::domain::Side::BOTH.iter().map(|s| r.record(*s).and_then(|rec| rec.ttl)).collect();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{}",
+        r.weights(),
+        r.weight_changes,
+        r.first_read,
+        ttls,
+        r.read.as_ref().map(|read| read.at),
+        draw(120, 32, |f| cutover::ui::route_view::render(app, WWW, f, f.area()))
+    )
+}
+
+#[test]
+fn a_dns_route_stepped_live_replays_the_same_through_keyframes() {
+    let path = temp("dns-equal.jsonl");
+    // 20 minutes of a quiet demo after the step: keyframes, and Route 53
+    // polls that change nothing, written as `"dns"` repeat lines.
+    let checks: Vec<i64> = (0..20).map(|i| i * 61 + 5).collect();
+    let live = record_script(&path, 20 * 60, &checks, &www_script());
+    assert_eq!(live.app.routes[WWW].verified, Some(Weights::from_percent_new(25)));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let dns: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].contains(",\"dns\":")).collect();
+    let keyframes: Vec<usize> = (0..lines.len()).filter(|i| lines[*i].contains(",\"k\":")).collect();
+    assert!(dns.len() > 10, "the unchanged Route 53 reads are repeat lines: {}", dns.len());
+
+    let mut player = Player::open(&path).unwrap();
+    for (t, state) in &live.states {
+        player.seek(*t).unwrap();
+        assert_eq!(
+            &serde_json::to_value(Keyframe::of(&player.app)).unwrap(),
+            state,
+            "the replay equals the live console at +{}s",
+            (t - start().as_millisecond()) / 1000
+        );
+    }
+    player.seek(i64::MAX).unwrap();
+    assert_eq!(www_view(&player.app), www_view(&live.app), "www: weights, changes, TTLs and its drill-down");
+    assert!(player.app.routes[WWW].weight_changes.iter().any(|(_, w)| *w == Weights::from_percent_new(25)));
+
+    // A replay that enters at a keyframe with repeat lines before it: the
+    // first Route 53 read after the keyframe is written whole, and the
+    // repeats after that still stand for it.
+    let k = *keyframes
+        .iter()
+        .rev()
+        .find(|k| dns.iter().any(|d| d < k) && dns.iter().filter(|d| *d > k).count() >= 2)
+        .unwrap();
+    let after = *dns.iter().find(|d| **d > k).unwrap();
+    let t: i64 = lines[after][5..].split(',').next().unwrap().parse().unwrap();
+    let mut entering = Player::open(&path).unwrap();
+    entering.seek(t).unwrap();
+    assert!(entering.keyframe_loads == 1 && entering.damaged.is_none(), "{:?}", entering.damaged);
+    let repeated: jiff::Timestamp =
+        serde_json::from_str(lines[after].split(",\"dns\":").nth(1).unwrap().trim_end_matches('}')).unwrap();
+    assert_eq!(entering.app.routes[WWW].read.as_ref().unwrap().at, repeated, "the repeat line's read was applied");
+    let mut through = Player::open(&path).unwrap();
+    through.seek(t).unwrap();
+    assert_eq!(www_view(&entering.app), www_view(&through.app), "entered at the keyframe or read from the start");
 }
 
 trait Times {

@@ -151,6 +151,11 @@ pub fn operator_script() -> Vec<(i64, Vec<Key>)> {
 /// `checks` (seconds after the start): the state once every message
 /// stamped at or before that moment has been applied.
 pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Session {
+    record_script(path, secs, checks, &operator_script())
+}
+
+/// `record_session` with another operator's script.
+pub fn record_script(path: &std::path::Path, secs: i64, checks: &[i64], script: &[(i64, Vec<Key>)]) -> Session {
     use cutover::record::{Header, Writer};
     use cutover::runtime;
     let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
@@ -173,7 +178,6 @@ pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Sess
     for msg in world.initial() {
         step(&mut app, &mut writer, msg);
     }
-    let script = operator_script();
     for s in 1..=secs {
         for msg in world.advance(plus_secs(start(), s)) {
             step(&mut app, &mut writer, msg);
