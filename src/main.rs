@@ -104,6 +104,17 @@ fn main() -> Result<ExitCode> {
         },
         _ => None,
     };
+    // Where a shared session goes is checked before the terminal matters.
+    let share_args = match &cli.command {
+        Command::Demo(args) => Some(&args.share),
+        Command::Run(args) => Some(&args.share),
+        Command::Watch(args) => Some(&args.share),
+        _ => None,
+    };
+    let share = match share_args.map(share_options).transpose() {
+        Ok(s) => s.flatten(),
+        Err(e) => return Ok(bad_input(&e)),
+    };
     // `watch` and `run` ask for the terminal once the plan's backends have
     // resolved it: a record the zone does not hold is said first, with or
     // without a terminal.
@@ -117,11 +128,9 @@ fn main() -> Result<ExitCode> {
             Some(player) => replay(&args, player, keymap),
             None => Ok(ExitCode::SUCCESS),
         },
-        (Command::Demo(args), _) => demo(args, keymap),
-        (Command::Watch(args), Some(plan)) => watch(plan, keymap, Sinks { record: args.record, share: args.share }),
-        (Command::Run(args), Some(plan)) => {
-            drive(plan, keymap, args.dry_run, Sinks { record: args.record, share: args.share })
-        }
+        (Command::Demo(args), _) => demo(args, keymap, share),
+        (Command::Watch(args), Some(plan)) => watch(plan, keymap, Sinks { record: args.record, share }),
+        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, Sinks { record: args.record, share }),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
@@ -174,7 +183,7 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
         .wrap_err("starting the async runtime")
 }
 
-fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
+fn demo(args: DemoArgs, keymap: Keymap, share: Option<cutover::share::Options>) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let world = runtime::demo_world(args.seed, args.scale);
         let mut app = App::new(world.app_config(), keymap, world.now());
@@ -186,7 +195,7 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         app.operator = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
         let acting = Acting { effects: Some(effects_tx), saved: None };
-        let sinks = Sinks { record: args.record, share: args.share };
+        let sinks = Sinks { record: args.record, share };
         console(app, args.panic_after, tx, rx, acting, cancel, &sinks).await
     })
 }
@@ -274,14 +283,12 @@ struct Acting {
 /// Where a session's lines go: the recording, and the broker with --share.
 struct Sinks {
     record: RecordArgs,
-    share: ShareArgs,
+    share: Option<cutover::share::Options>,
 }
 
-/// The sharing options, from the flags and the environment; an error is
-/// bad input, said before the terminal is taken.
-async fn share_options(
-    args: &ShareArgs,
-) -> Result<Option<(cutover::share::Options, async_nats::ConnectOptions)>, String> {
+/// The sharing options, from the flags and the environment, checked as
+/// far as can be without a broker; an error is bad input.
+fn share_options(args: &ShareArgs) -> Result<Option<cutover::share::Options>, String> {
     let Some(url) = &args.share else { return Ok(None) };
     let url = match url.as_str() {
         "" => std::env::var("NATS_URL")
@@ -295,8 +302,8 @@ async fn share_options(
     options.stream = args.share_stream.clone();
     options.max_age = args.share_max_age;
     options.max_bytes = args.share_max_bytes;
-    let connect = options.connect_options().await?;
-    Ok(Some((options, connect)))
+    options.check()?;
+    Ok(Some(options))
 }
 
 /// Takes the terminal, starts the sources, runs the loop, and gives the
@@ -313,9 +320,12 @@ async fn console(
     let Acting { effects, mut saved } = acting;
     let record = &sinks.record;
     let started = jiff::Timestamp::now();
-    let share = match share_options(&sinks.share).await {
-        Ok(s) => s,
-        Err(e) => return Ok(bad_input(&e)),
+    let share = match &sinks.share {
+        Some(options) => match options.connect_options().await {
+            Ok(connect) => Some((options.clone(), connect)),
+            Err(e) => return Ok(bad_input(&e)),
+        },
+        None => None,
     };
     let mut sharing = None;
     let mut recorder = if record.no_record {

@@ -87,9 +87,17 @@ impl Options {
         }
     }
 
-    /// Checks what can be checked before anything starts: the URL's scheme
-    /// and the credentials file. Errors say what to fix.
-    pub async fn connect_options(&self) -> Result<ConnectOptions, String> {
+    /// Checks what can be checked before anything starts: the URL, the
+    /// stream's name and the credentials file. Errors say what to fix.
+    pub fn check(&self) -> Result<(), String> {
+        self.address()?;
+        if let Some(path) = &self.creds {
+            std::fs::read_to_string(path).map_err(|e| format!("--nats-creds {}: {e}", path.display()))?;
+        }
+        Ok(())
+    }
+
+    fn address(&self) -> Result<async_nats::ServerAddr, String> {
         let scheme = self.url.split_once("://").map(|(s, _)| s);
         if !matches!(scheme, Some("nats" | "tls")) {
             return Err(format!(
@@ -104,6 +112,13 @@ impl Options {
         if !valid_token(&self.stream) {
             return Err(format!("--share-stream {}: a stream name is letters, digits, '-' and '_' only", self.stream));
         }
+        Ok(addr)
+    }
+
+    /// The client's options: the credentials file, or the URL's user or
+    /// token. Errors say what to fix.
+    pub async fn connect_options(&self) -> Result<ConnectOptions, String> {
+        let addr = self.address()?;
         let options = match &self.creds {
             Some(path) => ConnectOptions::with_credentials_file(path)
                 .await
@@ -523,6 +538,7 @@ impl Publisher {
             }
             match self.step(&js, s).await {
                 Ok(Step::Published) => {
+                    *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     self.state = ShareState::Live;
                     self.tell();
                 }
@@ -532,7 +548,9 @@ impl Publisher {
                 }
                 Ok(Step::Idle) => {
                     self.tell();
-                    let wait = next_beat.saturating_duration_since(Instant::now());
+                    // Woken by a line, or to send the header the count a
+                    // throttled status left out, or for the heartbeat.
+                    let wait = next_beat.saturating_duration_since(Instant::now()).min(STATUS_EVERY);
                     let _ = tokio::time::timeout(wait, self.shared.wake.notified()).await;
                 }
                 Err(e) => {
@@ -634,7 +652,9 @@ impl Publisher {
     /// else down; said in the header and the log.
     fn failed(&mut self, error: String) {
         self.verify = true;
-        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // Kept until a publish succeeds: a refusal does not turn into
+        // "down" because a retry timed out.
+        let refused = self.refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let state = match refused {
             Some(why) => ShareState::Refused(why),
             None => ShareState::Down(error),
