@@ -134,20 +134,38 @@ async fn open_stream(url: &str) -> (jetstream::Context, Stream) {
 }
 
 /// Every message of a subject, in stream order, with its sequence: read
-/// as a follower reads, one after the other from a sequence on.
+/// as a follower reads, one after the other from a sequence on. A line
+/// sent in parts is put back together, with the sequence of its first.
 async fn read_subject(stream: &Stream, subject: &str, from: u64) -> Vec<(u64, String)> {
     let mut out = Vec::new();
+    let mut partial: Option<(u64, Vec<u8>)> = None;
     let mut seq = from;
     loop {
-        match stream.get_first_raw_message_by_subject(subject, seq).await {
-            Ok(m) => {
-                seq = m.sequence + 1;
-                out.push((m.sequence, String::from_utf8(m.payload.to_vec()).unwrap()));
-            }
-            Err(e) if e.to_string().contains("no message found") => return out,
+        let m = match stream.get_first_raw_message_by_subject(subject, seq).await {
+            Ok(m) => m,
+            Err(e) if e.to_string().contains("no message found") => break,
             Err(e) => panic!("reading {subject} from {seq}: {e}"),
+        };
+        seq = m.sequence + 1;
+        let part = m.headers.get(share::PART_HEADER).map(|v| v.as_str().to_string());
+        let Some(part) = part else {
+            assert!(partial.is_none(), "a line's parts are consecutive: {subject} at {}", m.sequence);
+            out.push((m.sequence, String::from_utf8(m.payload.to_vec()).unwrap()));
+            continue;
+        };
+        let (i, n) = part.split_once('/').unwrap();
+        let (i, n): (u64, u64) = (i.parse().unwrap(), n.parse().unwrap());
+        let (first, mut bytes) = partial.take().unwrap_or((m.sequence, Vec::new()));
+        assert_eq!(i, m.sequence - first + 1, "parts in order, none missing: {part} at {}", m.sequence);
+        bytes.extend_from_slice(&m.payload);
+        if i == n {
+            out.push((first, String::from_utf8(bytes).unwrap()));
+        } else {
+            partial = Some((first, bytes));
         }
     }
+    assert!(partial.is_none(), "a line's last part is missing in {subject}");
+    out
 }
 
 async fn last_on(stream: &Stream, subject: &str) -> Option<(u64, String)> {
@@ -413,4 +431,32 @@ fn the_header_says_how_sharing_goes_and_its_status_is_never_recorded() {
     }
     writer.flush().unwrap();
     assert_eq!(lines(&path).len(), 1, "only the header: a share status is this process's link, not the session");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_larger_than_the_brokers_largest_message_go_in_parts_a_follower_joins() {
+    // The demo's keyframes are about 30 kB: a broker taking 12 kB at most
+    // gets them in three parts or more, as a real broker with its default
+    // 1 MiB gets the keyframes of a 5,000-pod cutover.
+    let nats = Nats::start_with_config("max_payload: 12288\n");
+    let mut s = Session::start("parts", &nats.url(), Limits::default()).await;
+    s.advance(240);
+    s.caught_up().await;
+    let (local, finished, path) = s.finish(Duration::from_secs(30)).await;
+    assert_eq!(finished.behind, 0);
+    let subjects = session_subjects(&path);
+    let (_, stream) = open_stream(&nats.url()).await;
+    let log = read_subject(&stream, &subjects.log, 1).await;
+    assert_eq!(texts(&log), local, "put back together, the stream is the recording");
+    let big = local.iter().filter(|l| l.len() > 12288).count();
+    assert!(big >= 2, "keyframes larger than a message: {big}");
+    // `.k` names the first part of the last keyframe.
+    let (_, k) = last_on(&stream, &subjects.keyframe).await.unwrap();
+    let k: KeyframeAt = serde_json::from_str(&k).unwrap();
+    let first = stream.get_raw_message(k.seq).await.unwrap();
+    let part = first.headers.get(share::PART_HEADER).map(|v| v.as_str().to_string());
+    assert!(part.as_deref().is_some_and(|p| p.starts_with("1/")), "{part:?}");
+    let tail = read_subject(&stream, &subjects.log, k.seq).await;
+    assert_eq!(record::classify(tail[0].1.as_bytes()).map(|(_, kind)| kind), Some(Kind::Keyframe));
+    assert_eq!(texts(&tail), local[local.len() - tail.len()..]);
 }

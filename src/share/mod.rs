@@ -37,6 +37,11 @@ use crate::record::{Kind, Tap, classify};
 pub const DEFAULT_STREAM: &str = "CUTOVER";
 /// Every subject of the stream starts with this.
 pub const PREFIX: &str = "cutover";
+/// The header that marks a part of a line split to fit the broker's
+/// largest message: `<part>/<parts>`, from `1/<parts>`.
+pub const PART_HEADER: &str = "Cutover-Part";
+/// Room left in each part for the headers, which count in a message's size.
+const HEADROOM: usize = 4096;
 /// How often a heartbeat is published while the broker answers.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// How long a publish may wait for its acknowledgement before the broker
@@ -258,6 +263,12 @@ pub struct Ended {
     pub lost: u64,
 }
 
+/// How much of a line goes in one message, for a broker that takes at
+/// most `max_payload` bytes.
+fn part_size(max_payload: usize) -> usize {
+    max_payload.saturating_sub(HEADROOM).max(1024)
+}
+
 /// The line that stands for lines lost to a full buffer.
 pub fn gap_line(t: i64, lines: u64) -> String {
     format!("{{\"t\":{t},\"gap\":{{\"lines\":{lines}}}}}")
@@ -409,6 +420,8 @@ impl Share {
             line_index: 0,
             verify: false,
             pending_k: None,
+            part: 0,
+            first_seq: 0,
         };
         let task = tokio::spawn(publisher.run(connect));
         Share { shared, task, subjects }
@@ -458,6 +471,10 @@ struct Publisher {
     /// sent again.
     verify: bool,
     pending_k: Option<KeyframeAt>,
+    /// Parts of the line being published already stored, and the
+    /// sequence of its first.
+    part: usize,
+    first_seq: u64,
 }
 
 struct Counts {
@@ -592,27 +609,48 @@ impl Publisher {
             }
             return Ok(Step::Idle);
         };
-        let id = format!("{}.{}", subject_token(&self.session), self.line_index);
-        let stored = if self.verify { self.stored_as(stream, &id).await? } else { None };
-        let seq = match stored {
-            Some(seq) => seq,
-            None => {
-                let mut headers = HeaderMap::new();
-                headers.insert("Nats-Msg-Id", id.as_str());
-                publish(js, &self.subjects.log, headers, line.clone().into_bytes()).await?
+        // A line larger than the broker takes in one message (a keyframe
+        // of thousands of pods is megabytes; NATS's default is 1 MiB) goes
+        // as consecutive parts, each saying which it is.
+        let bytes = line.as_bytes();
+        let size = part_size(js.client().server_info().max_payload);
+        let parts = bytes.len().div_ceil(size).max(1);
+        while self.part < parts {
+            let index = self.line_index;
+            let id = match parts {
+                1 => format!("{}.{index}", subject_token(&self.session)),
+                _ => format!("{}.{index}.{}", subject_token(&self.session), self.part + 1),
+            };
+            let stored = if self.verify { self.stored_as(stream, &id).await? } else { None };
+            let seq = match stored {
+                Some(seq) => seq,
+                None => {
+                    let mut headers = HeaderMap::new();
+                    headers.insert("Nats-Msg-Id", id.as_str());
+                    if parts > 1 {
+                        headers.insert(PART_HEADER, format!("{}/{parts}", self.part + 1).as_str());
+                    }
+                    let chunk = &bytes[self.part * size..((self.part + 1) * size).min(bytes.len())];
+                    publish(js, &self.subjects.log, headers, chunk.to_vec()).await?
+                }
+            };
+            self.verify = false;
+            if self.part == 0 {
+                self.first_seq = seq;
             }
-        };
-        self.verify = false;
+            self.part += 1;
+            self.last_seq = seq;
+        }
+        self.part = 0;
         self.shared.queue().pop();
         self.line_index += 1;
-        self.last_seq = seq;
-        if let Some((t, Kind::Keyframe)) = classify(line.as_bytes()) {
-            self.pending_k = Some(KeyframeAt { seq, t });
+        if let Some((t, Kind::Keyframe)) = classify(bytes) {
+            self.pending_k = Some(KeyframeAt { seq: self.first_seq, t });
         }
         Ok(Step::Published)
     }
 
-    /// The sequence of the last `.log` message if it is the line `id`.
+    /// The sequence of the last `.log` message if it is the message `id`.
     async fn stored_as(&self, stream: &stream::Stream, id: &str) -> Result<Option<u64>, String> {
         match stream.get_last_raw_message_by_subject(&self.subjects.log).await {
             Ok(m) => {
