@@ -460,3 +460,43 @@ async fn lines_larger_than_the_brokers_largest_message_go_in_parts_a_follower_jo
     assert_eq!(record::classify(tail[0].1.as_bytes()).map(|(_, kind)| kind), Some(Kind::Keyframe));
     assert_eq!(texts(&tail), local[local.len() - tail.len()..]);
 }
+
+/// The header's second line on a console's screen.
+fn status_line(screen: &str) -> &str {
+    screen.lines().find(|l| l.contains("simulated world")).unwrap_or("")
+}
+
+#[test]
+fn a_demo_shared_in_a_terminal_says_when_the_broker_goes_and_comes_back() {
+    let mut nats = Nats::start();
+    let t = common::tmux::Tmux::start("share");
+    let rec = common::fresh_path("share", "terminal.jsonl");
+    let said = rec.with_extension("stderr");
+    t.type_line(&format!(
+        "{} demo --speed 10 --record {} --share {} 2>{}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_cutover"),
+        rec.display(),
+        nats.url(),
+        said.display()
+    ));
+    let live = |s: &str| status_line(s).trim_end().ends_with("share: live");
+    t.wait_for("share: live", Duration::from_secs(20), live);
+    nats.kill();
+    let down = t.wait_for("share: down", Duration::from_secs(20), |s| status_line(s).contains("share: down, "));
+    assert!(status_line(&down).contains(" behind"), "{down}");
+    nats.resume();
+    t.wait_for("share: live again", Duration::from_secs(30), live);
+    t.send(&["q"]);
+    // The typed line says `EXIT=$?`; the shell's answer has the digits.
+    let exit_code =
+        |s: &str| s.split("EXIT=").skip(1).find_map(|rest| rest.split_whitespace().next()?.parse::<i32>().ok());
+    let exited = t.wait_for("the exit", Duration::from_secs(20), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&exited), Some(0), "{exited}");
+    let after = std::fs::read_to_string(&said).unwrap();
+    let recorded = lines(&rec).len();
+    assert!(
+        after.contains(&format!("session shared as cutover.photo-api-2026__demo_.terminal.log ({recorded} lines)")),
+        "every line recorded reached the broker: {after}"
+    );
+    assert!(!after.contains("did not reach the broker"), "{after}");
+}
