@@ -500,3 +500,16 @@ fn a_demo_shared_in_a_terminal_says_when_the_broker_goes_and_comes_back() {
     );
     assert!(!after.contains("did not reach the broker"), "{after}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_the_broker_does_not_accept_are_said_as_such() {
+    let nats = Nats::start_with_config(PERMISSIONS);
+    let url = format!("nats://admin:wrong@127.0.0.1:{}", nats.port);
+    let mut s = Session::start("wrong", &url, Limits::default()).await;
+    let refused = s.until_status("refused", |st| matches!(st.state, ShareState::Refused(_))).await;
+    assert!(refused.text().contains("does not accept these credentials"), "{}", refused.text());
+    assert!(!refused.text().contains("wrong"), "the password is never said: {}", refused.text());
+    s.advance(60);
+    let (local, finished, _) = s.finish(Duration::from_secs(2)).await;
+    assert_eq!(finished.behind, local.len() as u64);
+}

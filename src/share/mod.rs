@@ -503,19 +503,9 @@ impl Publisher {
             .event_callback(move |event| {
                 let refused = refused.clone();
                 async move {
-                    if let async_nats::Event::ServerError(e) = &event {
-                        let text = e.to_string();
-                        tracing::warn!(error = %text, "the broker reported an error");
-                        let why = match e {
-                            async_nats::ServerError::AuthorizationViolation => Some(format!(
-                                "{text}: the broker does not accept these credentials (--nats-creds, the URL's user or token)"
-                            )),
-                            _ if text.to_ascii_lowercase().contains("permission") => Some(permission_text(&text)),
-                            _ => None,
-                        };
-                        if let Some(why) = why {
-                            *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-                        }
+                    if let Some(why) = refusal(&event) {
+                        tracing::warn!(error = %why, "the broker refuses");
+                        *refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
                     }
                 }
             });
@@ -740,6 +730,29 @@ impl Publisher {
                 self.told = Some((status, Instant::now()));
             }
         }
+    }
+}
+
+/// What the operator must hear of a client event: a refusal of the
+/// credentials (at connecting) or of a publish (a permission).
+fn refusal(event: &async_nats::Event) -> Option<String> {
+    const CREDENTIALS: &str =
+        "the broker does not accept these credentials (--nats-creds, $NATS_CREDS, the URL's user or token)";
+    match event {
+        async_nats::Event::ServerError(async_nats::ServerError::AuthorizationViolation) => {
+            Some(format!("authorization violation: {CREDENTIALS}"))
+        }
+        async_nats::Event::ServerError(e) if e.to_string().to_ascii_lowercase().contains("permission") => {
+            Some(permission_text(&e.to_string()))
+        }
+        // Failing to connect is said as a client error; only these two
+        // are the credentials', the others pass when the broker is back.
+        async_nats::Event::ClientError(async_nats::ClientError::Other(e))
+            if e == "authorization violation" || e == "failed signing nonce" =>
+        {
+            Some(format!("{e}: {CREDENTIALS}"))
+        }
+        _ => None,
     }
 }
 
