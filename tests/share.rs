@@ -513,3 +513,32 @@ async fn credentials_the_broker_does_not_accept_are_said_as_such() {
     let (local, finished, _) = s.finish(Duration::from_secs(2)).await;
     assert_eq!(finished.behind, local.len() as u64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_an_administrator_made_without_rollups_is_used_as_it_is() {
+    let nats = Nats::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let js = jetstream::new(client);
+    js.create_stream(jetstream::stream::Config {
+        name: share::DEFAULT_STREAM.into(),
+        subjects: vec!["cutover.>".into()],
+        max_age: Duration::from_secs(3600),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut s = Session::start("admin-made", &nats.url(), Limits::default()).await;
+    s.advance(240);
+    s.caught_up().await;
+    tokio::time::sleep(share::HEARTBEAT_EVERY * 2).await;
+    let (local, _, path) = s.finish(Duration::from_secs(30)).await;
+    let subjects = session_subjects(&path);
+    let mut stream = js.get_stream(share::DEFAULT_STREAM).await.unwrap();
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.config.max_age, Duration::from_secs(3600), "its limits are the administrator's");
+    assert_eq!(texts(&read_subject(&stream, &subjects.log, 1).await), local);
+    assert!(read_subject(&stream, &subjects.heartbeat, 1).await.len() >= 2, "without rollups heartbeats are kept");
+    let (_, k) = last_on(&stream, &subjects.keyframe).await.expect("the last keyframe's index");
+    let k: KeyframeAt = serde_json::from_str(&k).unwrap();
+    assert_eq!(read_subject(&stream, &subjects.log, k.seq).await.first().map(|(seq, _)| *seq), Some(k.seq));
+}

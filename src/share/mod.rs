@@ -422,6 +422,7 @@ impl Share {
             pending_k: None,
             part: 0,
             first_seq: 0,
+            rollup: true,
         };
         let task = tokio::spawn(publisher.run(connect));
         Share { shared, task, subjects }
@@ -475,6 +476,8 @@ struct Publisher {
     /// sequence of its first.
     part: usize,
     first_seq: u64,
+    /// The stream allows rollups (one this publisher creates does).
+    rollup: bool,
 }
 
 struct Counts {
@@ -525,7 +528,15 @@ impl Publisher {
         loop {
             if stream.is_none() {
                 match self.ensure_stream(&js).await {
-                    Ok(s) => stream = Some(s),
+                    Ok(s) => {
+                        // A stream made by an administrator without rollups
+                        // keeps every heartbeat and `.k`: still readable.
+                        self.rollup = s.cached_info().config.allow_rollup;
+                        if !self.rollup {
+                            tracing::warn!(stream = %self.options.stream, "the stream does not allow rollups: every heartbeat is kept");
+                        }
+                        stream = Some(s);
+                    }
                     Err(e) => {
                         self.failed(e);
                         if self.counts().ended_empty {
@@ -539,16 +550,13 @@ impl Publisher {
             let Some(s) = stream.as_ref() else { continue };
             if Instant::now() >= next_beat {
                 next_beat = Instant::now() + HEARTBEAT_EVERY;
-                if let Err(e) = self.heartbeat(&js).await {
-                    self.failed(e);
+                match self.heartbeat(&js).await {
+                    Ok(()) => self.published(),
+                    Err(e) => self.failed(e),
                 }
             }
             match self.step(&js, s).await {
-                Ok(Step::Published) => {
-                    *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                    self.state = ShareState::Live;
-                    self.tell();
-                }
+                Ok(Step::Published) => self.published(),
                 Ok(Step::Done) => {
                     self.tell();
                     return;
@@ -588,7 +596,7 @@ impl Publisher {
     async fn step(&mut self, js: &jetstream::Context, stream: &stream::Stream) -> Result<Step, String> {
         if let Some(k) = self.pending_k.clone() {
             let body = serde_json::to_vec(&k).map_err(|e| e.to_string())?;
-            publish(js, &self.subjects.keyframe, rollup(), body).await?;
+            publish(js, &self.subjects.keyframe, self.rollup_headers(), body).await?;
             self.pending_k = None;
         }
         let front = self.shared.queue().front();
@@ -664,7 +672,7 @@ impl Publisher {
             session: self.session.clone(),
         };
         let body = serde_json::to_vec(&beat).map_err(|e| e.to_string())?;
-        publish(js, &self.subjects.heartbeat, rollup(), body).await?;
+        publish(js, &self.subjects.heartbeat, self.rollup_headers(), body).await?;
         Ok(())
     }
 
@@ -674,6 +682,23 @@ impl Publisher {
         let body = serde_json::to_vec(&ended).map_err(|e| e.to_string())?;
         publish(js, &self.subjects.end, HeaderMap::new(), body).await?;
         Ok(())
+    }
+
+    /// Only the latest message of the subject is kept, where the stream
+    /// allows it.
+    fn rollup_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if self.rollup {
+            headers.insert("Nats-Rollup", "sub");
+        }
+        headers
+    }
+
+    /// The broker stored something: it is live.
+    fn published(&mut self) {
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.state = ShareState::Live;
+        self.tell();
     }
 
     /// A publish or a stream call failed: refused if the server said so,
@@ -760,12 +785,6 @@ fn refusal(event: &async_nats::Event) -> Option<String> {
 fn permission_text(server: &str) -> String {
     let detail = server.trim_start_matches("nats: ").trim_matches('\'');
     format!("{detail}: these credentials may not publish the session (see \"Watching together\" in the README)")
-}
-
-fn rollup() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert("Nats-Rollup", "sub");
-    headers
 }
 
 /// Publishes and waits for the stream's acknowledgement; the sequence.
