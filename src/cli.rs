@@ -169,6 +169,59 @@ pub struct RecordArgs {
     pub no_record: bool,
 }
 
+/// Publishing the session for others to follow (see "Watching together"
+/// in the README).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShareArgs {
+    /// Publish the session to NATS JetStream as it is recorded: nats://host:port or tls://host:port,
+    /// a user or token may be in the URL. `--share` alone takes $NATS_URL.
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with = "no_record")]
+    pub share: Option<String>,
+    /// A NATS credentials file for --share (default: $NATS_CREDS).
+    #[arg(long, value_name = "FILE", requires = "share")]
+    pub nats_creds: Option<PathBuf>,
+    /// The JetStream stream the session goes to (created if missing, subjects `cutover.>`).
+    #[arg(long, value_name = "NAME", default_value = crate::share::DEFAULT_STREAM, requires = "share")]
+    pub share_stream: String,
+    /// How long the stream keeps a session, when this console creates it: 30m, 12h, 7d.
+    #[arg(long, value_name = "AGE", default_value = "7d", value_parser = parse_age, requires = "share")]
+    pub share_max_age: std::time::Duration,
+    /// How much the stream keeps, oldest first out, when this console creates it: 512MiB, 1GiB.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_size, requires = "share")]
+    pub share_max_bytes: i64,
+}
+
+/// `30s`, `30m`, `12h`, `7d`.
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("{text}: a number and a unit (30m, 12h, 7d)"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text}: the unit is s, m, h or d (30m, 12h, 7d)")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
+}
+
+/// `1048576`, `512MiB`, `1GiB` (KiB, MiB, GiB, TiB).
+fn parse_size(text: &str) -> Result<i64, String> {
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| format!("{text}: a number of bytes, or with KiB, MiB, GiB, TiB"))?;
+    let shift = match unit {
+        "" => 0,
+        "KiB" => 10,
+        "MiB" => 20,
+        "GiB" => 30,
+        "TiB" => 40,
+        _ => return Err(format!("{text}: the unit is KiB, MiB, GiB or TiB (512MiB, 1GiB)")),
+    };
+    n.checked_mul(1 << shift).filter(|n| *n > 0).ok_or_else(|| format!("{text}: out of range"))
+}
+
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     #[command(flatten)]
@@ -177,6 +230,8 @@ pub struct WatchArgs {
     pub console: ConsoleArgs,
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub share: ShareArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -187,6 +242,8 @@ pub struct RunArgs {
     pub console: ConsoleArgs,
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub share: ShareArgs,
     /// Show exactly which API calls each confirmed action would make, and make none.
     #[arg(long)]
     pub dry_run: bool,
@@ -219,6 +276,8 @@ pub struct DemoArgs {
 
     #[command(flatten)]
     pub record: RecordArgs,
+    #[command(flatten)]
+    pub share: ShareArgs,
 
     /// Panic after this many seconds: exercises the crash path (terminal restored, error reported).
     #[arg(long, hide = true, value_name = "SECS")]

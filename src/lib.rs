@@ -9,7 +9,8 @@
 //! - [`runtime`] owns the terminal and the loop that ties these together;
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
 //! - [`cli`] is the command line;
-//! - [`scrub`] takes secrets out of free text before it becomes a `Msg`.
+//! - [`scrub`] takes secrets out of free text before it becomes a `Msg`;
+//! - [`share`] publishes a session's recording to NATS JetStream.
 
 pub mod app;
 pub mod check;
@@ -23,6 +24,7 @@ pub mod replay;
 pub mod report;
 pub mod runtime;
 pub mod scrub;
+pub mod share;
 pub mod sim;
 pub mod sources;
 pub mod ui;

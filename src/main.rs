@@ -10,7 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
-use cutover::cli::{self, Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat};
+use cutover::cli::{
+    self, Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat, ShareArgs,
+};
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
@@ -23,6 +25,10 @@ const EXIT_BAD_INPUT: u8 = 2;
 /// Whether the console takes the mouse (`--no-mouse` leaves it to the
 /// terminal); read where the terminal is taken and given back.
 static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// How long a shared session waits, once ended, for the broker to take
+/// what it has not yet.
+const SHARE_DRAIN: Duration = Duration::from_secs(5);
 
 /// Takes the terminal: raw mode, the alternate screen, and the mouse.
 fn take_terminal() -> Result<ratatui::DefaultTerminal> {
@@ -98,6 +104,17 @@ fn main() -> Result<ExitCode> {
         },
         _ => None,
     };
+    // Where a shared session goes is checked before the terminal matters.
+    let share_args = match &cli.command {
+        Command::Demo(args) => Some(&args.share),
+        Command::Run(args) => Some(&args.share),
+        Command::Watch(args) => Some(&args.share),
+        _ => None,
+    };
+    let share = match share_args.map(share_options).transpose() {
+        Ok(s) => s.flatten(),
+        Err(e) => return Ok(bad_input(&e)),
+    };
     // `watch` and `run` ask for the terminal once the plan's backends have
     // resolved it: a record the zone does not hold is said first, with or
     // without a terminal.
@@ -111,9 +128,9 @@ fn main() -> Result<ExitCode> {
             Some(player) => replay(&args, player, keymap),
             None => Ok(ExitCode::SUCCESS),
         },
-        (Command::Demo(args), _) => demo(args, keymap),
-        (Command::Watch(args), Some(plan)) => watch(plan, keymap, args.record),
-        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, args.record),
+        (Command::Demo(args), _) => demo(args, keymap, share),
+        (Command::Watch(args), Some(plan)) => watch(plan, keymap, Sinks { record: args.record, share }),
+        (Command::Run(args), Some(plan)) => drive(plan, keymap, args.dry_run, Sinks { record: args.record, share }),
         _ => Ok(ExitCode::SUCCESS),
     }
 }
@@ -166,7 +183,7 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime> {
         .wrap_err("starting the async runtime")
 }
 
-fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
+fn demo(args: DemoArgs, keymap: Keymap, share: Option<cutover::share::Options>) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let world = runtime::demo_world(args.seed, args.scale);
         let mut app = App::new(world.app_config(), keymap, world.now());
@@ -178,13 +195,14 @@ fn demo(args: DemoArgs, keymap: Keymap) -> Result<ExitCode> {
         app.operator = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
         let acting = Acting { effects: Some(effects_tx), saved: None };
-        console(app, args.panic_after, tx, rx, acting, cancel, &args.record).await
+        let sinks = Sinks { record: args.record, share };
+        console(app, args.panic_after, tx, rx, acting, cancel, &sinks).await
     })
 }
 
 /// The read-only console. Only reading sources are started: there is no
 /// code path from here to anything that writes.
-fn watch(plan: Plan, keymap: Keymap, record: RecordArgs) -> Result<ExitCode> {
+fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let app = App::new(plan.app_config(Mode::Watch), keymap, jiff::Timestamp::now());
         tracing::info!(plan = %plan.path.display(), "watch starting");
@@ -198,13 +216,13 @@ fn watch(plan: Plan, keymap: Keymap, record: RecordArgs) -> Result<ExitCode> {
             return Ok(code);
         }
         // No executor exists in this session: effects have nowhere to go.
-        console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &record).await
+        console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &sinks).await
     })
 }
 
 /// The driver's console: the same reading sources, plus the live executor
 /// (or, with --dry-run, one that only says what it would send).
-fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Result<ExitCode> {
+fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let app = App::new(plan.app_config(mode), keymap, jiff::Timestamp::now());
@@ -251,7 +269,7 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
         };
         let (effects_tx, effects_rx) = mpsc::channel(16);
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
-        console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &record).await
+        console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &sinks).await
     })
 }
 
@@ -260,6 +278,32 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, record: RecordArgs) -> Resul
 struct Acting {
     effects: Option<mpsc::Sender<cutover::app::Queued>>,
     saved: Option<record::HandoffFile>,
+}
+
+/// Where a session's lines go: the recording, and the broker with --share.
+struct Sinks {
+    record: RecordArgs,
+    share: Option<cutover::share::Options>,
+}
+
+/// The sharing options, from the flags and the environment, checked as
+/// far as can be without a broker; an error is bad input.
+fn share_options(args: &ShareArgs) -> Result<Option<cutover::share::Options>, String> {
+    let Some(url) = &args.share else { return Ok(None) };
+    let url = match url.as_str() {
+        "" => std::env::var("NATS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or("--share without a URL takes $NATS_URL, which is not set (give --share nats://host:port)")?,
+        url => url.to_string(),
+    };
+    let mut options = cutover::share::Options::new(&url);
+    options.creds = args.nats_creds.clone().or_else(|| std::env::var_os("NATS_CREDS").map(PathBuf::from));
+    options.stream = args.share_stream.clone();
+    options.max_age = args.share_max_age;
+    options.max_bytes = args.share_max_bytes;
+    options.check()?;
+    Ok(Some(options))
 }
 
 /// Takes the terminal, starts the sources, runs the loop, and gives the
@@ -271,10 +315,19 @@ async fn console(
     mut rx: mpsc::Receiver<Msg>,
     acting: Acting,
     cancel: CancellationToken,
-    record: &RecordArgs,
+    sinks: &Sinks,
 ) -> Result<ExitCode> {
     let Acting { effects, mut saved } = acting;
+    let record = &sinks.record;
     let started = jiff::Timestamp::now();
+    let share = match &sinks.share {
+        Some(options) => match options.connect_options().await {
+            Ok(connect) => Some((options.clone(), connect)),
+            Err(e) => return Ok(bad_input(&e)),
+        },
+        None => None,
+    };
+    let mut sharing = None;
     let mut recorder = if record.no_record {
         None
     } else {
@@ -288,7 +341,16 @@ async fn console(
             }
         };
         let size = crossterm::terminal::size().unwrap_or((0, 0));
-        match record::Writer::create(&path, &record::Header::new(&app, started, size)) {
+        // The session is named after its recording: one name on disk and
+        // on the broker.
+        let tap = share.map(|(options, connect)| {
+            let session = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let s = cutover::share::Share::start(options, connect, &app.config.title, &session, Some(tx.clone()));
+            let tap = s.tap();
+            sharing = Some(s);
+            tap
+        });
+        match record::Writer::create_tapped(&path, &record::Header::new(&app, started, size), tap) {
             Ok(w) => Some(w),
             Err(e) => return Ok(bad_input(&format!("{e} (use --record FILE or --no-record)"))),
         }
@@ -313,6 +375,17 @@ async fn console(
         eprintln!("cutover: session recorded in {path}");
         eprintln!("  replay it: cutover replay {path}");
         eprintln!("  report:    cutover report {path}");
+    }
+    if let Some(s) = sharing {
+        let subject = s.subjects.log.clone();
+        let done = s.finish(SHARE_DRAIN).await;
+        eprintln!("cutover: session shared as {subject} ({} lines)", done.published);
+        if done.behind > 0 {
+            eprintln!("  {} lines did not reach the broker in time; the recording has them all", done.behind);
+        }
+        if done.lost > 0 {
+            eprintln!("  {} lines were past the share buffer: followers saw a gap", done.lost);
+        }
     }
     if let (Some(file), Some(h)) = (&saved, app.handoff.as_ref().filter(|h| !h.phase.finished())) {
         eprintln!("cutover: handoff {}", h.state_text());

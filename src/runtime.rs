@@ -91,6 +91,9 @@ pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::W
         }
     }
     msg.scrub_secrets(); // Before it is recorded or shown: see `scrub`.
+    if let Msg::Share(_) = msg {
+        return update(app, msg); // Not part of the session: never recorded.
+    }
     let at = stamp(app, &msg);
     let mut recorder = recorder;
     if let Some(r) = recorder.as_deref_mut()

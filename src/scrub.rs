@@ -203,6 +203,10 @@ impl Msg {
                     scrub_in_place(error)
                 }
             }
+            Msg::Share(status) => match &mut status.state {
+                crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
+                crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}
+            },
             Msg::Tick { .. }
             | Msg::Key(_)
             | Msg::Resize

@@ -201,3 +201,34 @@ fn watch_and_run_refuse_a_bad_plan_before_touching_the_terminal() {
     let (code, text) = cutover(&["run", "--plan"]);
     assert_eq!(code, 2, "a missing value is a usage error: {text}");
 }
+
+#[test]
+fn a_bad_share_url_or_credentials_file_exits_2_before_the_terminal_matters() {
+    let (code, text) = cutover(&["demo", "--share", "http://user:hunter2@broker:4222"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--share http://***@broker:4222: not a NATS URL"), "{text}");
+    assert!(!text.contains("hunter2"), "the password is never said: {text}");
+    let (code, text) = cutover(&["demo", "--share", "nats://127.0.0.1:4222", "--nats-creds", "/no/such/user.creds"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--nats-creds /no/such/user.creds"), "{text}");
+    let (code, text) = cutover(&["demo", "--share", "nats://127.0.0.1:4222", "--share-max-age", "7 days"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--share-max-age"), "{text}");
+    // Sharing publishes the recording's lines: there is none without one.
+    let (code, text) = cutover(&["demo", "--share", "nats://127.0.0.1:4222", "--no-record"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--no-record") && text.contains("--share"), "{text}");
+}
+
+#[test]
+fn share_without_a_url_takes_nats_url_and_says_when_it_is_not_set() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args(["demo", "--share"])
+        .env_remove("NATS_URL")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("$NATS_URL, which is not set"), "{text}");
+}

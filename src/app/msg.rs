@@ -80,6 +80,10 @@ pub enum Msg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
+    /// How the broker a shared session is published to is doing. Never
+    /// recorded: it is this process's link, not the cutover, and a
+    /// follower's screen must equal the driver's at the same line.
+    Share(crate::share::ShareStatus),
 }
 
 /// A change to one side's cluster, already trimmed to domain types.

@@ -900,6 +900,10 @@ pub struct App {
     /// Set by a replay: the screen says so, and acting is not offered.
     #[serde(skip)]
     pub replay: bool,
+    /// How publishing a shared session goes (`--share`), for the header;
+    /// not part of the session (see `Msg::Share`).
+    #[serde(skip)]
+    pub share: Option<crate::share::ShareStatus>,
     /// The id the next effect gets.
     #[serde(default)]
     pub next_effect: u64,
@@ -990,6 +994,7 @@ impl App {
             handoff: None,
             operator: UNKNOWN_OPERATOR.into(),
             replay: false,
+            share: None,
             next_effect: 1,
             in_flight: BTreeMap::new(),
             alarms: BTreeMap::new(),

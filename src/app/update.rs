@@ -111,6 +111,11 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             }
             true
         }
+        Msg::Share(status) => {
+            let changed = app.share.as_ref() != Some(&status);
+            app.share = Some(status);
+            changed
+        }
         Msg::Source { id, state } => {
             let previous = app.sources.insert(id, state.clone());
             let was_stale = matches!(previous, Some(SourceState::Stale { .. }));

@@ -114,8 +114,16 @@ pub struct Entry {
     pub m: Msg,
 }
 
+/// A second place every line goes as it is written, header first (the
+/// broker, when the session is shared). It must not wait: the console
+/// waits on the recorder.
+pub trait Tap: Send {
+    fn line(&mut self, line: &str);
+}
+
 pub struct Writer {
     path: PathBuf,
+    tap: Option<Box<dyn Tap>>,
     out: BufWriter<File>,
     last_flush: Instant,
     /// Bytes written so far.
@@ -132,6 +140,11 @@ pub struct Writer {
 impl Writer {
     /// Creates the file (never overwriting one) and writes the header.
     pub fn create(path: &Path, header: &Header) -> Result<Writer, String> {
+        Writer::create_tapped(path, header, None)
+    }
+
+    /// `create`, every line also handed to `tap`.
+    pub fn create_tapped(path: &Path, header: &Header, tap: Option<Box<dyn Tap>>) -> Result<Writer, String> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
@@ -142,6 +155,7 @@ impl Writer {
             .map_err(|e| format!("cannot create the recording {}: {e}", path.display()))?;
         let mut w = Writer {
             path: path.to_path_buf(),
+            tap,
             out: BufWriter::new(file),
             last_flush: Instant::now(),
             written: 0,
@@ -163,6 +177,9 @@ impl Writer {
         self.out.write_all(line.as_bytes())?;
         self.out.write_all(b"\n")?;
         self.written += line.len() as u64 + 1;
+        if let Some(tap) = &mut self.tap {
+            tap.line(line);
+        }
         Ok(())
     }
 

@@ -84,6 +84,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         let min = if stale { want.min(width(id.label()) + 18) } else { want };
         second.push((Col::text(min, want, if stale { 0 } else { 1 }), spans));
     }
+    if let Some(share) = &app.share {
+        use crate::share::ShareState;
+        let style = match share.state {
+            ShareState::Live if share.lost == 0 => Style::new().fg(Color::Green),
+            ShareState::Connecting | ShareState::Live => Style::new().fg(Color::Yellow),
+            ShareState::Down(_) | ShareState::Refused(_) => {
+                Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)
+            }
+        };
+        let text = share.text();
+        let spans = vec![Span::styled("share: ", theme::dim()), Span::styled(text, style), Span::raw("  ")];
+        let want: u16 = spans.iter().map(|s| width(&s.content)).sum();
+        second.push((Col::text(want.min(24), want, 1), spans));
+    }
     let banner_width = width(&banner) + 2;
     second.insert(
         0,

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
 pub mod live;
+pub mod nats;
 pub mod peers;
 pub mod tmux;
 
