@@ -210,12 +210,8 @@ const TAGS_EVERY: u32 = 10;
 /// ...or this many after a failed read of them.
 const TAGS_RETRY: u32 = 2;
 
-/// The longest pause between failed reads: long enough not to hammer a
-/// throttling API, short enough that the weights are back soon after it is.
-const MAX_PAUSE: Duration = Duration::from_secs(20);
-
 /// Polls until cancelled. A failed read is retried with a doubling pause
-/// (up to `MAX_PAUSE`), and the source turns stale with the reason at once.
+/// (up to [`super::MAX_PAUSE`]), and the source turns stale with the reason at once.
 pub async fn run(
     client: Client,
     routes: Vec<PlanRoute>,
@@ -224,9 +220,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let id = SourceId::Alb;
-    let mut last_ok: Option<Timestamp> = None;
-    let mut failing_since: Option<Timestamp> = None;
-    let mut pause = every;
+    let mut poller = super::Poller::new(id, every);
     // Polls until the owners are read again, and the last owners sent.
     let mut tags_in = 0;
     let mut sent_owners: Option<(Vec<RouteOwners>, Option<String>)> = None;
@@ -238,25 +232,8 @@ pub async fn run(
             _ = cancel.cancelled() => return,
             r = read(&client, &routes) => r,
         };
-        let now = Timestamp::now();
         let read_ok = result.is_ok();
-        let msgs = match result {
-            Ok(reads) => {
-                last_ok = Some(now);
-                failing_since = None;
-                pause = every;
-                vec![
-                    Msg::Traffic { at: now, routes: reads },
-                    Msg::Source { id, state: SourceState::Live { last_ok: now } },
-                ]
-            }
-            Err(error) => {
-                tracing::warn!(%error, "ALB read failed");
-                let since = *failing_since.get_or_insert(now);
-                pause = (pause * 2).min(MAX_PAUSE);
-                vec![Msg::Source { id, state: SourceState::Stale { since, error, last_ok } }]
-            }
-        };
+        let msgs = poller.outcome(result);
         for msg in msgs {
             if tx.send(msg).await.is_err() {
                 return;
@@ -294,7 +271,7 @@ pub async fn run(
         }
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(pause) => {}
+            _ = tokio::time::sleep(poller.pause()) => {}
         }
     }
 }

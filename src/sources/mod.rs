@@ -81,6 +81,56 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     Ok(Clients { kube: kube_clients, sdk })
 }
 
+/// A polling source of route reads (the ALB's, Route 53's): its state in
+/// the header, and the pause before its next read, doubled after each
+/// failure up to [`MAX_PAUSE`].
+pub struct Poller {
+    id: crate::app::SourceId,
+    every: Duration,
+    pause: Duration,
+    last_ok: Option<Timestamp>,
+    failing_since: Option<Timestamp>,
+}
+
+/// The longest pause between failed reads: long enough not to hammer a
+/// throttling API, short enough that the weights are back soon after it is.
+pub const MAX_PAUSE: Duration = Duration::from_secs(20);
+
+impl Poller {
+    pub fn new(id: crate::app::SourceId, every: Duration) -> Poller {
+        Poller { id, every, pause: every, last_ok: None, failing_since: None }
+    }
+
+    /// The messages one read's outcome sends: the reads and the source
+    /// live, or the source stale with the reason at once.
+    pub fn outcome(&mut self, result: Result<Vec<crate::domain::RouteRead>, String>) -> Vec<Msg> {
+        use crate::app::SourceState;
+        let (id, now) = (self.id, Timestamp::now());
+        match result {
+            Ok(reads) => {
+                self.last_ok = Some(now);
+                self.failing_since = None;
+                self.pause = self.every;
+                vec![
+                    Msg::Traffic { at: now, routes: reads },
+                    Msg::Source { id, state: SourceState::Live { last_ok: now } },
+                ]
+            }
+            Err(error) => {
+                tracing::warn!(source = id.label(), %error, "read failed");
+                let since = *self.failing_since.get_or_insert(now);
+                self.pause = (self.pause * 2).min(MAX_PAUSE);
+                vec![Msg::Source { id, state: SourceState::Stale { since, error, last_ok: self.last_ok } }]
+            }
+        }
+    }
+
+    /// How long to wait before the next read.
+    pub fn pause(&self) -> Duration {
+        self.pause
+    }
+}
+
 /// The clients a live session reads with.
 pub struct Clients {
     /// None for a side without Kubernetes.

@@ -610,9 +610,7 @@ pub async fn run(
     use crate::app::{Msg, SourceId, SourceState};
     use jiff::Timestamp;
     let id = SourceId::Route53;
-    let mut last_ok: Option<Timestamp> = None;
-    let mut failing_since: Option<Timestamp> = None;
-    let mut pause = every;
+    let mut poller = super::Poller::new(id, every);
     let mut polls: u32 = 0;
     let mut sent_owners: Option<Vec<crate::domain::RouteOwners>> = None;
     if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
@@ -648,25 +646,8 @@ pub async fn run(
             *now = targets;
             changed
         });
-        let now = Timestamp::now();
         let ok = result.is_ok();
-        let msgs = match result {
-            Ok(reads) => {
-                last_ok = Some(now);
-                failing_since = None;
-                pause = every;
-                vec![
-                    Msg::Traffic { at: now, routes: reads },
-                    Msg::Source { id, state: SourceState::Live { last_ok: now } },
-                ]
-            }
-            Err(error) => {
-                tracing::warn!(%error, "Route 53 read failed");
-                let since = *failing_since.get_or_insert(now);
-                pause = (pause * 2).min(std::time::Duration::from_secs(20));
-                vec![Msg::Source { id, state: SourceState::Stale { since, error, last_ok } }]
-            }
-        };
+        let msgs = poller.outcome(result);
         for msg in msgs {
             if tx.send(msg).await.is_err() {
                 return;
@@ -698,7 +679,7 @@ pub async fn run(
         polls = polls.wrapping_add(1);
         tokio::select! {
             _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(pause) => {}
+            _ = tokio::time::sleep(poller.pause()) => {}
         }
     }
 }
