@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::app::RouteState;
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
-use crate::domain::{ALIAS_TTL_SECS, Minute, NodeSignalKind, RouteKind, Side, Weights, clock, error_rate, short_node};
+use crate::domain::{Minute, NodeSignalKind, RouteKind, Side, Weights, clock, error_rate, short_node};
 use crate::record::{self, Recording};
 
 /// How close, in percentage points, the observed share must come to the set
@@ -311,7 +311,7 @@ impl Builder {
         let Builder { app, operators, mut marks, mut weights } = self;
         for (route, w) in app.routes.iter().zip(weights.iter_mut()) {
             if route.kind() == RouteKind::Route53 {
-                w.ttl_secs = ttl(route);
+                w.ttl_secs = route.ttl();
                 w.followed = followed(route, &w.history);
             }
         }
@@ -393,22 +393,6 @@ impl Builder {
     }
 }
 
-/// A DNS route's TTL as last read: the longer of its records'.
-fn ttl(route: &RouteState) -> Option<i64> {
-    Side::BOTH.iter().filter_map(|side| route.record(*side).map(|r| r.ttl.unwrap_or(ALIAS_TTL_SECS))).max()
-}
-
-/// The observed share of new in `minute`, in percent: new's requests of
-/// both sides', as the panel shows it.
-fn observed_share(route: &RouteState, minute: Minute) -> Option<f64> {
-    let (o, n) = (route.metrics.old.requests.get(minute), route.metrics.new.requests.get(minute));
-    if o.is_none() && n.is_none() {
-        return None;
-    }
-    let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
-    (o + n > 0.0).then(|| n * 100.0 / (o + n))
-}
-
 /// For each change after the first read: the first minute, from the
 /// change's own on and before the next change's, whose observed share is
 /// within `CONVERGED_POINTS` of the share set.
@@ -428,7 +412,7 @@ fn followed(route: &RouteState, history: &[(Timestamp, Weights)]) -> Vec<Followe
         if let Some(end) = end {
             let mut m = from;
             while m <= end {
-                if let Some(seen) = observed_share(route, m) {
+                if let Some(seen) = route.observed_share(m) {
                     if (seen - set).abs() <= CONVERGED_POINTS {
                         after_minutes = Some(m.0 - from.0);
                         break;

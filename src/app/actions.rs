@@ -467,11 +467,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         ));
     }
     if let Some(dns) = app.routes[i].spec.dns() {
-        let ttl = Side::BOTH
-            .iter()
-            .filter_map(|s| app.routes[i].record(*s).map(|r| r.ttl.unwrap_or(ALIAS_TTL_SECS)))
-            .max()
-            .unwrap_or(ALIAS_TTL_SECS);
+        let ttl = app.routes[i].ttl().unwrap_or(ALIAS_TTL_SECS);
         lines.push(format!(
             "one change batch for {} {}: DELETE both records as read, CREATE them with the new weights; then wait until INSYNC",
             dns.record_name, dns.record_type

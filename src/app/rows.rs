@@ -140,13 +140,7 @@ impl App {
             }
         };
         let figures = PerSide::new(side(Side::Old), side(Side::New));
-        let observed_new = match (figures.old.requests, figures.new.requests) {
-            (None, None) => None,
-            (o, n) => {
-                let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
-                (o + n > 0.0).then(|| n * 100.0 / (o + n))
-            }
-        };
+        let observed_new = route.observed_share(minute);
         let lb = |s: Side| route.load_balancer(s).map(|lb| self.load_balancers.get(lb));
         let lb = PerSide::new(lb(Side::Old), lb(Side::New));
         RouteSummary { route, minute, weights: route.weights(), figures, observed_new, lb }

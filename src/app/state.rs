@@ -652,6 +652,26 @@ impl RouteState {
         }
     }
 
+    /// A DNS route's TTL as last read: the longer of its records' (an
+    /// alias answers with the load balancer's, 60 s).
+    pub fn ttl(&self) -> Option<i64> {
+        Side::BOTH
+            .iter()
+            .filter_map(|side| self.record(*side).map(|r| r.ttl.unwrap_or(crate::domain::ALIAS_TTL_SECS)))
+            .max()
+    }
+
+    /// The share of requests that reached new in `minute`, in percent:
+    /// None without a datapoint on either side, or without requests.
+    pub fn observed_share(&self, minute: crate::domain::Minute) -> Option<f64> {
+        let (o, n) = (self.metrics.old.requests.get(minute), self.metrics.new.requests.get(minute));
+        if o.is_none() && n.is_none() {
+            return None;
+        }
+        let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
+        (o + n > 0.0).then(|| n * 100.0 / (o + n))
+    }
+
     /// One side's record as last read, for a DNS route.
     pub fn record(&self, side: Side) -> Option<&RecordRead> {
         match self.read.as_ref().map(|r| &r.detail) {

@@ -278,12 +278,8 @@ fn share_series(route: &RouteState, first: Minute) -> (Points, Points) {
         if let Some(p) = route.weights_at(m.start()).and_then(|w| kind.share_new(w)) {
             set.push((i as f64, p));
         }
-        let (o, n) = (route.metrics.old.requests.get(m), route.metrics.new.requests.get(m));
-        if o.is_some() || n.is_some() {
-            let (o, n) = (o.unwrap_or(0.0), n.unwrap_or(0.0));
-            if o + n > 0.0 {
-                seen.push((i as f64, n * 100.0 / (o + n)));
-            }
+        if let Some(p) = route.observed_share(m) {
+            seen.push((i as f64, p));
         }
     }
     // A step where the weights changed, not a slope across the minute.

@@ -268,11 +268,7 @@ fn route_line(
 pub fn dns_lag(app: &App, s: &RouteSummary<'_>) -> Option<(String, Style)> {
     let route = s.route;
     route.spec.dns()?;
-    let ttl = Side::BOTH
-        .iter()
-        .filter_map(|side| route.record(*side).map(|r| r.ttl.unwrap_or(crate::domain::ALIAS_TTL_SECS)))
-        .max()
-        .map_or("TTL ?".to_string(), |t| format!("TTL {t}s"));
+    let ttl = route.ttl().map_or("TTL ?".to_string(), |t| format!("TTL {t}s"));
     let since = route.weights_since.map(|(at, start)| {
         let age = crate::domain::age(at, app.now);
         if start { format!("set ≥{age} ago") } else { format!("set {age} ago") }
