@@ -496,7 +496,9 @@ pub struct Watched {
     pub route: Route53Route,
     /// Found at the start, or at a later poll when the start could not.
     pub load_balancers: Option<PerSide<LoadBalancer>>,
-    pub groups: PerSide<Vec<Arn>>,
+    /// Each side's load balancer's target groups, once listed (a load
+    /// balancer may have none: that is not listed again every poll).
+    pub groups: PerSide<Option<Vec<Arn>>>,
 }
 
 impl Watched {
@@ -567,10 +569,10 @@ pub async fn read_route(
     let mut targets = PerSide::new(Vec::new(), Vec::new());
     if let Some(lbs) = &lbs {
         for side in Side::BOTH {
-            if list_groups || watched.groups.get(side).is_empty() {
-                *watched.groups.get_mut(side) = target_groups(elb, &lbs.get(side).arn).await?;
+            if list_groups || watched.groups.get(side).is_none() {
+                *watched.groups.get_mut(side) = Some(target_groups(elb, &lbs.get(side).arn).await?);
             }
-            for group in watched.groups.get(side).iter().take(MAX_GROUPS) {
+            for group in watched.groups.get(side).iter().flatten().take(MAX_GROUPS) {
                 targets.get_mut(side).extend(super::alb::read_targets(elb, group).await?);
             }
         }
