@@ -2002,28 +2002,42 @@ def arn_suffix(arn: str, marker: str) -> str:
     return arn.split(":" + marker, 1)[1] if ":" + marker in arn else arn.split(":")[-1]
 
 
-def seed_elb(moto_url: str) -> dict[str, Any]:
-    ec2 = boto("ec2", moto_url)
-    elb = boto("elbv2", moto_url)
+def default_vpc(ec2: Any) -> tuple[dict[str, Any], list[str]]:
+    """The default VPC and three of its subnets, in zone order."""
     vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
     subnets.sort(key=lambda s: s["AvailabilityZone"])
-    lb = elb.create_load_balancer(
-        Name="photo-api", Subnets=[s["SubnetId"] for s in subnets[:3]],
-        Scheme="internet-facing", Type="application", IpAddressType="ipv4",
-        Tags=[{"Key": "app", "Value": "photo"}],
+    return vpc, [s["SubnetId"] for s in subnets[:3]]
+
+
+def create_alb(elb: Any, name: str, subnets: list[str], **extra: Any) -> dict[str, Any]:
+    return elb.create_load_balancer(
+        Name=name, Subnets=subnets, Scheme="internet-facing", Type="application", IpAddressType="ipv4", **extra,
     )["LoadBalancers"][0]
+
+
+def create_ip_target_group(elb: Any, vpc: dict[str, Any], name: str, third_octet: int, count: int) -> str:
+    """An `ip` target group of `count` targets at <vpc>.<third_octet>.10 on
+    (the default VPC is 172.31.0.0/16); its ARN."""
+    tg = elb.create_target_group(
+        Name=name, Protocol="HTTP", Port=3000, VpcId=vpc["VpcId"], TargetType="ip",
+        HealthCheckProtocol="HTTP", HealthCheckPath="/healthz", Matcher={"HttpCode": "200"},
+    )["TargetGroups"][0]
+    base = vpc["CidrBlock"].split(".")[:2]
+    elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[
+        {"Id": f"{base[0]}.{base[1]}.{third_octet}.{10 + n}", "Port": 3000} for n in range(count)])
+    return tg["TargetGroupArn"]
+
+
+def seed_elb(moto_url: str) -> dict[str, Any]:
+    ec2 = boto("ec2", moto_url)
+    elb = boto("elbv2", moto_url)
+    vpc, subnets = default_vpc(ec2)
+    lb = create_alb(elb, "photo-api", subnets, Tags=[{"Key": "app", "Value": "photo"}])
     tgs: dict[str, str] = {}
-    base = vpc["CidrBlock"].split(".")[:2]  # default VPC is 172.31.0.0/16
     for i, name in enumerate(["api-old", "api-new", "admin-old", "admin-new"]):
-        tg = elb.create_target_group(
-            Name=name, Protocol="HTTP", Port=3000, VpcId=vpc["VpcId"], TargetType="ip",
-            HealthCheckProtocol="HTTP", HealthCheckPath="/healthz", Matcher={"HttpCode": "200"},
-        )["TargetGroups"][0]
-        tgs[name] = tg["TargetGroupArn"]
         count = 6 if name.startswith("api") else 2
-        elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[
-            {"Id": f"{base[0]}.{base[1]}.{16 * (i + 1)}.{10 + n}", "Port": 3000} for n in range(count)])
+        tgs[name] = create_ip_target_group(elb, vpc, name, 16 * (i + 1), count)
     listener = elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
         DefaultActions=[forward_action(tgs["api-old"], 75, tgs["api-new"], 25, stickiness=True)],
@@ -2055,25 +2069,14 @@ def seed_route53(moto_url: str, elb_seed: dict[str, Any]) -> dict[str, Any]:
     ec2 = boto("ec2", moto_url)
     elb = boto("elbv2", moto_url)
     r53 = boto("route53", moto_url)
-    vpc = next(v for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
-    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
-    subnets.sort(key=lambda s: s["AvailabilityZone"])
-    new_lb = elb.create_load_balancer(
-        Name="photo-api-2026", Subnets=[s["SubnetId"] for s in subnets[:3]],
-        Scheme="internet-facing", Type="application", IpAddressType="ipv4",
-    )["LoadBalancers"][0]
+    vpc, subnets = default_vpc(ec2)
+    new_lb = create_alb(elb, "photo-api-2026", subnets)
     # The new cluster's load balancer serves www from a target group of its
     # own, so each side of the route has target health to read.
-    www_tg = elb.create_target_group(
-        Name="www-2026", Protocol="HTTP", Port=3000, VpcId=vpc["VpcId"], TargetType="ip",
-        HealthCheckProtocol="HTTP", HealthCheckPath="/healthz", Matcher={"HttpCode": "200"},
-    )["TargetGroups"][0]
-    base = vpc["CidrBlock"].split(".")[:2]
-    elb.register_targets(TargetGroupArn=www_tg["TargetGroupArn"], Targets=[
-        {"Id": f"{base[0]}.{base[1]}.96.{10 + n}", "Port": 3000} for n in range(3)])
+    www_tg = create_ip_target_group(elb, vpc, "www-2026", 96, 3)
     elb.create_listener(
         LoadBalancerArn=new_lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": www_tg["TargetGroupArn"]}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": www_tg}],
     )
     old_lb = elb.describe_load_balancers(LoadBalancerArns=[elb_seed["load_balancer_arn"]])["LoadBalancers"][0]
     zone = r53.create_hosted_zone(Name=R53_ZONE, CallerReference=str(uuid.uuid4()))["HostedZone"]
@@ -2098,7 +2101,7 @@ def seed_route53(moto_url: str, elb_seed: dict[str, Any]) -> dict[str, Any]:
             "new": {"arn": new_lb["LoadBalancerArn"], "dns_name": new_lb["DNSName"],
                     "dimension": arn_suffix(new_lb["LoadBalancerArn"], "loadbalancer/")},
         },
-        "new_target_group": www_tg["TargetGroupArn"],
+        "new_target_group": www_tg,
     }
 
 
