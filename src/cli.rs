@@ -44,6 +44,12 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print a postmortem timeline of a recorded session (Markdown, or JSON).
     Report(ReportArgs),
+    /// Follow a session shared on a NATS broker, live: the replay's console, read-only, at no cost in AWS reads.
+    Follow(FollowArgs),
+    /// List the sessions shared on a NATS broker, live and ended.
+    Sessions(SessionsArgs),
+    /// Copy a session shared on a NATS broker to a local recording file.
+    Export(ExportArgs),
     /// Print a shell completion script to stdout (see the README for where it goes).
     Completions(CompletionsArgs),
     /// Print a man page in roff to stdout: cutover(1), or a command's own page, cutover-COMMAND(1).
@@ -134,12 +140,78 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
 pub struct ReplayArgs {
     #[command(flatten)]
     pub console: ConsoleArgs,
-    /// The recording (printed when the session ended).
-    #[arg(value_name = "FILE")]
+    /// The recording (printed when the session ended), or a NATS URL with --session.
+    #[arg(value_name = "FILE|URL")]
     pub file: PathBuf,
     /// Keep reading as the file grows: watch a session still being recorded.
     #[arg(long)]
     pub follow: bool,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+}
+
+/// A session on a broker, named by its URL (a command's argument) and these.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SharedArgs {
+    /// With a NATS URL: the session, as `cutover sessions` lists it (its name, or plan/name).
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// A NATS credentials file (default: $NATS_CREDS).
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<PathBuf>,
+    /// The JetStream stream the sessions are in.
+    #[arg(long, value_name = "NAME", default_value = crate::share::DEFAULT_STREAM)]
+    pub share_stream: String,
+}
+
+/// Whether a command's FILE argument is a broker's URL instead.
+pub fn is_broker_url(file: &std::path::Path) -> bool {
+    let text = file.to_string_lossy();
+    text.starts_with("nats://") || text.starts_with("tls://")
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FollowArgs {
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+    /// The broker: nats://host:port or tls://host:port (default: $NATS_URL).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    /// Keep the followed lines in this file, a recording `replay` and `report` read
+    /// (default: a temporary copy, removed at the end).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SessionsFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SessionsArgs {
+    /// The broker: nats://host:port or tls://host:port (default: $NATS_URL).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    #[arg(long, value_enum, default_value_t = SessionsFormat::Table)]
+    pub format: SessionsFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The broker: nats://host:port or tls://host:port (default: $NATS_URL).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    /// The file to write (never overwritten; default: <session>.jsonl here).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -150,9 +222,11 @@ pub enum ReportFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The recording (printed when the session ended).
-    #[arg(value_name = "FILE")]
+    /// The recording (printed when the session ended), or a NATS URL with --session.
+    #[arg(value_name = "FILE|URL")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub shared: SharedArgs,
     /// Markdown reads as is in a postmortem document; JSON is for tools.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,

@@ -169,10 +169,12 @@ pub enum ReplayAction {
     PrevMark,
     NextMark,
     GotoTime,
+    /// Following a shared session: back to what is happening now.
+    Live,
 }
 
 impl ReplayAction {
-    pub const ALL: [ReplayAction; 10] = [
+    pub const ALL: [ReplayAction; 11] = [
         ReplayAction::PlayPause,
         ReplayAction::Slower,
         ReplayAction::Faster,
@@ -183,6 +185,7 @@ impl ReplayAction {
         ReplayAction::PrevMark,
         ReplayAction::NextMark,
         ReplayAction::GotoTime,
+        ReplayAction::Live,
     ];
 
     pub fn name(self) -> &'static str {
@@ -197,6 +200,7 @@ impl ReplayAction {
             ReplayAction::PrevMark => "prev_mark",
             ReplayAction::NextMark => "next_mark",
             ReplayAction::GotoTime => "goto_time",
+            ReplayAction::Live => "live",
         }
     }
 
@@ -212,6 +216,7 @@ impl ReplayAction {
             ReplayAction::PrevMark => "previous mark (action, refusal, drain, spike)",
             ReplayAction::NextMark => "next mark",
             ReplayAction::GotoTime => "go to a typed time (HH:MM[:SS] UTC)",
+            ReplayAction::Live => "following a shared session: back to live",
         }
     }
 }

@@ -11,11 +11,13 @@ use tokio_util::sync::CancellationToken;
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
 use cutover::cli::{
-    self, Cli, Command, DemoArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat, ShareArgs,
+    self, Cli, Command, DemoArgs, ExportArgs, FollowArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat,
+    SessionsArgs, SessionsFormat, ShareArgs, SharedArgs,
 };
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
 use cutover::runtime;
+use cutover::share::read::{Broker, Link, SessionInfo};
 use cutover::{effects, record, sources};
 
 /// Bad input (flags, files): the operator must fix something. Reported
@@ -71,11 +73,17 @@ fn main() -> Result<ExitCode> {
     if let Command::Report(args) = &cli.command {
         return Ok(report(args));
     }
+    match &cli.command {
+        Command::Sessions(args) => return sessions(args),
+        Command::Export(args) => return export(args),
+        _ => {}
+    }
     let console_args = match &cli.command {
         Command::Demo(args) => Some(&args.console),
         Command::Run(args) => Some(&args.console),
         Command::Watch(args) => Some(&args.console),
         Command::Replay(args) => Some(&args.console),
+        Command::Follow(args) => Some(&args.console),
         _ => None,
     };
     let chosen = console_args.and_then(|c| c.keymap.as_deref());
@@ -96,12 +104,26 @@ fn main() -> Result<ExitCode> {
         },
         _ => None,
     };
+    if let Command::Follow(args) = cli.command {
+        return follow(args, keymap);
+    }
     // A recording that cannot be read is said before the terminal matters.
+    let mut copy = None;
     let player = match &cli.command {
-        Command::Replay(args) => match cutover::replay::Player::open(&args.file) {
-            Ok(p) => Some(p),
-            Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
-        },
+        Command::Replay(args) => {
+            let path = if cli::is_broker_url(&args.file) {
+                match fetch(&args.file.to_string_lossy(), &args.shared) {
+                    Ok(c) => copy.insert(c).0.clone(),
+                    Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
+                }
+            } else {
+                args.file.clone()
+            };
+            match cutover::replay::Player::open(&path) {
+                Ok(p) => Some(p),
+                Err(e) => return Ok(bad_input(&format!("replay: {e}"))),
+            }
+        }
         _ => None,
     };
     // Where a shared session goes is checked before the terminal matters.
@@ -409,7 +431,16 @@ fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) ->
 }
 
 fn report(args: &ReportArgs) -> ExitCode {
-    let report = match cutover::report::from_file(&args.file) {
+    let mut copy = None;
+    let path = if cli::is_broker_url(&args.file) {
+        match fetch(&args.file.to_string_lossy(), &args.shared) {
+            Ok(c) => copy.insert(c).0.clone(),
+            Err(e) => return bad_input(&format!("report: {e}")),
+        }
+    } else {
+        args.file.clone()
+    };
+    let report = match cutover::report::from_file(&path) {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("report: {e}")),
     };
@@ -422,6 +453,184 @@ fn report(args: &ReportArgs) -> ExitCode {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
     }
     ExitCode::SUCCESS
+}
+
+/// The broker to read shared sessions from: the URL given, or $NATS_URL.
+fn reader_options(url: Option<&str>, shared: &SharedArgs) -> Result<cutover::share::Options, String> {
+    let url = match url.filter(|u| !u.is_empty()) {
+        Some(u) => u.to_string(),
+        None => std::env::var("NATS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .ok_or("no broker: give its URL (nats://host:port or tls://host:port) or set $NATS_URL")?,
+    };
+    let mut options = cutover::share::Options::new(&url);
+    options.creds = shared.nats_creds.clone().or_else(|| std::env::var_os("NATS_CREDS").map(PathBuf::from));
+    options.stream = shared.share_stream.clone();
+    options.check()?;
+    Ok(options)
+}
+
+/// Connects to the broker and finds the session `--session` names, or
+/// the newest live one.
+async fn find_session(options: &cutover::share::Options, id: Option<&str>) -> Result<(Broker, SessionInfo), String> {
+    let broker = Broker::connect(options).await?;
+    let session = broker.find(id).await?;
+    Ok((broker, session))
+}
+
+/// A local copy of a shared session, removed when dropped.
+struct TempCopy(PathBuf);
+
+impl Drop for TempCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_copy_path(what: &str, session: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("cutover-{what}-{}-{session}.jsonl", std::process::id()))
+}
+
+/// A shared session copied whole into a temporary file, for `replay`
+/// and `report`.
+fn fetch(url: &str, shared: &SharedArgs) -> Result<TempCopy, String> {
+    let options = reader_options(Some(url), shared)?;
+    let runtime = tokio_runtime().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let (broker, session) = find_session(&options, shared.session.as_deref()).await?;
+        let copy = TempCopy(temp_copy_path("read", &session.session));
+        let file = std::fs::File::create(&copy.0).map_err(|e| format!("{}: {e}", copy.0.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        broker.download(&session, &mut out).await?;
+        std::io::Write::flush(&mut out).map_err(|e| format!("{}: {e}", copy.0.display()))?;
+        Ok(copy)
+    })
+}
+
+/// `cutover sessions URL`.
+fn sessions(args: &SessionsArgs) -> Result<ExitCode> {
+    let options = match reader_options(args.url.as_deref(), &args.shared) {
+        Ok(o) => o,
+        Err(e) => return Ok(bad_input(&format!("sessions: {e}"))),
+    };
+    let listed = tokio_runtime()?.block_on(async { Broker::connect(&options).await?.sessions().await });
+    let sessions = match listed {
+        Ok(s) => s,
+        Err(e) => return Ok(bad_input(&format!("sessions: {e}"))),
+    };
+    let now = jiff::Timestamp::now();
+    let text = match args.format {
+        SessionsFormat::Table if sessions.is_empty() => {
+            format!("no sessions on {} (stream {})\n", options.redacted_url(), options.stream)
+        }
+        SessionsFormat::Table => cutover::share::read::sessions_table(&sessions, now),
+        SessionsFormat::Json => cutover::share::read::sessions_json(&sessions, now),
+    };
+    print_text(text.as_bytes(), "the sessions")
+}
+
+/// `cutover export URL --session ID`: a recording file of a shared session.
+fn export(args: &ExportArgs) -> Result<ExitCode> {
+    let options = match reader_options(args.url.as_deref(), &args.shared) {
+        Ok(o) => o,
+        Err(e) => return Ok(bad_input(&format!("export: {e}"))),
+    };
+    let done = tokio_runtime()?.block_on(async {
+        let (broker, session) = find_session(&options, args.shared.session.as_deref()).await?;
+        let path = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{}.jsonl", session.session)));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| format!("{}: {e} (give another with -o FILE)", path.display()))?;
+        let mut out = std::io::BufWriter::new(file);
+        let lines = broker.download(&session, &mut out).await?;
+        std::io::Write::flush(&mut out).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok::<_, String>((session, path, lines))
+    });
+    match done {
+        Ok((session, path, lines)) => {
+            let live = session.liveness(jiff::Timestamp::now()) == cutover::share::read::Liveness::Live;
+            let so_far = if live { " so far (the session is live)" } else { "" };
+            eprintln!("cutover: {} exported to {} ({lines} lines{so_far})", session.describe(), path.display());
+            eprintln!("  replay it: cutover replay {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(bad_input(&format!("export: {e}"))),
+    }
+}
+
+/// `cutover follow URL`: the replay viewer over a local copy the broker
+/// fills as the session goes. No client of AWS or Kubernetes exists here.
+fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
+    let options = match reader_options(args.url.as_deref(), &args.shared) {
+        Ok(o) => o,
+        Err(e) => return Ok(bad_input(&format!("follow: {e}"))),
+    };
+    let runtime = tokio_runtime()?;
+    let id = args.shared.session.as_deref();
+    let found = runtime.block_on(async {
+        let (broker, session) = find_session(&options, id).await?;
+        let joined = broker.join(&session).await?;
+        Ok::<_, String>((broker, session, joined))
+    });
+    let (broker, session, joined) = match found {
+        Ok(f) => f,
+        Err(e) => return Ok(bad_input(&format!("follow: {e}"))),
+    };
+    let (path, temporary) = match &args.save {
+        Some(path) => (path.clone(), None),
+        None => {
+            let path = temp_copy_path("follow", &session.session);
+            (path.clone(), Some(TempCopy(path)))
+        }
+    };
+    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        Ok(f) => f,
+        Err(e) => return Ok(bad_input(&format!("follow: {}: {e} (give another with --save FILE)", path.display()))),
+    };
+    let header = [joined.header.as_slice(), b"\n"].concat();
+    if let Err(e) = std::io::Write::write_all(&mut file, &header) {
+        return Ok(bad_input(&format!("follow: {}: {e}", path.display())));
+    }
+    let player = match cutover::replay::Player::open(&path) {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_input(&format!("follow: {e}"))),
+    };
+    if let Some(code) = no_terminal() {
+        return Ok(code);
+    }
+    let link = std::sync::Arc::new(std::sync::Mutex::new(Link::new(&session)));
+    let cancel = CancellationToken::new();
+    let (task_link, task_cancel, task_session) = (link.clone(), cancel.clone(), session.clone());
+    runtime.spawn(async move {
+        let out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let followed = cutover::share::read::follow(broker, task_session, joined, out, task_link.clone(), task_cancel);
+        if let Err(e) = followed.await {
+            tracing::error!(error = %e, "following stopped");
+            task_link.lock().unwrap_or_else(|e| e.into_inner()).error = Some(e);
+        }
+    });
+    let newest = if id.is_none() { ": the newest live session" } else { "" };
+    let mut viewer = cutover::replay::Viewer::new(player, keymap, true).following(link.clone());
+    viewer.status = Some(format!("following {}{newest}", session.describe()));
+    let mut terminal = take_terminal()?;
+    exit_on_panic();
+    let result = cutover::replay::run(&mut terminal, &mut viewer);
+    give_terminal_back();
+    cancel.cancel();
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let lines = link.lock().unwrap_or_else(|e| e.into_inner()).lines;
+    eprintln!("cutover: followed {} ({lines} lines)", session.describe());
+    match temporary {
+        Some(_) => {
+            eprintln!("  the whole session: cutover replay {} --session {}", options.redacted_url(), session.session)
+        }
+        None => eprintln!("  kept in {}: cutover replay {}", path.display(), path.display()),
+    }
+    drop(temporary);
+    result.map(|()| ExitCode::SUCCESS)
 }
 
 /// Exit codes of `check`: 0 every check passed (warnings allowed), 1 a

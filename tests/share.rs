@@ -6,180 +6,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, stream::Stream};
+use async_nats::jetstream;
 use common::nats::Nats;
+use common::sharing::*;
 use cutover::app::{App, Msg};
-use cutover::domain::plus_secs;
-use cutover::keymap::Keymap;
 use cutover::record::{self, Header, Kind, Writer};
-use cutover::share::{self, Heartbeat, KeyframeAt, Limits, Share, ShareState, ShareStatus};
-use cutover::sim::{SimConfig, World};
-use tokio::sync::mpsc;
-
-const PLAN: &str = "demo shop";
-
-/// A demo console recording through the runtime's `apply`, its lines also
-/// going to a broker.
-struct Session {
-    world: World,
-    app: App,
-    writer: Writer,
-    path: PathBuf,
-    share: Share,
-    status: mpsc::Receiver<Msg>,
-    /// The simulated world's clock, seconds past its start.
-    secs: i64,
-}
-
-impl Session {
-    async fn start(name: &str, url: &str, limits: Limits) -> Session {
-        let path = common::fresh_path("share", &format!("{name}.jsonl"));
-        let start = common::start();
-        let world = World::new(&SimConfig { seed: 2026, start, scale: 1 });
-        let mut app = App::new(world.app_config(), Keymap::default(), world.now());
-        app.config.title = PLAN.into();
-        let mut options = share::Options::new(url);
-        options.limits = limits;
-        let (tx, status) = mpsc::channel(10_000);
-        let session = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let connect = options.connect_options().await.unwrap();
-        let share = Share::start(options, connect, PLAN, &session, Some(tx));
-        let writer = Writer::create_tapped(&path, &Header::new(&app, start, (120, 32)), Some(share.tap())).unwrap();
-        let mut s = Session { world, app, writer, path, share, status, secs: 0 };
-        let initial = s.world.initial();
-        s.feed(initial);
-        s
-    }
-
-    fn feed(&mut self, msgs: Vec<Msg>) {
-        for msg in msgs {
-            let out = cutover::runtime::apply(&mut self.app, msg, Some(&mut self.writer));
-            assert!(out.effects.is_empty(), "nobody pressed a key: no effect");
-        }
-    }
-
-    /// The simulated world `secs` further on, recorded.
-    fn advance(&mut self, secs: i64) {
-        self.secs += secs;
-        let msgs = self.world.advance(plus_secs(common::start(), self.secs));
-        self.feed(msgs);
-    }
-
-    /// The local recording's lines so far.
-    fn local(&mut self) -> Vec<String> {
-        self.writer.flush().unwrap();
-        lines(&self.path)
-    }
-
-    /// The statuses the header was sent so far.
-    fn statuses(&mut self) -> Vec<ShareStatus> {
-        let mut seen = Vec::new();
-        while let Ok(msg) = self.status.try_recv() {
-            match msg {
-                Msg::Share(s) => seen.push(s),
-                other => panic!("only share statuses go to the console from the publisher: {other:?}"),
-            }
-        }
-        seen
-    }
-
-    /// Waits until the header is told a status that `done` accepts.
-    async fn until_status(&mut self, what: &str, done: impl Fn(&ShareStatus) -> bool) -> ShareStatus {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            match tokio::time::timeout_at(deadline, self.status.recv()).await {
-                Ok(Some(Msg::Share(s))) if done(&s) => return s,
-                Ok(Some(_)) => {}
-                Ok(None) => panic!("the publisher stopped before {what}"),
-                Err(_) => panic!("no status {what} within 30 s (now {:?})", self.share.behind()),
-            }
-        }
-    }
-
-    /// Waits until the broker has every line written.
-    async fn caught_up(&self) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while self.share.behind() > 0 {
-            assert!(tokio::time::Instant::now() < deadline, "{} lines still behind after 30 s", self.share.behind());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Ends the session as the console does; the local lines.
-    async fn finish(self, within: Duration) -> (Vec<String>, share::Finished, PathBuf) {
-        let Session { writer, share, path, .. } = self;
-        drop(writer);
-        let finished = share.finish(within).await;
-        (lines(&path), finished, path)
-    }
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).unwrap().lines().map(str::to_string).collect()
-}
-
-fn session_subjects(path: &Path) -> share::Subjects {
-    share::Subjects::new(PLAN, &path.file_stem().unwrap().to_string_lossy())
-}
-
-async fn open_stream(url: &str) -> (jetstream::Context, Stream) {
-    let connect = share::Options::new(url).connect_options().await.unwrap();
-    let client = connect.connect(url).await.unwrap();
-    let js = jetstream::new(client);
-    let stream = js.get_stream(share::DEFAULT_STREAM).await.unwrap();
-    (js, stream)
-}
-
-/// Every message of a subject, in stream order, with its sequence: read
-/// as a follower reads, one after the other from a sequence on. A line
-/// sent in parts is put back together, with the sequence of its first.
-async fn read_subject(stream: &Stream, subject: &str, from: u64) -> Vec<(u64, String)> {
-    let mut out = Vec::new();
-    let mut partial: Option<(u64, Vec<u8>)> = None;
-    let mut seq = from;
-    loop {
-        let m = match stream.get_first_raw_message_by_subject(subject, seq).await {
-            Ok(m) => m,
-            Err(e) if e.to_string().contains("no message found") => break,
-            Err(e) => panic!("reading {subject} from {seq}: {e}"),
-        };
-        seq = m.sequence + 1;
-        let part = m.headers.get(share::PART_HEADER).map(|v| v.as_str().to_string());
-        let Some(part) = part else {
-            assert!(partial.is_none(), "a line's parts are consecutive: {subject} at {}", m.sequence);
-            out.push((m.sequence, String::from_utf8(m.payload.to_vec()).unwrap()));
-            continue;
-        };
-        let (i, n) = part.split_once('/').unwrap();
-        let (i, n): (u64, u64) = (i.parse().unwrap(), n.parse().unwrap());
-        let (first, mut bytes) = partial.take().unwrap_or((m.sequence, Vec::new()));
-        assert_eq!(i, m.sequence - first + 1, "parts in order, none missing: {part} at {}", m.sequence);
-        bytes.extend_from_slice(&m.payload);
-        if i == n {
-            out.push((first, String::from_utf8(bytes).unwrap()));
-        } else {
-            partial = Some((first, bytes));
-        }
-    }
-    assert!(partial.is_none(), "a line's last part is missing in {subject}");
-    out
-}
-
-async fn last_on(stream: &Stream, subject: &str) -> Option<(u64, String)> {
-    let m = stream.get_last_raw_message_by_subject(subject).await.ok()?;
-    Some((m.sequence, String::from_utf8(m.payload.to_vec()).unwrap()))
-}
-
-fn texts(log: &[(u64, String)]) -> Vec<String> {
-    log.iter().map(|(_, l)| l.clone()).collect()
-}
-
-fn gap_lines(log: &[String]) -> Vec<&String> {
-    log.iter().filter(|l| l.contains("\"gap\":{\"lines\":")).collect()
-}
+use cutover::share::{self, Heartbeat, KeyframeAt, Limits, ShareState, ShareStatus};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_session_lands_in_the_stream_line_for_line_with_its_keyframe_and_heartbeats() {
@@ -340,24 +174,6 @@ async fn past_a_full_buffer_one_gap_line_counts_the_lost_lines_in_their_place() 
     let gap: serde_json::Value = serde_json::from_str(gap_lines(&log)[0]).unwrap();
     assert_eq!(gap["gap"]["lines"].as_u64(), Some(lost));
 }
-
-/// A server with a user that may use JetStream but not publish sessions,
-/// and an administrator to look at the stream.
-const PERMISSIONS: &str = r#"
-accounts {
-  CUTOVER {
-    jetstream: enabled
-    users: [
-      { user: admin, password: admin }
-      { user: observer, password: observer, permissions: { publish: { deny: ["cutover.>"] } } }
-      { user: publisher, password: publisher, permissions: {
-          publish: { allow: ["cutover.>", "$JS.API.STREAM.INFO.CUTOVER", "$JS.API.STREAM.CREATE.CUTOVER",
-                             "$JS.API.STREAM.MSG.GET.CUTOVER"] }
-          subscribe: { allow: ["_INBOX.>"] } } }
-    ]
-  }
-}
-"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publisher_without_permission_is_told_clearly_and_the_recording_goes_on() {

@@ -920,6 +920,9 @@ pub struct App {
     /// Set by a replay: the screen says so, and acting is not offered.
     #[serde(skip)]
     pub replay: bool,
+    /// A replay of a shared session followed live from the broker.
+    #[serde(skip)]
+    pub followed: bool,
     /// How publishing a shared session goes (`--share`), for the header;
     /// not part of the session (see `Msg::Share`).
     #[serde(skip)]
@@ -1014,6 +1017,7 @@ impl App {
             handoff: None,
             operator: UNKNOWN_OPERATOR.into(),
             replay: false,
+            followed: false,
             share: None,
             next_effect: 1,
             in_flight: BTreeMap::new(),

@@ -27,7 +27,7 @@ mod handoff;
 mod keyframe;
 
 pub use handoff::HandoffFile;
-pub use keyframe::Keyframe;
+pub use keyframe::{Keyframe, Stored};
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -119,6 +119,12 @@ pub struct Entry {
 /// waits on the recorder.
 pub trait Tap: Send {
     fn line(&mut self, line: &str);
+
+    /// Whether a keyframe should be written at the next chance: after the
+    /// broker lost lines, its followers have nothing to build on until one.
+    fn wants_keyframe(&mut self) -> bool {
+        false
+    }
 }
 
 pub struct Writer {
@@ -225,7 +231,9 @@ impl Writer {
         // and the keyframe is made during start-up, not a minute into a
         // quiet console.
         let synced = !self.synced_keyframe && app.clusters.old.synced && app.clusters.new.synced;
+        let wanted = self.tap.as_mut().is_some_and(|tap| tap.wants_keyframe());
         if synced
+            || wanted
             || since >= KEYFRAME_MAX_GAP_MS
             || (since >= KEYFRAME_MIN_GAP_MS && bytes >= KEYFRAME_STREAM_RATIO * last_size)
         {
@@ -279,6 +287,10 @@ pub enum Kind {
     Again,
     Mark,
     Keyframe,
+    /// Lines a shared session lost on the way to the broker, never in a
+    /// local recording: what follows does not build on what came before
+    /// until the next keyframe.
+    Gap,
 }
 
 /// Reads the time and kind of an entry line from its first bytes, without
@@ -296,6 +308,8 @@ pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
         Kind::Mark
     } else if rest.starts_with(b"k\":") {
         Kind::Keyframe
+    } else if rest.starts_with(b"gap\":") {
+        Kind::Gap
     } else {
         return None;
     };
@@ -309,6 +323,8 @@ pub enum Line {
     Again(Again, Timestamp),
     Mark(Mark),
     Keyframe(Box<keyframe::Stored>),
+    /// How many lines were lost.
+    Gap(u64),
 }
 
 #[derive(Deserialize)]
@@ -320,6 +336,12 @@ struct RawLine {
     dns: Option<Timestamp>,
     mark: Option<Mark>,
     k: Option<Box<keyframe::Stored>>,
+    gap: Option<GapLine>,
+}
+
+#[derive(Deserialize)]
+struct GapLine {
+    lines: u64,
 }
 
 /// Parses an entry line (without its newline).
@@ -331,17 +353,18 @@ pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
         (None, None) => None,
         (Some(_), Some(_)) => return Err(ONE_KIND.into()),
     };
-    let entry = match (raw.m, again, raw.mark, raw.k) {
-        (Some(m), None, None, None) => Line::Msg(m),
-        (None, Some((which, at)), None, None) => Line::Again(which, at),
-        (None, None, Some(mark), None) => Line::Mark(mark),
-        (None, None, None, Some(k)) => Line::Keyframe(k),
+    let entry = match (raw.m, again, raw.mark, raw.k, raw.gap) {
+        (Some(m), None, None, None, None) => Line::Msg(m),
+        (None, Some((which, at)), None, None, None) => Line::Again(which, at),
+        (None, None, Some(mark), None, None) => Line::Mark(mark),
+        (None, None, None, Some(k), None) => Line::Keyframe(k),
+        (None, None, None, None, Some(gap)) => Line::Gap(gap.lines),
         _ => return Err(ONE_KIND.into()),
     };
     Ok((raw.t, entry))
 }
 
-const ONE_KIND: &str = "an entry holds exactly one of \"m\", \"alb\", \"dns\", \"mark\", \"k\"";
+const ONE_KIND: &str = "an entry holds exactly one of \"m\", \"alb\", \"dns\", \"mark\", \"k\", \"gap\"";
 
 /// Which backend's read a repeat line repeats: each source sends its own
 /// routes, so each is remembered apart.
@@ -388,7 +411,7 @@ impl AlbMemory {
                 Some(routes) => Some(Msg::Traffic { at, routes: routes.clone() }),
                 None => return Err(format!("an \"{}\" line with no whole read before it", which.field())),
             },
-            Line::Mark(_) | Line::Keyframe(_) => None,
+            Line::Mark(_) | Line::Keyframe(_) | Line::Gap(_) => None,
         })
     }
 
@@ -514,6 +537,11 @@ impl Iterator for Stream {
                     .map_err(|e| e.to_string()),
                 _ => parse_line(self.line.trim_end()).and_then(|(t, entry)| match entry {
                     Line::Mark(mark) => Ok(Some((t, Item::Mark(mark)))),
+                    // Read from a broker that lost lines: what follows
+                    // would be counted on a state that is not the session's.
+                    Line::Gap(n) => Err(format!(
+                        "{n} lines were lost here on the way to the broker (the publisher's own recording has them all)"
+                    )),
                     entry => Ok(self.albs.message(entry)?.map(|m| (t, Item::Msg(m)))),
                 }),
             };

@@ -20,9 +20,12 @@ use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 
+use std::sync::{Arc, Mutex};
+
 use crate::app::{App, UiState, find, navigate, pointer};
 use crate::domain::clock;
 use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
+use crate::share::read::Link;
 
 /// Playback speeds `<` and `>` step through.
 pub const SPEEDS: [u32; 7] = [1, 2, 5, 10, 20, 30, 60];
@@ -31,6 +34,11 @@ pub const SHORT_SEEK_MS: i64 = 10_000;
 pub const LONG_SEEK_MS: i64 = 60_000;
 /// How often `--follow` looks for what was appended.
 const FOLLOW_POLL: Duration = Duration::from_millis(500);
+/// How often a followed shared session's copy is looked at: its lines
+/// should be on screen well within a second of being published.
+const LIVE_POLL: Duration = Duration::from_millis(50);
+/// How often the link's words (delay, silence) are drawn again.
+const LINK_REDRAW: Duration = Duration::from_secs(1);
 
 pub struct Viewer {
     pub player: Player,
@@ -51,6 +59,9 @@ pub struct Viewer {
     pub status: Option<String>,
     pub quit: bool,
     last_poll: Instant,
+    /// Following a shared session: how its link to the broker is doing.
+    pub link: Option<Arc<Mutex<Link>>>,
+    link_drawn: Instant,
 }
 
 impl Viewer {
@@ -69,9 +80,29 @@ impl Viewer {
             status: None,
             quit: false,
             last_poll: Instant::now(),
+            link: None,
+            link_drawn: Instant::now(),
         };
         viewer.go(viewer.clock);
         viewer
+    }
+
+    /// A viewer of a shared session followed from the broker.
+    pub fn following(mut self, link: Arc<Mutex<Link>>) -> Viewer {
+        self.link = Some(link);
+        self.follow = true;
+        self.player.set_followed();
+        self
+    }
+
+    /// The link of a followed session, as of now.
+    pub fn link(&self) -> Option<Link> {
+        self.link.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+
+    /// Whether the screen shows the newest line there is.
+    pub fn at_live_end(&self) -> bool {
+        !self.paused && self.clock >= self.player.span().1
     }
 
     fn go(&mut self, t: i64) {
@@ -125,6 +156,14 @@ impl Viewer {
             ReplayAction::PrevMark => self.jump(false),
             ReplayAction::NextMark => self.jump(true),
             ReplayAction::GotoTime => self.goto = Some(String::new()),
+            ReplayAction::Live if self.link.is_some() => {
+                self.paused = false;
+                self.speed = 0;
+                self.go(self.player.span().1);
+            }
+            ReplayAction::Live => {
+                self.status = Some("live: only when following a shared session (cutover follow)".into());
+            }
         }
         true
     }
@@ -201,7 +240,12 @@ impl Viewer {
     /// follows a growing file. Returns whether the screen changed.
     pub fn advance(&mut self, elapsed: Duration) -> bool {
         let mut changed = false;
-        if self.follow && self.last_poll.elapsed() >= FOLLOW_POLL {
+        let poll = if self.link.is_some() { LIVE_POLL } else { FOLLOW_POLL };
+        if self.link.is_some() && self.link_drawn.elapsed() >= LINK_REDRAW {
+            self.link_drawn = Instant::now();
+            changed = true;
+        }
+        if self.follow && self.last_poll.elapsed() >= poll {
             self.last_poll = Instant::now();
             let at_end = self.clock >= self.player.span().1;
             match self.player.refresh() {
@@ -296,7 +340,11 @@ where
     while !viewer.quit {
         // Ten wakes a second while playing, for a smooth clock; paused, the
         // replay waits for keys (and, following, for the file to grow).
-        let wait = if viewer.paused && !viewer.follow { Duration::from_secs(1) } else { Duration::from_millis(100) };
+        let wait = match () {
+            () if viewer.link.is_some() => LIVE_POLL,
+            () if viewer.paused && !viewer.follow => Duration::from_secs(1),
+            () => Duration::from_millis(100),
+        };
         let mut dirty = false;
         if event::poll(wait).wrap_err("reading the terminal")? {
             match event::read().wrap_err("reading the terminal")? {

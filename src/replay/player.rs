@@ -109,6 +109,12 @@ pub struct Player {
     pub damaged: Option<(usize, String)>,
     /// How many times a seek started from a keyframe.
     pub keyframe_loads: usize,
+    /// A gap was passed (its time and lines lost) and no keyframe since:
+    /// messages are not applied, since they would build on a state the
+    /// session never had.
+    gap: Option<(i64, u64)>,
+    /// The recording is a shared session followed live: the screen says so.
+    followed: bool,
 }
 
 impl Player {
@@ -135,12 +141,28 @@ impl Player {
             albs: AlbMemory::default(),
             damaged: None,
             keyframe_loads: 0,
+            gap: None,
+            followed: false,
         })
     }
 
     fn fresh(header: &Header) -> App {
         let mut app = header.initial_app();
         app.replay = true;
+        app
+    }
+
+    /// Says on screen that this is a shared session followed live.
+    pub fn set_followed(&mut self) {
+        self.followed = true;
+        self.app.followed = true;
+    }
+
+    /// The console restored from a keyframe: a replay's, still.
+    fn restored(&self, frame: Box<record::Stored>) -> App {
+        let mut app = frame.restore(self.app.keymap.clone());
+        app.replay = true;
+        app.followed = self.followed;
         app
     }
 
@@ -184,11 +206,11 @@ impl Player {
             match self.read_line(k) {
                 Ok(Line::Keyframe(frame)) => {
                     // The recorded keymap, as the app already holds it.
-                    self.app = frame.restore(self.app.keymap.clone());
-                    self.app.replay = true;
+                    self.app = self.restored(frame);
                     self.albs.forget();
                     self.next = k + 1;
                     self.keyframe_loads += 1;
+                    self.gap = None;
                 }
                 // A keyframe that will not read: replay from the start instead.
                 Ok(_) | Err(_) => self.rewind(),
@@ -209,8 +231,16 @@ impl Player {
 
     fn rewind(&mut self) {
         self.app = Self::fresh(&self.header);
+        self.app.followed = self.followed;
         self.albs.forget();
         self.next = 0;
+        self.gap = None;
+    }
+
+    /// The gap the screen is stuck at, if one was passed and no keyframe
+    /// since: its time and how many lines were lost.
+    pub fn gap(&self) -> Option<(i64, u64)> {
+        self.gap
     }
 
     fn read_line(&self, i: usize) -> Result<Line, String> {
@@ -222,11 +252,30 @@ impl Player {
     }
 
     fn apply(&mut self, i: usize) -> Result<(), String> {
-        if self.index.lines[i].kind == Kind::Keyframe {
+        match self.index.lines[i].kind {
+            // After a gap, the first keyframe is where the state is whole again.
+            Kind::Keyframe if self.gap.is_some() => {
+                if let Line::Keyframe(frame) = self.read_line(i)? {
+                    self.app = self.restored(frame);
+                }
+                self.albs.forget();
+                self.gap = None;
+                return Ok(());
+            }
             // Passing a keyframe in order: the state is already what it
             // holds, so it is not even read.
-            self.albs.forget();
-            return Ok(());
+            Kind::Keyframe => {
+                self.albs.forget();
+                return Ok(());
+            }
+            Kind::Gap => {
+                if let Line::Gap(lines) = self.read_line(i)? {
+                    self.gap = Some((self.index.lines[i].t, lines));
+                }
+                return Ok(());
+            }
+            _ if self.gap.is_some() => return Ok(()),
+            _ => {}
         }
         let line = self.read_line(i)?;
         if let Some(msg) = self.albs.message(line)? {

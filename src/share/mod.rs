@@ -33,6 +33,8 @@ use tokio::sync::{Notify, mpsc};
 use crate::app::Msg;
 use crate::record::{Kind, Tap, classify};
 
+pub mod read;
+
 /// The stream's name when none is given.
 pub const DEFAULT_STREAM: &str = "CUTOVER";
 /// Every subject of the stream starts with this.
@@ -177,13 +179,22 @@ pub struct Subjects {
 
 impl Subjects {
     pub fn new(plan: &str, session: &str) -> Subjects {
-        let base = format!("{PREFIX}.{}.{}", subject_token(plan), subject_token(session));
+        Subjects::from_base(&format!("{PREFIX}.{}.{}", subject_token(plan), subject_token(session)))
+    }
+
+    /// The subjects under `cutover.<plan>.<session>`.
+    pub fn from_base(base: &str) -> Subjects {
         Subjects {
             log: format!("{base}.log"),
             keyframe: format!("{base}.k"),
             heartbeat: format!("{base}.hb"),
             end: format!("{base}.end"),
         }
+    }
+
+    /// `cutover.<plan>.<session>`.
+    pub fn base(&self) -> &str {
+        self.log.strip_suffix(".log").unwrap_or(&self.log)
     }
 }
 
@@ -287,6 +298,8 @@ struct Queue {
     /// Lines stored by the broker.
     published: u64,
     ended: bool,
+    /// A gap line went in: followers need a keyframe after it.
+    keyframe_wanted: bool,
 }
 
 impl Queue {
@@ -305,6 +318,7 @@ impl Queue {
     fn close_gap(&mut self) {
         if let Some((t, n)) = self.dropping.take() {
             self.push_unchecked(gap_line(t, n));
+            self.keyframe_wanted = true;
         }
     }
 
@@ -363,6 +377,10 @@ impl Tap for ShareTap {
         self.0.queue().push(line);
         self.0.wake.notify_one();
     }
+
+    fn wants_keyframe(&mut self) -> bool {
+        std::mem::take(&mut self.0.queue().keyframe_wanted)
+    }
 }
 
 /// What a session's sharing came to at its end.
@@ -402,6 +420,7 @@ impl Share {
                 lost: 0,
                 published: 0,
                 ended: false,
+                keyframe_wanted: false,
             }),
             wake: Notify::new(),
         });
@@ -760,7 +779,7 @@ impl Publisher {
 
 /// What the operator must hear of a client event: a refusal of the
 /// credentials (at connecting) or of a publish (a permission).
-fn refusal(event: &async_nats::Event) -> Option<String> {
+pub(crate) fn refusal(event: &async_nats::Event) -> Option<String> {
     const CREDENTIALS: &str =
         "the broker does not accept these credentials (--nats-creds, $NATS_CREDS, the URL's user or token)";
     match event {
@@ -818,6 +837,7 @@ mod tests {
             lost: 0,
             published: 0,
             ended: false,
+            keyframe_wanted: false,
         }
     }
 

@@ -14,7 +14,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let mode = app.config.mode;
     let badge =
         |text: String, bg: Color| Span::styled(text, Style::new().fg(Color::Black).bg(bg).add_modifier(Modifier::BOLD));
-    let mode_text = if app.replay { format!(" REPLAY of {} ", mode.label()) } else { format!(" {} ", mode.label()) };
+    let mode_text = match () {
+        () if app.followed => format!(" FOLLOWING {} ", mode.label()),
+        () if app.replay => format!(" REPLAY of {} ", mode.label()),
+        () => format!(" {} ", mode.label()),
+    };
     let clock = format!(" {} UTC ", clock(app.now));
     // Pieces of the first line, by what an operator needs first: where
     // this is, which mode, the time; then the clusters, then the title.
@@ -51,7 +55,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line(top, left.width.saturating_sub(1))), left);
     frame.render_widget(Paragraph::new(Span::styled(clock, theme::title())), right);
 
-    let banner = if app.replay {
+    let banner = if app.followed {
+        format!(
+            " shared session of {}, followed from the broker: read-only, nothing here reaches a cluster ",
+            app.operator
+        )
+    } else if app.replay {
         format!(" recorded session of {}: read-only, nothing here reaches a cluster ", app.operator)
     } else {
         format!(" {} ", mode.banner())

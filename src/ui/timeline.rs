@@ -1,6 +1,8 @@
 //! The replay's timeline: where the clock is in the recording, the marks
 //! along it, and the state of playback.
 
+use std::time::Instant;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -11,6 +13,7 @@ use crate::app::MarkClass;
 use crate::domain::clock;
 use crate::keymap::ReplayAction;
 use crate::replay::{SPEEDS, Viewer, to_timestamp};
+use crate::share::read::{Link, LinkState};
 
 use super::theme;
 
@@ -32,10 +35,65 @@ fn offset(ms: i64) -> String {
     }
 }
 
+/// A followed session's state, as the timeline's first words: the style
+/// and text, and the sentence for the line below when something is wrong.
+fn link_words(viewer: &Viewer, link: &Link) -> (Style, String, Option<String>) {
+    let (_, end) = viewer.player.span();
+    let as_of = clock(to_timestamp(end));
+    match link.state(Instant::now()) {
+        LinkState::Stale { silent } => (
+            Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD),
+            format!("STALE {}s", silent.as_secs()),
+            Some(format!(
+                "STALE: nothing from the publisher for {} s (it or the broker is gone); the screen is as of {as_of} UTC and goes on when they are back{}",
+                silent.as_secs(),
+                link.error.as_ref().map(|e| format!(" · {e}")).unwrap_or_default()
+            )),
+        ),
+        LinkState::Ended { at } => (
+            Style::new().fg(Color::Black).bg(Color::Gray),
+            "ENDED".into(),
+            Some(format!("the session ended at {} UTC: what it showed stays here to look back at", clock(at))),
+        ),
+        _ if !viewer.at_live_end() => (
+            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            format!("{} behind", offset(end - viewer.clock).trim_start_matches('+')),
+            None,
+        ),
+        LinkState::CatchingUp { behind } => (
+            Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD),
+            format!("catching up {behind}"),
+            None,
+        ),
+        LinkState::Live { delay } => (
+            Style::new().fg(Color::Black).bg(Color::Green).add_modifier(Modifier::BOLD),
+            match delay {
+                Some(d) => format!("● LIVE {:.1}s", d.as_secs_f64()),
+                None => "● LIVE".into(),
+            },
+            None,
+        ),
+    }
+}
+
 pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
     let (start, end) = viewer.player.span();
+    let link = viewer.link();
     let state = if viewer.paused { "▮▮ paused".to_string() } else { format!("▶ {}x", SPEEDS[viewer.speed]) };
-    let follow = if viewer.follow { " follow" } else { "" };
+    let follow = if viewer.follow && link.is_none() { " follow" } else { "" };
+    let (label, state, trouble) = match &link {
+        Some(link) => {
+            let (style, words, trouble) = link_words(viewer, link);
+            (style, format!("{words} {state}"), trouble)
+        }
+        None => (Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD), state, None),
+    };
+    let gap = viewer.player.gap().map(|(t, lines)| {
+        format!(
+            "{lines} lines were lost on the way to the broker at {} UTC: the screen is as of then until the publisher's next keyframe",
+            clock(to_timestamp(t))
+        )
+    });
     let left = format!(" {state:<9}{follow} {} UTC ", clock(to_timestamp(viewer.clock)));
     let right = format!(" {} / {} ", offset(viewer.clock - start), offset(end - start));
     let width = (area.width as usize).saturating_sub(left.chars().count() + right.chars().count()).max(10);
@@ -53,8 +111,7 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
         }
     }
     let cursor = cell(viewer.clock);
-    let mut bar =
-        vec![Span::styled(left, Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD))];
+    let mut bar = vec![Span::styled(left, label)];
     for (i, class) in cells.iter().enumerate() {
         let (text, style) = match class {
             Some(c) => glyph(*c),
@@ -72,6 +129,8 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
             Span::raw(text.clone()),
             Span::styled("▏ enter goes, esc cancels", theme::dim()),
         ])
+    } else if let Some(text) = trouble.as_ref().or(gap.as_ref()) {
+        Line::from(Span::styled(format!(" {text}"), Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)))
     } else if let Some(text) = viewer.status.as_ref().or(viewer.player.damaged.as_ref().map(|(_, e)| e)) {
         Line::from(Span::styled(format!(" {text}"), Style::new().fg(Color::Yellow)))
     } else if let Some(stopped) = &viewer.player.index.stopped
@@ -94,7 +153,10 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
             (pair(ReplayAction::BackMinute, ReplayAction::ForwardMinute), "1m"),
             (pair(ReplayAction::PrevMark, ReplayAction::NextMark), "marks"),
             (first(ReplayAction::GotoTime), "go to"),
-        ] {
+        ]
+        .into_iter()
+        .chain(link.is_some().then(|| (first(ReplayAction::Live), "live")))
+        {
             spans.push(Span::styled(format!(" {keys} "), theme::key_hint()));
             spans.push(Span::styled(format!(" {text}  "), theme::dim()));
         }

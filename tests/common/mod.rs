@@ -5,6 +5,7 @@
 pub mod live;
 pub mod nats;
 pub mod peers;
+pub mod sharing;
 pub mod tmux;
 
 use std::cell::RefCell;

@@ -1,0 +1,375 @@
+//! Following a shared session from a real `nats-server`: followers see
+//! the publisher's console at the same stream position, a late one
+//! starts from a keyframe, a broker that goes away is waited out with
+//! nothing lost, lines lost past the publisher's buffer are said and
+//! mended at the next keyframe, read-only credentials are enough, and
+//! `sessions`, `export`, `replay` and `report` read the broker.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::nats::Nats;
+use common::sharing::*;
+use cutover::record::{self, Keyframe, Kind};
+use cutover::replay::Player;
+use cutover::share::read::{Broker, Joined, Link, LinkState, Liveness};
+use cutover::share::{self, Limits};
+use tokio_util::sync::CancellationToken;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cutover");
+
+/// A follower as `cutover follow` runs one, minus the screen: the local
+/// copy it fills and the link it keeps.
+struct Follower {
+    path: PathBuf,
+    link: Arc<Mutex<Link>>,
+    joined: Joined,
+    cancel: CancellationToken,
+}
+
+impl Follower {
+    async fn join(url: &str, name: &str, session: Option<&str>) -> Follower {
+        let options = share::Options::new(url);
+        let broker = Broker::connect(&options).await.unwrap();
+        let info = broker.find(session).await.unwrap();
+        let joined = broker.join(&info).await.unwrap();
+        let path = common::fresh_path("follow", &format!("{name}.jsonl"));
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(&joined.header).unwrap();
+        file.write_all(b"\n").unwrap();
+        let link = Arc::new(Mutex::new(Link::new(&info)));
+        let cancel = CancellationToken::new();
+        let task = share::read::follow(
+            broker,
+            info,
+            joined.clone(),
+            std::io::BufWriter::new(file),
+            link.clone(),
+            cancel.clone(),
+        );
+        tokio::spawn(async move { task.await.unwrap() });
+        Follower { path, link, joined, cancel }
+    }
+
+    fn link(&self) -> Link {
+        self.link.lock().unwrap().clone()
+    }
+
+    async fn until(&self, what: &str, done: impl Fn(&Link) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while !done(&self.link()) {
+            assert!(Instant::now() < deadline, "follower: not {what} within 40 s: {:?}", self.link());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the copy holds `local`'s lines from where it joined to
+    /// the end, and returns the index in `local` of its first line after
+    /// the header.
+    async fn until_whole(&self, local: &[String]) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let copy = lines(&self.path);
+            if copy.len() > 1
+                && let Some(from) = local.iter().position(|l| *l == copy[1])
+                && copy.len() - 1 == local.len() - from
+            {
+                assert_eq!(copy[0], local[0], "the header first");
+                assert_eq!(&copy[1..], &local[from..], "every line from the join on, in order");
+                return from;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the copy did not catch up within 40 s: {} lines, the publisher wrote {}",
+                copy.len(),
+                local.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The console the player shows at `t`, as the replay test compares it.
+fn state_at(player: &mut Player, t: i64) -> serde_json::Value {
+    player.seek(t).unwrap();
+    serde_json::to_value(Keyframe::of(&player.app)).unwrap()
+}
+
+/// The follower's console equals the publisher's at every entry time of
+/// the copy (sampled), through its keyframes.
+fn same_console(publisher: &mut Session, follower: &Path, samples: usize) {
+    publisher.local();
+    let publisher = &publisher.path;
+    let mut theirs = Player::open(follower).unwrap();
+    let mut ours = Player::open(publisher).unwrap();
+    assert!(theirs.index.stopped.is_none(), "{:?}", theirs.index.stopped);
+    let times: Vec<i64> = theirs.index.lines.iter().map(|l| l.t).collect();
+    let every = (times.len() / samples).max(1);
+    let mut compared = 0;
+    for t in times.iter().step_by(every).chain(times.last()) {
+        let (a, b) = (state_at(&mut ours, *t), state_at(&mut theirs, *t));
+        assert_same(&a, &b, &format!("at t={t}"));
+        compared += 1;
+    }
+    assert!(compared >= samples.min(times.len()), "compared {compared}");
+}
+
+/// Equal consoles, or which parts of them differ.
+fn assert_same(ours: &serde_json::Value, theirs: &serde_json::Value, what: &str) {
+    if ours == theirs {
+        return;
+    }
+    let differ: Vec<String> = ours
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| theirs.get(k.as_str()) != Some(v))
+        .map(|(k, v)| {
+            format!("{k}:\n  publisher {:.400}\n  follower  {:.400}", v.to_string(), theirs[k.as_str()].to_string())
+        })
+        .collect();
+    panic!("{what}: the follower's console differs from the publisher's in {}", differ.join("\n"));
+}
+
+fn is_keyframe(line: &str) -> bool {
+    record::classify(line.as_bytes()).map(|(_, k)| k) == Some(Kind::Keyframe)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_see_the_publishers_console_and_a_late_one_starts_from_the_last_keyframe() {
+    let nats = Nats::start();
+    let mut s = Session::start("same", &nats.url(), Limits::default()).await;
+    s.advance(60);
+    s.caught_up().await;
+    let early = Follower::join(&nats.url(), "early", Some("same")).await;
+    for _ in 0..40 {
+        s.advance(60);
+    }
+    s.caught_up().await;
+    let late = Follower::join(&nats.url(), "late", Some("same")).await;
+    // The late one starts at the keyframe `.k` names, not at the start.
+    let k = late.joined.keyframe.clone().expect("a keyframe to join at after 40 minutes");
+    let (_, stream) = open_stream(&nats.url()).await;
+    let stored = read_subject(&stream, &session_subjects(&s.path).log, k.seq).await;
+    assert!(is_keyframe(&stored[0].1), "`.k` points at a keyframe line");
+    assert_eq!(late.joined.start, k.seq);
+    for _ in 0..10 {
+        s.advance(60);
+    }
+    s.caught_up().await;
+    let local = s.local();
+    let early_from = early.until_whole(&local).await;
+    let late_from = late.until_whole(&local).await;
+    assert!(is_keyframe(&local[late_from]), "the late copy's first line is the keyframe");
+    let keyframes_before = local[..late_from].iter().filter(|l| is_keyframe(l)).count();
+    assert!(keyframes_before >= 2, "the late one skipped the older keyframes ({keyframes_before})");
+    assert!(late_from > early_from + 1000, "joined {late_from} lines after the early one ({early_from})");
+    same_console(&mut s, &early.path, 40);
+    same_console(&mut s, &late.path, 40);
+    let (_, finished, _) = s.finish(Duration::from_secs(10)).await;
+    assert_eq!(finished.behind, 0);
+    late.until("told the session ended", |l| matches!(l.state(Instant::now()), LinkState::Ended { .. })).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_killed_mid_session_turns_the_follower_stale_then_it_goes_on_with_nothing_lost() {
+    let mut nats = Nats::start();
+    let mut s = Session::start("killed", &nats.url(), Limits::default()).await;
+    s.advance(120);
+    s.caught_up().await;
+    let f = Follower::join(&nats.url(), "killed", Some("killed")).await;
+    f.until("live", |l| l.lines > 0 && matches!(l.state(Instant::now()), LinkState::Live { .. })).await;
+    nats.kill();
+    for _ in 0..5 {
+        s.advance(60);
+    }
+    f.until("stale", |l| matches!(l.state(Instant::now()), LinkState::Stale { .. })).await;
+    nats.resume();
+    s.caught_up().await;
+    s.advance(60);
+    s.caught_up().await;
+    let local = s.local();
+    f.until_whole(&local).await;
+    f.until("live again", |l| matches!(l.state(Instant::now()), LinkState::Live { .. })).await;
+    assert!(gap_lines(&lines(&f.path)).is_empty(), "the buffer held it all: no gap");
+    same_console(&mut s, &f.path, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_lost_past_the_publishers_buffer_are_said_and_mended_at_the_next_keyframe() {
+    let mut nats = Nats::start();
+    let mut s = Session::start("gap", &nats.url(), Limits { lines: 100, bytes: 64 << 20 }).await;
+    s.advance(120);
+    s.caught_up().await;
+    let f = Follower::join(&nats.url(), "gap", Some("gap")).await;
+    f.until("live", |l| l.lines > 0).await;
+    nats.kill();
+    for _ in 0..10 {
+        s.advance(60);
+    }
+    nats.resume();
+    s.caught_up().await;
+    // The next message after the gap brings a keyframe with it.
+    s.advance(5);
+    s.caught_up().await;
+    let log = {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let copy = lines(&f.path);
+            let gap = copy.iter().position(|l| record::classify(l.as_bytes()).map(|(_, k)| k) == Some(Kind::Gap));
+            if let Some(g) = gap
+                && copy[g..].iter().any(|l| is_keyframe(l))
+            {
+                break copy;
+            }
+            assert!(Instant::now() < deadline, "no gap and keyframe after it in the copy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let g = log.iter().position(|l| record::classify(l.as_bytes()).map(|(_, k)| k) == Some(Kind::Gap)).unwrap();
+    let k = g + log[g..].iter().position(|l| is_keyframe(l)).unwrap();
+    assert!(k - g <= 3, "the keyframe comes right after the gap (lines {g} and {k})");
+    let gap_t = record::classify(log[g].as_bytes()).unwrap().0;
+    let k_t = record::classify(log[k].as_bytes()).unwrap().0;
+
+    s.local();
+    let mut theirs = Player::open(&f.path).unwrap();
+    let mut ours = Player::open(&s.path).unwrap();
+    // Between the gap and the keyframe the follower says so, and does
+    // not pretend: nothing is applied until the keyframe.
+    let lost: serde_json::Value = serde_json::from_str(&log[g]).unwrap();
+    let lost = lost["gap"]["lines"].as_u64().unwrap();
+    assert!(lost > 0);
+    let stuck = state_at(&mut theirs, gap_t);
+    assert_eq!(theirs.gap(), Some((gap_t, lost)), "the gap is said, with its count");
+    if k_t > gap_t + 1 {
+        assert_eq!(state_at(&mut theirs, k_t - 1), stuck, "nothing applied between the gap and the keyframe");
+        assert_eq!(theirs.gap(), Some((gap_t, lost)));
+    }
+    // From the keyframe on, the follower's console is the publisher's.
+    assert_same(&state_at(&mut ours, k_t), &state_at(&mut theirs, k_t), "at the keyframe after the gap");
+    assert_eq!(theirs.gap(), None);
+    let end = theirs.index.lines.last().unwrap().t;
+    assert_same(&state_at(&mut ours, end), &state_at(&mut theirs, end), "at the end");
+    // The publisher's own recording has every line.
+    assert!(gap_lines(&s.local()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_credentials_are_enough_to_list_follow_and_copy_a_session() {
+    let nats = Nats::start_with_config(PERMISSIONS);
+    let url = |user: &str| format!("nats://{user}:{user}@127.0.0.1:{}", nats.port);
+    let mut s = Session::start("readonly", &url("publisher"), Limits::default()).await;
+    s.advance(300);
+    s.caught_up().await;
+    // Heartbeats say it is live.
+    let reader = Broker::connect(&share::Options::new(&url("follower"))).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let info = loop {
+        let sessions = reader.sessions().await.unwrap();
+        if let Some(info) = sessions.iter().find(|i| i.liveness(jiff::Timestamp::now()) == Liveness::Live) {
+            break info.clone();
+        }
+        assert!(Instant::now() < deadline, "no live session listed: {sessions:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(info.session, "readonly");
+    assert_eq!(info.plan(), PLAN);
+    let f = Follower::join(&url("follower"), "readonly", None).await;
+    s.advance(120);
+    s.caught_up().await;
+    let local = s.local();
+    f.until_whole(&local).await;
+    let mut copy = Vec::new();
+    let found = reader.find(Some("readonly")).await.unwrap();
+    reader.download(&found, &mut copy).await.unwrap();
+    assert_eq!(String::from_utf8(copy).unwrap().lines().collect::<Vec<_>>(), local, "the whole session, header first");
+    // And nothing more: the follower cannot publish on a session's subjects.
+    let client = share::Options::new(&url("follower")).connect_options().await.unwrap();
+    let client = client.connect(url("follower")).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let refused = js.publish("cutover.x.y.log", "{}".into()).await.unwrap().await;
+    assert!(refused.is_err(), "a follower's credentials cannot publish");
+}
+
+fn cutover(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).env_remove("NATS_URL").output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_export_and_report_read_the_broker() {
+    let nats = Nats::start();
+    let url = nats.url();
+    let mut s = Session::start("listed", &url, Limits::default()).await;
+    s.advance(600);
+    s.caught_up().await;
+    tokio::time::sleep(share::HEARTBEAT_EVERY).await;
+    let (code, table, err) = cutover(&["sessions", &url]);
+    assert_eq!(code, 0, "{err}");
+    let row = table.lines().find(|l| l.contains("listed")).unwrap_or_else(|| panic!("{table}"));
+    assert!(row.contains(PLAN) && row.contains("demo") && row.trim_end().ends_with("live"), "{table}");
+    let (_, local_finished, local_path) = s.finish(Duration::from_secs(10)).await;
+    assert_eq!(local_finished.behind, 0);
+    let (code, json, _) = cutover(&["sessions", &url, "--format", "json"]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(listed[0]["session"], "listed");
+    assert_eq!(listed[0]["state"], "ended");
+    assert_eq!(listed[0]["mode"], "demo");
+
+    let out = common::fresh_path("follow", "exported.jsonl");
+    let (code, _, err) = cutover(&["export", &url, "--session", "listed", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&local_path).unwrap(), "byte for byte");
+    // Not over a file that exists.
+    let (code, _, err) = cutover(&["export", &url, "--session", "listed", "-o", out.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("exported.jsonl"), "{err}");
+
+    for format in ["md", "json"] {
+        let (code, from_broker, err) = cutover(&["report", &url, "--session", "listed", "--format", format]);
+        assert_eq!(code, 0, "{err}");
+        let (_, from_file, _) = cutover(&["report", local_path.to_str().unwrap(), "--format", format]);
+        assert_eq!(from_broker, from_file, "the same report from the broker and from the file");
+    }
+}
+
+#[test]
+fn bad_brokers_and_sessions_are_said_with_exit_2() {
+    let nats = Nats::start();
+    let (code, _, err) = cutover(&["sessions", "http://127.0.0.1:4222"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a NATS URL"), "{err}");
+    let (code, _, err) = cutover(&["sessions"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("$NATS_URL"), "{err}");
+    // Nothing listening.
+    let dead = format!("nats://127.0.0.1:{}", Nats::reserve(None).port);
+    let (code, _, err) = cutover(&["follow", &dead]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not answer"), "{err}");
+    // A broker where nothing was shared yet.
+    let (code, _, err) = cutover(&["follow", &nats.url()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no stream CUTOVER"), "{err}");
+    let (code, _, err) = cutover(&["replay", &nats.url(), "--session", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("cutover: error: replay:"), "{err}");
+}
