@@ -373,3 +373,122 @@ fn bad_brokers_and_sessions_are_said_with_exit_2() {
     assert_eq!(code, 2);
     assert!(err.starts_with("cutover: error: replay:"), "{err}");
 }
+
+/// The shell's answer to `echo EXIT=$?` (the typed line has no digits).
+fn exit_code(screen: &str) -> Option<i32> {
+    screen.split("EXIT=").skip(1).find_map(|rest| rest.split_whitespace().next()?.parse::<i32>().ok())
+}
+
+fn last_line(screen: &str) -> &str {
+    screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+fn timeline(screen: &str) -> &str {
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines.get(lines.len().saturating_sub(2)).copied().unwrap_or("")
+}
+
+#[test]
+fn a_follower_in_a_terminal_is_live_rewinds_and_says_stale_when_the_publisher_is_killed() {
+    let nats = Nats::start();
+    let publisher = common::tmux::Tmux::start("follow-pub");
+    let rec = common::fresh_path("follow", "killed-publisher.jsonl");
+    publisher.type_line(&format!(
+        "{BIN} demo --speed 10 --record {} --share {} 2>/dev/null; echo EXIT=$?",
+        rec.display(),
+        nats.url()
+    ));
+    publisher.wait_for("share: live", Duration::from_secs(20), |s| s.contains("share: live"));
+    let t = common::tmux::Tmux::start("follow");
+    let said = common::fresh_path("follow", "follower.stderr");
+    t.type_line(&format!("{BIN} follow {} 2>{}; echo EXIT=$?", nats.url(), said.display()));
+    let joined = t.wait_for("the followed console", Duration::from_secs(20), |s| {
+        s.contains("FOLLOWING DEMO") && s.contains("app/api") && timeline(s).contains("● LIVE")
+    });
+    assert!(
+        last_line(&joined).contains("following photo-api-2026 (demo) / killed-publisher")
+            && last_line(&joined).contains("the newest live session"),
+        "which session is said: {joined}"
+    );
+    assert!(joined.contains("followed from the broker: read-only"), "{joined}");
+    // Paused, the session goes on without the screen: behind live, then
+    // back to live with L.
+    t.send(&["Space"]);
+    let behind = t.wait_for("behind live", Duration::from_secs(5), |s| timeline(s).contains(" behind"));
+    assert!(!timeline(&behind).contains("● LIVE"), "{behind}");
+    t.send(&["L"]);
+    t.wait_for("live again", Duration::from_secs(5), |s| timeline(s).contains("● LIVE"));
+    // The publisher killed outright: no end is ever said, heartbeats stop.
+    let killed = Command::new("pkill").args(["-9", "-f", &rec.display().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let stale = t.wait_for("STALE", Duration::from_secs(20), |s| timeline(s).contains("STALE"));
+    assert!(last_line(&stale).contains("STALE: nothing from the publisher for"), "{stale}");
+    assert!(stale.contains("FOLLOWING DEMO"), "the last screen stays: {stale}");
+    let (code, table, _) = cutover(&["sessions", &nats.url()]);
+    assert_eq!(code, 0);
+    assert!(table.lines().any(|l| l.contains("killed-publisher") && l.contains("silent")), "{table}");
+    t.send(&["q"]);
+    let exited = t.wait_for("the exit", Duration::from_secs(10), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&exited), Some(0), "{exited}");
+    let after = std::fs::read_to_string(&said).unwrap();
+    assert!(after.contains("cutover: followed photo-api-2026 (demo) / killed-publisher"), "{after}");
+}
+
+/// Every key a follower can press, on a session `watch` publishes from
+/// the peers: the peers' logs show no request that changes anything, and
+/// the follower has no AWS credentials or kubeconfig to make one with.
+#[test]
+fn a_follower_changes_nothing_whatever_is_pressed_and_sees_the_session_end() {
+    common::peers::fake_aws_credentials();
+    let peers = common::peers::Peers::start("realistic");
+    let nats = Nats::start();
+    let publisher = common::tmux::Tmux::start("follow-watch");
+    let rec = common::fresh_path("follow", "watched.jsonl");
+    publisher.type_line(&format!(
+        "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing {BIN} watch --plan {} --record {} --share {} 2>/dev/null; echo EXIT=$?",
+        peers.plan_path().display(),
+        rec.display(),
+        nats.url()
+    ));
+    publisher
+        .wait_for("watch shared", Duration::from_secs(40), |s| s.contains("read 75/25") && s.contains("share: live"));
+    let t = common::tmux::Tmux::start("follow-keys");
+    t.type_line(&format!(
+        "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_PROFILE KUBECONFIG=/nonexistent {BIN} follow {} --session watched; echo EXIT=$?",
+        nats.url()
+    ));
+    t.wait_for("the followed watch", Duration::from_secs(20), |s| {
+        s.contains("FOLLOWING WATCH") && s.contains("read 75/25") && timeline(s).contains("● LIVE")
+    });
+    let mut keys: Vec<String> = [
+        "Up", "Down", "Left", "Right", "Enter", "Escape", "Tab", "BTab", "PageUp", "PageDown", "Home", "End", "BSpace",
+        "DC", "F1", "F5", "C-r", "C-d", "C-u", "Space",
+    ]
+    .iter()
+    .map(|k| k.to_string())
+    .collect();
+    keys.extend((b'!'..=b'~').filter(|c| *c != b'q' && *c != b';').map(|c| (c as char).to_string()));
+    for k in &keys {
+        for key in [k.as_str(), "y", "y"] {
+            t.run(&["send-keys", "-t", "t", key]);
+        }
+    }
+    t.send(&["Escape", "Escape", "L"]);
+    let screen = t.wait_for("still following", Duration::from_secs(10), |s| s.contains("FOLLOWING WATCH"));
+    assert!(!screen.contains("EXIT="), "{screen}");
+    // The publisher ends: the follower says so.
+    publisher.send(&["q"]);
+    publisher.wait_for("watch ended", Duration::from_secs(20), |s| exit_code(s).is_some());
+    t.wait_for("ENDED", Duration::from_secs(20), |s| timeline(s).contains("ENDED"));
+    t.send(&["Escape", "Escape", "q"]);
+    let exited = t.wait_for("the exit", Duration::from_secs(10), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&exited), Some(0), "{exited}");
+    let mutating = peers.mutating_requests();
+    assert!(mutating.is_empty(), "a follower changes nothing: {mutating:#?}");
+    // And the session, ended, replays from the broker.
+    t.type_line(&format!("clear; {BIN} replay {} --session watched; echo EXIT=$?", nats.url()));
+    t.wait_for("the replay", Duration::from_secs(20), |s| s.contains("REPLAY of WATCH") && s.contains("read 75/25"));
+    t.send(&["q"]);
+    let exited = t.wait_for("the replay's exit", Duration::from_secs(10), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&exited), Some(0), "{exited}");
+}
