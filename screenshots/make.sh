@@ -195,3 +195,25 @@ wait_for "% to new" 5
 sleep 24
 shoot dns 40 160
 keys q
+
+# A follower of a shared demo session, through a nats-server from the tests'
+# venv: the replay's viewer, live, on what the demo publishes.
+if [ -x .venv/bin/nats-server ]; then
+  port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  .venv/bin/nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/nats" >/dev/null 2>&1 &
+  nats=$!
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  t new-session -d -x 120 -y 32 -s pub "XDG_STATE_HOME=$work/pub $bin demo --seed 2026 --share nats://127.0.0.1:$port"
+  for _ in $(seq 1 100); do "$bin" sessions "nats://127.0.0.1:$port" 2>/dev/null | grep -q ' live' && break; sleep 0.2; done
+  t kill-session -t shots 2>/dev/null || true
+  t new-session -d -x "$cols" -y 34 -s shots "XDG_STATE_HOME=$work/pub $bin follow nats://127.0.0.1:$port"
+  wait_for "● LIVE" 15
+  wait_for "app/api" 5
+  sleep 3
+  shoot follow 34
+  keys q
+  t kill-session -t pub 2>/dev/null || true
+  kill "$nats" 2>/dev/null || true
+else
+  echo "screenshots: no .venv (run ./tests/run.sh once); skipping the follow screenshot" >&2
+fi

@@ -628,3 +628,23 @@ pub fn sessions_table(sessions: &[SessionInfo], now: Timestamp) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_joined_in_order_and_anything_else_is_an_error() {
+        let mut j = Joiner::default();
+        assert_eq!(j.push(1, None, b"whole").unwrap(), Some(b"whole".to_vec()));
+        assert_eq!(j.push(2, Some("1/3"), b"ab").unwrap(), None);
+        assert_eq!(j.push(3, Some("2/3"), b"cd").unwrap(), None);
+        assert_eq!(j.push(4, Some("3/3"), b"e").unwrap(), Some(b"abcde".to_vec()));
+        // A part missing, a whole line inside a split one, a bad header.
+        assert_eq!(j.push(5, Some("1/2"), b"x").unwrap(), None);
+        assert!(j.push(6, None, b"y").unwrap_err().contains("message 6"));
+        let mut j = Joiner::default();
+        assert!(j.push(7, Some("2/2"), b"x").unwrap_err().contains("part 2 of 2 where part 1 was due"));
+        assert!(Joiner::default().push(8, Some("two"), b"x").unwrap_err().contains("not <part>/<parts>"));
+    }
+}
