@@ -512,3 +512,64 @@ fn the_timeline_shows_the_clock_marks_and_the_mark_reached() {
     viewer.on_key(Key::char('?'));
     assert!(!common::draw(120, 34, |f| viewer.render(f)).contains("next mark"), "? closes the help");
 }
+
+#[test]
+fn a_followed_session_says_how_its_link_is_in_the_header_and_timeline() {
+    use cutover::keymap::{Key, Keymap};
+    use cutover::share::Heartbeat;
+    use cutover::share::read::Link;
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let path = temp("followed.jsonl");
+    record_session(&path, 5 * 60, &[]);
+    let heartbeat = Heartbeat {
+        at: 0,
+        last: 900,
+        behind: 1200,
+        lost: 0,
+        status: "catching up".into(),
+        plan: "shop".into(),
+        session: "run-1".into(),
+    };
+    let link = Arc::new(Mutex::new(Link {
+        session: "run-1".into(),
+        plan: "shop".into(),
+        lines: 900,
+        heard: Instant::now(),
+        pending: 0,
+        delay: Some(Duration::from_millis(230)),
+        heartbeat: Some(heartbeat),
+        ended: None,
+        joined: None,
+        error: None,
+    }));
+    let player = Player::open(&path).unwrap();
+    let mut viewer = cutover::replay::Viewer::new(player, Keymap::default(), true).following(link.clone());
+    viewer.on_key(Key::char('L'));
+    let timeline = |v: &mut cutover::replay::Viewer| {
+        let screen = common::draw(120, 34, |f| v.render(f));
+        let lines: Vec<String> = screen.lines().skip(32).map(str::to_string).collect();
+        (screen, lines.join("\n"))
+    };
+    let (screen, bottom) = timeline(&mut viewer);
+    assert!(screen.contains("FOLLOWING DEMO") && screen.contains("followed from the broker"), "{screen}");
+    assert!(bottom.contains("● LIVE 0.2s (publisher 1200 behind)"), "{bottom}");
+    assert!(bottom.contains("L  live"), "the key back to live is offered: {bottom}");
+    // Paused: behind live, by how much.
+    viewer.on_key(Key::char(' '));
+    viewer.on_key(Key::plain(cutover::keymap::KeyCode::Left));
+    let (_, bottom) = timeline(&mut viewer);
+    assert!(bottom.contains("0:10 behind"), "{bottom}");
+    viewer.on_key(Key::char('L'));
+    assert!(timeline(&mut viewer).1.contains("● LIVE"));
+    // Nothing heard for 8 s: STALE, with the reason and the moment the screen is of.
+    link.lock().unwrap().heard = Instant::now() - Duration::from_secs(8);
+    let (_, bottom) = timeline(&mut viewer);
+    assert!(bottom.contains("STALE 8s"), "{bottom}");
+    assert!(bottom.contains("nothing from the publisher for 8 s (it or the broker is gone)"), "{bottom}");
+    // Lines lost past the publisher's buffer are never in a local recording,
+    // and the replay of a plain recording offers no `L`.
+    let mut plain = cutover::replay::Viewer::new(Player::open(&path).unwrap(), Keymap::default(), false);
+    let screen = common::draw(120, 34, |f| plain.render(f));
+    assert!(!screen.contains("L  live") && screen.contains("REPLAY of DEMO"), "{screen}");
+}

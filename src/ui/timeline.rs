@@ -84,7 +84,9 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
     let (label, state, trouble) = match &link {
         Some(link) => {
             let (style, words, trouble) = link_words(viewer, link);
-            (style, format!("{words} {state}"), trouble)
+            // The publisher's own backlog: what it has not got to the broker.
+            let publisher = link.publisher().map(|p| format!(" ({p})")).unwrap_or_default();
+            (style, format!("{words}{publisher} {state}"), trouble)
         }
         None => (Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD), state, None),
     };
