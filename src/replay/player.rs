@@ -48,6 +48,10 @@ impl Index {
         if self.stopped.as_deref().is_some_and(|s| !s.contains("cut short")) {
             return Ok(0);
         }
+        // Nothing appended: the common case when following, many times a second.
+        if file.metadata().map_err(|e| e.to_string())?.len() == self.end {
+            return Ok(0);
+        }
         self.stopped = None;
         file.seek(SeekFrom::Start(self.end)).map_err(|e| e.to_string())?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
