@@ -232,6 +232,33 @@ impl tracing::field::Visit for JsonFields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::update;
+    use crate::domain::Side;
+    use crate::share::ShareStatus;
+
+    #[test]
+    fn the_summary_says_each_source_the_broker_and_what_was_written() {
+        let start: jiff::Timestamp = "2026-11-25T14:00:00Z".parse().unwrap();
+        let world = crate::sim::World::new(&crate::sim::SimConfig { seed: 2026, start, scale: 1 });
+        let mut app = App::new(world.app_config(), crate::keymap::Keymap::default(), start);
+        assert_eq!(
+            summary(&app, Duration::from_secs(5), 0, None, &share_text(&app)),
+            "up 5s, 0 messages; share: connecting; sources: none yet"
+        );
+        let stale = SourceState::Stale { since: start, error: "eks-new: connection refused".into(), last_ok: None };
+        for (id, state) in
+            [(SourceId::Alb, SourceState::Live { last_ok: start }), (SourceId::Cluster(Side::New), stale)]
+        {
+            let _ = update(&mut app, Msg::Source { id, state });
+        }
+        let down = ShareStatus { state: ShareState::Down("no answer".into()), behind: 120, lost: 0 };
+        let _ = update(&mut app, Msg::Share(down));
+        let text = summary(&app, Duration::from_secs(3725), 4321, None, &share_text(&app));
+        assert_eq!(
+            text,
+            "up 1h02m, 4321 messages; share: down, 120 behind; sources: k8s new stale (eks-new: connection refused), alb live"
+        );
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {
