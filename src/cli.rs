@@ -12,6 +12,11 @@ const EXIT_CODES: &str = "Exit codes: 0 success; 1 `check` found a failing check
 const CHECK_EXIT_CODES: &str = "Exit codes: 0 every check passed (warnings allowed); 1 a check failed; \
 2 the plan cannot be read. Each failure is one line; the errors in full are in the log (--log).";
 
+const RELAY_EXIT_CODES: &str = "Exit codes: 0 stopped by SIGTERM or SIGINT, after the share buffer \
+drained (at most 5 s) and the session's end was published; 2 bad input (unknown flags, a plan that cannot \
+be read, no broker URL, a URL that is not NATS). A broker down or refusing is not an exit: the relay \
+says so in its log and keeps trying.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cutover",
@@ -21,7 +26,8 @@ const CHECK_EXIT_CODES: &str = "Exit codes: 0 every check passed (warnings allow
 )]
 pub struct Cli {
     /// Where to write the log (the terminal is the console's; logs never go there).
-    /// Default: $XDG_STATE_HOME/cutover/cutover.log or ~/.local/state/cutover/cutover.log.
+    /// Default: $XDG_STATE_HOME/cutover/cutover.log or ~/.local/state/cutover/cutover.log;
+    /// `relay` logs to stderr.
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
 
@@ -37,6 +43,10 @@ pub enum Command {
     Run(RunArgs),
     /// Watch a live cutover, read-only: nothing can be changed from this console.
     Watch(WatchArgs),
+    /// Read AWS and the clusters for everyone, with no terminal: publish the session to a NATS
+    /// broker for followers (run it as a Deployment; see "Watching together" in the README).
+    #[command(after_help = RELAY_EXIT_CODES)]
+    Relay(RelayArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(PlanArgs),
@@ -239,7 +249,7 @@ pub struct RecordArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "no_record")]
     pub record: Option<PathBuf>,
     /// Do not record this session.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "share")]
     pub no_record: bool,
 }
 
@@ -249,7 +259,7 @@ pub struct RecordArgs {
 pub struct ShareArgs {
     /// Publish the session to NATS JetStream as it is recorded: nats://host:port or tls://host:port,
     /// a user or token may be in the URL. `--share` alone takes $NATS_URL.
-    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "", conflicts_with = "no_record")]
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
     pub share: Option<String>,
     /// A NATS credentials file for --share (default: $NATS_CREDS).
     #[arg(long, value_name = "FILE", requires = "share")]
@@ -306,6 +316,27 @@ pub struct WatchArgs {
     pub record: RecordArgs,
     #[command(flatten)]
     pub share: ShareArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RelayArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Also keep a local recording in FILE (by default the broker's stream is the only record).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// The log on stderr: `text` for people, `json` (one object a line) for a log pipeline.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// The broker is required: --share URL, or $NATS_URL.
+    #[command(flatten)]
+    pub share: ShareArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]

@@ -10,7 +10,8 @@
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
 //! - [`cli`] is the command line;
 //! - [`scrub`] takes secrets out of free text before it becomes a `Msg`;
-//! - [`share`] publishes a session's recording to NATS JetStream.
+//! - [`share`] publishes a session's recording to NATS JetStream;
+//! - [`relay`] runs the loop with no terminal, for `cutover relay`.
 
 pub mod app;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod effects;
 pub mod keymap;
 pub mod plan;
 pub mod record;
+pub mod relay;
 pub mod replay;
 pub mod report;
 pub mod runtime;

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use cutover::app::{App, Mode, Msg};
 use cutover::check::{self, Verdict};
 use cutover::cli::{
-    self, Cli, Command, DemoArgs, ExportArgs, FollowArgs, PlanArgs, RecordArgs, ReplayArgs, ReportArgs, ReportFormat,
-    SessionsArgs, SessionsFormat, ShareArgs, SharedArgs,
+    self, Cli, Command, DemoArgs, ExportArgs, FollowArgs, LogFormat, PlanArgs, RecordArgs, RelayArgs, ReplayArgs,
+    ReportArgs, ReportFormat, SessionsArgs, SessionsFormat, ShareArgs, SharedArgs,
 };
 use cutover::keymap::Keymap;
 use cutover::plan::Plan;
@@ -64,6 +64,9 @@ fn main() -> Result<ExitCode> {
         }
         Command::Man(args) => return man(args.command.as_deref()),
         _ => {}
+    }
+    if let Command::Relay(args) = &cli.command {
+        return relay_command(args, cli.log.clone());
     }
     let log = init_logging(cli.log.clone());
     cutover::ui::theme::set_no_color(cutover::ui::theme::no_color_from_env());
@@ -295,6 +298,117 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
     })
 }
 
+/// `cutover relay`: checks its input as `watch` does (same messages, exit
+/// code 2), then relays until SIGTERM or SIGINT. No terminal is needed.
+fn relay_command(args: &RelayArgs, log: Option<PathBuf>) -> Result<ExitCode> {
+    init_stderr_logging(log, args.log_format);
+    exit_on_panic(false);
+    let plan = match Plan::load(&args.plan.plan) {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
+    };
+    // The broker is the relay's whole point: without one it is bad input.
+    let mut share = args.share.clone();
+    if share.share.is_none() {
+        if std::env::var("NATS_URL").map_or(true, |u| u.is_empty()) {
+            return Ok(bad_input("relay: no broker: give --share nats://host:port (or set $NATS_URL)"));
+        }
+        share.share = Some(String::new());
+    }
+    let share = match share_options(&share) {
+        Ok(Some(s)) => s,
+        Ok(None) => return Ok(bad_input("relay: no broker: give --share nats://host:port (or set $NATS_URL)")),
+        Err(e) => return Ok(bad_input(&e)),
+    };
+    relay(plan, args.record.clone(), share)
+}
+
+/// The reading half of `watch`, with no terminal: the session goes to the
+/// broker (and to `--record FILE`, if given). Only reading sources are
+/// started: there is no executor and no effect channel, so there is no
+/// code path from here to anything that writes.
+fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) -> Result<ExitCode> {
+    use cutover::relay;
+    tokio_runtime()?.block_on(async move {
+        // Listened for from the start: a SIGTERM while the sources start
+        // still ends the relay cleanly.
+        let stop = match stop_signal() {
+            Ok(stop) => stop,
+            Err(e) => return Err(e).wrap_err("listening for SIGTERM"),
+        };
+        let started = jiff::Timestamp::now();
+        let mut app = App::new(plan.app_config(Mode::Watch), Keymap::default(), started);
+        // Nobody is at the keys of a relay: its header names where it runs.
+        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty());
+        app.operator = format!("relay on {}", host.as_deref().unwrap_or("an unnamed host"));
+        let connect = match options.connect_options().await {
+            Ok(c) => c,
+            Err(e) => return Ok(bad_input(&e)),
+        };
+        let (tx, mut rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
+        }
+        // Named after its recording when it keeps one, as a console's is.
+        let stem = record.as_ref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned());
+        let session = stem.unwrap_or_else(|| record::session_name("relay", started));
+        let sharing = cutover::share::Share::start(options.clone(), connect, &app.config.title, &session, Some(tx));
+        // No terminal: (0, 0) says so; a replay draws on its own terminal.
+        let header = record::Header::new(&app, started, (0, 0));
+        let recorder = match &record {
+            Some(path) => record::Writer::create_tapped(path, &header, Some(sharing.tap())),
+            None => record::Writer::tap_only(&header, sharing.tap()),
+        };
+        let mut recorder = match recorder {
+            Ok(w) => w,
+            Err(e) => {
+                cancel.cancel();
+                return Ok(bad_input(&format!("{e} (--record FILE)")));
+            }
+        };
+        tracing::info!(
+            plan = %plan.path.display(),
+            session = %sharing.subjects.log,
+            broker = %options.redacted_url(),
+            record = ?record,
+            "relay started"
+        );
+        let messages = relay::run(&mut app, &mut rx, Some(&mut recorder), stop, relay::SUMMARY_EVERY).await;
+        cancel.cancel();
+        if let Err(e) = recorder.flush() {
+            tracing::error!(error = %e, path = ?recorder.path(), "recording failed");
+        }
+        let subject = sharing.subjects.log.clone();
+        let done = sharing.finish(SHARE_DRAIN).await;
+        let share =
+            format!("{} lines published as {subject}, {} behind, {} lost", done.published, done.behind, done.lost);
+        let up = started.duration_until(jiff::Timestamp::now()).unsigned_abs();
+        let text = relay::summary(&app, up, messages, Some(&recorder), &share);
+        if done.behind > 0 {
+            tracing::warn!("relay stopped: {text} (the broker did not take every line in time)");
+        } else {
+            tracing::info!("relay stopped: {text}");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on the first SIGTERM (Kubernetes stopping the pod) or SIGINT.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
 /// Where a session's actions go: its executor (none in `watch`), and the
 /// file that keeps a handoff in flight (only `run`).
 struct Acting {
@@ -387,13 +501,13 @@ async fn console(
     // ratatui::init installs a panic hook that restores the terminal
     // before color-eyre's hook prints the report.
     let mut terminal = take_terminal()?;
-    exit_on_panic();
+    exit_on_panic(true);
     let result =
         runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
     cancel.cancel();
     give_terminal_back();
-    if let Some(r) = recorder.take() {
-        let path = r.path().display();
+    if let Some(path) = recorder.take().as_ref().and_then(|r| r.path().map(|p| p.to_path_buf())) {
+        let path = path.display();
         eprintln!("cutover: session recorded in {path}");
         eprintln!("  replay it: cutover replay {path}");
         eprintln!("  report:    cutover report {path}");
@@ -421,7 +535,7 @@ async fn console(
 fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) -> Result<ExitCode> {
     let mut viewer = cutover::replay::Viewer::new(player, keymap, args.follow);
     let mut terminal = take_terminal()?;
-    exit_on_panic();
+    exit_on_panic(true);
     let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
     if let Some(stopped) = &viewer.player.index.stopped {
@@ -616,7 +730,7 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
     let mut viewer = cutover::replay::Viewer::new(player, keymap, true).following(link.clone());
     viewer.status = Some(format!("following {}{newest}", session.describe()));
     let mut terminal = take_terminal()?;
-    exit_on_panic();
+    exit_on_panic(true);
     let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
     cancel.cancel();
@@ -663,14 +777,17 @@ fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
 /// A panic in any task ends the program: the terminal is restored and the
 /// report printed by the hooks installed before, then the process exits.
 /// Without this a panicking background task would leave the console
-/// running on a terminal that has already been given back.
-fn exit_on_panic() {
+/// running on a terminal that has already been given back (and a relay
+/// running without one of its sources, where a restart is better).
+fn exit_on_panic(terminal: bool) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         // The terminal is never dropped on this path, so its cursor is
         // shown here; the previous hooks restore the modes and report.
-        let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
-        if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        if terminal {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::cursor::Show);
+        }
+        if terminal && MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
             let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         }
         previous(info);
@@ -699,4 +816,20 @@ fn init_logging(path: Option<PathBuf>) -> Option<PathBuf> {
         .with_env_filter(filter)
         .try_init();
     Some(path)
+}
+
+/// The relay's log: stderr (a container's log), or `--log FILE`; text for
+/// people, or one JSON object a line for a log pipeline.
+fn init_stderr_logging(path: Option<PathBuf>, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let writer = match path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok()) {
+        Some(file) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+    };
+    let builder = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.event_format(cutover::relay::JsonLines).try_init(),
+    };
 }

@@ -40,21 +40,10 @@ where
     B::Error: Send + Sync + 'static,
 {
     terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
-    let mut apply = |app: &mut App, msg: Msg| apply(app, msg, recorder.as_deref_mut());
     let mut outbox = Vec::new();
     while let Some(msg) = rx.recv().await {
-        let mut dirty = false;
-        let mut msg = Some(msg);
-        // Apply everything already queued before drawing: one frame per burst.
-        while let Some(m) = msg.take() {
-            let out = apply(app, m);
-            dirty |= out.redraw;
-            outbox.extend(out.effects);
-            if app.quit {
-                break;
-            }
-            msg = rx.try_recv().ok();
-        }
+        // Everything already queued is applied before drawing: one frame per burst.
+        let dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
         // The handoff in flight is kept on disk as soon as it changes, so
         // a console started again after a crash picks it up.
         if let Some(file) = saved.as_deref_mut()
@@ -78,6 +67,41 @@ where
     Ok(())
 }
 
+/// Applies `first` and every message already queued behind it, as
+/// [`apply`] does each, until the queue is empty or the operator quits;
+/// the effects they made go to `outbox`. The console draws once after a
+/// burst; a relay (no terminal) runs the same code and draws nothing.
+pub fn apply_burst(
+    app: &mut App,
+    first: Msg,
+    rx: &mut mpsc::Receiver<Msg>,
+    mut recorder: Option<&mut crate::record::Writer>,
+    outbox: &mut Vec<Queued>,
+) -> Burst {
+    let mut burst = Burst::default();
+    let mut msg = Some(first);
+    while let Some(m) = msg.take() {
+        let out = apply(app, m, recorder.as_deref_mut());
+        burst.redraw |= out.redraw;
+        burst.applied += 1;
+        outbox.extend(out.effects);
+        if app.quit {
+            break;
+        }
+        msg = rx.try_recv().ok();
+    }
+    burst
+}
+
+/// What [`apply_burst`] did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Burst {
+    /// The screen may have changed.
+    pub redraw: bool,
+    /// Messages applied.
+    pub applied: usize,
+}
+
 /// Records one message, applies it, and records the marks it made and a
 /// keyframe when one is due. Every message is recorded before it is
 /// applied, so a recording holds everything that made each screen, up to
@@ -99,13 +123,13 @@ pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::W
     if let Some(r) = recorder.as_deref_mut()
         && let Err(e) = r.append(at, &msg)
     {
-        tracing::error!(error = %e, path = %r.path().display(), "recording failed");
+        tracing::error!(error = %e, path = ?r.path(), "recording failed");
     }
     let out = update(app, msg);
     if let Some(r) = recorder
         && let Err(e) = r.after_update(at, app, &out.marks)
     {
-        tracing::error!(error = %e, path = %r.path().display(), "recording failed");
+        tracing::error!(error = %e, path = ?r.path(), "recording failed");
     }
     out
 }

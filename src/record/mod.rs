@@ -128,12 +128,14 @@ pub trait Tap: Send {
 }
 
 pub struct Writer {
-    path: PathBuf,
+    /// The file, when there is one: a relay's lines may go to the tap only.
+    file: Option<(PathBuf, BufWriter<File>)>,
     tap: Option<Box<dyn Tap>>,
-    out: BufWriter<File>,
     last_flush: Instant,
     /// Bytes written so far.
     written: u64,
+    /// Lines written so far, the header included.
+    lines: u64,
     /// Time and file position of the last keyframe, and its size.
     keyframe: (i64, u64, u64),
     /// The routes of the last ALB read written in full.
@@ -159,30 +161,59 @@ impl Writer {
             .create_new(true)
             .open(path)
             .map_err(|e| format!("cannot create the recording {}: {e}", path.display()))?;
+        Writer::start(Some((path.to_path_buf(), BufWriter::new(file))), header, tap)
+            .map_err(|e| format!("cannot write the recording {}: {e}", path.display()))
+    }
+
+    /// A recorder with no file: every line, header first, goes to `tap`
+    /// only (a relay, whose record is the broker's stream).
+    pub fn tap_only(header: &Header, tap: Box<dyn Tap>) -> Result<Writer, String> {
+        Writer::start(None, header, Some(tap))
+    }
+
+    fn start(
+        file: Option<(PathBuf, BufWriter<File>)>,
+        header: &Header,
+        tap: Option<Box<dyn Tap>>,
+    ) -> Result<Writer, String> {
         let mut w = Writer {
-            path: path.to_path_buf(),
+            file,
             tap,
-            out: BufWriter::new(file),
             last_flush: Instant::now(),
             written: 0,
+            lines: 0,
             keyframe: (header.started.as_millisecond(), 0, 0),
             last_read: [None, None],
             synced_keyframe: false,
         };
-        let line = serde_json::to_string(header).map_err(|e| format!("cannot write the recording header: {e}"))?;
-        w.raw(&line).map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
-        w.out.flush().map_err(|e| format!("cannot write the recording {}: {e}", path.display()))?;
+        let line = serde_json::to_string(header).map_err(|e| format!("cannot write the header: {e}"))?;
+        w.raw(&line).map_err(|e| e.to_string())?;
+        w.flush().map_err(|e| e.to_string())?;
         Ok(w)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The recording's file; `None` for a writer that only taps.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// Lines written so far, the header included.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.written
     }
 
     fn raw(&mut self, line: &str) -> std::io::Result<()> {
-        self.out.write_all(line.as_bytes())?;
-        self.out.write_all(b"\n")?;
+        if let Some((_, out)) = &mut self.file {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
         self.written += line.len() as u64 + 1;
+        self.lines += 1;
         if let Some(tap) = &mut self.tap {
             tap.line(line);
         }
@@ -264,8 +295,13 @@ impl Writer {
 
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.last_flush = Instant::now();
-        self.out.flush()?;
-        self.out.get_ref().sync_data()
+        match &mut self.file {
+            Some((_, out)) => {
+                out.flush()?;
+                out.get_ref().sync_data()
+            }
+            None => Ok(()),
+        }
     }
 }
 
@@ -590,6 +626,11 @@ pub fn default_path(mode: &str, started: Timestamp) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_STATE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    let stamp = started.strftime("%Y%m%dT%H%M%SZ");
-    Some(base.join("cutover/recordings").join(format!("{mode}-{stamp}.jsonl")))
+    Some(base.join("cutover/recordings").join(format!("{}.jsonl", session_name(mode, started))))
+}
+
+/// A session's name, `<mode>-<UTC time>`: its recording's file stem, and
+/// its subjects on the broker.
+pub fn session_name(mode: &str, started: Timestamp) -> String {
+    format!("{mode}-{}", started.strftime("%Y%m%dT%H%M%SZ"))
 }
