@@ -573,3 +573,23 @@ fn a_followed_session_says_how_its_link_is_in_the_header_and_timeline() {
     let screen = common::draw(120, 34, |f| plain.render(f));
     assert!(!screen.contains("L  live") && screen.contains("REPLAY of DEMO"), "{screen}");
 }
+
+/// What a follower or a replay shows of the driver's proposals: the modal
+/// is the session's, not the viewer's, so it is on screen while it was
+/// open, and gone once confirmed.
+#[test]
+fn the_drivers_open_proposal_is_on_a_replayed_screen_until_confirmed() {
+    use cutover::keymap::{Key, KeyCode, Keymap};
+    let path = temp("proposal.jsonl");
+    let script = vec![(60, vec![Key::plain(KeyCode::BackTab), Key::char(']')]), (90, vec![Key::char('y')])];
+    record_script(&path, 120, &[], &script);
+    let mut viewer = cutover::replay::Viewer::new(Player::open(&path).unwrap(), Keymap::default(), false);
+    let at = |s: i64| start().as_millisecond() + s * 1000;
+    viewer.player.seek(at(75)).unwrap();
+    let open = common::draw(120, 34, |f| viewer.render(f));
+    assert!(open.contains("PROPOSAL: route api"), "{open}");
+    viewer.player.seek(at(100)).unwrap();
+    let done = common::draw(120, 34, |f| viewer.render(f));
+    assert!(!done.contains("PROPOSAL"), "{done}");
+    assert!(done.contains("read 50/50") || done.contains("50%"), "{done}");
+}
