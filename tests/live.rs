@@ -226,21 +226,7 @@ fn every_key_only_reads(name: &str, command: &str) {
         peers.dir.join("cutover.log").display()
     ));
     t.wait_for("the live console", WAIT, |s| s.contains("read 75/25") && s.contains("app/api"));
-    // Every named key, and every printable character but `q`; each
-    // followed by `y`, which confirms whatever it proposed.
-    let mut keys: Vec<String> = [
-        "Up", "Down", "Left", "Right", "Enter", "Escape", "Tab", "BTab", "PageUp", "PageDown", "Home", "End", "BSpace",
-        "DC", "F1", "F5", "C-r", "C-d", "C-u", "Space",
-    ]
-    .iter()
-    .map(|k| k.to_string())
-    .collect();
-    keys.extend((b'!'..=b'~').filter(|c| *c != b'q' && *c != b';').map(|c| (c as char).to_string()));
-    for k in &keys {
-        t.run(&["send-keys", "-t", "t", k]);
-        t.run(&["send-keys", "-t", "t", "y"]);
-        t.run(&["send-keys", "-t", "t", "y"]);
-    }
+    t.press_every_key_and_confirm();
     // Long enough for another ALB poll, the executor and watch traffic.
     std::thread::sleep(Duration::from_secs(6));
     // Apart, with pauses: an Escape and a `q` arriving in one read are

@@ -45,21 +45,8 @@ fn the_replayed_console_equals_the_live_one_at_every_instant() {
         let (t, state) = &live.states[i];
         player.seek(*t).unwrap();
         let replayed = serde_json::to_value(Keyframe::of(&player.app)).unwrap();
-        if replayed != *state {
-            let differ: Vec<String> = state
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter(|(k, v)| replayed.get(k.as_str()) != Some(v))
-                .map(|(k, v)| {
-                    format!("{k}:\n  live   {:.600}\n  replay {:.600}", v.to_string(), replayed[k.as_str()].to_string())
-                })
-                .collect();
-            panic!(
-                "the replay differs from the live console at +{}s: {}",
-                (t - start().as_millisecond()) / 1000,
-                differ.join("\n")
-            );
+        if let Some(differ) = common::differing_parts(state, &replayed, "live", "replay") {
+            panic!("the replay differs from the live console at +{}s: {differ}", (t - start().as_millisecond()) / 1000);
         }
     }
     assert!(player.keyframe_loads > 0, "seeking back went through a keyframe");

@@ -209,3 +209,21 @@ pub fn fresh_path(suite: &str, name: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_file(&path);
     path
 }
+
+/// Which top-level parts of two consoles (as keyframe JSON) differ, each
+/// with the start of both values; none if they are equal.
+pub fn differing_parts(a: &serde_json::Value, b: &serde_json::Value, a_is: &str, b_is: &str) -> Option<String> {
+    if a == b {
+        return None;
+    }
+    let differ: Vec<String> = a
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| b.get(k.as_str()) != Some(v))
+        .map(|(k, v)| {
+            format!("{k}:\n  {a_is:<9} {:.600}\n  {b_is:<9} {:.600}", v.to_string(), b[k.as_str()].to_string())
+        })
+        .collect();
+    Some(differ.join("\n"))
+}

@@ -65,6 +65,27 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Presses every named key and every printable character but `q` and
+    /// `;` (tmux's separator), each followed by `y` twice, which confirms
+    /// whatever it proposed.
+    pub fn press_every_key_and_confirm(&self) {
+        let mut keys: Vec<String> = [
+            "Up", "Down", "Left", "Right", "Enter", "Escape", "Tab", "BTab", "PageUp", "PageDown", "Home", "End",
+            "BSpace", "DC", "F1", "F5", "C-r", "C-d", "C-u", "Space",
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+        keys.extend((b'!'..=b'~').filter(|c| *c != b'q' && *c != b';').map(|c| (c as char).to_string()));
+        for k in &keys {
+            for key in [k.as_str(), "y", "y"] {
+                self.run(&["send-keys", "-t", "t", key]);
+            }
+        }
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd(&["kill-server"]).status();
