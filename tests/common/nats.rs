@@ -46,6 +46,9 @@ impl Nats {
     /// when the console starts.
     pub fn reserve(config: Option<&str>) -> Nats {
         let dir = std::env::temp_dir().join(format!("cutover-nats-{}-{}", std::process::id(), super::peers::unique()));
+        // A test process of the same id may have run before: its stream
+        // would be restored from the store, with its sessions.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let config = config.map(|text| {
             let path = dir.join("nats.conf");

@@ -44,6 +44,8 @@ impl Peers {
     pub fn start(seed: &str) -> Peers {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let dir = std::env::temp_dir().join(format!("cutover-peers-{}-{}", std::process::id(), unique()));
+        // Process ids come round again: nothing of an earlier test's run.
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(python())
             .arg(root.join("tests/harness/peers.py"))

@@ -13,6 +13,13 @@ impl Tmux {
         let socket = format!("cutover-test-{name}-{}", std::process::id());
         let t = Tmux { socket };
         let state = std::env::temp_dir().join(format!("cutover-terminal-test-{}", std::process::id()));
+        // Process ids come round again: no handoff or recording of an
+        // earlier test's console is picked up (once: the test's own
+        // terminals share it).
+        static FRESH: std::sync::Once = std::sync::Once::new();
+        FRESH.call_once(|| {
+            let _ = std::fs::remove_dir_all(&state);
+        });
         let ok =
             t.cmd(&["new-session", "-d", "-x", "120", "-y", "32", "-s", "t"]).env("XDG_STATE_HOME", state).status();
         assert!(ok.map(|s| s.success()).unwrap_or(false), "tmux must be installed to run the terminal tests");
