@@ -59,7 +59,11 @@ requests() { # per peer, over SECS: the count of requests that reached it
   curl -s -X POST "$control/requests/clear" >/dev/null
   sleep "$1"
   for peer in aws old new; do
-    printf '%s %s  ' "$peer" "$(curl -s "$control/requests?peer=$peer" | "$py" -c 'import json,sys; print(len(json.load(sys.stdin)))')"
+    curl -s "$control/requests?peer=$peer" | "$py" -c '
+import collections, json, sys
+reqs = json.load(sys.stdin)
+ops = collections.Counter(r.get("op") or r.get("method", "?") for r in reqs)
+print("%s %d (%s)" % (sys.argv[1], len(reqs), ", ".join("%s %d" % kv for kv in sorted(ops.items()))), end="; ")' "$peer"
   done
   echo
 }
