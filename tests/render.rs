@@ -463,3 +463,23 @@ fn a_dns_route_shows_the_observed_share_trailing_the_set_share() {
     let screen = draw(200, 50, |f| ui::render(&app, f));
     assert!(screen.contains("read 0/0 (equal split)") && screen.contains("new  50%"), "{screen}");
 }
+
+#[test]
+fn a_step_made_in_the_minute_under_way_is_marked_at_once() {
+    let (mut world, mut app) = demo(60);
+    // Half a minute into a minute: the last complete one is before the step.
+    feed(&mut app, world.advance(plus_secs(start(), 90)));
+    press(&mut app, &[Key::plain(KeyCode::BackTab), Key::char(']'), Key::char('y')]);
+    for q in take_sent() {
+        let (result, msgs) = world.apply(&q.effect);
+        feed(&mut app, msgs);
+        feed(&mut app, vec![Msg::EffectDone { id: q.id, effect: q.effect, result }]);
+    }
+    feed(&mut app, world.advance(plus_secs(start(), 95)));
+    let (at, _) = app.routes[0].weight_changes.last().copied().unwrap();
+    let last_complete = app.route_summary(&app.routes[0]).minute;
+    assert!(cutover::domain::Minute::containing(at) > last_complete, "the step is in the minute under way");
+    press(&mut app, &[Key::plain(KeyCode::Enter)]);
+    let screen = draw(120, 32, |f| ui::render(&app, f));
+    assert_eq!(screen.matches("→50").count(), 2, "marked on both charts at once:\n{screen}");
+}

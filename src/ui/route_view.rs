@@ -156,7 +156,9 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     let first = last.offset(-(WINDOW - 1));
     let x =
         |at: jiff::Timestamp| (Minute::containing(at).0 - first.0) as f64 + at.as_second().rem_euclid(60) as f64 / 60.0;
-    let in_window = |at: jiff::Timestamp| Minute::containing(at) >= first && Minute::containing(at) <= last;
+    // The minute under way has no figures yet, but what happened in it
+    // (a step just made) is marked, at the right edge.
+    let in_window = |at: jiff::Timestamp| Minute::containing(at) >= first && Minute::containing(at) <= last.offset(1);
     let signals: Vec<(f64, NodeSignalKind, Side)> =
         app.node_signals.iter().filter(|s| in_window(s.at)).map(|s| (x(s.at), s.kind, s.side)).collect();
     let changes: Vec<(f64, Weights)> =
