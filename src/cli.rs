@@ -144,7 +144,13 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// Markdown, to paste into a postmortem document.
     Md,
+    /// One self-contained HTML page: the report with a chart per route.
+    Html,
+    /// One route's chart alone (with --route), to embed in a document.
+    Svg,
+    /// The same facts for tools (schema: schemas/report.schema.json).
     Json,
 }
 
@@ -153,9 +159,21 @@ pub struct ReportArgs {
     /// The recording (printed when the session ended).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Markdown reads as is in a postmortem document; JSON is for tools.
+    /// Markdown reads as is in a postmortem; HTML adds charts; SVG is one chart; JSON is for tools.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,
+    /// The route whose chart `--format svg` draws.
+    #[arg(long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// Report from this time on: RFC 3339 (2026-11-25T14:05:00Z) or HH:MM[:SS] UTC.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Report up to this time: RFC 3339 or HH:MM[:SS] UTC.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Every session is recorded unless told otherwise.
