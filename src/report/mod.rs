@@ -874,7 +874,7 @@ fn route_report(
             SideMinute {
                 requests,
                 target_5xx: requests.map(|_| errors.unwrap_or(0.0)),
-                target_5xx_percent: error_rate(requests, errors).map(|r| r * 100.0),
+                target_5xx_percent: percent(requests, errors),
                 healthy_targets: health.map(|h| h.0),
                 targets: health.map(|h| h.1),
             }
@@ -914,6 +914,13 @@ fn route_report(
         followed,
         minutes,
     }
+}
+
+/// Target 5xx as a percentage of requests, as `error_rate` reads the
+/// datapoints (no request point: no data; no 5xx point: none), computed
+/// in percent so that 70 of 2,000 is 3.5.
+fn percent(requests: Option<f64>, errors: Option<f64>) -> Option<f64> {
+    error_rate(requests, errors).map(|_| errors.unwrap_or(0.0) * 100.0 / requests.unwrap_or(1.0))
 }
 
 /// New's share of the requests of both sides in a minute, in percent.
@@ -1314,9 +1321,9 @@ fn peaks(marks: &[Mark], app: &App, signals: &[Signal], lost: &[LostRow], series
             .and_then(|i| series.get(i))
             .and_then(|s| {
                 let s = s.get(side);
-                error_rate(s.requests.get(&minute).copied(), s.target_5xx.get(&minute).copied())
+                self::percent(s.requests.get(&minute).copied(), s.target_5xx.get(&minute).copied())
             })
-            .map_or(percent, |r| r * 100.0);
+            .unwrap_or(percent);
         match peaks.last_mut() {
             Some(p) if p.route == route && p.side == side && Minute::containing(p.to).offset(1) == minute => {
                 p.to = minute.start();
