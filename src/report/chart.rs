@@ -77,13 +77,22 @@ impl Panel {
     }
 }
 
-/// A round top for a scale: 1, 2 or 5 times a power of ten, at least `v`.
-fn nice(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let power = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * power).find(|c| *c >= v * 0.999).unwrap_or(10.0 * power)
+/// A scale's ticks: a round step (1, 2 or 5 times a power of ten) giving
+/// at most four intervals up to `top`, and the top tick, which the values
+/// stay under.
+fn ticks(top: f64) -> (f64, Vec<f64>) {
+    let top = if top > 0.0 { top } else { 1.0 };
+    let rough = top / 4.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|c| *c >= rough * 0.999).unwrap_or(10.0 * power);
+    let n = (top / step - 1e-9).ceil().max(1.0) as i32;
+    (step * f64::from(n), (0..=n).map(|i| step * f64::from(i)).collect())
+}
+
+/// A tick's label with only the decimals its step needs.
+fn tick_label(v: f64, step: f64, unit: &str) -> String {
+    let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil() as usize };
+    if decimals == 0 && unit.is_empty() { count(v) } else { format!("{v:.decimals$}{unit}") }
 }
 
 fn text(x: f64, y: f64, s: impl Into<String>) -> Text {
@@ -209,8 +218,8 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
         p
     };
     let share_panel = next(170.0, 100.0);
-    let req_max =
-        nice(minutes.iter().flat_map(|m| [m.old.requests, m.new.requests]).flatten().fold(0.0, f64::max) * 1.1);
+    let (req_max, req_ticks) =
+        ticks(minutes.iter().flat_map(|m| [m.old.requests, m.new.requests]).flatten().fold(0.0, f64::max) * 1.1);
     let req_panel = next(110.0, req_max);
     let guard = report.session.spike_percent;
     let lb_rate = |m: &super::MinuteRow| m.lb_5xx_percent;
@@ -219,7 +228,8 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
         .flat_map(|m| [m.old.target_5xx_percent, m.new.target_5xx_percent, lb_rate(m)])
         .flatten()
         .fold(guard * 1.5, f64::max);
-    let err_panel = next(130.0, nice(err_top * 1.1));
+    let (err_max, err_ticks) = ticks(err_top * 1.1);
+    let err_panel = next(130.0, err_max);
     let targets_max = minutes.iter().flat_map(|m| [m.old.targets, m.new.targets]).flatten().max().unwrap_or(1).max(1);
     let health_panel = next(70.0, f64::from(targets_max) * 1.2);
     let axis_y = health_panel.bottom();
@@ -286,8 +296,8 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     ));
 
     // Panel 2: requests per minute per side.
-    let req_ticks: Vec<(f64, String)> =
-        (0..=4).map(|i| (req_max * f64::from(i) / 4.0, count(req_max * f64::from(i) / 4.0))).collect();
+    let step = req_ticks.get(1).copied().unwrap_or(1.0);
+    let req_ticks: Vec<(f64, String)> = req_ticks.iter().map(|v| (*v, tick_label(*v, step, ""))).collect();
     doc = doc.add(panel_frame(&req_panel, "Requests per minute", &req_ticks));
     for side in Side::BOTH {
         let points: Vec<(f64, Option<f64>)> =
@@ -298,12 +308,8 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     doc = doc.add(legend(&[("old", OLD, None), ("new", NEW, None)], LEFT + PLOT_W, req_panel.top - 13.0));
 
     // Panel 3: 5xx as a share of requests.
-    let err_ticks: Vec<(f64, String)> = (0..=4)
-        .map(|i| {
-            let v = err_panel.max * f64::from(i) / 4.0;
-            (v, if err_panel.max < 4.0 { format!("{v:.1}%") } else { format!("{v:.0}%") })
-        })
-        .collect();
+    let step = err_ticks.get(1).copied().unwrap_or(1.0);
+    let err_ticks: Vec<(f64, String)> = err_ticks.iter().map(|v| (*v, tick_label(*v, step, "%"))).collect();
     doc = doc.add(panel_frame(&err_panel, "5xx share of requests", &err_ticks));
     let gy = err_panel.y(guard);
     doc = doc.add(

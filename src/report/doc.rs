@@ -158,7 +158,12 @@ fn step_row(s: &Step, dns: bool) -> Vec<String> {
         clock(s.at),
         change,
         s.who.clone(),
-        s.secs_at_previous.map_or("-".into(), duration),
+        match s.secs_at_previous {
+            None => "-".into(),
+            // The console saw them from its first read on, no earlier.
+            Some(secs) if s.since_first_read => format!("at least {}", duration(secs)),
+            Some(secs) => duration(secs),
+        },
         s.target_side.to_string(),
         figures(&s.before_figures),
         figures(&s.after_figures),

@@ -66,7 +66,7 @@ pub fn page(report: &Report) -> String {
                 body.push_str("</tbody></table>\n");
             }
             Block::Charts => {
-                body.push_str("<h2>Charts</h2>\n");
+                body.push_str("<h2 id=\"charts\">Charts</h2>\n");
                 body.push_str(
                     "<p>Per route, on one time axis (UTC): the weights set and the share of requests new really \
                      got, each side's requests, 5xx share and healthy targets. Hover a vertical line for the step, \

@@ -271,6 +271,9 @@ pub struct Step {
     pub verified: bool,
     /// How long the route had been at the weights before it.
     pub secs_at_previous: Option<i64>,
+    /// Those weights were the console's first read: they may have been in
+    /// place longer than `secs_at_previous`.
+    pub since_first_read: bool,
     /// The side the step sends more traffic to (old for a revert).
     pub target_side: Side,
     /// That side's figures in the minutes before and after the step's own.
@@ -846,6 +849,7 @@ fn route_report(
             s.target_side = if s.revert { Side::Old } else { Side::New };
             // Since the change before it, as the console saw the weights.
             let previous = history.iter().rev().find(|(at, w)| *at < s.at && Some(*w) == s.before).map(|(at, _)| *at);
+            s.since_first_read = previous.is_some() && previous == history.first().map(|(at, _)| *at);
             s.secs_at_previous = previous.map(|at| s.at.as_second() - at.as_second());
             let minute = Minute::containing(s.at);
             let next = history.iter().find(|(at, _)| *at > s.at).map(|(at, _)| Minute::containing(*at));
@@ -1179,6 +1183,7 @@ fn steps(marks: &[Mark]) -> Vec<Step> {
             verified: outcome.as_ref().is_some_and(|(ok, _)| *ok),
             outcome: outcome.map(|(_, text)| text),
             secs_at_previous: None,
+            since_first_read: false,
             target_side: Side::New,
             before_figures: empty(mark.at),
             after_figures: empty(mark.at),
