@@ -247,13 +247,16 @@ fn summary(d: &mut Doc, r: &Report) {
     let none_or = |n: usize| if n == 0 { "none".to_string() } else { n.to_string() };
     rows.push(vec!["Singleton alarms".into(), none_or(sum.alarms)]);
     rows.push(vec!["Refusals".into(), none_or(sum.refusals)]);
-    rows.push(vec![
-        "5xx peaks".into(),
-        match sum.peaks {
+    rows.push(vec!["5xx peaks".into(), {
+        let during = match sum.peaks {
             0 => format!("none above the {}% guard", s.spike_percent),
             n => format!("{} above the {}% guard", plural(n, "run"), s.spike_percent),
-        },
-    ]);
+        };
+        match sum.peaks_before {
+            0 => during,
+            n => format!("{during}; {n} more before the session started"),
+        }
+    }]);
     d.table(&["", ""], rows);
 
     d.h3("Routes");
@@ -420,11 +423,14 @@ fn peaks(d: &mut Doc, r: &Report) {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            let span = if p.from == p.to {
+            let mut span = if p.from == p.to {
                 clock_minute(p.from)
             } else {
                 format!("{} to {}", clock_minute(p.from), clock_minute(p.to))
             };
+            if p.to < r.session.started {
+                span.push_str(" (before the session started)");
+            }
             vec![
                 p.route.clone(),
                 p.side.to_string(),

@@ -122,8 +122,11 @@ pub struct Window {
 }
 
 impl Window {
+    /// Whether a mark at `at` is reported: all of them for the whole
+    /// recording (a demo's history and a live console's first CloudWatch
+    /// minutes come before its start, and are told as such).
     pub fn contains(&self, at: Timestamp) -> bool {
-        self.from <= at && at <= self.to
+        self.whole || (self.from <= at && at <= self.to)
     }
 
     /// The whole minutes the window touches.
@@ -145,7 +148,10 @@ pub struct Summary {
     pub outside_reverts: usize,
     pub alarms: usize,
     pub refusals: usize,
+    /// Runs of 5xx minutes above the guard from the window's start on.
     pub peaks: usize,
+    /// Those before it, in the minutes the console read at its start.
+    pub peaks_before: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -752,6 +758,7 @@ impl Builder {
                 alarms: 0,
                 refusals: 0,
                 peaks: 0,
+                peaks_before: 0,
             },
             routes,
             timeline,
@@ -1075,7 +1082,8 @@ fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
         outside_reverts: report.outside.iter().filter(|o| o.revert).count(),
         alarms: report.alarms.len(),
         refusals: report.refusals.len(),
-        peaks: report.peaks.len(),
+        peaks: report.peaks.iter().filter(|p| p.to >= Minute::containing(report.window.from).start()).count(),
+        peaks_before: report.peaks.iter().filter(|p| p.to < Minute::containing(report.window.from).start()).count(),
     }
 }
 

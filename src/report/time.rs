@@ -40,7 +40,7 @@ pub fn window(whole: Window, earliest: Timestamp, span: &Span) -> Result<Window,
     let to = span.to.as_deref().map(|t| parse("--to", t, bounds)).transpose()?;
     let window =
         Window { from: from.unwrap_or(whole.from), to: to.unwrap_or(whole.to), whole: from.is_none() && to.is_none() };
-    if window.from >= window.to {
+    if !window.whole && window.from >= window.to {
         return Err(format!(
             "--from {} is not before --to {}: the window would be empty",
             clock(window.from),
