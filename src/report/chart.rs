@@ -89,6 +89,11 @@ fn ticks(top: f64) -> (f64, Vec<f64>) {
     (step * f64::from(n), (0..=n).map(|i| step * f64::from(i)).collect())
 }
 
+#[cfg(test)]
+pub(super) fn ticks_for_test(top: f64) -> (f64, Vec<f64>) {
+    ticks(top)
+}
+
 /// A tick's label with only the decimals its step needs.
 fn tick_label(v: f64, step: f64, unit: &str) -> String {
     let decimals = if step >= 1.0 { 0 } else { (-step.log10()).ceil() as usize };

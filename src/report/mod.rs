@@ -946,13 +946,16 @@ fn observed(series: &PerSide<Series>, m: Minute) -> Option<f64> {
 
 fn figures(s: &Series, from: Minute, to: Minute) -> Figures {
     let (mut minutes, mut requests, mut errors) = (0, 0.0, 0.0);
-    for (_, r) in s.requests.range(from..=to) {
-        minutes += 1;
-        requests += r;
-    }
-    for (m, e) in s.target_5xx.range(from..=to) {
-        if s.requests.contains_key(m) {
-            errors += e;
+    // No whole minute between two changes a minute apart: nothing to count.
+    if from <= to {
+        for (_, r) in s.requests.range(from..=to) {
+            minutes += 1;
+            requests += r;
+        }
+        for (m, e) in s.target_5xx.range(from..=to) {
+            if s.requests.contains_key(m) {
+                errors += e;
+            }
         }
     }
     Figures {
@@ -1599,5 +1602,31 @@ impl Report {
             let names: Vec<&str> = self.routes.iter().map(|r| r.route.as_str()).collect();
             format!("no route `{name}` in this recording: its routes are {}", names.join(", "))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_of_no_whole_minute_are_no_data_and_a_side_without_requests_too() {
+        let mut s = Series::default();
+        s.requests.insert(Minute(10), 200.0);
+        s.target_5xx.insert(Minute(10), 3.0);
+        // Two changes in neighbouring minutes: nothing between them.
+        let none = figures(&s, Minute(11), Minute(10));
+        assert_eq!((none.minutes, none.percent), (0, None));
+        let one = figures(&s, Minute(9), Minute(11));
+        assert_eq!((one.minutes, one.requests, one.target_5xx, one.percent), (1, 200.0, 3.0, Some(1.5)));
+        // A 5xx point with no request point is no data, not an error rate.
+        s.target_5xx.insert(Minute(12), 5.0);
+        assert_eq!(figures(&s, Minute(12), Minute(12)).percent, None);
+    }
+
+    #[test]
+    fn chart_scales_end_on_a_round_tick() {
+        assert_eq!(chart::ticks_for_test(3.6), (4.0, vec![0.0, 1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(chart::ticks_for_test(1166.0), (1500.0, vec![0.0, 500.0, 1000.0, 1500.0]));
     }
 }
