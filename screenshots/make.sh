@@ -59,7 +59,7 @@ report_shot() {
   # The summary and the first route's chart.
   chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1100,2010 \
+    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1100,2045 \
     --screenshot="$PWD/$out/report.png" "file://$work/report/report.html" >/dev/null 2>&1
   echo "wrote $out/report.png"
   if [ -n "${REPORT_MD:-}" ]; then cp "$work/report/report.md" "$REPORT_MD"; fi

@@ -381,9 +381,9 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     let top = share_panel.top - 22.0;
     let panels: Vec<(f64, f64)> =
         [&share_panel, &req_panel, &err_panel, &health_panel].iter().map(|p| (p.top, p.bottom())).collect();
-    // Steps and handoffs also reach up to their marker above the panels.
-    let mut reaching = panels.clone();
-    reaching.insert(0, (top, share_panel.top));
+    // Steps and handoffs have their marker above the panels; the band
+    // between, with the first panel's title and legend, stays clear.
+    let reaching = panels.clone();
     let mut marks = Group::new().set("class", "marks");
     for s in report.signals.iter().filter(|s| axis.contains(s.at)) {
         let x = axis.x(s.at);

@@ -257,7 +257,7 @@ fn summary(d: &mut Doc, r: &Report) {
             n => format!("{during}; {n} more before the session started"),
         }
     }]);
-    d.table(&["", ""], rows);
+    d.table(&["Session", ""], rows);
 
     d.h3("Routes");
     let rows = sum
@@ -273,7 +273,8 @@ fn summary(d: &mut Doc, r: &Report) {
                 .map_or("never read".into(), |w| format!("{} ({})", share(rs.final_share_new_percent), weights(w)));
             let highest = match (rs.highest_share_new_percent, rs.highest_share_at) {
                 (Some(p), Some(at)) if at > r.window.from => format!("{} from {}", share(Some(p)), clock(at)),
-                (Some(p), Some(_)) => format!("{} from the start", share(Some(p))),
+                (Some(p), Some(_)) if rr.history.len() == 1 => format!("{} (unchanged)", share(Some(p))),
+                (Some(p), Some(_)) => format!("{} at the start", share(Some(p))),
                 _ => "-".into(),
             };
             vec![route_label(rr), first, last, highest, rs.steps.to_string(), rs.reverts.to_string()]

@@ -862,9 +862,13 @@ fn route_report(
             let next = history.iter().find(|(at, _)| *at > s.at).map(|(at, _)| Minute::containing(*at));
             let side = series.get(s.target_side);
             // From the previous change's next minute at the earliest: the
-            // minutes before are the previous setting's.
+            // minutes before are the setting before that.
             let first = minute.offset(-STEP_WINDOW_MINUTES);
-            let first = previous.map_or(first, |p| first.max(Minute::containing(p).offset(1)));
+            let first = match previous {
+                // The first read's weights may have been there all along.
+                Some(p) if !s.since_first_read => first.max(Minute::containing(p).offset(1)),
+                _ => first,
+            };
             s.before_figures = figures(side, first, minute.offset(-1));
             // Up to the next change's minute, which is partly the next setting's.
             let last = minute.offset(STEP_WINDOW_MINUTES);
