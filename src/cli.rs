@@ -42,7 +42,7 @@ pub enum Command {
     Check(PlanArgs),
     /// Replay a recorded session: the same console, read-only, on a timeline you can seek.
     Replay(ReplayArgs),
-    /// Print a postmortem timeline of a recorded session (Markdown, or JSON).
+    /// Write the postmortem of a recorded session: Markdown, HTML with charts, one SVG chart, or JSON.
     Report(ReportArgs),
     /// Print a shell completion script to stdout (see the README for where it goes).
     Completions(CompletionsArgs),
