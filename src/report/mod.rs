@@ -12,7 +12,9 @@
 mod chart;
 mod doc;
 mod html;
+mod summary;
 mod time;
+mod timeline;
 
 use std::collections::BTreeMap;
 
@@ -716,7 +718,7 @@ impl Builder {
                 route_report(route, &history[i], &steps, &series[i], &lb, window, chart_from)
             })
             .collect();
-        let timeline = timeline(&marks, &app.config.singletons);
+        let timeline = timeline::timeline(&marks, &app.config.singletons);
         let config = &header.config;
         let cluster = |side: Side| {
             let c = config.clusters.get(side);
@@ -771,7 +773,7 @@ impl Builder {
             signals,
             pods_lost,
         };
-        report.summary = summarize(&report, &lb_names(&app));
+        report.summary = summary::summarize(&report, &lb_names(&app));
         report
     }
 }
@@ -969,128 +971,6 @@ fn figures(s: &Series, from: Minute, to: Minute) -> Figures {
         requests,
         target_5xx: errors,
         percent: (requests > 0.0).then(|| errors * 100.0 / requests),
-    }
-}
-
-fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
-    let mut drivers: Vec<String> = Vec::new();
-    let actors = report
-        .routes
-        .iter()
-        .flat_map(|r| r.steps.iter().map(|s| (s.at, s.who.clone())))
-        .chain(report.handoffs.iter().map(|h| (h.started, h.who.clone())));
-    let mut actors: Vec<(Timestamp, String)> = actors.collect();
-    actors.sort();
-    for (_, who) in actors {
-        if !drivers.contains(&who) {
-            drivers.push(who);
-        }
-    }
-    if drivers.is_empty() {
-        drivers = report.session.operators.clone();
-    }
-    let routes = report
-        .routes
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let (from, to) = report.window.minutes();
-            let in_window = |m: &&MinuteRow| (from.start()..=to.start()).contains(&m.at);
-            let first = r.history.first();
-            let last = r.history.last();
-            let highest = r.history.iter().filter_map(|w| w.share_new_percent.map(|p| (p, w.at))).fold(
-                None,
-                |best: Option<(f64, Timestamp)>, (p, at)| match best {
-                    Some((b, _)) if b >= p => best,
-                    _ => Some((p, at)),
-                },
-            );
-            let worst = |side: Side| {
-                r.minutes
-                    .iter()
-                    .filter(in_window)
-                    .filter_map(|m| {
-                        let s = m.side(side);
-                        Some(Worst {
-                            at: m.at,
-                            percent: s.target_5xx_percent?,
-                            requests: s.requests?,
-                            target_5xx: s.target_5xx.unwrap_or(0.0),
-                        })
-                    })
-                    .fold(None, |best: Option<Worst>, w| match best {
-                        Some(b) if b.percent >= w.percent => Some(b),
-                        _ => Some(w),
-                    })
-            };
-            let lowest = |side: Side| {
-                r.minutes
-                    .iter()
-                    .filter(in_window)
-                    .filter_map(|m| {
-                        let s = m.side(side);
-                        Some(Health { at: m.at, healthy: s.healthy_targets?, targets: s.targets? })
-                    })
-                    .fold(None, |best: Option<Health>, h| match best {
-                        Some(b) if b.healthy <= h.healthy => Some(b),
-                        _ => Some(h),
-                    })
-            };
-            let worst_lb = r
-                .minutes
-                .iter()
-                .filter(in_window)
-                .filter_map(|m| {
-                    let count = m.lb_5xx?;
-                    let load_balancers = lbs.get(i).cloned().unwrap_or_default();
-                    Some(WorstLb { at: m.at, count, percent: m.lb_5xx_percent, load_balancers })
-                })
-                .fold(None, |best: Option<WorstLb>, w| match best {
-                    Some(b) if b.count >= w.count => Some(b),
-                    _ => Some(w),
-                });
-            RouteSummary {
-                route: r.route.clone(),
-                kind: r.kind,
-                first: first.map(|w| w.weights),
-                last: last.map(|w| w.weights),
-                first_share_new_percent: first.and_then(|w| w.share_new_percent),
-                final_share_new_percent: last.and_then(|w| w.share_new_percent),
-                highest_share_new_percent: highest.map(|h| h.0),
-                highest_share_at: highest.map(|h| h.1),
-                steps: r.steps.len(),
-                reverts: r.steps.iter().filter(|s| s.revert).count(),
-                worst_5xx: PerSide::new(worst(Side::Old), worst(Side::New)),
-                worst_lb_5xx: worst_lb,
-                lowest_healthy: PerSide::new(lowest(Side::Old), lowest(Side::New)),
-            }
-        })
-        .collect();
-    let singletons = report
-        .session
-        .singletons
-        .iter()
-        .map(|name| {
-            let mine: Vec<&HandoffRow> = report.handoffs.iter().filter(|h| &h.singleton == name).collect();
-            SingletonSummary {
-                singleton: name.clone(),
-                handoffs: mine.len(),
-                done: mine.iter().filter(|h| h.result == "done").count(),
-                gaps_secs: mine.iter().filter_map(|h| h.gap_secs).collect(),
-            }
-        })
-        .collect();
-    Summary {
-        complete: report.session.stopped.is_none(),
-        drivers,
-        routes,
-        singletons,
-        outside_changes: report.outside.len(),
-        outside_reverts: report.outside.iter().filter(|o| o.revert).count(),
-        alarms: report.alarms.len(),
-        refusals: report.refusals.len(),
-        peaks: report.peaks.iter().filter(|p| p.to >= Minute::containing(report.window.from).start()).count(),
-        peaks_before: report.peaks.iter().filter(|p| p.to < Minute::containing(report.window.from).start()).count(),
     }
 }
 
@@ -1419,160 +1299,6 @@ fn pods_lost(app: &App) -> Vec<LostRow> {
         r.text = format!("{} of {} lost to {}", doc::plural(r.pods as usize, "pod"), r.workload, r.cause.label());
     }
     rows
-}
-
-/// The kind a mark is serialized with (`weights`, `node`...).
-fn mark_kind(what: &Marked) -> String {
-    serde_json::to_value(what)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-        .unwrap_or_default()
-}
-
-/// The timeline, one line per action: a weight change's override, its
-/// confirmation and the executor's answer are one line; a handoff's start,
-/// its scalings and its end are one line.
-fn timeline(marks: &[Mark], singletons: &[crate::app::SingletonSpec]) -> Vec<Moment> {
-    let mut used = vec![false; marks.len()];
-    let mut out = Vec::new();
-    for i in 0..marks.len() {
-        if used[i] {
-            continue;
-        }
-        let mark = &marks[i];
-        let mut moment = Moment {
-            at: mark.at,
-            class: class_name(mark.class()),
-            kind: mark_kind(&mark.what),
-            who: None,
-            text: mark.describe(),
-            until: None,
-            marks: 1,
-        };
-        match &mark.what {
-            Marked::Override { proposal, .. } => {
-                // Told with the action it let through, when that is here.
-                let action =
-                    (i + 1..marks.len()).take_while(|j| marks[*j].at == mark.at).any(|j| match &marks[j].what {
-                        Marked::Weights { proposal: p, .. } => p == proposal,
-                        Marked::HandoffStarted { singleton, .. } => proposal.contains(&format!(" {singleton} ")),
-                        _ => false,
-                    });
-                if action {
-                    continue;
-                }
-            }
-            Marked::Weights { route, from, to, who, proposal } => {
-                let override_by = take_override(marks, &mut used, i, |p| p == proposal);
-                let change = match from {
-                    Some(f) => format!("{} → {}", weights(*f), weights(*to)),
-                    None => format!("weights not read → {}", weights(*to)),
-                };
-                let mut text = format!("{who}: {proposal} ({change})");
-                if let Some(owner) = override_by {
-                    text.push_str(&format!(", with the typed override (owner: {owner})"));
-                    moment.marks += 1;
-                }
-                match weight_outcome(marks, i, route) {
-                    Some(j) if !used[j] => {
-                        used[j] = true;
-                        moment.marks += 1;
-                        moment.until = Some(marks[j].at);
-                        if let Marked::Outcome { ok, text: answer, .. } = &marks[j].what {
-                            let when = if marks[j].at == mark.at {
-                                String::new()
-                            } else {
-                                format!(" at {}", clock(marks[j].at))
-                            };
-                            if *ok {
-                                text.push_str(&format!(": verified{when}"));
-                            } else {
-                                moment.class = "refused";
-                                text.push_str(&format!(": {answer}{when}"));
-                            }
-                        }
-                    }
-                    _ => text.push_str(": no answer recorded"),
-                }
-                moment.who = Some(who.clone());
-                moment.text = text;
-            }
-            Marked::HandoffStarted { singleton, from, to, who } => {
-                let override_by = take_override(marks, &mut used, i, |p| p.contains(&format!(" {singleton} ")));
-                let keys: Vec<String> = singletons
-                    .iter()
-                    .filter(|s| &s.name == singleton)
-                    .flat_map(|s| Side::BOTH.map(|side| format!("{} on ", s.key(side))))
-                    .collect();
-                let mut text = format!("{who}: handoff of {singleton} {from} → {to}");
-                if let Some(owner) = override_by {
-                    text.push_str(&format!(", with the typed override (owner: {owner})"));
-                    moment.marks += 1;
-                }
-                let mut end = " still running when the recording ends".to_string();
-                for j in i + 1..marks.len() {
-                    if used[j] {
-                        continue;
-                    }
-                    let fold = match &marks[j].what {
-                        Marked::Outcome { effect, text: answer, ok }
-                            if keys.iter().any(|k| effect.contains(k.as_str())) =>
-                        {
-                            if !ok {
-                                end = format!(" {answer} at {}", clock(marks[j].at));
-                            }
-                            Some(false)
-                        }
-                        Marked::HandoffDone { singleton: s, gap_secs, .. } if s == singleton => {
-                            end = format!(" done at {}, nothing ran for {gap_secs}s", clock(marks[j].at));
-                            Some(true)
-                        }
-                        Marked::HandoffAborted { singleton: s, who } if s == singleton => {
-                            end = format!(" aborted by {who} at {}", clock(marks[j].at));
-                            Some(true)
-                        }
-                        Marked::HandoffFailed { singleton: s, reason } if s == singleton => {
-                            end = format!(" failed at {}: {reason}", clock(marks[j].at));
-                            moment.class = "refused";
-                            Some(true)
-                        }
-                        Marked::HandoffStarted { singleton: s, .. } if s == singleton => break,
-                        _ => None,
-                    };
-                    if let Some(last) = fold {
-                        used[j] = true;
-                        moment.marks += 1;
-                        moment.until = Some(marks[j].at);
-                        if last {
-                            break;
-                        }
-                    }
-                }
-                moment.kind = "handoff".into();
-                moment.who = Some(who.clone());
-                moment.text = format!("{text}:{end}");
-            }
-            Marked::Refused { who, .. } | Marked::HandoffAborted { who, .. } => moment.who = Some(who.clone()),
-            _ => {}
-        }
-        out.push(moment);
-    }
-    out
-}
-
-/// The override confirmed with the action at `i`, marked used; who it
-/// overrode.
-fn take_override(marks: &[Mark], used: &mut [bool], i: usize, matches: impl Fn(&str) -> bool) -> Option<String> {
-    let at = marks[i].at;
-    let j = (0..i)
-        .rev()
-        .take_while(|j| marks[*j].at == at)
-        .find(|j| !used[*j] && matches!(&marks[*j].what, Marked::Override { proposal, .. } if matches(proposal)))?;
-    used[j] = true;
-    match &marks[j].what {
-        Marked::Override { owner, .. } => Some(owner.clone()),
-        _ => None,
-    }
 }
 
 /// `75/25`: old, then new.
