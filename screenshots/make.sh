@@ -6,6 +6,7 @@
 # Needs: tmux, aha, chromium, fonts-dejavu-core (apt-get install -y tmux aha chromium fonts-dejavu-core)
 # Usage: screenshots/make.sh            (builds the release binary first)
 #        CUTOVER_BIN=path screenshots/make.sh
+#        screenshots/make.sh report     (only screenshots/report.png; REPORT_MD=FILE keeps its Markdown)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=screenshots
@@ -21,6 +22,48 @@ work=$(mktemp -d)
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 t() { tmux -L "$sock" "$@"; }
+
+# The postmortem report of a ten-minute demo session (at ten times speed):
+# two steps up on api, an undo, a handoff of the scheduler with the typed
+# override; `cutover report --format html` of its recording, in Chromium.
+report_shot() {
+  t kill-session -t shots 2>/dev/null || true
+  mkdir -p "$work/report"
+  local rec="$work/report/session.jsonl"
+  t new-session -d -x 160 -y 45 -s shots "XDG_STATE_HOME=$work/report $bin demo --seed 2026 --speed 10 --record $rec"
+  t set -g status off
+  wait_for "req/m" 10
+  local started=$SECONDS
+  confirm() { keys y; sleep 0.5; if t capture-pane -p -t shots | grep -qF "PROPOSAL"; then keys Y; fi; }
+  sleep 6
+  keys BTab "]"; wait_for "PROPOSAL: route api" 5; confirm
+  wait_for "read 50/50" 30
+  sleep 14
+  keys "]"; wait_for "PROPOSAL: route api" 5; confirm
+  wait_for "read 25/75" 30
+  sleep 14
+  keys r; wait_for "PROPOSAL: route api: undo" 5; confirm
+  wait_for "read 50/50" 30
+  sleep 6
+  keys Tab Down Down Down Down Down h
+  wait_for "type \`override\`" 5
+  t send-keys -t shots -l override
+  keys Enter
+  wait_for "nothing running" 30
+  # Ten simulated minutes in all.
+  while [ $(( SECONDS - started )) -lt 62 ]; do sleep 1; done
+  keys q
+  for _ in $(seq 1 50); do [ -s "$rec" ] && ! t has-session -t shots 2>/dev/null && break; sleep 0.2; done
+  "$bin" report "$rec" --format html -o "$work/report/report.html"
+  "$bin" report "$rec" -o "$work/report/report.md"
+  # The summary and the first route's chart.
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/chromium" --hide-scrollbars --window-size=1100,2045 \
+    --screenshot="$PWD/$out/report.png" "file://$work/report/report.html" >/dev/null 2>&1
+  echo "wrote $out/report.png"
+  if [ -n "${REPORT_MD:-}" ]; then cp "$work/report/report.md" "$REPORT_MD"; fi
+}
 t new-session -d -x "$cols" -y "$rows" -s shots "XDG_STATE_HOME=$work $bin demo --seed 2026"
 t set -g escape-time 0
 t set -g status off
@@ -58,6 +101,11 @@ PY
     --screenshot="$PWD/$out/$1.png" "file://$work/$1.html" >/dev/null 2>&1
   echo "wrote $out/$1.png"
 }
+
+if [ "${1:-}" = report ]; then
+  report_shot
+  exit 0
+fi
 
 # The scripted spot rebalance drains a new-side node 20 s after the start.
 wait_for "req/m" 10
@@ -217,3 +265,5 @@ if [ -x .venv/bin/nats-server ]; then
 else
   echo "screenshots: no .venv (run ./tests/run.sh once); skipping the follow screenshot" >&2
 fi
+
+report_shot

@@ -52,7 +52,7 @@ pub enum Command {
     Check(PlanArgs),
     /// Replay a recorded session: the same console, read-only, on a timeline you can seek.
     Replay(ReplayArgs),
-    /// Print a postmortem timeline of a recorded session (Markdown, or JSON).
+    /// Write the postmortem of a recorded session: Markdown, HTML with charts, one SVG chart, or JSON.
     Report(ReportArgs),
     /// Follow a session shared on a NATS broker, live: the replay's console, read-only, at no cost in AWS reads.
     Follow(FollowArgs),
@@ -226,7 +226,13 @@ pub struct ExportArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
+    /// Markdown, to paste into a postmortem document.
     Md,
+    /// One self-contained HTML page: the report with a chart per route.
+    Html,
+    /// One route's chart alone (with --route), to embed in a document.
+    Svg,
+    /// The same facts for tools (schema: schemas/report.schema.json).
     Json,
 }
 
@@ -237,9 +243,21 @@ pub struct ReportArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub shared: SharedArgs,
-    /// Markdown reads as is in a postmortem document; JSON is for tools.
+    /// Markdown reads as is in a postmortem; HTML adds charts; SVG is one chart; JSON is for tools.
     #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
     pub format: ReportFormat,
+    /// The route whose chart `--format svg` draws.
+    #[arg(long, value_name = "NAME")]
+    pub route: Option<String>,
+    /// Report from this time on: RFC 3339 (2026-11-25T14:05:00Z) or HH:MM[:SS] UTC.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Report up to this time: RFC 3339 or HH:MM[:SS] UTC.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Write the report to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Every session is recorded unless told otherwise.

@@ -545,6 +545,9 @@ fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) ->
 }
 
 fn report(args: &ReportArgs) -> ExitCode {
+    if args.route.is_some() && args.format != ReportFormat::Svg {
+        return bad_input("report: --route picks the chart of --format svg; the other formats cover every route");
+    }
     let mut copy = None;
     let path = if cli::is_broker_url(&args.file) {
         match fetch(&args.file.to_string_lossy(), &args.shared) {
@@ -554,15 +557,37 @@ fn report(args: &ReportArgs) -> ExitCode {
     } else {
         args.file.clone()
     };
-    let report = match cutover::report::from_file(&path) {
+    let span = cutover::report::Span { from: args.from.clone(), to: args.to.clone() };
+    let report = match cutover::report::from_file_in(&path, &span) {
         Ok(r) => r,
-        Err(e) => return bad_input(&format!("report: {e}")),
+        Err(e) => return bad_input(&format!("report: {}: {e}", args.file.display())),
     };
     let text = match args.format {
         ReportFormat::Md => report.markdown(),
         ReportFormat::Json => report.json(),
+        ReportFormat::Html => report.html(),
+        ReportFormat::Svg => {
+            let names: Vec<&str> = report.routes.iter().map(|r| r.route.as_str()).collect();
+            let Some(name) = args.route.as_deref() else {
+                return bad_input(&format!(
+                    "report: --format svg draws one route's chart: add --route NAME (one of {})",
+                    names.join(", ")
+                ));
+            };
+            match report.route(name) {
+                Ok(route) => cutover::report::route_svg(&report, route),
+                Err(e) => return bad_input(&format!("report: {e}")),
+            }
+        }
     };
-    print!("{text}");
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                return bad_input(&format!("report: cannot write {}: {e}", path.display()));
+            }
+        }
+        None => print!("{text}"),
+    }
     if let Some(stopped) = &report.session.stopped {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
     }

@@ -100,17 +100,18 @@ fn the_report_tells_what_happened() {
 
     assert_eq!(report.session.operators, vec!["alice@example (demo)".to_string()]);
     assert_eq!(report.session.duration_secs, 15 * 60);
-    let actions: Vec<(Weights, Weights, bool)> =
-        report.actions.iter().map(|a| (a.before.unwrap(), a.after, a.verified)).collect();
+    let api = &report.routes[0];
+    let steps: Vec<(Weights, Weights, bool)> =
+        api.steps.iter().map(|a| (a.before.unwrap(), a.after, a.verified)).collect();
     assert_eq!(
-        actions,
+        steps,
         vec![
             (Weights::from_percent_new(25), Weights::from_percent_new(50), true),
             (Weights::from_percent_new(50), Weights::from_percent_new(75), true)
         ],
         "both nudges, each with what it changed and its verified answer"
     );
-    assert!(report.actions.iter().all(|a| a.who == "alice@example (demo)" && a.route == "api"));
+    assert!(api.steps.iter().all(|a| a.who == "alice@example (demo)" && a.route == "api"));
     assert_eq!(report.refusals.len(), 1, "{:?}", report.refusals);
     let refused = &report.refusals[0];
     assert_eq!((refused.by, refused.who.as_str()), ("console", "alice@example (demo)"));
@@ -119,9 +120,9 @@ fn the_report_tells_what_happened() {
     let h = &report.handoffs[0];
     assert_eq!((h.singleton.as_str(), h.result.as_str()), ("scheduler", "done"));
     assert!(h.gap_secs.is_some_and(|g| g >= 0), "{:?}", h.gap_secs);
-    let api: Vec<Weights> = report.weights[0].history.iter().map(|(_, w)| *w).collect();
+    let history: Vec<Weights> = api.history.iter().map(|w| w.weights).collect();
     assert_eq!(
-        api,
+        history,
         [25, 50, 75].map(Weights::from_percent_new).to_vec(),
         "the route's weights as the console saw them, in order"
     );
@@ -135,19 +136,25 @@ fn the_report_tells_what_happened() {
     // api's pods lost to it.
     let karpenter = |l: &&cutover::report::LostRow| l.cause == cutover::domain::NodeSignalKind::KarpenterConsolidation;
     assert!(report.pods_lost.iter().filter(karpenter).any(|l| l.workload == "app/api" && l.pods > 0));
-    assert!(report.peaks.iter().any(|p| p.pods_lost.iter().any(|l| l.contains("of app/api lost to"))));
+    assert!(report.peaks.iter().any(|p| p.pods_lost.iter().any(|l| l.text.contains("of app/api lost to"))));
+    assert!(
+        report.signals.iter().any(|s| s.source == "karpenter" && s.label == "Karpenter consolidation"),
+        "signals are objects naming their source: {:?}",
+        report.signals
+    );
 
     let md = report.markdown();
     for needle in [
-        "# Cutover session report",
-        "alice@example (demo) | route api: 25% → 50% to new | api | 75 / 25 | 50 / 50 | done and verified",
+        "# Cutover report",
+        "| 1 | 14:01:00 | 25% (75/25) → 50% (50/50) | alice@example (demo) |",
+        "alice@example (demo): route api: 25% → 50% to new (75/25 → 50/50): verified |",
         "no handoff in progress",
         "| scheduler | old → new |",
         "## 5xx peaks",
-        ": Karpenter disruption |",
+        ": Karpenter disruption",
         "## Pods lost to node disruptions",
         "pod of app/api lost to Karpenter consolidation |",
-        "### api",
+        "### api (ALB rule)",
     ] {
         assert!(md.contains(needle), "the Markdown report has `{needle}`:\n{md}");
     }
@@ -157,7 +164,7 @@ fn the_report_tells_what_happened() {
         "streamed from the file, the same report"
     );
     let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
-    assert_eq!(json["actions"][1]["after"]["new"], 75);
+    assert_eq!(json["routes"][0]["steps"][1]["after"]["new"], 75);
 }
 
 /// The operator selects `www`, the demo's Route 53 route, and steps it
@@ -185,24 +192,24 @@ fn the_report_tells_how_long_a_dns_route_s_clients_took_to_follow() {
     assert_eq!(live.app.routes[WWW].spec.name, "www");
     assert_eq!(live.app.routes[WWW].verified, Some(Weights::from_percent_new(25)), "the step was applied");
     let report = cutover::report::from_file(&path).unwrap();
-    assert!(report.actions.iter().any(|a| a.route == "www" && a.verified), "{:?}", report.actions);
-
-    let www = report.weights.iter().find(|r| r.route == "www").unwrap();
+    let www = report.routes.iter().find(|r| r.route == "www").unwrap();
+    assert!(www.steps.iter().any(|a| a.verified), "{:?}", www.steps);
     assert_eq!(www.kind, cutover::domain::RouteKind::Route53);
     assert_eq!(www.ttl_secs, Some(60), "the demo's alias records: the load balancer's 60 s");
-    let history: Vec<Weights> = www.history.iter().map(|(_, w)| *w).collect();
+    let history: Vec<Weights> = www.history.iter().map(|w| w.weights).collect();
     assert_eq!(history, [10, 25].map(Weights::from_percent_new).to_vec());
     // The demo's clients re-resolve over minutes: the share set at once,
     // the share observed some minutes later, well within the quarter hour.
     assert_eq!(www.followed.len(), 1, "one change after the first read: {:?}", www.followed);
     let f = &www.followed[0];
-    assert_eq!((f.at, f.set_percent), (www.history[1].0, 25.0));
+    assert_eq!((f.at, f.set_percent), (www.history[1].at, 25.0));
     let minutes = f.after_minutes.unwrap_or_else(|| panic!("not followed: {}", f.text));
     assert!(minutes > 0 && minutes < 15, "{minutes} min");
     assert_eq!(f.text, format!("clients followed in {minutes} min"));
+    assert_eq!(www.steps[0].followed.as_deref(), Some(f.text.as_str()), "the step says it too");
 
     // An ALB route's observed share follows its weights at once: no line.
-    let api = report.weights.iter().find(|r| r.route == "api").unwrap();
+    let api = report.routes.iter().find(|r| r.route == "api").unwrap();
     assert_eq!((api.kind, api.ttl_secs), (cutover::domain::RouteKind::Alb, None));
     assert_eq!(api.history.len(), 1);
     assert!(api.followed.is_empty());
@@ -221,10 +228,10 @@ fn the_report_tells_how_long_a_dns_route_s_clients_took_to_follow() {
     assert!(!api_section.contains("Clients") && !api_section.contains("followed"), "{api_section}");
 
     let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
-    let www = json["weights"].as_array().unwrap().iter().find(|r| r["route"] == "www").unwrap();
+    let www = json["routes"].as_array().unwrap().iter().find(|r| r["route"] == "www").unwrap();
     assert_eq!((&www["kind"], &www["ttl_secs"]), (&serde_json::json!("route53"), &serde_json::json!(60)));
     assert_eq!(www["followed"][0]["after_minutes"], minutes);
-    let api = json["weights"].as_array().unwrap().iter().find(|r| r["route"] == "api").unwrap();
+    let api = json["routes"].as_array().unwrap().iter().find(|r| r["route"] == "api").unwrap();
     assert_eq!(api["kind"], "alb");
     assert!(api.get("followed").is_none() && api.get("ttl_secs").is_none(), "{api}");
 }
@@ -468,7 +475,7 @@ fn a_killed_session_keeps_its_recording_up_to_the_last_second() {
     // And the console's clock is the wall clock's, whole seconds behind.
     assert!(killed_at - last <= 4_000, "the recording ends {} ms before the kill", killed_at - last);
     let report = cutover::report::build(&rec);
-    assert_eq!(report.actions.len(), 1, "the nudge is in the report");
+    assert_eq!(report.routes[0].steps.len(), 1, "the nudge is in the report");
     let mut player = Player::open(&path).unwrap();
     player.seek(i64::MAX).unwrap();
     assert!(player.damaged.is_none());

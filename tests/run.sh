@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of cutover on a fresh machine: installs what the tests
-# need (tmux for the real-terminal tests, cargo-nextest, and a venv with the
-# moto and kmock emulators for the live tests), then runs them.
+# need (tmux for the real-terminal tests, chromium for the HTML report,
+# cargo-nextest, and a venv with the moto and kmock emulators for the live
+# tests and jsonschema for the report's schema), then runs them.
 # Safe to run again: installed things are left as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v tmux >/dev/null || need_apt+=(tmux)
+# Headless Chromium renders the HTML report (tests/report_browser.rs).
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "tests: installing ${need_apt[*]} with apt-get" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -158,6 +158,18 @@ pub fn record_session(path: &std::path::Path, secs: i64, checks: &[i64]) -> Sess
 
 /// `record_session` with another operator's script.
 pub fn record_script(path: &std::path::Path, secs: i64, checks: &[i64], script: &[(i64, Vec<Key>)]) -> Session {
+    record_with(path, secs, checks, script, |_, _| Vec::new())
+}
+
+/// `record_script` with messages of the test's own at each second after
+/// the world's (datapoints whose values the test knows, say).
+pub fn record_with(
+    path: &std::path::Path,
+    secs: i64,
+    checks: &[i64],
+    script: &[(i64, Vec<Key>)],
+    mut inject: impl FnMut(i64, &App) -> Vec<Msg>,
+) -> Session {
     use cutover::record::{Header, Writer};
     use cutover::runtime;
     let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
@@ -182,6 +194,9 @@ pub fn record_script(path: &std::path::Path, secs: i64, checks: &[i64], script: 
     }
     for s in 1..=secs {
         for msg in world.advance(plus_secs(start(), s)) {
+            step(&mut app, &mut writer, msg);
+        }
+        for msg in inject(s, &app) {
             step(&mut app, &mut writer, msg);
         }
         for (_, keys) in script.iter().filter(|(at, _)| *at == s) {
