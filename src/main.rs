@@ -702,6 +702,9 @@ fn export(args: &ExportArgs) -> Result<ExitCode> {
 
 /// `cutover follow URL`: the replay viewer over a local copy the broker
 /// fills as the session goes. No client of AWS or Kubernetes exists here.
+/// Following the newest live session, it moves on by itself to the next
+/// one of the same plan once this one has ended or gone silent (a relay
+/// started again, a driver's new console).
 fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
     let options = match reader_options(args.url.as_deref(), &args.shared) {
         Ok(o) => o,
@@ -714,62 +717,106 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
         let joined = broker.join(&session).await?;
         Ok::<_, String>((broker, session, joined))
     });
-    let (broker, session, joined) = match found {
+    let (mut broker, mut session, mut joined) = match found {
         Ok(f) => f,
         Err(e) => return Ok(bad_input(&format!("follow: {e}"))),
     };
-    let (path, temporary) = match &args.save {
-        Some(path) => (path.clone(), None),
-        None => {
-            let path = temp_copy_path("follow", &session.session);
-            (path.clone(), Some(TempCopy(path)))
+    let mut status =
+        format!("following {}{}", session.describe(), if id.is_none() { ": the newest live session" } else { "" });
+    let mut terminal = None;
+    let mut followed = Vec::new();
+    let result = loop {
+        let (path, temporary) = match (&args.save, followed.is_empty()) {
+            (Some(path), true) => (path.clone(), None),
+            // The sessions after the first go next to the file asked for.
+            (Some(path), false) => (path.with_file_name(format!("{}.jsonl", session.session)), None),
+            (None, _) => {
+                let path = temp_copy_path("follow", &session.session);
+                (path.clone(), Some(TempCopy(path)))
+            }
+        };
+        let player = match start_copy(&path, &joined.header) {
+            Ok(p) => p,
+            Err(e) if terminal.is_none() => return Ok(bad_input(&format!("follow: {e}"))),
+            Err(e) => break Err(color_eyre::eyre::eyre!("follow: {e}")),
+        };
+        if terminal.is_none() {
+            if let Some(code) = no_terminal() {
+                return Ok(code);
+            }
+            terminal = Some(take_terminal()?);
+            exit_on_panic(true);
+        }
+        let link = std::sync::Arc::new(std::sync::Mutex::new(Link::new(&session)));
+        let cancel = CancellationToken::new();
+        let copy = std::fs::OpenOptions::new().append(true).open(&path).wrap_err("the local copy")?;
+        let (task_link, task_cancel, task_session) = (link.clone(), cancel.clone(), session.clone());
+        runtime.spawn(async move {
+            let out = std::io::BufWriter::with_capacity(1 << 20, copy);
+            let followed =
+                cutover::share::read::follow(broker, task_session, joined, out, task_link.clone(), task_cancel);
+            if let Err(e) = followed.await {
+                tracing::error!(error = %e, "following stopped");
+                task_link.lock().unwrap_or_else(|e| e.into_inner()).error = Some(e);
+            }
+        });
+        if id.is_none() {
+            let (options, current, link, cancel) = (options.clone(), session.clone(), link.clone(), cancel.clone());
+            runtime.spawn(cutover::share::read::watch_for_successor(options, current, link, cancel));
+        }
+        let mut viewer = cutover::replay::Viewer::new(player, keymap.clone(), true).following(link.clone());
+        viewer.status = Some(status.clone());
+        let Some(term) = terminal.as_mut() else { break Ok(()) };
+        let ran = cutover::replay::run(term, &mut viewer);
+        cancel.cancel();
+        let (lines, next) = {
+            let mut link = link.lock().unwrap_or_else(|e| e.into_inner());
+            (link.lines, link.next.take())
+        };
+        followed.push((session.clone(), lines, path, temporary));
+        let Some(next) = next.filter(|_| ran.is_ok() && viewer.gave_way) else { break ran };
+        let rejoined = runtime.block_on(async {
+            let broker = Broker::connect(&options).await?;
+            let joined = broker.join(&next).await?;
+            Ok::<_, String>((broker, joined))
+        });
+        match rejoined {
+            Ok((b, j)) => {
+                status =
+                    format!("{} ended; now following {}, the newest live session", session.session, next.describe());
+                (broker, session, joined) = (b, next, j);
+            }
+            Err(e) => break Err(color_eyre::eyre::eyre!("follow: moving to {}: {e}", next.describe())),
         }
     };
-    let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(f) => f,
-        Err(e) => return Ok(bad_input(&format!("follow: {}: {e} (give another with --save FILE)", path.display()))),
-    };
-    let header = [joined.header.as_slice(), b"\n"].concat();
-    if let Err(e) = std::io::Write::write_all(&mut file, &header) {
-        return Ok(bad_input(&format!("follow: {}: {e}", path.display())));
-    }
-    let player = match cutover::replay::Player::open(&path) {
-        Ok(p) => p,
-        Err(e) => return Ok(bad_input(&format!("follow: {e}"))),
-    };
-    if let Some(code) = no_terminal() {
-        return Ok(code);
-    }
-    let link = std::sync::Arc::new(std::sync::Mutex::new(Link::new(&session)));
-    let cancel = CancellationToken::new();
-    let (task_link, task_cancel, task_session) = (link.clone(), cancel.clone(), session.clone());
-    runtime.spawn(async move {
-        let out = std::io::BufWriter::with_capacity(1 << 20, file);
-        let followed = cutover::share::read::follow(broker, task_session, joined, out, task_link.clone(), task_cancel);
-        if let Err(e) = followed.await {
-            tracing::error!(error = %e, "following stopped");
-            task_link.lock().unwrap_or_else(|e| e.into_inner()).error = Some(e);
-        }
-    });
-    let newest = if id.is_none() { ": the newest live session" } else { "" };
-    let mut viewer = cutover::replay::Viewer::new(player, keymap, true).following(link.clone());
-    viewer.status = Some(format!("following {}{newest}", session.describe()));
-    let mut terminal = take_terminal()?;
-    exit_on_panic(true);
-    let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
-    cancel.cancel();
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let lines = link.lock().unwrap_or_else(|e| e.into_inner()).lines;
-    eprintln!("cutover: followed {} ({lines} lines)", session.describe());
-    match temporary {
-        Some(_) => {
-            eprintln!("  the whole session: cutover replay {} --session {}", options.redacted_url(), session.session)
+    for (session, lines, path, temporary) in followed {
+        eprintln!("cutover: followed {} ({lines} lines)", session.describe());
+        match temporary {
+            Some(_) => {
+                eprintln!(
+                    "  the whole session: cutover replay {} --session {}",
+                    options.redacted_url(),
+                    session.session
+                )
+            }
+            None => eprintln!("  kept in {}: cutover replay {}", path.display(), path.display()),
         }
-        None => eprintln!("  kept in {}: cutover replay {}", path.display(), path.display()),
     }
-    drop(temporary);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// A followed session's local copy: created (never over a file) with its
+/// header, and opened for the viewer.
+fn start_copy(path: &std::path::Path, header: &[u8]) -> Result<cutover::replay::Player, String> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e} (give another with --save FILE)", path.display()))?;
+    std::io::Write::write_all(&mut file, &[header, b"\n"].concat()).map_err(|e| format!("{}: {e}", path.display()))?;
+    cutover::replay::Player::open(path)
 }
 
 /// Exit codes of `check`: 0 every check passed (warnings allowed), 1 a

@@ -27,6 +27,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_cutover");
 /// A follower as `cutover follow` runs one, minus the screen: the local
 /// copy it fills and the link it keeps.
 struct Follower {
+    info: share::read::SessionInfo,
     path: PathBuf,
     link: Arc<Mutex<Link>>,
     joined: Joined,
@@ -47,14 +48,14 @@ impl Follower {
         let cancel = CancellationToken::new();
         let task = share::read::follow(
             broker,
-            info,
+            info.clone(),
             joined.clone(),
             std::io::BufWriter::new(file),
             link.clone(),
             cancel.clone(),
         );
         tokio::spawn(async move { task.await.unwrap() });
-        Follower { path, link, joined, cancel }
+        Follower { info, path, link, joined, cancel }
     }
 
     fn link(&self) -> Link {
@@ -260,6 +261,31 @@ async fn lines_lost_past_the_publishers_buffer_are_said_and_mended_at_the_next_k
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn following_the_newest_session_finds_the_next_one_of_the_plan_once_it_ends() {
+    let nats = Nats::start();
+    let mut first = Session::start("first", &nats.url(), Limits::default()).await;
+    first.advance(60);
+    first.caught_up().await;
+    tokio::time::sleep(share::HEARTBEAT_EVERY).await;
+    let f = Follower::join(&nats.url(), "succession", None).await;
+    assert_eq!(f.info.session, "first", "the newest live session");
+    let watching = tokio::spawn(share::read::watch_for_successor(
+        share::Options::new(&nats.url()),
+        f.info.clone(),
+        f.link.clone(),
+        f.cancel.clone(),
+    ));
+    first.finish(Duration::from_secs(10)).await;
+    f.until("told the session ended", |l| matches!(l.state(Instant::now()), LinkState::Ended { .. })).await;
+    let mut second = Session::start("second", &nats.url(), Limits::default()).await;
+    second.advance(60);
+    second.caught_up().await;
+    f.until("the next session found", |l| l.next.is_some()).await;
+    assert_eq!(f.link().next.unwrap().session, "second");
+    watching.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_credentials_are_enough_to_list_follow_and_copy_a_session() {
     let nats = Nats::start_with_config(PERMISSIONS);
     let url = |user: &str| format!("nats://{user}:{user}@127.0.0.1:{}", nats.port);
@@ -419,11 +445,25 @@ fn a_follower_in_a_terminal_is_live_rewinds_and_says_stale_when_the_publisher_is
     let (code, table, _) = cutover(&["sessions", &nats.url()]);
     assert_eq!(code, 0);
     assert!(table.lines().any(|l| l.contains("killed-publisher") && l.contains("silent")), "{table}");
+    // A new session of the plan (the publisher started again): the
+    // follower of the newest live session moves to it by itself.
+    let again = common::fresh_path("follow", "started-again.jsonl");
+    publisher.type_line(&format!(
+        "clear; {BIN} demo --speed 10 --record {} --share {} 2>/dev/null; echo EXIT=$?",
+        again.display(),
+        nats.url()
+    ));
+    let moved = t.wait_for("the next session", Duration::from_secs(30), |s| timeline(s).contains("● LIVE"));
+    assert!(
+        last_line(&moved).contains("killed-publisher ended; now following photo-api-2026 (demo) / started-again"),
+        "{moved}"
+    );
     t.send(&["q"]);
     let exited = t.wait_for("the exit", Duration::from_secs(10), |s| exit_code(s).is_some());
     assert_eq!(exit_code(&exited), Some(0), "{exited}");
     let after = std::fs::read_to_string(&said).unwrap();
     assert!(after.contains("cutover: followed photo-api-2026 (demo) / killed-publisher"), "{after}");
+    assert!(after.contains("cutover: followed photo-api-2026 (demo) / started-again"), "{after}");
 }
 
 /// Every key a follower can press, on a session `watch` publishes from

@@ -536,6 +536,7 @@ fn a_followed_session_says_how_its_link_is_in_the_header_and_timeline() {
         ended: None,
         joined: None,
         error: None,
+        next: None,
     }));
     let player = Player::open(&path).unwrap();
     let mut viewer = cutover::replay::Viewer::new(player, Keymap::default(), true).following(link.clone());

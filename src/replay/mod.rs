@@ -62,6 +62,9 @@ pub struct Viewer {
     /// Following a shared session: how its link to the broker is doing.
     pub link: Option<Arc<Mutex<Link>>>,
     link_drawn: Instant,
+    /// The followed session gave way to the next: the viewer ended for it,
+    /// not for a key.
+    pub gave_way: bool,
 }
 
 impl Viewer {
@@ -82,6 +85,7 @@ impl Viewer {
             last_poll: Instant::now(),
             link: None,
             link_drawn: Instant::now(),
+            gave_way: false,
         };
         viewer.go(viewer.clock);
         viewer
@@ -241,6 +245,12 @@ impl Viewer {
     pub fn advance(&mut self, elapsed: Duration) -> bool {
         let mut changed = false;
         let poll = if self.link.is_some() { LIVE_POLL } else { FOLLOW_POLL };
+        // The session followed has a successor: the viewer gives way to it.
+        if self.link().is_some_and(|l| l.next.is_some()) {
+            self.gave_way = true;
+            self.quit = true;
+            return true;
+        }
         if self.link.is_some() && self.link_drawn.elapsed() >= LINK_REDRAW {
             self.link_drawn = Instant::now();
             changed = true;

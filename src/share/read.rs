@@ -354,6 +354,9 @@ pub struct Link {
     pub joined: Option<KeyframeAt>,
     /// The last thing that went wrong with the broker, until it answers.
     pub error: Option<String>,
+    /// A newer live session of the same plan, found once this one ended or
+    /// went silent: the viewer moves to it.
+    pub next: Option<SessionInfo>,
 }
 
 /// What the screen says about the link.
@@ -389,6 +392,7 @@ impl Link {
             ended: None,
             joined: None,
             error: None,
+            next: None,
         }
     }
 
@@ -418,6 +422,52 @@ impl Link {
             words.push(format!("{} lines lost", hb.lost));
         }
         (!words.is_empty()).then(|| words.join(", "))
+    }
+}
+
+/// How often a follower whose session ended or went silent looks for the
+/// next one.
+const SUCCESSOR_EVERY: Duration = Duration::from_secs(3);
+
+/// Following the newest live session: once the one followed has ended or
+/// gone silent, looks for a newer live session of the same plan (a relay
+/// started again after its pod moved, a driver's new console) and puts it
+/// in `link.next`, for the viewer to move to. Until `cancel`.
+pub async fn watch_for_successor(
+    options: Options,
+    current: SessionInfo,
+    link: Arc<Mutex<Link>>,
+    cancel: CancellationToken,
+) {
+    let mut broker = None;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SUCCESSOR_EVERY) => {}
+            () = cancel.cancelled() => return,
+        }
+        if matches!(lock(&link).state(Instant::now()), LinkState::Live { .. } | LinkState::CatchingUp { .. }) {
+            continue;
+        }
+        if broker.is_none() {
+            broker = Broker::connect(&options).await.ok();
+        }
+        let Some(b) = &broker else { continue };
+        let Ok(sessions) = b.sessions().await else {
+            broker = None;
+            continue;
+        };
+        let now = Timestamp::now();
+        let next = sessions
+            .into_iter()
+            .filter(|s| s.plan() == current.plan() && s.session != current.session)
+            .filter(|s| s.header.started >= current.header.started)
+            .filter(|s| s.liveness(now) == Liveness::Live)
+            .max_by_key(|s| s.header.started);
+        if let Some(next) = next {
+            tracing::info!(from = %current.session, to = %next.session, "following the next live session");
+            lock(&link).next = Some(next);
+            return;
+        }
     }
 }
 
