@@ -236,7 +236,7 @@ wait_for "req/m" 10
 keys BTab Down Down "]"
 wait_for "PROPOSAL: route www" 5
 keys y
-wait_for "done and verified: route www" 10
+wait_for "read 75/25" 10
 keys Enter
 wait_for "% to new" 5
 # About four simulated minutes: most clients have followed, the tail not.

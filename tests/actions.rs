@@ -511,3 +511,49 @@ fn a_direct_write_of_a_controller_owned_rule_takes_the_word_and_is_reverted_loud
     let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
     assert!(screen.contains("REVERTED: route admin"), "on screen, not only in the events:\n{screen}");
 }
+
+/// A step is one line of the events panel: what was set, by whom, and,
+/// once the executor read it back, that it was verified; the reads that
+/// see the session's own write say nothing more. A write that fails is a
+/// line of its own.
+#[test]
+fn a_verified_step_is_one_line_in_the_events_and_a_failed_one_two() {
+    let (mut world, mut app) = demo(60);
+    let before = app.events.len();
+    press(&mut app, &[Key::plain(KeyCode::BackTab), Key::char(']'), Key::char('y')]);
+    for q in take_sent() {
+        let (result, msgs) = world.apply(&q.effect);
+        feed(&mut app, msgs);
+        feed(&mut app, vec![Msg::EffectDone { id: q.id, effect: q.effect, result }]);
+    }
+    feed(&mut app, world.advance(plus_secs(common::start(), 120)));
+    let about_api: Vec<&str> = app
+        .events
+        .iter()
+        .map(|e| e.text.as_str())
+        .filter(|t| t.contains("route api") || t.contains("verified"))
+        .collect();
+    assert_eq!(about_api.len(), 1, "{about_api:#?}");
+    assert!(
+        about_api[0].starts_with("route api: ")
+            && about_api[0].contains(" set old 75/new 25 -> old 50/new 50 · verified: "),
+        "{}",
+        about_api[0]
+    );
+    assert!(app.events.len() > before);
+    // A write the executor could not make: the action's line, and the failure on its own.
+    press(&mut app, &[Key::char(']'), Key::char('y')]);
+    if app.modal.is_some() {
+        // Confirmed again over a guard's warning.
+        press(&mut app, &[Key::char('Y')]);
+    }
+    let queued = take_sent();
+    assert_eq!(queued.len(), 1, "the second step was sent");
+    for q in queued {
+        let result = EffectResult::Failed { error: "AccessDenied".into() };
+        feed(&mut app, vec![Msg::EffectDone { id: q.id, effect: q.effect, result }]);
+    }
+    let newest: Vec<&str> = app.events.iter().take(2).map(|e| e.text.as_str()).collect();
+    assert!(newest[0].starts_with("not applied:") && newest[0].contains("AccessDenied"), "{newest:#?}");
+    assert!(newest[1].contains("-> old 25/new 75") && !newest[1].contains("verified"), "{newest:#?}");
+}

@@ -141,7 +141,7 @@ fn a_rule_write_whose_answer_is_lost_is_read_again_and_reported_applied() {
         "{results:#?}"
     );
     assert_eq!(weights(&d, "admin"), (90, 10));
-    assert!(d.app.events.iter().any(|e| e.text.starts_with("done and verified") && e.text.contains("answer was lost")));
+    assert!(d.app.events.iter().any(|e| e.text.contains("verified: ") && e.text.contains("answer was lost")));
     let at = d.app.routes[1].read.as_ref().unwrap().at;
     d.until("the next ALB poll", |app| app.routes[1].read.as_ref().unwrap().at > at);
     assert!(!d.app.events.iter().any(|e| e.text.contains("weights changed")), "no outside change is reported");

@@ -441,7 +441,7 @@ fn a_killed_session_keeps_its_recording_up_to_the_last_second() {
     t.wait_for("the demo", Duration::from_secs(10), |s| s.contains("req/m"));
     // Nudge, so the recording holds an action.
     t.send(&["BTab", "]", "y"]);
-    t.wait_for("the nudge verified", Duration::from_secs(5), |s| s.contains("done and verified"));
+    t.wait_for("the nudge verified", Duration::from_secs(5), |s| s.contains("verified:"));
     std::thread::sleep(Duration::from_secs(3));
     // What the console showed last: its clock (the demo's world time, which
     // runs whole seconds behind the wall clock) is what the recording stamps.

@@ -1038,20 +1038,19 @@ fn confirm_weights(
         let known_from = read.and_then(|r| r.weights);
         let ingress = route.spec.ingress().cloned().filter(|_| !direct);
         let id = RouteId::of(i);
-        match (ingress, purpose) {
+        // The write whose verification completes the action's line: the
+        // rule's, when the rule is written.
+        let sent = match (ingress, purpose) {
             // The panic button writes the rule at once, and the Ingress too,
             // so that the controller keeps it there.
             (Some(ingress), Purpose::Revert) => {
-                app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
+                let rule = app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
                 app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from);
+                rule
             }
-            (Some(ingress), _) => {
-                app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from);
-            }
-            (None, _) => {
-                app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
-            }
-        }
+            (Some(ingress), _) => app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from),
+            (None, _) => app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from),
+        };
         let proposal = title.to_string();
         let seen_from = if purpose == Purpose::Revert { known_from } else { Some(from) };
         app.mark(at, Marked::Weights { route: name.clone(), from: seen_from, to, who: who.clone(), proposal });
@@ -1060,9 +1059,8 @@ fn confirm_weights(
             Purpose::Undo => "undid to",
             _ => "set",
         };
-        app.push_event(
+        app.push_action_event(
             at,
-            None,
             Level::Warn,
             format!(
                 "route {name}: {who} {verb} {} -> old {}/new {}",
@@ -1070,6 +1068,7 @@ fn confirm_weights(
                 to.old.0,
                 to.new.0
             ),
+            sent,
         );
     }
 }
@@ -1153,7 +1152,22 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         ),
         EffectResult::DryRun { calls } => (Level::Info, format!("dry-run, not sent: {}", calls.join("; "))),
     };
-    app.push_event(at, None, level, text.clone());
+    // A verified write completes its action's line; anything else is a
+    // line of its own, where it cannot be missed.
+    let completed = match &result {
+        EffectResult::Verified { detail } => {
+            // The line names the route already.
+            let detail = detail
+                .strip_prefix("route ")
+                .and_then(|d| d.split_once(' '))
+                .map_or(detail.as_str(), |(_, rest)| rest.trim_start_matches(": "));
+            app.complete_action_event(id, &format!("verified: {detail}"))
+        }
+        _ => false,
+    };
+    if !completed {
+        app.push_event(at, None, level, text.clone());
+    }
     if !matches!(result, EffectResult::DryRun { .. }) {
         let ok = matches!(result, EffectResult::Verified { .. });
         app.mark(at, Marked::Outcome { ok, effect: effect.describe(&app.config.routes), text });

@@ -789,6 +789,10 @@ pub struct EventEntry {
     pub side: Option<Side>,
     pub level: Level,
     pub text: String,
+    /// The write this line tells of: its outcome is added to the line
+    /// when it is verified, rather than said again on lines of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<u64>,
 }
 
 /// Who is at the keys until a source says (the AWS caller identity
@@ -1045,8 +1049,26 @@ impl App {
     /// order, but a re-list brings old Kubernetes events in any order.
     pub fn push_event(&mut self, at: Timestamp, side: Option<Side>, level: Level, text: String) {
         let position = self.events.iter().position(|e| e.at <= at).unwrap_or(self.events.len());
-        self.events.insert(position, EventEntry { at, side, level, text });
+        self.events.insert(position, EventEntry { at, side, level, text, effect: None });
         self.events.truncate(EVENT_CAPACITY);
+    }
+
+    /// An action's line, which its write's verification completes.
+    pub fn push_action_event(&mut self, at: Timestamp, level: Level, text: String, effect: u64) {
+        self.push_event(at, None, level, text);
+        if let Some(line) = self.events.iter_mut().find(|e| e.at == at && e.effect.is_none()) {
+            line.effect = Some(effect);
+        }
+    }
+
+    /// Adds a verified outcome to the line of the action that wrote it;
+    /// false if that line is gone (or there never was one).
+    pub fn complete_action_event(&mut self, effect: u64, outcome: &str) -> bool {
+        let Some(line) = self.events.iter_mut().find(|e| e.effect == Some(effect)) else { return false };
+        line.text.push_str(" · ");
+        line.text.push_str(outcome);
+        line.level = Level::Info;
+        true
     }
 
     /// Whether this screen may offer actions: not in `watch`, not in a replay.

@@ -489,9 +489,8 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     let shown = |w: Weights| format!("old {}/new {}", w.old.0, w.new.0);
     // The answer to one of this session's writes, read before the answer came.
     let ours = app.in_flight.values().any(|f| f.effect.route() == Some(id) && f.effect.sets_to() == Some(after));
+    // Not said: the executor's read-back says it on the action's line.
     if ours {
-        let text = format!("route {name}: reads {} (this session's write)", shown(after));
-        app.push_event(at, None, Level::Info, text);
         return;
     }
     let undone = last_write.filter(|w| w.to == before && at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);
