@@ -586,7 +586,13 @@ fn report(args: &ReportArgs) -> ExitCode {
                 return bad_input(&format!("report: cannot write {}: {e}", path.display()));
             }
         }
-        None => print!("{text}"),
+        // A reader that stops early (`| head`) is no error.
+        None => {
+            if let Err(e) = print_text(text.as_bytes(), "the report") {
+                eprintln!("cutover: error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
     }
     if let Some(stopped) = &report.session.stopped {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
@@ -827,23 +833,27 @@ fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
     };
     let findings = tokio_runtime()?.block_on(check::run(&plan));
-    println!("cutover check: {}\n", plan.path.display());
+    let mut out = format!("cutover check: {}\n\n", plan.path.display());
     for f in &findings {
-        println!("{f}");
+        out.push_str(&format!("{f}\n"));
     }
     let failed = findings.iter().filter(|f| f.verdict == Verdict::Fail).count();
     let warned = findings.iter().filter(|f| f.verdict == Verdict::Warn).count();
-    println!();
-    if failed == 0 {
-        println!("all checks passed{}", if warned > 0 { format!(" ({warned} warning(s))") } else { String::new() });
-        Ok(ExitCode::SUCCESS)
+    out.push('\n');
+    let code = if failed == 0 {
+        let warnings = if warned > 0 { format!(" ({warned} warning(s))") } else { String::new() };
+        out.push_str(&format!("all checks passed{warnings}\n"));
+        ExitCode::SUCCESS
     } else {
-        println!("{failed} check(s) failed, {warned} warning(s)");
+        out.push_str(&format!("{failed} check(s) failed, {warned} warning(s)\n"));
         if let Some(log) = log {
-            println!("the errors in full: {}", log.display());
+            out.push_str(&format!("the errors in full: {}\n", log.display()));
         }
-        Ok(ExitCode::from(1))
-    }
+        ExitCode::from(1)
+    };
+    // A reader that stops early (`| head`) is no error.
+    print_text(out.as_bytes(), "the findings")?;
+    Ok(code)
 }
 
 /// A panic in any task ends the program: the terminal is restored and the

@@ -588,3 +588,24 @@ fn the_drivers_open_proposal_is_on_a_replayed_screen_until_confirmed() {
     assert!(!done.contains("PROPOSAL"), "{done}");
     assert!(done.contains("read 50/50") || done.contains("50%"), "{done}");
 }
+
+/// `cutover report FILE | head`: a reader that stops early is no crash.
+#[test]
+fn a_report_piped_to_a_reader_that_stops_early_exits_quietly() {
+    let path = temp("piped.jsonl");
+    record_session(&path, 10 * 60, &[]);
+    for format in ["md", "json", "html"] {
+        let mut child = std::process::Command::new(BIN)
+            .args(["report", path.to_str().unwrap(), "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{format}: {:?} {err}", out.status);
+        assert!(!err.contains("panicked"), "{format}: {err}");
+    }
+}
