@@ -308,16 +308,17 @@ fn relay_command(args: &RelayArgs, log: Option<PathBuf>) -> Result<ExitCode> {
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
     };
     // The broker is the relay's whole point: without one it is bad input.
-    let mut share = args.share.clone();
-    if share.share.is_none() {
-        if std::env::var("NATS_URL").map_or(true, |u| u.is_empty()) {
+    // Without --share, $NATS_URL.
+    let share = match (share_options(&args.share), nats_url(None)) {
+        (Ok(Some(options)), _) => Ok(options),
+        (Ok(None), Some(url)) => share_options_at(&url, &args.share),
+        (Ok(None), None) => {
             return Ok(bad_input("relay: no broker: give --share nats://host:port (or set $NATS_URL)"));
         }
-        share.share = Some(String::new());
-    }
-    let share = match share_options(&share) {
-        Ok(Some(s)) => s,
-        Ok(None) => return Ok(bad_input("relay: no broker: give --share nats://host:port (or set $NATS_URL)")),
+        (Err(e), _) => Err(e),
+    };
+    let share = match share {
+        Ok(options) => options,
         Err(e) => return Ok(bad_input(&e)),
     };
     relay(plan, args.record.clone(), share)
@@ -425,21 +426,34 @@ struct Sinks {
 /// The sharing options, from the flags and the environment, checked as
 /// far as can be without a broker; an error is bad input.
 fn share_options(args: &ShareArgs) -> Result<Option<cutover::share::Options>, String> {
-    let Some(url) = &args.share else { return Ok(None) };
-    let url = match url.as_str() {
-        "" => std::env::var("NATS_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or("--share without a URL takes $NATS_URL, which is not set (give --share nats://host:port)")?,
-        url => url.to_string(),
-    };
-    let mut options = cutover::share::Options::new(&url);
-    options.creds = args.nats_creds.clone().or_else(|| std::env::var_os("NATS_CREDS").map(PathBuf::from));
-    options.stream = args.share_stream.clone();
+    let Some(given) = &args.share else { return Ok(None) };
+    let url = nats_url(Some(given))
+        .ok_or("--share without a URL takes $NATS_URL, which is not set (give --share nats://host:port)")?;
+    share_options_at(&url, args).map(Some)
+}
+
+/// A broker's URL: the one given, or else $NATS_URL; none if neither.
+fn nats_url(given: Option<&str>) -> Option<String> {
+    let from_env = || std::env::var("NATS_URL").ok().filter(|u| !u.is_empty());
+    given.filter(|u| !u.is_empty()).map(str::to_string).or_else(from_env)
+}
+
+/// The options to reach the broker at `url`: its credentials from the flag
+/// or $NATS_CREDS, and the stream.
+fn broker_options(url: &str, creds: Option<&PathBuf>, stream: &str) -> cutover::share::Options {
+    let mut options = cutover::share::Options::new(url);
+    options.creds = creds.cloned().or_else(|| std::env::var_os("NATS_CREDS").map(PathBuf::from));
+    options.stream = stream.to_string();
+    options
+}
+
+/// The sharing options for the broker at `url`, from the share flags.
+fn share_options_at(url: &str, args: &ShareArgs) -> Result<cutover::share::Options, String> {
+    let mut options = broker_options(url, args.nats_creds.as_ref(), &args.share_stream);
     options.max_age = args.share_max_age;
     options.max_bytes = args.share_max_bytes;
     options.check()?;
-    Ok(Some(options))
+    Ok(options)
 }
 
 /// Takes the terminal, starts the sources, runs the loop, and gives the
@@ -602,16 +616,8 @@ fn report(args: &ReportArgs) -> ExitCode {
 
 /// The broker to read shared sessions from: the URL given, or $NATS_URL.
 fn reader_options(url: Option<&str>, shared: &SharedArgs) -> Result<cutover::share::Options, String> {
-    let url = match url.filter(|u| !u.is_empty()) {
-        Some(u) => u.to_string(),
-        None => std::env::var("NATS_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or("no broker: give its URL (nats://host:port or tls://host:port) or set $NATS_URL")?,
-    };
-    let mut options = cutover::share::Options::new(&url);
-    options.creds = shared.nats_creds.clone().or_else(|| std::env::var_os("NATS_CREDS").map(PathBuf::from));
-    options.stream = shared.share_stream.clone();
+    let url = nats_url(url).ok_or("no broker: give its URL (nats://host:port or tls://host:port) or set $NATS_URL")?;
+    let options = broker_options(&url, shared.nats_creds.as_ref(), &shared.share_stream);
     options.check()?;
     Ok(options)
 }
@@ -753,7 +759,7 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
             terminal = Some(take_terminal()?);
             exit_on_panic(true);
         }
-        let link = std::sync::Arc::new(std::sync::Mutex::new(Link::new(&session)));
+        let link = std::sync::Arc::new(std::sync::Mutex::new(Link::new()));
         let cancel = CancellationToken::new();
         let copy = std::fs::OpenOptions::new().append(true).open(&path).wrap_err("the local copy")?;
         let (task_link, task_cancel, task_session) = (link.clone(), cancel.clone(), session.clone());

@@ -44,7 +44,7 @@ impl Follower {
         let mut file = std::fs::File::create(&path).unwrap();
         file.write_all(&joined.header).unwrap();
         file.write_all(b"\n").unwrap();
-        let link = Arc::new(Mutex::new(Link::new(&info)));
+        let link = Arc::new(Mutex::new(Link::new()));
         let cancel = CancellationToken::new();
         let task = share::read::follow(
             broker,

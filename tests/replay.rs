@@ -526,15 +526,12 @@ fn a_followed_session_says_how_its_link_is_in_the_header_and_timeline() {
         session: "run-1".into(),
     };
     let link = Arc::new(Mutex::new(Link {
-        session: "run-1".into(),
-        plan: "shop".into(),
         lines: 900,
         heard: Instant::now(),
         pending: 0,
         delay: Some(Duration::from_millis(230)),
         heartbeat: Some(heartbeat),
         ended: None,
-        joined: None,
         error: None,
         next: None,
     }));

@@ -101,7 +101,7 @@ impl Viewer {
 
     /// The link of a followed session, as of now.
     pub fn link(&self) -> Option<Link> {
-        self.link.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        self.link.as_deref().map(|l| crate::share::read::lock(l).clone())
     }
 
     /// Whether the screen shows the newest line there is.
@@ -246,7 +246,7 @@ impl Viewer {
         let mut changed = false;
         let poll = if self.link.is_some() { LIVE_POLL } else { FOLLOW_POLL };
         // The session followed has a successor: the viewer gives way to it.
-        if self.link().is_some_and(|l| l.next.is_some()) {
+        if self.link.as_deref().is_some_and(|l| crate::share::read::lock(l).next.is_some()) {
             self.gave_way = true;
             self.quit = true;
             return true;

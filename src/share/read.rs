@@ -43,6 +43,8 @@ pub struct SessionInfo {
     /// The session's name as in its subjects (the recording's file name).
     pub session: String,
     pub header: Header,
+    /// The header line as stored, for a follower's copy.
+    pub header_line: Vec<u8>,
     /// Stream sequences of the header's first and last message.
     pub header_seqs: (u64, u64),
     /// The stream sequence of the last `.log` message, when asked.
@@ -217,6 +219,7 @@ impl Broker {
             subjects,
             session,
             header,
+            header_line: line,
             header_seqs: (first, last),
             last_seq: last_log.as_ref().map_or(last, |m| m.sequence),
             last_message: last_log.and_then(|m| Timestamp::from_second(m.time.unix_timestamp()).ok()),
@@ -233,8 +236,7 @@ impl Broker {
         let now = Timestamp::now();
         let url = self.options.redacted_url();
         let Some(id) = id else {
-            let live = sessions.iter().filter(|s| s.liveness(now) == Liveness::Live).max_by_key(|s| s.header.started);
-            return live.cloned().ok_or_else(|| match sessions.last() {
+            return newest_live(&sessions, now, |_| true).cloned().ok_or_else(|| match sessions.last() {
                 Some(newest) => format!(
                     "{url}: no live session (the newest, {}, is {}); give --session, see `cutover sessions {url}`",
                     newest.session,
@@ -295,12 +297,12 @@ impl Broker {
     /// Writes the session's lines, header first, up to the last line
     /// stored when it was found; returns how many.
     pub async fn download(&self, session: &SessionInfo, out: &mut dyn Write) -> Result<u64, String> {
-        let mut consumer = self.read_from(&session.subjects.log, session.header_seqs.0).await?;
-        let mut joiner = Joiner::default();
-        let mut lines = 0;
         if session.last_seq < session.header_seqs.0 {
             return Ok(0);
         }
+        let mut consumer = self.read_from(&session.subjects.log, session.header_seqs.0).await?;
+        let mut joiner = Joiner::default();
+        let mut lines = 0;
         while let Some(m) = consumer.next().await {
             let m = m.map_err(|e| self.explain("reading the session", e))?;
             let seq = m.info().map_err(|e| e.to_string())?.stream_sequence;
@@ -338,8 +340,6 @@ impl Broker {
 /// the screen.
 #[derive(Debug, Clone)]
 pub struct Link {
-    pub session: String,
-    pub plan: String,
     /// Lines written to the local copy.
     pub lines: u64,
     /// When anything of the session last came from the broker.
@@ -350,8 +350,6 @@ pub struct Link {
     pub delay: Option<Duration>,
     pub heartbeat: Option<Heartbeat>,
     pub ended: Option<Ended>,
-    /// Where the follower joined: the keyframe, when there was one.
-    pub joined: Option<KeyframeAt>,
     /// The last thing that went wrong with the broker, until it answers.
     pub error: Option<String>,
     /// A newer live session of the same plan, found once this one ended or
@@ -379,18 +377,21 @@ pub enum LinkState {
     },
 }
 
+impl Default for Link {
+    fn default() -> Link {
+        Link::new()
+    }
+}
+
 impl Link {
-    pub fn new(session: &SessionInfo) -> Link {
+    pub fn new() -> Link {
         Link {
-            session: session.session.clone(),
-            plan: session.plan().to_string(),
             lines: 0,
             heard: Instant::now(),
             pending: 0,
             delay: None,
             heartbeat: None,
             ended: None,
-            joined: None,
             error: None,
             next: None,
         }
@@ -456,22 +457,23 @@ pub async fn watch_for_successor(
             broker = None;
             continue;
         };
-        let now = Timestamp::now();
-        let next = sessions
-            .into_iter()
-            .filter(|s| s.plan() == current.plan() && s.session != current.session)
-            .filter(|s| s.header.started >= current.header.started)
-            .filter(|s| s.liveness(now) == Liveness::Live)
-            .max_by_key(|s| s.header.started);
-        if let Some(next) = next {
+        let later_of_the_plan = |s: &SessionInfo| {
+            s.plan() == current.plan() && s.session != current.session && s.header.started >= current.header.started
+        };
+        if let Some(next) = newest_live(&sessions, Timestamp::now(), later_of_the_plan) {
             tracing::info!(from = %current.session, to = %next.session, "following the next live session");
-            lock(&link).next = Some(next);
+            lock(&link).next = Some(next.clone());
             return;
         }
     }
 }
 
-fn lock(link: &Mutex<Link>) -> std::sync::MutexGuard<'_, Link> {
+/// The live session started last among those `keep` accepts.
+fn newest_live(sessions: &[SessionInfo], now: Timestamp, keep: impl Fn(&SessionInfo) -> bool) -> Option<&SessionInfo> {
+    sessions.iter().filter(|s| keep(s) && s.liveness(now) == Liveness::Live).max_by_key(|s| s.header.started)
+}
+
+pub fn lock(link: &Mutex<Link>) -> std::sync::MutexGuard<'_, Link> {
     link.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -486,10 +488,8 @@ pub struct Joined {
 
 impl Broker {
     pub async fn join(&self, session: &SessionInfo) -> Result<Joined, String> {
-        let (_, header_last, header) = self
-            .line_from(&session.subjects.log, session.header_seqs.0)
-            .await?
-            .ok_or("the session's header is gone from the stream (past its retention)")?;
+        // The header was read when the session was found.
+        let (header, header_last) = (session.header_line.clone(), session.header_seqs.1);
         let keyframe = self
             .last(&session.subjects.keyframe)
             .await?
@@ -515,12 +515,10 @@ pub async fn follow(
     let write = |out: &mut dyn Write, line: &[u8]| -> Result<(), String> {
         out.write_all(line).and_then(|()| out.write_all(b"\n")).map_err(|e| format!("the local copy: {e}"))
     };
-    let mut next = joined.start;
-    lock(&link).joined = joined.keyframe;
     let filter = format!("{}.>", session.subjects.base());
     // The first sequence of the line being put together, to start over
     // from if the reading must be started again mid-line.
-    let mut line_start = next;
+    let mut line_start = joined.start;
     let mut unflushed = 0;
     while !cancel.is_cancelled() {
         let mut messages = tokio::select! {
@@ -537,7 +535,7 @@ pub async fn follow(
             () = cancel.cancelled() => break,
         };
         let mut joiner = Joiner::default();
-        next = line_start;
+        let mut next = line_start;
         loop {
             let m = tokio::select! {
                 m = messages.next() => m,

@@ -68,7 +68,7 @@ fn main() -> Result<(), String> {
         let broker = Broker::connect(&options).await?;
         let session = broker.find(None).await?;
         let joined = broker.join(&session).await?;
-        let link = Arc::new(Mutex::new(Link::new(&session)));
+        let link = Arc::new(Mutex::new(Link::new()));
         let cancel = CancellationToken::new();
         let probe = Probe { partial: Vec::new(), seen: seen.clone(), first_line: first_line.clone() };
         let task = tokio::spawn(follow(broker, session, joined, probe, link, cancel.clone()));
