@@ -1048,17 +1048,18 @@ impl App {
     /// Adds an event in time order, newest first. Sources deliver mostly in
     /// order, but a re-list brings old Kubernetes events in any order.
     pub fn push_event(&mut self, at: Timestamp, side: Option<Side>, level: Level, text: String) {
-        let position = self.events.iter().position(|e| e.at <= at).unwrap_or(self.events.len());
-        self.events.insert(position, EventEntry { at, side, level, text, effect: None });
-        self.events.truncate(EVENT_CAPACITY);
+        self.insert_event(EventEntry { at, side, level, text, effect: None });
     }
 
     /// An action's line, which its write's verification completes.
     pub fn push_action_event(&mut self, at: Timestamp, level: Level, text: String, effect: u64) {
-        self.push_event(at, None, level, text);
-        if let Some(line) = self.events.iter_mut().find(|e| e.at == at && e.effect.is_none()) {
-            line.effect = Some(effect);
-        }
+        self.insert_event(EventEntry { at, side: None, level, text, effect: Some(effect) });
+    }
+
+    fn insert_event(&mut self, entry: EventEntry) {
+        let position = self.events.iter().position(|e| e.at <= entry.at).unwrap_or(self.events.len());
+        self.events.insert(position, entry);
+        self.events.truncate(EVENT_CAPACITY);
     }
 
     /// Adds a verified outcome to the line of the action that wrote it;
