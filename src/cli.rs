@@ -269,6 +269,9 @@ pub struct RecordArgs {
     /// Do not record this session.
     #[arg(long, conflicts_with = "share")]
     pub no_record: bool,
+    /// How many bytes of the recording are held in memory while it cannot be written (default 64 MiB): a test's small bound.
+    #[arg(long, hide = true, value_name = "BYTES")]
+    pub record_hold: Option<usize>,
 }
 
 /// Publishing the session for others to follow (see "Watching together"

@@ -8,7 +8,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use cutover::app::{App, Mode, Msg};
+use cutover::app::{App, Ending, Mode, Msg, Signal, keeping};
 use cutover::check::{self, Verdict};
 use cutover::cli::{
     self, Cli, Command, DemoArgs, ExportArgs, FollowArgs, LogFormat, PlanArgs, RecordArgs, RelayArgs, ReplayArgs,
@@ -42,12 +42,24 @@ fn take_terminal() -> Result<ratatui::DefaultTerminal> {
     Ok(terminal)
 }
 
-/// Gives the terminal back as it was found.
+/// Gives the terminal back as it was found. A terminal that hung up
+/// cannot be given anything: that is no error.
 fn give_terminal_back() {
     if MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
-    ratatui::restore();
+    if let Err(e) = ratatui::try_restore() {
+        tracing::warn!(error = %e, "the terminal could not be restored (it is gone)");
+    }
+}
+
+/// A line on stderr on the way out, and in the log: after a hangup nobody
+/// reads the terminal, and writing to it fails (where `eprintln!` would
+/// panic).
+fn say(text: &str) {
+    use std::io::Write;
+    tracing::info!("{text}");
+    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 fn main() -> Result<ExitCode> {
@@ -240,6 +252,11 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
             cancel.cancel();
             return Ok(code);
         }
+        // A handoff a driver's console left in flight is shown at once,
+        // from the plan's state file, read and never written.
+        if let Some(file) = record::HandoffFile::for_plan(&plan.name) {
+            tokio::spawn(peek_state_file(file, tx.clone(), cancel.clone()));
+        }
         // No executor exists in this session: effects have nowhere to go.
         console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &sinks).await
     })
@@ -274,7 +291,20 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
             let _ = id_tx.send(Msg::Operator { who }).await;
         });
         // A handoff an earlier session left in flight is picked up first.
+        // Whether a new one could be kept is known before any is proposed.
         let mut saved = if dry_run { None } else { record::HandoffFile::for_plan(&plan.name) };
+        let unwritable = match &saved {
+            Some(file) => file.probe().err().map(|e| (file.path().display().to_string(), keeping::error_text(&e))),
+            None if !dry_run => Some((
+                "$XDG_STATE_HOME/cutover/handoffs".to_string(),
+                "no HOME or XDG_STATE_HOME: no place for it".to_string(),
+            )),
+            None => None,
+        };
+        if let Some((path, error)) = unwritable {
+            tracing::error!(%path, %error, "the handoff state file cannot be written");
+            let _ = tx.send(Msg::Keeping(cutover::app::Keeping::StateFile { path, error: Some(error) })).await;
+        }
         if let Some(file) = saved.as_mut() {
             match file.load() {
                 Ok(Some((handoff, saved_at))) => {
@@ -375,10 +405,21 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
             record = ?record,
             "relay started"
         );
+        let which = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let stopped_by = which.clone();
+        let stop = async move {
+            let signal = stop.await;
+            *stopped_by.lock().unwrap_or_else(|e| e.into_inner()) = Some(signal);
+        };
         let messages = relay::run(&mut app, &mut rx, Some(&mut recorder), stop, relay::SUMMARY_EVERY).await;
         cancel.cancel();
-        if let Err(e) = recorder.flush() {
-            tracing::error!(error = %e, path = ?recorder.path(), "recording failed");
+        let ending = match which.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(signal) => Ending::Signal(signal),
+            None => Ending::Error("every source stopped".into()),
+        };
+        let _ = runtime::apply(&mut app, Msg::Ended(ending), Some(&mut recorder));
+        for stretch in recorder.finish() {
+            tracing::error!(path = ?recorder.path(), "{}", stretch_text(&stretch));
         }
         let subject = sharing.subjects.log.clone();
         let done = sharing.finish(SHARE_DRAIN).await;
@@ -396,18 +437,82 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
 }
 
 /// Resolves on the first SIGTERM (Kubernetes stopping the pod) or SIGINT.
-fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = Signal>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     Ok(async move {
-        #[cfg(unix)]
         tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: stopping"),
+            _ = term.recv() => {
+                tracing::info!("SIGTERM: stopping");
+                Signal::Terminate
+            }
+            _ = int.recv() => {
+                tracing::info!("SIGINT: stopping");
+                Signal::Interrupt
+            }
         }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+/// Forwards SIGHUP, SIGTERM and SIGINT to the console as messages until
+/// cancelled: the console stops as it decides, never where it stands.
+/// Listened for before the terminal is taken.
+fn console_signals(
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        loop {
+            let signal = tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = hup.recv() => Signal::Hangup,
+                _ = term.recv() => Signal::Terminate,
+                _ = int.recv() => Signal::Interrupt,
+            };
+            tracing::warn!(signal = signal.name(), "signal: stopping");
+            if tx.send(Msg::Signal(signal)).await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+/// `watch`'s view of the plan's handoff state file: read every couple of
+/// seconds, sent when what it holds changes. Never written.
+async fn peek_state_file(file: record::HandoffFile, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    let mut last = None;
+    let mut said_error = false;
+    loop {
+        let now = match file.peek() {
+            Ok(left) => {
+                said_error = false;
+                left
+            }
+            Err(e) => {
+                if !said_error {
+                    tracing::warn!(error = %e, "the handoff state file cannot be read");
+                    said_error = true;
+                }
+                last.clone()
+            }
+        };
+        if now != last {
+            let left = now.clone().map(|(handoff, saved_at)| cutover::app::Left { handoff, saved_at });
+            if tx.send(Msg::OnDisk(left)).await.is_err() {
+                return;
+            }
+            last = now;
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+        }
+    }
 }
 
 /// Where a session's actions go: its executor (none in `watch`), and the
@@ -501,10 +606,19 @@ async fn console(
             tap
         });
         match record::Writer::create_tapped(&path, &record::Header::new(&app, started, size), tap) {
-            Ok(w) => Some(w),
+            Ok(mut w) => {
+                if let Some(bytes) = record.record_hold {
+                    w.set_hold(bytes);
+                }
+                Some(w)
+            }
             Err(e) => return Ok(bad_input(&format!("{e} (use --record FILE or --no-record)"))),
         }
     };
+    // Listened for before the terminal is taken: from here a signal
+    // stops the console the way it chooses, never where it stands.
+    let signals = console_signals(tx.clone(), cancel.clone()).wrap_err("listening for SIGHUP, SIGTERM and SIGINT")?;
+    tokio::spawn(signals);
     tokio::spawn(runtime::input_task(tx, cancel.clone()));
     if let Some(secs) = panic_after {
         tokio::spawn(async move {
@@ -518,31 +632,117 @@ async fn console(
     exit_on_panic(true);
     let result =
         runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
+    // The recording's last message says how the session ended.
+    let ending = match (&result, app.stopping) {
+        (Err(e), _) => Ending::Error(format!("{e:#}")),
+        (Ok(()), Some(stopping)) => Ending::Signal(stopping.signal),
+        (Ok(()), None) => Ending::Quit,
+    };
+    let _ = runtime::apply(&mut app, Msg::Ended(ending.clone()), recorder.as_mut());
+    // Written again on the way out: its time says until when this console
+    // watched the handoff in flight.
+    if let Some(file) = saved.as_mut()
+        && let Err(e) = file.save_at_exit(&app)
+    {
+        tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+    }
     cancel.cancel();
     give_terminal_back();
-    if let Some(path) = recorder.take().as_ref().and_then(|r| r.path().map(|p| p.to_path_buf())) {
-        let path = path.display();
-        eprintln!("cutover: session recorded in {path}");
-        eprintln!("  replay it: cutover replay {path}");
-        eprintln!("  report:    cutover report {path}");
+    let mut lost = false;
+    if let Some(mut r) = recorder.take() {
+        let stretches = r.finish();
+        if let Some(path) = r.path() {
+            lost = recording_said(path, &stretches);
+        }
     }
     if let Some(s) = sharing {
         let subject = s.subjects.log.clone();
         let done = s.finish(SHARE_DRAIN).await;
-        eprintln!("cutover: session shared as {subject} ({} lines)", done.published);
+        say(&format!("cutover: session shared as {subject} ({} lines)", done.published));
         if done.behind > 0 {
-            eprintln!("  {} lines did not reach the broker in time; the recording has them all", done.behind);
+            say(&format!("  {} lines did not reach the broker in time; the recording has them all", done.behind));
         }
         if done.lost > 0 {
-            eprintln!("  {} lines were past the share buffer: followers saw a gap", done.lost);
+            say(&format!("  {} lines were past the share buffer: followers saw a gap", done.lost));
         }
     }
-    if let (Some(file), Some(h)) = (&saved, app.handoff.as_ref().filter(|h| !h.phase.finished())) {
-        eprintln!("cutover: handoff {}", h.state_text());
-        eprintln!("  kept in {}: `cutover run` with this plan picks it up", file.path().display());
+    if let Ending::Signal(signal) = &ending {
+        say(&format!("cutover: stopped by {} (exit code {})", signal.name(), signal.exit_code()));
     }
-    tracing::info!("console ended");
-    result.map(|()| ExitCode::SUCCESS)
+    if let Some(h) = app.handoff.as_ref().filter(|h| !h.phase.finished()) {
+        say(&format!("cutover: handoff {}", h.state_text()));
+        match (&saved, &app.keeping.state_file) {
+            (Some(_), Some(t)) => say(&format!(
+                "  NOT kept: the state file {} cannot be written ({}): no later console picks it up; look at both sides",
+                t.path, t.error
+            )),
+            (Some(file), None) => {
+                say(&format!("  kept in {}: {}", file.path().display(), cutover::app::signal::next_run(&app, h)))
+            }
+            (None, _) => {}
+        }
+    } else if let Some(h) = app.handoff.as_ref().filter(|h| h.phase == cutover::app::HandoffPhase::Aborted)
+        && matches!(ending, Ending::Signal(_))
+    {
+        say(&format!("cutover: handoff {}", h.state_text()));
+    }
+    tracing::info!(ending = %ending.describe(), "console ended");
+    match (result, ending) {
+        (Err(e), _) => Err(e),
+        (Ok(()), Ending::Signal(signal)) => Ok(ExitCode::from(signal.exit_code())),
+        // Not a success: the recording the operator counts on has holes.
+        (Ok(()), _) if lost => Ok(ExitCode::FAILURE),
+        (Ok(()), _) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Says where the session was recorded, and, if the file could not be
+/// written for a while, what is and is not in it. Returns whether lines
+/// were lost.
+fn recording_said(path: &std::path::Path, stretches: &[record::Stretch]) -> bool {
+    let path = path.display();
+    if stretches.is_empty() {
+        say(&format!("cutover: session recorded in {path}"));
+    } else {
+        say(&format!("cutover: the recording {path} is NOT COMPLETE:"));
+        for stretch in stretches {
+            say(&format!("  {}", stretch_text(stretch)));
+        }
+    }
+    say(&format!("  replay it: cutover replay {path}"));
+    say(&format!("  report:    cutover report {path}"));
+    stretches.iter().any(|s| s.lost + s.lost_at_exit > 0)
+}
+
+/// One stretch the recording could not be written, in the exit message's
+/// words.
+fn stretch_text(s: &record::Stretch) -> String {
+    use cutover::domain::clock;
+    let lost = match (s.lost, s.lost_from, s.lost_to) {
+        (0, ..) => String::new(),
+        (n, Some(from), Some(to)) => format!(
+            "; {n} line(s) from {} to {} did not fit in memory and are NOT in it (it says so there)",
+            clock(from),
+            clock(to)
+        ),
+        (n, ..) => format!("; {n} line(s) did not fit in memory and are NOT in it"),
+    };
+    match s.until {
+        Some(until) => format!(
+            "from {} to {} UTC it could not be written ({}): {} line(s) were held in memory and written late{lost}",
+            clock(s.since),
+            clock(until),
+            s.error,
+            s.written_late
+        ),
+        None => format!(
+            "from {} UTC to the end it could not be written ({}): {} line(s) held in memory were never written{lost}; it ends at {}",
+            clock(s.since),
+            s.error,
+            s.lost_at_exit,
+            clock(s.since)
+        ),
+    }
 }
 
 /// The replay: no runtime, no sources, no executor; a file and a clock.
@@ -879,6 +1079,15 @@ fn exit_on_panic(terminal: bool) {
             let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
         }
         previous(info);
+        // The recording says the session crashed, rather than just stop.
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        record::end_on_crash(&format!("{what}{place}"));
         std::process::exit(101);
     }));
 }

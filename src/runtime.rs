@@ -12,7 +12,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, Msg, Queued, Update, update};
+use crate::app::{App, Keeping, Msg, Queued, Signal, Update, update};
 use crate::domain::plus_secs;
 use crate::keymap::{Key, KeyCode};
 use crate::sim::{SimConfig, World};
@@ -39,17 +39,21 @@ pub async fn run_loop<B: Backend>(
 where
     B::Error: Send + Sync + 'static,
 {
-    terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
     let mut outbox = Vec::new();
+    let mut screen = Screen { drawing: true };
+    screen.draw(terminal, app, recorder.as_deref_mut(), &mut outbox);
+    let mut probed = Instant::now();
     while let Some(msg) = rx.recv().await {
         // Everything already queued is applied before drawing: one frame per burst.
         let dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
         // The handoff in flight is kept on disk as soon as it changes, so
-        // a console started again after a crash picks it up.
-        if let Some(file) = saved.as_deref_mut()
-            && let Err(e) = file.save(app)
-        {
-            tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+        // a console started again after a crash picks it up; whether it
+        // can be is the reducer's to know (the quit question, the guard).
+        if let Some(file) = saved.as_deref_mut() {
+            let saved = file.save(app);
+            if let Some(msg) = state_file_news(app, file, saved, &mut probed) {
+                outbox.extend(apply(app, msg, recorder.as_deref_mut()).effects);
+            }
         }
         for queued in outbox.drain(..) {
             match effects {
@@ -61,10 +65,66 @@ where
             break;
         }
         if dirty {
-            terminal.draw(|f| ui::render(app, f)).wrap_err("drawing a frame")?;
+            screen.draw(terminal, app, recorder.as_deref_mut(), &mut outbox);
         }
     }
     Ok(())
+}
+
+/// The terminal as the loop draws on it: once it cannot be drawn on (a
+/// hangup that closed it), it is not drawn on again, and the console stops
+/// as on SIGHUP.
+struct Screen {
+    drawing: bool,
+}
+
+impl Screen {
+    fn draw<B: Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        app: &mut App,
+        recorder: Option<&mut crate::record::Writer>,
+        outbox: &mut Vec<Queued>,
+    ) {
+        if !self.drawing {
+            return;
+        }
+        if let Err(e) = terminal.draw(|f| ui::render(app, f)) {
+            tracing::warn!(error = %e, "the terminal cannot be drawn on: stopping as on a hangup");
+            self.drawing = false;
+            outbox.extend(apply(app, Msg::Signal(Signal::TerminalLost), recorder).effects);
+        }
+    }
+}
+
+/// How often a state file that could not be written is tried again while
+/// no handoff asks for it.
+const STATE_FILE_PROBE: Duration = Duration::from_secs(10);
+
+/// What the reducer is to be told of the handoff state file after a save:
+/// that it cannot be written (once per error), or can again.
+fn state_file_news(
+    app: &App,
+    file: &crate::record::HandoffFile,
+    saved: std::io::Result<bool>,
+    probed: &mut Instant,
+) -> Option<Msg> {
+    let path = file.path().display().to_string();
+    let trouble = app.keeping.state_file.as_ref();
+    let news = |error: Option<String>| Some(Msg::Keeping(Keeping::StateFile { path: path.clone(), error }));
+    match saved {
+        Err(e) => {
+            let error = crate::app::keeping::error_text(&e);
+            tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+            (trouble.map(|t| &t.error) != Some(&error)).then(|| news(Some(error))).flatten()
+        }
+        Ok(true) if trouble.is_some() => news(None),
+        Ok(_) if trouble.is_some() && probed.elapsed() >= STATE_FILE_PROBE => {
+            *probed = Instant::now();
+            file.probe().ok().and_then(|()| news(None))
+        }
+        Ok(_) => None,
+    }
 }
 
 /// Applies `first` and every message already queued behind it, as
@@ -106,7 +166,27 @@ pub struct Burst {
 /// keyframe when one is due. Every message is recorded before it is
 /// applied, so a recording holds everything that made each screen, up to
 /// a crash. Returns whether the screen may have changed.
-pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
+///
+/// What happened to the recording itself on the way (it could not be
+/// written, or is written again) is applied next, as recorded messages of
+/// its own, and how much is held in memory meanwhile is shown.
+pub fn apply(app: &mut App, msg: Msg, mut recorder: Option<&mut crate::record::Writer>) -> Update {
+    let mut out = apply_one(app, msg, recorder.as_deref_mut());
+    let Some(r) = recorder else { return out };
+    while let Some(news) = r.take_news() {
+        let more = apply_one(app, Msg::Keeping(news), Some(&mut *r));
+        out.redraw |= more.redraw;
+        out.effects.extend(more.effects);
+        out.marks.extend(more.marks);
+    }
+    let held = r.held();
+    if app.held != held {
+        out.redraw |= update(app, Msg::Held(held)).redraw;
+    }
+    out
+}
+
+fn apply_one(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::Writer>) -> Update {
     // Recorded as what was clicked: where it was depends on the screen.
     if let Msg::Mouse { kind, column, row } = msg {
         match app.resolve_pointer(kind, column, row) {
@@ -115,7 +195,7 @@ pub fn apply(app: &mut App, mut msg: Msg, recorder: Option<&mut crate::record::W
         }
     }
     msg.scrub_secrets(); // Before it is recorded or shown: see `scrub`.
-    if let Msg::Share(_) = msg {
+    if let Msg::Share(_) | Msg::Held(_) = msg {
         return update(app, msg); // Not part of the session: never recorded.
     }
     let at = stamp(app, &msg);
@@ -186,18 +266,20 @@ pub async fn input_task(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             // A read interrupted by a signal, or a sequence the parser
             // cannot read, must not end input: that would leave a console
             // nobody can quit. Only a terminal that keeps failing ends it.
+            // A terminal that is gone (a hangup closed it) is not a key:
+            // the console stops as on SIGHUP, the handoff in flight first.
             Some(Err(e)) => {
                 failures += 1;
                 tracing::warn!(error = %e, failures, "terminal input failed");
                 if failures < MAX_INPUT_FAILURES {
                     continue;
                 }
-                let _ = tx.send(Msg::Key(Key::ctrl('c'))).await;
+                let _ = tx.send(Msg::Signal(Signal::TerminalLost)).await;
                 return;
             }
             None => {
                 tracing::info!("terminal input closed");
-                let _ = tx.send(Msg::Key(Key::ctrl('c'))).await;
+                let _ = tx.send(Msg::Signal(Signal::TerminalLost)).await;
                 return;
             }
         };

@@ -207,7 +207,33 @@ impl Msg {
                 crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
                 crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}
             },
+            // The runtime's words about the session's own files: an OS
+            // error and a path, and a handoff read from the state file.
+            Msg::Keeping(keeping) => match keeping {
+                crate::app::Keeping::RecordingFailed { path, error } => {
+                    scrub_in_place(path);
+                    scrub_in_place(error);
+                }
+                crate::app::Keeping::StateFile { path, error } => {
+                    scrub_in_place(path);
+                    if let Some(error) = error {
+                        scrub_in_place(error)
+                    }
+                }
+                crate::app::Keeping::RecordingResumed { .. } => {}
+            },
+            Msg::OnDisk(Some(left)) => match &mut left.handoff.phase {
+                HandoffPhase::Failed(why) | HandoffPhase::Refused(why) | HandoffPhase::StartFailed(why) => {
+                    scrub_in_place(why)
+                }
+                _ => {}
+            },
+            Msg::Ended(crate::app::Ending::Error(e) | crate::app::Ending::Crash(e)) => scrub_in_place(e),
             Msg::Tick { .. }
+            | Msg::Signal(_)
+            | Msg::Ended(_)
+            | Msg::Held(_)
+            | Msg::OnDisk(None)
             | Msg::Key(_)
             | Msg::Resize
             | Msg::Mouse { .. }

@@ -119,9 +119,9 @@ fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Acti
             let confirm_key = matches!(action, Some(Action::Confirm | Action::ConfirmAgain));
             if o.typed.is_empty() && confirm_key && !o.word.starts_with(c) {
                 app.notice = Some(format!(
-                    "{} does not confirm this one ({} would undo it): type `{}`, then Enter",
+                    "{} does not confirm this one ({}): type `{}`, then Enter",
                     app.keymap.label(action.unwrap_or(Action::Confirm)),
-                    o.owner,
+                    o.reason(),
                     o.word
                 ));
             } else if o.typed.chars().count() < o.word.chars().count() + 8 {
@@ -187,10 +187,7 @@ pub fn ask_before_quit(app: &mut App) -> bool {
         && !h.phase.finished()
     {
         lines.push(format!("handoff {}", h.state_text()));
-        lines.push(match app.config.mode {
-            super::Mode::Run => "it is kept on disk: `cutover run` with this plan picks it up again".into(),
-            _ => "it is not kept: this session's world ends with it".into(),
-        });
+        lines.push(super::signal::kept(app, h));
     }
     for f in app.in_flight.values() {
         lines.push(format!("written, answer not yet in: {}", f.effect.describe(&app.config.routes)));
@@ -642,6 +639,13 @@ fn expected_side(app: &App, spec: &SingletonSpec) -> Side {
     }
 }
 
+/// Why a handoff started now would not be kept on disk, in `run`: the
+/// handoff state file cannot be written.
+fn unkept(app: &App) -> Option<String> {
+    let t = app.keeping.state_file.as_ref().filter(|_| app.config.mode == super::Mode::Run)?;
+    Some(format!("the handoff state file {} cannot be written ({})", t.path, t.error))
+}
+
 fn singleton_index(app: &App, name: &str) -> usize {
     app.config.singletons.iter().position(|s| s.name == name).unwrap_or(0)
 }
@@ -725,7 +729,14 @@ fn propose_handoff(app: &mut App) {
     lines.push(format!("{} proposes aborting while step 2 waits (restores {from})", app.keymap.label(Action::Abort)));
     let (owners, undone_by) = singleton_owners(app, &spec);
     lines.extend(owners);
-    let typed_override = undone_by.map(TypedOverride::new);
+    let mut typed_override = undone_by.map(TypedOverride::new);
+    // Without its state file a handoff dies with this console: started
+    // only on purpose.
+    if let Some(unkept) = unkept(app) {
+        lines.push(format!("⚠ {unkept}: if this console stops mid-handoff, no later one picks it up"));
+        let o = typed_override.get_or_insert_with(|| TypedOverride::new(String::new()));
+        o.unkept = Some(unkept);
+    }
     if let Some(o) = &typed_override {
         lines.push(override_line(app, o, 1));
     }
@@ -911,9 +922,9 @@ fn confirm(app: &mut App, p: Proposal) {
     let who = app.operator.clone();
     let at = app.now;
     if let Some(o) = &p.typed_override {
-        let text = format!("OVERRIDE by {who}: {} ({} would undo it)", p.title, o.owner);
+        let text = format!("OVERRIDE by {who}: {} ({})", p.title, o.reason());
         app.push_event(at, None, Level::Alert, text);
-        app.mark(at, Marked::Override { who: who.clone(), owner: o.owner.clone(), proposal: p.title.clone() });
+        app.mark(at, Marked::Override { who: who.clone(), owner: o.overridden(), proposal: p.title.clone() });
     }
     match p.kind {
         ProposalKind::Weights(changes) => confirm_weights(app, &p.title, changes, Purpose::Step, p.direct),
@@ -923,6 +934,10 @@ fn confirm(app: &mut App, p: Proposal) {
             let spec = app.config.singletons[singleton].clone();
             if running(app.clusters.get(to).workloads.get(spec.key(to))) {
                 return refuse(app, format!("singleton {} already runs on {to}", spec.name));
+            }
+            let overridden = p.typed_override.as_ref().is_some_and(|o| o.unkept.is_some());
+            if let Some(unkept) = unkept(app).filter(|_| !overridden) {
+                return refuse(app, format!("{unkept} since the proposal: propose the handoff again"));
             }
             let stop = Effect::Stop {
                 side: from,
@@ -943,6 +958,7 @@ fn confirm(app: &mut App, p: Proposal) {
                 ready_at: None,
                 who,
                 starting_deadline,
+                gone_after: None,
             });
         }
         ProposalKind::Fix { singleton, side, start } => {
@@ -1098,7 +1114,9 @@ pub fn advance_handoff(app: &mut App) {
                 };
                 let text = format!("handoff {}: {} has nothing running; starting {}", h.spec.name, h.from, h.to);
                 if let Some(h) = app.handoff.as_mut() {
-                    h.gone_at = Some(now);
+                    // A handoff picked up after its start was sent keeps
+                    // the time its source was seen gone: the gap began then.
+                    h.gone_at.get_or_insert(now);
                     h.phase = HandoffPhase::Starting;
                 }
                 app.send(effect, Purpose::Handoff, None);
@@ -1113,10 +1131,21 @@ pub fn advance_handoff(app: &mut App) {
             };
             if ready {
                 let gap = h.gone_at.map_or(0, |g| now.as_second() - g.as_second());
-                let text =
-                    format!("handoff {} {} → {} done: gap {gap}s with nothing running", h.spec.name, h.from, h.to);
-                let done =
-                    Marked::HandoffDone { singleton: h.spec.name.clone(), from: h.from, to: h.to, gap_secs: gap };
+                let gap_max = h.gone_after.map(|g| now.as_second() - g.as_second());
+                let text = format!(
+                    "handoff {} {} → {} done: gap {} with nothing running",
+                    h.spec.name,
+                    h.from,
+                    h.to,
+                    super::gap_text(gap, gap_max)
+                );
+                let done = Marked::HandoffDone {
+                    singleton: h.spec.name.clone(),
+                    from: h.from,
+                    to: h.to,
+                    gap_secs: gap,
+                    gap_max_secs: gap_max,
+                };
                 if let Some(h) = app.handoff.as_mut() {
                     h.ready_at = Some(now);
                     h.phase = HandoffPhase::Done;
@@ -1280,6 +1309,11 @@ pub fn on_resumed(app: &mut App, mut handoff: Handoff, saved_at: Timestamp) {
         return;
     }
     let was = handoff.state_text();
+    // Not seen gone by the console that left it: it may have gone since,
+    // unseen; the gap then began after that console last saw it.
+    if handoff.gone_at.is_none() && matches!(handoff.phase, HandoffPhase::Stopping | HandoffPhase::WaitingGone) {
+        handoff.gone_after = Some(saved_at);
+    }
     handoff.phase = match handoff.phase {
         HandoffPhase::Stopping | HandoffPhase::Starting => HandoffPhase::WaitingGone,
         HandoffPhase::Aborting => {
@@ -1295,7 +1329,19 @@ pub fn on_resumed(app: &mut App, mut handoff: Handoff, saved_at: Timestamp) {
     );
     let at = app.now;
     app.push_event(at, None, Level::Alert, text.clone());
-    app.mark(at, Marked::HandoffResumed { singleton: handoff.spec.name.clone(), text: text.clone() });
+    app.mark(
+        at,
+        Marked::HandoffResumed {
+            singleton: handoff.spec.name.clone(),
+            text: text.clone(),
+            from: Some(handoff.from),
+            to: Some(handoff.to),
+            started: Some(handoff.started),
+            who: Some(handoff.who.clone()).filter(|w| !w.is_empty()),
+            gone_at: handoff.gone_at,
+            saved_at: Some(saved_at),
+        },
+    );
     app.notice = Some(text);
     app.handoff = Some(handoff);
     advance_handoff(app);

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock};
 
+use super::{Ending, Signal};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     /// When it happened on the console's clock (a spike: the minute's start).
@@ -50,6 +52,10 @@ pub enum Marked {
         from: Side,
         to: Side,
         gap_secs: i64,
+        /// Picked up after the source went while no console watched: the
+        /// gap was at least `gap_secs` and at most this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gap_max_secs: Option<i64>,
     },
     HandoffFailed {
         singleton: String,
@@ -96,10 +102,63 @@ pub enum Marked {
         revert: bool,
         text: String,
     },
-    /// A handoff an earlier session left unfinished, picked up.
+    /// A handoff an earlier session left unfinished, picked up. The
+    /// handoff's own facts (who started it, when, when its source was seen
+    /// gone) let the report tell it whole; recordings of earlier versions
+    /// have only the text.
     HandoffResumed {
         singleton: String,
         text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<Side>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<Side>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        started: Option<jiff::Timestamp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        who: Option<String>,
+        /// When the earlier session saw the source run nothing: the gap's start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        gone_at: Option<jiff::Timestamp>,
+        /// When the earlier session last wrote the state file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        saved_at: Option<jiff::Timestamp>,
+    },
+    /// A handoff the plan's state file holds, seen by `watch`: a driver's
+    /// console left it in flight (or is still driving it).
+    HandoffLeft {
+        singleton: String,
+        text: String,
+    },
+    /// A signal asked the console to stop, and what it did about it; the
+    /// last one says what it left.
+    Signal {
+        signal: Signal,
+        text: String,
+    },
+    /// The session's end, and how.
+    Ended {
+        ending: Ending,
+        text: String,
+    },
+    /// The recording could not be written from here.
+    RecordingFailed {
+        path: String,
+        error: String,
+    },
+    /// The recording is written again; `lost` lines (from `lost_from` to
+    /// `lost_to`) did not fit in memory meanwhile and are not in it.
+    RecordingResumed {
+        failed_at: jiff::Timestamp,
+        written: u64,
+        lost: u64,
+        lost_from: Option<jiff::Timestamp>,
+        lost_to: Option<jiff::Timestamp>,
+    },
+    /// The handoff state file cannot be written (`error`), or can again.
+    StateFile {
+        path: String,
+        error: Option<String>,
     },
     /// A proposal confirmed with the typed override, against the warning
     /// that another writer of the object (`owner`) would undo it.
@@ -141,9 +200,19 @@ impl Mark {
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
-            Marked::Node { .. } | Marked::Spike { .. } | Marked::Alarm { .. } | Marked::OutsideChange { .. } => {
-                MarkClass::Incident
-            }
+            Marked::Node { .. }
+            | Marked::Spike { .. }
+            | Marked::Alarm { .. }
+            | Marked::OutsideChange { .. }
+            | Marked::HandoffLeft { .. }
+            | Marked::Signal { .. }
+            | Marked::RecordingFailed { .. }
+            | Marked::StateFile { error: Some(_), .. } => MarkClass::Incident,
+            Marked::RecordingResumed { lost, .. } if *lost > 0 => MarkClass::Incident,
+            Marked::Ended { ending: Ending::Quit, .. }
+            | Marked::RecordingResumed { .. }
+            | Marked::StateFile { error: None, .. } => MarkClass::Action,
+            Marked::Ended { .. } => MarkClass::Incident,
         }
     }
 
@@ -160,14 +229,35 @@ impl Mark {
                 format!("{who} started handoff of {singleton} {from} -> {to}")
             }
             Marked::HandoffAborted { singleton, who } => format!("{who} aborted handoff of {singleton}"),
-            Marked::HandoffDone { singleton, from, to, gap_secs } => {
-                format!("handoff of {singleton} {from} -> {to} done; nothing ran for {gap_secs}s")
+            Marked::HandoffDone { singleton, from, to, gap_secs, gap_max_secs } => {
+                format!(
+                    "handoff of {singleton} {from} -> {to} done; nothing ran for {}",
+                    gap_text(*gap_secs, *gap_max_secs)
+                )
             }
             Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
             Marked::Outcome { text, .. } => text.clone(),
             Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } => text.clone(),
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
-            Marked::HandoffResumed { text, .. } => text.clone(),
+            Marked::HandoffResumed { text, .. }
+            | Marked::HandoffLeft { text, .. }
+            | Marked::Signal { text, .. }
+            | Marked::Ended { text, .. } => text.clone(),
+            Marked::RecordingFailed { path, error } => format!("NOT RECORDING: {error} ({path})"),
+            Marked::RecordingResumed { lost: 0, written, failed_at, .. } => {
+                format!("recording again: the {written} line(s) held since {} written, nothing lost", clock(*failed_at))
+            }
+            Marked::RecordingResumed { lost, lost_from, lost_to, .. } => format!(
+                "recording again: {lost} line(s) lost{}",
+                match (lost_from, lost_to) {
+                    (Some(from), Some(to)) => format!(" from {} to {}", clock(*from), clock(*to)),
+                    _ => String::new(),
+                }
+            ),
+            Marked::StateFile { path, error: Some(error) } => {
+                format!("the handoff state file {path} cannot be written: {error}")
+            }
+            Marked::StateFile { path, error: None } => format!("the handoff state file {path} can be written again"),
             Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),
             Marked::Override { who, owner, proposal } => {
                 format!("{who} overrode the owner ({owner}): {proposal}")
@@ -178,5 +268,14 @@ impl Mark {
                 clock(minute.start())
             ),
         }
+    }
+}
+
+/// A handoff's gap as said everywhere: `33s`, or `2s to 28s` when its
+/// start was not seen.
+pub fn gap_text(secs: i64, max: Option<i64>) -> String {
+    match max {
+        Some(max) if max > secs => format!("{secs}s to {max}s (its source went while no console watched)"),
+        _ => format!("{secs}s"),
     }
 }

@@ -7,18 +7,22 @@
 pub mod actions;
 mod effect;
 pub mod find;
+pub mod keeping;
 mod mark;
 mod msg;
 pub mod pointer;
 mod rows;
+pub mod signal;
 mod state;
 mod update;
 
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
+pub use keeping::{Held, Keeping, KeepingState, Left, Trouble};
 pub use mark::*;
 pub use msg::*;
 pub use pointer::{MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;
+pub use signal::{Ending, Signal, Stopping};
 pub use state::*;
 pub use update::{Update, navigate, update};

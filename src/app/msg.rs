@@ -7,7 +7,7 @@ use crate::domain::{
 };
 use crate::keymap::Key;
 
-use super::{Effect, EffectResult, Handoff};
+use super::{Effect, EffectResult, Ending, Handoff, Held, Keeping, Left, Signal};
 
 /// Everything that can change the console's state arrives as one of these,
 /// on one channel. A recording of this stream reproduces every screen.
@@ -84,6 +84,20 @@ pub enum Msg {
     /// recorded: it is this process's link, not the cutover, and a
     /// follower's screen must equal the driver's at the same line.
     Share(crate::share::ShareStatus),
+    /// A signal (or the terminal going away) asks the console to stop: the
+    /// handoff in flight is brought to rest first, within a bound.
+    Signal(Signal),
+    /// The session's last message: how it ended.
+    Ended(Ending),
+    /// What happened to a file the session keeps (the recording, the
+    /// handoff state file), as the runtime found it.
+    Keeping(Keeping),
+    /// How much of the recording is held in memory while it cannot be
+    /// written. Never recorded: it changes with every line held.
+    Held(Option<Held>),
+    /// The handoff state file of the plan as `watch` reads it: a handoff
+    /// a driver's console left in flight, or none (any more).
+    OnDisk(Option<Left>),
 }
 
 /// A change to one side's cluster, already trimmed to domain types.

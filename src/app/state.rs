@@ -285,11 +285,42 @@ pub struct TypedOverride {
     /// direct write the owner would undo.
     #[serde(default)]
     pub alternative: bool,
+    /// Why the handoff this confirms would not be kept on disk (the state
+    /// file cannot be written): said beside the owner, or alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unkept: Option<String>,
 }
 
 impl TypedOverride {
     pub fn new(owner: String) -> TypedOverride {
-        TypedOverride { owner, word: crate::domain::OVERRIDE_WORD.into(), typed: String::new(), alternative: false }
+        TypedOverride {
+            owner,
+            word: crate::domain::OVERRIDE_WORD.into(),
+            typed: String::new(),
+            alternative: false,
+            unkept: None,
+        }
+    }
+
+    /// The override of a handoff that nothing would keep on disk.
+    pub fn unkept(why: String) -> TypedOverride {
+        TypedOverride { unkept: Some(why), ..TypedOverride::new(String::new()) }
+    }
+
+    /// Why the typed word is asked for, in a few words: "Argo CD ... would
+    /// undo it", "the handoff state file cannot be written", or both.
+    pub fn reason(&self) -> String {
+        let owner = (!self.owner.is_empty()).then(|| format!("{} would undo it", self.owner));
+        [owner, self.unkept.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
+    }
+
+    /// What is overridden, as the report's Overrides section names it.
+    pub fn overridden(&self) -> String {
+        [Some(self.owner.clone()).filter(|o| !o.is_empty()), self.unkept.clone()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -402,6 +433,11 @@ pub struct Handoff {
     /// The `startingDeadlineSeconds` a CronJob's start writes.
     #[serde(default)]
     pub starting_deadline: Option<i64>,
+    /// Picked up with its source still to be seen gone: the console that
+    /// left it last saw the source at this time, so the source went (and
+    /// the gap began) between it and `gone_at`, unseen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_after: Option<Timestamp>,
 }
 
 impl Handoff {
@@ -944,6 +980,17 @@ pub struct App {
     /// it left it running.
     #[serde(default)]
     pub singleton_writes: Vec<(Side, WorkloadKey, OwnWrite<bool>)>,
+    /// A signal being honoured while the handoff in flight comes to rest.
+    #[serde(default)]
+    pub stopping: Option<super::Stopping>,
+    /// What the session cannot keep (its recording, the handoff state
+    /// file), and a handoff another console left on disk.
+    #[serde(default)]
+    pub keeping: super::KeepingState,
+    /// How much of the recording is held in memory while it cannot be
+    /// written; this process's, never recorded (see `Msg::Held`).
+    #[serde(skip)]
+    pub held: Option<super::Held>,
     /// What the message being applied produced; `update` hands it back.
     #[serde(skip)]
     pub(crate) produced: Produced,
@@ -1027,6 +1074,9 @@ impl App {
             in_flight: BTreeMap::new(),
             alarms: BTreeMap::new(),
             singleton_writes: Vec::new(),
+            stopping: None,
+            keeping: super::KeepingState::default(),
+            held: None,
             produced: Produced::default(),
         }
     }

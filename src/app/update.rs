@@ -29,6 +29,7 @@ pub struct Update {
 pub fn update(app: &mut App, msg: Msg) -> Update {
     let mut redraw = apply(app, msg);
     redraw |= actions::watch_singletons(app);
+    super::signal::check(app);
     let produced = std::mem::take(&mut app.produced);
     Update { redraw, effects: produced.effects, marks: produced.marks }
 }
@@ -43,6 +44,9 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             changed
         }
         Msg::Key(key) => {
+            if super::signal::on_key_while_stopping(app, key) {
+                return true;
+            }
             let action = app.keymap.action(key);
             if actions::on_modal_key(app, key, action) {
                 return true;
@@ -116,6 +120,15 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             app.share = Some(status);
             changed
         }
+        Msg::Signal(signal) => super::signal::on_signal(app, signal),
+        Msg::Ended(ending) => super::signal::on_ended(app, ending),
+        Msg::Keeping(keeping) => super::keeping::on_keeping(app, keeping),
+        Msg::Held(held) => {
+            let changed = app.held != held;
+            app.held = held;
+            changed
+        }
+        Msg::OnDisk(left) => super::keeping::on_disk(app, left),
         Msg::Source { id, state } => {
             let previous = app.sources.insert(id, state.clone());
             let was_stale = matches!(previous, Some(SourceState::Stale { .. }));

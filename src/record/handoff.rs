@@ -48,6 +48,30 @@ impl HandoffFile {
         &self.path
     }
 
+    /// Whether the file can be written where it goes: its directory is made
+    /// and a file written there and removed.
+    pub fn probe(&self) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let probe = self.path.with_extension("json.probe");
+        std::fs::write(&probe, b"{}")?;
+        std::fs::remove_file(&probe)
+    }
+
+    /// The file as another console left it, read only (`watch`): the
+    /// handoff in flight it holds, or none.
+    pub fn peek(&self) -> Result<Option<(Handoff, Timestamp)>, String> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("{}: {e}", self.path.display())),
+        };
+        let saved: Saved = serde_json::from_str(&text)
+            .map_err(|e| format!("{}:{}:{}: {e}", self.path.display(), e.line(), e.column()))?;
+        Ok((!saved.handoff.phase.finished()).then_some((saved.handoff, saved.saved_at)))
+    }
+
     /// The handoff an earlier session left unfinished, if any.
     pub fn load(&mut self) -> Result<Option<(Handoff, Timestamp)>, String> {
         let text = match std::fs::read_to_string(&self.path) {
@@ -69,10 +93,25 @@ impl HandoffFile {
     /// Writes the app's handoff if it is in flight and changed, or removes
     /// the file once it is over. Written whole to a temporary file and
     /// renamed, so a crash leaves the old state or the new, never half.
-    pub fn save(&mut self, app: &App) -> std::io::Result<()> {
+    /// Whether the file was written (or removed).
+    pub fn save(&mut self, app: &App) -> std::io::Result<bool> {
         let in_flight = app.handoff.as_ref().filter(|h| !h.phase.finished());
         if in_flight == self.saved.as_ref() && (in_flight.is_some() || !self.on_disk) {
-            return Ok(());
+            return Ok(false);
+        }
+        self.write(app)
+    }
+
+    /// On the way out: the handoff in flight written again, so its time
+    /// says until when this console watched it.
+    pub fn save_at_exit(&mut self, app: &App) -> std::io::Result<bool> {
+        self.write(app)
+    }
+
+    fn write(&mut self, app: &App) -> std::io::Result<bool> {
+        let in_flight = app.handoff.as_ref().filter(|h| !h.phase.finished());
+        if in_flight.is_none() && !self.on_disk {
+            return Ok(false);
         }
         let Some(handoff) = in_flight else {
             match std::fs::remove_file(&self.path) {
@@ -81,7 +120,7 @@ impl HandoffFile {
             }
             self.saved = None;
             self.on_disk = false;
-            return Ok(());
+            return Ok(true);
         };
         let text = serde_json::to_string_pretty(&SavedRef { saved_at: app.now, handoff })?;
         if let Some(dir) = self.path.parent() {
@@ -94,7 +133,7 @@ impl HandoffFile {
         std::fs::rename(&tmp, &self.path)?;
         self.saved = Some(handoff.clone());
         self.on_disk = true;
-        Ok(())
+        Ok(true)
     }
 }
 

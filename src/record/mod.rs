@@ -25,20 +25,25 @@
 
 mod handoff;
 mod keyframe;
+mod sink;
 
 pub use handoff::HandoffFile;
 pub use keyframe::{Keyframe, Stored};
+pub use sink::{Disk, HOLD_BYTES, Stretch};
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use sink::Sink;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::app::{App, AppConfig, Mark, Msg};
+use crate::app::{App, AppConfig, Held, Keeping, Mark, Msg};
 use crate::domain::RouteRead;
 use crate::keymap::{Action, Key};
 
@@ -129,16 +134,17 @@ pub trait Tap: Send {
 
 pub struct Writer {
     /// The file, when there is one: a relay's lines may go to the tap only.
-    file: Option<(PathBuf, BufWriter<File>)>,
+    /// Shared with the panic hook, which ends it with a line on a crash.
+    file: Option<Arc<Mutex<Sink>>>,
+    path: Option<PathBuf>,
     tap: Option<Box<dyn Tap>>,
     last_flush: Instant,
-    /// Bytes written so far.
+    /// Bytes handed over so far (to the file, held, or the tap).
     written: u64,
-    /// Lines written so far, the header included.
+    /// Lines handed over so far, the header included.
     lines: u64,
     /// Time and file position of the last keyframe, and its size.
     keyframe: (i64, u64, u64),
-    /// The routes of the last ALB read written in full.
     /// The last whole read of each backend, as written.
     last_read: [Option<String>; 2],
     /// A keyframe was written once both clusters had listed.
@@ -161,8 +167,24 @@ impl Writer {
             .create_new(true)
             .open(path)
             .map_err(|e| format!("cannot create the recording {}: {e}", path.display()))?;
-        Writer::start(Some((path.to_path_buf(), BufWriter::new(file))), header, tap)
-            .map_err(|e| format!("cannot write the recording {}: {e}", path.display()))
+        Writer::on_disk(path, Box::new(file), header, tap).map_err(|e| {
+            // Not even the header went in: no empty file is left behind.
+            let _ = std::fs::remove_file(path);
+            format!("cannot write the recording {}: {e}", path.display())
+        })
+    }
+
+    /// A recorder writing to `disk` as the file at `path`: a file, or in
+    /// tests a disk that fills up.
+    pub fn on_disk(
+        path: &Path,
+        disk: Box<dyn Disk>,
+        header: &Header,
+        tap: Option<Box<dyn Tap>>,
+    ) -> Result<Writer, String> {
+        let sink = Arc::new(Mutex::new(Sink::new(path, disk)));
+        sink::register(&sink);
+        Writer::start(Some((path.to_path_buf(), sink)), header, tap)
     }
 
     /// A recorder with no file: every line, header first, goes to `tap`
@@ -172,12 +194,14 @@ impl Writer {
     }
 
     fn start(
-        file: Option<(PathBuf, BufWriter<File>)>,
+        file: Option<(PathBuf, Arc<Mutex<Sink>>)>,
         header: &Header,
         tap: Option<Box<dyn Tap>>,
     ) -> Result<Writer, String> {
+        let (path, file) = file.unzip();
         let mut w = Writer {
             file,
+            path,
             tap,
             last_flush: Instant::now(),
             written: 0,
@@ -187,14 +211,25 @@ impl Writer {
             synced_keyframe: false,
         };
         let line = serde_json::to_string(header).map_err(|e| format!("cannot write the header: {e}"))?;
-        w.raw(&line).map_err(|e| e.to_string())?;
+        w.raw(header.started.as_millisecond(), &line);
         w.flush().map_err(|e| e.to_string())?;
         Ok(w)
     }
 
+    fn sink(&self) -> Option<std::sync::MutexGuard<'_, Sink>> {
+        self.file.as_ref().map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// How much may be held in memory while the file cannot be written.
+    pub fn set_hold(&mut self, bytes: usize) {
+        if let Some(mut sink) = self.sink() {
+            sink.set_hold(bytes);
+        }
+    }
+
     /// The recording's file; `None` for a writer that only taps.
     pub fn path(&self) -> Option<&Path> {
-        self.file.as_ref().map(|(path, _)| path.as_path())
+        self.path.as_deref()
     }
 
     /// Lines written so far, the header included.
@@ -207,25 +242,37 @@ impl Writer {
         self.written
     }
 
-    fn raw(&mut self, line: &str) -> std::io::Result<()> {
-        if let Some((_, out)) = &mut self.file {
-            out.write_all(line.as_bytes())?;
-            out.write_all(b"\n")?;
+    /// What happened to the file since the last call, for the runtime to
+    /// apply as a `Msg::Keeping`: the recording failed, or is written again.
+    pub fn take_news(&mut self) -> Option<Keeping> {
+        self.sink()?.news.pop_front()
+    }
+
+    /// How much is held in memory while the file cannot be written.
+    pub fn held(&self) -> Option<Held> {
+        self.sink()?.held()
+    }
+
+    fn raw(&mut self, t: i64, line: &str) {
+        if let Some(mut sink) = self.sink() {
+            sink.push(t, line);
         }
         self.written += line.len() as u64 + 1;
         self.lines += 1;
         if let Some(tap) = &mut self.tap {
             tap.line(line);
         }
-        Ok(())
     }
 
     fn entry<T: Serialize + ?Sized>(&mut self, t: i64, kind: &str, value: &T) -> std::io::Result<()> {
         let value = serde_json::to_string(value).map_err(std::io::Error::other)?;
-        self.raw(&format!("{{\"t\":{t},\"{kind}\":{value}}}"))
+        self.raw(t, &format!("{{\"t\":{t},\"{kind}\":{value}}}"));
+        Ok(())
     }
 
     /// Appends one message; flushes when the last flush is a second old.
+    /// A file that cannot be written is no error here: its lines are held
+    /// (see `take_news`).
     pub fn append(&mut self, at: Timestamp, msg: &Msg) -> std::io::Result<()> {
         let t = at.as_millisecond();
         match msg {
@@ -239,12 +286,13 @@ impl Writer {
                     let whole =
                         format!("{{\"t\":{t},\"m\":{{\"Traffic\":{{\"at\":{},\"routes\":{same}}}}}}}", json(at)?);
                     *last = Some(same);
-                    self.raw(&whole)?;
+                    self.raw(t, &whole);
                 }
             }
             _ => self.entry(t, "m", msg)?,
         }
-        self.flush_if_due()
+        self.flush_if_due();
+        Ok(())
     }
 
     /// Writes the marks `update` noted, and a keyframe when one is due:
@@ -263,15 +311,19 @@ impl Writer {
         // quiet console.
         let synced = !self.synced_keyframe && app.clusters.old.synced && app.clusters.new.synced;
         let wanted = self.tap.as_mut().is_some_and(|tap| tap.wants_keyframe());
+        // Lines the file lost: what follows builds on this keyframe.
+        let lost = self.sink().is_some_and(|mut s| std::mem::take(&mut s.keyframe_due));
         if synced
             || wanted
+            || lost
             || since >= KEYFRAME_MAX_GAP_MS
             || (since >= KEYFRAME_MIN_GAP_MS && bytes >= KEYFRAME_STREAM_RATIO * last_size)
         {
             self.synced_keyframe |= synced;
             self.keyframe(at, app)?;
         }
-        self.flush_if_due()
+        self.flush_if_due();
+        Ok(())
     }
 
     /// Writes a keyframe of `app` now.
@@ -286,23 +338,49 @@ impl Writer {
         Ok(())
     }
 
-    fn flush_if_due(&mut self) -> std::io::Result<()> {
+    fn flush_if_due(&mut self) {
         if self.last_flush.elapsed() >= FLUSH_EVERY {
-            self.flush()?;
+            // A failure is held and told through `take_news`.
+            let _ = self.flush();
         }
-        Ok(())
     }
 
+    /// Writes and syncs what is pending; an error while the file cannot be
+    /// written (its lines stay held).
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.last_flush = Instant::now();
-        match &mut self.file {
-            Some((_, out)) => {
-                out.flush()?;
-                out.get_ref().sync_data()
-            }
+        match self.sink() {
+            Some(mut sink) => sink.flush(),
             None => Ok(()),
         }
     }
+
+    /// The end: the last attempt to write what is held, and every stretch
+    /// the file could not be written, for the exit message. What is still
+    /// held is lost, and the file ends on a whole line.
+    pub fn finish(&mut self) -> Vec<Stretch> {
+        self.last_flush = Instant::now();
+        self.sink().map(|mut s| s.finish()).unwrap_or_default()
+    }
+}
+
+/// Ends every recording being written with a crash: the message and its
+/// mark, then a sync. For the panic hook, the last thing before exit.
+pub fn end_on_crash(message: &str) {
+    let mut msg = Msg::Ended(crate::app::Ending::Crash(message.to_string()));
+    msg.scrub_secrets();
+    let Msg::Ended(ending) = &msg else { return };
+    sink::end_all(|t| {
+        let at = Timestamp::from_millisecond(t).unwrap_or(Timestamp::UNIX_EPOCH);
+        let mark = crate::app::signal::ended_mark(at, ending.clone());
+        [
+            serde_json::to_string(&msg).map(|m| format!("{{\"t\":{t},\"m\":{m}}}")),
+            serde_json::to_string(&mark).map(|m| format!("{{\"t\":{t},\"mark\":{m}}}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    });
 }
 
 fn json<T: Serialize>(value: &T) -> std::io::Result<String> {
@@ -323,9 +401,10 @@ pub enum Kind {
     Again,
     Mark,
     Keyframe,
-    /// Lines a shared session lost on the way to the broker, never in a
-    /// local recording: what follows does not build on what came before
-    /// until the next keyframe.
+    /// Lines lost: on the way to the broker (a shared session's copy), or
+    /// to a recording that could not be written and ran out of memory to
+    /// hold them (`local`). What follows does not build on what came
+    /// before until the next keyframe.
     Gap,
 }
 
@@ -359,8 +438,22 @@ pub enum Line {
     Again(Again, Timestamp),
     Mark(Mark),
     Keyframe(Box<keyframe::Stored>),
-    /// How many lines were lost.
-    Gap(u64),
+    Gap(Gap),
+}
+
+/// Lines lost where this line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Gap {
+    pub lines: u64,
+    /// The console's clock of the first and last line lost, unix ms (a
+    /// local gap's; a broker's gap does not know).
+    #[serde(default)]
+    pub from: Option<i64>,
+    #[serde(default)]
+    pub to: Option<i64>,
+    /// Lost to the recording itself, not on the way to a broker.
+    #[serde(default)]
+    pub local: bool,
 }
 
 #[derive(Deserialize)]
@@ -372,12 +465,7 @@ struct RawLine {
     dns: Option<Timestamp>,
     mark: Option<Mark>,
     k: Option<Box<keyframe::Stored>>,
-    gap: Option<GapLine>,
-}
-
-#[derive(Deserialize)]
-struct GapLine {
-    lines: u64,
+    gap: Option<Gap>,
 }
 
 /// Parses an entry line (without its newline).
@@ -394,7 +482,7 @@ pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
         (None, Some((which, at)), None, None, None) => Line::Again(which, at),
         (None, None, Some(mark), None, None) => Line::Mark(mark),
         (None, None, None, Some(k), None) => Line::Keyframe(k),
-        (None, None, None, None, Some(gap)) => Line::Gap(gap.lines),
+        (None, None, None, None, Some(gap)) => Line::Gap(gap),
         _ => return Err(ONE_KIND.into()),
     };
     Ok((raw.t, entry))
@@ -483,6 +571,7 @@ pub fn read(path: &Path) -> Result<Recording, String> {
         match item {
             Item::Msg(m) => entries.push(Entry { t, m }),
             Item::Mark(mark) => marks.push((t, mark)),
+            Item::Gap(_) | Item::Resync(_) => {}
         }
     }
     Ok(Recording { header: stream.header, entries, marks, keyframes: stream.keyframes, stopped: stream.stopped })
@@ -493,6 +582,12 @@ pub enum Item {
     /// A message, an ALB repeat written out in full.
     Msg(Msg),
     Mark(Mark),
+    /// Lines the recording lost here (it could not be written, and memory
+    /// ran out to hold them): the messages up to the next keyframe are not
+    /// yielded, since they would build on a state the session did not have.
+    Gap(Gap),
+    /// The first keyframe after a gap: the whole state again.
+    Resync(Box<keyframe::Stored>),
 }
 
 /// A recording read line by line, each message and mark handed over with
@@ -509,6 +604,8 @@ pub struct Stream {
     offset: u64,
     number: usize,
     done: bool,
+    /// A local gap was passed and no keyframe since.
+    in_gap: bool,
 }
 
 impl Stream {
@@ -533,6 +630,7 @@ impl Stream {
             offset: n as u64,
             number: 1,
             done: false,
+            in_gap: false,
         })
     }
 
@@ -564,6 +662,15 @@ impl Iterator for Stream {
             }
             self.offset += n as u64;
             let item = match classify(self.line.as_bytes()) {
+                Some((_, Kind::Keyframe)) if self.in_gap => parse_line(self.line.trim_end()).map(|(t, entry)| {
+                    self.keyframes += 1;
+                    self.albs.forget();
+                    self.in_gap = false;
+                    match entry {
+                        Line::Keyframe(k) => Some((t, Item::Resync(k))),
+                        _ => None,
+                    }
+                }),
                 Some((_, Kind::Keyframe)) => serde_json::from_str::<serde::de::IgnoredAny>(&self.line)
                     .map(|_| {
                         self.keyframes += 1;
@@ -573,11 +680,17 @@ impl Iterator for Stream {
                     .map_err(|e| e.to_string()),
                 _ => parse_line(self.line.trim_end()).and_then(|(t, entry)| match entry {
                     Line::Mark(mark) => Ok(Some((t, Item::Mark(mark)))),
+                    Line::Gap(gap) if gap.local => {
+                        self.in_gap = true;
+                        Ok(Some((t, Item::Gap(gap))))
+                    }
                     // Read from a broker that lost lines: what follows
                     // would be counted on a state that is not the session's.
-                    Line::Gap(n) => Err(format!(
-                        "{n} lines were lost here on the way to the broker (the publisher's own recording has them all)"
+                    Line::Gap(gap) => Err(format!(
+                        "{} lines were lost here on the way to the broker (the publisher's own recording has them all)",
+                        gap.lines
                     )),
+                    _ if self.in_gap => Ok(None),
                     entry => Ok(self.albs.message(entry)?.map(|m| (t, Item::Msg(m)))),
                 }),
             };

@@ -116,7 +116,7 @@ pub struct Player {
     /// A gap was passed (its time and lines lost) and no keyframe since:
     /// messages are not applied, since they would build on a state the
     /// session never had.
-    gap: Option<(i64, u64)>,
+    gap: Option<(i64, record::Gap)>,
     /// The recording is a shared session followed live: the screen says so.
     followed: bool,
 }
@@ -244,6 +244,12 @@ impl Player {
     /// The gap the screen is stuck at, if one was passed and no keyframe
     /// since: its time and how many lines were lost.
     pub fn gap(&self) -> Option<(i64, u64)> {
+        self.gap.map(|(t, gap)| (t, gap.lines))
+    }
+
+    /// The gap as its line says it: lost on the way to a broker, or to the
+    /// recording itself (`local`), and when.
+    pub fn gap_line(&self) -> Option<(i64, record::Gap)> {
         self.gap
     }
 
@@ -273,8 +279,8 @@ impl Player {
                 return Ok(());
             }
             Kind::Gap => {
-                if let Line::Gap(lines) = self.read_line(i)? {
-                    self.gap = Some((self.index.lines[i].t, lines));
+                if let Line::Gap(gap) = self.read_line(i)? {
+                    self.gap = Some((self.index.lines[i].t, gap));
                 }
                 return Ok(());
             }

@@ -407,7 +407,9 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     }
     for h in report.handoffs.iter().filter(|h| axis.contains(h.started)) {
         let x = axis.x(h.started);
-        let gap = h.gap_secs.map_or(String::new(), |g| format!(", nothing ran for {g}s"));
+        let gap = h
+            .gap_secs
+            .map_or(String::new(), |g| format!(", nothing ran for {}", crate::app::gap_text(g, h.gap_max_secs)));
         let label = format!(
             "{} {}: handoff of {} {} → {}: {}{gap}",
             clock(h.started),

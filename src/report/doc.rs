@@ -207,6 +207,50 @@ pub fn document(r: &Report) -> Doc {
     d
 }
 
+/// The summary's Recording row: how the session ended, whether everything
+/// up to it is in the recording, and what was lost where.
+fn recording(r: &Report) -> String {
+    let s = &r.session;
+    let sum = &r.summary;
+    let counts = format!("cutover {}, {}, {}", s.tool, plural(s.messages, "message"), plural(s.keyframes, "keyframe"));
+    let mut text = match (&s.stopped, &sum.ended) {
+        (Some(why), _) => format!("CUT SHORT: {why}; everything before the cut is reported"),
+        (None, None) => format!(
+            "CUT: no end recorded (the console was killed with SIGKILL, the machine stopped, or it is still running): its last second may be missing ({counts})"
+        ),
+        (None, Some(end)) => match (end.how, end.signal) {
+            ("quit", _) => format!("complete ({counts})"),
+            ("signal", Some(signal)) => {
+                format!("ended by {signal} at {}, everything up to it recorded ({counts}): {}", clock(end.at), end.text)
+            }
+            ("crash", _) => format!("CRASHED at {}: {} ({counts})", clock(end.at), end.text),
+            _ => format!("ended at {}: {} ({counts})", clock(end.at), end.text),
+        },
+    };
+    for gap in &sum.recording_gaps {
+        let span = |from: Timestamp, to: Option<Timestamp>| match to {
+            Some(to) => format!("{}–{}", clock(from), clock(to)),
+            None => format!("from {} to its end", clock(from)),
+        };
+        text.push_str(&match (gap.lost, gap.lost_from) {
+            (0, _) if gap.to.is_some() => format!(
+                "; not writable {} ({}): its {} lines were held and written late, none lost",
+                span(gap.from, gap.to),
+                gap.error,
+                gap.written_late
+            ),
+            (0, _) => {
+                format!("; NOT WRITABLE {} ({}): what came after is not in it", span(gap.from, gap.to), gap.error)
+            }
+            (n, Some(from)) => {
+                format!("; {n} lines lost {} ({}; more than memory held)", span(from, gap.lost_to), gap.error)
+            }
+            (n, None) => format!("; {n} lines lost {} ({})", span(gap.from, gap.to), gap.error),
+        });
+    }
+    text
+}
+
 fn summary(d: &mut Doc, r: &Report) {
     let s = &r.session;
     let sum = &r.summary;
@@ -223,18 +267,7 @@ fn summary(d: &mut Doc, r: &Report) {
     rows.push(vec!["Start".into(), day_time(s.started)]);
     rows.push(vec!["End".into(), day_time(s.ended)]);
     rows.push(vec!["Duration".into(), duration(s.duration_secs)]);
-    rows.push(vec![
-        "Recording".into(),
-        match &s.stopped {
-            None => format!(
-                "complete (cutover {}, {}, {})",
-                s.tool,
-                plural(s.messages, "message"),
-                plural(s.keyframes, "keyframe")
-            ),
-            Some(why) => format!("CUT SHORT: {why}; everything before the cut is reported"),
-        },
-    ]);
+    rows.push(vec!["Recording".into(), recording(r)]);
     if !r.window.whole {
         rows.push(vec!["Reported".into(), format!("only {} to {}", day_time(r.window.from), day_time(r.window.to))]);
     }
@@ -323,11 +356,13 @@ fn summary(d: &mut Doc, r: &Report) {
                     (n, k) if n == k => format!("{n}, done"),
                     (n, k) => format!("{n}, {k} done"),
                 };
-                let gaps = if ss.gaps_secs.is_empty() {
-                    "-".to_string()
-                } else {
-                    ss.gaps_secs.iter().map(|g| format!("{g}s")).collect::<Vec<_>>().join(", ")
-                };
+                let gaps: Vec<String> = r
+                    .handoffs
+                    .iter()
+                    .filter(|h| h.singleton == ss.singleton)
+                    .filter_map(|h| h.gap_secs.map(|g| crate::app::gap_text(g, h.gap_max_secs)))
+                    .collect();
+                let gaps = if gaps.is_empty() { "-".to_string() } else { gaps.join(", ") };
                 vec![ss.singleton.clone(), handoffs, gaps]
             })
             .collect();
@@ -460,8 +495,11 @@ fn incidents(d: &mut Doc, r: &Report) {
                     clock(h.started),
                     h.ended.map_or("-".into(), clock),
                     h.who.clone(),
-                    h.result.clone(),
-                    h.gap_secs.map_or("-".into(), |g| format!("{g}s")),
+                    match h.picked_up {
+                        Some(at) => format!("{}, picked up at {} from an earlier session", h.result, clock(at)),
+                        None => h.result.clone(),
+                    },
+                    h.gap_secs.map_or("-".into(), |g| crate::app::gap_text(g, h.gap_max_secs)),
                 ]
             })
             .collect();

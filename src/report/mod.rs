@@ -139,8 +139,16 @@ impl Window {
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
-    /// The recording reached its end (not cut short).
+    /// The recording holds the whole session: it ends with the session's
+    /// end (a quit or a signal), nothing in it is cut short, and no line
+    /// was lost while it could not be written.
     pub complete: bool,
+    /// How the session ended, as its last message says; `None`: no end was
+    /// recorded (killed with SIGKILL, the machine stopped, still running,
+    /// or a recording of an earlier version).
+    pub ended: Option<EndRow>,
+    /// Every stretch the recording could not be written, and what it lost.
+    pub recording_gaps: Vec<RecordingGap>,
     /// Who confirmed the actions in the window; the operators when nobody did.
     pub drivers: Vec<String>,
     pub routes: Vec<RouteSummary>,
@@ -154,6 +162,38 @@ pub struct Summary {
     pub peaks: usize,
     /// Those before it, in the minutes the console read at its start.
     pub peaks_before: usize,
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndRow {
+    #[serde(with = "time::rfc3339")]
+    pub at: Timestamp,
+    /// `quit`, `signal`, `error` or `crash`.
+    pub how: &'static str,
+    /// The signal's name, for `signal`.
+    pub signal: Option<&'static str>,
+    /// What the console said as it ended: for a signal, what it left.
+    pub text: String,
+}
+
+/// A stretch the recording could not be written.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordingGap {
+    #[serde(with = "time::rfc3339")]
+    pub from: Timestamp,
+    /// When it was written again; `None`: not before the recording ends.
+    #[serde(with = "time::rfc3339_option")]
+    pub to: Option<Timestamp>,
+    pub error: String,
+    /// Lines held in memory and written late: in the recording.
+    pub written_late: u64,
+    /// Lines that did not fit in memory: not in the recording.
+    pub lost: u64,
+    #[serde(with = "time::rfc3339_option")]
+    pub lost_from: Option<Timestamp>,
+    #[serde(with = "time::rfc3339_option")]
+    pub lost_to: Option<Timestamp>,
 }
 
 #[derive(Debug, Serialize)]
@@ -426,6 +466,12 @@ pub struct HandoffRow {
     pub result: String,
     /// Seconds with nothing running on either side.
     pub gap_secs: Option<i64>,
+    /// Picked up after its source went while no console watched: the gap
+    /// was at least `gap_secs` and at most this.
+    pub gap_max_secs: Option<i64>,
+    /// Started by an earlier session and picked up by this one, then.
+    #[serde(with = "time::rfc3339_option")]
+    pub picked_up: Option<Timestamp>,
 }
 
 /// A node signal: what took a node's capacity away, named by its source.
@@ -544,10 +590,22 @@ pub fn from_file_in(path: &std::path::Path, span: &Span) -> Result<Report, Strin
     let mut stream = record::Stream::open(path)?;
     let mut builder = Builder::new(&stream.header);
     let mut messages = 0;
+    // Between lines lost and the keyframe after them, the marks written
+    // beside the stream are all that tells what happened.
+    let mut in_gap = false;
     for (_, item) in stream.by_ref() {
-        if let record::Item::Msg(msg) = item {
-            messages += 1;
-            builder.feed(msg);
+        match item {
+            record::Item::Msg(msg) => {
+                messages += 1;
+                builder.feed(msg);
+            }
+            record::Item::Mark(mark) if in_gap => builder.marks.push(mark),
+            record::Item::Mark(_) => {}
+            record::Item::Gap(_) => in_gap = true,
+            record::Item::Resync(frame) => {
+                in_gap = false;
+                builder.resync(frame);
+            }
         }
     }
     let whole = builder.whole(&stream.header);
@@ -555,6 +613,42 @@ pub fn from_file_in(path: &std::path::Path, span: &Span) -> Result<Report, Strin
     let earliest = stream.header.clock.min(stream.header.started);
     let window = time::window(whole, earliest, span)?;
     Ok(builder.finish(&stream.header, messages, stream.keyframes, stream.stopped.clone(), window))
+}
+
+impl Builder {
+    /// After lines the recording lost, the keyframe that follows them is
+    /// the state again; what the report gathers itself (the minutes'
+    /// figures) takes from it the minutes it missed, the history the
+    /// console held included.
+    fn resync(&mut self, frame: Box<record::Stored>) {
+        let keymap = std::mem::take(&mut self.app.keymap);
+        self.app = frame.restore(keymap);
+        for (i, route) in self.app.routes.iter().enumerate() {
+            let Some(series) = self.series.get_mut(i) else { continue };
+            for side in Side::BOTH {
+                let (theirs, ours) = (route.metrics.get(side), series.get_mut(side));
+                for m in theirs.requests.minutes() {
+                    if let Some(v) = theirs.requests.get(m) {
+                        ours.requests.entry(m).or_insert(v);
+                    }
+                }
+                for m in theirs.target_5xx.minutes() {
+                    if let Some(v) = theirs.target_5xx.get(m) {
+                        ours.target_5xx.entry(m).or_insert(v);
+                    }
+                }
+            }
+        }
+        for (lb, metrics) in &self.app.load_balancers {
+            let series = &metrics.elb_5xx;
+            let ours = self.lb_5xx.entry(lb.clone()).or_default();
+            for m in series.minutes() {
+                if let Some(v) = series.get(m) {
+                    ours.entry(m).or_insert(v);
+                }
+            }
+        }
+    }
 }
 
 /// One route's figures per minute, as the datapoints came (a later point of
@@ -684,7 +778,8 @@ impl Builder {
                 _ => None,
             })
             .collect();
-        let handoffs = handoffs(&all_marks).into_iter().filter(|h| window.contains(h.started)).collect();
+        let handoffs =
+            handoffs(&all_marks).into_iter().filter(|h| window.contains(h.picked_up.unwrap_or(h.started))).collect();
         let alarms = alarms(&all_marks).into_iter().filter(|a| window.contains(a.from)).collect();
         let outside: Vec<OutsideRow> = marks
             .iter()
@@ -752,6 +847,8 @@ impl Builder {
             chart_from,
             summary: Summary {
                 complete: true,
+                ended: None,
+                recording_gaps: Vec::new(),
                 drivers: Vec::new(),
                 routes: Vec::new(),
                 singletons: Vec::new(),
@@ -774,6 +871,11 @@ impl Builder {
             pods_lost,
         };
         report.summary = summary::summarize(&report, &lb_names(&app));
+        report.summary.ended = ending(&all_marks);
+        report.summary.recording_gaps = recording_gaps(&all_marks);
+        report.summary.complete = report.summary.complete
+            && report.summary.ended.is_some()
+            && report.summary.recording_gaps.iter().all(|g| g.lost == 0 && g.to.is_some());
         report
     }
 }
@@ -1106,11 +1208,32 @@ fn handoffs(marks: &[Mark]) -> Vec<HandoffRow> {
                 who: who.clone(),
                 result: "still running when the recording ends".into(),
                 gap_secs: None,
+                gap_max_secs: None,
+                picked_up: None,
             }),
-            Marked::HandoffDone { singleton, gap_secs, .. } => {
+            // A handoff an earlier session started: its row, from its start.
+            Marked::HandoffResumed { singleton, from: Some(from), to: Some(to), started, who, .. } => {
+                if rows.iter().any(|r| &r.singleton == singleton && r.ended.is_none()) {
+                    continue;
+                }
+                rows.push(HandoffRow {
+                    singleton: singleton.clone(),
+                    from: *from,
+                    to: *to,
+                    started: started.unwrap_or(mark.at),
+                    ended: None,
+                    who: who.clone().unwrap_or_else(|| "an earlier session".into()),
+                    result: "still running when the recording ends".into(),
+                    gap_secs: None,
+                    gap_max_secs: None,
+                    picked_up: Some(mark.at),
+                })
+            }
+            Marked::HandoffDone { singleton, gap_secs, gap_max_secs, .. } => {
                 if let Some(row) = open(&mut rows, singleton, mark.at) {
                     row.result = "done".into();
                     row.gap_secs = Some(*gap_secs);
+                    row.gap_max_secs = *gap_max_secs;
                 }
             }
             Marked::HandoffAborted { singleton, who } => {
@@ -1122,6 +1245,68 @@ fn handoffs(marks: &[Mark]) -> Vec<HandoffRow> {
                 if let Some(row) = open(&mut rows, singleton, mark.at) {
                     row.result = format!("failed: {reason}");
                 }
+            }
+            _ => {}
+        }
+    }
+    rows
+}
+
+/// How the session ended: its last `Ended` mark, said with the last thing
+/// a signal's stop said (what it left).
+fn ending(marks: &[Mark]) -> Option<EndRow> {
+    let end = marks.iter().rev().find(|m| matches!(m.what, Marked::Ended { .. }))?;
+    let Marked::Ended { ending, text } = &end.what else { return None };
+    let (how, signal) = match ending {
+        crate::app::Ending::Quit => ("quit", None),
+        crate::app::Ending::Signal(s) => ("signal", Some(s.name())),
+        crate::app::Ending::Error(_) => ("error", None),
+        crate::app::Ending::Crash(_) => ("crash", None),
+    };
+    let said = marks.iter().rev().find_map(|m| match &m.what {
+        Marked::Signal { text, .. } if signal.is_some() => Some(text.clone()),
+        _ => None,
+    });
+    Some(EndRow { at: end.at, how, signal, text: said.unwrap_or_else(|| text.clone()) })
+}
+
+/// Every stretch the recording could not be written, from its marks.
+fn recording_gaps(marks: &[Mark]) -> Vec<RecordingGap> {
+    let mut rows: Vec<RecordingGap> = Vec::new();
+    for mark in marks {
+        match &mark.what {
+            Marked::RecordingFailed { error, .. } => rows.push(RecordingGap {
+                from: mark.at,
+                to: None,
+                error: error.clone(),
+                written_late: 0,
+                lost: 0,
+                lost_from: None,
+                lost_to: None,
+            }),
+            Marked::RecordingResumed { failed_at, written, lost, lost_from, lost_to } => {
+                let open = rows.iter_mut().rev().find(|r| r.to.is_none());
+                let row = match open {
+                    Some(row) => row,
+                    None => {
+                        rows.push(RecordingGap {
+                            from: *failed_at,
+                            to: None,
+                            error: "not recorded".into(),
+                            written_late: 0,
+                            lost: 0,
+                            lost_from: None,
+                            lost_to: None,
+                        });
+                        let Some(row) = rows.last_mut() else { continue };
+                        row
+                    }
+                };
+                row.to = Some(mark.at);
+                row.written_late = *written;
+                row.lost = *lost;
+                row.lost_from = *lost_from;
+                row.lost_to = *lost_to;
             }
             _ => {}
         }

@@ -116,6 +116,9 @@ pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
         .collect();
     Summary {
         complete: report.session.stopped.is_none(),
+        // Filled in by the caller, from the marks.
+        ended: None,
+        recording_gaps: Vec::new(),
         drivers,
         routes,
         singletons,

@@ -81,15 +81,30 @@ pub(super) fn timeline(marks: &[Mark], singletons: &[SingletonSpec]) -> Vec<Mome
                 moment.who = Some(who.clone());
                 moment.text = text;
             }
-            Marked::HandoffStarted { singleton, from, to, who } => {
-                let override_by = take_override(marks, &mut used, i, |p| p.contains(&format!(" {singleton} ")));
+            Marked::HandoffStarted { singleton, .. } | Marked::HandoffResumed { singleton, from: Some(_), .. } => {
                 let keys: Vec<String> = singletons
                     .iter()
                     .filter(|s| &s.name == singleton)
                     .flat_map(|s| Side::BOTH.map(|side| format!("{} on ", s.key(side))))
                     .collect();
-                let mut text = format!("{who}: handoff of {singleton} {from} → {to}");
-                if let Some(owner) = override_by {
+                let (who, mut text) = match &mark.what {
+                    Marked::HandoffStarted { from, to, who, .. } => {
+                        (who.clone(), format!("{who}: handoff of {singleton} {from} → {to}"))
+                    }
+                    Marked::HandoffResumed { from, to, who, started, .. } => {
+                        let who = who.clone().unwrap_or_else(|| "an earlier session".into());
+                        let side = |s: &Option<Side>| s.map_or("?".to_string(), |s| s.to_string());
+                        let when = started.map(|t| format!(" at {}", clock(t))).unwrap_or_default();
+                        let text = format!(
+                            "{who}: handoff of {singleton} {} → {}, started{when} by an earlier session and picked up here",
+                            side(from),
+                            side(to)
+                        );
+                        (who, text)
+                    }
+                    _ => continue,
+                };
+                if let Some(owner) = take_override(marks, &mut used, i, |p| p.contains(&format!(" {singleton} "))) {
                     text.push_str(&format!(", with the typed override (owner: {owner})"));
                     moment.marks += 1;
                 }
@@ -107,8 +122,12 @@ pub(super) fn timeline(marks: &[Mark], singletons: &[SingletonSpec]) -> Vec<Mome
                             }
                             Some(false)
                         }
-                        Marked::HandoffDone { singleton: s, gap_secs, .. } if s == singleton => {
-                            end = format!(" done at {}, nothing ran for {gap_secs}s", clock(marks[j].at));
+                        Marked::HandoffDone { singleton: s, gap_secs, gap_max_secs, .. } if s == singleton => {
+                            end = format!(
+                                " done at {}, nothing ran for {}",
+                                clock(marks[j].at),
+                                crate::app::gap_text(*gap_secs, *gap_max_secs)
+                            );
                             Some(true)
                         }
                         Marked::HandoffAborted { singleton: s, who } if s == singleton => {
@@ -120,7 +139,11 @@ pub(super) fn timeline(marks: &[Mark], singletons: &[SingletonSpec]) -> Vec<Mome
                             moment.class = "refused";
                             Some(true)
                         }
-                        Marked::HandoffStarted { singleton: s, .. } if s == singleton => break,
+                        Marked::HandoffStarted { singleton: s, .. } | Marked::HandoffResumed { singleton: s, .. }
+                            if s == singleton =>
+                        {
+                            break;
+                        }
                         _ => None,
                     };
                     if let Some(last) = fold {
@@ -133,7 +156,7 @@ pub(super) fn timeline(marks: &[Mark], singletons: &[SingletonSpec]) -> Vec<Mome
                     }
                 }
                 moment.kind = "handoff".into();
-                moment.who = Some(who.clone());
+                moment.who = Some(who);
                 moment.text = format!("{text}:{end}");
             }
             Marked::Refused { who, .. } | Marked::HandoffAborted { who, .. } => moment.who = Some(who.clone()),

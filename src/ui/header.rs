@@ -116,6 +116,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ),
     );
     let mut lines = vec![line(second, area.width)];
+    lines.extend(keeping_line(app));
     lines.extend(alarm_line(app));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
@@ -124,7 +125,55 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 /// Lines the header needs: a third for the alarm banner when a singleton
 /// runs where it must not.
 pub fn height(app: &App) -> u16 {
-    2 + u16::from(!app.alarms.is_empty())
+    2 + u16::from(!app.alarms.is_empty()) + u16::from(keeping_line(app).is_some())
+}
+
+/// A path in at most `width` characters, its end kept: the file's name
+/// says more than its first directories.
+fn tail(path: &str, width: usize) -> String {
+    let n = path.chars().count();
+    if n <= width {
+        return path.to_string();
+    }
+    let kept: String = path.chars().skip(n - width.saturating_sub(1)).collect();
+    format!("…{kept}")
+}
+
+/// The banner of what the session cannot keep and how it is stopping: a
+/// signal being honoured, a recording that cannot be written, a handoff
+/// state file that cannot be, a handoff another console left in flight.
+fn keeping_line(app: &App) -> Option<Line<'static>> {
+    let alarm = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
+    let detail = Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD);
+    let mut spans = Vec::new();
+    if let Some(s) = &app.stopping {
+        spans.push(Span::styled(format!(" STOPPING on {} ", s.signal.name()), alarm));
+        spans.push(Span::styled(format!(" exits by {} at the latest  ", clock(s.until)), detail));
+    }
+    if let Some(t) = &app.keeping.recording {
+        spans.push(Span::styled(format!(" NOT RECORDING: {} ", t.error), alarm));
+        let held = match &app.held {
+            Some(h) if h.dropped > 0 => {
+                format!(" since {}: {} lines held in memory, {} DROPPED", clock(t.since), h.lines, h.dropped)
+            }
+            Some(h) => format!(" since {}: {} lines held in memory", clock(t.since), h.lines),
+            None => format!(" since {}", clock(t.since)),
+        };
+        spans.push(Span::styled(format!("{held} ({})  ", tail(&t.path, 40)), detail));
+    }
+    if let Some(t) = &app.keeping.state_file {
+        spans.push(Span::styled(" HANDOFF STATE NOT KEPT ", alarm));
+        spans.push(Span::styled(format!(" {}: {}  ", tail(&t.path, 40), t.error), detail));
+    }
+    if let Some(left) = &app.keeping.left {
+        let h = &left.handoff;
+        spans.push(Span::styled(" HANDOFF LEFT IN FLIGHT ", alarm));
+        spans.push(Span::styled(
+            format!(" {} (state file written {}): `cutover run` picks it up  ", h.state_text(), clock(left.saved_at)),
+            detail,
+        ));
+    }
+    (!spans.is_empty()).then(|| Line::from(spans))
 }
 
 /// The alarm banner: every singleton that runs on neither side or on

@@ -62,6 +62,7 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
                 Span::styled(cancel, theme::dim()),
             ]));
             match &p.typed_override {
+                Some(o) if o.owner.is_empty() => (format!(" PROPOSAL, OVERRIDE: {} ", p.title), lines, Color::LightRed),
                 Some(_) => (format!(" PROPOSAL, OWNER OVERRIDE: {} ", p.title), lines, Color::LightRed),
                 None => (format!(" PROPOSAL: {} ", p.title), lines, Color::Yellow),
             }

@@ -90,11 +90,17 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
         }
         None => (Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD), state, None),
     };
-    let gap = viewer.player.gap().map(|(t, lines)| {
-        format!(
-            "{lines} lines were lost on the way to the broker at {} UTC: the screen is as of then until the publisher's next keyframe",
+    let gap = viewer.player.gap_line().map(|(t, gap)| match gap.local {
+        true => format!(
+            "{} lines could not be recorded before {} UTC (the recording could not be written and memory ran out): the screen is as of then until the next keyframe",
+            gap.lines,
             clock(to_timestamp(t))
-        )
+        ),
+        false => format!(
+            "{} lines were lost on the way to the broker at {} UTC: the screen is as of then until the publisher's next keyframe",
+            gap.lines,
+            clock(to_timestamp(t))
+        ),
     });
     let left = format!(" {state:<9}{follow} {} UTC ", clock(to_timestamp(viewer.clock)));
     let right = format!(" {} / {} ", offset(viewer.clock - start), offset(end - start));

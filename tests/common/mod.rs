@@ -211,6 +211,8 @@ pub fn record_with(
             }
         }
     }
+    // As the console ends a session: its recording's last message.
+    step(&mut app, &mut writer, Msg::Ended(cutover::app::Ending::Quit));
     drop(writer);
     Session { app, states }
 }
