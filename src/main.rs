@@ -701,17 +701,18 @@ async fn console(
 /// were lost.
 fn recording_said(path: &std::path::Path, stretches: &[record::Stretch]) -> bool {
     let path = path.display();
-    if stretches.is_empty() {
-        say(&format!("cutover: session recorded in {path}"));
-    } else {
+    let lost = stretches.iter().any(|s| s.lost + s.lost_at_exit > 0);
+    if lost {
         say(&format!("cutover: the recording {path} is NOT COMPLETE:"));
-        for stretch in stretches {
-            say(&format!("  {}", stretch_text(stretch)));
-        }
+    } else {
+        say(&format!("cutover: session recorded in {path}"));
+    }
+    for stretch in stretches {
+        say(&format!("  {}", stretch_text(stretch)));
     }
     say(&format!("  replay it: cutover replay {path}"));
     say(&format!("  report:    cutover report {path}"));
-    stretches.iter().any(|s| s.lost + s.lost_at_exit > 0)
+    lost
 }
 
 /// One stretch the recording could not be written, in the exit message's
@@ -729,11 +730,12 @@ fn stretch_text(s: &record::Stretch) -> String {
     };
     match s.until {
         Some(until) => format!(
-            "from {} to {} UTC it could not be written ({}): {} line(s) were held in memory and written late{lost}",
+            "from {} to {} UTC it could not be written ({}): {} line(s) were held in memory and written late{}",
             clock(s.since),
             clock(until),
             s.error,
-            s.written_late
+            s.written_late,
+            if lost.is_empty() { "; nothing is missing".to_string() } else { lost.clone() }
         ),
         None => format!(
             "from {} UTC to the end it could not be written ({}): {} line(s) held in memory were never written{lost}; it ends at {}",

@@ -211,7 +211,9 @@ impl Writer {
             synced_keyframe: false,
         };
         let line = serde_json::to_string(header).map_err(|e| format!("cannot write the header: {e}"))?;
-        w.raw(header.started.as_millisecond(), &line);
+        // Stamped with the console's clock before its first message, as
+        // what follows is (a demo's history comes before `started`).
+        w.raw(header.clock.as_millisecond(), &line);
         w.flush().map_err(|e| e.to_string())?;
         Ok(w)
     }

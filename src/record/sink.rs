@@ -123,8 +123,11 @@ impl Sink {
             self.try_write();
         }
         let len = line.len() + 1;
+        // Once one line is dropped, every line is until the file takes
+        // them again: what is held stays one unbroken run, each line with
+        // what it builds on before it.
         if let Some(f) = self.failing.as_mut()
-            && self.pending.len() + len > self.hold
+            && (f.lost > 0 || self.pending.len() + len > self.hold)
         {
             f.lost += 1;
             f.lost_from.get_or_insert(time(t));
@@ -167,7 +170,10 @@ impl Sink {
                 }
             }
             Err(e) => {
-                self.ragged = true;
+                // Cut back at once: the file ends on a whole line while it
+                // cannot be written (a follower waits at a cut line, a
+                // crash now would leave one).
+                self.ragged = self.disk.truncate(self.committed).is_err();
                 self.failed(&e);
             }
         }

@@ -219,7 +219,8 @@ fn recording(r: &Report) -> String {
             "CUT: no end recorded (the console was killed with SIGKILL, the machine stopped, or it is still running): its last second may be missing ({counts})"
         ),
         (None, Some(end)) => match (end.how, end.signal) {
-            ("quit", _) => format!("complete ({counts})"),
+            ("quit", _) if sum.complete => format!("complete ({counts})"),
+            ("quit", _) => format!("ended when the operator quit, NOT COMPLETE ({counts})"),
             ("signal", Some(signal)) => {
                 format!("ended by {signal} at {}, everything up to it recorded ({counts}): {}", clock(end.at), end.text)
             }

@@ -151,15 +151,15 @@ fn keeping_line(app: &App) -> Option<Line<'static>> {
         spans.push(Span::styled(format!(" exits by {} at the latest  ", clock(s.until)), detail));
     }
     if let Some(t) = &app.keeping.recording {
+        // What matters first: that nothing is written, how much is held
+        // and lost; then where, and since when.
         spans.push(Span::styled(format!(" NOT RECORDING: {} ", t.error), alarm));
         let held = match &app.held {
-            Some(h) if h.dropped > 0 => {
-                format!(" since {}: {} lines held in memory, {} DROPPED", clock(t.since), h.lines, h.dropped)
-            }
-            Some(h) => format!(" since {}: {} lines held in memory", clock(t.since), h.lines),
-            None => format!(" since {}", clock(t.since)),
+            Some(h) if h.dropped > 0 => format!(" {} lines held in memory, {} DROPPED", h.lines, h.dropped),
+            Some(h) => format!(" {} lines held in memory", h.lines),
+            None => String::new(),
         };
-        spans.push(Span::styled(format!("{held} ({})  ", tail(&t.path, 40)), detail));
+        spans.push(Span::styled(format!("{held} ({}) since {}  ", tail(&t.path, 24), clock(t.since)), detail));
     }
     if let Some(t) = &app.keeping.state_file {
         spans.push(Span::styled(" HANDOFF STATE NOT KEPT ", alarm));
