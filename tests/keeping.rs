@@ -134,7 +134,9 @@ fn a_full_disk_is_an_alarm_the_lines_are_held_then_written_and_the_loss_is_told(
     assert!(lines[..gap].iter().any(|l| l.contains("RecordingFailed")), "the failure is in the held lines");
     let replay = cutover::replay::Player::open(&record).unwrap();
     assert!(replay.index.stopped.is_none(), "{:?}", replay.index.stopped);
-    assert!(replay.marks().iter().any(|(_, m)| matches!(m.what, Marked::RecordingResumed { lost: n, .. } if n == lost)));
+    assert!(
+        replay.marks().iter().any(|(_, m)| matches!(m.what, Marked::RecordingResumed { lost: n, .. } if n == lost))
+    );
 
     // The report: the lost lines and their span, and the history the
     // console held in memory, restored from the keyframe.
@@ -204,8 +206,9 @@ fn a_read_only_state_directory_is_an_alarm_and_a_handoff_needs_the_typed_overrid
     };
 
     t.send(&["h"]);
-    let proposal =
-        t.wait_for("the handoff proposal", WAIT, |s| s.contains("PROPOSAL, OVERRIDE: hand scheduler over")).replace('\n', " ");
+    let proposal = t
+        .wait_for("the handoff proposal", WAIT, |s| s.contains("PROPOSAL, OVERRIDE: hand scheduler over"))
+        .replace('\n', " ");
     assert!(proposal.contains("cannot be written (read-only file system)"), "{proposal}");
     assert!(proposal.contains("no later one picks it up"), "{proposal}");
     assert!(proposal.contains("type `override`"), "{proposal}");
@@ -242,7 +245,11 @@ fn a_read_only_state_directory_is_an_alarm_and_a_handoff_needs_the_typed_overrid
 
     // The recording: the state file's trouble, and the override naming it.
     let rec = cutover::record::read(&record).unwrap();
-    assert!(rec.marks.iter().any(|(_, m)| matches!(&m.what, Marked::StateFile { error: Some(e), .. } if e == "read-only file system")));
+    assert!(
+        rec.marks
+            .iter()
+            .any(|(_, m)| matches!(&m.what, Marked::StateFile { error: Some(e), .. } if e == "read-only file system"))
+    );
     let overridden = rec.marks.iter().find_map(|(_, m)| match &m.what {
         Marked::Override { owner, .. } => Some(owner.clone()),
         _ => None,

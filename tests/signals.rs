@@ -95,12 +95,8 @@ fn start_handoff(t: &Tmux, peers: &Peers, record: &Path) {
 /// Plays the Deployment controller of old after its scale to 0: its pods
 /// go, and its status says so.
 fn old_pods_go(peers: &Peers) {
-    let pods: Value = ureq::get(&format!("{}/api/v1/namespaces/app/pods", peers.old))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap();
+    let pods: Value =
+        ureq::get(&format!("{}/api/v1/namespaces/app/pods", peers.old)).call().unwrap().body_mut().read_json().unwrap();
     let names = pods["items"].as_array().unwrap().iter().filter_map(|p| p["metadata"]["name"].as_str());
     for pod in names.filter(|n| n.starts_with("scheduler-")) {
         peers.post("/kube/old/delete", json!({"resource": "v1/pods", "namespace": "app", "name": pod}));
@@ -188,7 +184,9 @@ fn sighup_mid_handoff_gives_the_terminal_back_keeps_the_handoff_and_the_next_run
     assert_eq!(rec.entries.last().unwrap().m, Msg::Ended(Ending::Signal(Signal::Hangup)));
     let said = signal_marks(&rec);
     assert_eq!(said.len(), 2, "{said:?}");
-    assert!(said[0].starts_with("SIGHUP: stopping; handoff scheduler: new is started and not yet ready: left as it is"));
+    assert!(
+        said[0].starts_with("SIGHUP: stopping; handoff scheduler: new is started and not yet ready: left as it is")
+    );
     assert!(
         said[1].starts_with("SIGHUP: exiting; handoff scheduler: new is started and not yet ready; it is kept on disk"),
         "{said:?}"
@@ -247,7 +245,10 @@ fn sighup_mid_handoff_gives_the_terminal_back_keeps_the_handoff_and_the_next_run
         })
         .expect("the picked-up handoff is done");
     assert_eq!(done.1, done.0.as_second() - gone_at.as_second(), "the gap starts where the first session saw old gone");
-    assert!(done.1 >= rec.header.started.as_second() - gone_at.as_second(), "longer than the time between the two consoles");
+    assert!(
+        done.1 >= rec.header.started.as_second() - gone_at.as_second(),
+        "longer than the time between the two consoles"
+    );
     assert!(done.1 >= 4, "a hangup, a watch and 2 s between: {done:?}");
     let report = report_json(&second);
     let h = &report["handoffs"][0];
@@ -295,9 +296,10 @@ fn sigterm_while_old_is_not_yet_gone_restores_old_says_so_and_leaves_nothing_to_
         "{said:?}"
     );
     assert!(said.last().unwrap().starts_with("SIGTERM: exiting; handoff scheduler: aborted, old restored"), "{said:?}");
-    let aborted = rec.marks.iter().any(
-        |(_, m)| matches!(&m.what, Marked::HandoffAborted { who, .. } if who == "cutover on SIGTERM"),
-    );
+    let aborted = rec
+        .marks
+        .iter()
+        .any(|(_, m)| matches!(&m.what, Marked::HandoffAborted { who, .. } if who == "cutover on SIGTERM"));
     assert!(aborted, "{:?}", rec.marks);
     let restored = rec.entries.iter().any(|e| {
         matches!(&e.m, Msg::EffectDone { effect: cutover::app::Effect::Start { side: cutover::domain::Side::Old, .. }, result, .. } if result.applied())

@@ -381,6 +381,22 @@ mod tests {
     }
 
     #[test]
+    fn once_a_line_is_dropped_every_line_is_until_the_file_takes_them_again() {
+        let disk = Full::default();
+        let mut sink = Sink::new(Path::new("/rec.jsonl"), Box::new(disk.clone()));
+        sink.set_hold(100);
+        sink.push(1, &line(1));
+        assert!(sink.flush().is_err());
+        // A line too big for what is left of the bound, then small ones
+        // that would fit: they are dropped too, or a line would be kept
+        // without the one it builds on (an `alb` line without its read).
+        sink.push(2, &"x".repeat(90));
+        sink.push(3, &line(3));
+        sink.push(4, "{}");
+        assert_eq!(sink.held(), Some(Held { lines: 1, bytes: line(1).len() as u64 + 1, dropped: 3 }));
+    }
+
+    #[test]
     fn a_disk_still_full_at_the_end_leaves_whole_lines_and_counts_what_was_never_written() {
         let disk = Full::default();
         *disk.room.lock().unwrap() = 3 * (line(0).len() + 1) + 7;
