@@ -483,3 +483,58 @@ fn a_step_made_in_the_minute_under_way_is_marked_at_once() {
     let screen = draw(120, 32, |f| ui::render(&app, f));
     assert_eq!(screen.matches("→50").count(), 2, "marked on both charts at once:\n{screen}");
 }
+
+/// What the console cannot keep, and a signal being honoured, in the
+/// header at every size: the recording not written (how much is held and
+/// dropped, where, since when), the handoff state file not writable, a
+/// stop on SIGTERM; and `watch`'s banner of a handoff left in flight.
+#[test]
+fn the_keeping_banners_at_three_sizes() {
+    use cutover::app::{Held, Keeping, Left, Signal};
+    let (_world, mut app) = world(1, 30);
+    app.config.mode = cutover::app::Mode::Run;
+    let path = "/home/oncall/.local/state/cutover/recordings/run-20261125T140000Z.jsonl".to_string();
+    let _ = cutover::app::update(
+        &mut app,
+        Msg::Keeping(Keeping::RecordingFailed { path, error: "no space left on device".into() }),
+    );
+    let _ = cutover::app::update(&mut app, Msg::Held(Some(Held { lines: 1204, bytes: 3 << 20, dropped: 96 })));
+    let _ = cutover::app::update(
+        &mut app,
+        Msg::Keeping(Keeping::StateFile {
+            path: "/home/oncall/.local/state/cutover/handoffs/photo-api-2026.json".into(),
+            error: Some("read-only file system".into()),
+        }),
+    );
+    let _ = cutover::app::update(&mut app, Msg::Signal(Signal::Terminate));
+    for (w, h) in SIZES {
+        let screen = draw(w, h, |f| ui::render(&app, f));
+        let header: Vec<&str> = screen.lines().take(6).collect();
+        assert!(header[2].contains("STOPPING on SIGTERM"), "{header:#?}");
+        assert!(header[3].contains("NOT RECORDING: no space left on device  1204 lines held in memory, 96 DROPPED"));
+        assert!(header[4].contains("HANDOFF STATE NOT KEPT: read-only file system"), "{header:#?}");
+        insta::assert_snapshot!(format!("keeping_{w}x{h}"), header.join("\n"));
+    }
+    // What `watch` shows of a handoff a driver's console left on disk.
+    let (_world, mut watch) = world(1, 30);
+    watch.config.mode = cutover::app::Mode::Watch;
+    let (_w, mut driver) = world(1, 30);
+    let i = driver.workload_keys().iter().position(|k| k.name == "scheduler").unwrap();
+    driver.ui.focus = cutover::app::Panel::Workloads;
+    driver.ui.selected[cutover::app::Panel::Workloads.index()] = i;
+    press(&mut driver, &[Key::char('h')]);
+    for c in "override".chars() {
+        press(&mut driver, &[Key::char(c)]);
+    }
+    press(&mut driver, &[Key::plain(KeyCode::Enter)]);
+    take_sent();
+    let handoff = driver.handoff.clone().unwrap();
+    let saved_at = watch.now;
+    let _ = cutover::app::update(&mut watch, Msg::OnDisk(Some(Left { handoff, saved_at })));
+    for (w, h) in SIZES {
+        let screen = draw(w, h, |f| ui::render(&watch, f));
+        let header: Vec<&str> = screen.lines().take(4).collect();
+        assert!(header[2].contains("HANDOFF LEFT IN FLIGHT"), "{header:#?}");
+        insta::assert_snapshot!(format!("left_{w}x{h}"), header.join("\n"));
+    }
+}

@@ -116,7 +116,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         ),
     );
     let mut lines = vec![line(second, area.width)];
-    lines.extend(keeping_line(app));
+    lines.extend(keeping_lines(app));
     lines.extend(alarm_line(app));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
@@ -125,7 +125,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 /// Lines the header needs: a third for the alarm banner when a singleton
 /// runs where it must not.
 pub fn height(app: &App) -> u16 {
-    2 + u16::from(!app.alarms.is_empty()) + u16::from(keeping_line(app).is_some())
+    2 + u16::from(!app.alarms.is_empty()) + keeping_lines(app).len() as u16
 }
 
 /// A path in at most `width` characters, its end kept: the file's name
@@ -139,41 +139,45 @@ fn tail(path: &str, width: usize) -> String {
     format!("…{kept}")
 }
 
-/// The banner of what the session cannot keep and how it is stopping: a
-/// signal being honoured, a recording that cannot be written, a handoff
-/// state file that cannot be, a handoff another console left in flight.
-fn keeping_line(app: &App) -> Option<Line<'static>> {
+/// The banners of what the session cannot keep and how it is stopping,
+/// one line each: a signal being honoured, a recording that cannot be
+/// written, a handoff state file that cannot be, a handoff another console
+/// left in flight. The words that matter come first, so a narrow screen
+/// cuts only where and since when.
+fn keeping_lines(app: &App) -> Vec<Line<'static>> {
     let alarm = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
     let detail = Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD);
-    let mut spans = Vec::new();
+    let mut lines = Vec::new();
     if let Some(s) = &app.stopping {
-        spans.push(Span::styled(format!(" STOPPING on {} ", s.signal.name()), alarm));
-        spans.push(Span::styled(format!(" exits by {} at the latest  ", clock(s.until)), detail));
+        lines.push(Line::from(vec![
+            Span::styled(format!(" STOPPING on {} ", s.signal.name()), alarm),
+            Span::styled(format!(" exits by {} at the latest", clock(s.until)), detail),
+        ]));
     }
     if let Some(t) = &app.keeping.recording {
-        // What matters first: that nothing is written, how much is held
-        // and lost; then where, and since when.
-        spans.push(Span::styled(format!(" NOT RECORDING: {} ", t.error), alarm));
         let held = match &app.held {
             Some(h) if h.dropped > 0 => format!(" {} lines held in memory, {} DROPPED", h.lines, h.dropped),
             Some(h) => format!(" {} lines held in memory", h.lines),
             None => String::new(),
         };
-        spans.push(Span::styled(format!("{held} ({}) since {}  ", tail(&t.path, 24), clock(t.since)), detail));
+        lines.push(Line::from(vec![
+            Span::styled(format!(" NOT RECORDING: {} ", t.error), alarm),
+            Span::styled(format!("{held} ({}) since {}", tail(&t.path, 32), clock(t.since)), detail),
+        ]));
     }
     if let Some(t) = &app.keeping.state_file {
-        spans.push(Span::styled(" HANDOFF STATE NOT KEPT ", alarm));
-        spans.push(Span::styled(format!(" {}: {}  ", tail(&t.path, 40), t.error), detail));
+        lines.push(Line::from(vec![
+            Span::styled(format!(" HANDOFF STATE NOT KEPT: {} ", t.error), alarm),
+            Span::styled(format!(" {}: a handoff needs the typed override", tail(&t.path, 40)), detail),
+        ]));
     }
     if let Some(left) = &app.keeping.left {
-        let h = &left.handoff;
-        spans.push(Span::styled(" HANDOFF LEFT IN FLIGHT ", alarm));
-        spans.push(Span::styled(
-            format!(" {} (state file written {}): `cutover run` picks it up  ", h.state_text(), clock(left.saved_at)),
-            detail,
-        ));
+        lines.push(Line::from(vec![
+            Span::styled(format!(" HANDOFF LEFT IN FLIGHT ({}) ", clock(left.saved_at)), alarm),
+            Span::styled(format!(" {}; `cutover run` picks it up", left.handoff.state_text()), detail),
+        ]));
     }
-    (!spans.is_empty()).then(|| Line::from(spans))
+    lines
 }
 
 /// The alarm banner: every singleton that runs on neither side or on
