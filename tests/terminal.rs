@@ -283,3 +283,45 @@ fn a_filter_typed_and_a_double_click_in_the_terminal_and_the_mouse_given_back() 
     t.send(&["q"]);
     t.wait_for("exit", Duration::from_secs(5), |s| exit_code(s).is_some());
 }
+
+/// SIGINT sent to the demo (not Ctrl-C typed, which is a key): the
+/// terminal is given back and the exit code is 130; a crash ends the
+/// recording with a line that says so, which the report tells.
+#[test]
+fn sigint_gives_the_terminal_back_and_a_crash_is_the_recordings_last_line() {
+    let t = Tmux::start("sigint");
+    let dir = std::env::temp_dir().join(format!("cutover-terminal-sigint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("int.jsonl");
+    let _ = std::fs::remove_file(&record);
+    t.type_line(&format!("{BIN} demo --record {}; echo EXIT=$?", record.display()));
+    t.wait_for("the demo", Duration::from_secs(10), |s| s.contains("read 75/25"));
+    assert_eq!(t.flag("mouse_any_flag"), "1");
+    let pids = std::process::Command::new("pgrep").args(["-f", &format!("record {}", record.display())]).output();
+    let pid = String::from_utf8_lossy(&pids.unwrap().stdout).lines().next().expect("the demo's pid").to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let after = t.wait_for("exit", Duration::from_secs(10), |s| exit_code(s).is_some());
+    assert_eq!(exit_code(&after), Some(130), "{after}");
+    assert_eq!(t.flag("alternate_on"), "0");
+    assert_eq!(t.flag("mouse_any_flag"), "0");
+    assert!(after.contains("stopped by SIGINT (exit code 130)"), "{after}");
+    let rec = cutover::record::read(&record).unwrap();
+    let last = &rec.entries.last().unwrap().m;
+    assert_eq!(*last, cutover::app::Msg::Ended(cutover::app::Ending::Signal(cutover::app::Signal::Interrupt)));
+
+    let crashed = dir.join("crash.jsonl");
+    let _ = std::fs::remove_file(&crashed);
+    t.type_line(&format!("clear; {BIN} demo --panic-after 1 --record {} 2>/dev/null; echo CRASHED=$?", crashed.display()));
+    let after = t.wait_for("the crash", Duration::from_secs(10), |s| has_line(s, "CRASHED=101"));
+    assert!(!after.contains("EXIT="), "{after}");
+    let rec = cutover::record::read(&crashed).unwrap();
+    assert!(rec.stopped.is_none(), "{:?}", rec.stopped);
+    match &rec.entries.last().unwrap().m {
+        cutover::app::Msg::Ended(cutover::app::Ending::Crash(why)) => assert!(why.contains("deliberate crash"), "{why}"),
+        other => panic!("the last line says it crashed, not {other:?}"),
+    }
+    let out = std::process::Command::new(BIN).arg("report").arg(&crashed).output().unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    let row = md.lines().find(|l| l.starts_with("| Recording |")).unwrap();
+    assert!(row.starts_with("| Recording | CRASHED at ") && row.contains("deliberate crash"), "{row}");
+}

@@ -1267,7 +1267,11 @@ fn ending(marks: &[Mark]) -> Option<EndRow> {
         Marked::Signal { text, .. } if signal.is_some() => Some(text.clone()),
         _ => None,
     });
-    Some(EndRow { at: end.at, how, signal, text: said.unwrap_or_else(|| text.clone()) })
+    let own = match ending {
+        crate::app::Ending::Error(e) | crate::app::Ending::Crash(e) => e.clone(),
+        _ => text.clone(),
+    };
+    Some(EndRow { at: end.at, how, signal, text: said.unwrap_or(own) })
 }
 
 /// Every stretch the recording could not be written, from its marks.
