@@ -750,14 +750,54 @@ fn stretch_text(s: &record::Stretch) -> String {
 /// The replay: no runtime, no sources, no executor; a file and a clock.
 fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) -> Result<ExitCode> {
     let mut viewer = cutover::replay::Viewer::new(player, keymap, args.follow);
+    let stop = viewer_signals();
+    viewer.stop = Some(stop.clone());
     let mut terminal = take_terminal()?;
     exit_on_panic(true);
     let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
     if let Some(stopped) = &viewer.player.index.stopped {
-        eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
+        say(&format!("cutover: {}: the recording stops early: {stopped}", args.file.display()));
     }
-    result.map(|()| ExitCode::SUCCESS)
+    result.map(|()| stopped_by(&stop))
+}
+
+/// A viewer (replay, follow) stops on SIGHUP, SIGTERM or SIGINT as on `q`,
+/// and the process then exits 128 + the signal: the flag holds that code.
+/// It has nothing in flight to bring to rest; the terminal is what matters.
+fn viewer_signals() -> std::sync::Arc<std::sync::atomic::AtomicU8> {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicU8::new(0));
+    let set = flag.clone();
+    let listening = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async move {
+            let (tx, mut rx) = mpsc::channel(4);
+            let Ok(signals) = console_signals(tx, CancellationToken::new()) else { return };
+            tokio::spawn(signals);
+            if let Some(Msg::Signal(signal)) = rx.recv().await {
+                set.store(signal.exit_code(), std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    });
+    if let Err(e) = listening {
+        tracing::warn!(error = %e, "not listening for signals");
+    }
+    flag
+}
+
+/// The exit code a viewer stopped with: 0, or 128 + the signal.
+fn stopped_by(flag: &std::sync::atomic::AtomicU8) -> ExitCode {
+    match flag.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => ExitCode::SUCCESS,
+        code => {
+            let name = [Signal::Hangup, Signal::Interrupt, Signal::Terminate]
+                .into_iter()
+                .find(|s| s.exit_code() == code)
+                .map_or("a signal", |s| s.name());
+            say(&format!("cutover: stopped by {name} (exit code {code})"));
+            ExitCode::from(code)
+        }
+    }
 }
 
 fn report(args: &ReportArgs) -> ExitCode {
@@ -939,6 +979,7 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
         format!("following {}{}", session.describe(), if id.is_none() { ": the newest live session" } else { "" });
     let mut terminal = None;
     let mut followed = Vec::new();
+    let stop = viewer_signals();
     let result = loop {
         let (path, temporary) = match (&args.save, followed.is_empty()) {
             (Some(path), true) => (path.clone(), None),
@@ -980,6 +1021,7 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
         }
         let mut viewer = cutover::replay::Viewer::new(player, keymap.clone(), true).following(link.clone());
         viewer.status = Some(status.clone());
+        viewer.stop = Some(stop.clone());
         let Some(term) = terminal.as_mut() else { break Ok(()) };
         let ran = cutover::replay::run(term, &mut viewer);
         cancel.cancel();
@@ -1006,19 +1048,17 @@ fn follow(args: FollowArgs, keymap: Keymap) -> Result<ExitCode> {
     give_terminal_back();
     runtime.shutdown_timeout(Duration::from_secs(1));
     for (session, lines, path, temporary) in followed {
-        eprintln!("cutover: followed {} ({lines} lines)", session.describe());
+        say(&format!("cutover: followed {} ({lines} lines)", session.describe()));
         match temporary {
-            Some(_) => {
-                eprintln!(
-                    "  the whole session: cutover replay {} --session {}",
-                    options.redacted_url(),
-                    session.session
-                )
-            }
-            None => eprintln!("  kept in {}: cutover replay {}", path.display(), path.display()),
+            Some(_) => say(&format!(
+                "  the whole session: cutover replay {} --session {}",
+                options.redacted_url(),
+                session.session
+            )),
+            None => say(&format!("  kept in {}: cutover replay {}", path.display(), path.display())),
         }
     }
-    result.map(|()| ExitCode::SUCCESS)
+    result.map(|()| stopped_by(&stop))
 }
 
 /// A followed session's local copy: created (never over a file) with its

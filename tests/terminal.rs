@@ -311,17 +311,32 @@ fn sigint_gives_the_terminal_back_and_a_crash_is_the_recordings_last_line() {
 
     let crashed = dir.join("crash.jsonl");
     let _ = std::fs::remove_file(&crashed);
-    t.type_line(&format!("clear; {BIN} demo --panic-after 1 --record {} 2>/dev/null; echo CRASHED=$?", crashed.display()));
+    t.type_line(&format!(
+        "clear; {BIN} demo --panic-after 1 --record {} 2>/dev/null; echo CRASHED=$?",
+        crashed.display()
+    ));
     let after = t.wait_for("the crash", Duration::from_secs(10), |s| has_line(s, "CRASHED=101"));
     assert!(!after.contains("EXIT="), "{after}");
     let rec = cutover::record::read(&crashed).unwrap();
     assert!(rec.stopped.is_none(), "{:?}", rec.stopped);
     match &rec.entries.last().unwrap().m {
-        cutover::app::Msg::Ended(cutover::app::Ending::Crash(why)) => assert!(why.contains("deliberate crash"), "{why}"),
+        cutover::app::Msg::Ended(cutover::app::Ending::Crash(why)) => {
+            assert!(why.contains("deliberate crash"), "{why}")
+        }
         other => panic!("the last line says it crashed, not {other:?}"),
     }
     let out = std::process::Command::new(BIN).arg("report").arg(&crashed).output().unwrap();
     let md = String::from_utf8_lossy(&out.stdout);
     let row = md.lines().find(|l| l.starts_with("| Recording |")).unwrap();
     assert!(row.starts_with("| Recording | CRASHED at ") && row.contains("deliberate crash"), "{row}");
+
+    // A replay stops on a signal too, and gives the terminal back.
+    t.type_line(&format!("clear; {BIN} replay {}; echo REPLAY=$?", record.display()));
+    t.wait_for("the replay", Duration::from_secs(10), |s| s.contains("REPLAY of DEMO"));
+    let pids = std::process::Command::new("pgrep").args(["-f", &format!("replay {}", record.display())]).output();
+    let pid = String::from_utf8_lossy(&pids.unwrap().stdout).lines().next().expect("the replay's pid").to_string();
+    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    t.wait_for("the replay's exit", Duration::from_secs(10), |s| has_line(s, "REPLAY=129"));
+    assert_eq!(t.flag("alternate_on"), "0");
+    assert_eq!(t.flag("mouse_any_flag"), "0");
 }

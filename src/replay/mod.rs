@@ -65,6 +65,9 @@ pub struct Viewer {
     /// The followed session gave way to the next: the viewer ended for it,
     /// not for a key.
     pub gave_way: bool,
+    /// Set (to the exit code) when a signal asks the viewer to stop: it
+    /// ends as on `q`, and the terminal is given back.
+    pub stop: Option<Arc<std::sync::atomic::AtomicU8>>,
 }
 
 impl Viewer {
@@ -86,6 +89,7 @@ impl Viewer {
             link: None,
             link_drawn: Instant::now(),
             gave_way: false,
+            stop: None,
         };
         viewer.go(viewer.clock);
         viewer
@@ -348,6 +352,9 @@ where
     let origin = Instant::now();
     let mut clicks = crate::runtime::Clicks::default();
     while !viewer.quit {
+        if viewer.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed) != 0) {
+            break;
+        }
         // Ten wakes a second while playing, for a smooth clock; paused, the
         // replay waits for keys (and, following, for the file to grow).
         let wait = match () {
