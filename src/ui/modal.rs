@@ -77,7 +77,10 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
             (" set percentage ".to_string(), lines, theme::ACCENT)
         }
         Modal::Quit(what) => {
-            let mut lines: Vec<Line> = what.iter().map(|l| Line::raw(format!(" {l}"))).collect();
+            // Wrapped, not cut: why a handoff is not kept names a path.
+            let width = usize::from(WIDTH.min(area.width).saturating_sub(3));
+            let mut lines: Vec<Line> =
+                what.iter().flat_map(|l| wrap(l, width)).map(|l| Line::raw(format!(" {l}"))).collect();
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
                 Span::styled(
