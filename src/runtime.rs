@@ -113,10 +113,14 @@ fn state_file_news(
     let trouble = app.keeping.state_file.as_ref();
     let news = |error: Option<String>| Some(Msg::Keeping(Keeping::StateFile { path: path.clone(), error }));
     match saved {
+        // Said once per error (the reducer keeps it), not once a message.
         Err(e) => {
             let error = crate::app::keeping::error_text(&e);
+            if trouble.map(|t| &t.error) == Some(&error) {
+                return None;
+            }
             tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
-            (trouble.map(|t| &t.error) != Some(&error)).then(|| news(Some(error))).flatten()
+            news(Some(error))
         }
         Ok(true) if trouble.is_some() => news(None),
         Ok(_) if trouble.is_some() && probed.elapsed() >= STATE_FILE_PROBE => {
