@@ -190,7 +190,8 @@ fn a_read_only_state_directory_is_an_alarm_and_a_handoff_needs_the_typed_overrid
     ));
     let screen = t.wait_for("the live console", WAIT, |s| s.contains("read 75/25") && s.contains("app/scheduler"));
     let alarm = header_line(&screen, "HANDOFF STATE NOT KEPT").unwrap_or_else(|| panic!("an alarm: {screen}"));
-    assert!(alarm.contains("photo-api-2026.json: read-only file system"), "{alarm}");
+    assert!(alarm.contains("HANDOFF STATE NOT KEPT: read-only file system"), "{alarm}");
+    assert!(alarm.contains("/cutover/handoffs/photo-api-2026.json: a handoff needs the typed over"), "{alarm}");
     for _ in 0..30 {
         t.send(&["Enter"]);
         if t.screen().lines().take(6).any(|l| l.contains("app/scheduler")) {

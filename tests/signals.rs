@@ -249,7 +249,7 @@ fn sighup_mid_handoff_gives_the_terminal_back_keeps_the_handoff_and_the_next_run
         done.1 >= rec.header.started.as_second() - gone_at.as_second(),
         "longer than the time between the two consoles"
     );
-    assert!(done.1 >= 4, "a hangup, a watch and 2 s between: {done:?}");
+    assert!(done.1 >= 2, "the 2 s waited between the consoles are in it: {done:?}");
     let report = report_json(&second);
     let h = &report["handoffs"][0];
     assert_eq!(h["singleton"], "scheduler", "{report:#}");
