@@ -61,6 +61,37 @@ impl Drop for Tmpfs {
     }
 }
 
+/// The screen's words, boxes' sides taken out and blanks run together: a
+/// line the modal wrapped (where the path's length puts the break) reads
+/// as one.
+fn words(screen: &str) -> String {
+    screen.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The words inside the box whose title starts with `title`: what is drawn
+/// beside it (a drill-down's borders) left out.
+fn boxed(screen: &str, title: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let Some((top, left)) = lines.iter().enumerate().find_map(|(i, l)| {
+        let text: String = l.iter().collect();
+        let at = text.find(&format!("┌ {title}"))?;
+        Some((i, text[..at].chars().count()))
+    }) else {
+        return String::new();
+    };
+    let right = lines[top][left..].iter().position(|c| *c == '┐').map_or(usize::MAX, |r| left + r);
+    let mut inside = String::new();
+    for line in &lines[top + 1..] {
+        if line.get(left) == Some(&'└') {
+            break;
+        }
+        let end = right.min(line.len());
+        inside.extend(line.get(left + 1..end).into_iter().flatten());
+        inside.push(' ');
+    }
+    words(&inside)
+}
+
 fn header_line(screen: &str, what: &str) -> Option<String> {
     screen.lines().take(4).find(|l| l.contains(what)).map(str::to_string)
 }
@@ -207,15 +238,16 @@ fn a_read_only_state_directory_is_an_alarm_and_a_handoff_needs_the_typed_overrid
     };
 
     t.send(&["h"]);
-    let proposal = t
-        .wait_for("the handoff proposal", WAIT, |s| s.contains("PROPOSAL, OVERRIDE: hand scheduler over"))
-        .replace('\n', " ");
+    let proposal = boxed(
+        &t.wait_for("the handoff proposal", WAIT, |s| s.contains("PROPOSAL, OVERRIDE: hand scheduler over")),
+        "PROPOSAL",
+    );
     assert!(proposal.contains("cannot be written (read-only file system)"), "{proposal}");
     assert!(proposal.contains("no later one picks it up"), "{proposal}");
     assert!(proposal.contains("type `override`"), "{proposal}");
     t.send(&["y"]);
     let refused = t.wait_for("y not taken", WAIT, |s| s.contains("does not confirm this one"));
-    assert!(refused.replace('\n', " ").contains("the handoff state file"), "{refused}");
+    assert!(words(&refused).contains("the handoff state file"), "{refused}");
     t.send(&["Escape"]);
     t.wait_for("the proposal dropped", WAIT, |s| !s.contains("PROPOSAL"));
     std::thread::sleep(Duration::from_secs(1));
@@ -233,7 +265,7 @@ fn a_read_only_state_directory_is_an_alarm_and_a_handoff_needs_the_typed_overrid
     }
 
     t.send(&["q"]);
-    let asked = t.wait_for("the quit question", WAIT, |s| s.contains("QUIT NOW?")).replace('\n', " ");
+    let asked = boxed(&t.wait_for("the quit question", WAIT, |s| s.contains("QUIT NOW?")), "QUIT NOW?");
     assert!(asked.contains("it is NOT kept on disk"), "{asked}");
     assert!(asked.contains("read-only file system"), "{asked}");
     assert!(!asked.contains("picks it up"), "no promise: {asked}");

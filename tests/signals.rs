@@ -227,7 +227,9 @@ fn sighup_mid_handoff_gives_the_terminal_back_keeps_the_handoff_and_the_next_run
     t.type_line(&run_line(&peers, &second));
     let picked = t.wait_for("the handoff picked up", WAIT, |s| s.contains("picked up the handoff"));
     assert!(picked.contains("handoff scheduler old → new"), "{picked}");
-    t.wait_for("the handoff done", WAIT, |s| s.contains("handoff scheduler old → new") && s.contains("done"));
+    t.wait_for("the handoff done", WAIT, |s| {
+        s.lines().any(|l| l.contains(" handoff scheduler old → new ") && l.contains(": done"))
+    });
     wait_until("the state file removed", &t, || !state_file().exists());
     t.send(&["q"]);
     let after = t.wait_for("exit", WAIT, |s| exit_code(s).is_some());
