@@ -96,6 +96,19 @@ pub enum Marked {
         revert: bool,
         text: String,
     },
+    /// A write of this session whose answer was not awaited or lost,
+    /// seen landing late: named as the session's own, never as somebody
+    /// else's. `reasserted`: the session's way back it undid was written
+    /// again at once.
+    LateWrite {
+        route: String,
+        /// The late write, described.
+        effect: String,
+        before: Weights,
+        landed: Weights,
+        reasserted: bool,
+        text: String,
+    },
     /// A handoff an earlier session left unfinished, picked up.
     HandoffResumed {
         singleton: String,
@@ -141,9 +154,11 @@ impl Mark {
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
-            Marked::Node { .. } | Marked::Spike { .. } | Marked::Alarm { .. } | Marked::OutsideChange { .. } => {
-                MarkClass::Incident
-            }
+            Marked::Node { .. }
+            | Marked::Spike { .. }
+            | Marked::Alarm { .. }
+            | Marked::OutsideChange { .. }
+            | Marked::LateWrite { .. } => MarkClass::Incident,
         }
     }
 
@@ -165,7 +180,9 @@ impl Mark {
             }
             Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
             Marked::Outcome { text, .. } => text.clone(),
-            Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } => text.clone(),
+            Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } | Marked::LateWrite { text, .. } => {
+                text.clone()
+            }
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. } => text.clone(),
             Marked::Refused { reason, who } => format!("refused ({who}): {reason}"),

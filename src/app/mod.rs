@@ -7,6 +7,7 @@
 pub mod actions;
 mod effect;
 pub mod find;
+pub mod late;
 mod mark;
 mod msg;
 pub mod pointer;

@@ -217,7 +217,9 @@ fn route_line(
     }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
-            pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), Style::new().fg(Color::LightRed))], 0));
+            // One the panic button set to 0 takes nothing: shown, not alarming.
+            let style = if w.0 == 0 { theme::dim() } else { Style::new().fg(Color::LightRed) };
+            pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), style)], 0));
         }
     }
     pieces.push(piece(
