@@ -588,6 +588,12 @@ fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
     let stale: Vec<bool> = (0..app.routes.len()).map(|i| app.is_stale(weights_source(app, i))).collect();
     let fresh = !stale.contains(&true);
+    let unsure: Vec<bool> = (0..app.routes.len())
+        .map(|i| {
+            let r = &app.routes[i];
+            app.writing(RouteId::of(i)) || r.awaiting.is_some() || !r.unsettled.is_empty()
+        })
+        .collect();
     let mut changes = Vec::new();
     let mut lines = Vec::new();
     for (i, route) in app.routes.iter().enumerate() {
@@ -599,22 +605,29 @@ fn propose_all_old(app: &mut App) {
         let others: Vec<String> = read
             .map(|r| r.others.iter().filter(|(_, w)| w.0 > 0).map(|(g, w)| format!("{g}={}", w.0)).collect())
             .unwrap_or_default();
+        let plus: String = others.iter().map(|o| format!(" +{o}")).collect();
         let now = match (weights, read) {
-            (Some(w), Some(r)) if w == all_old && fresh && others.is_empty() => {
+            // All old as read, and nothing of the session's that may land:
+            // a step in flight (or whose answer was lost) would undo it.
+            (Some(w), Some(r)) if w == all_old && fresh && others.is_empty() && !unsure[i] => {
                 lines.push(format!("{name}: already old {} / new 0 (read {} ago)", w.old.0, age(r.at, app.now)));
                 continue;
             }
-            (Some(w), Some(r)) => format!("old {} / new {} (read {} ago)", w.old.0, w.new.0, age(r.at, app.now)),
-            (None, Some(r)) => {
-                format!(
-                    "the plan's two are not both in {} (read {} ago)",
-                    route.kind().weights_of(),
-                    age(r.at, app.now)
-                )
+            (Some(w), Some(r)) => {
+                format!("old {} / new {}{plus} (read {} ago)", w.old.0, w.new.0, age(r.at, app.now))
             }
+            (None, Some(r)) => format!(
+                "the plan's two are not both in {}{plus} (read {} ago)",
+                route.kind().weights_of(),
+                age(r.at, app.now)
+            ),
             _ => "weights not read".into(),
         };
-        lines.push(format!("{name}: {now}  →  old 100 / new 0"));
+        let zeros = if others.is_empty() { "" } else { ", every other 0" };
+        lines.push(format!("{name}: {now}  →  old 100 / new 0{zeros}"));
+        if unsure[i] {
+            lines.push("  a write of this session may still land here: the revert goes ahead of it".into());
+        }
         if !others.is_empty() {
             let what = match route.kind() {
                 RouteKind::Alb => "target group(s)",
