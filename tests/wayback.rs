@@ -172,6 +172,16 @@ fn a_step_that_lands_after_the_revert_is_named_as_the_sessions_and_the_revert_wr
         "{marks:#?}"
     );
     assert!(!recorded.contains("not by this session"), "no outside change is recorded");
+    // The report tells it as the recording holds it: the late write an
+    // incident, the revert written again a verified action of the session.
+    let report = cutover::report::from_file(&path).unwrap().markdown();
+    assert!(report.contains("| incident | LATE WRITE of this session: route admin"), "{report}");
+    assert!(
+        report.contains("(the session's revert, re-asserted): route admin: revert written again after a late write of this session (90/10 → 100/0): verified"),
+        "{report}"
+    );
+    let driven = report.lines().find(|l| l.starts_with("| Driven by |")).unwrap();
+    assert!(!driven.contains("re-asserted"), "the operator drove it: {driven}");
 }
 
 /// ModifyRule held 30 s for every write: `]` `y`, then `R` `y` two seconds

@@ -134,9 +134,12 @@ fn shown(w: Weights) -> String {
 /// no write in flight explains it: if a write of this session that may
 /// still land would write `after`, it is named as such and acted on, and
 /// true is returned; false leaves it to the outside-change check.
-pub fn landed(app: &mut App, i: usize, at: Timestamp, before: Weights, after: Weights) -> bool {
+pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, after: Weights) -> bool {
+    // On the console's clock, as the answers to what it sends: a mark of
+    // the write again comes before the mark of its answer.
+    let at = app.now.min(read_at);
     let route = &mut app.routes[i];
-    trim(&mut route.unsettled, at);
+    trim(&mut route.unsettled, read_at);
     let Some(pos) = route.unsettled.iter().rposition(|u| u.to == after) else { return false };
     let late = route.unsettled[pos].clone();
     if late.requests > 1 {
@@ -218,7 +221,7 @@ pub fn landed(app: &mut App, i: usize, at: Timestamp, before: Weights, after: We
             app.send(effect, Purpose::Reassert, None);
         }
         app.routes[i].pending = true;
-        let who = format!("{} (the session's {}, re-asserted)", intent.who, intent.purpose.noun());
+        let who = super::reasserted_by(&intent.who, intent.purpose.noun());
         let proposal =
             format!("route {name}: {} written again after a late write of this session", intent.purpose.noun());
         app.push_action_event(at, Level::Alert, text.clone(), sent);
@@ -436,6 +439,14 @@ mod tests {
         let _ = read(&mut app, 0, LATE_WRITE_SECS + 5, Weights::from_percent_new(10));
         assert!(app.events[0].text.starts_with("OUTSIDE CHANGE"), "{}", app.events[0].text);
         assert!(app.routes[0].unsettled.is_empty());
+    }
+
+    /// The report counts the person, not the console's own re-write, as a driver.
+    #[test]
+    fn a_reasserted_write_is_driven_by_its_operator() {
+        let who = "arn:aws:sts::1:user/alice (kube: a, b)";
+        assert_eq!(crate::app::driver_of(&crate::app::reasserted_by(who, "revert")), who);
+        assert_eq!(crate::app::driver_of(who), who);
     }
 
     /// At most `UNSETTLED_CAPACITY` a route, newest kept.

@@ -131,6 +131,21 @@ pub enum Marked {
     },
 }
 
+/// How a weights mark's `who` says the console wrote the session's way
+/// back again by itself: `alice (the session's revert, re-asserted)`.
+pub fn reasserted_by(who: &str, what: &str) -> String {
+    format!("{who} (the session's {what}, re-asserted)")
+}
+
+/// The person behind a weights mark's `who`: the operator, also of a way
+/// back the console wrote again by itself.
+pub fn driver_of(who: &str) -> &str {
+    match who.strip_suffix(", re-asserted)").and_then(|w| w.rfind(" (the session's").map(|i| &who[..i])) {
+        Some(person) => person,
+        None => who,
+    }
+}
+
 /// What kind of moment a mark is, for the timeline's glyphs and colours;
 /// in rising order of what a shared cell of the timeline shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
