@@ -121,8 +121,8 @@ fn a_step_that_lands_after_the_revert_is_named_as_the_sessions_and_the_revert_wr
             .any(|e| e.text.starts_with("route admin:") && e.text.contains("reverted") && e.text.contains("· verified"))
     });
     assert!(
-        events(&d.app).iter().any(|t| t.starts_with("OUTCOME UNKNOWN: route admin: weights old 90 / new 10")
-            && t.contains("its answer was not awaited")),
+        events(&d.app).iter().any(|t| t.starts_with("NOT AWAITED: route admin: weights old 90 / new 10")
+            && t.contains("named as this session's")),
         "{:#?}",
         events(&d.app)
     );
@@ -139,9 +139,11 @@ fn a_step_that_lands_after_the_revert_is_named_as_the_sessions_and_the_revert_wr
             .any(|e| e.text.starts_with("LATE WRITE of this session: route admin") && e.text.contains("· verified"))
     });
     let line = events(&d.app).into_iter().find(|t| t.starts_with("LATE WRITE")).unwrap();
-    assert!(line.contains("went from old 100/new 0 to old 90/new 10"), "{line}");
-    assert!(line.contains("the step to old 90/new 10 sent at") && line.contains("not awaited"), "{line}");
-    assert!(line.contains("after the revert to old 100/new 0: it is written again"), "{line}");
+    assert!(line.contains("route admin old 100/new 0 → old 90/new 10: the step sent at"), "{line}");
+    assert!(
+        line.contains("(its answer was not awaited) landed after the revert to old 100/new 0: written again"),
+        "{line}"
+    );
     assert!(line.contains("· verified: ModifyRule wrote admin-old=100 admin-new=0"), "{line}");
     assert_eq!(events(&d.app).iter().filter(|t| t.starts_with("LATE WRITE")).count(), 1, "one line says so");
     assert!(blamed(&d.app).is_empty(), "{:#?}", blamed(&d.app));
@@ -236,10 +238,10 @@ fn a_revert_whose_answers_are_held_is_written_until_it_reads_back_and_never_show
     assert!(line.contains("· verified:") && line.contains("answer(s) lost before"), "{line}");
     let late = events(&d.app).into_iter().find(|t| t.starts_with("LATE WRITE of this session: route admin"));
     let late = late.unwrap_or_else(|| panic!("the step's landing named: {:#?}", events(&d.app)));
-    assert!(late.contains("went from old 90/new 10 to old 50/new 50"), "{late}");
+    assert!(late.contains("route admin old 90/new 10 → old 50/new 50: the step sent at"), "{late}");
     assert!(
-        late.contains("the step to old 50/new 50")
-            && late.contains("while the revert to old 100/new 0 is being written"),
+        late.contains("(its answer was not awaited) landed")
+            && late.contains("while the revert to old 100/new 0 is being written, which writes until it reads back"),
         "{late}"
     );
 

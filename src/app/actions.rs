@@ -1219,6 +1219,15 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         EffectResult::Failed { error } => {
             (Level::Alert, format!("not applied: {} ({error})", effect.describe(&app.config.routes)))
         }
+        // Dropped where it stood for a revert: the revert's own outcome
+        // says what stands; this one is watched for (see `late`).
+        EffectResult::Unknown { detail } if detail.starts_with(super::NOT_AWAITED) => (
+            Level::Warn,
+            format!(
+                "NOT AWAITED: {}: a revert went ahead of it; if it lands later, it is named as this session's",
+                effect.describe(&app.config.routes)
+            ),
+        ),
         EffectResult::Unknown { detail } => (
             Level::Alert,
             format!("OUTCOME UNKNOWN: {} ({detail}); check before acting again", effect.describe(&app.config.routes)),
@@ -1252,11 +1261,21 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         let ok = matches!(result, EffectResult::Verified { .. });
         app.mark(at, Marked::Outcome { ok, effect: effect.describe(&app.config.routes), text });
     }
-    if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) {
+    let not_awaited = matches!(&result, EffectResult::Unknown { detail } if detail.starts_with(super::NOT_AWAITED));
+    if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) && !not_awaited {
         app.notice = Some(match &result {
             EffectResult::Mismatch { detail } => format!("read-back differs: {detail}"),
             other => other.text(),
         });
+    }
+    // The way back verified: an alarm about the route shown until now
+    // (a late write, a lost answer) is answered by it, and goes.
+    if matches!(result, EffectResult::Verified { .. })
+        && matches!(purpose, Purpose::Revert | Purpose::Reassert)
+        && let Some(route) = effect.route().and_then(|r| app.config.routes.get(r.index()))
+        && app.notice.as_deref().is_some_and(|n| n.contains(&format!("route {} ", route.name)))
+    {
+        app.notice = None;
     }
     match effect {
         Effect::SetIngressWeights { route, to, .. } => {

@@ -47,10 +47,8 @@ pub fn keep(
         return;
     }
     let why = match result {
-        EffectResult::Unknown { detail } if detail.starts_with(NOT_AWAITED) => {
-            "its answer was not awaited: a revert went ahead"
-        }
-        EffectResult::Verified { .. } | EffectResult::Mismatch { .. } => "earlier tries of it went unanswered",
+        EffectResult::Unknown { detail } if detail.starts_with(NOT_AWAITED) => "its answer was not awaited",
+        EffectResult::Verified { .. } | EffectResult::Mismatch { .. } => "tries of it went unanswered",
         _ => "its answer was lost",
     };
     let who = app.operator.clone();
@@ -150,13 +148,12 @@ pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, afte
     let name = route.spec.name.clone();
     let kind = route.kind();
     let noun = late.purpose.noun();
+    // Short: the events panel shows a line whole or not at all.
     let mut text = format!(
-        "LATE WRITE of this session: route {name} went from {} to {}: the {noun} to {} sent at {} by {} ({}) landed",
+        "LATE WRITE of this session: route {name} {} → {}: the {noun} sent at {} ({}) landed",
         shown(before),
         shown(after),
-        shown(late.to),
         clock(late.sent),
-        late.who,
         late.why
     );
     let intent = newest_after(app, i, late.effect);
@@ -175,7 +172,7 @@ pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, afte
     };
     let Some(intent) = intent else {
         // The session's latest write of the route, in effect after all.
-        text.push_str("; it is this session's latest for the route, in effect from now");
+        text.push_str("; in effect from now, as the session's latest");
         let route = &mut app.routes[i];
         route.note_verified(at, late.who.clone(), after);
         route.note_undo(Some(before), after, late.purpose);
@@ -193,23 +190,20 @@ pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, afte
     };
     let then = format!("the {} to {}", intent.purpose.noun(), shown(intent.to));
     if intent.to == after {
-        text.push_str(&format!("; the same as {then}, the session's latest"));
+        text.push_str(&format!("; the same as {then}"));
         app.push_event(at, None, Level::Info, text.clone());
         mark(app, false, &text);
         return true;
     }
     if intent.in_flight {
-        text.push_str(&format!(
-            " while {then} is being written: it reads the {} again and writes until it reads back",
-            kind.weights_of().trim_start_matches("the ")
-        ));
+        text.push_str(&format!(" while {then} is being written, which writes until it reads back"));
         app.push_event(at, None, Level::Alert, text.clone());
         app.notice = Some(text.clone());
         mark(app, false, &text);
         return true;
     }
     if share(intent.to) < share(after) && can_write {
-        text.push_str(&format!(" after {then}: it is written again"));
+        text.push_str(&format!(" after {then}: written again"));
         let id = RouteId::of(i);
         let effect = Effect::SetWeights { route: id, seen: None, to: intent.to, all_old: intent.all_old };
         // No `from`: writing it again is no change of the session's own to undo.
@@ -232,7 +226,7 @@ pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, afte
     }
     if can_write {
         text.push_str(&format!(
-            " after {then}: traffic went back towards old; it is not written again by itself (that would send more to new): step again if you mean it"
+            " after {then}: traffic went back towards old and is left so (the console never sends more to new by itself): step again if you mean it"
         ));
     } else {
         text.push_str(&format!(" after {then}; this session does not write"));
@@ -335,8 +329,11 @@ mod tests {
         );
         let line = &app.events[0].text;
         assert!(line.starts_with("LATE WRITE of this session: route "), "{line}");
-        assert!(line.contains("the step to old 90/new 10") && line.contains("not awaited"), "{line}");
-        assert!(line.contains("after the revert to old 100/new 0: it is written again"), "{line}");
+        assert!(
+            line.contains("old 100/new 0 → old 90/new 10: the step sent at") && line.contains("not awaited"),
+            "{line}"
+        );
+        assert!(line.contains("after the revert to old 100/new 0: written again"), "{line}");
         assert!(!app.events.iter().any(|e| e.text.contains("not by this session")), "{:?}", app.events);
         assert!(out.marks.iter().any(|m| matches!(&m.what, Marked::LateWrite { reasserted: true, .. })));
         assert!(out.marks.iter().any(
@@ -369,7 +366,7 @@ mod tests {
             assert!(app.events[0].text.starts_with("LATE WRITE of this session"), "{:?}", app.events[0]);
             if replay {
                 // The replay shows what the session did: the write again.
-                assert!(app.events[0].text.contains("it is written again"), "{}", app.events[0].text);
+                assert!(app.events[0].text.contains(": written again"), "{}", app.events[0].text);
             } else {
                 assert!(app.events[0].text.contains("this session does not write"), "{}", app.events[0].text);
             }
@@ -391,10 +388,10 @@ mod tests {
         assert!(effects.is_empty(), "{effects:?}");
         let line = &app.events[0].text;
         assert!(
-            line.contains("the revert to old 100/new 0") && line.contains("after the step to old 90/new 10"),
+            line.contains("→ old 100/new 0: the revert sent at") && line.contains("after the step to old 90/new 10"),
             "{line}"
         );
-        assert!(line.contains("not written again by itself"), "{line}");
+        assert!(line.contains("is left so (the console never sends more to new by itself)"), "{line}");
         assert_eq!(app.notice.as_deref(), Some(line.as_str()));
     }
 
@@ -409,7 +406,7 @@ mod tests {
         let effects = read(&mut app, 0, 30, Weights::from_percent_new(10));
         assert!(effects.is_empty(), "{effects:?}");
         assert!(
-            app.events[0].text.contains("while the revert to old 100/new 0 is being written"),
+            app.events[0].text.contains("while the revert to old 100/new 0 is being written, which writes until"),
             "{}",
             app.events[0].text
         );

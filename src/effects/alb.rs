@@ -240,6 +240,9 @@ const REVERT_PAUSE: Duration = Duration::from_secs(1);
 
 /// How one try of a write ended.
 enum Try {
+    /// Applied and read back as asked: the outcome's line, and the forward
+    /// as read.
+    Applied { detail: String, reads: String },
     /// The outcome, whatever comes after.
     Done(EffectResult),
     /// Not applied, as far as the rule shows: the answer was lost (`lost`,
@@ -296,6 +299,7 @@ pub async fn set_weights(
     }
     if write.seen.is_some() || dry_run {
         return match once(client, route, write, dry_run, 1).await {
+            Try::Applied { detail, .. } => EffectResult::Verified { detail },
             Try::Done(result) => result,
             Try::NotYet { why, reads, lost: true } => EffectResult::NotYet {
                 detail: format!(
@@ -313,11 +317,16 @@ pub async fn set_weights(
     let mut last = String::new();
     for attempt in 1..=REVERT_WRITES {
         match once(client, route, write, dry_run, attempt).await {
-            Try::Done(EffectResult::Verified { detail }) if lost > 0 => {
+            // Said short: each lost answer was said as it came.
+            Try::Applied { reads, .. } if lost > 0 => {
                 return EffectResult::Verified {
-                    detail: format!("{detail} (written {attempt} times: {lost} answer(s) lost before)"),
+                    detail: format!(
+                        "route {}: the revert reads back {reads} (written {attempt} times: {lost} answer(s) lost before)",
+                        route.name
+                    ),
                 };
             }
+            Try::Applied { detail, .. } => return EffectResult::Verified { detail },
             // A refusal after lost answers: those requests may still land.
             Try::Done(EffectResult::Failed { error } | EffectResult::Refused { reason: error }) if lost > 0 => {
                 return EffectResult::NotYet {
@@ -333,7 +342,7 @@ pub async fn set_weights(
                 last = format!("{why}; reads {reads}");
                 if attempt < REVERT_WRITES {
                     let text = format!(
-                        "revert not applied yet: {why}; reads {reads}; written again, attempt {} of {REVERT_WRITES}",
+                        "revert not applied yet: written again, attempt {} of {REVERT_WRITES}; {why}; reads {reads}",
                         attempt + 1
                     );
                     tracing::warn!(route = %route.name, attempt, "{text}");
@@ -351,11 +360,18 @@ pub async fn set_weights(
                     // Nothing was sent: not applied.
                     return EffectResult::Failed { error };
                 }
-                progress(crate::effects::Note::waiting(format!(
-                    "revert: {error}; reading again, attempt {} of {REVERT_WRITES}",
-                    attempt + 1
-                )));
-                tokio::time::sleep(REVERT_PAUSE).await;
+                if attempt < REVERT_WRITES {
+                    let text = format!(
+                        "revert not read back: trying again, attempt {} of {REVERT_WRITES}; {error}",
+                        attempt + 1
+                    );
+                    progress(if was_lost {
+                        crate::effects::Note::unanswered(text)
+                    } else {
+                        crate::effects::Note::waiting(text)
+                    });
+                    tokio::time::sleep(REVERT_PAUSE).await;
+                }
             }
         }
     }
@@ -409,9 +425,8 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
     }
     if write.seen.is_none() && shows(&now, route, write, &now) && !dry_run {
         let how = if attempt > 1 { "read again, it is applied" } else { "nothing written" };
-        return Try::Done(EffectResult::Verified {
-            detail: format!("route {}: already {}; {how}", route.name, show(&now_sorted)),
-        });
+        let reads = show(&now_sorted);
+        return Try::Applied { detail: format!("route {}: already {reads}; {how}", route.name), reads };
     }
     let new_actions = match with_weights(&actions, route, to, write.all_old) {
         Ok(a) => a,
@@ -439,15 +454,17 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
             let back = f.remove(0);
             let reads = show(&by_name(&back));
             match &lost {
-                None if shows(&back, route, write, &now) => Try::Done(EffectResult::Verified {
+                None if shows(&back, route, write, &now) => Try::Applied {
                     detail: format!("route {}: {op} wrote {wanted}; reads back {reads}", route.name),
-                }),
-                Some(error) if shows(&back, route, write, &now) => Try::Done(EffectResult::Verified {
+                    reads,
+                },
+                Some(error) if shows(&back, route, write, &now) => Try::Applied {
                     detail: format!(
                         "route {}: {op}'s answer was lost ({error}); read again, it is applied: {reads}",
                         route.name
                     ),
-                }),
+                    reads,
+                },
                 // Lost, and the rule as before: the request may land yet.
                 Some(error) if by_name(&back) == now_sorted || write.seen.is_none() => {
                     Try::NotYet { why: format!("{op}'s answer was lost ({error})"), reads, lost: true }
