@@ -1093,6 +1093,7 @@ fn confirm_weights(
             seen
         });
         let known_from = read.and_then(|r| r.weights);
+        let unread = if read.is_some() { "(the plan's two not both there)" } else { "(weights not read)" };
         // The panic button: every other target of the route gets 0 too,
         // the ones the plan does not know named.
         let all_old = purpose == Purpose::Revert;
@@ -1137,7 +1138,7 @@ fn confirm_weights(
             Level::Warn,
             format!(
                 "route {name}: {who} {verb} {} -> old {}/new {}{also}",
-                seen_from.map_or("(weights not read)".into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
+                seen_from.map_or(unread.into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
                 to.old.0,
                 to.new.0
             ),

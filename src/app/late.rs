@@ -446,6 +446,23 @@ mod tests {
         assert_eq!(crate::app::driver_of(who), who);
     }
 
+    /// Recordings made before any of this read as they did: a weight
+    /// change without `all_old`, progress without `unanswered`, an
+    /// in-flight write and a route without the new fields.
+    #[test]
+    fn earlier_recordings_still_read() {
+        let effect: Effect =
+            serde_json::from_str(r#"{"SetWeights":{"route":1,"seen":null,"to":{"old":100,"new":0}}}"#).unwrap();
+        assert!(effect.is_revert() && !effect.all_old());
+        let msg: Msg = serde_json::from_str(r#"{"EffectProgress":{"id":3,"text":"throttled"}}"#).unwrap();
+        assert_eq!(msg, Msg::EffectProgress { id: 3, text: "throttled".into(), unanswered: false });
+        let app = console(Mode::Run);
+        let mut route = serde_json::to_value(&app.routes[0]).unwrap();
+        route.as_object_mut().unwrap().retain(|k, _| k != "unsettled" && k != "standing");
+        let back: crate::app::RouteState = serde_json::from_value(route).unwrap();
+        assert!(back.unsettled.is_empty() && back.standing.is_none());
+    }
+
     /// At most `UNSETTLED_CAPACITY` a route, newest kept.
     #[test]
     fn what_may_still_land_is_bounded() {

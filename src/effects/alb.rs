@@ -342,7 +342,7 @@ pub async fn set_weights(
                 last = format!("{why}; reads {reads}");
                 if attempt < REVERT_WRITES {
                     let text = format!(
-                        "revert not applied yet: written again, attempt {} of {REVERT_WRITES}; {why}; reads {reads}",
+                        "revert not applied yet, written again: attempt {} of {REVERT_WRITES}; {why}; reads {reads}",
                         attempt + 1
                     );
                     tracing::warn!(route = %route.name, attempt, "{text}");

@@ -209,7 +209,9 @@ fn route_line(
     if let Some(progress) = progress {
         // What a write in flight waits for: a throttled retry, a change
         // propagating to Route 53's name servers.
-        let text = progress.split_once(" (").map_or(progress, |(head, _)| head);
+        // Its first clause: the rest is in the events when it ends.
+        let cut = [" (", "; "].iter().filter_map(|sep| progress.find(sep)).min();
+        let text = cut.map_or(progress, |at| &progress[..at]);
         pieces.push(piece(
             vec![Span::styled(format!(" ⟳ {text} "), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))],
             0,
