@@ -172,7 +172,8 @@ impl Msg {
             Msg::EffectDone { result, .. } => match result {
                 EffectResult::Verified { detail }
                 | EffectResult::Mismatch { detail }
-                | EffectResult::Unknown { detail } => scrub_in_place(detail),
+                | EffectResult::Unknown { detail }
+                | EffectResult::NotYet { detail } => scrub_in_place(detail),
                 EffectResult::Refused { reason } => scrub_in_place(reason),
                 EffectResult::Failed { error } => scrub_in_place(error),
                 EffectResult::DryRun { calls } => calls.iter_mut().for_each(scrub_in_place),

@@ -118,8 +118,12 @@ fn an_out_of_band_change_between_proposal_and_confirm_is_refused() {
 
     // The executor's own check, directly: what the operator saw is stale.
     let seen = vec![("api-old".to_string(), Weight(75)), ("api-new".to_string(), Weight(25))];
-    let effect =
-        Effect::SetWeights { route: cutover::domain::RouteId(0), seen: Some(seen), to: Weights::from_percent_new(50) };
+    let effect = Effect::SetWeights {
+        route: cutover::domain::RouteId(0),
+        seen: Some(seen),
+        to: Weights::from_percent_new(50),
+        all_old: false,
+    };
     let result = d.rt.block_on(d.exec.execute(&effect, &|_| {}));
     assert!(
         matches!(&result, EffectResult::Refused { reason } if reason.contains("you saw api-new=25 api-old=75, it is now api-new=40 api-old=60")),

@@ -175,6 +175,7 @@ fn a_revert_goes_ahead_of_a_step_stuck_in_flight() {
             route: cutover::domain::RouteId(1),
             seen: Some(seen),
             to: Weights::from_percent_new(10),
+            all_old: false,
         };
         etx.send(cutover::app::Queued { id: 1, effect: step }).await.unwrap();
         // The step is at the proxy, held; then the panic button.
@@ -183,6 +184,7 @@ fn a_revert_goes_ahead_of_a_step_stuck_in_flight() {
             route: cutover::domain::RouteId(1),
             seen: None,
             to: Weights::from_percent_new(0),
+            all_old: true,
         };
         etx.send(cutover::app::Queued { id: 2, effect: revert }).await.unwrap();
         let mut answers = Vec::new();

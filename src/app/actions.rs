@@ -192,6 +192,18 @@ pub fn ask_before_quit(app: &mut App) -> bool {
     for f in app.in_flight.values() {
         lines.push(format!("written, answer not yet in: {}", f.effect.describe(&app.config.routes)));
     }
+    for r in &app.routes {
+        for u in r.unsettled.iter().filter(|u| app.now.as_second() - u.sent.as_second() <= super::LATE_WRITE_SECS) {
+            lines.push(format!(
+                "may still land: route {}: the {} to old {}/new {} ({}); no console would name it as yours",
+                r.spec.name,
+                u.purpose.noun(),
+                u.to.old.0,
+                u.to.new.0,
+                u.why
+            ));
+        }
+    }
     if lines.is_empty() {
         return false;
     }
@@ -454,6 +466,18 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     if purpose == Purpose::Undo {
         lines.push("undo: the weights before the last change of this session".into());
     }
+    for u in
+        app.routes[i].unsettled.iter().filter(|u| app.now.as_second() - u.sent.as_second() <= super::LATE_WRITE_SECS)
+    {
+        lines.push(format!(
+            "⚠ the {} to old {}/new {} sent at {} may still land ({}): it would be named as this session's",
+            u.purpose.noun(),
+            u.to.old.0,
+            u.to.new.0,
+            clock(u.sent),
+            u.why
+        ));
+    }
     if let Some(ingress) = app.routes[i].spec.ingress() {
         lines.push(format!(
             "written to Ingress {} on {} ({}); the AWS Load Balancer Controller then writes the rule (waited for up to {}s)",
@@ -552,13 +576,21 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
     }));
 }
 
-/// `R`: every route to old 100 / new 0. Refused only when every route is
-/// freshly read at that already; a stale view, missing metrics, a write in
-/// flight or another route's trouble never hold it back.
+/// `R`: every route to old 100 / new 0, and every other target of each
+/// route (a target group or weighted record the plan does not list) to 0.
+/// Refused only when every route is freshly read at that already; a stale
+/// view, missing metrics, a write in flight or another route's trouble
+/// never hold it back.
 fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
     let stale: Vec<bool> = (0..app.routes.len()).map(|i| app.is_stale(weights_source(app, i))).collect();
     let fresh = !stale.contains(&true);
+    let unsure: Vec<bool> = (0..app.routes.len())
+        .map(|i| {
+            let r = &app.routes[i];
+            app.writing(RouteId::of(i)) || r.awaiting.is_some() || !r.unsettled.is_empty()
+        })
+        .collect();
     let mut changes = Vec::new();
     let mut lines = Vec::new();
     for (i, route) in app.routes.iter().enumerate() {
@@ -566,15 +598,40 @@ fn propose_all_old(app: &mut App) {
         let read = route.read.as_ref();
         let weights = read.and_then(|r| r.weights);
         let name = &route.spec.name;
+        // Other targets beside the plan's two: each gets 0, and is named.
+        let others: Vec<String> = read
+            .map(|r| r.others.iter().filter(|(_, w)| w.0 > 0).map(|(g, w)| format!("{g}={}", w.0)).collect())
+            .unwrap_or_default();
+        let plus: String = others.iter().map(|o| format!(" +{o}")).collect();
         let now = match (weights, read) {
-            (Some(w), Some(r)) if w == all_old && fresh => {
+            // All old as read, and nothing of the session's that may land:
+            // a step in flight (or whose answer was lost) would undo it.
+            (Some(w), Some(r)) if w == all_old && fresh && others.is_empty() && !unsure[i] => {
                 lines.push(format!("{name}: already old {} / new 0 (read {} ago)", w.old.0, age(r.at, app.now)));
                 continue;
             }
-            (Some(w), Some(r)) => format!("old {} / new {} (read {} ago)", w.old.0, w.new.0, age(r.at, app.now)),
+            (Some(w), Some(r)) => {
+                format!("old {} / new {}{plus} (read {} ago)", w.old.0, w.new.0, age(r.at, app.now))
+            }
+            (None, Some(r)) => format!(
+                "the plan's two are not both in {}{plus} (read {} ago)",
+                route.kind().weights_of(),
+                age(r.at, app.now)
+            ),
             _ => "weights not read".into(),
         };
-        lines.push(format!("{name}: {now}  →  old 100 / new 0"));
+        let zeros = if others.is_empty() { "" } else { ", every other 0" };
+        lines.push(format!("{name}: {now}  →  old 100 / new 0{zeros}"));
+        if unsure[i] {
+            lines.push("  a write of this session may still land here: the revert goes ahead of it".into());
+        }
+        if !others.is_empty() {
+            let what = match route.kind() {
+                RouteKind::Alb => "target group(s)",
+                RouteKind::Route53 => "weighted record(s)",
+            };
+            lines.push(format!("  ⚠ {} not in the plan: {what} set to 0 too", others.join(" ")));
+        }
         let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());
         if read.is_some() && healthy == 0 {
             lines.push(format!("  ⚠ {} has no healthy target", target_group(app, i, Side::Old)));
@@ -1052,6 +1109,16 @@ fn confirm_weights(
             seen
         });
         let known_from = read.and_then(|r| r.weights);
+        let unread = if read.is_some() { "(the plan's two not both there)" } else { "(weights not read)" };
+        // The panic button: every other target of the route gets 0 too,
+        // the ones the plan does not know named.
+        let all_old = purpose == Purpose::Revert;
+        let zeroed: Vec<String> = match read {
+            Some(r) if all_old => {
+                r.others.iter().filter(|(_, w)| w.0 > 0).map(|(g, w)| format!("{g}={}", w.0)).collect()
+            }
+            _ => Vec::new(),
+        };
         let ingress = route.spec.ingress().cloned().filter(|_| !direct);
         let id = RouteId::of(i);
         // The write whose verification completes the action's line: the
@@ -1060,12 +1127,14 @@ fn confirm_weights(
             // The panic button writes the rule at once, and the Ingress too,
             // so that the controller keeps it there.
             (Some(ingress), Purpose::Revert) => {
-                let rule = app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from);
-                app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from);
+                let rule = app.send(Effect::SetWeights { route: id, seen, to, all_old }, purpose, known_from);
+                app.send(Effect::SetIngressWeights { route: id, ingress, to, all_old }, purpose, known_from);
                 rule
             }
-            (Some(ingress), _) => app.send(Effect::SetIngressWeights { route: id, ingress, to }, purpose, known_from),
-            (None, _) => app.send(Effect::SetWeights { route: id, seen, to }, purpose, known_from),
+            (Some(ingress), _) => {
+                app.send(Effect::SetIngressWeights { route: id, ingress, to, all_old }, purpose, known_from)
+            }
+            (None, _) => app.send(Effect::SetWeights { route: id, seen, to, all_old }, purpose, known_from),
         };
         let proposal = title.to_string();
         let seen_from = if purpose == Purpose::Revert { known_from } else { Some(from) };
@@ -1075,12 +1144,17 @@ fn confirm_weights(
             Purpose::Undo => "undid to",
             _ => "set",
         };
+        let also = if zeroed.is_empty() {
+            String::new()
+        } else {
+            format!(", and {} (not in the plan) -> 0", zeroed.join(" "))
+        };
         app.push_action_event(
             at,
             Level::Warn,
             format!(
-                "route {name}: {who} {verb} {} -> old {}/new {}",
-                seen_from.map_or("(weights not read)".into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
+                "route {name}: {who} {verb} {} -> old {}/new {}{also}",
+                seen_from.map_or(unread.into(), |f| format!("old {}/new {}", f.old.0, f.new.0)),
                 to.old.0,
                 to.new.0
             ),
@@ -1175,12 +1249,28 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         EffectResult::Failed { error } => {
             (Level::Alert, format!("not applied: {} ({error})", effect.describe(&app.config.routes)))
         }
+        // Dropped where it stood for a revert: the revert's own outcome
+        // says what stands; this one is watched for (see `late`).
+        EffectResult::Unknown { detail } if detail.starts_with(super::NOT_AWAITED) => (
+            Level::Warn,
+            format!(
+                "NOT AWAITED: {}: a revert went ahead of it; if it lands later, it is named as this session's",
+                effect.describe(&app.config.routes)
+            ),
+        ),
         EffectResult::Unknown { detail } => (
             Level::Alert,
             format!("OUTCOME UNKNOWN: {} ({detail}); check before acting again", effect.describe(&app.config.routes)),
         ),
+        EffectResult::NotYet { detail } => {
+            (Level::Alert, format!("NOT APPLIED YET: {} ({detail})", effect.describe(&app.config.routes)))
+        }
         EffectResult::DryRun { calls } => (Level::Info, format!("dry-run, not sent: {}", calls.join("; "))),
     };
+    // A write that may still land stays this session's (see `late`).
+    if let Some(s) = &sent {
+        super::late::keep(app, id, &effect, purpose, s.since, &result, s.unanswered);
+    }
     // A verified write completes its action's line; anything else is a
     // line of its own, where it cannot be missed.
     let completed = match &result {
@@ -1201,11 +1291,21 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         let ok = matches!(result, EffectResult::Verified { .. });
         app.mark(at, Marked::Outcome { ok, effect: effect.describe(&app.config.routes), text });
     }
-    if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) {
+    let not_awaited = matches!(&result, EffectResult::Unknown { detail } if detail.starts_with(super::NOT_AWAITED));
+    if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) && !not_awaited {
         app.notice = Some(match &result {
             EffectResult::Mismatch { detail } => format!("read-back differs: {detail}"),
             other => other.text(),
         });
+    }
+    // The way back verified: an alarm about the route shown until now
+    // (a late write, a lost answer) is answered by it, and goes.
+    if matches!(result, EffectResult::Verified { .. })
+        && matches!(purpose, Purpose::Revert | Purpose::Reassert)
+        && let Some(route) = effect.route().and_then(|r| app.config.routes.get(r.index()))
+        && app.notice.as_deref().is_some_and(|n| n.contains(&format!("route {} ", route.name)))
+    {
+        app.notice = None;
     }
     match effect {
         Effect::SetIngressWeights { route, to, .. } => {
@@ -1216,24 +1316,30 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
                 // Written where the controller reads it: the route is
                 // still being written until the ALB shows it.
                 let from = sent.and_then(|s| s.from);
-                r.awaiting = Some(super::Awaiting { to, from, since: at, purpose, who });
+                let all_old = effect.all_old();
+                r.awaiting = Some(super::Awaiting { to, from, since: at, purpose, who, effect: id, all_old });
                 r.pending = true;
             } else {
                 r.pending = still_writing || r.awaiting.is_some();
             }
         }
-        Effect::SetWeights { route, to, .. } => {
+        Effect::SetWeights { route, to, all_old, .. } => {
             let still_writing = app.writing(route);
             let who = app.operator.clone();
             let Some(r) = app.routes.get_mut(route.index()) else { return };
             r.pending = still_writing || r.awaiting.is_some();
             if result.applied() {
                 if matches!(result, EffectResult::Verified { .. }) {
+                    r.standing = Some(super::Standing { effect: id, to, all_old, purpose, who: who.clone(), at });
                     r.note_verified(at, who, to);
                     // The executor's read-back is a read: show it now rather
                     // than at the next poll. Its age stays the poll's.
                     if let Some(read) = r.read.as_mut() {
                         read.weights = Some(to);
+                        if all_old {
+                            // Verified too: every other target at 0.
+                            read.others.iter_mut().for_each(|(_, w)| *w = crate::domain::Weight(0));
+                        }
                     }
                 }
                 let from = sent.and_then(|s| s.from);
@@ -1423,6 +1529,14 @@ pub fn controller_wrote(app: &mut App, i: usize, at: Timestamp) {
     let route = &mut app.routes[i];
     let Some(aw) = route.awaiting.take() else { return };
     route.pending = still_writing;
+    route.standing = Some(super::Standing {
+        effect: aw.effect,
+        to: aw.to,
+        all_old: aw.all_old,
+        purpose: aw.purpose,
+        who: aw.who.clone(),
+        at,
+    });
     route.note_verified(at, aw.who.clone(), aw.to);
     route.note_undo(aw.from, aw.to, aw.purpose);
     let name = route.spec.name.clone();
@@ -1472,4 +1586,49 @@ pub fn pods_still_running(app: &App, side: Side, key: &WorkloadKey) -> usize {
 pub fn gap_secs(h: &Handoff, now: Timestamp) -> Option<i64> {
     let gone = h.gone_at?;
     Some(h.ready_at.unwrap_or(now).as_second() - gone.as_second())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Msg, update};
+    use crate::domain::{PerSide, ReadDetail, RouteRead, Weight};
+    use crate::keymap::Keymap;
+
+    /// A target group the plan does not know, with weight, in a forward
+    /// whose plan's new group is gone: `R` names it in the proposal and
+    /// sends the write that sets it to 0; and a route at old 100 / new 0
+    /// with such a group is not "already all old".
+    #[test]
+    fn the_panic_button_names_a_target_the_plan_does_not_know_and_writes_it_zero() {
+        let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+        let world = crate::sim::World::new(&crate::sim::SimConfig { seed: 2026, start: t0, scale: 1 });
+        let mut config = world.app_config();
+        config.mode = super::super::Mode::Run;
+        let mut app = App::new(config, Keymap::default(), t0);
+        let reads = (0..app.routes.len())
+            .map(|i| RouteRead {
+                route: RouteId::of(i),
+                weights: if i == 0 { None } else { Some(Weights::from_percent_new(0)) },
+                others: vec![("api-new-v2".into(), Weight(20))],
+                targets: PerSide::new(Vec::new(), Vec::new()),
+                detail: ReadDetail::Alb,
+            })
+            .collect();
+        let _ = update(&mut app, Msg::Traffic { at: t0, routes: reads });
+        on_mutating_action(&mut app, Action::RevertAll);
+        let Some(Modal::Proposal(p)) = app.modal.clone() else { panic!("{:?}", app.notice) };
+        let named: Vec<&String> = p.lines.iter().filter(|l| l.contains("api-new-v2=20 not in the plan")).collect();
+        assert_eq!(named.len(), app.routes.len(), "{:?}", p.lines);
+        assert!(p.lines[0].contains("the plan's two are not both in the forward action"), "{:?}", p.lines);
+        assert!(!p.lines.iter().any(|l| l.contains("already")), "{:?}", p.lines);
+        confirm(&mut app, p);
+        let sent = std::mem::take(&mut app.produced.effects);
+        // One rule write a route (and a route's Ingress, where it has one),
+        // each the panic button's.
+        let rules = sent.iter().filter(|q| matches!(q.effect, Effect::SetWeights { .. })).count();
+        assert_eq!(rules, app.routes.len(), "{sent:?}");
+        assert!(sent.iter().all(|q| q.effect.all_old()), "{sent:?}");
+        assert!(app.events.iter().any(|e| e.text.contains("api-new-v2=20 (not in the plan) -> 0")), "{:?}", app.events);
+    }
 }

@@ -11,13 +11,28 @@ pub enum Effect {
     /// Set a route's old and new weights. With `seen`, only if its forward
     /// action is still exactly what the operator saw (by target group
     /// name). Without (a revert to old), whatever it is now: the way back
-    /// never waits for the console's view to be current.
-    SetWeights { route: RouteId, seen: Option<Vec<(String, Weight)>>, to: Weights },
+    /// never waits for the console's view to be current. With `all_old`
+    /// (the panic button), every other target of the route, in the plan or
+    /// not, gets 0.
+    SetWeights {
+        route: RouteId,
+        seen: Option<Vec<(String, Weight)>>,
+        to: Weights,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all_old: bool,
+    },
     /// Set a route's weights where the AWS Load Balancer Controller takes
     /// them from: its Ingress's actions annotation, changed in the two
     /// weights only. The controller then writes the rule; the console waits
-    /// for the ALB to show it.
-    SetIngressWeights { route: RouteId, ingress: IngressRef, to: Weights },
+    /// for the ALB to show it. With `all_old`, every other entry of the
+    /// annotation gets 0 too.
+    SetIngressWeights {
+        route: RouteId,
+        ingress: IngressRef,
+        to: Weights,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all_old: bool,
+    },
     /// Stop one side of a singleton: a Deployment to 0 replicas, a CronJob
     /// suspended. With `then`, the first step of a handoff: nothing is
     /// stopped unless the other side can be started and this side restored.
@@ -48,7 +63,11 @@ impl Effect {
     pub fn describe(&self, routes: &[super::RouteSpec]) -> String {
         let name = |id: &RouteId| routes.get(id.index()).map_or_else(|| format!("#{}", id.0), |r| r.name.clone());
         match self {
-            Effect::SetWeights { route, to, seen: None } => {
+            Effect::SetWeights { route, to, seen: None, all_old: true } => {
+                let route = name(route);
+                format!("route {route}: revert to old {} / new {} and every other target 0", to.old.0, to.new.0)
+            }
+            Effect::SetWeights { route, to, seen: None, .. } => {
                 let route = name(route);
                 format!("route {route}: revert to old {} / new {}", to.old.0, to.new.0)
             }
@@ -56,14 +75,15 @@ impl Effect {
                 let route = name(route);
                 format!("route {route}: weights old {} / new {}", to.old.0, to.new.0)
             }
-            Effect::SetIngressWeights { route, ingress, to } => format!(
-                "route {}: Ingress {} on {}, {}: old {} / new {}",
+            Effect::SetIngressWeights { route, ingress, to, all_old } => format!(
+                "route {}: Ingress {} on {}, {}: old {} / new {}{}",
                 name(route),
                 ingress.key,
                 ingress.side,
                 ingress.annotation(),
                 to.old.0,
-                to.new.0
+                to.new.0,
+                if *all_old { " and every other entry 0" } else { "" }
             ),
             Effect::Stop { side, key, kind: WorkloadKind::CronJob, .. } => format!("suspend CronJob {key} on {side}"),
             Effect::Stop { side, key, .. } => format!("scale Deployment {key} on {side} to 0"),
@@ -93,7 +113,16 @@ impl Effect {
     pub fn is_revert(&self) -> bool {
         matches!(self, Effect::SetWeights { seen: None, .. })
     }
+
+    /// The panic button's write: every target but old's at 0.
+    pub fn all_old(&self) -> bool {
+        matches!(self, Effect::SetWeights { all_old: true, .. } | Effect::SetIngressWeights { all_old: true, .. })
+    }
 }
+
+/// How the answer of a weight change that a revert went ahead of begins:
+/// the executor stopped waiting for it, and it may still land.
+pub const NOT_AWAITED: &str = "its answer was not awaited: a revert of the route went ahead";
 
 /// An effect on its way to the executor, with the id its answer carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,7 +133,9 @@ pub struct Queued {
 
 /// What an executor did with an effect. Every outcome is one of three:
 /// applied (`Verified`, `Mismatch`), not applied (`Refused`, `Failed`,
-/// `DryRun`), or `Unknown` when not even a re-read could tell.
+/// `DryRun`), or not known: `Unknown` when not even a re-read could tell,
+/// `NotYet` when a re-read shows it not applied but the request may still
+/// be.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EffectResult {
     /// Written, and the read-back says exactly what was asked.
@@ -120,6 +151,11 @@ pub enum EffectResult {
     /// The write may or may not have taken effect: its answer was lost and
     /// the re-read failed too. Check the resource before acting again.
     Unknown { detail: String },
+    /// The answer was lost and a re-read shows the write not applied: not
+    /// yet. A request that reached AWS may still be applied later, so this
+    /// is no "failed": the console keeps what it would write, and names it
+    /// as this session's if it lands.
+    NotYet { detail: String },
     /// `--dry-run`: the calls that would have been made.
     DryRun { calls: Vec<String> },
 }
@@ -130,12 +166,19 @@ impl EffectResult {
         matches!(self, EffectResult::Verified { .. } | EffectResult::Mismatch { .. })
     }
 
+    /// Whether a request of the write may still be applied later: its
+    /// answer was not awaited or lost, and nothing says it was not.
+    pub fn may_still_land(&self) -> bool {
+        matches!(self, EffectResult::Unknown { .. } | EffectResult::NotYet { .. })
+    }
+
     /// The text of the outcome, whatever it is.
     pub fn text(&self) -> String {
         match self {
             EffectResult::Verified { detail }
             | EffectResult::Mismatch { detail }
-            | EffectResult::Unknown { detail } => detail.clone(),
+            | EffectResult::Unknown { detail }
+            | EffectResult::NotYet { detail } => detail.clone(),
             EffectResult::Refused { reason } => reason.clone(),
             EffectResult::Failed { error } => error.clone(),
             EffectResult::DryRun { calls } => calls.join("; "),

@@ -102,6 +102,19 @@ pub enum Marked {
         revert: bool,
         text: String,
     },
+    /// A write of this session whose answer was not awaited or lost,
+    /// seen landing late: named as the session's own, never as somebody
+    /// else's. `reasserted`: the session's way back it undid was written
+    /// again at once.
+    LateWrite {
+        route: String,
+        /// The late write, described.
+        effect: String,
+        before: Weights,
+        landed: Weights,
+        reasserted: bool,
+        text: String,
+    },
     /// A handoff an earlier session left unfinished, picked up. The
     /// handoff's own facts (who started it, when, when its source was seen
     /// gone) let the report tell it whole; recordings of earlier versions
@@ -177,6 +190,21 @@ pub enum Marked {
     },
 }
 
+/// How a weights mark's `who` says the console wrote the session's way
+/// back again by itself: `alice (the session's revert, re-asserted)`.
+pub fn reasserted_by(who: &str, what: &str) -> String {
+    format!("{who} (the session's {what}, re-asserted)")
+}
+
+/// The person behind a weights mark's `who`: the operator, also of a way
+/// back the console wrote again by itself.
+pub fn driver_of(who: &str) -> &str {
+    match who.strip_suffix(", re-asserted)").and_then(|w| w.rfind(" (the session's").map(|i| &who[..i])) {
+        Some(person) => person,
+        None => who,
+    }
+}
+
 /// What kind of moment a mark is, for the timeline's glyphs and colours;
 /// in rising order of what a shared cell of the timeline shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -204,6 +232,7 @@ impl Mark {
             | Marked::Spike { .. }
             | Marked::Alarm { .. }
             | Marked::OutsideChange { .. }
+            | Marked::LateWrite { .. }
             | Marked::HandoffLeft { .. }
             | Marked::Signal { .. }
             | Marked::RecordingFailed { .. }
@@ -237,7 +266,9 @@ impl Mark {
             }
             Marked::HandoffFailed { singleton, reason } => format!("handoff of {singleton} failed: {reason}"),
             Marked::Outcome { text, .. } => text.clone(),
-            Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } => text.clone(),
+            Marked::Alarm { text, .. } | Marked::OutsideChange { text, .. } | Marked::LateWrite { text, .. } => {
+                text.clone()
+            }
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. }
             | Marked::HandoffLeft { text, .. }

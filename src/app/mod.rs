@@ -8,6 +8,7 @@ pub mod actions;
 mod effect;
 pub mod find;
 pub mod keeping;
+pub mod late;
 mod mark;
 mod msg;
 pub mod pointer;

@@ -54,10 +54,14 @@ pub enum Msg {
         result: EffectResult,
     },
     /// What an effect in progress is waiting for (throttled, propagating),
-    /// until its answer.
+    /// until its answer. `unanswered`: it sent a request whose answer never
+    /// came and which the rule does not show, and is sending again; that
+    /// request may still land, and is this session's when it does.
     EffectProgress {
         id: u64,
         text: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unanswered: bool,
     },
     /// A handoff that an earlier session of the same plan left unfinished,
     /// read from the state directory when the console starts.

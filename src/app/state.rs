@@ -486,6 +486,22 @@ pub enum Purpose {
     Handoff,
     /// A fix of a singleton alarm outside any handoff.
     Fix,
+    /// The session's way back written again, by itself, after a late write
+    /// of the session's own undid it (see `app::late`).
+    Reassert,
+}
+
+impl Purpose {
+    /// The write, as a line names it: "the step", "the revert".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Purpose::Step => "step",
+            Purpose::Undo => "undo",
+            Purpose::Revert => "revert",
+            Purpose::Reassert => "revert written again",
+            Purpose::Handoff | Purpose::Fix => "write",
+        }
+    }
 }
 
 /// An effect sent and not yet answered.
@@ -500,6 +516,14 @@ pub struct InFlight {
     /// What it is waiting for, as the executor last said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
+    /// Requests of it that went unanswered while it went on (a revert
+    /// written again): each may still land.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unanswered: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One side's cluster, trimmed, with an index from workload to pods so
@@ -655,7 +679,58 @@ pub struct RouteState {
     /// Why the tags could not be read at the last try.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners_error: Option<String>,
+    /// This session's weight writes of the route that may still land
+    /// (answer not awaited or lost), oldest first; at most
+    /// `UNSETTLED_CAPACITY`, each for `LATE_WRITE_SECS`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsettled: Vec<Unsettled>,
+    /// This session's newest write of the route that read back as written,
+    /// with why: what stands when an earlier one lands late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standing: Option<Standing>,
 }
+
+/// A weight write of this session whose request may still be applied: its
+/// answer was not awaited (a revert went ahead of it) or lost, and no read
+/// shows it. A read that shows what it would write names it as this
+/// session's late write, not as somebody else's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unsettled {
+    pub effect: u64,
+    pub to: Weights,
+    #[serde(default)]
+    pub all_old: bool,
+    pub purpose: Purpose,
+    /// When it was sent.
+    pub sent: Timestamp,
+    pub who: String,
+    /// Why it is not known to have landed, in a few words.
+    pub why: String,
+    /// Requests of it that may still land: one, or a revert's each try.
+    pub requests: u32,
+}
+
+/// The session's newest verified write of a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Standing {
+    pub effect: u64,
+    pub to: Weights,
+    #[serde(default)]
+    pub all_old: bool,
+    pub purpose: Purpose,
+    pub who: String,
+    /// When its answer came.
+    pub at: Timestamp,
+}
+
+/// How long a write of this session whose answer was lost may land and be
+/// named as this session's: far longer than any request stays in AWS, and
+/// short enough that a later write of the same weights by someone else is
+/// not taken for it.
+pub const LATE_WRITE_SECS: i64 = 5 * 60;
+/// Writes that may still land kept per route: more than a session sends
+/// in that time.
+pub const UNSETTLED_CAPACITY: usize = 8;
 
 /// Weight changes kept per route: far more than a cutover's steps.
 pub const WEIGHT_CHANGES: usize = 64;
@@ -770,6 +845,11 @@ pub struct Awaiting {
     pub since: Timestamp,
     pub purpose: Purpose,
     pub who: String,
+    /// The write's id, and whether it was the panic button's.
+    #[serde(default)]
+    pub effect: u64,
+    #[serde(default)]
+    pub all_old: bool,
 }
 
 /// How long the console waits for the AWS Load Balancer Controller to
@@ -1038,6 +1118,8 @@ impl App {
                 awaiting: None,
                 owners: None,
                 owners_error: None,
+                unsettled: Vec::new(),
+                standing: None,
             })
             .collect();
         // A DNS route's load balancers are known from its first read; their
@@ -1090,8 +1172,13 @@ impl App {
         let id = self.next_effect;
         self.next_effect += 1;
         let since = self.now;
-        self.in_flight.insert(id, InFlight { effect: effect.clone(), purpose, since, from, progress: None });
-        self.produced.effects.push(super::Queued { id, effect });
+        self.in_flight
+            .insert(id, InFlight { effect: effect.clone(), purpose, since, from, progress: None, unanswered: 0 });
+        // A replay keeps what was sent, to show it, and sends nothing: it
+        // has no executor, and the session's answers are in the stream.
+        if !self.replay {
+            self.produced.effects.push(super::Queued { id, effect });
+        }
         id
     }
 

@@ -98,9 +98,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             }
             true
         }
-        Msg::EffectProgress { id, text } => match app.in_flight.get_mut(&id) {
+        Msg::EffectProgress { id, text, unanswered } => match app.in_flight.get_mut(&id) {
             Some(f) => {
                 f.progress = Some(text);
+                f.unanswered += u32::from(unanswered);
                 true
             }
             None => false,
@@ -504,6 +505,10 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
     let ours = app.in_flight.values().any(|f| f.effect.route() == Some(id) && f.effect.sets_to() == Some(after));
     // Not said: the executor's read-back says it on the action's line.
     if ours {
+        return;
+    }
+    // One of this session's writes, landing late: never somebody else's.
+    if super::late::landed(app, i, at, before, after) {
         return;
     }
     let undone = last_write.filter(|w| w.to == before && at.as_second() - w.at.as_second() <= REVERT_WINDOW_SECS);

@@ -24,6 +24,12 @@ use crate::sources::kube::kube_error;
 /// The annotation with the plan's two target groups set to `to`, or why
 /// it cannot be.
 pub fn with_weights(annotation: &str, route: &PlanRoute, to: Weights) -> Result<String, String> {
+    with_weights_all(annotation, route, to, false)
+}
+
+/// `with_weights`, and with `all_old` (the panic button) every other entry
+/// (another target group, a `serviceName`) at 0.
+pub fn with_weights_all(annotation: &str, route: &PlanRoute, to: Weights, all_old: bool) -> Result<String, String> {
     let mut action: Value =
         serde_json::from_str(annotation).map_err(|e| format!("the annotation is not JSON ({e})"))?;
     let groups = action
@@ -42,6 +48,8 @@ pub fn with_weights(annotation: &str, route: &PlanRoute, to: Weights) -> Result<
         } else if named(&route.new_target_group) {
             found.1 = true;
             to.new.0
+        } else if all_old {
+            0
         } else {
             continue;
         };
@@ -55,6 +63,23 @@ pub fn with_weights(annotation: &str, route: &PlanRoute, to: Weights) -> Result<
             route.new_target_group.target_group_name()
         )),
     }
+}
+
+/// Whether every entry of an annotation other than the plan's two has
+/// weight 0 (or there is none).
+pub fn others_at_zero(annotation: &str, route: &PlanRoute) -> bool {
+    let Ok(action) = serde_json::from_str::<Value>(annotation) else { return false };
+    let Some(groups) = action.pointer("/forwardConfig/targetGroups").and_then(Value::as_array) else { return false };
+    groups
+        .iter()
+        .filter(|g| {
+            let named = |arn: &crate::plan::Arn| {
+                g.get("targetGroupARN").and_then(Value::as_str) == Some(arn.0.as_str())
+                    || g.get("targetGroupName").and_then(Value::as_str) == Some(arn.target_group_name())
+            };
+            !named(&route.old_target_group) && !named(&route.new_target_group)
+        })
+        .all(|g| g.get("weight").and_then(Value::as_u64).unwrap_or(0) == 0)
 }
 
 /// The weights an annotation gives the plan's two target groups.
@@ -87,6 +112,7 @@ pub async fn set_weights(
     route: &PlanRoute,
     ingress: &IngressRef,
     to: Weights,
+    all_old: bool,
     dry_run: bool,
 ) -> EffectResult {
     let api = Api::<Ingress>::namespaced(client.clone(), &ingress.key.namespace);
@@ -100,7 +126,7 @@ pub async fn set_weights(
         }
         Err(e) => return EffectResult::Failed { error: format!("reading {where_}: {e}") },
     };
-    let written = match with_weights(&annotation, route, to) {
+    let written = match with_weights_all(&annotation, route, to, all_old) {
         Ok(w) => w,
         Err(reason) => return EffectResult::Refused { reason: format!("{where_}: {reason}") },
     };
@@ -121,21 +147,25 @@ pub async fn set_weights(
         Err(_) => Some(format!("no answer within {}s", KUBE_CALL_DEADLINE.as_secs())),
     };
     match (read(&api, ingress).await, lost) {
-        (Ok(Some(back)), lost) if weights_in(&back, route) == Some(to) => EffectResult::Verified {
-            detail: match lost {
-                None => format!("{call}; waiting for the AWS Load Balancer Controller to write the rule"),
-                Some(l) => format!("{call}: the answer was lost ({l}); read again, it is applied"),
-            },
-        },
+        (Ok(Some(back)), lost)
+            if weights_in(&back, route) == Some(to) && (!all_old || others_at_zero(&back, route)) =>
+        {
+            EffectResult::Verified {
+                detail: match lost {
+                    None => format!("{call}; waiting for the AWS Load Balancer Controller to write the rule"),
+                    Some(l) => format!("{call}: the answer was lost ({l}); read again, it is applied"),
+                },
+            }
+        }
         (Ok(back), None) => EffectResult::Mismatch {
             detail: format!(
                 "{where_} reads back {:?}, not what was written",
                 back.as_deref().and_then(|b| weights_in(b, route))
             ),
         },
-        (Ok(_), Some(l)) => {
-            EffectResult::Failed { error: format!("{call}: the answer was lost ({l}); read again, it is not applied") }
-        }
+        (Ok(_), Some(l)) => EffectResult::NotYet {
+            detail: format!("{call}: the answer was lost ({l}); read again, it is not applied, and it may still be"),
+        },
         (Err(e), None) => EffectResult::Mismatch { detail: format!("{where_}: written, read-back failed: {e}") },
         (Err(e), Some(l)) => {
             EffectResult::Unknown { detail: format!("{call}: the answer was lost ({l}) and the re-read failed ({e})") }
@@ -183,5 +213,16 @@ mod tests {
         assert!(
             with_weights(plain, &route(), Weights::from_percent_new(0)).unwrap_err().contains("not a weighted forward")
         );
+    }
+
+    #[test]
+    fn the_panic_button_sets_every_other_entry_to_zero() {
+        let before = r#"{"type":"forward","forwardConfig":{"targetGroups":[{"targetGroupARN":"arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin-old/aa","weight":80},{"targetGroupName":"admin-new","weight":0},{"serviceName":"canary","servicePort":"80","weight":20}]}}"#;
+        let to = Weights::from_percent_new(0);
+        let kept = with_weights(before, &route(), to).unwrap();
+        assert!(!others_at_zero(&kept, &route()), "a step keeps the canary's 20");
+        let after = with_weights_all(before, &route(), to, true).unwrap();
+        assert!(others_at_zero(&after, &route()));
+        assert_eq!(weights_in(&after, &route()), Some(to));
     }
 }

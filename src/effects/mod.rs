@@ -23,7 +23,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Effect, EffectResult, Msg, Queued};
+use crate::app::{Effect, EffectResult, Msg, NOT_AWAITED, Queued};
 use crate::domain::PerSide;
 use crate::domain::RouteId;
 use crate::plan::{AnyRoute, Plan};
@@ -70,31 +70,52 @@ pub struct LiveExecutor {
     pub route53_options: route53::WriteOptions,
 }
 
+/// What an effect in progress says: what it waits for, and whether it
+/// sent a request whose answer never came and which the re-read does not
+/// show applied (it may still be, later: the console keeps it as this
+/// session's, see `Msg::EffectProgress`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub text: String,
+    pub unanswered: bool,
+}
+
+impl Note {
+    pub fn waiting(text: String) -> Note {
+        Note { text, unanswered: false }
+    }
+
+    pub fn unanswered(text: String) -> Note {
+        Note { text, unanswered: true }
+    }
+}
+
 /// Where an effect in progress says what it is waiting for.
-pub type Progress<'a> = &'a (dyn Fn(String) + Send + Sync);
+pub type Progress<'a> = &'a (dyn Fn(Note) + Send + Sync);
 
 impl LiveExecutor {
     pub async fn execute(&self, effect: &Effect, progress: Progress<'_>) -> EffectResult {
         let not_in_plan =
             |id: &RouteId| EffectResult::Refused { reason: format!("route #{} is not in the plan", id.0) };
         match effect {
-            Effect::SetWeights { route: id, seen, to } => match self.plan.route(*id) {
+            Effect::SetWeights { route: id, seen, to, all_old } => match self.plan.route(*id) {
                 Some(AnyRoute::Alb(route)) => {
-                    alb::set_weights(&self.elb, route, seen.as_deref(), *to, self.dry_run).await
+                    let write = alb::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
+                    alb::set_weights(&self.elb, route, write, self.dry_run, progress).await
                 }
                 Some(AnyRoute::Route53(route)) => {
                     let options = &self.route53_options;
-                    route53::set_route(&self.route53, route, seen.as_deref(), *to, self.dry_run, options, progress)
-                        .await
+                    let write = route53::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
+                    route53::set_route(&self.route53, route, write, self.dry_run, options, progress).await
                 }
                 None => not_in_plan(id),
             },
-            Effect::SetIngressWeights { route: id, ingress, to } => {
+            Effect::SetIngressWeights { route: id, ingress, to, all_old } => {
                 let Some(AnyRoute::Alb(route)) = self.plan.route(*id) else {
                     return not_in_plan(id);
                 };
                 match self.kube.get(ingress.side) {
-                    Some(client) => ingress::set_weights(client, route, ingress, *to, self.dry_run).await,
+                    Some(client) => ingress::set_weights(client, route, ingress, *to, *all_old, self.dry_run).await,
                     None => EffectResult::Refused {
                         reason: format!("the {} side has no Kubernetes in the plan", ingress.side),
                     },
@@ -137,7 +158,9 @@ type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
 /// written when a revert arrives is dropped where it stands (its waits,
 /// throttled retries among them, end), and queued weight changes of the
 /// reverted route are not sent. The revert re-reads the rule itself, so
-/// what the dropped write did or did not do is what it finds.
+/// what the dropped write did or did not do is what it finds. The dropped
+/// write is answered `Unknown`: its request may still land, and the
+/// console keeps it as this session's until it does or its time is up.
 pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     let exec = Arc::new(exec);
     let mut queue: VecDeque<Queued> = VecDeque::new();
@@ -150,8 +173,9 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
             let (exec, effect, progress_tx, id) = (exec.clone(), next.effect.clone(), tx.clone(), next.id);
             let running: Running = Box::pin(async move {
                 // Best effort: a full channel drops a progress line, never the answer.
-                let progress = move |text: String| {
-                    let _ = progress_tx.try_send(Msg::EffectProgress { id, text });
+                let progress = move |note: Note| {
+                    let msg = Msg::EffectProgress { id, text: note.text, unanswered: note.unanswered };
+                    let _ = progress_tx.try_send(msg);
                 };
                 exec.execute(&effect, &progress).await
             });
@@ -169,7 +193,7 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
                     if current.as_ref().is_some_and(|(q, _)| superseded(q))
                         && let Some((q, _)) = current.take()
                     {
-                        let detail = "its answer was not awaited: a revert of the route went ahead, and the revert's own re-read shows what stands".into();
+                        let detail = format!("{NOT_AWAITED}, and the revert's own re-read shows what stands; if it lands later, it is named as this session's and the revert written again");
                         answers.push((q, EffectResult::Unknown { detail }));
                     }
                     for q in queue.iter().filter(|q| superseded(q)) {

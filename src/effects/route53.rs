@@ -21,7 +21,7 @@ use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, Re
 use crate::domain::{PerSide, Side};
 use crate::plan::Route53Route;
 use crate::sources::aws;
-use crate::sources::route53::{ReadError, RecordPair, read};
+use crate::sources::route53::{ReadError, RecordPair, WeightedRecord, read};
 
 /// How the write waits and retries. The defaults are for real Route 53:
 /// a change is usually INSYNC within a minute; GetChange and
@@ -57,6 +57,10 @@ pub enum Progress {
     /// Accepted; Route 53 says PENDING: the name servers do not all answer
     /// with it yet.
     Propagating { change_id: String, waited: Duration },
+    /// The batch's answer was lost and the records do not show it: sent
+    /// again. The lost one may still be applied (its DELETEs then no
+    /// longer match, and Route 53 refuses it, unless nothing changed).
+    Unanswered { attempt: u32, why: String },
 }
 
 impl fmt::Display for Progress {
@@ -67,6 +71,9 @@ impl fmt::Display for Progress {
             }
             Progress::Propagating { change_id, waited } => {
                 write!(f, "propagating ({change_id} PENDING for {} s)", waited.as_secs())
+            }
+            Progress::Unanswered { attempt, why } => {
+                write!(f, "attempt {attempt} unanswered, the records do not show it; sending again ({why})")
             }
         }
     }
@@ -101,6 +108,9 @@ pub enum WriteError {
         detail: String,
     },
     Read(ReadError),
+    /// The answer was lost, and the records read again do not show the
+    /// batch: not applied yet, and it may still be.
+    Unanswered(String),
     Call(String),
 }
 
@@ -119,7 +129,7 @@ impl fmt::Display for WriteError {
             ),
             WriteError::NotVerified { detail } => write!(f, "the records read back are not as written: {detail}"),
             WriteError::Read(e) => write!(f, "{e}"),
-            WriteError::Call(e) => f.write_str(e),
+            WriteError::Unanswered(e) | WriteError::Call(e) => f.write_str(e),
         }
     }
 }
@@ -142,15 +152,31 @@ fn with_weight(record: &ResourceRecordSet, weight: u8) -> ResourceRecordSet {
 /// The batch: per side, DELETE the record as read, CREATE it with the
 /// new weight. A side whose weight does not change is left out.
 pub fn change_batch(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>) -> Result<ChangeBatch, String> {
+    change_batch_with(route, pair, weights, false)
+}
+
+/// Every record the batch rewrites, with its new weight: each side whose
+/// weight changes, and with `zero_others` (the panic button) every other
+/// weighted record of the name and type that is not at 0.
+fn rewritten<'a>(pair: &'a RecordPair, weights: &PerSide<u8>, zero_others: bool) -> Vec<(&'a WeightedRecord, u8)> {
+    let sides = Side::BOTH.iter().map(|s| (pair.records.get(*s), *weights.get(*s)));
+    let others = pair.others.iter().filter(|_| zero_others).map(|r| (r, 0));
+    sides.chain(others).filter(|(r, w)| r.weight != *w).collect()
+}
+
+/// `change_batch`, and with `zero_others` every other weighted record of
+/// the name and type set to 0 in the same batch.
+pub fn change_batch_with(
+    route: &Route53Route,
+    pair: &RecordPair,
+    weights: PerSide<u8>,
+    zero_others: bool,
+) -> Result<ChangeBatch, String> {
     let mut changes = Vec::new();
-    for side in Side::BOTH {
-        let record = pair.records.get(side);
-        if record.weight == *weights.get(side) {
-            continue;
-        }
+    for (record, weight) in rewritten(pair, &weights, zero_others) {
         for (action, set) in [
             (ChangeAction::Delete, record.as_read().clone()),
-            (ChangeAction::Create, with_weight(record.as_read(), *weights.get(side))),
+            (ChangeAction::Create, with_weight(record.as_read(), weight)),
         ] {
             let change = Change::builder().action(action).resource_record_set(set).build();
             changes.push(change.map_err(|e| format!("cannot build the change batch: {e}"))?);
@@ -196,7 +222,12 @@ fn record_json(r: &ResourceRecordSet) -> serde_json::Value {
 /// The change batch a write would send, as the AWS CLI's
 /// `--change-batch` JSON, without calling AWS.
 pub fn dry_run(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>) -> String {
-    let batch = match change_batch(route, pair, weights) {
+    dry_run_with(route, pair, weights, false)
+}
+
+/// `dry_run`, with every other weighted record at 0 when `zero_others`.
+pub fn dry_run_with(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>, zero_others: bool) -> String {
+    let batch = match change_batch_with(route, pair, weights, zero_others) {
         Ok(b) => b,
         Err(e) => return e,
     };
@@ -249,11 +280,18 @@ where
     }
 }
 
-/// Whether the records now are the ones as read with `weights` set.
-fn is_written(now: &RecordPair, as_read: &RecordPair, weights: &PerSide<u8>) -> bool {
-    Side::BOTH
+/// Whether the records now are the ones as read with `weights` set, and
+/// with `zero_others` every other one as read at 0.
+fn is_written(now: &RecordPair, as_read: &RecordPair, weights: &PerSide<u8>, zero_others: bool) -> bool {
+    let sides = Side::BOTH
         .iter()
-        .all(|s| now.records.get(*s).as_read() == &with_weight(as_read.records.get(*s).as_read(), *weights.get(*s)))
+        .all(|s| now.records.get(*s).as_read() == &with_weight(as_read.records.get(*s).as_read(), *weights.get(*s)));
+    let others = !zero_others
+        || as_read.others.iter().all(|r| {
+            let want = with_weight(r.as_read(), 0);
+            now.others.iter().any(|n| n.as_read() == &want)
+        });
+    sides && others
 }
 
 /// Sets the route's weights: the batch, the wait for INSYNC, the read-back.
@@ -267,7 +305,21 @@ pub async fn set_weights(
     options: &WriteOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<Written, WriteError> {
-    let batch = change_batch(route, as_read, weights.clone()).map_err(WriteError::Call)?;
+    write_records(client, route, as_read, weights, false, options, progress).await
+}
+
+/// `set_weights`, and with `zero_others` (the panic button) every other
+/// weighted record of the name and type at 0, in the same batch.
+pub async fn write_records(
+    client: &Client,
+    route: &Route53Route,
+    as_read: &RecordPair,
+    weights: PerSide<u8>,
+    zero_others: bool,
+    options: &WriteOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Written, WriteError> {
+    let batch = change_batch_with(route, as_read, weights.clone(), zero_others).map_err(WriteError::Call)?;
     if batch.changes.is_empty() {
         return Ok(Written { change_id: None, propagated_in: Duration::ZERO, attempts: 0, after: as_read.clone() });
     }
@@ -294,7 +346,7 @@ pub async fn set_weights(
                 // earlier attempt, applied: the records say.
                 if attempt > 1
                     && let Ok(now) = read(client, route).await
-                    && is_written(&now, as_read, &weights)
+                    && is_written(&now, as_read, &weights, zero_others)
                 {
                     break None;
                 }
@@ -315,14 +367,17 @@ pub async fn set_weights(
                 let now = read(client, route).await.map_err(|r| {
                     WriteError::Call(format!("{why}; whether the change was applied is not known: {r}"))
                 })?;
-                if is_written(&now, as_read, &weights) {
+                if is_written(&now, as_read, &weights, zero_others) {
                     break None;
                 }
-                if is_written(&now, as_read, &as_read.weights()) && attempt < options.attempts {
+                if is_written(&now, as_read, &as_read.weights(), false) && attempt < options.attempts {
+                    progress(Progress::Unanswered { attempt, why: why.clone() });
                     tokio::time::sleep(pause).await;
                     continue;
                 }
-                return Err(WriteError::Call(format!("{why}; the records were read again: not written")));
+                return Err(WriteError::Unanswered(format!(
+                    "{why}; the records were read again: not written, and the batch may still be applied"
+                )));
             }
             Refusal::Other(why) => return Err(WriteError::Call(why)),
         }
@@ -349,7 +404,7 @@ pub async fn set_weights(
     }
     let propagated_in = started.elapsed();
     let after = read(client, route).await.map_err(WriteError::Read)?;
-    if !is_written(&after, as_read, &weights) {
+    if !is_written(&after, as_read, &weights, zero_others) {
         let got = after.weights();
         return Err(WriteError::NotVerified {
             detail: if got == weights {
@@ -369,25 +424,29 @@ pub async fn set_weights(
 pub async fn set_route(
     client: &Client,
     route: &Route53Route,
-    seen: Option<&[(String, crate::domain::Weight)]>,
-    to: crate::domain::Weights,
+    write: Write<'_>,
     dry_run: bool,
     options: &WriteOptions,
     progress: crate::effects::Progress<'_>,
 ) -> crate::app::EffectResult {
     use crate::app::EffectResult;
+    use crate::effects::Note;
     let name = &route.name;
+    let to = write.to;
     let pair = match read(client, route).await {
         Ok(pair) => pair,
         Err(e) => {
             return EffectResult::Failed { error: format!("route {name}: records not read, nothing written: {e}") };
         }
     };
-    let now: Vec<(String, u16)> = Side::BOTH
+    // As the console reads them: both sides, then every other weighted
+    // record of the name.
+    let mut now: Vec<(String, u16)> = Side::BOTH
         .iter()
         .map(|s| (route.set_identifier(*s).to_string(), u16::from(pair.records.get(*s).weight)))
         .collect();
-    if let Some(seen) = seen {
+    now.extend(pair.others.iter().map(|r| (r.set_identifier.clone(), u16::from(r.weight))));
+    if let Some(seen) = write.seen {
         let saw: Vec<(String, u16)> = seen.iter().map(|(id, w)| (id.clone(), w.0)).collect();
         if saw != now {
             let show = |v: &[(String, u16)]| v.iter().map(|(id, w)| format!("{id}={w}")).collect::<Vec<_>>().join(", ");
@@ -406,18 +465,40 @@ pub async fn set_route(
     }
     let weights = PerSide::new(to.old.0 as u8, to.new.0 as u8);
     if dry_run {
-        return EffectResult::DryRun { calls: vec![crate::effects::route53::dry_run(route, &pair, weights)] };
+        let call = dry_run_with(route, &pair, weights, write.all_old);
+        return EffectResult::DryRun { calls: vec![call] };
     }
-    let mut say = |p: Progress| progress(p.to_string());
-    match set_weights(client, route, &pair, weights, options, &mut say).await {
+    // The records the plan does not know that the panic button sets to 0.
+    let zeroed: Vec<String> = pair
+        .others
+        .iter()
+        .filter(|r| write.all_old && r.weight > 0)
+        .map(|r| format!("{}={}", r.set_identifier, r.weight))
+        .collect();
+    let mut say = |p: Progress| {
+        progress(match p {
+            Progress::Unanswered { .. } => Note::unanswered(p.to_string()),
+            _ => Note::waiting(p.to_string()),
+        })
+    };
+    match write_records(client, route, &pair, weights, write.all_old, options, &mut say).await {
         Ok(w) => {
             let back = w.after.weights();
             let how = match &w.change_id {
                 Some(id) => format!("{id} INSYNC after {} s", w.propagated_in.as_secs()),
+                None if w.attempts == 0 => "already so, nothing written".into(),
                 None => "applied (an earlier attempt's answer was lost)".into(),
             };
+            let mut others: Vec<String> =
+                w.after.others.iter().map(|r| format!("{}={}", r.set_identifier, r.weight)).collect();
+            others.sort();
+            let also = match (zeroed.is_empty(), others.is_empty()) {
+                (false, _) => format!(", and {} (not in the plan) set to 0: {}", zeroed.join(" "), others.join(" ")),
+                (true, false) => format!(", other records {}", others.join(" ")),
+                (true, true) => String::new(),
+            };
             EffectResult::Verified {
-                detail: format!("route {name}: {how}; reads back old {} / new {}", back.old, back.new),
+                detail: format!("route {name}: {how}; reads back old {} / new {}{also}", back.old, back.new),
             }
         }
         Err(WriteError::Changed { detail }) => {
@@ -428,9 +509,104 @@ pub async fn set_route(
         Err(e @ WriteError::Read(_)) => {
             EffectResult::Unknown { detail: format!("route {name}: the batch was accepted, the read-back failed: {e}") }
         }
+        Err(WriteError::Unanswered(e)) => EffectResult::NotYet { detail: format!("route {name}: {e}") },
         Err(WriteError::Call(e)) if e.contains("not known") => {
             EffectResult::Unknown { detail: format!("route {name}: {e}") }
         }
         Err(WriteError::Call(e)) => EffectResult::Failed { error: format!("route {name}: {e}") },
+    }
+}
+
+/// A weight change of a route53 route as the executor is asked for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Write<'a> {
+    /// What the operator saw (both sides, then the other records); None:
+    /// a revert, written whatever the records are now.
+    pub seen: Option<&'a [(String, crate::domain::Weight)]>,
+    pub to: crate::domain::Weights,
+    /// The panic button: every other weighted record of the name at 0.
+    pub all_old: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{RecordType, Route53Lines};
+    use crate::sources::route53::RecordTarget;
+    use aws_sdk_route53::types::{ResourceRecord, RrType};
+
+    fn route() -> Route53Route {
+        Route53Route {
+            name: "www".into(),
+            hosted_zone_id: "Z1".into(),
+            record_name: "www.example.test.".into(),
+            record_type: RecordType::A,
+            old_set_identifier: "eks-2022".into(),
+            new_set_identifier: "eks-2026".into(),
+            old_load_balancer: None,
+            new_load_balancer: None,
+            workload: None,
+            steps: vec![0, 100],
+            file: "plan.toml".into(),
+            lines: Route53Lines::default(),
+        }
+    }
+
+    fn record(id: &str, weight: u8) -> WeightedRecord {
+        let raw = ResourceRecordSet::builder()
+            .name("www.example.test.")
+            .r#type(RrType::A)
+            .set_identifier(id)
+            .weight(i64::from(weight))
+            .ttl(60)
+            .resource_records(ResourceRecord::builder().value("192.0.2.1").build().unwrap())
+            .build()
+            .unwrap();
+        WeightedRecord {
+            set_identifier: id.into(),
+            weight,
+            ttl: Some(60),
+            target: RecordTarget::Values(vec!["192.0.2.1".into()]),
+            health_check_id: None,
+            raw,
+        }
+    }
+
+    fn pair(old: u8, new: u8, canary: u8) -> RecordPair {
+        RecordPair {
+            records: PerSide::new(record("eks-2022", old), record("eks-2026", new)),
+            others: vec![record("canary", canary)],
+        }
+    }
+
+    /// A third weighted record of the name: a step leaves it, the panic
+    /// button DELETEs it as read and CREATEs it at 0 in the same batch.
+    #[test]
+    fn the_panic_button_sets_every_other_record_to_zero_in_one_batch() {
+        let before = pair(80, 0, 20);
+        let weights = PerSide::new(100, 0);
+        let step = change_batch(&route(), &before, weights.clone()).unwrap();
+        assert_eq!(step.changes().len(), 2, "old's DELETE and CREATE only");
+        let all_old = change_batch_with(&route(), &before, weights.clone(), true).unwrap();
+        let sets: Vec<(String, Option<i64>)> = all_old
+            .changes()
+            .iter()
+            .map(|c| {
+                let r = c.resource_record_set().unwrap();
+                (format!("{} {}", c.action().as_str(), r.set_identifier().unwrap_or_default()), r.weight())
+            })
+            .collect();
+        assert_eq!(
+            sets,
+            [
+                ("DELETE eks-2022".to_string(), Some(80)),
+                ("CREATE eks-2022".to_string(), Some(100)),
+                ("DELETE canary".to_string(), Some(20)),
+                ("CREATE canary".to_string(), Some(0)),
+            ]
+        );
+        assert!(is_written(&pair(100, 0, 0), &before, &weights, true));
+        assert!(!is_written(&pair(100, 0, 20), &before, &weights, true), "the canary still answers");
+        assert!(is_written(&pair(100, 0, 20), &before, &weights, false));
     }
 }

@@ -11,7 +11,7 @@ pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
     let actors = report
         .routes
         .iter()
-        .flat_map(|r| r.steps.iter().map(|s| (s.at, s.who.clone())))
+        .flat_map(|r| r.steps.iter().map(|s| (s.at, crate::app::driver_of(&s.who).to_string())))
         .chain(report.handoffs.iter().map(|h| (h.started, h.who.clone())));
     let mut actors: Vec<(Timestamp, String)> = actors.collect();
     actors.sort();

@@ -1205,8 +1205,10 @@ impl World {
     /// APIs: checks first, writes, reads back.
     pub fn apply(&mut self, effect: &Effect) -> (EffectResult, Vec<Msg>) {
         let result = match effect {
-            Effect::SetWeights { route, seen, to } => self.apply_weights(*route, seen.as_deref(), *to),
-            Effect::SetIngressWeights { route, ingress, to } => {
+            // The simulated routes hold the plan's two weights only: `all_old`
+            // has no other target to set to 0.
+            Effect::SetWeights { route, seen, to, .. } => self.apply_weights(*route, seen.as_deref(), *to),
+            Effect::SetIngressWeights { route, ingress, to, .. } => {
                 let now = self.now;
                 let name = self.routes.get(route.index()).map(|r| r.spec.name.clone()).unwrap_or_default();
                 match self.routes.get_mut(route.index()).and_then(|r| r.controller.as_mut()) {

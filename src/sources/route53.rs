@@ -64,10 +64,13 @@ impl WeightedRecord {
     }
 }
 
-/// Both sides' records of a route, as read together.
+/// Both sides' records of a route, as read together, and every other
+/// weighted record of the same name and type (a third cluster, a canary):
+/// they take a share of the answers too, and the panic button sets them to 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordPair {
     pub records: PerSide<WeightedRecord>,
+    pub others: Vec<WeightedRecord>,
 }
 
 impl RecordPair {
@@ -301,7 +304,16 @@ pub async fn read(client: &Client, route: &Route53Route) -> Result<RecordPair, R
             }),
         }
     };
-    Ok(RecordPair { records: PerSide::new(side(Side::Old)?, side(Side::New)?) })
+    let pair = PerSide::new(side(Side::Old)?, side(Side::New)?);
+    let ours = |r: &ResourceRecordSet| {
+        Side::BOTH.iter().any(|s| r.set_identifier.as_deref() == Some(route.set_identifier(*s)))
+    };
+    let others = records
+        .iter()
+        .filter(|r| !ours(r))
+        .filter_map(|r| r.weight.map(|w| trimmed(r, w.clamp(0, 255) as u8)))
+        .collect();
+    Ok(RecordPair { records: pair, others })
 }
 
 /// A load balancer a record points at.
@@ -584,7 +596,7 @@ pub async fn read_route(
     Ok(RouteRead {
         route: watched.id,
         weights: Some(Weights { old: Weight(u16::from(w.old)), new: Weight(u16::from(w.new)) }),
-        others: Vec::new(),
+        others: pair.others.iter().map(|r| (r.set_identifier.clone(), Weight(u16::from(r.weight)))).collect(),
         targets,
         detail: ReadDetail::Route53 { records: Box::new(records) },
     })

@@ -26,7 +26,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             .collect::<Vec<_>>(),
     ));
     let width = (area.width as usize).saturating_sub(2 + PREFIX).max(10);
-    let items: Vec<ListItem> = events.iter().map(|e| item(e, width)).collect();
+    // An item taller than the panel would not be drawn at all (a list
+    // draws whole items): cut to the panel, so the newest is always seen.
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let items: Vec<ListItem> = events.iter().map(|e| item(e, width, rows)).collect();
     let heights: Vec<u16> = items.iter().map(|i| i.height() as u16).collect();
     let empty = items.is_empty();
     let list = List::new(items).block(block).highlight_style(if focused { theme::selected() } else { Style::new() });
@@ -44,13 +47,21 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     screen.rows(Panel::Events, body, state.offset(), heights.into_iter().skip(state.offset()));
 }
 
-fn item(e: &EventEntry, width: usize) -> ListItem<'static> {
+fn item(e: &EventEntry, width: usize, rows: usize) -> ListItem<'static> {
     let side = match e.side {
         Some(s) => Span::styled(format!("{:<4}", s.label()), theme::side(s)),
         None => Span::raw("    "),
     };
     let style = theme::level(e.level);
-    let mut chunks = wrap(&e.text, width).into_iter();
+    let mut chunks = wrap(&e.text, width);
+    if chunks.len() > rows {
+        chunks.truncate(rows);
+        if let Some(last) = chunks.last_mut() {
+            let keep = width.saturating_sub(1).min(last.chars().count());
+            *last = last.chars().take(keep).collect::<String>() + "…";
+        }
+    }
+    let mut chunks = chunks.into_iter();
     let first = chunks.next().unwrap_or_default();
     let mut lines = vec![Line::from(vec![
         Span::styled(clock(e.at), theme::dim()),
@@ -96,6 +107,21 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+
+    /// A line taller than the panel is cut to it, ending in `…`, rather
+    /// than not drawn at all.
+    #[test]
+    fn an_event_taller_than_the_panel_is_cut_to_it() {
+        let e = crate::app::EventEntry {
+            at: jiff::Timestamp::UNIX_EPOCH,
+            side: None,
+            level: crate::app::Level::Alert,
+            text: "one two three four five six seven eight nine ten".into(),
+            effect: None,
+        };
+        assert_eq!(super::item(&e, 10, 2).height(), 2);
+        assert_eq!(super::item(&e, 10, 20).height(), 6);
+    }
 
     #[test]
     fn wraps_on_words_and_splits_long_ones() {

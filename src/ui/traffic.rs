@@ -209,7 +209,9 @@ fn route_line(
     if let Some(progress) = progress {
         // What a write in flight waits for: a throttled retry, a change
         // propagating to Route 53's name servers.
-        let text = progress.split_once(" (").map_or(progress, |(head, _)| head);
+        // Its first clause: the rest is in the events when it ends.
+        let cut = [" (", "; "].iter().filter_map(|sep| progress.find(sep)).min();
+        let text = cut.map_or(progress, |at| &progress[..at]);
         pieces.push(piece(
             vec![Span::styled(format!(" ⟳ {text} "), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD))],
             0,
@@ -217,7 +219,9 @@ fn route_line(
     }
     if let Some(read) = &s.route.read {
         for (tg, w) in &read.others {
-            pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), Style::new().fg(Color::LightRed))], 0));
+            // One the panic button set to 0 takes nothing: shown, not alarming.
+            let style = if w.0 == 0 { theme::dim() } else { Style::new().fg(Color::LightRed) };
+            pieces.push(piece(vec![Span::styled(format!(" +{tg}={}", w.0), style)], 0));
         }
     }
     pieces.push(piece(

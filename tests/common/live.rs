@@ -28,6 +28,9 @@ pub struct LiveConsole {
     pub rt: tokio::runtime::Runtime,
     /// Set by `record_to`: every message is recorded as the runtime does.
     pub recorder: Option<cutover::record::Writer>,
+    /// Set by `Driver::start_running`: effects go to the live executor's
+    /// loop, as in `cutover run`, rather than to the test.
+    executor: Option<mpsc::Sender<Queued>>,
     rx: mpsc::Receiver<Msg>,
     cancel: CancellationToken,
     _tx: mpsc::Sender<Msg>,
@@ -51,7 +54,7 @@ impl LiveConsole {
         let cancel = CancellationToken::new();
         let app = App::new(plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
         let clients = rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
-        LiveConsole { peers, plan, app, clients, rt, recorder: None, rx, cancel, _tx: tx }
+        LiveConsole { peers, plan, app, clients, rt, recorder: None, executor: None, rx, cancel, _tx: tx }
     }
 
     /// Records the session from now on to `path`, as `cutover run` does.
@@ -63,6 +66,13 @@ impl LiveConsole {
     /// Applies one message as the runtime does: scrubbed, recorded when a
     /// recorder is set, and its effects kept for the test to take.
     pub fn apply(&mut self, msg: Msg) {
+        if let Some(executor) = self.executor.clone() {
+            let out = cutover::runtime::apply(&mut self.app, msg, self.recorder.as_mut());
+            for queued in out.effects {
+                self.rt.block_on(executor.send(queued)).expect("the executor runs");
+            }
+            return;
+        }
         match self.recorder.as_mut() {
             Some(writer) => {
                 let out = cutover::runtime::apply(&mut self.app, msg, Some(writer));
@@ -155,6 +165,29 @@ impl Driver {
     /// their objects) before the sources start.
     pub fn start_prepared(dry_run: bool, prepare: impl FnOnce(&Peers)) -> Driver {
         Driver::start_full("realistic", dry_run, None, prepare)
+    }
+
+    /// The driver's console with the live executor's loop behind it, as
+    /// `cutover run` has it: confirmed effects go to `effects::run` (a
+    /// revert goes ahead of a step in flight, progress and answers come
+    /// back as messages), recorded to `record` when given, with `prepare`
+    /// run on the peers first.
+    pub fn start_running(seed: &str, record: Option<&std::path::Path>, prepare: impl FnOnce(&Peers)) -> Driver {
+        let mut d = Driver::start_full(seed, false, record, prepare);
+        let exec = LiveExecutor {
+            elb: d.exec.elb.clone(),
+            route53: d.exec.route53.clone(),
+            kube: d.exec.kube.clone(),
+            plan: d.exec.plan.clone(),
+            dry_run: false,
+            route53_options: Default::default(),
+        };
+        let (tx, rx) = mpsc::channel(64);
+        let answers = d.console._tx.clone();
+        let cancel = d.console.cancel.clone();
+        d.console.rt.spawn(cutover::effects::run(exec, rx, answers, cancel));
+        d.console.executor = Some(tx);
+        d
     }
 
     fn start_inner(seed: &str, dry_run: bool, record: Option<&std::path::Path>) -> Driver {

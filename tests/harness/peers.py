@@ -41,7 +41,12 @@ Control API (JSON; a refused body answers 400 {"error": why}):
                                       (an access review's attributes and allowed)
   POST /requests/clear
   POST /peer/{aws|old|new}/{stop|start}   stop cuts every open connection, watches included
-  POST /elb/weights {route, old, new}; GET /elb/weights?route=   straight to moto
+  POST /elb/weights {route, old, new}; GET /elb/weights?route=   straight to moto; the
+                                      answer has old, new, and groups: {name: weight} of every
+                                      target group of the forward
+  POST /elb/forward {route, groups: [{name, weight}]}   the forward as exactly these groups,
+                                      straight to moto (someone else's edit of the rule); a
+                                      name with no target group gets one (IP, no targets)
   POST /kube/{old|new}/apply OBJECT; POST /kube/{peer}/delete {resource, namespace, name};
   GET  /kube/{peer}/object?resource=apps/v1/deployments&namespace=&name=
                                       writes publish watch events as the API would
@@ -58,7 +63,8 @@ Control API (JSON; a refused body answers 400 {"error": why}):
   POST /aws/faults, GET /aws/faults, POST /aws/faults/clear      (AwsFault)
     {ops?: [op names, e.g. "ModifyRule"], mode?: reject|delay|after|drop (reject),
      count?: N or -1 until cleared (-1), skip?: 0, delay_ms?: 0, forward?: false (drop),
-     status?, code?, message?, id?}
+     lands?: false (delay: forwarded after the delay even if the client gave up; the
+     request log entry gets landed: time), status?, code?, message?, id?}
   POST /aws/fault {status, count, code, message, ops, delay_ms}   the first API: one
     reject fault, id "legacy", replacing the previous one; count 0 (default) removes it
   POST /kube/{peer}/faults, GET /kube/{peer}/faults, POST /kube/{peer}/faults/clear
@@ -73,6 +79,10 @@ Control API (JSON; a refused body answers 400 {"error": why}):
                                       changes one seeded record straight in moto (an
                                       out-of-band change: not logged, not checked); answers
                                       the records; GET /route53/records answers them too
+  POST /route53/weighted {set_identifier, weight? (0), value? (192.0.2.10), ttl? (60)}
+                                      upserts a third (fourth...) weighted A record of
+                                      www.example.test. with an address, straight in moto;
+                                      answers the records
   POST /route53/pending {count}       the next `count` GetChange answers say PENDING
                                       (moto answers INSYNC at once); answers {pending}
   POST /route53/txt {set_identifier, value, name? (www.example.test.), weight? (0), ttl? (300)}
@@ -466,7 +476,11 @@ class AwsFault(FaultBase):
     modes:
       reject  answer the error (status/code/message), after delay_ms if set
       delay   sleep delay_ms, then forward to moto; with status/code/message
-              answer that error instead (and do not forward)
+              answer that error instead (and do not forward). With lands:
+              true the request is AWS's once it arrived: it is forwarded
+              after the delay even if the client gave up meanwhile (a
+              request AWS holds and applies late); without, a client that
+              closes its connection during the delay cancels it
       after   forward to moto (the write TAKES EFFECT), then hold moto's
               answer for delay_ms (a client with a shorter timeout gives up
               on a write that was applied); with status/code/message answer
@@ -490,12 +504,17 @@ class AwsFault(FaultBase):
     absorbed by the retry.
     """
 
-    FIELDS = FaultBase.FIELDS | {"ops"}
+    FIELDS = FaultBase.FIELDS | {"ops", "lands"}
 
     def __init__(self, spec: dict[str, Any], fault_id: str) -> None:
         super().__init__(spec, fault_id)
         if "reason" in spec:
             raise FaultSpecError("AWS faults take code and message, not reason")
+        self.lands = spec.get("lands", False)
+        if not isinstance(self.lands, bool):
+            raise FaultSpecError("lands must be true or false")
+        if self.lands and (self.mode != "delay" or self.answers_error):
+            raise FaultSpecError("lands is for mode delay without an error: the request is forwarded after the delay")
         self.ops = _as_set(spec.get("ops"), "ops")
         code = spec.get("code")
         self.status = self.status or (AWS_ERROR_STATUS.get(code, 400) if code else 503)
@@ -512,7 +531,7 @@ class AwsFault(FaultBase):
 
     def describe(self) -> dict[str, Any]:
         error = self.answers_error
-        return {**super().describe(), "ops": sorted(self.ops) if self.ops else None,
+        return {**super().describe(), "ops": sorted(self.ops) if self.ops else None, "lands": self.lands,
                 "code": self.code if error else None, "message": self.message if error else None}
 
 
@@ -633,6 +652,18 @@ class AwsProxy(Listener):
             return resp
         entry.update(fault=True, fault_id=fault.id, fault_mode=fault.mode)
         log.info("aws %s: fault %s (%s)", op, fault.id, fault.mode)
+        if fault.lands:
+            # Held, then applied, whether or not the client still listens:
+            # the shield keeps a cancelled handler from cancelling it.
+            async def late() -> aiohttp.web.Response:
+                await asyncio.sleep(fault.delay_ms / 1000)
+                resp = await self._forward(request, protocol, op, plain, entry)
+                entry.update(forwarded=True, upstream_status=resp.status, landed=iso(utcnow()))
+                log.info("aws %s: fault %s: landed after %d ms", op, fault.id, fault.delay_ms)
+                return resp
+            resp = await asyncio.shield(asyncio.ensure_future(late()))
+            entry["status"] = resp.status
+            return resp
         if fault.mode in ("reject", "delay") and fault.delay_ms:
             await asyncio.sleep(fault.delay_ms / 1000)
         if fault.mode == "reject" or (fault.mode == "delay" and fault.answers_error):
@@ -2904,10 +2935,12 @@ class Harness:
         r.add_get("/kube/{side}/object", self.h_object)
         r.add_post("/elb/weights", self.h_set_weights)
         r.add_get("/elb/weights", self.h_get_weights)
+        r.add_post("/elb/forward", self.h_set_forward)
         r.add_get("/route53/records", self.h_r53_records)
         r.add_post("/route53/records", self.h_r53_change)
         r.add_post("/route53/pending", self.h_r53_pending)
         r.add_post("/route53/txt", self.h_r53_txt)
+        r.add_post("/route53/weighted", self.h_r53_weighted)
         r.add_post("/shutdown", self.h_shutdown)
         self.control_runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self.control_runner.setup()
@@ -3137,8 +3170,47 @@ class Harness:
         fwd = next(a for a in actions if a["Type"] == "forward")
         tgs = self.elb["target_groups"]
         weights = {tg["TargetGroupArn"]: tg.get("Weight") for tg in fwd.get("ForwardConfig", {}).get("TargetGroups", [])}
+        by_name = {arn_suffix(arn, "targetgroup/").split("/")[0]: w for arn, w in weights.items()}
         return {"route": route, "old": weights.get(tgs[f"{route}-old"]), "new": weights.get(tgs[f"{route}-new"]),
+                "groups": by_name,
                 "stickiness": fwd.get("ForwardConfig", {}).get("TargetGroupStickinessConfig"), "action": fwd}
+
+    def _set_forward(self, route: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+        """The route's forward action as exactly `groups` ({name, weight}, in
+        order), stickiness kept: someone else's edit of the rule, such as a
+        new target group in place of the plan's. A name with no target group
+        gets one (IP targets, none registered, in the seed's VPC)."""
+        elb = boto("elbv2", self.moto_url)
+        listener, rule = self._route_action(route)
+        known = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
+        vpc = elb.describe_target_groups(TargetGroupArns=[self.elb["target_groups"][f"{route}-old"]])[
+            "TargetGroups"][0]["VpcId"]
+        tuples = []
+        for g in groups:
+            name = str(g["name"])
+            if name not in known:
+                known[name] = elb.create_target_group(
+                    Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
+                    HealthCheckPath="/healthz")["TargetGroups"][0]["TargetGroupArn"]
+            tuples.append({"TargetGroupArn": known[name], "Weight": int(g["weight"])})
+        sticky = self._read_weights(route)["stickiness"] or {"Enabled": False}
+        action = {"Type": "forward", "ForwardConfig": {"TargetGroups": tuples, "TargetGroupStickinessConfig": sticky}}
+        if rule is None:
+            elb.modify_listener(ListenerArn=listener, DefaultActions=[action])
+        else:
+            elb.modify_rule(RuleArn=rule, Actions=[action])
+        return self._read_weights(route)
+
+    async def h_set_forward(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        body = await request.json()
+        try:
+            groups = body["groups"]
+            if not isinstance(groups, list) or not groups:
+                return self.error(400, "groups must be a non-empty list of {name, weight}")
+            result = await asyncio.to_thread(self._set_forward, body["route"], groups)
+        except KeyError as e:
+            return self.error(400, f"unknown or missing {e}")
+        return aiohttp.web.json_response(result)
 
     def _write_weights(self, route: str, old: int, new: int) -> dict[str, Any]:
         elb = boto("elbv2", self.moto_url)
@@ -3230,6 +3302,30 @@ class Harness:
         body = await request.json()
         try:
             return aiohttp.web.json_response(await asyncio.to_thread(self._r53_txt, body))
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+
+    def _r53_weighted(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """A weighted A record of www beside the seeded two, with an address
+        (a third cluster, a canary): it takes its share of the answers."""
+        assert self.route53 is not None
+        record = {
+            "Name": R53_RECORD.rstrip("."),  # see seed_route53
+            "Type": "A", "TTL": int(body.get("ttl", 60)),
+            "SetIdentifier": body["set_identifier"], "Weight": int(body.get("weight", 0)),
+            "ResourceRecords": [{"Value": body.get("value", "192.0.2.10")}],
+        }
+        boto("route53", self.moto_url).change_resource_record_sets(
+            HostedZoneId=self.route53["hosted_zone_id"],
+            ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
+        return self._r53_records()
+
+    async def h_r53_weighted(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        if self.route53 is None:
+            return self.error(400, "no Route 53 seed: start the harness with --route53")
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._r53_weighted, body))
         except KeyError as e:
             return self.error(400, f"missing {e}")
 
