@@ -838,7 +838,11 @@ fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
         Ok(p) => p,
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
     };
-    let findings = tokio_runtime()?.block_on(check::run(&plan));
+    let runtime = tokio_runtime()?;
+    if let Err(e) = runtime.block_on(check::refusals(&plan)) {
+        return Ok(bad_input(&format!("plan: {e}")));
+    }
+    let findings = runtime.block_on(check::run(&plan));
     let mut out = format!("cutover check: {}\n\n", plan.path.display());
     for f in &findings {
         out.push_str(&format!("{f}\n"));

@@ -203,6 +203,8 @@ impl Msg {
                     scrub_in_place(error)
                 }
             }
+            // The ALB's or the console's words about one route's read.
+            Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
             Msg::Share(status) => match &mut status.state {
                 crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
                 crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}

@@ -308,6 +308,14 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     if route.pending {
         return Err(format!("route {name}: a change is already being written"));
     }
+    // Its source reads the other routes; this one it cannot: what the
+    // screen shows of it is as old as its last read.
+    if let Some((since, problem)) = &route.problem {
+        return Err(format!(
+            "route {name} cannot be read since {}: {problem}; steps wait until it reads again (R still reverts)",
+            clock(*since)
+        ));
+    }
     if !towards_new(kind, from, to) {
         return Ok(());
     }
@@ -560,7 +568,9 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
 /// flight or another route's trouble never hold it back.
 fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
-    let stale: Vec<bool> = (0..app.routes.len()).map(|i| app.is_stale(weights_source(app, i))).collect();
+    let stale: Vec<bool> = (0..app.routes.len())
+        .map(|i| app.is_stale(weights_source(app, i)) || app.routes[i].problem.is_some())
+        .collect();
     let fresh = !stale.contains(&true);
     let mut changes = Vec::new();
     let mut lines = Vec::new();

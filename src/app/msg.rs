@@ -2,7 +2,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, RouteOwners, RouteRead, Side, Workload,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, RouteOwners, RouteProblem, RouteRead, Side, Workload,
     WorkloadKey,
 };
 use crate::keymap::Key;
@@ -79,6 +79,14 @@ pub enum Msg {
         routes: Vec<RouteOwners>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+    },
+    /// The routes of one source that could not be read while the others
+    /// were (a deleted rule, a target group gone), each with why: the
+    /// whole list, sent when it changes; empty when every route reads.
+    RouteProblems {
+        at: Timestamp,
+        source: SourceId,
+        problems: Vec<RouteProblem>,
     },
     /// How the broker a shared session is published to is doing. Never
     /// recorded: it is this process's link, not the cutover, and a

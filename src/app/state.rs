@@ -619,6 +619,11 @@ pub struct RouteState {
     /// Why the tags could not be read at the last try.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owners_error: Option<String>,
+    /// Since when, and why, this route alone cannot be read while its
+    /// source reads the others (its rule deleted): its read is as old as
+    /// it says, and its steps wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<(Timestamp, String)>,
 }
 
 /// Weight changes kept per route: far more than a cutover's steps.
@@ -991,6 +996,7 @@ impl App {
                 awaiting: None,
                 owners: None,
                 owners_error: None,
+                problem: None,
             })
             .collect();
         // A DNS route's load balancers are known from its first read; their

@@ -1,7 +1,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, RouteId, RouteOwners, RouteRead, Severity, Side, Weights,
+    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, RouteId, RouteOwners, RouteProblem, RouteRead, Severity,
+    Side, Weights,
     Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
@@ -9,7 +10,7 @@ use crate::keymap::{Action, Key};
 use super::{
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions, find, pointer,
+    SideMetrics, SourceId, SourceState, View, actions, find, pointer,
 };
 
 /// What applying one message produced.
@@ -109,6 +110,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             for point in points {
                 on_metric(app, point);
             }
+            true
+        }
+        Msg::RouteProblems { at, source, problems } => {
+            on_route_problems(app, at, source, problems);
             true
         }
         Msg::Share(status) => {
@@ -581,6 +586,37 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
     };
     let revert = undone.is_some();
     outside_change(app, at, Marked::OutsideChange { subject, before: was, after: now, who, revert, text });
+}
+
+/// The routes of `source` that could not be read, each with why; the
+/// others read. Said once when a route's problem starts, changes or ends.
+fn on_route_problems(app: &mut App, at: Timestamp, source: SourceId, problems: Vec<RouteProblem>) {
+    let mut said = Vec::new();
+    for (i, route) in app.routes.iter_mut().enumerate() {
+        if route.spec.source() != source {
+            continue;
+        }
+        let now = problems.iter().find(|p| p.route.index() == i).map(|p| p.error.clone());
+        let name = &route.spec.name;
+        match (&route.problem, now) {
+            (Some((_, before)), Some(now)) if *before == now => {}
+            (_, Some(now)) => {
+                said.push((
+                    Level::Alert,
+                    format!("route {name} cannot be read: {now}; its steps wait, the other routes go on (R still reverts)"),
+                ));
+                route.problem = Some((at, now));
+            }
+            (Some(_), None) => {
+                said.push((Level::Info, format!("route {name} reads again")));
+                route.problem = None;
+            }
+            (None, None) => {}
+        }
+    }
+    for (level, text) in said {
+        app.push_event(at, None, level, text);
+    }
 }
 
 /// Who else writes the routes' rules and target groups. A failed read

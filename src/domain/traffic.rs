@@ -217,3 +217,11 @@ mod tests {
         assert_eq!(Weights::from_percent_new(250).new, Weight(100));
     }
 }
+
+/// Why one route of a source could not be read while the others were
+/// (its rule deleted, a target group gone): that route's problem alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteProblem {
+    pub route: RouteId,
+    pub error: String,
+}

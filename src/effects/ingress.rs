@@ -159,6 +159,8 @@ mod tests {
             workload: None,
             steps: vec![0, 100],
             ingress: None,
+            file: String::new(),
+            lines: Default::default(),
         }
     }
 
