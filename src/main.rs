@@ -240,6 +240,7 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
             cancel.cancel();
             return Ok(code);
         }
+        prior_changes(&plan, &sinks.record, tx.clone());
         // No executor exists in this session: effects have nowhere to go.
         console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &sinks).await
     })
@@ -262,6 +263,7 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
             cancel.cancel();
             return Ok(code);
         }
+        prior_changes(&plan, &sinks.record, tx.clone());
         let users: Vec<String> = cutover::domain::Side::BOTH
             .iter()
             .filter_map(|side| plan.cluster(*side).and_then(sources::kube::context_user))
@@ -296,6 +298,28 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
         console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &sinks).await
     })
+}
+
+/// Reads, off the screen's thread, what earlier sessions of the plan
+/// recorded of the routes' weights (the default recordings directory, and
+/// the one `--record` writes to), and sends it as one message: recorded,
+/// so a replay paces as the session did.
+fn prior_changes(plan: &Plan, record: &RecordArgs, tx: mpsc::Sender<Msg>) {
+    let started = jiff::Timestamp::now();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = record::default_path("live", started).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+        dirs.push(dir);
+    }
+    if let Some(dir) = record.record.as_ref().and_then(|p| p.parent()) {
+        dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+    }
+    let name = plan.name.clone();
+    let routes: Vec<String> = plan.app_config(Mode::Watch).routes.iter().map(|r| r.name.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        let (changes, recordings) = record::history::last_changes(&dirs, &name, &routes, started);
+        tracing::info!(recordings, found = changes.len(), "earlier weight changes read");
+        let _ = tx.blocking_send(Msg::PriorChanges { changes, recordings });
+    });
 }
 
 /// `cutover relay`: checks its input as `watch` does (same messages, exit

@@ -203,6 +203,8 @@ impl Msg {
                     scrub_in_place(error)
                 }
             }
+            // Where an earlier change was seen: a recording's file name.
+            Msg::PriorChanges { changes, .. } => changes.iter_mut().for_each(|c| scrub_in_place(&mut c.source)),
             // The ALB's or the console's words about one route's read.
             Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
             Msg::Share(status) => match &mut status.state {

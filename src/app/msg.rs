@@ -2,7 +2,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, RouteOwners, RouteProblem, RouteRead, Side, Workload,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, PriorChange, RouteOwners, RouteProblem, RouteRead, Side, Workload,
     WorkloadKey,
 };
 use crate::keymap::Key;
@@ -87,6 +87,16 @@ pub enum Msg {
         at: Timestamp,
         source: SourceId,
         problems: Vec<RouteProblem>,
+    },
+    /// The last weight change of each route that earlier sessions of the
+    /// plan saw (their recordings, read once at the start, off the
+    /// screen's thread), so that pacing survives a restart. A route not
+    /// listed has no change on record: its time at its weight is unknown.
+    PriorChanges {
+        changes: Vec<PriorChange>,
+        /// How many recordings of the plan were read.
+        #[serde(default)]
+        recordings: u32,
     },
     /// How the broker a shared session is published to is doing. Never
     /// recorded: it is this process's link, not the cutover, and a

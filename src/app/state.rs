@@ -624,6 +624,24 @@ pub struct RouteState {
     /// it says, and its steps wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<(Timestamp, String)>,
+    /// The route's last weight change before this session, as earlier
+    /// recordings of the plan (or the simulated world) tell it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<crate::domain::PriorChange>,
+}
+
+/// How long a route has been at its weights, as far as the console can
+/// tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AtWeight {
+    /// Changed in this session, at this time.
+    Changed(Timestamp),
+    /// Changed before this session, as an earlier one saw: when, and where
+    /// that was seen.
+    Before(Timestamp, String),
+    /// No change on record: at these weights since at least this
+    /// session's first read, for how much longer nobody here knows.
+    Unknown(Timestamp),
 }
 
 /// Weight changes kept per route: far more than a cutover's steps.
@@ -683,6 +701,21 @@ impl RouteState {
             Some(crate::domain::ReadDetail::Route53 { records }) => Some(records.get(side)),
             _ => None,
         }
+    }
+
+    /// Since when the route has been at its current weights; None before
+    /// its first read.
+    pub fn at_weight(&self) -> Option<AtWeight> {
+        let (since, session_start) = self.weights_since?;
+        if !session_start {
+            return Some(AtWeight::Changed(since));
+        }
+        // An earlier change counts only if it set what is read now (and
+        // came before this session's first read).
+        Some(match &self.prior {
+            Some(p) if Some(p.to) == self.weights() && p.at <= since => AtWeight::Before(p.at, p.source.clone()),
+            _ => AtWeight::Unknown(since),
+        })
     }
 
     /// The weights in effect at `at`, as far as this session saw them.
@@ -997,6 +1030,7 @@ impl App {
                 owners: None,
                 owners_error: None,
                 problem: None,
+                prior: None,
             })
             .collect();
         // A DNS route's load balancers are known from its first read; their

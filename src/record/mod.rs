@@ -24,6 +24,7 @@
 //! that have no field for environment values, tokens or credentials.
 
 mod handoff;
+pub mod history;
 mod keyframe;
 
 pub use handoff::HandoffFile;

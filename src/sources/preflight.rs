@@ -146,26 +146,32 @@ pub async fn routes_exist(plan: &Plan, elb: &aws_sdk_elasticloadbalancingv2::Cli
     };
     for (route, forward) in plan.routes.iter().zip(read) {
         if let Err(fault @ RouteFault::Gone { .. }) = forward {
-            return Err(missing(plan, route, &fault));
+            return Err(missing(plan, route, &fault, true));
         }
     }
     Ok(())
 }
 
 /// A route's rule or listener the ALB does not have, said at its line.
-pub fn missing(plan: &Plan, route: &crate::plan::PlanRoute, fault: &RouteFault) -> PlanError {
+/// `whole`: the ARNs in full (the start's refusal); a check's one line
+/// gives their resource part.
+pub fn missing(plan: &Plan, route: &crate::plan::PlanRoute, fault: &RouteFault, whole: bool) -> PlanError {
     let field = route.weights_field();
-    let arn = route.rule.as_ref().unwrap_or(&route.listener);
+    let shown = |arn: &crate::plan::Arn| {
+        if whole { arn.0.clone() } else { arn.0.splitn(6, ':').nth(5).unwrap_or(&arn.0).to_string() }
+    };
+    let arn = shown(route.rule.as_ref().unwrap_or(&route.listener));
     let code = match fault {
         RouteFault::Gone { code, .. } => code.as_str(),
         _ => "",
     };
     let hint = match &route.rule {
-        Some(_) => format!(
+        Some(_) if whole => format!(
             "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
             route.listener
         ),
-        None => "write the ARN of an existing listener (`aws elbv2 describe-listeners --load-balancer-arn ...` lists them), or remove the route".into(),
+        Some(_) => "write the ARN of one of the listener's rules (`aws elbv2 describe-rules`), or remove the route".into(),
+        None => "write the ARN of an existing listener (`aws elbv2 describe-listeners`), or remove the route".into(),
     };
     PlanError {
         file: plan.path.display().to_string(),
