@@ -108,14 +108,15 @@ fn a_console_started_again_right_after_a_step_counts_from_that_step() {
     assert!(events.iter().any(|e| e.contains("pacing: last changes before this session: api set to 50%")), "{events:?}");
 }
 
-/// A step long ago (an hour, in an earlier recording) leaves one
+/// A step long ago (90 minutes, in an earlier recording) leaves one
 /// confirmation; a recording whose last change is not what the route
 /// reads now (somebody moved it since) says nothing of how long.
 #[test]
 fn an_old_change_on_record_is_dwelled_and_one_the_route_no_longer_has_is_unknown() {
     let mut d = Driver::start_fresh("realistic");
     let dir = d.peers.dir.join("old-recordings");
-    let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
+    // 90 minutes: "1h" on screen, whichever second the clock shows.
+    let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(5400);
     seed_recording(&dir.join("live-an-hour-ago.jsonl"), &d.app, ago);
     read_recordings(&mut d, &dir);
     d.app.ui.focus = Panel::Traffic;
@@ -124,7 +125,7 @@ fn an_old_change_on_record_is_dwelled_and_one_the_route_no_longer_has_is_unknown
     assert_eq!(p.needed, 1, "{:?}", p.lines);
     assert!(
         p.lines.iter().any(|l| l.starts_with(&format!(
-            "at 25% since {} (recording live-an-hour-ago.jsonl), 59m",
+            "at 25% since {} (recording live-an-hour-ago.jsonl), 1h",
             cutover::domain::clock(ago)
         ))),
         "{:?}",
