@@ -927,7 +927,7 @@ fn init_logging(path: Option<PathBuf>) -> Option<PathBuf> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(cutover::logging::Scrubbed(std::sync::Mutex::new(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
@@ -940,8 +940,10 @@ fn init_stderr_logging(path: Option<PathBuf>, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let writer = match path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok()) {
-        Some(file) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+        Some(file) => {
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(cutover::logging::Scrubbed(std::sync::Mutex::new(file)))
+        }
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(cutover::logging::Scrubbed(std::io::stderr)),
     };
     let builder = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter);
     let _ = match format {

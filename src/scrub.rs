@@ -128,6 +128,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     eks_tokens(&mut found);
     url_passwords(&mut found);
     private_keys(&mut found);
+    debug_pairs(&mut found);
     found.replace()
 }
 
@@ -445,6 +446,27 @@ fn inside(spans: &[Range<usize>], i: usize) -> bool {
 // ---------------------------------------------------------------------------
 // The patterns
 // ---------------------------------------------------------------------------
+
+/// `("name", "value")`: a header or a field as a `Debug` of a pair prints
+/// it (an HTTP client's headers at `trace`), with a secret word in the name.
+fn debug_pairs(found: &mut Found) {
+    let b = found.bytes();
+    let mut i = 0;
+    while let Some(n) = b[i..].windows(2).position(|w| w == b"(\"") {
+        let start = i + n + 2;
+        i = start;
+        let Some(len) = b[start..].iter().position(|c| *c == b'"') else { break };
+        let name_end = start + len;
+        let Some(rest) = b[name_end..].strip_prefix(b"\", \"") else { continue };
+        let value = b.len() - rest.len();
+        let end = closing_quote(b, value, b"\"").unwrap_or(b.len());
+        let name = String::from_utf8_lossy(&b[start..name_end]);
+        if names_a_secret(&name) {
+            found.secret(value..end);
+        }
+        i = end.max(i);
+    }
+}
 
 /// Where ARNs are: their colons separate fields of a name, not a key from
 /// its value (`arn:aws:secretsmanager:eu-west-1:...:secret:db-AbCdEf` holds
@@ -864,6 +886,18 @@ mod tests {
             ("k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u refused", "k8s-aws-v1.‹redacted› refused"),
             // One segment, or a short header: not a JWT.
             ("eyJhbGciOiJSUzI1NiJ9 eyJabc.def.ghi", "eyJhbGciOiJSUzI1NiJ9 eyJabc.def.ghi"),
+        ]);
+    }
+
+    #[test]
+    fn secret_pairs_in_a_debug_list_lose_their_value() {
+        check(&[
+            (
+                r#"headers: [("x-amz-security-token", "IQoJb3JpZ2lu/x"), ("content-type", "text/plain")]"#,
+                r#"headers: [("x-amz-security-token", "‹redacted›"), ("content-type", "text/plain")]"#,
+            ),
+            (r#"[("host", "example.com")]"#, r#"[("host", "example.com")]"#),
+            (r#"("cookie", "a=b; c=d")"#, r#"("cookie", "‹redacted›")"#),
         ]);
     }
 

@@ -367,3 +367,58 @@ fn a_recorded_session_with_a_secret_in_each_kind_of_field_keeps_none() {
     let scheduler = live.app.clusters.old.workloads.get(&WorkloadKey::new("app", "scheduler")).unwrap();
     assert!(matches!(&scheduler.owner, Some(Owner::ArgoCd { app, .. }) if app == "secret=‹redacted›"), "{:?}", scheduler.owner);
 }
+
+/// A recognisable key pair, in the format AWS's keys have (what the
+/// scrubber knows an access key id by).
+const KEY_ID: &str = "AKIAZZTESTKEYID12345";
+const SECRET_KEY: &str = "wJalrXUtnFEMIzzK7MDENGzzbPxRfiCYzzSECRET";
+
+/// At `CUTOVER_LOG=trace` the AWS SDK prints the resolved credentials with
+/// every call (the access key id was written 41 times by one session).
+/// `check`, then `run` in a real terminal stepping a route, both at trace:
+/// the log has thousands of lines, the SDK's among them, and neither half
+/// of the key.
+#[test]
+fn no_credentials_at_any_log_level() {
+    let peers = common::peers::Peers::start("realistic");
+    let log = peers.dir.join("trace.log");
+    let env = format!(
+        "CUTOVER_LOG=trace AWS_ACCESS_KEY_ID={KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_KEY} AWS_EC2_METADATA_DISABLED=true XDG_STATE_HOME={}",
+        peers.dir.join("state").display()
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{env} {} check --plan {} --log {}",
+            env!("CARGO_BIN_EXE_cutover"),
+            peers.plan_path().display(),
+            log.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let t = common::tmux::Tmux::start("trace");
+    t.type_line(&format!(
+        "{env} {} run --plan {} --log {}; echo EXIT=$?",
+        env!("CARGO_BIN_EXE_cutover"),
+        peers.plan_path().display(),
+        log.display()
+    ));
+    let wait = Duration::from_secs(40);
+    t.wait_for("the live console", wait, |s| s.contains("read 75/25"));
+    // A write too: signed with the same credentials.
+    t.send(&["BTab", "]"]);
+    t.wait_for("the proposal", wait, |s| s.contains("PROPOSAL"));
+    t.send(&["y", "Y"]);
+    t.wait_for("the step read back", wait, |s| s.contains("read 50/50"));
+    t.send(&["q"]);
+    t.wait_for("the exit", wait, |s| s.contains("EXIT=0"));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let sdk = text.lines().filter(|l| l.contains(" TRACE ") && l.contains("aws_smithy_runtime")).count();
+    assert!(sdk > 100, "the SDK's own trace lines are there: {sdk} of {}", text.lines().count());
+    assert!(text.contains("resolved identity"), "the line that printed the key id is there");
+    for secret in [KEY_ID, SECRET_KEY, &SECRET_KEY[..20]] {
+        let hits: Vec<&str> = text.lines().filter(|l| l.contains(secret)).take(3).collect();
+        assert!(hits.is_empty(), "`{secret}` in the log:\n{}", hits.join("\n"));
+    }
+}
