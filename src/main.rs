@@ -576,7 +576,9 @@ fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) ->
     exit_on_panic(true);
     let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
-    if let Some(stopped) = &viewer.player.index.stopped {
+    // Said as `report` says it: which line, what is wrong, what was kept.
+    viewer.player.checked(true);
+    if let Some(stopped) = viewer.player.stops_early() {
         eprintln!("cutover: {}: the recording stops early: {stopped}", args.file.display());
     }
     result.map(|()| ExitCode::SUCCESS)
