@@ -99,7 +99,9 @@ mod tests {
         }
         let Scrubbed(f) = &make;
         let written = String::from_utf8(f().0.lock().unwrap().clone()).unwrap();
-        for secret in ["AKIAZZTESTKEYID12345", "ASIAZZTESTKEYID12345", "IQoJb3JpZ2lu", "wJalrXUtnFEMIzzK7MDENGzzbPxRfiCYzzSECRET"] {
+        for secret in
+            ["AKIAZZTESTKEYID12345", "ASIAZZTESTKEYID12345", "IQoJb3JpZ2lu", "wJalrXUtnFEMIzzK7MDENGzzbPxRfiCYzzSECRET"]
+        {
             assert!(!written.contains(secret), "`{secret}` written:\n{written}");
         }
         assert_eq!(written.lines().count(), 3, "{written}");

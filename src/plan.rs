@@ -677,9 +677,7 @@ impl Plan {
                         spec.key(side),
                         other.name
                     ),
-                    format!(
-                        "one singleton per workload: remove one of the two, or give this one its own {side}_name"
-                    ),
+                    format!("one singleton per workload: remove one of the two, or give this one its own {side}_name"),
                 ));
             }
             singleton_lines.push(line_col(text, s.name.span().start).0);
@@ -1299,13 +1297,20 @@ new_set_identifier = "eks-2026"
 
     #[test]
     fn one_cluster_on_both_sides_is_refused_at_the_new_context() {
-        let same = good().replace("[new]\ncontext = \"eks-2026\"", "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"");
+        let same = good()
+            .replace("[new]\ncontext = \"eks-2026\"", "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"");
         let err = parse(&same).unwrap_err();
         assert_eq!((err.line, err.column), (9, 11), "{err}");
-        assert!(err.problem.contains("[new] context `eks-2022` is [old]'s context (line 5) in the same kubeconfig"), "{err}");
+        assert!(
+            err.problem.contains("[new] context `eks-2022` is [old]'s context (line 5) in the same kubeconfig"),
+            "{err}"
+        );
         assert!(err.hint.contains("kubectl config get-contexts"), "{err}");
         // The same name in two kubeconfig files may well be two clusters.
-        let other_file = same.replace("[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"", "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"/etc/new/kubeconfig\"");
+        let other_file = same.replace(
+            "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"",
+            "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"/etc/new/kubeconfig\"",
+        );
         assert!(parse(&other_file).is_ok());
         // Both on the default kubeconfig, one context.
         let defaults = same.replace("kubeconfig = \"~/.kube/config\"\n", "");
@@ -1343,23 +1348,48 @@ new_set_identifier = "eks-2026"
         assert_eq!(err.line, 35, "{err}");
         assert!(err.problem.contains("route `www2` is on route `www`'s Route 53 record set"), "{err}");
         // Another type of the same name is another record set.
-        assert!(parse(&www2.replace("new_set_identifier = \"green\"", "new_set_identifier = \"green\"\nrecord_type = \"AAAA\"")).is_ok());
+        assert!(
+            parse(
+                &www2.replace(
+                    "new_set_identifier = \"green\"",
+                    "new_set_identifier = \"green\"\nrecord_type = \"AAAA\""
+                )
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn two_singletons_on_one_workload_are_refused_on_either_side() {
-        let with = |extra: &str| format!("{}\n[[singleton]]\nname = \"digest\"\nkind = \"Deployment\"\nnamespace = \"app\"\n{extra}", good());
+        let with = |extra: &str| {
+            format!("{}\n[[singleton]]\nname = \"digest\"\nkind = \"Deployment\"\nnamespace = \"app\"\n{extra}", good())
+        };
         let err = parse(&with("new_name = \"scheduler\"\n")).unwrap_err();
         assert_eq!((err.line, err.column), (32, 12), "{err}");
-        assert!(err.problem.contains("singleton `digest`: its new Deployment app/scheduler is singleton `scheduler`'s too (line 24)"), "{err}");
+        assert!(
+            err.problem.contains(
+                "singleton `digest`: its new Deployment app/scheduler is singleton `scheduler`'s too (line 24)"
+            ),
+            "{err}"
+        );
         assert!(err.hint.contains("new_name"), "{err}");
         let err = parse(&with("old_name = \"scheduler\"\n")).unwrap_err();
         assert!(err.problem.contains("its old Deployment app/scheduler"), "{err}");
         // A name alone is the workload on both sides: said at the name.
-        let err = parse(&with("").replace("name = \"digest\"", "name = \"digest\"\nold_name = \"scheduler\"\nnew_name = \"scheduler\"")).unwrap_err();
+        let err = parse(
+            &with("")
+                .replace("name = \"digest\"", "name = \"digest\"\nold_name = \"scheduler\"\nnew_name = \"scheduler\""),
+        )
+        .unwrap_err();
         assert!(err.problem.contains("its old Deployment app/scheduler"), "{err}");
         // A CronJob of the same name is another object.
-        assert!(parse(&with("new_name = \"scheduler\"\n").replace("name = \"digest\"\nkind = \"Deployment\"", "name = \"digest\"\nkind = \"CronJob\"")).is_ok());
+        assert!(
+            parse(
+                &with("new_name = \"scheduler\"\n")
+                    .replace("name = \"digest\"\nkind = \"Deployment\"", "name = \"digest\"\nkind = \"CronJob\"")
+            )
+            .is_ok()
+        );
         assert!(parse(&with("")).is_ok());
     }
 

@@ -246,7 +246,8 @@ impl Msg {
             // a tag may hold); the error is an AWS error's text.
             Msg::RouteOwners { routes, error, .. } => {
                 for r in routes {
-                    for owner in [&mut r.rule, &mut r.target_groups.old, &mut r.target_groups.new].into_iter().flatten() {
+                    for owner in [&mut r.rule, &mut r.target_groups.old, &mut r.target_groups.new].into_iter().flatten()
+                    {
                         scrub_owner(owner);
                     }
                 }

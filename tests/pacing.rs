@@ -39,7 +39,9 @@ fn with_no_recording_of_the_plan_the_time_at_a_weight_is_unknown_and_a_step_need
     std::fs::create_dir_all(&dir).unwrap();
     read_recordings(&mut d, &dir);
     assert!(
-        d.app.events.iter().any(|e| e.text.contains("pacing: no earlier change of the routes' weights on record (0 recording(s) of this plan read)")),
+        d.app.events.iter().any(|e| e
+            .text
+            .contains("pacing: no earlier change of the routes' weights on record (0 recording(s) of this plan read)")),
         "{:?}",
         d.app.events.iter().take(5).collect::<Vec<_>>()
     );
@@ -47,8 +49,21 @@ fn with_no_recording_of_the_plan_the_time_at_a_weight_is_unknown_and_a_step_need
     d.press("]");
     let p = proposal(&d);
     assert_eq!(p.needed, 2, "{:?}", p.lines);
-    assert!(p.lines.iter().any(|l| l.starts_with("time at this weight unknown (no earlier change on record); at it at least")), "{:?}", p.lines);
-    assert!(p.lines.iter().any(|l| l.contains("time at this weight unknown: counts as not yet dwelled") && l.contains("min_dwell 120s")), "{:?}", p.lines);
+    assert!(
+        p.lines
+            .iter()
+            .any(|l| l.starts_with("time at this weight unknown (no earlier change on record); at it at least")),
+        "{:?}",
+        p.lines
+    );
+    assert!(
+        p.lines
+            .iter()
+            .any(|l| l.contains("time at this weight unknown: counts as not yet dwelled")
+                && l.contains("min_dwell 120s")),
+        "{:?}",
+        p.lines
+    );
     d.press("y");
     assert!(sent().is_empty(), "one confirmation is not enough");
     d.press("Y");
@@ -85,14 +100,26 @@ fn a_console_started_again_right_after_a_step_counts_from_that_step() {
     assert_eq!(prior.to, Weights::from_percent_new(50));
     assert_eq!(prior.source, "recording live-first.jsonl");
     assert!((prior.at.as_second() - stepped.as_second()).abs() <= 2, "{prior:?}");
-    assert!(d.app.events.iter().any(|e| e.text.contains("pacing: last changes before this session: api set to 50% at")), "{:?}", d.app.events.front());
+    assert!(
+        d.app.events.iter().any(|e| e.text.contains("pacing: last changes before this session: api set to 50% at")),
+        "{:?}",
+        d.app.events.front()
+    );
     d.app.ui.focus = Panel::Traffic;
     d.press("]");
     let p = proposal(&d);
     let since = cutover::domain::clock(prior.at);
-    assert!(p.lines.iter().any(|l| l.starts_with(&format!("at 50% since {since} (recording live-first.jsonl), "))), "{:?}", p.lines);
+    assert!(
+        p.lines.iter().any(|l| l.starts_with(&format!("at 50% since {since} (recording live-first.jsonl), "))),
+        "{:?}",
+        p.lines
+    );
     assert_eq!(p.needed, 2, "a restart does not skip min_dwell: {:?}", p.lines);
-    assert!(p.lines.iter().any(|l| l.contains("at this weight (min_dwell 120s)") && l.starts_with("only ")), "{:?}", p.lines);
+    assert!(
+        p.lines.iter().any(|l| l.contains("at this weight (min_dwell 120s)") && l.starts_with("only ")),
+        "{:?}",
+        p.lines
+    );
     d.press("y");
     assert!(sent().is_empty());
     d.press("n");
@@ -105,7 +132,10 @@ fn a_console_started_again_right_after_a_step_counts_from_that_step() {
     assert_eq!(player.app.routes[0].prior.as_ref(), Some(&prior), "the replay read what the session read");
     let events: Vec<&str> = player.app.events.iter().map(|e| e.text.as_str()).collect();
     assert!(events.iter().any(|e| e.starts_with("proposal dropped by")), "{events:?}");
-    assert!(events.iter().any(|e| e.contains("pacing: last changes before this session: api set to 50%")), "{events:?}");
+    assert!(
+        events.iter().any(|e| e.contains("pacing: last changes before this session: api set to 50%")),
+        "{events:?}"
+    );
 }
 
 /// A step long ago (90 minutes, in an earlier recording) leaves one
@@ -136,7 +166,9 @@ fn an_old_change_on_record_is_dwelled_and_one_the_route_no_longer_has_is_unknown
     // Moved behind the console's back since that recording: its change no
     // longer says how long the route has been where it is.
     d.peers.post("/elb/weights", serde_json::json!({"route": "api", "old": 80, "new": 20}));
-    d.until("the move read", |app| app.routes[0].weights() == Some(Weights { old: cutover::domain::Weight(80), new: cutover::domain::Weight(20) }));
+    d.until("the move read", |app| {
+        app.routes[0].weights() == Some(Weights { old: cutover::domain::Weight(80), new: cutover::domain::Weight(20) })
+    });
     d.console.restart();
     everything_read(&mut d);
     read_recordings(&mut d, &dir);

@@ -91,8 +91,11 @@ fn one_cluster_on_both_sides_is_refused_by_check_watch_and_run() {
     )
     .unwrap();
     let path = variant(&peers, "same-server", |p| {
-        p.replace(&format!("kubeconfig = \"{}\"", kubeconfig.display()), &format!("kubeconfig = \"{}\"", alias.display()))
-            .replacen("context = \"eks-old\"", "context = \"eks-new-admin\"", 1)
+        p.replace(
+            &format!("kubeconfig = \"{}\"", kubeconfig.display()),
+            &format!("kubeconfig = \"{}\"", alias.display()),
+        )
+        .replacen("context = \"eks-old\"", "context = \"eks-new-admin\"", 1)
     });
     let server = format!("{}/", peers.new.trim_end_matches('/'));
     for (command, code, text) in all_three(&peers, &path) {
@@ -155,8 +158,15 @@ fn a_rule_or_listener_that_does_not_exist_is_refused_at_the_start_of_watch_and_r
             assert!(text.lines().all(|l| l.chars().count() <= 200), "one short line: {text}");
             // A check that fails, said on the route's line, as for records.
             assert_eq!(code, 1, "{text}");
-            assert!(text.lines().any(|l| l.trim_start().starts_with("FAIL") && l.contains("alb admin") && l.contains(&said)), "{text}");
-            assert!(text.contains("alb api") && text.contains("old target group api-old"), "the api route is still checked: {text}");
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start().starts_with("FAIL") && l.contains("alb admin") && l.contains(&said)),
+                "{text}"
+            );
+            assert!(
+                text.contains("alb api") && text.contains("old target group api-old"),
+                "the api route is still checked: {text}"
+            );
         } else {
             assert_eq!(code, 2, "{command}: {text}");
             assert!(!text.contains("needs a terminal"), "refused before the terminal matters: {text}");
@@ -181,7 +191,9 @@ fn a_rule_or_listener_that_does_not_exist_is_refused_at_the_start_of_watch_and_r
     );
     // An ALB that does not answer is the source's trouble, not the plan's:
     // the start goes on (and stops here only for want of a terminal).
-    peers.aws_fault(serde_json::json!({"ops": ["DescribeRules", "DescribeListeners"], "status": 503, "code": "ServiceUnavailable"}));
+    peers.aws_fault(
+        serde_json::json!({"ops": ["DescribeRules", "DescribeListeners"], "status": 503, "code": "ServiceUnavailable"}),
+    );
     let (code, text) = cutover(&peers, &["watch", "--plan", peers.plan_path().to_str().unwrap()]);
     assert!(code == 2 && text.contains("needs a terminal"), "{text}");
     no_writes(&peers);
@@ -196,14 +208,21 @@ fn a_keymap_without_confirm_or_with_quit_taken_by_the_replay_is_refused_by_every
     let k = keys.to_str().unwrap();
     let plan = peers.plan_path();
     let p = plan.to_str().unwrap();
-    for args in [vec!["demo", "--keymap", k], vec!["run", "--plan", p, "--keymap", k], vec!["watch", "--plan", p, "--keymap", k]] {
+    for args in [
+        vec!["demo", "--keymap", k],
+        vec!["run", "--plan", p, "--keymap", k],
+        vec!["watch", "--plan", p, "--keymap", k],
+    ] {
         let (code, text) = cutover(&peers, &args);
         assert_eq!(code, 2, "{args:?}: {text}");
         assert!(
             text.contains(&format!("keymap: {k}:2:16: key `y` for `cancel` leaves `confirm` without a key")),
             "{args:?}: {text}"
         );
-        assert!(text.contains("hint: give `confirm` a key of its own in this file too, e.g. confirm = [\"y\"]"), "{text}");
+        assert!(
+            text.contains("hint: give `confirm` a key of its own in this file too, e.g. confirm = [\"y\"]"),
+            "{text}"
+        );
     }
     std::fs::write(&keys, "[replay]\nplay_pause = [\"space\", \"q\"]\nfaster = [\">\", \"ctrl-c\"]\n").unwrap();
     let (code, text) = cutover(&peers, &["demo", "--keymap", k]);

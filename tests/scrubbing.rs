@@ -21,8 +21,8 @@ use cutover::app::{
     Effect, EffectResult, Handoff, HandoffPhase, MetricPoint, Mode, Msg, SeriesId, SourceId, SourceState,
 };
 use cutover::domain::{
-    Exit, Owner, PerSide, PriorChange, ReadDetail, RecordRead, RouteId, RouteOwners, RouteProblem,
-    RouteRead, Side, Target, TargetState, Weights, WorkloadKey,
+    Exit, Owner, PerSide, PriorChange, ReadDetail, RecordRead, RouteId, RouteOwners, RouteProblem, RouteRead, Side,
+    Target, TargetState, Weights, WorkloadKey,
 };
 use serde_json::{Value, json};
 
@@ -100,10 +100,19 @@ fn samples() -> Vec<Msg> {
     workload.changed_by = Some("x".into());
     workload.schedule = Some("x".into());
     let owners = [
-        Owner::LoadBalancerController { cluster: Some("x".into()), stack: Some("x".into()), resource: Some("x".into()) },
+        Owner::LoadBalancerController {
+            cluster: Some("x".into()),
+            stack: Some("x".into()),
+            resource: Some("x".into()),
+        },
         Owner::CloudFormation { stack: "x".into() },
         Owner::ArgoCd { app: "x".into(), by_label: false },
-        Owner::Flux { kind: cutover::domain::FluxKind::Kustomization, name: "x".into(), namespace: Some("x".into()), reconcile_disabled: false },
+        Owner::Flux {
+            kind: cutover::domain::FluxKind::Kustomization,
+            name: "x".into(),
+            namespace: Some("x".into()),
+            reconcile_disabled: false,
+        },
         Owner::Helm { release: "x".into(), namespace: Some("x".into()) },
         Owner::ExternalDns { owner_id: "x".into(), resource: Some("x".into()) },
     ];
@@ -116,7 +125,13 @@ fn samples() -> Vec<Msg> {
     let gone = [
         ClusterDelta::WorkloadGone(key.clone()),
         ClusterDelta::AutoscalerGone(key.clone()),
-        ClusterDelta::Autoscaler(cutover::domain::Autoscaler { target: key.clone(), min: 1, max: 2, current: 1, desired: 1 }),
+        ClusterDelta::Autoscaler(cutover::domain::Autoscaler {
+            target: key.clone(),
+            min: 1,
+            max: 2,
+            current: 1,
+            desired: 1,
+        }),
     ];
     msgs.extend(gone.into_iter().map(|delta| Msg::Cluster { side: Side::Old, delta }));
     let mut pod = app.clusters.new.pods.values().next().unwrap().clone();
@@ -154,10 +169,22 @@ fn samples() -> Vec<Msg> {
             error: Some("x".into()),
         });
     }
-    msgs.push(Msg::Source { id: SourceId::Alb, state: SourceState::Stale { since: at, error: "x".into(), last_ok: None } });
+    msgs.push(Msg::Source {
+        id: SourceId::Alb,
+        state: SourceState::Stale { since: at, error: "x".into(), last_ok: None },
+    });
     let effects = [
-        Effect::SetWeights { route: RouteId(0), seen: Some(vec![("x".into(), cutover::domain::Weight(1))]), to: Weights::from_percent_new(0) },
-        Effect::Stop { side: Side::Old, key: key.clone(), kind: cutover::domain::WorkloadKind::Deployment, then: Some(key.clone()) },
+        Effect::SetWeights {
+            route: RouteId(0),
+            seen: Some(vec![("x".into(), cutover::domain::Weight(1))]),
+            to: Weights::from_percent_new(0),
+        },
+        Effect::Stop {
+            side: Side::Old,
+            key: key.clone(),
+            kind: cutover::domain::WorkloadKind::Deployment,
+            then: Some(key.clone()),
+        },
     ];
     let results = [
         EffectResult::Verified { detail: "x".into() },
@@ -189,7 +216,11 @@ fn samples() -> Vec<Msg> {
         };
         msgs.push(Msg::Resumed { handoff, saved_at: at });
     }
-    msgs.push(Msg::RouteProblems { at, source: SourceId::Alb, problems: vec![RouteProblem { route: RouteId(0), error: "x".into() }] });
+    msgs.push(Msg::RouteProblems {
+        at,
+        source: SourceId::Alb,
+        problems: vec![RouteProblem { route: RouteId(0), error: "x".into() }],
+    });
     msgs.push(Msg::PriorChanges {
         changes: vec![PriorChange { route: "api".into(), at, to: Weights::from_percent_new(25), source: "x".into() }],
         recordings: 1,
@@ -274,7 +305,8 @@ fn seed_secrets(live: &mut LiveConsole) {
     let statuses = pod["status"]["containerStatuses"].as_array_mut().unwrap();
     statuses[0]["ready"] = json!(false);
     statuses[0]["restartCount"] = json!(3);
-    statuses[0]["state"] = json!({"waiting": {"reason": "password=hunter2-waiting", "message": "token: hunter2-message"}});
+    statuses[0]["state"] =
+        json!({"waiting": {"reason": "password=hunter2-waiting", "message": "token: hunter2-message"}});
     statuses[0]["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "--token hunter2-terminated"}});
     peers.post("/kube/new/apply", pod);
     // A Warning event quoting a password.
@@ -365,7 +397,11 @@ fn a_recorded_session_with_a_secret_in_each_kind_of_field_keeps_none() {
         assert!(recording.contains(shown), "`{shown}` not in the recording");
     }
     let scheduler = live.app.clusters.old.workloads.get(&WorkloadKey::new("app", "scheduler")).unwrap();
-    assert!(matches!(&scheduler.owner, Some(Owner::ArgoCd { app, .. }) if app == "secret=‹redacted›"), "{:?}", scheduler.owner);
+    assert!(
+        matches!(&scheduler.owner, Some(Owner::ArgoCd { app, .. }) if app == "secret=‹redacted›"),
+        "{:?}",
+        scheduler.owner
+    );
 }
 
 /// A recognisable key pair, in the format AWS's keys have (what the

@@ -20,8 +20,8 @@ use crate::domain::{
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
-    Alarm, AlarmKind, App, AtWeight, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput,
-    Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
+    Alarm, AlarmKind, App, AtWeight, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel,
+    PercentInput, Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
 };
 
 /// The most target groups one forward action may have (an ALB limit).

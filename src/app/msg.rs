@@ -2,8 +2,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, PriorChange, RouteOwners, RouteProblem, RouteRead, Side, Workload,
-    WorkloadKey,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteOwners, RouteProblem,
+    RouteRead, Side, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 

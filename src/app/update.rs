@@ -1,10 +1,8 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, PriorChange, RouteId, RouteOwners, RouteProblem, RouteRead,
-    Severity,
-    Side, Weights,
-    Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
+    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, PriorChange, RouteId, RouteOwners, RouteProblem,
+    RouteRead, Severity, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
 
@@ -636,7 +634,9 @@ fn on_route_problems(app: &mut App, at: Timestamp, source: SourceId, problems: V
             (_, Some(now)) => {
                 said.push((
                     Level::Alert,
-                    format!("route {name} cannot be read: {now}; its steps wait, the other routes go on (R still reverts)"),
+                    format!(
+                        "route {name} cannot be read: {now}; its steps wait, the other routes go on (R still reverts)"
+                    ),
                 ));
                 route.problem = Some((at, now));
             }

@@ -49,7 +49,7 @@ pub fn last_changes(
             files.push((modified, path));
         }
     }
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     let mut found: Vec<PriorChange> = Vec::new();
     let mut read = 0u32;
     let mut budget = MAX_BYTES;
@@ -144,7 +144,10 @@ mod tests {
         assert_eq!(weights_in(" weights old 50 / new 50"), w(50, 50));
         assert_eq!(weights_in(" revert to old 100 / new 0"), w(100, 0));
         assert_eq!(weights_in("old 60/new 40"), w(60, 40));
-        assert_eq!(weights_in(" Ingress app/web on new, alb.ingress.kubernetes.io/actions.web: old 90 / new 10"), w(90, 10));
+        assert_eq!(
+            weights_in(" Ingress app/web on new, alb.ingress.kubernetes.io/actions.web: old 90 / new 10"),
+            w(90, 10)
+        );
         assert_eq!(weights_in("replicas 1"), None);
         assert_eq!(weights_in("old x / new 1"), None);
     }

@@ -565,7 +565,10 @@ impl Iterator for Stream {
                 Err(e) => return self.stop((number, offset), format!("line {number} (byte {offset}): {e}")),
             };
             if !self.line.ends_with('\n') {
-                return self.stop((number, offset), format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
+                return self.stop(
+                    (number, offset),
+                    format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"),
+                );
             }
             self.offset += n as u64;
             let item = match classify(self.line.as_bytes()) {
@@ -589,7 +592,9 @@ impl Iterator for Stream {
             match item {
                 Ok(Some(item)) => return Some(item),
                 Ok(None) => {}
-                Err(e) => return self.stop((number, offset), format!("line {number} (byte {offset}) cannot be read: {e}")),
+                Err(e) => {
+                    return self.stop((number, offset), format!("line {number} (byte {offset}) cannot be read: {e}"));
+                }
             }
         }
         None

@@ -57,13 +57,7 @@ fn normalise_server(url: &str) -> String {
 }
 
 fn refusal(plan: &Plan, at: &ClusterTarget, problem: String, hint: &str) -> PlanError {
-    PlanError {
-        file: plan.path.display().to_string(),
-        line: at.line,
-        column: at.column,
-        problem,
-        hint: hint.into(),
-    }
+    PlanError { file: plan.path.display().to_string(), line: at.line, column: at.column, problem, hint: hint.into() }
 }
 
 const ONE_CLUSTER_HINT: &str = "point [new] at the new cluster's context (`kubectl config get-contexts` lists each \
@@ -170,7 +164,9 @@ pub fn missing(plan: &Plan, route: &crate::plan::PlanRoute, fault: &RouteFault, 
             "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
             route.listener
         ),
-        Some(_) => "write the ARN of one of the listener's rules (`aws elbv2 describe-rules`), or remove the route".into(),
+        Some(_) => {
+            "write the ARN of one of the listener's rules (`aws elbv2 describe-rules`), or remove the route".into()
+        }
         None => "write the ARN of an existing listener (`aws elbv2 describe-listeners`), or remove the route".into(),
     };
     PlanError {

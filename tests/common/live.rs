@@ -64,7 +64,8 @@ impl LiveConsole {
         let cancel = CancellationToken::new();
         let mode = self.app.config.mode;
         self.app = App::new(self.plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
-        self.clients = self.rt.block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone())).unwrap();
+        self.clients =
+            self.rt.block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone())).unwrap();
         (self.rx, self.cancel, self._tx) = (rx, cancel, tx);
         let _ = super::take_sent();
     }
@@ -267,7 +268,8 @@ pub fn seed_recording(path: &std::path::Path, app: &App, at: jiff::Timestamp) {
     let _ = std::fs::remove_file(path);
     let mut earlier = App::new(app.config.clone(), Keymap::default(), at);
     earlier.config.mode = Mode::Run;
-    let mut writer = cutover::record::Writer::create(path, &cutover::record::Header::new(&earlier, at, (120, 32))).unwrap();
+    let mut writer =
+        cutover::record::Writer::create(path, &cutover::record::Header::new(&earlier, at, (120, 32))).unwrap();
     let marks: Vec<Mark> = app
         .routes
         .iter()
