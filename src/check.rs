@@ -265,7 +265,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                 // Not there: the plan's line to fix, as `run` refuses it.
                 Err(fault @ alb::RouteFault::Gone { .. }) => {
                     let refusal = crate::sources::preflight::missing(plan, route, &fault, false);
-                    r.add(Verdict::Fail, &area, refusal.to_string().replace("\n  hint: ", "; hint: "));
+                    r.add(Verdict::Fail, &area, refusal.to_string().replace("\n  hint: ", ": "));
                     continue;
                 }
                 Err(fault) => {

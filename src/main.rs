@@ -394,7 +394,7 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
         };
         tracing::info!(
             plan = %plan.path.display(),
-            session = %sharing.subjects.log,
+            subject = %sharing.subjects.log,
             broker = %options.redacted_url(),
             record = ?record,
             "relay started"

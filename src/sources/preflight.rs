@@ -151,31 +151,35 @@ pub async fn routes_exist(plan: &Plan, elb: &aws_sdk_elasticloadbalancingv2::Cli
 /// gives their resource part.
 pub fn missing(plan: &Plan, route: &crate::plan::PlanRoute, fault: &RouteFault, whole: bool) -> PlanError {
     let field = route.weights_field();
-    let shown = |arn: &crate::plan::Arn| {
-        if whole { arn.0.clone() } else { arn.0.splitn(6, ':').nth(5).unwrap_or(&arn.0).to_string() }
-    };
-    let arn = shown(route.rule.as_ref().unwrap_or(&route.listener));
+    let arn = route.rule.as_ref().unwrap_or(&route.listener);
     let code = match fault {
         RouteFault::Gone { code, .. } => code.as_str(),
         _ => "",
     };
-    let hint = match &route.rule {
-        Some(_) if whole => format!(
-            "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
-            route.listener
+    let (problem, hint) = match (&route.rule, whole) {
+        (Some(_), true) => (
+            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name),
+            format!(
+                "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
+                route.listener
+            ),
         ),
-        Some(_) => {
-            "write the ARN of one of the listener's rules (`aws elbv2 describe-rules`), or remove the route".into()
-        }
-        None => "write the ARN of an existing listener (`aws elbv2 describe-listeners`), or remove the route".into(),
+        (None, true) => (
+            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name),
+            "write the ARN of an existing listener (`aws elbv2 describe-listeners` lists them), or remove the route"
+                .into(),
+        ),
+        // A check's one line: the ARN's last part, the hint short.
+        (Some(_), false) => (
+            format!("{field} …/{} does not exist ({code})", arn.short_id()),
+            "write one of the listener's rules (aws elbv2 describe-rules)".into(),
+        ),
+        (None, false) => (
+            format!("{field} …/{} does not exist ({code})", arn.short_id()),
+            "write an existing listener (aws elbv2 describe-listeners)".into(),
+        ),
     };
-    PlanError {
-        file: plan.path.display().to_string(),
-        line: route.weights_line(),
-        column: 0,
-        problem: format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name),
-        hint,
-    }
+    PlanError { file: plan.path.display().to_string(), line: route.weights_line(), column: 0, problem, hint }
 }
 
 #[cfg(test)]

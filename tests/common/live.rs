@@ -217,16 +217,23 @@ impl Driver {
                 && app.clusters.new.pods.len() > 10
         });
         if settled {
-            let dir = d.peers.dir.join("earlier-recordings");
-            let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
-            seed_recording(&dir.join("live-earlier.jsonl"), &d.app, ago);
-            let names: Vec<String> = d.app.routes.iter().map(|r| r.spec.name.clone()).collect();
-            let (changes, recordings) =
-                cutover::record::history::last_changes(&[dir], &d.plan.name, &names, jiff::Timestamp::now());
-            assert_eq!(changes.len(), names.len(), "every route's change read back from the seeded recording");
-            d.console.apply(Msg::PriorChanges { changes, recordings });
+            d.settle();
         }
         d
+    }
+
+    /// Reads, as `cutover run` does at its start, an earlier session's
+    /// recording of the plan, an hour old, in which each route was set to
+    /// the weights it has now: pacing counts from an hour ago.
+    pub fn settle(&mut self) {
+        let dir = self.peers.dir.join("earlier-recordings");
+        let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
+        seed_recording(&dir.join("live-earlier.jsonl"), &self.app, ago);
+        let names: Vec<String> = self.app.routes.iter().map(|r| r.spec.name.clone()).collect();
+        let (changes, recordings) =
+            cutover::record::history::last_changes(&[dir], &self.plan.name, &names, jiff::Timestamp::now());
+        assert_eq!(changes.len(), names.len(), "every route's change read back from the seeded recording");
+        self.console.apply(Msg::PriorChanges { changes, recordings });
     }
 
     pub fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
