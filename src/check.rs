@@ -65,6 +65,22 @@ impl Report {
     }
 }
 
+/// What makes the plan one that must not be used at all, found once
+/// connected: both sides one cluster. Said as bad input (exit 2), as
+/// `watch` and `run` refuse it, rather than as a failed check.
+pub async fn refusals(plan: &Plan) -> Result<(), crate::plan::PlanError> {
+    crate::sources::ensure_crypto_provider();
+    crate::sources::preflight::one_cluster_by_config(plan)?;
+    let mut clients = crate::domain::PerSide::new(None, None);
+    for side in Side::BOTH {
+        if let Some(target) = plan.cluster(side) {
+            // A context that cannot be built is a check of its own below.
+            *clients.get_mut(side) = kube_source::client_for(target).await.ok();
+        }
+    }
+    crate::sources::preflight::one_cluster_by_uid(plan, &clients).await
+}
+
 /// Runs every check; the findings in the order they were made.
 pub async fn run(plan: &Plan) -> Vec<Finding> {
     crate::sources::ensure_crypto_provider();
@@ -243,8 +259,20 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
     let elb = ElbClient::new(&config);
     for route in &plan.routes {
         let area = format!("alb {}", route.name);
-        let forward = match alb::read_forwards(&elb, std::slice::from_ref(route)).await {
-            Ok(mut f) => f.remove(0),
+        let forward = match alb::read_forward_each(&elb, std::slice::from_ref(route)).await {
+            Ok(mut f) => match f.remove(0) {
+                Ok(forward) => forward,
+                // Not there: the plan's line to fix, as `run` refuses it.
+                Err(fault @ alb::RouteFault::Gone { .. }) => {
+                    let refusal = crate::sources::preflight::missing(plan, route, &fault, false);
+                    r.add(Verdict::Fail, &area, refusal.to_string().replace("\n  hint: ", ": "));
+                    continue;
+                }
+                Err(fault) => {
+                    r.add(Verdict::Fail, &area, format!("route {}: {}", route.name, fault.text()));
+                    continue;
+                }
+            },
             Err(e) => {
                 let what = if route.rule.is_some() { "rule" } else { "listener" };
                 r.add_once(Verdict::Fail, &area, what, e);

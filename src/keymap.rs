@@ -78,6 +78,15 @@ impl Action {
         Action::Cancel,
     ];
 
+    /// Actions that must keep a key in every keymap, with what would be
+    /// lost without one: a keymap leaving one of them unbound is refused.
+    pub const ESSENTIAL: [(Action, &'static str); 4] = [
+        (Action::Confirm, "no proposal could be applied, the panic button's included"),
+        (Action::Cancel, "a proposal could be dropped only with `back`"),
+        (Action::RevertAll, "the panic button (100% old on every route) would have no key"),
+        (Action::Quit, "the console could be left only with ctrl-c"),
+    ];
+
     /// Actions that change the world: proposed, never done on one key.
     pub fn mutates(self) -> bool {
         matches!(
@@ -226,6 +235,15 @@ trait Named: Copy + Ord + std::hash::Hash + 'static {
     const TABLE: &'static str;
     fn all() -> &'static [Self];
     fn name(self) -> &'static str;
+    /// The actions that must keep a key, with what would be lost.
+    fn essential() -> &'static [(Self, &'static str)] {
+        &[]
+    }
+    /// The embedded default's first key of an action, for a hint.
+    fn default_key(action: Self) -> String {
+        let _ = action;
+        String::new()
+    }
 }
 
 impl Named for Action {
@@ -235,6 +253,19 @@ impl Named for Action {
     }
     fn name(self) -> &'static str {
         Action::name(self)
+    }
+    fn essential() -> &'static [(Self, &'static str)] {
+        &Action::ESSENTIAL
+    }
+    fn default_key(action: Self) -> String {
+        match action {
+            Action::Confirm => "y",
+            Action::Cancel => "n",
+            Action::RevertAll => "R",
+            Action::Quit => "q",
+            _ => "",
+        }
+        .into()
     }
 }
 
@@ -419,12 +450,24 @@ impl std::error::Error for KeymapError {}
 struct Bindings<A> {
     keys: BTreeMap<A, Vec<Key>>,
     actions: HashMap<Key, A>,
+    /// Where each key was last bound (file, line, column): what a refusal
+    /// points at.
+    bound_at: HashMap<Key, (String, usize, usize)>,
 }
 
 impl<A> Default for Bindings<A> {
     fn default() -> Self {
-        Bindings { keys: BTreeMap::new(), actions: HashMap::new() }
+        Bindings { keys: BTreeMap::new(), actions: HashMap::new(), bound_at: HashMap::new() }
     }
+}
+
+/// An action left without a key by a layer, and why: `taken` names the
+/// key another action took from it, with where; None when the layer gave
+/// it no key at all, at its name.
+struct Emptied<A> {
+    action: A,
+    taken: Option<(Key, A)>,
+    at: (usize, usize),
 }
 
 impl<A: Named> Bindings<A> {
@@ -447,6 +490,7 @@ impl<A: Named> Bindings<A> {
         // In file order, so a conflict is reported at its second mention.
         let mut entries: Vec<_> = table.into_iter().collect();
         entries.sort_by_key(|(name, _)| name.span().start);
+        let mut emptied: Vec<Emptied<A>> = Vec::new();
         for (name, keys) in entries {
             let action = A::all().iter().copied().find(|a| a.name() == name.get_ref()).ok_or_else(|| {
                 let known: Vec<_> = A::all().iter().map(|a| a.name()).collect();
@@ -457,6 +501,7 @@ impl<A: Named> Bindings<A> {
                 )
             })?;
             let mut parsed = Vec::new();
+            let mut spans = Vec::new();
             for key in keys.get_ref() {
                 let k = Key::parse(key.get_ref()).map_err(|problem| {
                     at(
@@ -473,24 +518,59 @@ impl<A: Named> Bindings<A> {
                     ));
                 }
                 parsed.push(k);
+                spans.push(key.span());
             }
             // A later layer owns the keys it names: drop them from whatever
             // action had them before, then give the action exactly these.
-            for k in &parsed {
+            for (k, span) in parsed.iter().zip(&spans) {
                 if let Some(previous) = self.actions.remove(k)
                     && let Some(list) = self.keys.get_mut(&previous)
                 {
                     list.retain(|x| x != k);
+                    if list.is_empty() && previous != action {
+                        let at = line_col(text, range.start + span.start);
+                        emptied.push(Emptied { action: previous, taken: Some((*k, action)), at });
+                    }
                 }
+            }
+            if parsed.is_empty() {
+                emptied.push(Emptied { action, taken: None, at: line_col(text, range.start + name.span().start) });
             }
             if let Some(old) = self.keys.insert(action, parsed.clone()) {
                 for k in old {
                     self.actions.remove(&k);
                 }
             }
-            for k in parsed {
+            for (k, span) in parsed.into_iter().zip(spans) {
                 self.actions.insert(k, action);
+                let (line, column) = line_col(text, range.start + span.start);
+                self.bound_at.insert(k, (file.to_string(), line, column));
             }
+        }
+        // Refused once the whole layer is in: a key moved away and another
+        // given in the same file is fine.
+        for e in emptied {
+            let Some((_, loss)) = A::essential().iter().find(|(a, _)| *a == e.action) else { continue };
+            if self.keys.get(&e.action).is_some_and(|k| !k.is_empty()) {
+                continue;
+            }
+            let name = e.action.name();
+            let problem = match e.taken {
+                Some((key, by)) => {
+                    format!("key `{key}` for `{}` leaves `{name}` without a key: {loss}", by.name())
+                }
+                None => format!("`{name}` has no key: {loss}"),
+            };
+            return Err(KeymapError {
+                file: file.into(),
+                line: e.at.0,
+                column: e.at.1,
+                problem,
+                hint: format!(
+                    "give `{name}` a key of its own in this file too, e.g. {name} = [\"{}\"]",
+                    A::default_key(e.action)
+                ),
+            });
         }
         Ok(())
     }
@@ -554,10 +634,32 @@ impl Keymap {
         match replay {
             Some((header, body)) => {
                 self.console.layer(file, text, 0..header)?;
-                self.replay.layer(file, text, body..text.len())
+                self.replay.layer(file, text, body..text.len())?;
             }
-            None => self.console.layer(file, text, 0..text.len()),
+            None => self.console.layer(file, text, 0..text.len())?,
         }
+        self.quit_in_replay()
+    }
+
+    /// In a replay the `[replay]` keys come first: one that takes every
+    /// key of `quit` leaves a replay without a way out but ctrl-c.
+    fn quit_in_replay(&self) -> Result<(), KeymapError> {
+        let quit = self.keys(Action::Quit);
+        if quit.iter().any(|k| !self.replay.actions.contains_key(k)) {
+            return Ok(());
+        }
+        let Some(k) = quit.last() else { return Ok(()) };
+        let by = self.replay.actions.get(k).map_or("?", |a| a.name());
+        let (file, line, column) = self.replay.bound_at.get(k).cloned().unwrap_or_default();
+        Err(KeymapError {
+            file,
+            line,
+            column,
+            problem: format!(
+                "key `{k}` for [replay] `{by}` leaves `quit` without a key in a replay (the [replay] keys come first there)"
+            ),
+            hint: format!("bind `{by}` to another key, or give `quit` a key the [replay] table does not take"),
+        })
     }
 
     /// Every action's keys: what a recording keeps, so that the keys it
@@ -570,7 +672,7 @@ impl Keymap {
     /// replay's own keys are the viewer's.
     pub fn from_bindings(bindings: BTreeMap<Action, Vec<Key>>) -> Keymap {
         let actions = bindings.iter().flat_map(|(a, keys)| keys.iter().map(move |k| (*k, *a))).collect();
-        let console = Bindings { keys: bindings, actions };
+        let console = Bindings { keys: bindings, actions, bound_at: HashMap::new() };
         Keymap { console, replay: Bindings::default(), layers: vec!["recorded".into()] }
     }
 
@@ -715,6 +817,62 @@ mod tests {
         let km = Keymap::load(Some(&path)).unwrap();
         assert_eq!(km.action(alt('x')), Some(Action::Abort), "a bound chord is its action");
         assert_eq!(km.action(Key::char('x')), None, "and the bare key is not");
+    }
+
+    #[test]
+    fn a_keymap_that_leaves_confirm_cancel_revert_all_or_quit_without_a_key_is_refused() {
+        // `y` taken for another action: every proposal "unbound apply".
+        let path = write_temp("steal-y", "help = [\"?\"]\ncancel = [\"n\", \"y\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert_eq!((err.line, err.column), (2, 16), "{err}");
+        assert!(err.problem.contains("key `y` for `cancel` leaves `confirm` without a key"), "{err}");
+        assert!(err.problem.contains("no proposal could be applied"), "{err}");
+        assert!(err.hint.contains("confirm = [\"y\"]"), "{err}");
+        assert!(err.to_string().starts_with(&format!("{path}:2:16:")), "{err}");
+
+        // The same, with confirm given another key in the same file: fine.
+        let path = write_temp("move-y", "cancel = [\"n\", \"y\"]\nconfirm = [\"a\"]\n");
+        let km = Keymap::load(Some(&path)).unwrap();
+        assert_eq!(km.action(Key::char('a')), Some(Action::Confirm));
+        assert_eq!(km.action(Key::char('y')), Some(Action::Cancel));
+
+        // An essential action given no key at all.
+        for (action, loss) in [
+            ("revert_all", "the panic button"),
+            ("quit", "only with ctrl-c"),
+            ("cancel", "only with `back`"),
+            ("confirm", "no proposal could be applied"),
+        ] {
+            let path = write_temp(&format!("empty-{action}"), &format!("up = [\"k\"]\n{action} = []\n"));
+            let err = Keymap::load(Some(&path)).unwrap_err();
+            assert_eq!((err.line, err.column), (2, 1), "{err}");
+            assert!(err.problem.contains(&format!("`{action}` has no key")) && err.problem.contains(loss), "{err}");
+        }
+        // The panic button's only key taken by a step.
+        let path = write_temp("steal-R", "step_up = [\"]\", \"R\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert!(err.problem.contains("key `R` for `step_up` leaves `revert_all` without a key"), "{err}");
+        assert!(err.hint.contains("revert_all = [\"R\"]"), "{err}");
+        // Quit keeps a key while one of its keys is left.
+        let path = write_temp("steal-q", "help = [\"q\"]\n");
+        assert!(Keymap::load(Some(&path)).is_ok());
+        // Actions that are not essential may be unbound.
+        let path = write_temp("no-sort", "sort = []\n");
+        assert!(Keymap::load(Some(&path)).unwrap().keys(Action::Sort).is_empty());
+    }
+
+    #[test]
+    fn a_replay_table_that_takes_every_key_of_quit_is_refused() {
+        // In a replay the [replay] keys come first: quit's `q` and ctrl-c
+        // both taken leaves no way out.
+        let path = write_temp("replay-q", "[replay]\nplay_pause = [\"space\", \"q\"]\nslower = [\"ctrl-c\"]\n");
+        let err = Keymap::load(Some(&path)).unwrap_err();
+        assert!(err.problem.contains("leaves `quit` without a key in a replay"), "{err}");
+        assert_eq!(err.line, 3, "{err}");
+        // One of them is enough.
+        let path = write_temp("replay-q-ok", "[replay]\nplay_pause = [\"space\", \"q\"]\n");
+        let km = Keymap::load(Some(&path)).unwrap();
+        assert_eq!(km.replay_action(Key::char('q')), Some(ReplayAction::PlayPause));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - [`runtime`] owns the terminal and the loop that ties these together;
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
 //! - [`cli`] is the command line;
-//! - [`scrub`] takes secrets out of free text before it becomes a `Msg`;
+//! - [`scrub`] takes secrets out of free text before it becomes a `Msg`,
+//!   and [`logging`] out of every line of the log;
 //! - [`share`] publishes a session's recording to NATS JetStream;
 //! - [`relay`] runs the loop with no terminal, for `cutover relay`.
 
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod domain;
 pub mod effects;
 pub mod keymap;
+pub mod logging;
 pub mod plan;
 pub mod record;
 pub mod relay;

@@ -257,6 +257,7 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
         if let Some(file) = record::HandoffFile::for_plan(&plan.name) {
             tokio::spawn(peek_state_file(file, tx.clone(), cancel.clone()));
         }
+        prior_changes(&plan, &sinks.record, tx.clone());
         // No executor exists in this session: effects have nowhere to go.
         console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &sinks).await
     })
@@ -279,6 +280,7 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
             cancel.cancel();
             return Ok(code);
         }
+        prior_changes(&plan, &sinks.record, tx.clone());
         let users: Vec<String> = cutover::domain::Side::BOTH
             .iter()
             .filter_map(|side| plan.cluster(*side).and_then(sources::kube::context_user))
@@ -326,6 +328,28 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
         tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
         console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &sinks).await
     })
+}
+
+/// Reads, off the screen's thread, what earlier sessions of the plan
+/// recorded of the routes' weights (the default recordings directory, and
+/// the one `--record` writes to), and sends it as one message: recorded,
+/// so a replay paces as the session did.
+fn prior_changes(plan: &Plan, record: &RecordArgs, tx: mpsc::Sender<Msg>) {
+    let started = jiff::Timestamp::now();
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = record::default_path("live", started).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+        dirs.push(dir);
+    }
+    if let Some(dir) = record.record.as_ref().and_then(|p| p.parent()) {
+        dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+    }
+    let name = plan.name.clone();
+    let routes: Vec<String> = plan.app_config(Mode::Watch).routes.iter().map(|r| r.name.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        let (changes, recordings) = record::history::last_changes(&dirs, &name, &routes, started);
+        tracing::info!(recordings, found = changes.len(), "earlier weight changes read");
+        let _ = tx.blocking_send(Msg::PriorChanges { changes, recordings });
+    });
 }
 
 /// `cutover relay`: checks its input as `watch` does (same messages, exit
@@ -400,7 +424,7 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
         };
         tracing::info!(
             plan = %plan.path.display(),
-            session = %sharing.subjects.log,
+            subject = %sharing.subjects.log,
             broker = %options.redacted_url(),
             record = ?record,
             "relay started"
@@ -756,7 +780,9 @@ fn replay(args: &ReplayArgs, player: cutover::replay::Player, keymap: Keymap) ->
     exit_on_panic(true);
     let result = cutover::replay::run(&mut terminal, &mut viewer);
     give_terminal_back();
-    if let Some(stopped) = &viewer.player.index.stopped {
+    // Said as `report` says it: which line, what is wrong, what was kept.
+    viewer.player.checked(true);
+    if let Some(stopped) = viewer.player.stops_early() {
         say(&format!("cutover: {}: the recording stops early: {stopped}", args.file.display()));
     }
     result.map(|()| stopped_by(&stop))
@@ -1080,7 +1106,11 @@ fn check(args: &PlanArgs, log: Option<&std::path::Path>) -> Result<ExitCode> {
         Ok(p) => p,
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
     };
-    let findings = tokio_runtime()?.block_on(check::run(&plan));
+    let runtime = tokio_runtime()?;
+    if let Err(e) = runtime.block_on(check::refusals(&plan)) {
+        return Ok(bad_input(&format!("plan: {e}")));
+    }
+    let findings = runtime.block_on(check::run(&plan));
     let mut out = format!("cutover check: {}\n\n", plan.path.display());
     for f in &findings {
         out.push_str(&format!("{f}\n"));
@@ -1150,7 +1180,7 @@ fn init_logging(path: Option<PathBuf>) -> Option<PathBuf> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(cutover::logging::Scrubbed(std::sync::Mutex::new(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init();
@@ -1163,8 +1193,10 @@ fn init_stderr_logging(path: Option<PathBuf>, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUTOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let writer = match path.and_then(|p| std::fs::OpenOptions::new().create(true).append(true).open(p).ok()) {
-        Some(file) => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::sync::Mutex::new(file)),
-        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr),
+        Some(file) => {
+            tracing_subscriber::fmt::writer::BoxMakeWriter::new(cutover::logging::Scrubbed(std::sync::Mutex::new(file)))
+        }
+        None => tracing_subscriber::fmt::writer::BoxMakeWriter::new(cutover::logging::Scrubbed(std::io::stderr)),
     };
     let builder = tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter);
     let _ = match format {

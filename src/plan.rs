@@ -121,8 +121,8 @@ struct SingletonFile {
     name: Spanned<String>,
     kind: Spanned<String>,
     namespace: Spanned<String>,
-    old_name: Option<String>,
-    new_name: Option<String>,
+    old_name: Option<Spanned<String>>,
+    new_name: Option<Spanned<String>>,
     replicas: Option<Spanned<u32>>,
 }
 
@@ -132,6 +132,9 @@ pub struct ClusterTarget {
     pub context: String,
     /// None: KUBECONFIG or ~/.kube/config, as kubectl does.
     pub kubeconfig: Option<PathBuf>,
+    /// The plan's line and column of `context`, for a refusal to point at.
+    pub line: usize,
+    pub column: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +202,37 @@ pub struct PlanRoute {
     /// The Ingress the AWS Load Balancer Controller writes the rule from:
     /// steps are written there, and the controller writes the rule.
     pub ingress: Option<crate::app::IngressRef>,
+    /// The plan file and the lines of the fields, for messages about what
+    /// AWS holds ("the rule does not exist") to point at the line to fix.
+    pub file: String,
+    pub lines: AlbLines,
+}
+
+/// Where in the plan an ALB route's fields are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlbLines {
+    pub name: usize,
+    pub listener_arn: usize,
+    pub rule_arn: Option<usize>,
+}
+
+impl PlanRoute {
+    /// `cutover.toml:23` for a field's line.
+    pub fn at(&self, line: usize) -> String {
+        format!("{}:{line}", self.file)
+    }
+
+    /// The line of what the route's weights live in: its rule, or the
+    /// listener whose default action it is.
+    pub fn weights_line(&self) -> usize {
+        self.lines.rule_arn.unwrap_or(self.lines.listener_arn)
+    }
+
+    /// What holds the weights, in the plan's words: `rule_arn` or
+    /// `listener_arn` (a default action).
+    pub fn weights_field(&self) -> &'static str {
+        if self.rule.is_some() { "rule_arn" } else { "listener_arn" }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,8 +366,10 @@ pub struct PlanError {
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
+        if self.line > 0 && self.column > 0 {
             write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.problem)?;
+        } else if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.problem)?;
         } else {
             write!(f, "{}: {}", self.file, self.problem)?;
         }
@@ -420,6 +456,8 @@ impl Plan {
             Ok(ClusterTarget {
                 context: c.context.get_ref().clone(),
                 kubeconfig: c.kubeconfig.as_ref().map(|k| expand_home(k.get_ref())),
+                line: line_col(text, c.context.span().start).0,
+                column: line_col(text, c.context.span().start).1,
             })
         };
         let old = raw.old.as_ref().map(cluster).transpose()?;
@@ -433,6 +471,21 @@ impl Plan {
                 ));
             }
         };
+        // One cluster on both sides makes every singleton look as if it ran
+        // twice, and its fix stops the only copy.
+        if let (Some(o), Some(n)) = (&old, &raw.new)
+            && o.context == new.context
+            && o.kubeconfig == new.kubeconfig
+        {
+            return Err(loc.at(
+                n.get_ref().context.span(),
+                format!(
+                    "[new] context `{}` is [old]'s context (line {}) in the same kubeconfig: both sides would be one cluster",
+                    new.context, o.line
+                ),
+                "give [new] the new cluster's context (`kubectl config get-contexts` lists them), or leave out [old] when the old side is EC2",
+            ));
+        }
         let aws = match &raw.aws {
             Some(a) => {
                 let a = a.get_ref();
@@ -477,6 +530,9 @@ impl Plan {
 
         let mut routes: Vec<PlanRoute> = Vec::new();
         let mut route53: Vec<Route53Route> = Vec::new();
+        // What each route's weights live in, with the route's name and line:
+        // two routes on one rule (or record set) would step each other's.
+        let mut weighted: Vec<(String, String, usize)> = Vec::new();
         for r in &raw.route {
             let r = r.get_ref();
             let name = r.name.get_ref();
@@ -519,13 +575,39 @@ impl Plan {
                 None => None,
             };
             let steps = steps(&loc, r.steps.as_ref())?;
-            match kind {
-                RouteKind::Alb => routes.push(alb_route(&loc, r, workload, steps)?),
-                RouteKind::Route53 => route53.push(route53_route(&loc, r, workload, steps)?),
+            let (key, span, what) = match kind {
+                RouteKind::Alb => {
+                    let route = alb_route(&loc, r, workload, steps)?;
+                    let found = match (&route.rule, &r.rule_arn, &r.listener_arn) {
+                        (Some(rule), Some(span), _) => (rule.0.clone(), span.span(), "rule (`rule_arn`)"),
+                        (_, _, Some(span)) => {
+                            (format!("default:{}", route.listener.0), span.span(), "listener default action")
+                        }
+                        _ => (String::new(), r.name.span(), ""),
+                    };
+                    routes.push(route);
+                    found
+                }
+                RouteKind::Route53 => {
+                    let route = route53_route(&loc, r, workload, steps)?;
+                    let key = format!("{} {} {}", route.hosted_zone_id, route.record_name, route.record_type);
+                    let span = r.record_name.as_ref().map_or(r.name.span(), Spanned::span);
+                    route53.push(route);
+                    (key, span, "Route 53 record set (zone, `record_name`, `record_type`)")
+                }
+            };
+            if let Some((_, other, other_line)) = weighted.iter().find(|(k, _, _)| *k == key) {
+                return Err(loc.at(
+                    span,
+                    format!("route `{name}` is on route `{other}`'s {what} (line {other_line}): both would write its weights"),
+                    "one route per rule, default action or record set: remove one of the two, or point it at its own",
+                ));
             }
+            weighted.push((key, name.clone(), line_col(text, r.name.span().start).0));
         }
 
         let mut singletons: Vec<SingletonSpec> = Vec::new();
+        let mut singleton_lines: Vec<usize> = Vec::new();
         for s in &raw.singleton {
             let s = s.get_ref();
             let kind = match s.kind.get_ref().as_str() {
@@ -566,13 +648,40 @@ impl Plan {
                 Some(r) => *r.get_ref(),
                 None => 1,
             };
-            singletons.push(SingletonSpec {
+            let named = |n: &Option<Spanned<String>>| n.as_ref().map_or_else(|| name.clone(), |n| n.get_ref().clone());
+            let spec = SingletonSpec {
                 name: name.clone(),
                 kind,
-                old: WorkloadKey::new(ns, s.old_name.clone().unwrap_or_else(|| name.clone())),
-                new: WorkloadKey::new(ns, s.new_name.clone().unwrap_or_else(|| name.clone())),
+                old: WorkloadKey::new(ns, named(&s.old_name)),
+                new: WorkloadKey::new(ns, named(&s.new_name)),
                 replicas,
-            });
+            };
+            // Two singletons on one workload: each handoff would stop and
+            // start the other's.
+            for side in crate::domain::Side::BOTH {
+                let Some((other, line)) = singletons
+                    .iter()
+                    .zip(&singleton_lines)
+                    .find(|(o, _)| o.kind == kind && o.key(side) == spec.key(side))
+                else {
+                    continue;
+                };
+                let field = match side {
+                    crate::domain::Side::Old => &s.old_name,
+                    crate::domain::Side::New => &s.new_name,
+                };
+                return Err(loc.at(
+                    field.as_ref().map_or(s.name.span(), Spanned::span),
+                    format!(
+                        "singleton `{name}`: its {side} {kind:?} {} is singleton `{}`'s too (line {line})",
+                        spec.key(side),
+                        other.name
+                    ),
+                    format!("one singleton per workload: remove one of the two, or give this one its own {side}_name"),
+                ));
+            }
+            singleton_lines.push(line_col(text, s.name.span().start).0);
+            singletons.push(spec);
         }
 
         let stale_after = match &raw.stale_after {
@@ -801,6 +910,7 @@ fn alb_route(
             None
         }
     };
+    let line = |span: std::ops::Range<usize>| line_col(loc.text, span.start).0;
     Ok(PlanRoute {
         name: r.name.get_ref().clone(),
         listener,
@@ -810,6 +920,12 @@ fn alb_route(
         workload,
         steps,
         ingress,
+        file: loc.file.to_string(),
+        lines: AlbLines {
+            name: line(r.name.span()),
+            listener_arn: line(listener_arn.span()),
+            rule_arn: r.rule_arn.as_ref().map(|v| line(v.span())),
+        },
     })
 }
 
@@ -1177,6 +1293,104 @@ new_set_identifier = "eks-2026"
 
         let err = parse(&with_route53("").replace("name = \"www\"", "name = \"api\"")).unwrap_err();
         assert!(err.problem.contains("route `api` is named twice"), "{err}");
+    }
+
+    #[test]
+    fn one_cluster_on_both_sides_is_refused_at_the_new_context() {
+        let same = good()
+            .replace("[new]\ncontext = \"eks-2026\"", "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"");
+        let err = parse(&same).unwrap_err();
+        assert_eq!((err.line, err.column), (9, 11), "{err}");
+        assert!(
+            err.problem.contains("[new] context `eks-2022` is [old]'s context (line 5) in the same kubeconfig"),
+            "{err}"
+        );
+        assert!(err.hint.contains("kubectl config get-contexts"), "{err}");
+        // The same name in two kubeconfig files may well be two clusters.
+        let other_file = same.replace(
+            "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"",
+            "[new]\ncontext = \"eks-2022\"\nkubeconfig = \"/etc/new/kubeconfig\"",
+        );
+        assert!(parse(&other_file).is_ok());
+        // Both on the default kubeconfig, one context.
+        let defaults = same.replace("kubeconfig = \"~/.kube/config\"\n", "");
+        let err = parse(&defaults).unwrap_err();
+        assert!(err.problem.contains("same kubeconfig"), "{err}");
+    }
+
+    #[test]
+    fn two_routes_on_one_rule_default_action_or_record_set_are_refused() {
+        let second = |extra: &str| {
+            good().replace(
+                "\n[[singleton]]",
+                &format!(
+                    "\n[[route]]\nname = \"api2\"\nlistener_arn = \"{LISTENER}\"\n{extra}old_target_group = \"{TG_OLD}\"\nnew_target_group = \"{TG_NEW}\"\n\n[[singleton]]"
+                ),
+            )
+        };
+        let err = parse(&second(&format!("rule_arn = \"{RULE}\"\n"))).unwrap_err();
+        assert_eq!((err.line, err.column), (26, 12), "{err}");
+        assert!(err.problem.contains("route `api2` is on route `api`'s rule (`rule_arn`) (line 16)"), "{err}");
+        assert!(err.hint.contains("one route per rule"), "{err}");
+        // Two default actions of one listener.
+        let defaults = second("").replace(&format!("rule_arn = \"{RULE}\"\n"), "");
+        let err = parse(&defaults).unwrap_err();
+        assert_eq!(err.line, 24, "{err}");
+        assert!(err.problem.contains("route `api2` is on route `api`'s listener default action"), "{err}");
+        // A rule and the default action of its listener are two places.
+        assert!(parse(&second("")).is_ok());
+
+        let www2 = with_route53("").replace(
+            "\n[[singleton]]",
+            "\n[[route]]\nname = \"www2\"\nkind = \"route53\"\nhosted_zone_id = \"Z0123456789ABCDEFGHIJ\"\nrecord_name = \"www.example.com.\"\nold_set_identifier = \"blue\"\nnew_set_identifier = \"green\"\n\n[[singleton]]",
+        );
+        let err = parse(&www2).unwrap_err();
+        assert_eq!(err.line, 35, "{err}");
+        assert!(err.problem.contains("route `www2` is on route `www`'s Route 53 record set"), "{err}");
+        // Another type of the same name is another record set.
+        assert!(
+            parse(
+                &www2.replace(
+                    "new_set_identifier = \"green\"",
+                    "new_set_identifier = \"green\"\nrecord_type = \"AAAA\""
+                )
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn two_singletons_on_one_workload_are_refused_on_either_side() {
+        let with = |extra: &str| {
+            format!("{}\n[[singleton]]\nname = \"digest\"\nkind = \"Deployment\"\nnamespace = \"app\"\n{extra}", good())
+        };
+        let err = parse(&with("new_name = \"scheduler\"\n")).unwrap_err();
+        assert_eq!((err.line, err.column), (32, 12), "{err}");
+        assert!(
+            err.problem.contains(
+                "singleton `digest`: its new Deployment app/scheduler is singleton `scheduler`'s too (line 24)"
+            ),
+            "{err}"
+        );
+        assert!(err.hint.contains("new_name"), "{err}");
+        let err = parse(&with("old_name = \"scheduler\"\n")).unwrap_err();
+        assert!(err.problem.contains("its old Deployment app/scheduler"), "{err}");
+        // A name alone is the workload on both sides: said at the name.
+        let err = parse(
+            &with("")
+                .replace("name = \"digest\"", "name = \"digest\"\nold_name = \"scheduler\"\nnew_name = \"scheduler\""),
+        )
+        .unwrap_err();
+        assert!(err.problem.contains("its old Deployment app/scheduler"), "{err}");
+        // A CronJob of the same name is another object.
+        assert!(
+            parse(
+                &with("new_name = \"scheduler\"\n")
+                    .replace("name = \"digest\"\nkind = \"Deployment\"", "name = \"digest\"\nkind = \"CronJob\"")
+            )
+            .is_ok()
+        );
+        assert!(parse(&with("")).is_ok());
     }
 
     #[test]

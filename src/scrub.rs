@@ -128,6 +128,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     eks_tokens(&mut found);
     url_passwords(&mut found);
     private_keys(&mut found);
+    debug_pairs(&mut found);
     found.replace()
 }
 
@@ -147,6 +148,9 @@ impl Msg {
     /// compile until someone decides whether it carries free text.
     pub fn scrub_secrets(&mut self) {
         match self {
+            // Object and node names stay: the API server allows only
+            // lowercase letters, digits, '-' and '.' in them, none of the
+            // patterns below, and the plan matches them.
             Msg::Cluster { delta, .. } => match delta {
                 ClusterDelta::Warning(w) => {
                     scrub_in_place(&mut w.object);
@@ -155,16 +159,56 @@ impl Msg {
                 }
                 ClusterDelta::ServerVersion(version) => scrub_in_place(version),
                 ClusterDelta::NodeEvent(e) => scrub_in_place(&mut e.reason),
-                ClusterDelta::Workload(_)
-                | ClusterDelta::WorkloadGone(_)
-                | ClusterDelta::Pod(_)
+                // What a container runtime or controller wrote: a waiting
+                // or termination reason is any text it likes.
+                ClusterDelta::Pod(pod) => {
+                    scrub_option(&mut pod.reason);
+                    if let Some(exit) = &mut pod.last_exit {
+                        scrub_in_place(&mut exit.reason);
+                    }
+                }
+                ClusterDelta::Workload(w) => {
+                    w.images.iter_mut().for_each(scrub_in_place);
+                    scrub_option(&mut w.schedule);
+                    scrub_option(&mut w.time_zone);
+                    scrub_option(&mut w.changed_by);
+                    if let Some(owner) = &mut w.owner {
+                        scrub_owner(owner);
+                    }
+                }
+                // A label's value.
+                ClusterDelta::Node(n) => scrub_in_place(&mut n.instance_type),
+                ClusterDelta::WorkloadGone(_)
                 | ClusterDelta::PodGone(_)
-                | ClusterDelta::Node(_)
                 | ClusterDelta::NodeGone(_)
                 | ClusterDelta::Autoscaler(_)
                 | ClusterDelta::AutoscalerGone(_)
                 | ClusterDelta::Synced => {}
             },
+            // Names and reasons AWS answered with: target ids, other target
+            // groups or records of the name, a record's values.
+            Msg::Traffic { routes, .. } => {
+                for read in routes {
+                    for (name, _) in &mut read.others {
+                        scrub_in_place(name);
+                    }
+                    for side in crate::domain::Side::BOTH {
+                        for t in read.targets.get_mut(side) {
+                            scrub_in_place(&mut t.id);
+                            scrub_option(&mut t.reason);
+                        }
+                    }
+                    if let crate::domain::ReadDetail::Route53 { records } = &mut read.detail {
+                        for side in crate::domain::Side::BOTH {
+                            let r = records.get_mut(side);
+                            scrub_in_place(&mut r.set_identifier);
+                            scrub_in_place(&mut r.points_at);
+                            scrub_option(&mut r.health_check);
+                            scrub_option(&mut r.load_balancer);
+                        }
+                    }
+                }
+            }
             Msg::Source { state, .. } => match state {
                 SourceState::Stale { error, .. } => scrub_in_place(error),
                 SourceState::Connecting | SourceState::Live { .. } => {}
@@ -184,10 +228,12 @@ impl Msg {
             // AWS error when the identity could not be read.
             Msg::Operator { who } => scrub_in_place(who),
             // Read back from the console's own state file: names and phases
-            // it wrote, with the executor's reasons in a failed phase.
+            // it wrote, who confirmed it, with the executor's reasons in a
+            // failed phase.
             Msg::Resumed { handoff, .. } => match &mut handoff.phase {
                 HandoffPhase::Failed(why) | HandoffPhase::Refused(why) | HandoffPhase::StartFailed(why) => {
-                    scrub_in_place(why)
+                    scrub_in_place(why);
+                    scrub_in_place(&mut handoff.who);
                 }
                 HandoffPhase::Stopping
                 | HandoffPhase::WaitingGone
@@ -195,15 +241,23 @@ impl Msg {
                 | HandoffPhase::WaitingReady
                 | HandoffPhase::Done
                 | HandoffPhase::Aborting
-                | HandoffPhase::Aborted => {}
+                | HandoffPhase::Aborted => scrub_in_place(&mut handoff.who),
             },
-            // The owners are names from a fixed set of tags; the error is
-            // an AWS error's text.
-            Msg::RouteOwners { error, .. } => {
-                if let Some(error) = error {
-                    scrub_in_place(error)
+            // The owners are the values of a fixed set of tags (any text
+            // a tag may hold); the error is an AWS error's text.
+            Msg::RouteOwners { routes, error, .. } => {
+                for r in routes {
+                    for owner in [&mut r.rule, &mut r.target_groups.old, &mut r.target_groups.new].into_iter().flatten()
+                    {
+                        scrub_owner(owner);
+                    }
                 }
+                scrub_option(error);
             }
+            // Where an earlier change was seen: a recording's file name.
+            Msg::PriorChanges { changes, .. } => changes.iter_mut().for_each(|c| scrub_in_place(&mut c.source)),
+            // The ALB's or the console's words about one route's read.
+            Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
             Msg::Share(status) => match &mut status.state {
                 crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
                 crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}
@@ -217,18 +271,19 @@ impl Msg {
                 }
                 crate::app::Keeping::StateFile { path, error } => {
                     scrub_in_place(path);
-                    if let Some(error) = error {
-                        scrub_in_place(error)
-                    }
+                    scrub_option(error);
                 }
                 crate::app::Keeping::RecordingResumed { .. } => {}
             },
-            Msg::OnDisk(Some(left)) => match &mut left.handoff.phase {
-                HandoffPhase::Failed(why) | HandoffPhase::Refused(why) | HandoffPhase::StartFailed(why) => {
-                    scrub_in_place(why)
+            // A driver's state file, read by `watch`: as `Resumed`.
+            Msg::OnDisk(Some(left)) => {
+                if let HandoffPhase::Failed(why) | HandoffPhase::Refused(why) | HandoffPhase::StartFailed(why) =
+                    &mut left.handoff.phase
+                {
+                    scrub_in_place(why);
                 }
-                _ => {}
-            },
+                scrub_in_place(&mut left.handoff.who);
+            }
             Msg::Ended(crate::app::Ending::Error(e) | crate::app::Ending::Crash(e)) => scrub_in_place(e),
             Msg::Tick { .. }
             | Msg::Signal(_)
@@ -239,8 +294,38 @@ impl Msg {
             | Msg::Resize
             | Msg::Mouse { .. }
             | Msg::Pointer(_)
-            | Msg::Traffic { .. }
+            // Metrics name the series the console asked CloudWatch for.
             | Msg::Metrics(_) => {}
+        }
+    }
+}
+
+fn scrub_option(text: &mut Option<String>) {
+    if let Some(text) = text {
+        scrub_in_place(text);
+    }
+}
+
+/// An owner's names come from tags, labels and annotations: any text.
+fn scrub_owner(owner: &mut crate::domain::Owner) {
+    use crate::domain::Owner;
+    match owner {
+        Owner::LoadBalancerController { cluster, stack, resource } => {
+            [cluster, stack, resource].into_iter().for_each(scrub_option)
+        }
+        Owner::CloudFormation { stack } => scrub_in_place(stack),
+        Owner::ArgoCd { app, .. } => scrub_in_place(app),
+        Owner::Flux { name, namespace, .. } => {
+            scrub_in_place(name);
+            scrub_option(namespace);
+        }
+        Owner::Helm { release, namespace } => {
+            scrub_in_place(release);
+            scrub_option(namespace);
+        }
+        Owner::ExternalDns { owner_id, resource } => {
+            scrub_in_place(owner_id);
+            scrub_option(resource);
         }
     }
 }
@@ -395,6 +480,27 @@ fn inside(spans: &[Range<usize>], i: usize) -> bool {
 // ---------------------------------------------------------------------------
 // The patterns
 // ---------------------------------------------------------------------------
+
+/// `("name", "value")`: a header or a field as a `Debug` of a pair prints
+/// it (an HTTP client's headers at `trace`), with a secret word in the name.
+fn debug_pairs(found: &mut Found) {
+    let b = found.bytes();
+    let mut i = 0;
+    while let Some(n) = b[i..].windows(2).position(|w| w == b"(\"") {
+        let start = i + n + 2;
+        i = start;
+        let Some(len) = b[start..].iter().position(|c| *c == b'"') else { break };
+        let name_end = start + len;
+        let Some(rest) = b[name_end..].strip_prefix(b"\", \"") else { continue };
+        let value = b.len() - rest.len();
+        let end = closing_quote(b, value, b"\"").unwrap_or(b.len());
+        let name = String::from_utf8_lossy(&b[start..name_end]);
+        if names_a_secret(&name) {
+            found.secret(value..end);
+        }
+        i = end.max(i);
+    }
+}
 
 /// Where ARNs are: their colons separate fields of a name, not a key from
 /// its value (`arn:aws:secretsmanager:eu-west-1:...:secret:db-AbCdEf` holds
@@ -814,6 +920,18 @@ mod tests {
             ("k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u refused", "k8s-aws-v1.‹redacted› refused"),
             // One segment, or a short header: not a JWT.
             ("eyJhbGciOiJSUzI1NiJ9 eyJabc.def.ghi", "eyJhbGciOiJSUzI1NiJ9 eyJabc.def.ghi"),
+        ]);
+    }
+
+    #[test]
+    fn secret_pairs_in_a_debug_list_lose_their_value() {
+        check(&[
+            (
+                r#"headers: [("x-amz-security-token", "IQoJb3JpZ2lu/x"), ("content-type", "text/plain")]"#,
+                r#"headers: [("x-amz-security-token", "‹redacted›"), ("content-type", "text/plain")]"#,
+            ),
+            (r#"[("host", "example.com")]"#, r#"[("host", "example.com")]"#),
+            (r#"("cookie", "a=b; c=d")"#, r#"("cookie", "‹redacted›")"#),
         ]);
     }
 

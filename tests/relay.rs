@@ -70,7 +70,9 @@ impl Relay {
     /// The session's log subject, from the "relay started" line.
     fn subject(&mut self) -> String {
         let said = self.until_said("relay started");
-        let start = said.find("session=").expect("the session is named") + "session=".len();
+        // `subject`, not `session`: the log is scrubbed, and a `session=`
+        // value reads as a secret there.
+        let start = said.find("subject=").expect("the session is named") + "subject=".len();
         said[start..].split_whitespace().next().unwrap().to_string()
     }
 

@@ -661,8 +661,17 @@ fn a_step_writes_one_batch_of_the_records_as_read_and_the_console_reads_it_back(
     );
     assert!(p.lines.iter().any(|l| l.contains("(TTL 60s)")), "an alias answers with 60 s: {:?}", p.lines);
     assert!(p.typed_override.is_none(), "no owner in the registry");
+    // The records' load balancers are read with the first poll, and their
+    // first CloudWatch minute comes with the next metrics poll: until then
+    // no minute at this weight is seen, and a step takes `Y` after `y`.
+    assert_eq!(p.needed, 2, "{:?}", p.lines);
+    assert!(
+        p.lines.iter().any(|l| l.starts_with("no complete CloudWatch minute seen at this weight yet")),
+        "{:?}",
+        p.lines
+    );
     d.peers.post("/requests/clear", Value::Null);
-    d.press("y");
+    d.press("yY");
     let results = d.execute();
     assert!(
         matches!(&results[..], [EffectResult::Verified { detail }] if detail.contains("reads back old 90 / new 10")),
@@ -734,9 +743,11 @@ fn a_step_writes_one_batch_of_the_records_as_read_and_the_console_reads_it_back(
 fn a_dry_run_step_sends_no_batch_and_answers_with_it() {
     with_route53();
     let mut d = Driver::start(true);
-    let _ = step_www(&mut d);
+    let p = step_www(&mut d);
+    // No CloudWatch minute of the records' load balancers yet: `Y` after `y`.
+    assert_eq!(p.needed, 2, "{:?}", p.lines);
     d.peers.post("/requests/clear", Value::Null);
-    d.press("y");
+    d.press("yY");
     let results = d.execute();
     let [EffectResult::DryRun { calls }] = &results[..] else { panic!("{results:?}") };
     assert_eq!(calls.len(), 1);

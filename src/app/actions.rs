@@ -20,8 +20,8 @@ use crate::domain::{
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
-    Alarm, AlarmKind, App, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel, PercentInput,
-    Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
+    Alarm, AlarmKind, App, AtWeight, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel,
+    PercentInput, Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
 };
 
 /// The most target groups one forward action may have (an ALB limit).
@@ -317,6 +317,14 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     if route.pending {
         return Err(format!("route {name}: a change is already being written"));
     }
+    // Its source reads the other routes; this one it cannot: what the
+    // screen shows of it is as old as its last read.
+    if let Some((since, problem)) = &route.problem {
+        return Err(format!(
+            "route {name} cannot be read since {}: {problem}; steps wait until it reads again (R still reverts)",
+            clock(*since)
+        ));
+    }
     if !towards_new(kind, from, to) {
         return Ok(());
     }
@@ -419,19 +427,46 @@ fn pace(app: &App, i: usize) -> (Vec<String>, Option<String>) {
         lines.push(format!("⚠ node drains on new: {}{more}", shown.join(", ")));
     }
     let dwell = app.config.guards.min_dwell_secs;
-    let Some((since, session_start)) = route.weights_since else {
+    let Some(at_weight) = route.at_weight() else {
         return (lines, Some("the route's weights have not been read yet".into()));
     };
+    let share = route.set_share().map_or(String::new(), |s| format!(" {s:.0}%"));
+    // Where the time at the weight comes from: this session, an earlier
+    // one's recording, or nowhere (then it counts as not yet dwelled).
+    let (since, known) = match &at_weight {
+        AtWeight::Changed(since) => {
+            lines.push(format!("at this weight for {} (since {})", age(*since, app.now), clock(*since)));
+            (*since, true)
+        }
+        AtWeight::Before(since, source) => {
+            lines.push(format!("at{share} since {} ({source}), {}", clock(*since), age(*since, app.now)));
+            (*since, true)
+        }
+        AtWeight::Unknown(first) => {
+            lines.push(format!(
+                "time at this weight unknown (no earlier change on record); at it at least {}, since {}",
+                age(*first, app.now),
+                clock(*first)
+            ));
+            (*first, false)
+        }
+    };
     let held = app.now.as_second() - since.as_second();
-    let at_least = if session_start { "at least " } else { "" };
-    lines.push(format!("at this weight for {at_least}{} (since {})", age(since, app.now), clock(since)));
     // A whole CloudWatch minute that began at or after the change, with
-    // data: the first evidence of how the new weight behaves.
-    let seen_minute = new.requests.minutes().any(|m| m.start() >= since && m <= last_complete);
-    let too_soon = if session_start {
-        None
-    } else if held < dwell {
+    // data: the first evidence of how the new weight behaves (the old
+    // side's, while new gets no traffic at all).
+    let evidence = match route.weights() {
+        Some(w) if w.new.0 == 0 => &route.metrics.get(Side::Old).requests,
+        _ => &new.requests,
+    };
+    let seen_minute = evidence.minutes().any(|m| m.start() >= since && m <= last_complete);
+    let too_soon = if held < dwell && known {
         Some(format!("only {} at this weight (min_dwell {dwell}s)", age(since, app.now)))
+    } else if held < dwell {
+        Some(format!(
+            "time at this weight unknown: counts as not yet dwelled ({} seen here, min_dwell {dwell}s)",
+            age(since, app.now)
+        ))
     } else if !seen_minute {
         Some("no complete CloudWatch minute seen at this weight yet".into())
     } else {
@@ -583,7 +618,9 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
 /// never hold it back.
 fn propose_all_old(app: &mut App) {
     let all_old = Weights::from_percent_new(0);
-    let stale: Vec<bool> = (0..app.routes.len()).map(|i| app.is_stale(weights_source(app, i))).collect();
+    let stale: Vec<bool> = (0..app.routes.len())
+        .map(|i| app.is_stale(weights_source(app, i)) || app.routes[i].problem.is_some())
+        .collect();
     let fresh = !stale.contains(&true);
     let unsure: Vec<bool> = (0..app.routes.len())
         .map(|i| {

@@ -2,8 +2,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, RouteId, RouteOwners, RouteRead, Side, Workload,
-    WorkloadKey,
+    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteOwners, RouteProblem,
+    RouteRead, Side, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -83,6 +83,24 @@ pub enum Msg {
         routes: Vec<RouteOwners>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+    },
+    /// The routes of one source that could not be read while the others
+    /// were (a deleted rule, a target group gone), each with why: the
+    /// whole list, sent when it changes; empty when every route reads.
+    RouteProblems {
+        at: Timestamp,
+        source: SourceId,
+        problems: Vec<RouteProblem>,
+    },
+    /// The last weight change of each route that earlier sessions of the
+    /// plan saw (their recordings, read once at the start, off the
+    /// screen's thread), so that pacing survives a restart. A route not
+    /// listed has no change on record: its time at its weight is unknown.
+    PriorChanges {
+        changes: Vec<PriorChange>,
+        /// How many recordings of the plan were read.
+        #[serde(default)]
+        recordings: u32,
     },
     /// How the broker a shared session is published to is doing. Never
     /// recorded: it is this process's link, not the cutover, and a

@@ -688,6 +688,29 @@ pub struct RouteState {
     /// with why: what stands when an earlier one lands late.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standing: Option<Standing>,
+    /// Since when, and why, this route alone cannot be read while its
+    /// source reads the others (its rule deleted): its read is as old as
+    /// it says, and its steps wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<(Timestamp, String)>,
+    /// The route's last weight change before this session, as earlier
+    /// recordings of the plan (or the simulated world) tell it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<crate::domain::PriorChange>,
+}
+
+/// How long a route has been at its weights, as far as the console can
+/// tell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AtWeight {
+    /// Changed in this session, at this time.
+    Changed(Timestamp),
+    /// Changed before this session, as an earlier one saw: when, and where
+    /// that was seen.
+    Before(Timestamp, String),
+    /// No change on record: at these weights since at least this
+    /// session's first read, for how much longer nobody here knows.
+    Unknown(Timestamp),
 }
 
 /// A weight write of this session whose request may still be applied: its
@@ -789,6 +812,21 @@ impl RouteState {
             Some(crate::domain::ReadDetail::Route53 { records }) => Some(records.get(side)),
             _ => None,
         }
+    }
+
+    /// Since when the route has been at its current weights; None before
+    /// its first read.
+    pub fn at_weight(&self) -> Option<AtWeight> {
+        let (since, session_start) = self.weights_since?;
+        if !session_start {
+            return Some(AtWeight::Changed(since));
+        }
+        // An earlier change counts only if it set what is read now (and
+        // came before this session's first read).
+        Some(match &self.prior {
+            Some(p) if Some(p.to) == self.weights() && p.at <= since => AtWeight::Before(p.at, p.source.clone()),
+            _ => AtWeight::Unknown(since),
+        })
     }
 
     /// The weights in effect at `at`, as far as this session saw them.
@@ -1120,6 +1158,8 @@ impl App {
                 owners_error: None,
                 unsettled: Vec::new(),
                 standing: None,
+                problem: None,
+                prior: None,
             })
             .collect();
         // A DNS route's load balancers are known from its first read; their

@@ -1,15 +1,15 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, RouteId, RouteOwners, RouteRead, Severity, Side, Weights,
-    Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
+    Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, PriorChange, RouteId, RouteOwners, RouteProblem,
+    RouteRead, Severity, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
 
 use super::{
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
     PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceState, View, actions, find, pointer,
+    SideMetrics, SourceId, SourceState, View, actions, find, pointer,
 };
 
 /// What applying one message produced.
@@ -114,6 +114,14 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             for point in points {
                 on_metric(app, point);
             }
+            true
+        }
+        Msg::PriorChanges { changes, recordings } => {
+            on_prior_changes(app, changes, recordings);
+            true
+        }
+        Msg::RouteProblems { at, source, problems } => {
+            on_route_problems(app, at, source, problems);
             true
         }
         Msg::Share(status) => {
@@ -599,6 +607,67 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
     };
     let revert = undone.is_some();
     outside_change(app, at, Marked::OutsideChange { subject, before: was, after: now, who, revert, text });
+}
+
+/// What earlier sessions of the plan saw last of each route's weights:
+/// said once, in one line, so the operator (and a replay) knows where the
+/// pacing's times come from.
+fn on_prior_changes(app: &mut App, changes: Vec<PriorChange>, recordings: u32) {
+    let mut known = Vec::new();
+    for route in &mut app.routes {
+        route.prior = changes.iter().filter(|c| c.route == route.spec.name).max_by_key(|c| c.at).cloned();
+        if let Some(p) = &route.prior {
+            let share = route.kind().share_new(p.to).map_or(String::new(), |s| format!(" {s:.0}%"));
+            known.push(format!("{} set to{share} at {} ({})", route.spec.name, crate::domain::clock(p.at), p.source));
+        }
+    }
+    // The simulated world tells what it knows without a word: only what
+    // recordings said, or that nothing was found, is an event.
+    if recordings == 0 && !known.is_empty() {
+        return;
+    }
+    let at = app.now;
+    let text = if known.is_empty() {
+        format!(
+            "pacing: no earlier change of the routes' weights on record ({recordings} recording(s) of this plan read): the time at each weight counts from now"
+        )
+    } else {
+        format!("pacing: last changes before this session: {}", known.join("; "))
+    };
+    app.push_event(at, None, Level::Info, text);
+}
+
+/// The routes of `source` that could not be read, each with why; the
+/// others read. Said once when a route's problem starts, changes or ends.
+fn on_route_problems(app: &mut App, at: Timestamp, source: SourceId, problems: Vec<RouteProblem>) {
+    let mut said = Vec::new();
+    for (i, route) in app.routes.iter_mut().enumerate() {
+        if route.spec.source() != source {
+            continue;
+        }
+        let now = problems.iter().find(|p| p.route.index() == i).map(|p| p.error.clone());
+        let name = &route.spec.name;
+        match (&route.problem, now) {
+            (Some((_, before)), Some(now)) if *before == now => {}
+            (_, Some(now)) => {
+                said.push((
+                    Level::Alert,
+                    format!(
+                        "route {name} cannot be read: {now}; its steps wait, the other routes go on (R still reverts)"
+                    ),
+                ));
+                route.problem = Some((at, now));
+            }
+            (Some(_), None) => {
+                said.push((Level::Info, format!("route {name} reads again")));
+                route.problem = None;
+            }
+            (None, None) => {}
+        }
+    }
+    for (level, text) in said {
+        app.push_event(at, None, level, text);
+    }
 }
 
 /// Who else writes the routes' rules and target groups. A failed read

@@ -217,3 +217,26 @@ mod tests {
         assert_eq!(Weights::from_percent_new(250).new, Weight(100));
     }
 }
+
+/// Why one route of a source could not be read while the others were
+/// (its rule deleted, a target group gone): that route's problem alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteProblem {
+    pub route: RouteId,
+    pub error: String,
+}
+
+/// A route's last weight change seen before this session began: in an
+/// earlier recording of the same plan (the executor's verified write, or
+/// a change a read showed), or told by the simulated world. How long a
+/// route has been at its weight is known from here, not from the
+/// session's first read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriorChange {
+    /// The route's name in that session's plan.
+    pub route: String,
+    pub at: jiff::Timestamp,
+    pub to: Weights,
+    /// Where it was seen: a recording's file name, `the simulated world`.
+    pub source: String,
+}

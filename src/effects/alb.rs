@@ -517,6 +517,8 @@ mod tests {
             workload: None,
             steps: vec![0, 100],
             ingress: None,
+            file: "cutover.toml".into(),
+            lines: Default::default(),
         }
     }
 

@@ -24,6 +24,7 @@
 //! that have no field for environment values, tokens or credentials.
 
 mod handoff;
+pub mod history;
 mod keyframe;
 mod sink;
 
@@ -600,6 +601,8 @@ pub struct Stream {
     pub header: Header,
     pub keyframes: usize,
     pub stopped: Option<String>,
+    /// Where reading stopped: the line's number and byte offset.
+    pub stopped_at: Option<(usize, u64)>,
     reader: BufReader<File>,
     line: String,
     albs: AlbMemory,
@@ -626,6 +629,7 @@ impl Stream {
             header,
             keyframes: 0,
             stopped: None,
+            stopped_at: None,
             reader,
             line,
             albs: AlbMemory::default(),
@@ -636,8 +640,9 @@ impl Stream {
         })
     }
 
-    fn stop(&mut self, why: String) -> Option<(i64, Item)> {
+    fn stop(&mut self, at: (usize, u64), why: String) -> Option<(i64, Item)> {
         self.stopped = Some(why);
+        self.stopped_at = Some(at);
         self.done = true;
         None
     }
@@ -657,10 +662,13 @@ impl Iterator for Stream {
                     return None;
                 }
                 Ok(n) => n,
-                Err(e) => return self.stop(format!("line {number} (byte {offset}): {e}")),
+                Err(e) => return self.stop((number, offset), format!("line {number} (byte {offset}): {e}")),
             };
             if !self.line.ends_with('\n') {
-                return self.stop(format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"));
+                return self.stop(
+                    (number, offset),
+                    format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"),
+                );
             }
             self.offset += n as u64;
             let item = match classify(self.line.as_bytes()) {
@@ -699,7 +707,9 @@ impl Iterator for Stream {
             match item {
                 Ok(Some(item)) => return Some(item),
                 Ok(None) => {}
-                Err(e) => return self.stop(format!("line {number} (byte {offset}) cannot be read: {e}")),
+                Err(e) => {
+                    return self.stop((number, offset), format!("line {number} (byte {offset}) cannot be read: {e}"));
+                }
             }
         }
         None

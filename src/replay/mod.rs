@@ -273,6 +273,14 @@ impl Viewer {
                 Err(e) => self.status = Some(e),
             }
         }
+        // The whole file's check, once it is done: a damaged line ends the
+        // replay there, and is said.
+        if self.player.checked(false) {
+            changed = true;
+            if let Some(why) = self.player.stops_early() {
+                self.status = Some(format!("the recording stops early: {why}"));
+            }
+        }
         if self.paused {
             return changed;
         }
@@ -282,7 +290,10 @@ impl Viewer {
         self.go(self.clock + step);
         if self.clock >= end && !self.follow {
             self.paused = true;
-            self.status = Some("end of the recording: ← or [ to go back, q to quit".into());
+            self.status = Some(match self.player.stops_early() {
+                Some(why) => format!("the recording stops early: {why}"),
+                None => "end of the recording: ← or [ to go back, q to quit".into(),
+            });
             changed = true;
         }
         changed || self.clock / 1000 != before / 1000

@@ -18,6 +18,8 @@ use crate::record::{self, AlbMemory, Header, Kind, Line};
 pub struct LineAt {
     /// Unix ms when the session received it.
     pub t: i64,
+    /// Its line number in the file, for messages.
+    pub number: usize,
     pub offset: u64,
     pub len: u32,
     pub kind: Kind,
@@ -89,7 +91,7 @@ impl Index {
                 if kind == Kind::Keyframe {
                     self.keyframes.push(self.lines.len());
                 }
-                self.lines.push(LineAt { t, offset: self.end, len: n as u32, kind });
+                self.lines.push(LineAt { t, number, offset: self.end, len: n as u32, kind });
             }
             self.end += n as u64;
             self.line_number += 1;
@@ -108,9 +110,14 @@ pub struct Player {
     /// The next line of the index to apply.
     next: usize,
     albs: AlbMemory,
-    /// A line that indexed but would not parse (its index, and why): the
-    /// replay ends before it.
+    /// A line that indexed but would not parse (its index, and why, as the
+    /// report says it): the replay ends before it.
     pub damaged: Option<(usize, String)>,
+    /// The whole file read as the report reads it, in a thread of its own
+    /// from the open: its first unreadable line (number, byte, why), or
+    /// none. A seek past keyframes never reads the lines between, so
+    /// without it a damaged line there would be played past unsaid.
+    checked: Option<std::sync::mpsc::Receiver<Option<(usize, u64, String)>>>,
     /// How many times a seek started from a keyframe.
     pub keyframe_loads: usize,
     /// A gap was passed (its time and lines lost) and no keyframe since:
@@ -135,6 +142,16 @@ impl Player {
         let mut index = Index { end: n as u64, line_number: 2, ..Index::default() };
         index.extend(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
         let app = Self::fresh(&header);
+        let (tx, checked) = std::sync::mpsc::channel();
+        let whole = path.to_path_buf();
+        std::thread::spawn(move || {
+            let first = record::Stream::open(&whole).ok().and_then(|mut stream| {
+                for _ in stream.by_ref() {}
+                let (number, offset) = stream.stopped_at?;
+                Some((number, offset, stream.stopped?))
+            });
+            let _ = tx.send(first);
+        });
         Ok(Player {
             path: path.to_path_buf(),
             file,
@@ -144,6 +161,7 @@ impl Player {
             next: 0,
             albs: AlbMemory::default(),
             damaged: None,
+            checked: Some(checked),
             keyframe_loads: 0,
             gap: None,
             followed: false,
@@ -180,11 +198,52 @@ impl Player {
         Ok(self.index.extend(&mut self.file)? > 0)
     }
 
-    /// The first and last moments of the recording, in unix ms.
+    /// The first and last moments of the recording, in unix ms: the last
+    /// before a damaged line, if there is one.
     pub fn span(&self) -> (i64, i64) {
         let start = self.header.started.as_millisecond();
-        let end = self.index.lines.last().map_or(start, |l| l.t).max(start);
+        let lines = match &self.damaged {
+            Some((limit, _)) => &self.index.lines[..*limit],
+            None => &self.index.lines[..],
+        };
+        let end = lines.last().map_or(start, |l| l.t).max(start);
         (start, end)
+    }
+
+    /// Takes in what the check of the whole file found, if it is done;
+    /// `wait`: until it is. Returns whether a damaged line was found now.
+    pub fn checked(&mut self, wait: bool) -> bool {
+        let Some(rx) = &self.checked else { return false };
+        let found = match if wait { rx.recv().ok() } else { rx.try_recv().ok() } {
+            Some(found) => found,
+            None if wait => None,
+            None => return false,
+        };
+        self.checked = None;
+        let Some((_, offset, why)) = found else { return false };
+        // A last line still being written is the index's to tell, and a
+        // gap (a shared session's lost lines) the replay's, which waits
+        // for the next keyframe after it.
+        let Some(i) = self.index.lines.iter().position(|l| l.offset >= offset) else { return false };
+        if why.contains("is cut short") || self.index.lines[i].kind == Kind::Gap {
+            return false;
+        }
+        if self.damaged.as_ref().is_some_and(|(limit, _)| *limit <= i) {
+            return false;
+        }
+        self.damaged = Some((i, format!("{why}; everything before it is replayed")));
+        // The screen may already be past it: back to the last good line.
+        if self.next > i {
+            let (_, end) = self.span();
+            let _ = self.seek(end);
+        }
+        true
+    }
+
+    /// Why the replay ends before the end of the file, if it does: a
+    /// damaged line, or a tail the index could not read.
+    pub fn stops_early(&self) -> Option<String> {
+        self.damaged.as_ref().map(|(_, why)| why.clone()).or_else(|| self.index.stopped.clone())
     }
 
     /// The time of the last line applied: where the replay is.
@@ -198,6 +257,7 @@ impl Player {
     /// The console as it was at `t`: after every line received up to and
     /// including `t`. Returns whether anything changed.
     pub fn seek(&mut self, t: i64) -> Result<bool, String> {
+        self.checked(false);
         let target = self.index.lines.partition_point(|l| l.t <= t);
         let target = self.damaged.as_ref().map_or(target, |(limit, _)| target.min(*limit));
         if target == self.next {
@@ -225,7 +285,13 @@ impl Player {
         while self.next < target {
             if let Err(e) = self.apply(self.next) {
                 let at = self.index.lines[self.next];
-                self.damaged = Some((self.next, format!("the entry at byte {} cannot be read: {e}", at.offset)));
+                self.damaged = Some((
+                    self.next,
+                    format!(
+                        "line {} (byte {}) cannot be read: {e}; everything before it is replayed",
+                        at.number, at.offset
+                    ),
+                ));
                 break;
             }
             self.next += 1;

@@ -34,6 +34,10 @@ pub struct SimConfig {
 /// Minutes of history the world has when the console first shows it, so
 /// the sparklines are full at once.
 pub const HISTORY_MINUTES: i64 = 30;
+/// The weights the `www` records were set to before the session, and how
+/// long before its start.
+const WWW_OPENING: Weights = Weights { old: Weight(90), new: Weight(10) };
+const WWW_STEP_BEFORE_SECS: i64 = 150;
 /// How often the simulated ALB is "read", as the live poller would.
 const ALB_READ_EVERY_SECS: i64 = 5;
 const LOAD_BALANCER: &str = "app/photo-api-alb/5e1f0c2a9b7d4e33";
@@ -324,7 +328,7 @@ impl World {
             singletons,
             minute,
             lb_minute: BTreeMap::new(),
-            www_step: Some(plus_secs(config.start, -150)),
+            www_step: Some(plus_secs(config.start, -WWW_STEP_BEFORE_SECS)),
             next_incident: plus_secs(config.start, 6 * 60),
             script: vec![
                 (plus_secs(config.start, -12 * 60), Side::New, DrainKind::Interruption),
@@ -397,6 +401,21 @@ impl World {
             })
             .collect();
         self.out.push(Msg::RouteOwners { at: self.now, routes: owners, error: None });
+        // The world knows when each route's weights were last set: since
+        // it began, or (`www`) at its opening step.
+        let changes = self
+            .routes
+            .iter()
+            .map(|r| {
+                let (at, to) = if r.dns.is_some() {
+                    (plus_secs(self.start, -WWW_STEP_BEFORE_SECS), WWW_OPENING)
+                } else {
+                    (Minute::containing(plus_secs(self.start, -HISTORY_MINUTES * 60)).start(), r.weights)
+                };
+                crate::domain::PriorChange { route: r.spec.name.clone(), at, to, source: "the simulated world".into() }
+            })
+            .collect();
+        self.out.push(Msg::PriorChanges { changes, recordings: 0 });
         let mut msgs = std::mem::take(&mut self.out);
         msgs.extend(self.advance(self.start));
         self.slow_start();
@@ -1066,7 +1085,7 @@ impl World {
             self.www_step = None;
             // The opening step of the `www` records, made before the session.
             if let Some(r) = self.routes.iter_mut().find(|r| r.dns.is_some()) {
-                r.weights = Weights { old: Weight(90), new: Weight(10) };
+                r.weights = WWW_OPENING;
             }
             self.read_routes();
         }

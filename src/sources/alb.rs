@@ -11,8 +11,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Msg, SourceId, SourceState};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::domain::{
-    Owner, PerSide, ReadDetail, RouteId, RouteOwners, RouteRead, Target, TargetState, Weight, Weights, owner_from_tags,
+    Owner, PerSide, ReadDetail, RouteId, RouteOwners, RouteProblem, RouteRead, Target, TargetState, Weight, Weights,
+    owner_from_tags,
 };
 use crate::plan::{Arn, PlanRoute};
 
@@ -47,9 +52,56 @@ impl Forward {
     }
 }
 
+/// Why one route's forward action could not be read while the call
+/// answered: the route's own trouble, not the source's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteFault {
+    /// The rule (or the listener, for a default action) does not exist:
+    /// the ALB answered `RuleNotFound` or `ListenerNotFound` for it.
+    Gone { arn: Arn, code: String },
+    /// It exists but forwards nowhere.
+    NoForward { arn: Arn },
+    /// The ALB answered without it.
+    NotReturned { arn: Arn },
+    /// One of the route's target groups does not exist.
+    TargetGroupGone { group: Arn, code: String },
+}
+
+impl RouteFault {
+    /// One line: what is wrong with the route, without its name.
+    pub fn text(&self) -> String {
+        match self {
+            RouteFault::Gone { arn, code } => {
+                let what = if arn.0.contains(":listener-rule/") { "rule" } else { "listener" };
+                format!("{what} {} does not exist ({code}): deleted, or the plan's ARN is wrong", arn.short_id())
+            }
+            RouteFault::NoForward { arn } => format!("{arn} has no forward action"),
+            RouteFault::NotReturned { arn } => format!("{arn} was not returned by the ALB"),
+            RouteFault::TargetGroupGone { group, code } => {
+                format!("target group {} does not exist ({code})", group.target_group_name())
+            }
+        }
+    }
+}
+
+/// The error code of a service error, if the call got that far.
+fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
+    err.as_service_error().and_then(|e| e.code())
+}
+
+/// Error codes that say an object of the plan is not there.
+const NOT_FOUND: [&str; 3] = ["RuleNotFound", "ListenerNotFound", "TargetGroupNotFound"];
+
 /// Reads the forward action of every route: one DescribeRules call for all
-/// rules and one DescribeListeners call for all default actions.
-pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Forward>, String> {
+/// rules and one DescribeListeners call for all default actions. One rule
+/// or listener that does not exist fails a whole call: then each is asked
+/// alone, so that the missing one is that route's fault and the others are
+/// read. A failure of the call itself (throttled, unreachable, denied) is
+/// the outer error: the source's.
+pub async fn read_forward_each(
+    client: &Client,
+    routes: &[PlanRoute],
+) -> Result<Vec<Result<Forward, RouteFault>>, String> {
     let rule_arns: Vec<String> = routes.iter().filter_map(|r| r.rule.as_ref().map(|a| a.0.clone())).collect();
     let listener_arns: Vec<String> = {
         let mut v: Vec<String> = routes.iter().filter(|r| r.rule.is_none()).map(|r| r.listener.0.clone()).collect();
@@ -57,55 +109,124 @@ pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<
         v.dedup();
         v
     };
-    let mut by_arn: BTreeMap<String, Option<Forward>> = BTreeMap::new();
+    let mut by_arn: BTreeMap<String, Result<Option<Forward>, String>> = BTreeMap::new();
     // A read of one rule (or listener) names it when access is denied.
     let only = |arns: &[String]| (arns.len() == 1).then(|| arns[0].clone());
+    let rules = |arns: Vec<String>| async move {
+        let one = only(&arns);
+        client.describe_rules().set_rule_arns(Some(arns)).send().await.map_err(|e| {
+            let code = code_of(&e).filter(|c| NOT_FOUND.contains(c)).map(str::to_string);
+            (code, explain_on(&e, "elasticloadbalancing:DescribeRules", one.as_deref()))
+        })
+    };
     if !rule_arns.is_empty() {
-        let one = only(&rule_arns);
-        let out = client
-            .describe_rules()
-            .set_rule_arns(Some(rule_arns))
-            .send()
-            .await
-            .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeRules", one.as_deref()))?;
-        for rule in out.rules() {
-            by_arn.insert(rule.rule_arn().unwrap_or_default().to_string(), Forward::from_actions(rule.actions()));
+        match rules(rule_arns.clone()).await {
+            Ok(out) => {
+                for rule in out.rules() {
+                    let arn = rule.rule_arn().unwrap_or_default().to_string();
+                    by_arn.insert(arn, Ok(Forward::from_actions(rule.actions())));
+                }
+            }
+            Err((Some(_), _)) => {
+                for arn in rule_arns {
+                    match rules(vec![arn.clone()]).await {
+                        Ok(out) => {
+                            for rule in out.rules() {
+                                let arn = rule.rule_arn().unwrap_or_default().to_string();
+                                by_arn.insert(arn, Ok(Forward::from_actions(rule.actions())));
+                            }
+                        }
+                        Err((Some(code), _)) => {
+                            by_arn.insert(arn, Err(code));
+                        }
+                        Err((None, e)) => return Err(e),
+                    }
+                }
+            }
+            Err((None, e)) => return Err(e),
         }
     }
+    let listeners = |arns: Vec<String>| async move {
+        let one = only(&arns);
+        client.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(|e| {
+            let code = code_of(&e).filter(|c| NOT_FOUND.contains(c)).map(str::to_string);
+            (code, explain_on(&e, "elasticloadbalancing:DescribeListeners", one.as_deref()))
+        })
+    };
     if !listener_arns.is_empty() {
-        let one = only(&listener_arns);
-        let out = client
-            .describe_listeners()
-            .set_listener_arns(Some(listener_arns))
-            .send()
-            .await
-            .map_err(|e| explain_on(&e, "elasticloadbalancing:DescribeListeners", one.as_deref()))?;
-        for l in out.listeners() {
-            by_arn.insert(l.listener_arn().unwrap_or_default().to_string(), Forward::from_actions(l.default_actions()));
+        let batches = match listeners(listener_arns.clone()).await {
+            Ok(out) => vec![(None, Ok(out))],
+            Err((Some(_), _)) => {
+                let mut each = Vec::new();
+                for arn in listener_arns {
+                    each.push((Some(arn.clone()), listeners(vec![arn]).await));
+                }
+                each
+            }
+            Err((None, e)) => return Err(e),
+        };
+        for (arn, answer) in batches {
+            match answer {
+                Ok(out) => {
+                    for l in out.listeners() {
+                        let arn = l.listener_arn().unwrap_or_default().to_string();
+                        by_arn.insert(arn, Ok(Forward::from_actions(l.default_actions())));
+                    }
+                }
+                Err((Some(code), _)) => {
+                    by_arn.insert(arn.unwrap_or_default(), Err(code));
+                }
+                Err((None, e)) => return Err(e),
+            }
         }
     }
-    routes
+    Ok(routes
         .iter()
         .map(|r| {
             let arn = r.rule.as_ref().unwrap_or(&r.listener);
             match by_arn.get(&arn.0) {
-                Some(Some(f)) => Ok(f.clone()),
-                Some(None) => Err(format!("route {}: {arn} has no forward action", r.name)),
-                None => Err(format!("route {}: {arn} was not returned by the ALB", r.name)),
+                Some(Ok(Some(f))) => Ok(f.clone()),
+                Some(Ok(None)) => Err(RouteFault::NoForward { arn: arn.clone() }),
+                Some(Err(code)) => Err(RouteFault::Gone { arn: arn.clone(), code: code.clone() }),
+                None => Err(RouteFault::NotReturned { arn: arn.clone() }),
             }
         })
+        .collect())
+}
+
+/// Every route's forward action, or the first route's fault as the error:
+/// for a caller that needs them all (the executor's read-back).
+pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Forward>, String> {
+    read_forward_each(client, routes)
+        .await?
+        .into_iter()
+        .zip(routes)
+        .map(|(f, r)| f.map_err(|fault| format!("route {}: {}", r.name, fault.text())))
         .collect()
 }
 
+/// A target group's targets; a group that does not exist is an error too.
 pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, String> {
-    let out = client.describe_target_health().target_group_arn(&group.0).send().await.map_err(|e| {
-        format!(
-            "target group {}: {}",
-            group.target_group_name(),
-            explain_on(&e, "elasticloadbalancing:DescribeTargetHealth", Some(&group.0))
-        )
-    })?;
-    Ok(out
+    read_targets_of(client, group).await?.map_err(|fault| fault.text())
+}
+
+/// A target group's targets. `Ok(Err(..))`: the group does not exist,
+/// the route's fault; the outer error is the call's.
+pub async fn read_targets_of(client: &Client, group: &Arn) -> Result<Result<Vec<Target>, RouteFault>, String> {
+    let out = match client.describe_target_health().target_group_arn(&group.0).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            if let Some(code) = code_of(&e).filter(|c| NOT_FOUND.contains(c)) {
+                return Ok(Err(RouteFault::TargetGroupGone { group: group.clone(), code: code.to_string() }));
+            }
+            return Err(format!(
+                "target group {}: {}",
+                group.target_group_name(),
+                explain_on(&e, "elasticloadbalancing:DescribeTargetHealth", Some(&group.0))
+            ));
+        }
+    };
+    Ok(Ok(out
         .target_health_descriptions()
         .iter()
         .map(|d| {
@@ -128,15 +249,26 @@ pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, S
             };
             Target { id, state, reason: health.and_then(|h| h.reason()).map(|r| r.as_str().to_string()) }
         })
-        .collect())
+        .collect()))
 }
 
-/// One full read: every route's weights and its two target groups' health.
+/// One full read: the weights and both target groups' health of every
+/// route that could be read, and the problem of each that could not.
 /// The plan's ALB routes come first, so the `i`th is `RouteId(i)`.
-pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteRead>, String> {
-    let forwards = read_forwards(client, routes).await?;
+pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<(Vec<RouteRead>, Vec<RouteProblem>), String> {
+    let forwards = read_forward_each(client, routes).await?;
     let mut reads = Vec::with_capacity(routes.len());
+    let mut problems = Vec::new();
     for (i, (route, forward)) in routes.iter().zip(forwards).enumerate() {
+        let id = RouteId::of(i);
+        let problem = |fault: RouteFault| RouteProblem { route: id, error: fault.text() };
+        let forward = match forward {
+            Ok(f) => f,
+            Err(fault) => {
+                problems.push(problem(fault));
+                continue;
+            }
+        };
         let weight = |w: i32| Weight(w.clamp(0, 999) as u16);
         let weights = match (forward.weight_of(&route.old_target_group), forward.weight_of(&route.new_target_group)) {
             (Some(old), Some(new)) => Some(Weights { old: weight(old), new: weight(new) }),
@@ -148,13 +280,19 @@ pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteRead
             .filter(|(arn, _)| *arn != route.old_target_group.0 && *arn != route.new_target_group.0)
             .map(|(arn, w)| (Arn(arn.clone()).target_group_name().to_string(), weight(*w)))
             .collect();
-        let targets = PerSide::new(
-            read_targets(client, &route.old_target_group).await?,
-            read_targets(client, &route.new_target_group).await?,
-        );
-        reads.push(RouteRead { route: RouteId::of(i), weights, others, targets, detail: ReadDetail::Alb });
+        let (old, new) = match (
+            read_targets_of(client, &route.old_target_group).await?,
+            read_targets_of(client, &route.new_target_group).await?,
+        ) {
+            (Ok(old), Ok(new)) => (old, new),
+            (Err(fault), _) | (_, Err(fault)) => {
+                problems.push(problem(fault));
+                continue;
+            }
+        };
+        reads.push(RouteRead { route: id, weights, others, targets: PerSide::new(old, new), detail: ReadDetail::Alb });
     }
-    Ok(reads)
+    Ok((reads, problems))
 }
 
 /// ARNs one DescribeTags call takes at most (an ELBv2 limit).
@@ -233,7 +371,14 @@ pub async fn run(
             r = read(&client, &routes) => r,
         };
         let read_ok = result.is_ok();
-        let msgs = poller.outcome(result);
+        let (result, problems) = match result {
+            Ok((reads, problems)) => (Ok(reads), Some(problems)),
+            Err(e) => (Err(e), None),
+        };
+        let mut msgs = poller.outcome(result);
+        // A route's own trouble, said when it changes (and once, as none,
+        // at the first good read).
+        msgs.extend(problems.and_then(|p| poller.problems(p)));
         for msg in msgs {
             if tx.send(msg).await.is_err() {
                 return;
@@ -295,6 +440,8 @@ mod tests {
                 workload: None,
                 steps: vec![0, 100],
                 ingress: None,
+                file: String::new(),
+                lines: Default::default(),
             })
             .collect();
         let batches = tag_batches(&routes);

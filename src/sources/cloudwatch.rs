@@ -262,6 +262,8 @@ mod tests {
             workload: None,
             steps: vec![0, 100],
             ingress: None,
+            file: String::new(),
+            lines: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod alb;
 pub mod aws;
 pub mod cloudwatch;
 pub mod kube;
+pub mod preflight;
 pub mod route53;
 
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub fn ensure_crypto_provider() {
 /// (`cutover run`) to use the same ones.
 pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<Clients, String> {
     ensure_crypto_provider();
+    preflight::one_cluster_by_config(plan).map_err(|e| e.to_string())?;
     let mut clients = Vec::new();
     let mut kube_clients = PerSide::new(None, None);
     for side in Side::BOTH {
@@ -48,6 +50,12 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
         }
     }
     let sdk = aws::sdk_config(&plan.aws).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
+    // Before anything reads: a plan whose sides are one cluster, or whose
+    // rule is not there, is the operator's to fix (exit 2).
+    let (one, rules) =
+        tokio::join!(preflight::one_cluster_by_uid(plan, &kube_clients), preflight::routes_exist(plan, &elb));
+    one.and(rules).map_err(|e| e.to_string())?;
     tokio::spawn(clock(tx.clone(), cancel.clone()));
     for (side, context, client) in clients {
         let versions = (tx.clone(), client.clone());
@@ -57,7 +65,6 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
         });
         tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
     }
-    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&sdk);
     // Route 53 routes are resolved before anything polls: a record the
     // zone does not hold is the plan's mistake, said at once (exit 2).
     let mut watched = Vec::new();
@@ -90,6 +97,8 @@ pub struct Poller {
     pause: Duration,
     last_ok: Option<Timestamp>,
     failing_since: Option<Timestamp>,
+    /// The routes' own problems as last sent.
+    problems: Option<Vec<crate::domain::RouteProblem>>,
 }
 
 /// The longest pause between failed reads: long enough not to hammer a
@@ -98,7 +107,20 @@ pub const MAX_PAUSE: Duration = Duration::from_secs(20);
 
 impl Poller {
     pub fn new(id: crate::app::SourceId, every: Duration) -> Poller {
-        Poller { id, every, pause: every, last_ok: None, failing_since: None }
+        Poller { id, every, pause: every, last_ok: None, failing_since: None, problems: None }
+    }
+
+    /// The message saying which routes of the source could not be read
+    /// (and why), when that changed since the last one sent.
+    pub fn problems(&mut self, problems: Vec<crate::domain::RouteProblem>) -> Option<Msg> {
+        if self.problems.as_ref() == Some(&problems) {
+            return None;
+        }
+        for p in &problems {
+            tracing::warn!(source = self.id.label(), route = p.route.index(), error = %p.error, "route not read");
+        }
+        self.problems = Some(problems.clone());
+        Some(Msg::RouteProblems { at: Timestamp::now(), source: self.id, problems })
     }
 
     /// The messages one read's outcome sends: the reads and the source

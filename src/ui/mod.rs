@@ -113,7 +113,7 @@ pub fn render_in(app: &App, frame: &mut Frame, area: Rect) {
     if app.ui.help {
         help::render(app, frame, areas.body);
     }
-    modal::render_modal(app, frame, areas.body);
+    modal::render_modal(app, frame, areas.body, area);
     // The terminal's size, not the area's: a replay gives the console all
     // but the timeline's two rows.
     let screen = frame.area();

@@ -13,19 +13,26 @@ use crate::keymap::Action;
 
 use super::theme;
 
-pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
+/// Draws the open proposal, input or question over the console: in the
+/// body when it fits there, else over the whole screen (`screen`, the
+/// footer kept). What never goes, at any size down to 40x10: the title,
+/// the first line (what changes) and the line that says how to apply and
+/// how to drop it; the lines between give way first, and say how many.
+pub fn render_modal(app: &App, frame: &mut Frame, area: Rect, screen: Rect) {
     let Some(modal) = &app.modal else { return };
     let km = &app.keymap;
-    let (title, mut lines, border) = match modal {
+    let width = WIDTH.min(screen.width.max(area.width));
+    // Inside the border, after the one-space margin every line has.
+    let inner = usize::from(width.saturating_sub(3));
+    let (title, mut lines, keys, border) = match modal {
         Modal::Proposal(p) => {
             // Wrapped, not cut: an owner's advice is longer than the box.
-            let width = usize::from(WIDTH.min(area.width).saturating_sub(3));
             let mut lines: Vec<Line> =
-                p.lines.iter().flat_map(|l| wrap(l, width)).map(|l| Line::raw(format!(" {l}"))).collect();
-            lines.push(Line::raw(""));
+                p.lines.iter().flat_map(|l| wrap(l, inner)).map(|l| Line::raw(format!(" {l}"))).collect();
             let confirm = match (p.needed, p.given, &p.typed_override) {
                 // Another writer would undo it: a typed word, then Enter.
                 (_, 0, Some(o)) => {
+                    lines.push(Line::raw(""));
                     lines.push(Line::from(vec![
                         Span::styled(
                             " type the override: ",
@@ -56,15 +63,17 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
             // While the word is typed, the cancel key is a letter like any other.
             let cancel =
                 if typing { "esc cancel".to_string() } else { format!("{}/esc cancel", km.label(Action::Cancel)) };
-            lines.push(Line::from(vec![
-                Span::styled(confirm, Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
-                Span::raw("    "),
-                Span::styled(cancel, theme::dim()),
-            ]));
+            let keys = keys_lines(
+                (confirm, Style::new().fg(Color::Green).add_modifier(Modifier::BOLD)),
+                (cancel, theme::dim()),
+                inner + 1,
+            );
             match &p.typed_override {
-                Some(o) if o.owner.is_empty() => (format!(" PROPOSAL, OVERRIDE: {} ", p.title), lines, Color::LightRed),
-                Some(_) => (format!(" PROPOSAL, OWNER OVERRIDE: {} ", p.title), lines, Color::LightRed),
-                None => (format!(" PROPOSAL: {} ", p.title), lines, Color::Yellow),
+                Some(o) if o.owner.is_empty() => {
+                    (format!(" PROPOSAL, OVERRIDE: {} ", p.title), lines, keys, Color::LightRed)
+                }
+                Some(_) => (format!(" PROPOSAL, OWNER OVERRIDE: {} ", p.title), lines, keys, Color::LightRed),
+                None => (format!(" PROPOSAL: {} ", p.title), lines, keys, Color::Yellow),
             }
         }
         Modal::Percent(input) => {
@@ -72,38 +81,87 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
             let lines = vec![
                 Line::raw(format!(" percent of route {name}'s traffic to new (0-100):")),
                 Line::from(Span::styled(format!(" {}█", input.text), Style::new().add_modifier(Modifier::BOLD))),
-                Line::from(Span::styled(" enter proposes, esc cancels", theme::dim())),
             ];
-            (" set percentage ".to_string(), lines, theme::ACCENT)
+            let keys = vec![Line::from(Span::styled(" enter proposes, esc cancels", theme::dim()))];
+            (" set percentage ".to_string(), lines, keys, theme::ACCENT)
         }
         Modal::Quit(what) => {
-            // Wrapped, not cut: why a handoff is not kept names a path.
-            let width = usize::from(WIDTH.min(area.width).saturating_sub(3));
-            let mut lines: Vec<Line> =
-                what.iter().flat_map(|l| wrap(l, width)).map(|l| Line::raw(format!(" {l}"))).collect();
-            lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled(
+            let lines: Vec<Line> =
+                what.iter().flat_map(|l| wrap(l, inner)).map(|l| Line::raw(format!(" {l}"))).collect();
+            let keys = keys_lines(
+                (
                     format!(" {} quit anyway", km.label(Action::Confirm)),
                     Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
                 ),
-                Span::raw("    "),
-                Span::styled("any other key: stay", theme::dim()),
-            ]));
-            (" QUIT NOW? something is in flight ".to_string(), lines, Color::LightRed)
+                ("any other key: stay".to_string(), theme::dim()),
+                inner + 1,
+            );
+            (" QUIT NOW? something is in flight ".to_string(), lines, keys, Color::LightRed)
         }
     };
     if app.config.mode == crate::app::Mode::DryRun {
         lines.insert(0, Line::from(Span::styled(" dry run: nothing will be sent", Style::new().fg(Color::Yellow))));
     }
-    let height = lines.len() as u16 + 2;
-    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(WIDTH.min(area.width))]).flex(Flex::Center).areas(popup);
+    let blank = matches!(modal, Modal::Proposal(_) | Modal::Quit(_));
+    let want = lines.len() + usize::from(blank) + keys.len() + 2;
+    // Where it is drawn: the body if it fits, else all but the footer.
+    let room = if usize::from(area.height) >= want {
+        area
+    } else {
+        Rect { height: screen.height.saturating_sub(1).max(area.height), ..screen }
+    };
+    let fit = fit_lines(lines, keys, blank, usize::from(room.height).saturating_sub(2));
+    let height = fit.len() as u16 + 2;
+    let [popup] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(room);
+    let [popup] = Layout::horizontal([Constraint::Length(width.min(room.width))]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(Span::styled(title, Style::new().fg(border).add_modifier(Modifier::BOLD)))
         .border_style(Style::new().fg(border));
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    frame.render_widget(Paragraph::new(fit).block(block), popup);
+}
+
+/// How to apply and how to drop, on one line when both fit in `width`,
+/// else each on its own, wrapped.
+fn keys_lines(apply: (String, Style), cancel: (String, Style), width: usize) -> Vec<Line<'static>> {
+    let gap = "    ";
+    let whole = apply.0.chars().count() + gap.len() + cancel.0.chars().count();
+    if whole <= width {
+        return vec![Line::from(vec![
+            Span::styled(apply.0, apply.1),
+            Span::raw(gap),
+            Span::styled(cancel.0, cancel.1),
+        ])];
+    }
+    let mut out: Vec<Line> = wrap(&apply.0, width).into_iter().map(|l| Line::from(Span::styled(l, apply.1))).collect();
+    let text = format!(" {}", cancel.0.trim_start());
+    out.extend(wrap(&text, width).into_iter().map(|l| Line::from(Span::styled(l, cancel.1))));
+    out
+}
+
+/// `lines`, a blank line (`blank`) and `keys` in at most `rows` rows: the
+/// keys always, the first line always, then as many of the rest as fit,
+/// with one line saying how many more there are.
+fn fit_lines(lines: Vec<Line<'static>>, keys: Vec<Line<'static>>, blank: bool, rows: usize) -> Vec<Line<'static>> {
+    let all = lines.len() + usize::from(blank) + keys.len();
+    if all <= rows {
+        let mut out = lines;
+        if blank {
+            out.push(Line::raw(""));
+        }
+        out.extend(keys);
+        return out;
+    }
+    // No blank line, and one for the count of what is left out.
+    let room = rows.saturating_sub(keys.len()).max(1);
+    let shown = room.saturating_sub(1).max(1).min(lines.len());
+    let left = lines.len() - shown;
+    let mut out: Vec<Line> = lines.into_iter().take(shown).collect();
+    if left > 0 && out.len() < room {
+        out.push(Line::from(Span::styled(format!(" … {left} more line(s) on a taller screen"), theme::dim())));
+    }
+    out.extend(keys);
+    out
 }
 
 /// The width of the box a proposal, an input or a question is drawn in.

@@ -139,8 +139,10 @@ pub fn render(viewer: &Viewer, frame: &mut Frame, area: Rect) {
         ])
     } else if let Some(text) = trouble.as_ref().or(gap.as_ref()) {
         Line::from(Span::styled(format!(" {text}"), Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)))
-    } else if let Some(text) = viewer.status.as_ref().or(viewer.player.damaged.as_ref().map(|(_, e)| e)) {
+    } else if let Some(text) = &viewer.status {
         Line::from(Span::styled(format!(" {text}"), Style::new().fg(Color::Yellow)))
+    } else if let Some((_, damaged)) = &viewer.player.damaged {
+        Line::from(Span::styled(format!(" the recording stops early: {damaged}"), Style::new().fg(Color::LightRed)))
     } else if let Some(stopped) = &viewer.player.index.stopped
         && viewer.clock >= end
         && !viewer.follow

@@ -135,7 +135,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
-        let stale = metrics_stale || app.is_stale(route.spec.source());
+        let stale = metrics_stale || app.is_stale(route.spec.source()) || route.problem.is_some();
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
         let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(*row);
         let progress = app.write_progress(RouteId::of(i));
@@ -196,6 +196,16 @@ fn route_line(
             vec![Span::styled(" target groups missing from the rule!", Style::new().fg(Color::LightRed))],
             0,
         )),
+    }
+    if let Some((since, problem)) = &s.route.problem {
+        // This route alone cannot be read: said on its line, not greyed
+        // away with the rest of it.
+        let text = format!(" ✖ not read since {}: {problem}", crate::domain::clock(*since));
+        let want = columns::width(&text);
+        pieces.push((
+            Col::text(24, want, 1),
+            vec![Span::styled(text, Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))],
+        ));
     }
     if let (Some(waiting), Some(aw)) = (waiting, &s.route.awaiting) {
         pieces.push(piece(

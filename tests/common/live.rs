@@ -57,6 +57,22 @@ impl LiveConsole {
         LiveConsole { peers, plan, app, clients, rt, recorder: None, executor: None, rx, cancel, _tx: tx }
     }
 
+    /// The console started again on the same peers, as after a quit: the
+    /// sources stopped and started anew (watches, the ALB poller, the
+    /// 30 minutes of metrics), a fresh state, no recorder.
+    pub fn restart(&mut self) {
+        self.cancel.cancel();
+        self.recorder = None;
+        let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
+        let cancel = CancellationToken::new();
+        let mode = self.app.config.mode;
+        self.app = App::new(self.plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
+        self.clients =
+            self.rt.block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone())).unwrap();
+        (self.rx, self.cancel, self._tx) = (rx, cancel, tx);
+        let _ = super::take_sent();
+    }
+
     /// Records the session from now on to `path`, as `cutover run` does.
     pub fn record_to(&mut self, path: &std::path::Path) {
         let header = cutover::record::Header::new(&self.app, jiff::Timestamp::now(), (120, 32));
@@ -164,7 +180,14 @@ impl Driver {
     /// The driver's console, with `prepare` run on the peers (their plan,
     /// their objects) before the sources start.
     pub fn start_prepared(dry_run: bool, prepare: impl FnOnce(&Peers)) -> Driver {
-        Driver::start_full("realistic", dry_run, None, prepare)
+        Driver::start_full("realistic", dry_run, None, prepare, true)
+    }
+
+    /// The driver's console as a console started with no recording of the
+    /// plan finds it: how long each route has been at its weights is
+    /// unknown, and a step counts as not yet dwelled.
+    pub fn start_fresh(seed: &str) -> Driver {
+        Driver::start_full(seed, false, None, |_| {}, false)
     }
 
     /// The driver's console with the live executor's loop behind it, as
@@ -173,7 +196,7 @@ impl Driver {
     /// back as messages), recorded to `record` when given, with `prepare`
     /// run on the peers first.
     pub fn start_running(seed: &str, record: Option<&std::path::Path>, prepare: impl FnOnce(&Peers)) -> Driver {
-        let mut d = Driver::start_full(seed, false, record, prepare);
+        let mut d = Driver::start_full(seed, false, record, prepare, true);
         let exec = LiveExecutor {
             elb: d.exec.elb.clone(),
             route53: d.exec.route53.clone(),
@@ -191,10 +214,21 @@ impl Driver {
     }
 
     fn start_inner(seed: &str, dry_run: bool, record: Option<&std::path::Path>) -> Driver {
-        Driver::start_full(seed, dry_run, record, |_| {})
+        Driver::start_full(seed, dry_run, record, |_| {}, true)
     }
 
-    fn start_full(seed: &str, dry_run: bool, record: Option<&std::path::Path>, prepare: impl FnOnce(&Peers)) -> Driver {
+    /// `settled`: an earlier session's recording of the plan, an hour old,
+    /// in which each route was set to the weights it has now, is read as
+    /// `cutover run` reads the recordings directory at its start. Pacing
+    /// then counts from an hour ago, as it would for a console restarted
+    /// long after the last step; tests of pacing itself start without it.
+    fn start_full(
+        seed: &str,
+        dry_run: bool,
+        record: Option<&std::path::Path>,
+        prepare: impl FnOnce(&Peers),
+        settled: bool,
+    ) -> Driver {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let mut console = LiveConsole::start_with(seed, mode, prepare);
         if let Some(path) = record {
@@ -215,7 +249,24 @@ impl Driver {
                 && app.clusters.old.pods.len() > 10
                 && app.clusters.new.pods.len() > 10
         });
+        if settled {
+            d.settle();
+        }
         d
+    }
+
+    /// Reads, as `cutover run` does at its start, an earlier session's
+    /// recording of the plan, an hour old, in which each route was set to
+    /// the weights it has now: pacing counts from an hour ago.
+    pub fn settle(&mut self) {
+        let dir = self.peers.dir.join("earlier-recordings");
+        let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
+        seed_recording(&dir.join("live-earlier.jsonl"), &self.app, ago);
+        let names: Vec<String> = self.app.routes.iter().map(|r| r.spec.name.clone()).collect();
+        let (changes, recordings) =
+            cutover::record::history::last_changes(&[dir], &self.plan.name, &names, jiff::Timestamp::now());
+        assert_eq!(changes.len(), names.len(), "every route's change read back from the seeded recording");
+        self.console.apply(Msg::PriorChanges { changes, recordings });
     }
 
     pub fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
@@ -246,4 +297,28 @@ impl Driver {
     pub fn object(&self, side: &str, resource: &str, ns: &str, name: &str) -> Value {
         self.peers.get(&format!("/kube/{side}/object?resource={resource}&namespace={ns}&name={name}"))
     }
+}
+
+/// A recording of an earlier session of `app`'s plan that began at `at`
+/// and in which the executor verified, at once, each route's current
+/// weights: what a console started now finds in the recordings directory.
+pub fn seed_recording(path: &std::path::Path, app: &App, at: jiff::Timestamp) {
+    use cutover::app::{Mark, Marked};
+    let _ = std::fs::create_dir_all(path.parent().unwrap());
+    let _ = std::fs::remove_file(path);
+    let mut earlier = App::new(app.config.clone(), Keymap::default(), at);
+    earlier.config.mode = Mode::Run;
+    let mut writer =
+        cutover::record::Writer::create(path, &cutover::record::Header::new(&earlier, at, (120, 32))).unwrap();
+    let marks: Vec<Mark> = app
+        .routes
+        .iter()
+        .filter_map(|r| {
+            let w = r.weights()?;
+            let effect = format!("route {}: weights old {} / new {}", r.spec.name, w.old.0, w.new.0);
+            Some(Mark { at, what: Marked::Outcome { ok: true, effect, text: "done and verified".into() } })
+        })
+        .collect();
+    writer.after_update(at, &earlier, &marks).unwrap();
+    writer.flush().unwrap();
 }

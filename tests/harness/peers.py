@@ -25,6 +25,9 @@ group `www-2026` of three targets), adds the route53 route `www` to the plan, an
 writes DIR/route53.json (zone id, load balancers and their CloudWatch dimensions). Without it the seed and the
 plan are as they always were.
 
+Every seed gives each side a kube-system Namespace with a uid of its own (the
+console compares them to tell two clusters from one).
+
 Writes DIR/kubeconfig, DIR/plan.toml, DIR/peers.json (and DIR/expected.json for
 the realistic seed), prints one line `READY <peers.json>` to stdout, and runs
 until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
@@ -47,7 +50,8 @@ Control API (JSON; a refused body answers 400 {"error": why}):
   POST /elb/forward {route, groups: [{name, weight}]}   the forward as exactly these groups,
                                       straight to moto (someone else's edit of the rule); a
                                       name with no target group gets one (IP, no targets)
-  POST /kube/{old|new}/apply OBJECT; POST /kube/{peer}/delete {resource, namespace, name};
+  POST /kube/{old|new}/apply[?keep_identity=false] OBJECT (false: the body's uid, not the stored one's);
+  POST /kube/{peer}/delete {resource, namespace, name};
   GET  /kube/{peer}/object?resource=apps/v1/deployments&namespace=&name=
                                       writes publish watch events as the API would
   POST /kube/{peer}/evict {namespace, name, message?, event? (true)}
@@ -2679,6 +2683,14 @@ def seed_kube(side: str, cluster: Cluster, now: dt.datetime) -> None:
                 13, s.ago(minutes=58), s.ago(minutes=5, seconds=55))
 
 
+def seed_kube_system(side: str, cluster: Cluster, now: dt.datetime) -> None:
+    s = KubeSeed(side, cluster, now)
+    s.put({"apiVersion": "v1", "kind": "Namespace",
+           "metadata": s.meta("Namespace", "kube-system", None, s.ago(days=400 if side == "old" else 4),
+                              labels={"kubernetes.io/metadata.name": "kube-system"}),
+           "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}})
+
+
 def seed_bulk(side: str, cluster: Cluster, now: dt.datetime, pods: int) -> None:
     """Generated Deployments of 25 running pods each until the side has about
     `pods` pods. Built without KubeSeed's per-pod copies and hashes (100,000
@@ -2879,8 +2891,13 @@ class Harness:
                 seed_kube(side, peer.cluster, now)
                 if self.pods:
                     seed_bulk(side, peer.cluster, now, self.pods)
-        for peer in self.kube.values():
+        for side, peer in self.kube.items():
             peer.cluster.whole_lists = self.whole_lists
+            # Every cluster has its own kube-system, whose uid is the
+            # cluster's (the console compares them to tell two clusters
+            # from one); a test makes them equal with POST
+            # /kube/{peer}/apply?keep_identity=false.
+            seed_kube_system(side, peer.cluster, now)
         self.proxy = AwsProxy(self.moto_url, self.requests)
         await self.proxy.start()
         for peer in self.kube.values():
@@ -3120,7 +3137,10 @@ class Harness:
             info = cluster.resources[res]
             meta = obj.get("metadata") or {}
             ns = (meta.get("namespace") or "default") if info.namespaced else None
-            stored = await cluster.put_object(res, ns, meta["name"], obj)
+            # keep_identity=false: the uid and creationTimestamp are the body's,
+            # as when an object is deleted and made again.
+            keep = request.query.get("keep_identity") != "false"
+            stored = await cluster.put_object(res, ns, meta["name"], obj, keep_identity=keep)
         except KubeStatusError as e:
             return self.error(e.status, e.message)
         except KeyError as e:
