@@ -45,8 +45,10 @@ where
         // Everything already queued is applied before drawing: one frame per burst.
         let dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
         // The handoff in flight is kept on disk as soon as it changes, so
-        // a console started again after a crash picks it up.
+        // a console started again after a crash picks it up; only by the
+        // console that drives (another of the plan may share the file).
         if let Some(file) = saved.as_deref_mut()
+            && app.drives()
             && let Err(e) = file.save(app)
         {
             tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");

@@ -203,6 +203,35 @@ impl Msg {
                     scrub_in_place(error)
                 }
             }
+            // Holders name a user, a host, a process and a session; the
+            // operator is an STS identity; errors are the API's words.
+            Msg::Wheel { lease, wheel, .. } => {
+                scrub_in_place(lease);
+                match wheel {
+                    crate::domain::Wheel::Yours { identity, failing, .. } => {
+                        scrub_in_place(identity);
+                        if let Some((_, error)) = failing {
+                            scrub_in_place(error);
+                        }
+                    }
+                    crate::domain::Wheel::Held { holder, operator, .. } => {
+                        scrub_in_place(holder);
+                        if let Some(operator) = operator {
+                            scrub_in_place(operator);
+                        }
+                    }
+                    crate::domain::Wheel::Free { last, .. } => {
+                        if let Some(last) = last {
+                            scrub_in_place(last);
+                        }
+                    }
+                    crate::domain::Wheel::Lapsed { identity, error, .. } => {
+                        scrub_in_place(identity);
+                        scrub_in_place(error);
+                    }
+                    crate::domain::Wheel::Unread { error } => scrub_in_place(error),
+                }
+            }
             Msg::Share(status) => match &mut status.state {
                 crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
                 crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}

@@ -41,6 +41,10 @@ pub enum Effect {
         #[serde(default)]
         starting_deadline: Option<i64>,
     },
+    /// Take the plan's wheel (its Lease) from `from`, who held it when the
+    /// operator confirmed (None: nobody did); refused if it passed to
+    /// someone else meanwhile.
+    TakeWheel { from: Option<String> },
 }
 
 impl Effect {
@@ -69,6 +73,8 @@ impl Effect {
             Effect::Stop { side, key, .. } => format!("scale Deployment {key} on {side} to 0"),
             Effect::Start { side, key, kind: WorkloadKind::CronJob, .. } => format!("resume CronJob {key} on {side}"),
             Effect::Start { side, key, replicas, .. } => format!("scale Deployment {key} on {side} to {replicas}"),
+            Effect::TakeWheel { from: Some(from) } => format!("take the wheel from {from}"),
+            Effect::TakeWheel { from: None } => "take the wheel".into(),
         }
     }
 
@@ -92,6 +98,12 @@ impl Effect {
     /// what the operator saw.
     pub fn is_revert(&self) -> bool {
         matches!(self, Effect::SetWeights { seen: None, .. })
+    }
+
+    /// The way back: a revert, or its write of a route's Ingress (all to
+    /// old). Never held back by who holds the wheel.
+    pub fn is_way_back(&self) -> bool {
+        self.is_revert() || matches!(self, Effect::SetIngressWeights { to, .. } if to.new.0 == 0 && to.old.0 > 0)
     }
 }
 

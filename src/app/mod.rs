@@ -13,6 +13,7 @@ pub mod pointer;
 mod rows;
 mod state;
 mod update;
+pub mod wheel;
 
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
@@ -22,3 +23,4 @@ pub use pointer::{MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;
 pub use state::*;
 pub use update::{Update, navigate, update};
+pub use wheel::WheelState;

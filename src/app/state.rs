@@ -315,6 +315,8 @@ pub enum ProposalKind {
     Fix { singleton: usize, side: Side, start: bool },
     /// Abort the handoff in progress: restore its source side.
     Abort,
+    /// Take the plan's wheel from `from` (None: nobody held it).
+    TakeWheel { from: Option<String> },
 }
 
 impl ProposalKind {
@@ -450,6 +452,8 @@ pub enum Purpose {
     Handoff,
     /// A fix of a singleton alarm outside any handoff.
     Fix,
+    /// Taking the plan's wheel.
+    Wheel,
 }
 
 /// An effect sent and not yet answered.
@@ -944,6 +948,11 @@ pub struct App {
     /// it left it running.
     #[serde(default)]
     pub singleton_writes: Vec<(Side, WorkloadKey, OwnWrite<bool>)>,
+    /// Who holds the plan's wheel, as last read: None where there is no
+    /// Lease (the demo, recordings of earlier versions), and then this
+    /// console drives as it always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wheel: Option<super::WheelState>,
     /// What the message being applied produced; `update` hands it back.
     #[serde(skip)]
     pub(crate) produced: Produced,
@@ -1027,6 +1036,7 @@ impl App {
             in_flight: BTreeMap::new(),
             alarms: BTreeMap::new(),
             singleton_writes: Vec::new(),
+            wheel: None,
             produced: Produced::default(),
         }
     }

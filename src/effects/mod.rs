@@ -12,6 +12,7 @@
 mod alb;
 pub mod ingress;
 mod kube;
+pub mod lease;
 pub mod route53;
 
 use std::collections::VecDeque;
@@ -126,6 +127,10 @@ impl LiveExecutor {
                     _ => EffectResult::Refused { reason: "a singleton handoff needs Kubernetes on both sides".into() },
                 }
             }
+            // Taken by the session's lease task (see `run_with`).
+            Effect::TakeWheel { .. } => {
+                EffectResult::Refused { reason: "this session has no lease: there is no wheel to take".into() }
+            }
         }
     }
 }
@@ -138,7 +143,20 @@ type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
 /// throttled retries among them, end), and queued weight changes of the
 /// reverted route are not sent. The revert re-reads the rule itself, so
 /// what the dropped write did or did not do is what it finds.
-pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+pub async fn run(exec: LiveExecutor, rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    run_with(exec, None, rx, tx, cancel).await
+}
+
+/// [`run`], for a console that holds a plan's wheel: it takes the wheel
+/// when asked, and checks that it still holds it right before every write
+/// but the way back (which is never held back).
+pub async fn run_with(
+    exec: LiveExecutor,
+    wheel: Option<Arc<lease::WheelHandle>>,
+    mut rx: mpsc::Receiver<Queued>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let exec = Arc::new(exec);
     let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut current: Option<(Queued, Running)> = None;
@@ -148,11 +166,22 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
         {
             tracing::info!(id = next.id, effect = ?next.effect, dry_run = exec.dry_run, "executing");
             let (exec, effect, progress_tx, id) = (exec.clone(), next.effect.clone(), tx.clone(), next.id);
+            let wheel = wheel.clone();
             let running: Running = Box::pin(async move {
                 // Best effort: a full channel drops a progress line, never the answer.
                 let progress = move |text: String| {
                     let _ = progress_tx.try_send(Msg::EffectProgress { id, text });
                 };
+                if let Some(wheel) = &wheel {
+                    if let Effect::TakeWheel { from } = &effect {
+                        return wheel.take(from.clone()).await;
+                    }
+                    if !effect.is_way_back()
+                        && let Err(reason) = wheel.check_held().await
+                    {
+                        return EffectResult::Refused { reason };
+                    }
+                }
                 exec.execute(&effect, &progress).await
             });
             current = Some((next, running));

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::app::actions::{gap_secs, pods_still_running};
-use crate::app::{App, HandoffPhase, Modal};
+use crate::app::{App, HandoffPhase, Modal, ProposalKind};
 use crate::keymap::Action;
 
 use super::theme;
@@ -23,7 +23,15 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
             let mut lines: Vec<Line> =
                 p.lines.iter().flat_map(|l| wrap(l, width)).map(|l| Line::raw(format!(" {l}"))).collect();
             lines.push(Line::raw(""));
+            let take = matches!(p.kind, ProposalKind::TakeWheel { .. });
             let confirm = match (p.needed, p.given, &p.typed_override) {
+                (_, 0, Some(o)) if take => {
+                    lines.push(Line::from(vec![
+                        Span::styled(" type the word: ", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)),
+                        Span::styled(format!("{}█", o.typed), Style::new().add_modifier(Modifier::BOLD)),
+                    ]));
+                    format!(" `{}` + enter take the wheel ({} is not taken)", o.word, km.label(Action::Confirm))
+                }
                 // Another writer would undo it: a typed word, then Enter.
                 (_, 0, Some(o)) => {
                     lines.push(Line::from(vec![
@@ -62,6 +70,10 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect) {
                 Span::styled(cancel, theme::dim()),
             ]));
             match &p.typed_override {
+                Some(_) if take => {
+                    let from = p.title.strip_prefix("take the wheel").unwrap_or_default();
+                    (format!(" TAKE THE WHEEL{from} "), lines, Color::LightRed)
+                }
                 Some(_) => (format!(" PROPOSAL, OWNER OVERRIDE: {} ", p.title), lines, Color::LightRed),
                 None => (format!(" PROPOSAL: {} ", p.title), lines, Color::Yellow),
             }
