@@ -571,8 +571,21 @@ async fn console(
     // before color-eyre's hook prints the report.
     let mut terminal = take_terminal()?;
     exit_on_panic(true);
-    let result =
-        runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
+    let mut note = |app: &App| {
+        if let Some(w) = &wheel {
+            w.note_handoff(app);
+        }
+    };
+    let result = runtime::run_loop_with(
+        &mut terminal,
+        &mut app,
+        &mut rx,
+        effects.as_ref(),
+        recorder.as_mut(),
+        saved.as_mut(),
+        &mut note,
+    )
+    .await;
     cancel.cancel();
     give_terminal_back();
     // A clean quit gives the wheel back at once (a crash leaves it to

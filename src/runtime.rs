@@ -33,8 +33,25 @@ pub async fn run_loop<B: Backend>(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     effects: Option<&mpsc::Sender<Queued>>,
+    recorder: Option<&mut crate::record::Writer>,
+    saved: Option<&mut crate::record::HandoffFile>,
+) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    run_loop_with(terminal, app, rx, effects, recorder, saved, &mut |_| {}).await
+}
+
+/// [`run_loop`], telling `after` the state after each burst: what the
+/// plan's Lease says of this console's handoff in flight.
+pub async fn run_loop_with<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &mut mpsc::Receiver<Msg>,
+    effects: Option<&mpsc::Sender<Queued>>,
     mut recorder: Option<&mut crate::record::Writer>,
     mut saved: Option<&mut crate::record::HandoffFile>,
+    after: &mut (dyn FnMut(&App) + Send),
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -53,6 +70,7 @@ where
         {
             tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
         }
+        after(app);
         for queued in outbox.drain(..) {
             match effects {
                 Some(tx) => tx.send(queued).await.wrap_err("the executor stopped")?,

@@ -1368,7 +1368,13 @@ pub fn watch_singletons(app: &mut App) -> bool {
             running(app.clusters.get(side).workloads.get(spec.key(side)))
                 || pods_still_running(app, side, spec.key(side)) > 0
         };
-        let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap());
+        // The gap of a handoff this console makes, or the one the console
+        // that drives makes (its Lease says so): planned, no alarm.
+        let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap())
+            || app.wheel.as_ref().is_some_and(|w| match &w.wheel {
+                crate::domain::Wheel::Held { handoff: Some(h), .. } => h.singleton == spec.name && h.in_gap,
+                _ => false,
+            });
         let kind = match (on(Side::Old), on(Side::New)) {
             (true, true) => Some(AlarmKind::Both),
             (false, false) if !in_gap => Some(AlarmKind::Neither),

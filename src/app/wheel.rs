@@ -278,7 +278,7 @@ pub fn propose_take(app: &mut App) {
         Wheel::Yours { since, .. } => {
             return refuse(app, format!("you hold the wheel already (since {})", clock(*since)));
         }
-        Wheel::Held { holder, operator, since } => {
+        Wheel::Held { holder, operator, since, handoff } => {
             let since = since.map(|s| format!(" since {}", clock(s))).unwrap_or_default();
             let operator = operator.as_ref().map(|o| format!(" ({o})")).unwrap_or_default();
             (
@@ -289,8 +289,15 @@ pub fn propose_take(app: &mut App) {
                         "taking it writes the Lease {} with you as its holder: they are told within {RENEW_EVERY_SECS}s, and every proposal of theirs is refused from then on",
                         state.lease
                     ),
-                    "what they sent before is answered to them; a handoff of theirs in flight stops where it is, and its singleton's state shows here"
-                        .into(),
+                    "what they sent before is answered to them".into(),
+                    match handoff {
+                        Some(h) => format!(
+                            "⚠ their handoff is in flight ({}): taking the wheel stops it where it is; the singleton's alarm then shows where it runs, and {} proposes the fix",
+                            h.text,
+                            app.keymap.label(Action::Handoff)
+                        ),
+                        None => "they have no handoff in flight".into(),
+                    },
                 ],
             )
         }
@@ -377,7 +384,7 @@ mod tests {
     }
 
     fn held(by: &str, since: i64) -> Wheel {
-        Wheel::Held { holder: by.into(), operator: None, since: Some(at(since)) }
+        Wheel::Held { holder: by.into(), operator: None, since: Some(at(since)), handoff: None }
     }
 
     fn press(app: &mut App, c: char) -> Out {
@@ -461,7 +468,8 @@ mod tests {
         assert!(matches!(&out.marks[..], [m] if m.class() == crate::app::MarkClass::Incident));
         assert!(!a.drives());
         // The same holder read again, its operator known: no news.
-        let again = Wheel::Held { holder: "bob".into(), operator: Some("arn:bob".into()), since: Some(at(4)) };
+        let again =
+            Wheel::Held { holder: "bob".into(), operator: Some("arn:bob".into()), since: Some(at(4)), handoff: None };
         let out = wheel(&mut a, 11, again);
         assert!(out.marks.is_empty());
         assert_eq!(a.wheel.as_ref().unwrap().seen, at(6));

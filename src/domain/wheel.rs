@@ -36,6 +36,21 @@ pub const LAST_HOLDER_ANNOTATION: &str = "cutover/last-holder";
 /// DNS name made from it).
 pub const PLAN_ANNOTATION: &str = "cutover/plan";
 
+/// The annotation with the holder's handoff in flight (JSON of
+/// [`HolderHandoff`]), so that other consoles know its gap is planned.
+pub const HANDOFF_ANNOTATION: &str = "cutover/handoff";
+
+/// A handoff the holder has in flight, as its Lease says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderHandoff {
+    pub singleton: String,
+    /// Its state in the holder's words (`scheduler: old is stopped and not
+    /// yet gone; new is not started`).
+    pub text: String,
+    /// Between its stop and its start: the singleton rightly runs nowhere.
+    pub in_gap: bool,
+}
+
 /// The word typed to take the wheel from someone.
 pub const TAKE_WORD: &str = "take";
 
@@ -69,6 +84,8 @@ pub struct LeaseRecord {
     pub duration_secs: i64,
     /// `spec.leaseTransitions`: how often it changed hands.
     pub transitions: i32,
+    /// The holder's handoff in flight.
+    pub handoff: Option<HolderHandoff>,
 }
 
 impl LeaseRecord {
@@ -95,6 +112,7 @@ impl LeaseRecord {
             renewed: Some(now),
             duration_secs: LEASE_DURATION_SECS,
             transitions,
+            handoff: None,
         }
     }
 
@@ -109,6 +127,7 @@ impl LeaseRecord {
             renewed: Some(now),
             duration_secs: read.duration_secs,
             transitions: read.transitions,
+            handoff: None,
         }
     }
 }
@@ -134,6 +153,9 @@ pub enum Wheel {
         operator: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<Timestamp>,
+        /// Its handoff in flight, as its Lease says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handoff: Option<HolderHandoff>,
     },
     /// Nobody holds it: released by `last` (or never held), or `expired`:
     /// `last` stopped renewing it.
@@ -262,8 +284,12 @@ pub fn next_step(read: Option<&LeaseRecord>, me: &str, intent: &Intent, now: Tim
             Intent::Renew | Intent::Acquire | Intent::Take { .. } => Step::Create,
         };
     };
-    let held =
-        |holder: &str| Wheel::Held { holder: holder.to_string(), operator: r.operator.clone(), since: r.acquired };
+    let held = |holder: &str| Wheel::Held {
+        holder: holder.to_string(),
+        operator: r.operator.clone(),
+        since: r.acquired,
+        handoff: r.handoff.clone(),
+    };
     match (r.holder.as_deref(), intent) {
         (Some(h), _) if h == me => Step::Write { renewal: true, from: None },
         (None, Intent::Acquire | Intent::Take { .. }) => Step::Write { renewal: false, from: None },
@@ -351,7 +377,7 @@ mod tests {
         let live = held("alice", 0);
         assert_eq!(
             next_step(Some(&live), me, &Intent::Acquire, at(20)),
-            Step::Leave(Wheel::Held { holder: "alice".into(), operator: None, since: Some(at(0)) })
+            Step::Leave(Wheel::Held { holder: "alice".into(), operator: None, since: Some(at(0)), handoff: None })
         );
         // Not renewed for longer than its duration: the holder is gone.
         assert_eq!(
@@ -373,7 +399,10 @@ mod tests {
             Step::Write { renewal: true, from: None }
         );
         let taken = next_step(Some(&held("bob", 4)), me, &Intent::Renew, at(5));
-        assert_eq!(taken, Step::Leave(Wheel::Held { holder: "bob".into(), operator: None, since: Some(at(0)) }));
+        assert_eq!(
+            taken,
+            Step::Leave(Wheel::Held { holder: "bob".into(), operator: None, since: Some(at(0)), handoff: None })
+        );
         // Cleared by someone: not taken back without the operator.
         let cleared = LeaseRecord { holder: None, last_holder: Some("carol".into()), ..held("x", 0) };
         assert_eq!(
@@ -412,7 +441,7 @@ mod tests {
         assert_eq!(observed(None, at(0)), Wheel::Free { last: None, expired: false });
         assert_eq!(
             observed(Some(&held("alice", 10)), at(20)),
-            Wheel::Held { holder: "alice".into(), operator: None, since: Some(at(0)) }
+            Wheel::Held { holder: "alice".into(), operator: None, since: Some(at(0)), handoff: None }
         );
         assert_eq!(
             observed(Some(&held("alice", 10)), at(41)),
@@ -462,7 +491,8 @@ mod tests {
 
     #[test]
     fn the_wheel_refuses_with_who_drives_and_what_is_left() {
-        let held = Wheel::Held { holder: "alice@a pid 1 run-1".into(), operator: None, since: Some(at(0)) };
+        let held =
+            Wheel::Held { holder: "alice@a pid 1 run-1".into(), operator: None, since: Some(at(0)), handoff: None };
         let why = held.refusal("W", "R").unwrap();
         assert!(why.starts_with("alice@a drives this plan since"), "{why}");
         assert!(why.contains("W takes the wheel; R still sends every route to old"), "{why}");

@@ -22,14 +22,14 @@ use jiff::Timestamp;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{EffectResult, Msg};
 use crate::domain::Wheel;
 use crate::domain::wheel::{
-    Intent, LAST_HOLDER_ANNOTATION, LeaseRecord, OPERATOR_ANNOTATION, PLAN_ANNOTATION, RENEW_EVERY_SECS, Step,
-    next_step, renewal_failed,
+    HANDOFF_ANNOTATION, HolderHandoff, Intent, LAST_HOLDER_ANNOTATION, LeaseRecord, OPERATOR_ANNOTATION,
+    PLAN_ANNOTATION, RENEW_EVERY_SECS, Step, next_step, renewal_failed,
 };
 use crate::sources::lease::{CallError, LeaseRef, call, get, record};
 
@@ -93,6 +93,10 @@ pub struct WheelHandle {
     me: String,
     plan: String,
     operator: std::sync::Mutex<Option<String>>,
+    /// This console's handoff in flight, for the others to see.
+    claim: std::sync::Mutex<Option<HolderHandoff>>,
+    /// Renew at once: the handoff in flight changed.
+    wake: Notify,
     core: Mutex<Core>,
     tx: mpsc::Sender<Msg>,
 }
@@ -100,7 +104,17 @@ pub struct WheelHandle {
 impl WheelHandle {
     pub fn new(client: kube::Client, at: LeaseRef, me: String, plan: String, tx: mpsc::Sender<Msg>) -> Arc<Self> {
         let api = Api::namespaced(client, &at.namespace);
-        Arc::new(WheelHandle { api, at, me, plan, operator: std::sync::Mutex::new(None), core: Mutex::default(), tx })
+        Arc::new(WheelHandle {
+            api,
+            at,
+            me,
+            plan,
+            operator: std::sync::Mutex::new(None),
+            claim: std::sync::Mutex::new(None),
+            wake: Notify::new(),
+            core: Mutex::default(),
+            tx,
+        })
     }
 
     pub fn identity(&self) -> &str {
@@ -115,6 +129,23 @@ impl WheelHandle {
     /// the next renewal, for the others to see.
     pub fn set_operator(&self, who: &str) {
         *self.operator.lock().unwrap_or_else(|e| e.into_inner()) = Some(who.to_string());
+    }
+
+    /// The console's handoff in flight, after each burst of messages: the
+    /// Lease carries it (renewed at once when it changes), so that another
+    /// console of the plan knows the gap between its stop and its start is
+    /// planned, and raises no alarm for it.
+    pub fn note_handoff(&self, app: &crate::app::App) {
+        let claim = app.handoff.as_ref().filter(|h| !h.phase.finished() && app.drives()).map(|h| HolderHandoff {
+            singleton: h.spec.name.clone(),
+            text: h.state_text(),
+            in_gap: h.phase.in_gap(),
+        });
+        let mut held = self.claim.lock().unwrap_or_else(|e| e.into_inner());
+        if *held != claim {
+            *held = claim;
+            self.wake.notify_one();
+        }
     }
 
     /// Whether this console holds the wheel, as its last round found.
@@ -169,6 +200,7 @@ impl WheelHandle {
             tokio::select! {
                 _ = cancel.cancelled() => return,
                 _ = every.tick() => {}
+                _ = self.wake.notified() => {}
             }
             tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -279,7 +311,8 @@ impl WheelHandle {
             let read = lease.as_ref().map(record);
             let now = Timestamp::now();
             let operator = self.operator.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let written = LeaseRecord::held_by(read.as_ref(), &self.me, operator.as_deref(), now);
+            let mut written = LeaseRecord::held_by(read.as_ref(), &self.me, operator.as_deref(), now);
+            written.handoff = self.claim.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let since = written.acquired.unwrap_or(now);
             let (result, from) = match next_step(read.as_ref(), &self.me, intent, now) {
                 Step::Leave(wheel) => return Ok(Outcome::Left(wheel)),
@@ -328,6 +361,8 @@ impl WheelHandle {
                 annotations.remove(key);
             }
         };
+        let handoff = r.handoff.as_ref().and_then(|h| serde_json::to_string(h).ok());
+        set(HANDOFF_ANNOTATION, handoff.as_ref());
         set(OPERATOR_ANNOTATION, r.operator.as_ref());
         set(LAST_HOLDER_ANNOTATION, r.last_holder.as_ref());
         set(PLAN_ANNOTATION, Some(&self.plan));

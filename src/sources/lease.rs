@@ -17,7 +17,8 @@ use crate::app::Msg;
 use crate::domain::Wheel;
 pub use crate::domain::wheel::LeaseRef;
 use crate::domain::wheel::{
-    LAST_HOLDER_ANNOTATION, LEASE_DURATION_SECS, LeaseRecord, OPERATOR_ANNOTATION, RENEW_EVERY_SECS, observed,
+    HANDOFF_ANNOTATION, HolderHandoff, LAST_HOLDER_ANNOTATION, LEASE_DURATION_SECS, LeaseRecord, OPERATOR_ANNOTATION,
+    RENEW_EVERY_SECS, observed,
 };
 use crate::scrub::scrub;
 
@@ -45,6 +46,10 @@ pub fn record(lease: &Lease) -> LeaseRecord {
         renewed: spec.renew_time.map(|t| t.0),
         duration_secs: spec.lease_duration_seconds.map_or(LEASE_DURATION_SECS, i64::from),
         transitions: spec.lease_transitions.unwrap_or(0),
+        // Another console's words: read as data, scrubbed as text.
+        handoff: annotation(HANDOFF_ANNOTATION)
+            .and_then(|v| serde_json::from_str::<HolderHandoff>(&v).ok())
+            .map(|h| HolderHandoff { singleton: h.singleton, text: scrub(&h.text).into_owned(), in_gap: h.in_gap }),
     }
 }
 

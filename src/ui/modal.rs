@@ -138,8 +138,27 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// The handoff of the console that drives, as its Lease says, when this
+/// one has none of its own under way.
+fn holder_handoff_line(app: &App) -> Option<Line<'static>> {
+    if app.handoff.as_ref().is_some_and(|h| !h.phase.finished()) {
+        return None;
+    }
+    let crate::domain::Wheel::Held { holder, handoff: Some(h), .. } = &app.wheel.as_ref()?.wheel else { return None };
+    Some(Line::from(vec![
+        Span::styled(
+            format!(" handoff by {} ", crate::domain::wheel::short_holder(holder)),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(h.text.clone(), Style::new().fg(Color::Yellow)),
+    ]))
+}
+
 /// One line: where the handoff is and how long the gap has been.
 pub fn handoff_line(app: &App) -> Option<Line<'static>> {
+    if let Some(line) = holder_handoff_line(app) {
+        return Some(line);
+    }
     let h = app.handoff.as_ref()?;
     let end = if h.phase.finished() { h.ready_at.unwrap_or(app.now) } else { app.now };
     let elapsed = crate::domain::age(h.started, end);
