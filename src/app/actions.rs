@@ -932,7 +932,7 @@ fn confirm(app: &mut App, p: Proposal) {
     }
     if let ProposalKind::TakeWheel { from } = p.kind {
         let text = match &from {
-            Some(from) => format!("{who} takes the wheel from {from}"),
+            Some(from) => format!("{who} takes the wheel from {}", crate::domain::wheel::short_holder(from)),
             None => format!("{who} takes the wheel"),
         };
         let id = app.send(Effect::TakeWheel { from }, Purpose::Wheel, None);

@@ -103,7 +103,7 @@ pub fn on_wheel(app: &mut App, at: Timestamp, lease: String, wheel: Wheel) -> bo
             };
             Some((
                 Level::Info,
-                format!("you hold the wheel of this plan since {} (Lease {lease}, as {identity})", clock(*since)),
+                format!("you hold the wheel of this plan since {} (Lease {lease})", clock(*since)),
                 false,
                 Some((Some(identity.clone()), from, WheelChange::Acquired)),
             ))
@@ -217,20 +217,21 @@ pub fn on_wheel(app: &mut App, at: Timestamp, lease: String, wheel: Wheel) -> bo
             None,
         )),
     };
+    let last_named_before = before.as_ref().and_then(last_named);
     let lost = before.as_ref().is_some_and(Wheel::is_yours) && !wheel.is_yours();
     if lost {
         drop_proposal(app);
     }
-    if let Some((level, text, notice, mark)) = said {
+    if let Some((level, mut text, notice, mark)) = said {
+        // Who, not which process: the lines stay short enough for a small
+        // screen; the marks (and the report) keep the whole identity.
+        let named = [wheel.holder(), before.as_ref().and_then(Wheel::holder), last_named(&wheel), last_named_before];
+        for identity in named.into_iter().flatten() {
+            text = text.replace(identity, short_holder(identity));
+        }
         app.push_event(at, None, level, text.clone());
         if notice && driving {
-            // One line at the foot of the screen: who, not which process.
-            let mut short = text.clone();
-            let named = [wheel.holder(), before.as_ref().and_then(Wheel::holder)];
-            for identity in named.into_iter().flatten() {
-                short = short.replace(identity, short_holder(identity));
-            }
-            app.notice = Some(short);
+            app.notice = Some(text.clone());
         }
         if let Some((holder, from, how)) = mark {
             let mine = wheel.is_yours();
@@ -243,6 +244,15 @@ pub fn on_wheel(app: &mut App, at: Timestamp, lease: String, wheel: Wheel) -> bo
         }
     }
     true
+}
+
+/// Who a wheel names besides its holder: who held it last, who lapsed.
+fn last_named(wheel: &Wheel) -> Option<&str> {
+    match wheel {
+        Wheel::Free { last, .. } => last.as_deref(),
+        Wheel::Lapsed { identity, .. } => Some(identity),
+        _ => None,
+    }
 }
 
 /// The wheel is gone: a proposal or input open would be confirmed by a
@@ -398,9 +408,10 @@ mod tests {
         assert!(matches!(&out.marks[..], [m] if matches!(&m.what, Marked::Wheel { how: WheelChange::Seen, .. })));
         let notice = a.notice.clone().unwrap();
         assert!(notice.starts_with("alice@a drives this plan since"), "{notice}");
+        assert!(a.events[0].text.starts_with("alice@a drives this plan since"), "{}", a.events[0].text);
         assert!(
-            a.events[0].text.starts_with("alice@a pid 1 run-1 drives this plan since"),
-            "the events name the console"
+            matches!(&out.marks[0].what, Marked::Wheel { holder: Some(h), .. } if h == "alice@a pid 1 run-1"),
+            "the mark names the console"
         );
         a.notice = None;
         assert!(notice.contains("W takes the wheel"), "{notice}");
