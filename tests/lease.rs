@@ -363,6 +363,22 @@ fn the_second_run_watches_takes_the_wheel_by_the_word_and_the_first_is_told() {
     assert!(out.contains("EXIT=0") && !out.contains("released the wheel"), "alice held nothing to release: {out}");
     c.quit();
 
+    // What the consoles asked of the Lease: get, create, update; never a
+    // delete (the release is an update), which the Role of
+    // deploy/driver-lease-rbac.yaml grants and nothing more.
+    let verbs: std::collections::BTreeSet<&str> = peers
+        .requests("new")
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").contains("/leases"))
+        .map(|r| match r["method"].as_str().unwrap() {
+            "GET" => "get",
+            "POST" => "create",
+            "PUT" => "update",
+            other => panic!("a {other} of the Lease"),
+        })
+        .collect();
+    assert_eq!(verbs, ["create", "get", "update"].into_iter().collect());
+
     // bob's report: alice held it when he started, he took it, released it.
     let md = report(&b_rec, "md");
     let section = md.split("## Who held the wheel").nth(1).unwrap().split("\n## ").next().unwrap();
@@ -623,4 +639,37 @@ fn watch_shows_who_drives_and_never_writes_the_lease() {
         peers.requests("new").into_iter().filter(|r| r["path"].as_str().unwrap_or("").ends_with(LEASE_NAME)).count();
     assert!(reads >= 2, "the Lease was read, again and again: {reads}");
     assert_eq!(holder(&peers), "dana@far-away pid 77 live-20261206T000000Z");
+}
+
+/// deploy/driver-lease-rbac.yaml: a Role granting what a driver asks of the
+/// plan's Lease (create; get and update of that name), and a binding of it.
+#[test]
+fn the_driver_s_role_grants_exactly_what_the_wheel_needs() {
+    use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .args(["-c", "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))"])
+        .stdin(std::fs::File::open(root.join("deploy/driver-lease-rbac.yaml")).unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "not YAML: {}", String::from_utf8_lossy(&out.stderr));
+    let docs: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(docs.len(), 2);
+    assert!(docs.iter().all(|d| d["metadata"]["namespace"].is_null()), "applied with -n");
+    let role: Role = serde_json::from_value(docs[0].clone()).unwrap();
+    let binding: RoleBinding = serde_json::from_value(docs[1].clone()).unwrap();
+    assert_eq!(binding.role_ref.name, role.metadata.name.clone().unwrap());
+    assert_eq!(binding.role_ref.kind, "Role");
+    let mut granted = std::collections::BTreeSet::new();
+    for rule in role.rules.unwrap() {
+        assert_eq!(rule.api_groups.unwrap(), ["coordination.k8s.io"]);
+        assert_eq!(rule.resources.unwrap(), ["leases"]);
+        let names = rule.resource_names.unwrap_or_default();
+        for verb in rule.verbs {
+            assert!(verb == "create" || names == [LEASE_NAME], "{verb} is for the plan's Lease only");
+            granted.insert(verb);
+        }
+    }
+    let wanted: std::collections::BTreeSet<String> = ["create", "get", "update"].map(String::from).into();
+    assert_eq!(granted, wanted, "no delete, no list or watch");
 }
