@@ -296,6 +296,22 @@ fn the_second_run_watches_takes_the_wheel_by_the_word_and_the_first_is_told() {
     let alice = holder(&peers);
     assert!(alice.starts_with("alice@") && alice.contains(" pid ") && alice.ends_with(" alice"), "{alice}");
     assert_eq!(lease(&peers)["spec"]["leaseDurationSeconds"], 30);
+    // `check` says who drives, before a second console is even started.
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_cutover"))
+        .args([
+            "check",
+            "--plan",
+            peers.plan_path().to_str().unwrap(),
+            "--log",
+            peers.dir.join("check.log").to_str().unwrap(),
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&checked.stdout);
+    let line = format!("the wheel (Lease app/{LEASE_NAME}): {alice} drives this plan since");
+    assert!(said.contains(&line) && said.contains("`cutover run` watches until it takes the wheel"), "{said}");
 
     let b = Console::run("wheel-b", &peers, "bob", &format!("--record {}", b_rec.display()));
     let watching = b.wait("bob watches", |s| s.contains("WATCHING: alice@") && s.contains("read 75/25"));
