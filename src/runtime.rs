@@ -58,18 +58,39 @@ where
 {
     terminal.draw(|f| ui::render(app, f)).wrap_err("drawing the first frame")?;
     let mut outbox = Vec::new();
+    let mut drove = app.drives();
     while let Some(msg) = rx.recv().await {
         // Everything already queued is applied before drawing: one frame per burst.
-        let dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
+        let mut dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
         // The handoff in flight is kept on disk as soon as it changes, so
         // a console started again after a crash picks it up; only by the
-        // console that drives (another of the plan may share the file).
-        if let Some(file) = saved.as_deref_mut()
-            && app.drives()
-            && let Err(e) = file.save(app)
-        {
-            tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+        // console that drives (another of the plan, on this machine, may
+        // share the file).
+        let drives = app.drives();
+        if let Some(file) = saved.as_deref_mut() {
+            // The wheel came to this console mid-session: a handoff the
+            // console that drove here left unfinished is carried on, as a
+            // start would.
+            if drives && !drove && app.handoff.as_ref().is_none_or(|h| h.phase.finished()) {
+                match file.load() {
+                    Ok(Some((handoff, saved_at))) => {
+                        let out = apply(app, Msg::Resumed { handoff, saved_at }, recorder.as_deref_mut());
+                        outbox.extend(out.effects);
+                        dirty = true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "reading the handoff left on disk failed"),
+                }
+            }
+            // Once more as the wheel goes: a handoff left to the new driver
+            // is over here, and its file goes.
+            if (drives || drove)
+                && let Err(e) = file.save(app)
+            {
+                tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
+            }
         }
+        drove = drives;
         after(app);
         for queued in outbox.drain(..) {
             match effects {

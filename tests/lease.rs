@@ -616,6 +616,71 @@ fn a_second_run_leaves_the_driver_s_handoff_alone() {
     assert!(out.contains("EXIT=0"), "{out}");
 }
 
+/// The wheel taken mid-handoff, on the same machine: the console that took
+/// it carries the handoff on from the state file, as a start would; the one
+/// it was taken from leaves it where it stood and starts nothing. One start
+/// of new is written, by the console that drives.
+#[test]
+fn taking_the_wheel_mid_handoff_carries_the_handoff_on_there_and_stops_it_here() {
+    fake_aws_credentials();
+    let peers = Peers::start("realistic");
+    let a = Console::run("carry-a", &peers, "alice", "--no-record");
+    a.wait("alice drives", |s| s.contains("wheel: yours since") && s.contains("app/scheduler"));
+    for _ in 0..30 {
+        a.t.send(&["Enter"]);
+        if a.t.screen().lines().take(6).any(|l| l.contains("app/scheduler")) {
+            break;
+        }
+        a.t.send(&["Escape", "Down"]);
+    }
+    a.t.send(&["h"]);
+    a.wait("the handoff proposal", |s| s.contains("PROPOSAL: hand scheduler over: old → new"));
+    a.t.send(&["y"]);
+    a.wait("old stopped", |s| s.contains("waiting for old to run nothing"));
+
+    let b = Console::run("carry-b", &peers, "bob", "--no-record");
+    b.wait("bob watches", |s| s.contains("WATCHING: alice@") && s.contains("handoff by alice@"));
+    b.t.send(&["W"]);
+    let proposal = b.wait("the take proposal", |s| s.contains("TAKE THE WHEEL from alice@"));
+    assert!(proposal.contains("their handoff is in flight"), "{proposal}");
+    b.t.type_line("take");
+    let picked = b.wait("bob carries the handoff on", |s| s.contains("picked up the handoff left at"));
+    assert!(
+        picked.contains("handoff scheduler old → new") && picked.contains("waiting for old to run nothing"),
+        "{picked}"
+    );
+    // alice's handoff is bob's now: her strip shows his, from his Lease.
+    a.t.wait_for("alice is told", Duration::from_secs(10), |s| {
+        s.contains("took the wheel at")
+            && s.contains("handoff by bob@")
+            && s.contains("old is stopped and not yet gone")
+    });
+
+    scheduler_settles(&peers, "old", 0);
+    b.wait("bob starts new", |s| s.contains("waiting for new to be ready"));
+    scheduler_settles(&peers, "new", 1);
+    b.wait("bob's handoff done", |s| s.contains(": done") && s.contains("gap"));
+    let starts: Vec<Value> = peers
+        .requests("new")
+        .into_iter()
+        .filter(|r| r["method"] == "PATCH" && r["path"].as_str().unwrap_or("").ends_with("/deployments/scheduler"))
+        .collect();
+    assert_eq!(starts.len(), 1, "one start of new, bob's: {starts:#?}");
+    assert_eq!(
+        peers.get("/kube/new/object?resource=apps/v1/deployments&namespace=app&name=scheduler")["spec"]["replicas"],
+        1
+    );
+    std::thread::sleep(Duration::from_secs(6));
+    for (who, c) in [("alice", &a), ("bob", &b)] {
+        let screen = c.t.screen();
+        assert!(!screen.contains("SINGLETON ALARM"), "{who}: {screen}");
+    }
+    let out = b.quit();
+    assert!(out.contains("EXIT=0") && !out.contains("kept in"), "{out}");
+    let out = a.quit();
+    assert!(out.contains("EXIT=0") && !out.contains("kept in"), "nothing left on disk for alice: {out}");
+}
+
 /// `watch` reads who drives and never writes: a Lease held elsewhere (the
 /// harness writes it, as a console on another machine would) is on its
 /// header, and every key pressed sends no mutating request; the Lease was

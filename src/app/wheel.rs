@@ -221,6 +221,9 @@ pub fn on_wheel(app: &mut App, at: Timestamp, lease: String, wheel: Wheel) -> bo
     let lost = before.as_ref().is_some_and(Wheel::is_yours) && !wheel.is_yours();
     if lost {
         drop_proposal(app);
+        if let Wheel::Held { holder, .. } = &wheel {
+            leave_handoff(app, at, holder);
+        }
     }
     if let Some((level, mut text, notice, mark)) = said {
         // Who, not which process: the lines stay short enough for a small
@@ -244,6 +247,20 @@ pub fn on_wheel(app: &mut App, at: Timestamp, lease: String, wheel: Wheel) -> bo
         }
     }
     true
+}
+
+/// The wheel was taken: a handoff of this console in flight is the new
+/// driver's now (it carries it on from the state file on the same machine,
+/// or sees the singleton's alarm elsewhere), and this console does nothing
+/// more for it.
+fn leave_handoff(app: &mut App, at: Timestamp, holder: &str) {
+    let Some(h) = app.handoff.as_mut().filter(|h| !h.phase.finished()) else { return };
+    let was = h.state_text();
+    let reason = format!("left where it stood when {} took the wheel ({was})", short_holder(holder));
+    h.phase = super::HandoffPhase::Failed(reason.clone());
+    let singleton = h.spec.name.clone();
+    app.push_event(at, None, Level::Alert, format!("handoff {singleton}: {reason}"));
+    app.mark(at, Marked::HandoffFailed { singleton, reason });
 }
 
 /// Who a wheel names besides its holder: who held it last, who lapsed.
