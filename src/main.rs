@@ -588,6 +588,9 @@ async fn console(
     .await;
     cancel.cancel();
     give_terminal_back();
+    // Whether the handoff in flight is this console's to keep on disk: it
+    // drove until the quit.
+    let drove = app.drives();
     // A clean quit gives the wheel back at once (a crash leaves it to
     // expire), and the recording says so.
     if let Some(wheel) = &wheel {
@@ -627,7 +630,7 @@ async fn console(
             eprintln!("  {} lines were past the share buffer: followers saw a gap", done.lost);
         }
     }
-    if let (Some(file), Some(h)) = (&saved, app.handoff.as_ref().filter(|h| !h.phase.finished() && app.drives())) {
+    if let (Some(file), Some(h)) = (&saved, app.handoff.as_ref().filter(|h| !h.phase.finished() && drove)) {
         eprintln!("cutover: handoff {}", h.state_text());
         eprintln!("  kept in {}: `cutover run` with this plan picks it up", file.path().display());
     }

@@ -681,6 +681,37 @@ fn taking_the_wheel_mid_handoff_carries_the_handoff_on_there_and_stops_it_here()
     assert!(out.contains("EXIT=0") && !out.contains("kept in"), "nothing left on disk for alice: {out}");
 }
 
+/// A console on another machine that crashed leaves its lease to expire:
+/// while it is fresh a new run watches; once 30 s past its last renewal, a
+/// new run takes it at its start. (The harness writes the lease as that
+/// console last renewed it.)
+#[test]
+fn a_lease_left_by_a_console_that_crashed_elsewhere_is_taken_once_it_expired() {
+    fake_aws_credentials();
+    let peers = Peers::start("realistic");
+    let renewed = |ago: i64| {
+        let at = cutover::domain::plus_secs(jiff::Timestamp::now(), -ago);
+        json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": LEASE_NAME, "namespace": "app"},
+            "spec": {"holderIdentity": "dana@far-away pid 77 live-20261206T000000Z", "leaseDurationSeconds": 30,
+                     "acquireTime": at.strftime("%Y-%m-%dT%H:%M:%S.000000Z").to_string(),
+                     "renewTime": at.strftime("%Y-%m-%dT%H:%M:%S.000000Z").to_string(), "leaseTransitions": 4}
+        })
+    };
+    peers.post("/kube/new/apply", renewed(2));
+    let a = Console::run("expired-a", &peers, "alice", "--no-record");
+    a.wait("alice watches dana", |s| s.contains("WATCHING: dana@far-away drives"));
+    assert!(holder(&peers).starts_with("dana@"));
+    a.quit();
+    peers.post("/kube/new/apply", renewed(40));
+    let b = Console::run("expired-b", &peers, "alice", "--no-record");
+    b.wait("alice drives", |s| s.contains("wheel: yours since"));
+    assert!(holder(&peers).starts_with("alice@"));
+    assert_eq!(lease(&peers)["spec"]["leaseTransitions"], 5, "a change of hands");
+    b.quit();
+}
+
 /// `watch` reads who drives and never writes: a Lease held elsewhere (the
 /// harness writes it, as a console on another machine would) is on its
 /// header, and every key pressed sends no mutating request; the Lease was

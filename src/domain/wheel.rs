@@ -224,6 +224,15 @@ pub fn holder_identity(user: &str, host: &str, pid: u32, session: &str) -> Strin
     format!("{user}@{host} pid {pid} {session}")
 }
 
+/// The process of a holder on `host`, from its identity; None for a
+/// holder elsewhere (or an identity of another form).
+pub fn holder_process(identity: &str, host: &str) -> Option<u32> {
+    let (who, rest) = identity.split_once(" pid ")?;
+    let (_, holder_host) = who.rsplit_once('@')?;
+    let pid = rest.split(' ').next()?.parse().ok()?;
+    (holder_host == host).then_some(pid)
+}
+
 /// The Lease's name for a plan: `cutover-` and the plan's name as a DNS-1123
 /// subdomain (lowercase letters, digits, `-` and `.`, at most 253, starting
 /// and ending with a letter or digit). Two plans whose names differ only in
@@ -499,5 +508,8 @@ mod tests {
         assert_eq!(Wheel::Yours { identity: "me".into(), since: at(0), failing: None }.refusal("W", "R"), None);
         assert_eq!(short_holder("alice@a pid 1 run-1"), "alice@a");
         assert_eq!(holder_identity("alice", "a", 1, "run-1"), "alice@a pid 1 run-1");
+        assert_eq!(holder_process("alice@a pid 42 run-1", "a"), Some(42));
+        assert_eq!(holder_process("alice@a pid 42 run-1", "b"), None, "another host's process is not known here");
+        assert_eq!(holder_process("leader-election-7f9c", "a"), None);
     }
 }

@@ -44,14 +44,26 @@ const CONFLICT_TRIES: usize = 3;
 pub fn local_identity(session: &str) -> String {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let user = env("USER").or_else(|| env("LOGNAME")).unwrap_or_else(|| "someone".into());
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    crate::domain::wheel::holder_identity(&user, &local_host(), std::process::id(), session)
+}
+
+fn local_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .ok()
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .or_else(|| env("HOSTNAME"))
-        .unwrap_or_else(|| "an unnamed host".into());
-    crate::domain::wheel::holder_identity(&user, &host, std::process::id(), session)
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .unwrap_or_else(|| "an unnamed host".into())
+}
+
+/// Whether a holder is a console of this host whose process is gone (it
+/// crashed, or was killed): its lease need not be waited out. Only where
+/// /proc tells; a process id used again by another process reads as alive,
+/// and then the lease is waited out as anywhere else.
+fn gone_from_here(identity: &str) -> bool {
+    let Some(pid) = crate::domain::wheel::holder_process(identity, &local_host()) else { return false };
+    std::path::Path::new("/proc/self").exists() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// What this console knows of its hold on the wheel.
@@ -308,7 +320,15 @@ impl WheelHandle {
     async fn round(&self, intent: &Intent) -> Result<Outcome, String> {
         for _ in 0..CONFLICT_TRIES {
             let lease = get(&self.api, &self.at.name).await?;
-            let read = lease.as_ref().map(record);
+            let mut read = lease.as_ref().map(record);
+            // A console of this host that died holds it: at the start, it is
+            // taken at once (a restart after a crash picks its handoff up).
+            if let Some(r) = read.as_mut().filter(|_| *intent == Intent::Acquire)
+                && r.holder.as_deref().is_some_and(|h| h != self.me && gone_from_here(h))
+            {
+                tracing::info!(lease = %self.at, holder = ?r.holder, "the wheel's holder was a console of this host that is gone");
+                r.renewed = None;
+            }
             let now = Timestamp::now();
             let operator = self.operator.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let mut written = LeaseRecord::held_by(read.as_ref(), &self.me, operator.as_deref(), now);
