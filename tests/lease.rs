@@ -417,6 +417,11 @@ fn the_second_run_watches_takes_the_wheel_by_the_word_and_the_first_is_told() {
     );
     assert!(rows[2].starts_with("| nobody |"), "{section}");
     assert!(md.contains("app/cutover-photo-api-2026"), "the section names the Lease");
+    let html = report(&b_rec, "html");
+    assert!(
+        html.contains("<h2>Who held the wheel</h2>") && html.contains("taken by the typed confirmation"),
+        "the HTML too"
+    );
     let json = report(&b_rec, "json");
     validates(&json, &peers.dir);
     let value: Value = serde_json::from_str(&json).unwrap();
