@@ -166,6 +166,9 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
             ),
         ),
     }
+    if side == Side::New {
+        check_wheel(r, &area, &client, plan).await;
+    }
     for route in &plan.routes {
         if let Some(key) = &route.workload {
             exists(r, &area, &client, key, WorkloadKind::Deployment, &format!("route {}", route.name)).await;
@@ -183,6 +186,46 @@ async fn check_cluster(r: &mut Report, plan: &Plan, side: Side, target: &Cluster
             Some(o) => r.add(Verdict::Ok, &area, format!("{what}: owner: {}", o.replicas_advice(s.kind))),
             None => r.add(Verdict::Ok, &area, format!("{what}: owner: nobody known (no Argo CD, Flux or Helm marks)")),
         }
+    }
+}
+
+/// Who drives the plan: its Lease, read (never written here).
+async fn check_wheel(r: &mut Report, area: &str, client: &Client, plan: &Plan) {
+    use crate::domain::Wheel;
+    let at = plan.lease();
+    let api = Api::<k8s_openapi::api::coordination::v1::Lease>::namespaced(client.clone(), &at.namespace);
+    let what = format!("the wheel (Lease {at})");
+    match crate::sources::lease::get(&api, &at.name).await {
+        Ok(lease) => {
+            let wheel = crate::domain::wheel::observed(
+                lease.as_ref().map(crate::sources::lease::record).as_ref(),
+                jiff::Timestamp::now(),
+            );
+            let (verdict, said) = match wheel {
+                Wheel::Held { holder, since, .. } => (
+                    Verdict::Warn,
+                    format!(
+                        "{what}: {holder} drives this plan{}: `cutover run` watches until it takes the wheel",
+                        since.map(|s| format!(" since {}", crate::domain::clock(s))).unwrap_or_default()
+                    ),
+                ),
+                Wheel::Free { last: Some(last), expired: true } => {
+                    (Verdict::Ok, format!("{what}: free: the lease of {last} expired"))
+                }
+                Wheel::Free { last: Some(last), .. } => (Verdict::Ok, format!("{what}: free, released by {last}")),
+                _ if lease.is_none() => (Verdict::Ok, format!("{what}: nobody holds it; `cutover run` creates it")),
+                _ => (Verdict::Ok, format!("{what}: nobody holds it")),
+            };
+            r.add(verdict, area, said);
+        }
+        Err(e) => r.add(
+            Verdict::Fail,
+            area,
+            format!(
+                "{what}: cannot be read ({e}): `cutover run` needs get, create and update on leases in namespace {}",
+                at.namespace
+            ),
+        ),
     }
 }
 

@@ -47,10 +47,12 @@ pub enum Action {
     /// key than the first, so a repeated key never gives it.
     ConfirmAgain,
     Cancel,
+    /// Takes the plan's wheel from the console that drives it, by a typed word.
+    TakeWheel,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -76,6 +78,7 @@ impl Action {
         Action::Confirm,
         Action::ConfirmAgain,
         Action::Cancel,
+        Action::TakeWheel,
     ];
 
     /// Actions that must keep a key in every keymap, with what would be
@@ -98,6 +101,7 @@ impl Action {
                 | Action::RevertAll
                 | Action::Handoff
                 | Action::Abort
+                | Action::TakeWheel
         )
     }
 
@@ -129,6 +133,7 @@ impl Action {
             Action::Confirm => "confirm",
             Action::ConfirmAgain => "confirm_again",
             Action::Cancel => "cancel",
+            Action::TakeWheel => "take_wheel",
         }
     }
 
@@ -159,6 +164,7 @@ impl Action {
             Action::Confirm => "apply the proposal shown",
             Action::ConfirmAgain => "second confirmation: large or early step",
             Action::Cancel => "drop the proposal shown",
+            Action::TakeWheel => "propose taking the wheel (type `take`)",
         }
     }
 }

@@ -231,7 +231,7 @@ fn demo(args: DemoArgs, keymap: Keymap, share: Option<cutover::share::Options>) 
         // Known before the start, so the recording's header names it.
         app.operator = format!("{} (demo)", std::env::var("USER").unwrap_or_else(|_| "operator".into()));
         tokio::spawn(runtime::sim_task(world, args.speed, tx.clone(), effects_rx, cancel.clone()));
-        let acting = Acting { effects: Some(effects_tx), saved: None };
+        let acting = Acting { effects: Some(effects_tx), saved: None, wheel: None };
         let sinks = Sinks { record: args.record, share };
         console(app, args.panic_after, tx, rx, acting, cancel, &sinks).await
     })
@@ -245,9 +245,10 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
         tracing::info!(plan = %plan.path.display(), "watch starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
-        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
-            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
-        }
+        let clients = match sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            Ok(c) => c,
+            Err(e) => return Ok(bad_input(&format!("plan {}: {e}", plan.path.display()))),
+        };
         if let Some(code) = no_terminal() {
             cancel.cancel();
             return Ok(code);
@@ -258,14 +259,15 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
             tokio::spawn(peek_state_file(file, tx.clone(), cancel.clone()));
         }
         prior_changes(&plan, &sinks.record, tx.clone());
+        read_wheel(&plan, &clients, tx.clone(), cancel.clone());
         // No executor exists in this session: effects have nowhere to go.
-        console(app, None, tx, rx, Acting { effects: None, saved: None }, cancel, &sinks).await
+        console(app, None, tx, rx, Acting { effects: None, saved: None, wheel: None }, cancel, &sinks).await
     })
 }
 
 /// The driver's console: the same reading sources, plus the live executor
 /// (or, with --dry-run, one that only says what it would send).
-fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<ExitCode> {
+fn drive(plan: Plan, keymap: Keymap, dry_run: bool, mut sinks: Sinks) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let app = App::new(plan.app_config(mode), keymap, jiff::Timestamp::now());
@@ -280,6 +282,30 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
             cancel.cancel();
             return Ok(code);
         }
+        // One hand on the wheel: the run takes the plan's Lease if nobody
+        // holds it, and watches whoever does. A dry run changes nothing, so
+        // it needs no wheel and takes none; it shows who drives, as `watch`.
+        let wheel = if dry_run {
+            read_wheel(&plan, &clients, tx.clone(), cancel.clone());
+            None
+        } else {
+            let session = session_for(&mut sinks.record, app.config.mode);
+            let identity = effects::lease::local_identity(&session);
+            let Some(client) = clients.kube.new.clone() else {
+                return Ok(bad_input("the new side has no Kubernetes client: the plan's wheel is kept there"));
+            };
+            let handle =
+                effects::lease::WheelHandle::new(client, plan.lease(), identity, plan.name.clone(), tx.clone());
+            // The start's round, before anything is picked up: whether this
+            // console drives decides it.
+            handle.tick().await;
+            tokio::spawn(handle.clone().run(cancel.clone()));
+            Some(handle)
+        };
+        let drives = match &wheel {
+            Some(w) => w.holding().await,
+            None => !dry_run,
+        };
         prior_changes(&plan, &sinks.record, tx.clone());
         let users: Vec<String> = cutover::domain::Side::BOTH
             .iter()
@@ -288,26 +314,33 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
         let sdk = clients.sdk;
         let sts = aws_sdk_sts::Client::new(&sdk);
         let id_tx = tx.clone();
+        let id_wheel = wheel.clone();
         tokio::spawn(async move {
             let who = effects::identity(&sts, &users).await;
+            if let Some(w) = id_wheel {
+                w.set_operator(&who);
+            }
             let _ = id_tx.send(Msg::Operator { who }).await;
         });
-        // A handoff an earlier session left in flight is picked up first.
+        // A handoff an earlier session left in flight is picked up first, by
+        // the console that drives: a second one watching leaves it alone.
         // Whether a new one could be kept is known before any is proposed.
         let mut saved = if dry_run { None } else { record::HandoffFile::for_plan(&plan.name) };
         let unwritable = match &saved {
-            Some(file) => file.probe().err().map(|e| (file.path().display().to_string(), keeping::error_text(&e))),
-            None if !dry_run => Some((
+            Some(file) if drives => {
+                file.probe().err().map(|e| (file.path().display().to_string(), keeping::error_text(&e)))
+            }
+            None if drives => Some((
                 "$XDG_STATE_HOME/cutover/handoffs".to_string(),
                 "no HOME or XDG_STATE_HOME: no place for it".to_string(),
             )),
-            None => None,
+            Some(_) | None => None,
         };
         if let Some((path, error)) = unwritable {
             tracing::error!(%path, %error, "the handoff state file cannot be written");
             let _ = tx.send(Msg::Keeping(cutover::app::Keeping::StateFile { path, error: Some(error) })).await;
         }
-        if let Some(file) = saved.as_mut() {
+        if let Some(file) = saved.as_mut().filter(|_| drives) {
             match file.load() {
                 Ok(Some((handoff, saved_at))) => {
                     let _ = tx.send(Msg::Resumed { handoff, saved_at }).await;
@@ -325,8 +358,8 @@ fn drive(plan: Plan, keymap: Keymap, dry_run: bool, sinks: Sinks) -> Result<Exit
             route53_options: Default::default(),
         };
         let (effects_tx, effects_rx) = mpsc::channel(16);
-        tokio::spawn(effects::run(exec, effects_rx, tx.clone(), cancel.clone()));
-        console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved }, cancel, &sinks).await
+        tokio::spawn(effects::run_with(exec, wheel.clone(), effects_rx, tx.clone(), cancel.clone()));
+        console(app, None, tx, rx, Acting { effects: Some(effects_tx), saved, wheel }, cancel, &sinks).await
     })
 }
 
@@ -350,6 +383,27 @@ fn prior_changes(plan: &Plan, record: &RecordArgs, tx: mpsc::Sender<Msg>) {
         tracing::info!(recordings, found = changes.len(), "earlier weight changes read");
         let _ = tx.blocking_send(Msg::PriorChanges { changes, recordings });
     });
+}
+
+/// The session's name, as its recording will be named: the holder's
+/// identity carries it. The default recording path is fixed here, so the
+/// console records under the same name.
+fn session_for(record: &mut RecordArgs, mode: Mode) -> String {
+    let mode = mode.label().to_ascii_lowercase();
+    let started = jiff::Timestamp::now();
+    if record.record.is_none() && !record.no_record {
+        record.record = record::default_path(&mode, started);
+    }
+    let stem = record.record.as_ref().filter(|_| !record.no_record).and_then(|p| p.file_stem());
+    stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| record::session_name(&mode, started))
+}
+
+/// Starts reading who drives the plan (its Lease, never written here), for
+/// a console or relay that does not drive.
+fn read_wheel(plan: &Plan, clients: &sources::Clients, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    if let Some(client) = clients.kube.new.clone() {
+        tokio::spawn(sources::lease::watch(client, plan.lease(), tx, cancel));
+    }
 }
 
 /// `cutover relay`: checks its input as `watch` does (same messages, exit
@@ -402,8 +456,9 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
         };
         let (tx, mut rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
-        if let Err(e) = sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
-            return Ok(bad_input(&format!("plan {}: {e}", plan.path.display())));
+        match sources::start_reading(&plan, tx.clone(), cancel.clone()).await {
+            Ok(clients) => read_wheel(&plan, &clients, tx.clone(), cancel.clone()),
+            Err(e) => return Ok(bad_input(&format!("plan {}: {e}", plan.path.display()))),
         }
         // Named after its recording when it keeps one, as a console's is.
         let stem = record.as_ref().and_then(|p| p.file_stem()).map(|s| s.to_string_lossy().into_owned());
@@ -544,6 +599,8 @@ async fn peek_state_file(file: record::HandoffFile, tx: mpsc::Sender<Msg>, cance
 struct Acting {
     effects: Option<mpsc::Sender<cutover::app::Queued>>,
     saved: Option<record::HandoffFile>,
+    /// The plan's wheel, held or watched (only `run`): released on a clean quit.
+    wheel: Option<std::sync::Arc<effects::lease::WheelHandle>>,
 }
 
 /// Where a session's lines go: the recording, and the broker with --share.
@@ -596,7 +653,7 @@ async fn console(
     cancel: CancellationToken,
     sinks: &Sinks,
 ) -> Result<ExitCode> {
-    let Acting { effects, mut saved } = acting;
+    let Acting { effects, mut saved, wheel } = acting;
     let record = &sinks.record;
     let started = jiff::Timestamp::now();
     let share = match &sinks.share {
@@ -654,8 +711,50 @@ async fn console(
     // before color-eyre's hook prints the report.
     let mut terminal = take_terminal()?;
     exit_on_panic(true);
-    let result =
-        runtime::run_loop(&mut terminal, &mut app, &mut rx, effects.as_ref(), recorder.as_mut(), saved.as_mut()).await;
+    let mut note = |app: &App| {
+        if let Some(w) = &wheel {
+            w.note_handoff(app);
+        }
+    };
+    let result = runtime::run_loop_with(
+        &mut terminal,
+        &mut app,
+        &mut rx,
+        effects.as_ref(),
+        recorder.as_mut(),
+        saved.as_mut(),
+        &mut note,
+    )
+    .await;
+    // Whether the handoff in flight is this console's to keep on disk: it
+    // drove until the end.
+    let drove = app.drives();
+    // The sources and the wheel's renewals stop here: nothing renews the
+    // Lease after it is given back.
+    cancel.cancel();
+    give_terminal_back();
+    // A clean end gives the wheel back at once (a crash leaves it to
+    // expire), and the recording says so.
+    if let Some(wheel) = &wheel {
+        match wheel.release().await {
+            Ok(Some(released)) => {
+                let _ = runtime::apply(&mut app, released, recorder.as_mut());
+                say(&format!(
+                    "cutover: released the wheel (Lease {}): the next `cutover run` takes it at once",
+                    wheel.lease()
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, lease = %wheel.lease(), "releasing the wheel failed");
+                say(&format!(
+                    "cutover: the wheel (Lease {}) could not be released ({e}): it expires {}s after its last renewal",
+                    wheel.lease(),
+                    cutover::domain::wheel::LEASE_DURATION_SECS
+                ));
+            }
+        }
+    }
     // The recording's last message says how the session ended.
     let ending = match (&result, app.stopping) {
         (Err(e), _) => Ending::Error(format!("{e:#}")),
@@ -663,15 +762,14 @@ async fn console(
         (Ok(()), None) => Ending::Quit,
     };
     let _ = runtime::apply(&mut app, Msg::Ended(ending.clone()), recorder.as_mut());
-    // Written again on the way out: its time says until when this console
-    // watched the handoff in flight.
-    if let Some(file) = saved.as_mut()
+    // Written again on the way out, by the console that drove: its time
+    // says until when this console watched the handoff in flight.
+    if drove
+        && let Some(file) = saved.as_mut()
         && let Err(e) = file.save_at_exit(&app)
     {
         tracing::error!(error = %e, path = %file.path().display(), "saving the handoff failed");
     }
-    cancel.cancel();
-    give_terminal_back();
     let mut lost = false;
     if let Some(mut r) = recorder.take() {
         let stretches = r.finish();
@@ -693,7 +791,7 @@ async fn console(
     if let Ending::Signal(signal) = &ending {
         say(&format!("cutover: stopped by {} (exit code {})", signal.name(), signal.exit_code()));
     }
-    if let Some(h) = app.handoff.as_ref().filter(|h| !h.phase.finished()) {
+    if let Some(h) = app.handoff.as_ref().filter(|h| !h.phase.finished() && drove) {
         say(&format!("cutover: handoff {}", h.state_text()));
         match (&saved, &app.keeping.state_file) {
             (Some(_), Some(t)) => say(&format!(

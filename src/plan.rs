@@ -38,6 +38,9 @@ struct PlanFile {
     /// A side's 5xx share of requests, in percent, that marks a minute as a spike.
     spike_percent: Option<Spanned<f64>>,
     min_dwell: Option<Spanned<u64>>,
+    /// The namespace of the new cluster where the plan's Lease (who drives)
+    /// is kept; default: the first of `namespaces`.
+    lease_namespace: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -352,6 +355,8 @@ pub struct Plan {
     /// Seconds a route stays at a weight (with one complete CloudWatch
     /// minute seen there) before a step forward needs only one confirmation.
     pub min_dwell: i64,
+    /// Where in the new cluster the plan's wheel (a Lease) is kept.
+    pub lease_namespace: String,
 }
 
 /// A plan mistake: where it is and how to fix it.
@@ -720,6 +725,17 @@ impl Plan {
             Some(d) => *d.get_ref() as i64,
             None => crate::app::Guards::default().min_dwell_secs,
         };
+        let lease_namespace = match &raw.lease_namespace {
+            Some(ns) if !is_dns_label(ns.get_ref()) => {
+                return Err(loc.at(
+                    ns.span(),
+                    format!("`lease_namespace`: `{}` is not a namespace name", ns.get_ref()),
+                    "lowercase letters, digits and '-', at most 63; the namespace of the new cluster that keeps the plan's Lease (default: the first of `namespaces`)",
+                ));
+            }
+            Some(ns) => ns.get_ref().clone(),
+            None => namespaces[0].clone(),
+        };
         Ok(Plan {
             path: path.to_path_buf(),
             name,
@@ -734,7 +750,16 @@ impl Plan {
             max_step,
             spike_percent,
             min_dwell,
+            lease_namespace,
         })
+    }
+
+    /// The plan's wheel: a Lease in the new cluster named after the plan.
+    pub fn lease(&self) -> crate::domain::wheel::LeaseRef {
+        crate::domain::wheel::LeaseRef {
+            namespace: self.lease_namespace.clone(),
+            name: crate::domain::wheel::lease_name(&self.name),
+        }
     }
 
     /// Where a side's Kubernetes API is; None for an old side without one.
@@ -1154,6 +1179,25 @@ namespace = "app"
         let config = plan.app_config(Mode::Watch);
         assert_eq!(config.routes[0].weighted(crate::domain::Side::Old), "api-old");
         assert_eq!(config.clusters.old.name, "eks-2022");
+    }
+
+    #[test]
+    fn the_wheel_is_a_lease_named_after_the_plan_in_a_namespace_of_the_new_cluster() {
+        let plan = parse(&good()).unwrap();
+        assert_eq!(plan.lease().to_string(), "app/cutover-photo-api-2026", "the first namespace by default");
+        let text = good().replace(
+            "namespaces = [\"app\", \"batch\"]",
+            "namespaces = [\"app\", \"batch\"]\nlease_namespace = \"cutover\"",
+        );
+        assert_eq!(parse(&text).unwrap().lease().to_string(), "cutover/cutover-photo-api-2026");
+        let text = good().replace(
+            "namespaces = [\"app\", \"batch\"]",
+            "namespaces = [\"app\", \"batch\"]\nlease_namespace = \"Ops_Team\"",
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!((err.line, err.column), (3, 19), "{err}");
+        assert!(err.problem.contains("`lease_namespace`: `Ops_Team` is not a namespace name"), "{err}");
+        assert!(err.hint.contains("keeps the plan's Lease"), "{err}");
     }
 
     #[test]

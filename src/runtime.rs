@@ -33,8 +33,25 @@ pub async fn run_loop<B: Backend>(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     effects: Option<&mpsc::Sender<Queued>>,
+    recorder: Option<&mut crate::record::Writer>,
+    saved: Option<&mut crate::record::HandoffFile>,
+) -> Result<()>
+where
+    B::Error: Send + Sync + 'static,
+{
+    run_loop_with(terminal, app, rx, effects, recorder, saved, &mut |_| {}).await
+}
+
+/// [`run_loop`], telling `after` the state after each burst: what the
+/// plan's Lease says of this console's handoff in flight.
+pub async fn run_loop_with<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &mut mpsc::Receiver<Msg>,
+    effects: Option<&mpsc::Sender<Queued>>,
     mut recorder: Option<&mut crate::record::Writer>,
     mut saved: Option<&mut crate::record::HandoffFile>,
+    after: &mut (dyn FnMut(&App) + Send),
 ) -> Result<()>
 where
     B::Error: Send + Sync + 'static,
@@ -43,18 +60,42 @@ where
     let mut screen = Screen { drawing: true };
     screen.draw(terminal, app, recorder.as_deref_mut(), &mut outbox);
     let mut probed = Instant::now();
+    let mut drove = app.drives();
     while let Some(msg) = rx.recv().await {
         // Everything already queued is applied before drawing: one frame per burst.
-        let dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
+        let mut dirty = apply_burst(app, msg, rx, recorder.as_deref_mut(), &mut outbox).redraw;
         // The handoff in flight is kept on disk as soon as it changes, so
-        // a console started again after a crash picks it up; whether it
-        // can be is the reducer's to know (the quit question, the guard).
+        // a console started again after a crash picks it up; only by the
+        // console that drives (another of the plan, on this machine, may
+        // share the file). Whether it can be kept is the reducer's to know
+        // (the quit question, the guard).
+        let drives = app.drives();
         if let Some(file) = saved.as_deref_mut() {
-            let saved = file.save(app);
-            if let Some(msg) = state_file_news(app, file, saved, &mut probed) {
-                outbox.extend(apply(app, msg, recorder.as_deref_mut()).effects);
+            // The wheel came to this console mid-session: a handoff the
+            // console that drove here left unfinished is carried on, as a
+            // start would.
+            if drives && !drove && app.handoff.as_ref().is_none_or(|h| h.phase.finished()) {
+                match file.load() {
+                    Ok(Some((handoff, saved_at))) => {
+                        let out = apply(app, Msg::Resumed { handoff, saved_at }, recorder.as_deref_mut());
+                        outbox.extend(out.effects);
+                        dirty = true;
+                    }
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "reading the handoff left on disk failed"),
+                }
+            }
+            // Once more as the wheel goes: a handoff left to the new driver
+            // is over here, and its file goes.
+            if drives || drove {
+                let saved = file.save(app);
+                if let Some(msg) = state_file_news(app, file, saved, &mut probed) {
+                    outbox.extend(apply(app, msg, recorder.as_deref_mut()).effects);
+                }
             }
         }
+        drove = drives;
+        after(app);
         for queued in outbox.drain(..) {
             match effects {
                 Some(tx) => tx.send(queued).await.wrap_err("the executor stopped")?,

@@ -258,6 +258,35 @@ impl Msg {
             Msg::PriorChanges { changes, .. } => changes.iter_mut().for_each(|c| scrub_in_place(&mut c.source)),
             // The ALB's or the console's words about one route's read.
             Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
+            // Holders name a user, a host, a process and a session; the
+            // operator is an STS identity; errors are the API's words.
+            Msg::Wheel { lease, wheel, .. } => {
+                scrub_in_place(lease);
+                match wheel {
+                    crate::domain::Wheel::Yours { identity, failing, .. } => {
+                        scrub_in_place(identity);
+                        if let Some((_, error)) = failing {
+                            scrub_in_place(error);
+                        }
+                    }
+                    // Read from another console's Lease: its annotations are
+                    // any text that console (or anyone) wrote there.
+                    crate::domain::Wheel::Held { holder, operator, handoff, .. } => {
+                        scrub_in_place(holder);
+                        scrub_option(operator);
+                        if let Some(h) = handoff {
+                            scrub_in_place(&mut h.singleton);
+                            scrub_in_place(&mut h.text);
+                        }
+                    }
+                    crate::domain::Wheel::Free { last, .. } => scrub_option(last),
+                    crate::domain::Wheel::Lapsed { identity, error, .. } => {
+                        scrub_in_place(identity);
+                        scrub_in_place(error);
+                    }
+                    crate::domain::Wheel::Unread { error } => scrub_in_place(error),
+                }
+            }
             Msg::Share(status) => match &mut status.state {
                 crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
                 crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}

@@ -401,13 +401,19 @@ fn the_example_manifest_is_kubernetes_objects_that_run_one_read_only_relay() {
     let sa_name = sa.metadata.name.clone().unwrap();
     assert!(sa.metadata.annotations.unwrap().contains_key("eks.amazonaws.com/role-arn"), "IRSA");
 
-    // The ClusterRole reads exactly what the sources watch, and never writes.
+    // The ClusterRole reads exactly what the sources watch, and never writes;
+    // the plan's Lease (who drives) is read by name with a get.
     let mut granted = std::collections::BTreeSet::new();
     for rule in role.rules.unwrap() {
         for verb in &rule.verbs {
             assert!(["get", "list", "watch"].contains(&verb.as_str()), "a mutating verb: {verb}");
         }
-        assert_eq!(rule.verbs, ["get", "list", "watch"]);
+        if rule.resources.as_deref() == Some(&["leases".to_string()]) {
+            assert_eq!(rule.verbs, ["get"]);
+            assert_eq!(rule.resource_names.clone().unwrap(), ["cutover-photo-api-2026"], "the plan's Lease only");
+        } else {
+            assert_eq!(rule.verbs, ["get", "list", "watch"]);
+        }
         for group in rule.api_groups.unwrap() {
             for resource in rule.resources.clone().unwrap() {
                 assert!(!resource.contains('*') && !group.contains('*'), "no wildcard: {group}/{resource}");
@@ -424,6 +430,7 @@ fn the_example_manifest_is_kubernetes_objects_that_run_one_read_only_relay() {
         "batch/jobs",
         "batch/cronjobs",
         "autoscaling/horizontalpodautoscalers",
+        "coordination.k8s.io/leases",
     ];
     assert_eq!(granted, read.iter().map(|s| s.to_string()).collect(), "exactly what the sources read");
     assert_eq!(binding.role_ref.name, role.metadata.name.unwrap());
@@ -457,6 +464,7 @@ fn the_example_manifest_is_kubernetes_objects_that_run_one_read_only_relay() {
     std::fs::write(&plan_path, plan_text).unwrap();
     let plan = cutover::plan::Plan::load(&plan_path).unwrap_or_else(|e| panic!("the ConfigMap's plan: {e}"));
     assert_eq!(plan.new.context, "in-cluster");
+    assert_eq!(plan.lease().name, "cutover-photo-api-2026", "the rule names the plan's Lease");
     assert!(plan.old.is_some_and(|old| old.kubeconfig.is_some_and(|k| k.starts_with("/etc/cutover/old"))));
 }
 

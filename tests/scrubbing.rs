@@ -225,6 +225,23 @@ fn samples() -> Vec<Msg> {
         msgs.push(Msg::OnDisk(Some(cutover::app::Left { handoff: handoff.clone(), saved_at: at })));
         msgs.push(Msg::Resumed { handoff, saved_at: at });
     }
+    use cutover::domain::Wheel;
+    use cutover::domain::wheel::HolderHandoff;
+    let wheels = [
+        Wheel::Yours { identity: "x".into(), since: at, failing: Some((at, "x".into())) },
+        Wheel::Held {
+            holder: "x".into(),
+            operator: Some("x".into()),
+            since: Some(at),
+            handoff: Some(HolderHandoff { singleton: "x".into(), text: "x".into(), in_gap: true }),
+        },
+        Wheel::Free { last: Some("x".into()), expired: true },
+        Wheel::Lapsed { identity: "x".into(), renewed: at, error: "x".into() },
+        Wheel::Unread { error: "x".into() },
+    ];
+    for wheel in wheels {
+        msgs.push(Msg::Wheel { at, lease: "x".into(), wheel });
+    }
     use cutover::app::{Ending, Keeping, Signal};
     msgs.push(Msg::Keeping(Keeping::RecordingFailed { path: "x".into(), error: "x".into() }));
     msgs.push(Msg::Keeping(Keeping::StateFile { path: "x".into(), error: Some("x".into()) }));

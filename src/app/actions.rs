@@ -117,7 +117,14 @@ fn on_override_key(app: &mut App, mut p: Proposal, key: Key, action: Option<Acti
         }
         KeyCode::Char(c) if !key.ctrl && !key.alt => {
             let confirm_key = matches!(action, Some(Action::Confirm | Action::ConfirmAgain));
-            if o.typed.is_empty() && confirm_key && !o.word.starts_with(c) {
+            let take = matches!(p.kind, ProposalKind::TakeWheel { .. });
+            if o.typed.is_empty() && confirm_key && !o.word.starts_with(c) && take {
+                app.notice = Some(format!(
+                    "{} does not take the wheel: type `{}`, then Enter",
+                    app.keymap.label(action.unwrap_or(Action::Confirm)),
+                    o.word
+                ));
+            } else if o.typed.is_empty() && confirm_key && !o.word.starts_with(c) {
                 app.notice = Some(format!(
                     "{} does not confirm this one ({}): type `{}`, then Enter",
                     app.keymap.label(action.unwrap_or(Action::Confirm)),
@@ -218,6 +225,12 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
         refuse(app, format!("{}: read-only, nothing can be changed from here", action.name()));
         return;
     }
+    // Another console drives: only the way back, and taking the wheel.
+    if !matches!(action, Action::RevertAll | Action::TakeWheel)
+        && let Some(why) = app.wheel_refusal()
+    {
+        return refuse(app, why);
+    }
     match action {
         Action::StepUp | Action::StepDown => {
             let Some(i) = selected_route(app) else { return };
@@ -264,6 +277,7 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
         Action::RevertAll => propose_all_old(app),
         Action::Handoff => propose_handoff(app),
         Action::Abort => propose_abort(app),
+        Action::TakeWheel => super::wheel::propose_take(app),
         _ => {}
     }
 }
@@ -1015,6 +1029,22 @@ fn propose_abort(app: &mut App) {
 fn confirm(app: &mut App, p: Proposal) {
     let who = app.operator.clone();
     let at = app.now;
+    // The wheel may have gone while the proposal was open.
+    if !matches!(p.kind, ProposalKind::RevertAll(_) | ProposalKind::TakeWheel { .. })
+        && let Some(why) = app.wheel_refusal()
+    {
+        return refuse(app, why);
+    }
+    if let ProposalKind::TakeWheel { from } = p.kind {
+        let text = match &from {
+            Some(from) => format!("{who} takes the wheel from {}", crate::domain::wheel::short_holder(from)),
+            None => format!("{who} takes the wheel"),
+        };
+        let id = app.send(Effect::TakeWheel { from }, Purpose::Wheel, None);
+        app.push_action_event(at, Level::Warn, text, id);
+        app.notice = None;
+        return;
+    }
     if let Some(o) = &p.typed_override {
         let text = format!("OVERRIDE by {who}: {} ({})", p.title, o.reason());
         app.push_event(at, None, Level::Alert, text);
@@ -1106,6 +1136,7 @@ fn confirm(app: &mut App, p: Proposal) {
             app.push_event(at, None, Level::Warn, text);
             app.mark(at, aborted);
         }
+        ProposalKind::TakeWheel { .. } => {}
     }
 }
 
@@ -1214,6 +1245,22 @@ pub fn advance_handoff(app: &mut App) {
             let source = app.clusters.get(h.from);
             let key = h.spec.key(h.from);
             let workload_idle = !running(source.workloads.get(key));
+            if workload_idle
+                && pods_still_running(app, h.from, key) == 0
+                && let Some(why) = app.wheel_refusal()
+            {
+                let (name, from, to) = (h.spec.name.clone(), h.from, h.to);
+                let reason = format!("{to} not started: {why}");
+                let text = format!("handoff {name}: {from} runs nothing and {to} is NOT started: {why}");
+                if let Some(h) = app.handoff.as_mut() {
+                    h.gone_at = Some(now);
+                    h.phase = HandoffPhase::StartFailed(reason.clone());
+                }
+                app.push_event(now, None, Level::Alert, text.clone());
+                app.notice = Some(text);
+                app.mark(now, Marked::HandoffFailed { singleton: name, reason });
+                return;
+            }
             if workload_idle && pods_still_running(app, h.from, key) == 0 {
                 let effect = Effect::Start {
                     side: h.to,
@@ -1277,6 +1324,7 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
         // An answer with no id (a recording of an earlier version).
         Effect::SetWeights { seen: None, .. } => Purpose::Revert,
         Effect::SetWeights { .. } => Purpose::Step,
+        Effect::TakeWheel { .. } => Purpose::Wheel,
         _ => Purpose::Handoff,
     });
     let (level, text) = match &result {
@@ -1386,6 +1434,8 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
                 }
             }
         }
+        // The lease task tells who holds the wheel now (`Msg::Wheel`).
+        Effect::TakeWheel { .. } => {}
         Effect::Stop { side, ref key, .. } | Effect::Start { side, ref key, .. } => {
             let is_start = matches!(effect, Effect::Start { .. });
             if matches!(result, EffectResult::Verified { .. }) {
@@ -1507,7 +1557,13 @@ pub fn watch_singletons(app: &mut App) -> bool {
             running(app.clusters.get(side).workloads.get(spec.key(side)))
                 || pods_still_running(app, side, spec.key(side)) > 0
         };
-        let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap());
+        // The gap of a handoff this console makes, or the one the console
+        // that drives makes (its Lease says so): planned, no alarm.
+        let in_gap = app.handoff.as_ref().is_some_and(|h| h.spec.name == spec.name && h.phase.in_gap())
+            || app.wheel.as_ref().is_some_and(|w| match &w.wheel {
+                crate::domain::Wheel::Held { handoff: Some(h), .. } => h.singleton == spec.name && h.in_gap,
+                _ => false,
+            });
         let kind = match (on(Side::Old), on(Side::New)) {
             (true, true) => Some(AlarmKind::Both),
             (false, false) if !in_gap => Some(AlarmKind::Neither),

@@ -56,6 +56,10 @@ pub enum Effect {
         #[serde(default)]
         starting_deadline: Option<i64>,
     },
+    /// Take the plan's wheel (its Lease) from `from`, who held it when the
+    /// operator confirmed (None: nobody did); refused if it passed to
+    /// someone else meanwhile.
+    TakeWheel { from: Option<String> },
 }
 
 impl Effect {
@@ -89,6 +93,8 @@ impl Effect {
             Effect::Stop { side, key, .. } => format!("scale Deployment {key} on {side} to 0"),
             Effect::Start { side, key, kind: WorkloadKind::CronJob, .. } => format!("resume CronJob {key} on {side}"),
             Effect::Start { side, key, replicas, .. } => format!("scale Deployment {key} on {side} to {replicas}"),
+            Effect::TakeWheel { from: Some(from) } => format!("take the wheel from {from}"),
+            Effect::TakeWheel { from: None } => "take the wheel".into(),
         }
     }
 
@@ -117,6 +123,14 @@ impl Effect {
     /// The panic button's write: every target but old's at 0.
     pub fn all_old(&self) -> bool {
         matches!(self, Effect::SetWeights { all_old: true, .. } | Effect::SetIngressWeights { all_old: true, .. })
+    }
+
+    /// The way back: a revert, or its write of a route's Ingress (all to
+    /// old). Never held back by who holds the wheel.
+    pub fn is_way_back(&self) -> bool {
+        self.is_revert()
+            || self.all_old()
+            || matches!(self, Effect::SetIngressWeights { to, .. } if to.new.0 == 0 && to.old.0 > 0)
     }
 }
 

@@ -180,6 +180,22 @@ pub enum Marked {
         owner: String,
         proposal: String,
     },
+    /// The plan's wheel changed hands, as this console saw it.
+    Wheel {
+        /// Who holds it from here; None: nobody (released, expired, lapsed).
+        holder: Option<String>,
+        /// Who held it before, as this console knew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        how: WheelChange,
+        /// The holder from here is this console.
+        #[serde(default)]
+        mine: bool,
+        /// Since when the holder has held it, as the Lease says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Timestamp>,
+        text: String,
+    },
     /// A minute in which a side's 5xx share of requests went above the guard.
     Spike {
         route: String,
@@ -205,6 +221,41 @@ pub fn driver_of(who: &str) -> &str {
     }
 }
 
+/// How the wheel changed hands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WheelChange {
+    /// Taken while nobody held it.
+    Acquired,
+    /// Taken from its holder by the typed confirmation.
+    Taken,
+    /// Released by its holder on a clean quit.
+    Released,
+    /// Its holder stopped renewing it for longer than its duration.
+    Expired,
+    /// This console could not renew it and stopped driving.
+    Lapsed,
+    /// This console renews it again after failed renewals, nobody having
+    /// taken it meanwhile.
+    Regained,
+    /// Found held (or free) when this console first read it.
+    Seen,
+}
+
+impl WheelChange {
+    pub fn label(self) -> &'static str {
+        match self {
+            WheelChange::Acquired => "acquired",
+            WheelChange::Taken => "taken",
+            WheelChange::Released => "released",
+            WheelChange::Expired => "expired",
+            WheelChange::Lapsed => "lapsed",
+            WheelChange::Regained => "regained",
+            WheelChange::Seen => "seen",
+        }
+    }
+}
+
 /// What kind of moment a mark is, for the timeline's glyphs and colours;
 /// in rising order of what a shared cell of the timeline shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -225,6 +276,12 @@ impl Mark {
             | Marked::AlarmCleared { .. }
             | Marked::Override { .. }
             | Marked::Outcome { ok: true, .. } => MarkClass::Action,
+            // Taken by this console is its action; from it, an incident.
+            Marked::Wheel { how, mine, .. } => match how {
+                WheelChange::Taken if *mine => MarkClass::Action,
+                WheelChange::Taken | WheelChange::Expired | WheelChange::Lapsed => MarkClass::Incident,
+                _ => MarkClass::Action,
+            },
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
@@ -271,6 +328,7 @@ impl Mark {
             }
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. }
+            | Marked::Wheel { text, .. }
             | Marked::HandoffLeft { text, .. }
             | Marked::Signal { text, .. }
             | Marked::Ended { text, .. } => text.clone(),

@@ -16,6 +16,7 @@ mod rows;
 pub mod signal;
 mod state;
 mod update;
+pub mod wheel;
 
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
@@ -27,3 +28,4 @@ pub use rows::*;
 pub use signal::{Ending, Signal, Stopping};
 pub use state::*;
 pub use update::{Update, navigate, update};
+pub use wheel::WheelState;

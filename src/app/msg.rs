@@ -102,6 +102,15 @@ pub enum Msg {
         #[serde(default)]
         recordings: u32,
     },
+    /// Who holds the plan's wheel (its Lease in the new cluster), as this
+    /// console read it: sent when it changes, by the lease task of `run`
+    /// (which takes and renews it) or the reader of `watch` (which only
+    /// reads). `lease` is where it is, `namespace/name`.
+    Wheel {
+        at: Timestamp,
+        lease: String,
+        wheel: crate::domain::Wheel,
+    },
     /// How the broker a shared session is published to is doing. Never
     /// recorded: it is this process's link, not the cutover, and a
     /// follower's screen must equal the driver's at the same line.

@@ -346,6 +346,8 @@ pub enum ProposalKind {
     Fix { singleton: usize, side: Side, start: bool },
     /// Abort the handoff in progress: restore its source side.
     Abort,
+    /// Take the plan's wheel from `from` (None: nobody held it).
+    TakeWheel { from: Option<String> },
 }
 
 impl ProposalKind {
@@ -486,6 +488,8 @@ pub enum Purpose {
     Handoff,
     /// A fix of a singleton alarm outside any handoff.
     Fix,
+    /// Taking the plan's wheel.
+    Wheel,
     /// The session's way back written again, by itself, after a late write
     /// of the session's own undid it (see `app::late`).
     Reassert,
@@ -499,7 +503,7 @@ impl Purpose {
             Purpose::Undo => "undo",
             Purpose::Revert => "revert",
             Purpose::Reassert => "revert written again",
-            Purpose::Handoff | Purpose::Fix => "write",
+            Purpose::Handoff | Purpose::Fix | Purpose::Wheel => "write",
         }
     }
 }
@@ -1109,6 +1113,11 @@ pub struct App {
     /// written; this process's, never recorded (see `Msg::Held`).
     #[serde(skip)]
     pub held: Option<super::Held>,
+    /// Who holds the plan's wheel, as last read: None where there is no
+    /// Lease (the demo, recordings of earlier versions), and then this
+    /// console drives as it always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wheel: Option<super::WheelState>,
     /// What the message being applied produced; `update` hands it back.
     #[serde(skip)]
     pub(crate) produced: Produced,
@@ -1199,6 +1208,7 @@ impl App {
             stopping: None,
             keeping: super::KeepingState::default(),
             held: None,
+            wheel: None,
             produced: Produced::default(),
         }
     }

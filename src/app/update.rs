@@ -124,6 +124,7 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             on_route_problems(app, at, source, problems);
             true
         }
+        Msg::Wheel { at, lease, wheel } => super::wheel::on_wheel(app, at, lease, wheel),
         Msg::Share(status) => {
             let changed = app.share.as_ref() != Some(&status);
             app.share = Some(status);

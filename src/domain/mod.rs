@@ -10,6 +10,7 @@ mod metrics;
 mod owner;
 mod time;
 mod traffic;
+pub mod wheel;
 
 pub use cluster::*;
 pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
@@ -17,6 +18,7 @@ pub use metrics::*;
 pub use owner::*;
 pub use time::*;
 pub use traffic::*;
+pub use wheel::Wheel;
 
 use serde::{Deserialize, Serialize};
 

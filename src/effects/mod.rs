@@ -12,6 +12,7 @@
 mod alb;
 pub mod ingress;
 mod kube;
+pub mod lease;
 pub mod route53;
 
 use std::collections::VecDeque;
@@ -147,6 +148,10 @@ impl LiveExecutor {
                     _ => EffectResult::Refused { reason: "a singleton handoff needs Kubernetes on both sides".into() },
                 }
             }
+            // Taken by the session's lease task (see `run_with`).
+            Effect::TakeWheel { .. } => {
+                EffectResult::Refused { reason: "this session has no lease: there is no wheel to take".into() }
+            }
         }
     }
 }
@@ -161,7 +166,20 @@ type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
 /// what the dropped write did or did not do is what it finds. The dropped
 /// write is answered `Unknown`: its request may still land, and the
 /// console keeps it as this session's until it does or its time is up.
-pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+pub async fn run(exec: LiveExecutor, rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    run_with(exec, None, rx, tx, cancel).await
+}
+
+/// [`run`], for a console that holds a plan's wheel: it takes the wheel
+/// when asked, and checks that it still holds it right before every write
+/// but the way back (which is never held back).
+pub async fn run_with(
+    exec: LiveExecutor,
+    wheel: Option<Arc<lease::WheelHandle>>,
+    mut rx: mpsc::Receiver<Queued>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let exec = Arc::new(exec);
     let mut queue: VecDeque<Queued> = VecDeque::new();
     let mut current: Option<(Queued, Running)> = None;
@@ -171,12 +189,23 @@ pub async fn run(exec: LiveExecutor, mut rx: mpsc::Receiver<Queued>, tx: mpsc::S
         {
             tracing::info!(id = next.id, effect = ?next.effect, dry_run = exec.dry_run, "executing");
             let (exec, effect, progress_tx, id) = (exec.clone(), next.effect.clone(), tx.clone(), next.id);
+            let wheel = wheel.clone();
             let running: Running = Box::pin(async move {
                 // Best effort: a full channel drops a progress line, never the answer.
                 let progress = move |note: Note| {
                     let msg = Msg::EffectProgress { id, text: note.text, unanswered: note.unanswered };
                     let _ = progress_tx.try_send(msg);
                 };
+                if let Some(wheel) = &wheel {
+                    if let Effect::TakeWheel { from } = &effect {
+                        return wheel.take(from.clone()).await;
+                    }
+                    if !effect.is_way_back()
+                        && let Err(reason) = wheel.check_held().await
+                    {
+                        return EffectResult::Refused { reason };
+                    }
+                }
                 exec.execute(&effect, &progress).await
             });
             current = Some((next, running));

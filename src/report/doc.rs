@@ -481,7 +481,35 @@ fn peaks(d: &mut Doc, r: &Report) {
     d.table(&["Route", "Side", "Minutes", "Peak", "Node signals before", "Pods lost to them"], rows);
 }
 
+/// Who held the plan's wheel: only for a session that read a Lease.
+fn wheel(d: &mut Doc, r: &Report) {
+    if r.wheel.is_empty() {
+        return;
+    }
+    d.h2("Who held the wheel");
+    d.text(format!(
+        "The plan's Lease ({}), as this console read it: one row per holder, in order. Only the holder's \
+         actions were taken (the way back, every route to old, excepted).",
+        r.session.lease.as_deref().unwrap_or("in the new cluster")
+    ));
+    let rows = r
+        .wheel
+        .iter()
+        .map(|w| {
+            let holder = match (&w.holder, w.mine) {
+                (Some(h), true) => format!("**{h}** (this console)"),
+                (Some(h), false) => h.clone(),
+                (None, _) => "nobody".into(),
+            };
+            let to = w.to.map_or("the end of the recording".into(), clock);
+            vec![holder, clock(w.from), to, w.began_text(), w.ended_text()]
+        })
+        .collect();
+    d.table(&["Holder", "From", "To", "How it came to them", "How it left them"], rows);
+}
+
 fn incidents(d: &mut Doc, r: &Report) {
+    wheel(d, r);
     d.h2("Singleton handoffs");
     if r.handoffs.is_empty() {
         d.text("No handoff.");

@@ -15,6 +15,7 @@ mod html;
 mod summary;
 mod time;
 mod timeline;
+mod wheel;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ use crate::domain::{
 use crate::record::{self, Recording};
 
 pub use chart::route_svg;
+pub use wheel::WheelRow;
 
 /// The JSON report's format: bumped when a field changes meaning or goes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -85,6 +87,9 @@ pub struct Report {
     /// Pods of the routes' workloads lost to node disruptions, per node and
     /// signal.
     pub pods_lost: Vec<LostRow>,
+    /// Who held the plan's wheel (its Lease), and how it changed hands, as
+    /// the recorded console read it; empty without a Lease (the demo).
+    pub wheel: Vec<WheelRow>,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,6 +116,9 @@ pub struct Session {
     pub keyframes: usize,
     /// Why the recording ends early, if it does.
     pub stopped: Option<String>,
+    /// The plan's Lease, `namespace/name` in the new cluster, when the
+    /// console read one.
+    pub lease: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -838,6 +846,7 @@ impl Builder {
             messages,
             keyframes,
             stopped,
+            lease: app.wheel.as_ref().map(|w| w.lease.clone()),
         };
         let mut report = Report {
             format: "cutover-report",
@@ -869,6 +878,7 @@ impl Builder {
             peaks,
             signals,
             pods_lost,
+            wheel: wheel::rows(&all_marks, &window),
         };
         report.summary = summary::summarize(&report, &lb_names(&app));
         report.summary.ended = ending(&all_marks);

@@ -1260,6 +1260,10 @@ impl World {
             }
             Effect::Stop { side, key, kind, .. } => self.stop(*side, key, *kind),
             Effect::Start { side, key, kind, replicas, other, .. } => self.start(*side, key, *kind, *replicas, other),
+            // The demo's console is its only driver: there is no Lease.
+            Effect::TakeWheel { .. } => {
+                EffectResult::Refused { reason: "the demo has one driver, you: there is no wheel to take".into() }
+            }
         };
         (result, std::mem::take(&mut self.out))
     }

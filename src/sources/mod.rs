@@ -8,6 +8,7 @@ pub mod alb;
 pub mod aws;
 pub mod cloudwatch;
 pub mod kube;
+pub mod lease;
 pub mod preflight;
 pub mod route53;
 

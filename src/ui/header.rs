@@ -4,8 +4,10 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{AlarmKind, App, SourceId, SourceState};
-use crate::domain::{Side, age, clock};
+use crate::app::{AlarmKind, App, Mode, SourceId, SourceState};
+use crate::domain::wheel::short_holder;
+use crate::domain::{Side, Wheel, age, clock};
+use crate::keymap::Action;
 
 use super::theme;
 
@@ -107,6 +109,15 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         let want: u16 = spans.iter().map(|s| width(&s.content)).sum();
         second.push((Col::text(want.min(24), want, 1), spans));
     }
+    // Who drives comes before the banner: in `run`, it says whether this
+    // console's keys act at all.
+    let wheel = wheel_piece(app);
+    let banner = match &wheel {
+        Some((_, false)) if !app.replay => {
+            format!(" not driving: {} is all that is taken from here ", app.keymap.label(Action::RevertAll))
+        }
+        _ => banner,
+    };
     let banner_width = width(&banner) + 2;
     second.insert(
         0,
@@ -115,11 +126,62 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
             vec![Span::styled(banner, Style::new().fg(Color::Yellow)), Span::raw("  ")],
         ),
     );
+    if let Some((piece, _)) = wheel {
+        second.insert(0, piece);
+    }
     let mut lines = vec![line(second, area.width)];
     lines.extend(keeping_lines(app));
     lines.extend(alarm_line(app));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
+}
+
+/// Who holds the plan's wheel, as the header says it, and whether this
+/// console drives; None without a Lease (the demo, older recordings).
+fn wheel_piece(app: &App) -> Option<((super::columns::Col, Vec<Span<'static>>), bool)> {
+    use super::columns::{Col, width};
+    let state = app.wheel.as_ref()?;
+    let driving = app.config.mode == Mode::Run;
+    let take = if driving && !app.replay {
+        format!(" · {} takes the wheel", app.keymap.label(Action::TakeWheel))
+    } else {
+        String::new()
+    };
+    let loud = |c: Color| Style::new().fg(c).add_modifier(Modifier::BOLD);
+    let since = |s: &Option<jiff::Timestamp>| s.map(|s| format!(" since {}", clock(s))).unwrap_or_default();
+    let (head, rest, style) = match &state.wheel {
+        Wheel::Yours { since: s, failing: None, .. } => {
+            let who = if app.replay { "this session's" } else { "yours" };
+            (format!("wheel: {who}"), format!(" since {}", clock(*s)), Style::new().fg(Color::Green))
+        }
+        Wheel::Yours { failing: Some((renewed, _)), .. } => {
+            ("wheel: yours, NOT RENEWED".to_string(), format!(" for {}", age(*renewed, app.now)), loud(Color::Yellow))
+        }
+        Wheel::Held { holder, since: s, .. } if driving => {
+            (format!("WATCHING: {} drives", short_holder(holder)), format!("{}{take}", since(s)), loud(Color::LightRed))
+        }
+        Wheel::Held { holder, since: s, .. } => {
+            (format!("wheel: {}", short_holder(holder)), since(s), Style::new().fg(Color::Yellow))
+        }
+        Wheel::Free { .. } if driving => ("WATCHING: nobody drives".to_string(), take, loud(Color::Yellow)),
+        Wheel::Free { .. } => ("wheel: nobody".to_string(), String::new(), theme::dim()),
+        Wheel::Lapsed { renewed, .. } => (
+            "NOT DRIVING: lease not renewed".to_string(),
+            format!(" for {}{take}", age(*renewed, app.now)),
+            loud(Color::LightRed),
+        ),
+        Wheel::Unread { error } if driving => (
+            "NOT DRIVING: lease unread".to_string(),
+            format!(" ({}){take}", theme::fit(error, 30)),
+            loud(Color::LightRed),
+        ),
+        Wheel::Unread { .. } => ("wheel: not known".to_string(), String::new(), theme::dim()),
+    };
+    let text = format!("{head}{rest}");
+    let want = width(&text) + 2;
+    let spans = vec![Span::styled(text, style), Span::raw("  ")];
+    // Who drives is never cut below its head; the rest may be.
+    Some(((Col::text(width(&head) + 2, want, 0), spans), app.drives()))
 }
 
 /// Lines the header needs: a third for the alarm banner when a singleton
@@ -199,7 +261,7 @@ fn alarm_line(app: &App) -> Option<Line<'static>> {
         ));
     }
     spans.push(Span::styled(
-        format!("  select it and press {} for the fix", app.keymap.label(crate::keymap::Action::Handoff)),
+        format!("  select it and press {} for the fix", app.keymap.label(Action::Handoff)),
         Style::new().fg(Color::LightRed),
     ));
     Some(Line::from(spans))

@@ -133,6 +133,16 @@ pub fn render_in(app: &App, frame: &mut Frame, area: Rect) {
 fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
     let km = &app.keymap;
     let hints: &[(Action, &str)] = match app.ui.view {
+        // Another console drives: what is left to this one.
+        View::Main if app.can_act() && !app.drives() => &[
+            (Action::Quit, "quit"),
+            (Action::Help, "help"),
+            (Action::NextPanel, "panel"),
+            (Action::Open, "open"),
+            (Action::RevertAll, "ALL old"),
+            (Action::TakeWheel, "take the wheel"),
+            (Action::Find, "find"),
+        ],
         View::Main if app.can_act() => &[
             (Action::Quit, "quit"),
             (Action::Help, "help"),

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::app::actions::{gap_secs, pods_still_running};
-use crate::app::{App, HandoffPhase, Modal};
+use crate::app::{App, HandoffPhase, Modal, ProposalKind};
 use crate::keymap::Action;
 
 use super::theme;
@@ -29,7 +29,16 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect, screen: Rect) {
             // Wrapped, not cut: an owner's advice is longer than the box.
             let mut lines: Vec<Line> =
                 p.lines.iter().flat_map(|l| wrap(l, inner)).map(|l| Line::raw(format!(" {l}"))).collect();
+            let take = matches!(p.kind, ProposalKind::TakeWheel { .. });
             let confirm = match (p.needed, p.given, &p.typed_override) {
+                (_, 0, Some(o)) if take => {
+                    lines.push(Line::raw(""));
+                    lines.push(Line::from(vec![
+                        Span::styled(" type the word: ", Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD)),
+                        Span::styled(format!("{}█", o.typed), Style::new().add_modifier(Modifier::BOLD)),
+                    ]));
+                    format!(" `{}` + enter take the wheel ({} is not taken)", o.word, km.label(Action::Confirm))
+                }
                 // Another writer would undo it: a typed word, then Enter.
                 (_, 0, Some(o)) => {
                     lines.push(Line::raw(""));
@@ -69,6 +78,10 @@ pub fn render_modal(app: &App, frame: &mut Frame, area: Rect, screen: Rect) {
                 inner + 1,
             );
             match &p.typed_override {
+                Some(_) if take => {
+                    let from = p.title.strip_prefix("take the wheel").unwrap_or_default();
+                    (format!(" TAKE THE WHEEL{from} "), lines, keys, Color::LightRed)
+                }
                 Some(o) if o.owner.is_empty() => {
                     (format!(" PROPOSAL, OVERRIDE: {} ", p.title), lines, keys, Color::LightRed)
                 }
@@ -188,8 +201,27 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
+/// The handoff of the console that drives, as its Lease says, when this
+/// one has none of its own under way.
+fn holder_handoff_line(app: &App) -> Option<Line<'static>> {
+    if app.handoff.as_ref().is_some_and(|h| !h.phase.finished()) {
+        return None;
+    }
+    let crate::domain::Wheel::Held { holder, handoff: Some(h), .. } = &app.wheel.as_ref()?.wheel else { return None };
+    Some(Line::from(vec![
+        Span::styled(
+            format!(" handoff by {} ", crate::domain::wheel::short_holder(holder)),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(h.text.clone(), Style::new().fg(Color::Yellow)),
+    ]))
+}
+
 /// One line: where the handoff is and how long the gap has been.
 pub fn handoff_line(app: &App) -> Option<Line<'static>> {
+    if let Some(line) = holder_handoff_line(app) {
+        return Some(line);
+    }
     let h = app.handoff.as_ref()?;
     let end = if h.phase.finished() { h.ready_at.unwrap_or(app.now) } else { app.now };
     let elapsed = crate::domain::age(h.started, end);
