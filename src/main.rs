@@ -656,6 +656,12 @@ async fn console(
     let Acting { effects, mut saved, wheel } = acting;
     let record = &sinks.record;
     let started = jiff::Timestamp::now();
+    // A live console's clock is the wall clock: the session begins now,
+    // not when its state was made before the sources and the wheel were
+    // read, so nothing it records is stamped before its start.
+    if app.config.mode != Mode::Demo {
+        app.now = app.now.max(started);
+    }
     let share = match &sinks.share {
         Some(options) => match options.connect_options().await {
             Ok(connect) => Some((options.clone(), connect)),
