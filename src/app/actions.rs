@@ -546,7 +546,7 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
             "clients follow as their DNS caches expire (TTL {ttl}s): the observed share lags the set share for minutes"
         ));
         let observed = summary.observed_new;
-        if let Some(seen) = observed.filter(|seen| (seen - from_pct).abs() > crate::report::CONVERGED_POINTS) {
+        if let Some(seen) = observed.filter(|seen| !crate::domain::converged(*seen, from_pct)) {
             lines.push(format!(
                 "⚠ clients have not followed the last change yet: {seen:.1}% observed vs {from_pct:.0}% set in {}",
                 crate::domain::clock_minute(summary.minute.start())

@@ -407,7 +407,7 @@ fn steps(d: &mut Doc, r: &Report) {
             d.text(format!(
                 "Clients follow a change as their DNS caches expire: how long the observed share (new's requests \
                  per minute) took to come within {} points of the share set.",
-                super::CONVERGED_POINTS
+                crate::domain::CONVERGED_POINTS
             ));
             let rows = route
                 .history

@@ -26,7 +26,8 @@ use crate::app::RouteState;
 use crate::app::{App, Mark, MarkClass, Marked, Msg, update};
 use crate::app::{LbMetric, MetricPoint, RouteMetric, SeriesId};
 use crate::domain::{
-    Minute, NodeSignalKind, PerSide, RouteKind, Side, TargetState, Weights, clock, error_rate, short_node,
+    CONVERGED_POINTS, Minute, NodeSignalKind, PerSide, RouteKind, Side, TargetState, Weights, clock, converged, error_rate,
+    short_node,
 };
 use crate::record::{self, Recording};
 
@@ -35,10 +36,6 @@ pub use wheel::WheelRow;
 
 /// The JSON report's format: bumped when a field changes meaning or goes.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// How close, in percentage points, the observed share must come to the set
-/// share for a DNS route's clients to count as having followed a change.
-pub const CONVERGED_POINTS: f64 = 5.0;
 
 /// How far back before a 5xx peak node signals are listed as its suspects.
 pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
@@ -1106,7 +1103,7 @@ fn followed(route: &RouteState, history: &[(Timestamp, Weights)]) -> Vec<Followe
             let mut m = from;
             while m <= end {
                 if let Some(seen) = route.observed_share(m) {
-                    if (seen - set).abs() <= CONVERGED_POINTS {
+                    if converged(seen, set) {
                         after_minutes = Some(m.0 - from.0);
                         break;
                     }

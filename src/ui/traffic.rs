@@ -299,8 +299,8 @@ pub fn dns_lag(app: &App, s: &RouteSummary<'_>) -> Option<(String, Style)> {
     if let Some(since) = since {
         text.push_str(&format!(" · {since}"));
     }
-    let style = match gap {
-        Some(g) if g.abs() > crate::report::CONVERGED_POINTS => Style::new().fg(Color::Yellow),
+    let style = match (route.set_share(), s.observed_new) {
+        (Some(set), Some(seen)) if !crate::domain::converged(seen, set) => Style::new().fg(Color::Yellow),
         _ => theme::dim(),
     };
     Some((text, style))
