@@ -9,6 +9,7 @@
 //! or cluster exists in a replay.
 
 pub mod player;
+mod timeline;
 
 pub use player::Player;
 
@@ -23,7 +24,7 @@ use ratatui::backend::Backend;
 use std::sync::{Arc, Mutex};
 
 use crate::app::{App, UiState, find, navigate, pointer};
-use crate::domain::clock;
+use crate::domain::{clock, parse_time_of_day};
 use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
 use crate::share::read::Link;
 
@@ -315,7 +316,7 @@ impl Viewer {
         crate::ui::render_in(app, frame, console);
         std::mem::swap(&mut app.keymap, &mut self.keymap);
         std::mem::swap(&mut app.ui, &mut self.ui);
-        crate::ui::timeline::render(self, frame, timeline);
+        timeline::render(self, frame, timeline);
     }
 
     /// The recorded console as of the clock.
@@ -326,31 +327,6 @@ impl Viewer {
 
 pub fn to_timestamp(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-/// `HH:MM` or `HH:MM:SS` in UTC, on whichever day of the recording has it.
-pub fn parse_time_of_day(text: &str, (start, end): (i64, i64)) -> Result<i64, String> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let numbers: Option<Vec<i64>> = parts.iter().map(|p| p.parse::<i64>().ok()).collect();
-    let secs = match numbers.as_deref() {
-        Some([h, m]) if *h < 24 && *m < 60 => h * 3600 + m * 60,
-        Some([h, m, s]) if *h < 24 && *m < 60 && *s < 60 => h * 3600 + m * 60 + s,
-        _ => return Err(format!("`{text}` is not a time: type HH:MM or HH:MM:SS (UTC)")),
-    };
-    let day_ms = 86_400_000;
-    let first_day = start.div_euclid(day_ms) * day_ms;
-    let mut t = first_day + secs * 1000;
-    while t < start - 999 && t + day_ms <= end {
-        t += day_ms;
-    }
-    if t < start - 999 || t > end {
-        return Err(format!(
-            "{text} UTC is outside the recording ({} to {} UTC)",
-            clock(to_timestamp(start)),
-            clock(to_timestamp(end))
-        ));
-    }
-    Ok(t.max(start))
 }
 
 /// Runs the replay on a terminal until the viewer quits.

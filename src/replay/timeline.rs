@@ -12,10 +12,10 @@ use ratatui::widgets::Paragraph;
 use crate::app::MarkClass;
 use crate::domain::clock;
 use crate::keymap::ReplayAction;
-use crate::replay::{SPEEDS, Viewer, to_timestamp};
 use crate::share::read::{Link, LinkState};
+use crate::ui::theme;
 
-use super::theme;
+use super::{SPEEDS, Viewer, to_timestamp};
 
 fn glyph(class: MarkClass) -> (&'static str, Style) {
     match class {

@@ -68,7 +68,7 @@ fn parse(flag: &str, text: &str, (start, end): (i64, i64)) -> Result<Timestamp, 
         }
         return Ok(at.max(ms(start)));
     }
-    crate::replay::parse_time_of_day(text, (start, end))
+    crate::domain::parse_time_of_day(text, (start, end))
         .map(ms)
         .map_err(|e| format!("{flag}: {e}; or give an RFC 3339 time such as 2026-11-25T14:05:00Z"))
 }

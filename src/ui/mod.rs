@@ -9,7 +9,6 @@ pub mod help;
 pub mod modal;
 pub mod route_view;
 pub mod theme;
-pub mod timeline;
 pub mod traffic;
 pub mod workload_view;
 pub mod workloads;
