@@ -14,8 +14,8 @@ use svg::Document;
 use svg::node::element::path::Data;
 use svg::node::element::{Circle, Group, Line, Path, Rectangle, Text, Title};
 
-use super::doc::{count, route_label, share};
-use super::{Report, RouteReport, weights};
+use super::doc::{count, node_name, route_label, share, weights};
+use super::{Report, RouteReport};
 use crate::domain::{Minute, Side, clock, clock_minute};
 
 pub const WIDTH: f64 = 1000.0;
@@ -87,11 +87,6 @@ fn ticks(top: f64) -> (f64, Vec<f64>) {
     let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|c| *c >= rough * 0.999).unwrap_or(10.0 * power);
     let n = (top / step - 1e-9).ceil().max(1.0) as i32;
     (step * f64::from(n), (0..=n).map(|i| step * f64::from(i)).collect())
-}
-
-#[cfg(test)]
-pub(super) fn ticks_for_test(top: f64) -> (f64, Vec<f64>) {
-    ticks(top)
 }
 
 /// A tick's label with only the decimals its step needs.
@@ -387,8 +382,7 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     let mut marks = Group::new().set("class", "marks");
     for s in report.signals.iter().filter(|s| axis.contains(s.at)) {
         let x = axis.x(s.at);
-        let label =
-            format!("{} {} node {}: {} ({})", clock(s.at), s.side, super::node_name(&s.node), s.label, s.source);
+        let label = format!("{} {} node {}: {} ({})", clock(s.at), s.side, node_name(&s.node), s.label, s.source);
         marks = marks.add(
             vline(x, &panels, side_colour(s.side), 1.0, Some("3 3"), 0.75, &label).add(
                 // A small triangle on the 5xx panel's top edge: the usual suspect.
@@ -513,4 +507,15 @@ fn vline(
         );
     }
     g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chart_scales_end_on_a_round_tick() {
+        assert_eq!(ticks(3.6), (4.0, vec![0.0, 1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(ticks(1166.0), (1500.0, vec![0.0, 500.0, 1000.0, 1500.0]));
+    }
 }

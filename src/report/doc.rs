@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 
-use super::{Figures, Report, RouteReport, Step, Worst, weights};
-use crate::domain::{RouteKind, Side, clock, clock_minute};
+use super::{Figures, Report, RouteReport, Step, Worst};
+use crate::domain::{RouteKind, Side, Weights, clock, clock_minute, short_node};
 
 pub enum Block {
     Title(String),
@@ -71,6 +71,15 @@ impl Doc {
 /// A Markdown table cell: pipes would end the cell early.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `75/25`: old, then new.
+pub fn weights(w: Weights) -> String {
+    format!("{}/{}", w.old.0, w.new.0)
+}
+
+pub fn node_name(node: &str) -> String {
+    short_node(node).to_string()
 }
 
 pub fn day_time(at: Timestamp) -> String {
@@ -428,7 +437,7 @@ fn steps(d: &mut Doc, r: &Report) {
 }
 
 fn signal_text(s: &super::Signal) -> String {
-    format!("{} {}: {}", clock(s.at), super::node_name(&s.node), s.label)
+    format!("{} {}: {}", clock(s.at), node_name(&s.node), s.label)
 }
 
 fn peaks(d: &mut Doc, r: &Report) {
@@ -456,7 +465,7 @@ fn peaks(d: &mut Doc, r: &Report) {
             } else {
                 p.pods_lost
                     .iter()
-                    .map(|l| format!("{} from {}", l.text, super::node_name(&l.node)))
+                    .map(|l| format!("{} from {}", l.text, node_name(&l.node)))
                     .collect::<Vec<_>>()
                     .join("; ")
             };

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::{Span, Window};
+use super::Window;
 use crate::domain::clock;
 
 /// `2026-11-25T14:03:00.000Z`: one precision for every time, so tools can
@@ -31,6 +31,14 @@ pub mod rfc3339_option {
             None => s.serialize_none(),
         }
     }
+}
+
+/// The part of a session to report, as the operator typed it: RFC 3339, or
+/// `HH:MM[:SS]` UTC on whichever day of the recording has it.
+#[derive(Debug, Clone, Default)]
+pub struct Span {
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// The window `span` asks for within the whole recording.

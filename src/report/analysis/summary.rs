@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 
-use super::{HandoffRow, Health, MinuteRow, Report, RouteSummary, SingletonSummary, Summary, Worst, WorstLb};
 use crate::domain::{Minute, PerSide, Side};
+use crate::report::{HandoffRow, Health, MinuteRow, Report, RouteSummary, SingletonSummary, Summary, Worst, WorstLb};
 
 pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
     let mut drivers: Vec<String> = Vec::new();

@@ -1,9 +1,19 @@
 //! The timeline: one line per action, its marks folded together, and one
 //! per incident.
 
-use super::{Moment, class_name, weight_outcome, weights};
-use crate::app::{Mark, Marked, SingletonSpec};
+use super::steps::weight_outcome;
+use crate::app::{Mark, MarkClass, Marked, SingletonSpec};
 use crate::domain::{Side, clock};
+use crate::report::Moment;
+use crate::report::doc::weights;
+
+fn class_name(class: MarkClass) -> &'static str {
+    match class {
+        MarkClass::Action => "action",
+        MarkClass::Refusal => "refused",
+        MarkClass::Incident => "incident",
+    }
+}
 
 /// The kind a mark is serialized with (`weights`, `node`...).
 fn mark_kind(what: &Marked) -> String {
