@@ -225,8 +225,11 @@ fn sighup_mid_handoff_gives_the_terminal_back_keeps_the_handoff_and_the_next_run
     set_status(&peers, "new", 1);
     let second = peers.dir.join("second.jsonl");
     t.type_line(&run_line(&peers, &second));
-    let picked = t.wait_for("the handoff picked up", WAIT, |s| s.contains("picked up the handoff"));
-    assert!(picked.contains("handoff scheduler old → new"), "{picked}");
+    // The event and the handoff's strip are one frame's; waited for
+    // together, as a capture can fall between the two being written.
+    t.wait_for("the handoff picked up and on the strip", WAIT, |s| {
+        s.contains("picked up the handoff") && s.contains("handoff scheduler old → new")
+    });
     t.wait_for("the handoff done", WAIT, |s| {
         s.lines().any(|l| l.contains(" handoff scheduler old → new ") && l.contains(": done"))
     });

@@ -59,12 +59,21 @@ impl Tmux {
         self.run(&["display-message", "-p", "-t", "t", &format!("#{{{name}}}")]).trim().to_string()
     }
 
+    /// The first whole screen on which `pred` holds. A capture can fall
+    /// in the middle of a frame being written (the top drawn anew, the
+    /// bottom still the frame before), so a match is taken again a moment
+    /// later and returned only if it still holds: what the caller then
+    /// asserts of other parts of the screen is read off one frame.
     pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.screen();
             if pred(&screen) {
-                return screen;
+                std::thread::sleep(Duration::from_millis(60));
+                let settled = self.screen();
+                if pred(&settled) {
+                    return settled;
+                }
             }
             assert!(start.elapsed() < timeout, "waited {timeout:?} for {what}; screen:\n{screen}");
             std::thread::sleep(Duration::from_millis(100));
