@@ -1,8 +1,6 @@
 //! `cutover check`: connects to every backend of a plan once and says what
 //! it found and what is missing, before anyone relies on the console.
 
-use std::fmt;
-
 use aws_sdk_elasticloadbalancingv2::Client as ElbClient;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::CronJob;
@@ -12,58 +10,8 @@ use kube::api::{Api, ListParams};
 
 use crate::domain::{Owner, Side, WorkloadKey, WorkloadKind};
 use crate::plan::{ClusterTarget, Plan};
-use crate::sources::{alb, aws, cloudwatch, kube as kube_source, route53};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Ok,
-    /// Works, but worth a look (no traffic yet, an unhealthy target).
-    Warn,
-    Fail,
-    /// Not tried: a failure above already answers it.
-    Skip,
-}
-
-#[derive(Debug, Clone)]
-pub struct Finding {
-    pub verdict: Verdict,
-    pub area: String,
-    pub detail: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = match self.verdict {
-            Verdict::Ok => "ok",
-            Verdict::Warn => "WARN",
-            Verdict::Fail => "FAIL",
-            Verdict::Skip => "skip",
-        };
-        write!(f, "  {v:<5} {:<16} {}", self.area, self.detail)
-    }
-}
-
-#[derive(Default)]
-struct Report(Vec<Finding>);
-
-impl Report {
-    fn add(&mut self, verdict: Verdict, area: impl Into<String>, detail: impl Into<String>) {
-        self.0.push(Finding { verdict, area: area.into(), detail: detail.into() });
-    }
-
-    /// A failure whose reason (`why`) an earlier finding already gave, in
-    /// full, is said once: later ones point at it.
-    fn add_once(&mut self, verdict: Verdict, area: &str, what: &str, why: String) {
-        let earlier =
-            self.0.iter().find(|f| f.verdict != Verdict::Ok && f.detail.ends_with(&why)).map(|f| f.area.clone());
-        let detail = match earlier {
-            Some(first) => format!("{what}: the same failure as `{}` above", first.trim()),
-            None if what.is_empty() => why,
-            None => format!("{what}: {why}"),
-        };
-        self.add(verdict, area, detail);
-    }
-}
+pub use crate::sources::check::{Finding, Report, Verdict};
+use crate::sources::{aws, cloudwatch, kube as kube_source};
 
 /// What makes the plan one that must not be used at all, found once
 /// connected: both sides one cluster. Said as bad input (exit 2), as
@@ -91,7 +39,7 @@ pub async fn run(plan: &Plan) -> Vec<Finding> {
         format!(
             "{}: {} route(s), {} singleton(s), namespaces {}",
             plan.name,
-            plan.routes.len() + plan.route53.len(),
+            plan.routes.len(),
             plan.singletons.len(),
             plan.namespaces.join(", ")
         ),
@@ -300,108 +248,23 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
         }
     }
     let elb = ElbClient::new(&config);
-    for route in &plan.routes {
-        let area = format!("alb {}", route.name);
-        let forward = match alb::read_forward_each(&elb, std::slice::from_ref(route)).await {
-            Ok(mut f) => match f.remove(0) {
-                Ok(forward) => forward,
-                // Not there: the plan's line to fix, as `run` refuses it.
-                Err(fault @ alb::RouteFault::Gone { .. }) => {
-                    let refusal = crate::sources::preflight::missing(plan, route, &fault, false);
-                    r.add(Verdict::Fail, &area, refusal.to_string().replace("\n  hint: ", ": "));
-                    continue;
-                }
-                Err(fault) => {
-                    r.add(Verdict::Fail, &area, format!("route {}: {}", route.name, fault.text()));
-                    continue;
-                }
-            },
-            Err(e) => {
-                let what = if route.rule.is_some() { "rule" } else { "listener" };
-                r.add_once(Verdict::Fail, &area, what, e);
-                continue;
-            }
-        };
-        let source = if route.rule.is_some() { "the rule's" } else { "the listener's default" };
-        let mut missing = false;
-        for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
-            match forward.weight_of(tg) {
-                Some(w) => r.add(
-                    Verdict::Ok,
-                    &area,
-                    format!("{label} target group {} in {source} forward, weight {w}", tg.target_group_name()),
-                ),
-                None => {
-                    missing = true;
-                    let has: Vec<String> = forward
-                        .groups
-                        .iter()
-                        .map(|(a, w)| format!("{}={w}", crate::plan::Arn(a.clone()).target_group_name()))
-                        .collect();
-                    r.add(
-                        Verdict::Fail,
-                        &area,
-                        format!(
-                            "{label} target group {} is not in {source} forward action (it forwards to {})",
-                            tg.target_group_name(),
-                            has.join(", ")
-                        ),
-                    );
-                }
-            }
-        }
-        if !missing && forward.groups.len() > 2 {
-            r.add(
-                Verdict::Warn,
-                &area,
-                format!(
-                    "the forward action has {} target groups; the console shows the others too",
-                    forward.groups.len()
-                ),
-            );
-        }
-        for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
-            match alb::read_targets(&elb, tg).await {
-                Ok(targets) => {
-                    let healthy = targets.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
-                    let verdict = if healthy == 0 { Verdict::Warn } else { Verdict::Ok };
-                    r.add(
-                        verdict,
-                        &area,
-                        format!(
-                            "{label} target group {}: {healthy}/{} targets healthy",
-                            tg.target_group_name(),
-                            targets.len()
-                        ),
-                    );
-                }
-                Err(e) => r.add_once(Verdict::Fail, &area, "", e),
-            }
-        }
-        // Who else writes the rule: a controller that puts weights back.
-        match alb::read_owners(&elb, std::slice::from_ref(route)).await {
-            Ok(owners) => {
-                let Some(o) = owners.first() else { continue };
-                match &o.rule {
-                    Some(rule) if rule.reverts_weights() => r.add(
-                        Verdict::Warn,
-                        &area,
-                        format!("owner: {}; a weight step needs the typed override", rule.weights_advice()),
-                    ),
-                    _ => r.add(Verdict::Ok, &area, format!("owner: {}", o.describe())),
-                }
-            }
-            Err(e) => r.add_once(Verdict::Warn, &area, "owner not known", e),
-        }
+    let clients = crate::sources::traffic::Clients { elb: elb.clone(), route53: aws::route53_client(&config) };
+    let mut targets = Vec::new();
+    for reader in crate::sources::traffic::readers(plan, &clients) {
+        reader.check(r).await;
+        // Where the routes are measured, as far as known before a read:
+        // the target groups of the ALB routes.
+        targets.extend(reader.metric_targets());
     }
-    check_route53(r, plan, &config, &elb).await;
     let cw = aws_sdk_cloudwatch::Client::new(&config);
-    let targets: Vec<_> = plan.alb_routes().flat_map(|(id, r)| cloudwatch::alb_targets(id, r)).collect();
     let queries = cloudwatch::queries(&targets);
     let until = crate::domain::Minute::containing(jiff::Timestamp::now());
     match cloudwatch::fetch(&cw, &queries, until.offset(-15), until).await {
         Ok(points) => {
-            for (id, route) in plan.alb_routes() {
+            let mut measured: Vec<crate::domain::RouteId> = targets.iter().map(|t| t.route).collect();
+            measured.dedup();
+            for id in measured {
+                let Some(route) = plan.route(id) else { continue };
                 for side in Side::BOTH {
                     let n = points
                         .iter()
@@ -418,66 +281,7 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
                 }
             }
         }
-        Err(e) => r.add_once(Verdict::Fail, "metrics", "", e),
-    }
-}
-
-/// The route53 routes: both weighted records read as the console would
-/// (which also proves the zone, the set identifiers and the read
-/// permission), and each side's load balancer found.
-async fn check_route53(r: &mut Report, plan: &Plan, config: &aws_config::SdkConfig, elb: &ElbClient) {
-    if plan.route53.is_empty() {
-        return;
-    }
-    let client = aws::route53_client(config);
-    for route in &plan.route53 {
-        let area = format!("route53 {}", route.name);
-        let pair = match route53::read(&client, route).await {
-            Ok(p) => p,
-            Err(e) => {
-                // One line per finding: the hint follows after a semicolon.
-                r.add_once(Verdict::Fail, &area, "records", e.to_string().replace("\n  hint: ", "; "));
-                continue;
-            }
-        };
-        r.add(
-            Verdict::Ok,
-            &area,
-            format!(
-                "zone {} holds {} {} with both weighted records",
-                route.hosted_zone_id, route.record_type, route.record_name
-            ),
-        );
-        for side in Side::BOTH {
-            let rec = pair.records.get(side);
-            let target = match &rec.target {
-                route53::RecordTarget::Alias { dns_name, evaluate_target_health, .. } => format!(
-                    "alias {dns_name} (evaluate target health: {})",
-                    if *evaluate_target_health { "yes" } else { "no" }
-                ),
-                route53::RecordTarget::Values(v) => format!("TTL {} s, {}", rec.ttl.unwrap_or(0), v.join(" ")),
-            };
-            r.add(
-                Verdict::Ok,
-                &area,
-                format!("{side} record `{}`: weight {}, {target}", rec.set_identifier, rec.weight),
-            );
-        }
-        let split = if pair.equal_split() {
-            "both weights are 0: Route 53 answers evenly, 50% to new".to_string()
-        } else {
-            format!("{:.0}% of answers to new", pair.new_percent())
-        };
-        r.add(Verdict::Ok, &area, split);
-        match route53::load_balancers(elb, route, &pair).await {
-            Ok(lbs) => {
-                for side in Side::BOTH {
-                    let how = if route.load_balancer(side).is_some() { "from the plan" } else { "from the record" };
-                    r.add(Verdict::Ok, &area, format!("{side} load balancer {} ({how})", lbs.get(side).dimension()));
-                }
-            }
-            Err(e) => r.add_once(Verdict::Fail, &area, "load balancers", e.replace("\n  hint: ", "; ")),
-        }
+        Err(e) => r.add_once(Verdict::Fail, "metrics", "", e.text),
     }
 }
 

@@ -245,10 +245,16 @@ mod tests {
             summary(&app, Duration::from_secs(5), 0, None, &share_text(&app)),
             "up 5s, 0 messages; share: connecting; sources: none yet"
         );
-        let stale = SourceState::Stale { since: start, error: "eks-new: connection refused".into(), last_ok: None };
-        for (id, state) in
-            [(SourceId::Alb, SourceState::Live { last_ok: start }), (SourceId::Cluster(Side::New), stale)]
-        {
+        let stale = SourceState::Stale {
+            since: start,
+            error: "eks-new: connection refused".into(),
+            last_ok: None,
+            fault: Default::default(),
+        };
+        for (id, state) in [
+            (SourceId::Traffic(crate::domain::RouteKind::Alb), SourceState::Live { last_ok: start }),
+            (SourceId::Cluster(Side::New), stale),
+        ] {
             let _ = update(&mut app, Msg::Source { id, state });
         }
         let down = ShareStatus { state: ShareState::Down("no answer".into()), behind: 120, lost: 0 };

@@ -1170,7 +1170,12 @@ mod tests {
                 )
             },
             {
-                let state = |t: &str| SourceState::Stale { since: at, error: t.into(), last_ok: None };
+                let state = |t: &str| SourceState::Stale {
+                    since: at,
+                    error: t.into(),
+                    last_ok: None,
+                    fault: Default::default(),
+                };
                 let id = SourceId::Cluster(Side::Old);
                 (Msg::Source { id, state: state(dirty) }, Msg::Source { id, state: state(clean) })
             },

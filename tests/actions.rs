@@ -178,8 +178,20 @@ fn metrics_that_missed_their_poll_refuse_live_actions() {
     let (_, mut app) = demo(30);
     app.config.mode = Mode::Run;
     let now = app.now;
-    step(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: now } });
-    step(&mut app, Msg::Source { id: SourceId::Metrics, state: SourceState::Live { last_ok: plus_secs(now, -200) } });
+    step(
+        &mut app,
+        Msg::Source {
+            id: SourceId::Traffic(cutover::domain::RouteKind::Alb),
+            state: SourceState::Live { last_ok: now },
+        },
+    );
+    step(
+        &mut app,
+        Msg::Source {
+            id: SourceId::Metrics(cutover::domain::MetricsKind::CloudWatch),
+            state: SourceState::Live { last_ok: plus_secs(now, -200) },
+        },
+    );
     press(&mut app, &[key(']')]);
     refused_with(&app, "metrics missed their last poll");
 }

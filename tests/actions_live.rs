@@ -47,7 +47,7 @@ fn rule_without_weights(rule: &aws_sdk_elasticloadbalancingv2::types::Rule) -> S
 #[test]
 fn a_nudge_writes_exactly_the_next_step_and_nothing_else() {
     let mut d = Driver::start(false);
-    let rule_arn = d.plan.routes[1].rule.clone().unwrap().0;
+    let rule_arn = d.plan.routes[1].alb().unwrap().rule.clone().unwrap().0;
     let describe = |d: &Driver| {
         let elb = d.elb();
         d.rt.block_on(async { elb.describe_rules().rule_arns(&rule_arn).send().await.unwrap() }).rules()[0].clone()
@@ -75,7 +75,7 @@ fn a_nudge_writes_exactly_the_next_step_and_nothing_else() {
     assert_eq!(d.app.routes[1].verified, Some(Weights { old: Weight(90), new: Weight(10) }));
 
     // The api route (the listener's default action, sticky): 25% -> 50%.
-    let listener = d.plan.routes[0].listener.0.clone();
+    let listener = d.plan.routes[0].alb().unwrap().listener.0.clone();
     let elb = d.elb();
     let sticky_before =
         d.rt.block_on(async { elb.describe_listeners().listener_arns(&listener).send().await.unwrap() }).listeners()[0]
@@ -134,7 +134,7 @@ fn an_out_of_band_change_between_proposal_and_confirm_is_refused() {
 #[test]
 fn no_healthy_target_in_the_new_group_refuses_a_step_towards_it() {
     let mut d = Driver::start(false);
-    let tg = d.plan.routes[0].new_target_group.0.clone();
+    let tg = d.plan.routes[0].alb().unwrap().new_target_group.0.clone();
     let elb = d.elb();
     d.rt.block_on(async {
         let health = elb.describe_target_health().target_group_arn(&tg).send().await.unwrap();

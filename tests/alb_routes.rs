@@ -16,14 +16,21 @@ use cutover::domain::Weights;
 fn a_deleted_rule_is_its_routes_problem_and_the_other_route_still_steps() {
     let path = common::fresh_path("alb-routes", "deleted-rule.jsonl");
     let mut d = Driver::start_recorded("realistic", &path);
-    let rule = d.plan.routes[1].rule.clone().unwrap().0;
+    let rule = d.plan.routes[1].alb().unwrap().rule.clone().unwrap().0;
     let elb = d.elb();
     d.rt.block_on(async { elb.delete_rule().rule_arn(&rule).send().await.unwrap() });
     d.until("the admin route's problem", |app| app.routes[1].problem.is_some());
     let (_, problem) = d.app.routes[1].problem.clone().unwrap();
     let short = rule.rsplit('/').next().unwrap();
     assert_eq!(problem, format!("rule {short} does not exist (RuleNotFound): deleted, or the plan's ARN is wrong"));
-    assert!(matches!(d.app.sources.get(&SourceId::Alb), Some(SourceState::Live { .. })), "{:?}", d.app.sources);
+    assert!(
+        matches!(
+            d.app.sources.get(&SourceId::Traffic(cutover::domain::RouteKind::Alb)),
+            Some(SourceState::Live { .. })
+        ),
+        "{:?}",
+        d.app.sources
+    );
     assert!(
         d.app.events.iter().any(|e| e.text.starts_with("route admin cannot be read: rule ")
             && e.text.contains("its steps wait, the other routes go on")),

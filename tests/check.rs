@@ -158,7 +158,7 @@ fn owners_are_named_one_line_per_route_and_singleton() {
     common::peers::fake_aws_credentials();
     let peers = Peers::start("realistic");
     let plan = cutover::plan::Plan::load(&peers.plan_path()).unwrap();
-    let rule = plan.routes[1].rule.clone().unwrap().0;
+    let rule = plan.routes[1].alb().unwrap().rule.clone().unwrap().0;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&cutover::sources::aws::sdk_config(&plan.aws).await);

@@ -232,19 +232,30 @@ fn a_stale_source_is_announced_greyed_and_recovers() {
     step(
         &mut app,
         Msg::Source {
-            id: SourceId::Alb,
-            state: SourceState::Stale { since, error: "connection refused".into(), last_ok: None },
+            id: SourceId::Traffic(cutover::domain::RouteKind::Alb),
+            state: SourceState::Stale {
+                since,
+                error: "connection refused".into(),
+                last_ok: None,
+                fault: Default::default(),
+            },
         },
     );
-    assert!(app.is_stale(SourceId::Alb));
+    assert!(app.is_stale(SourceId::Traffic(cutover::domain::RouteKind::Alb)));
     assert!(app.events[0].text.contains("alb stale: connection refused"));
     let header = draw(120, 2, |f| ui::header::render(&app, f, f.area()));
     assert!(header.contains("alb: STALE 0s (connection refused)"), "{header}");
     let grey = common::colour_of(120, 8, |f| ui::traffic::render(&app, f, f.area()), "read 75/25");
     assert_eq!(grey, Some(ui::theme::DIM), "stale weights are greyed, not shown as current");
 
-    step(&mut app, Msg::Source { id: SourceId::Alb, state: SourceState::Live { last_ok: plus_secs(since, 5) } });
-    assert!(!app.is_stale(SourceId::Alb));
+    step(
+        &mut app,
+        Msg::Source {
+            id: SourceId::Traffic(cutover::domain::RouteKind::Alb),
+            state: SourceState::Live { last_ok: plus_secs(since, 5) },
+        },
+    );
+    assert!(!app.is_stale(SourceId::Traffic(cutover::domain::RouteKind::Alb)));
     assert!(app.events[0].text.contains("alb live again"));
 }
 

@@ -85,7 +85,7 @@ fn alb_reads_throttled_then_revert_all_sends_every_route_to_old() {
     let mut d = Driver::start(false);
     d.peers.aws_fault(json!({"ops": ["DescribeTargetHealth"], "code": "Throttling", "message": "Rate exceeded"}));
     d.until("the ALB source throttled", |app| {
-        matches!(app.sources.get(&SourceId::Alb), Some(SourceState::Stale { error, .. }) if error.contains("throttled by AWS (Throttling: Rate exceeded)"))
+        matches!(app.sources.get(&SourceId::Traffic(cutover::domain::RouteKind::Alb)), Some(SourceState::Stale { error, .. }) if error.contains("throttled by AWS (Throttling: Rate exceeded)"))
     });
     assert!(d.screen().contains("THROTTLED, retrying"), "{}", d.screen());
     d.app.ui.focus = Panel::Traffic;
@@ -112,7 +112,9 @@ fn metrics_down_for_three_minutes_then_revert_all_is_done() {
     let mut d = Driver::start(false);
     d.peers.aws_fault(json!({"ops": ["GetMetricData"], "status": 503}));
     // The metrics are polled once a minute.
-    d.console.until("the metrics stale", Duration::from_secs(90), |app| app.is_stale(SourceId::Metrics));
+    d.console.until("the metrics stale", Duration::from_secs(90), |app| {
+        app.is_stale(SourceId::Metrics(cutover::domain::MetricsKind::CloudWatch))
+    });
     let later = plus_secs(d.app.now, 180);
     d.apply(Msg::Tick { at: later });
     d.app.ui.focus = Panel::Traffic;

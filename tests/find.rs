@@ -165,13 +165,18 @@ fn events_and_a_workloads_pods_are_filtered_as_well() {
     press(&mut app, &[key(KeyCode::Tab)]);
     assert_eq!(app.ui.focus, Panel::Events);
     // A source that goes stale and comes back: an alert, then an info line.
-    let id = cutover::app::SourceId::Alb;
+    let id = cutover::app::SourceId::Traffic(cutover::domain::RouteKind::Alb);
     let at = app.now;
     step(
         &mut app,
         Msg::Source {
             id,
-            state: cutover::app::SourceState::Stale { since: at, error: "timed out".into(), last_ok: None },
+            state: cutover::app::SourceState::Stale {
+                since: at,
+                error: "timed out".into(),
+                last_ok: None,
+                fault: Default::default(),
+            },
         },
     );
     step(&mut app, Msg::Source { id, state: cutover::app::SourceState::Live { last_ok: at } });

@@ -29,7 +29,7 @@ fn ingress_on_new(peers: &Peers) {
     );
     std::fs::write(&plan, text).unwrap();
     let plan = cutover::plan::Plan::load(&plan).unwrap();
-    let admin = &plan.routes[1];
+    let admin = plan.routes[1].alb().unwrap();
     let action = json!({"type": "forward", "forwardConfig": {
         "targetGroups": [
             {"targetGroupARN": admin.old_target_group.0, "weight": 100},

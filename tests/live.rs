@@ -191,7 +191,9 @@ fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
     let mut s = LiveConsole::start("realistic", Mode::Watch);
     let live = |id| move |app: &App| matches!(app.sources.get(&id), Some(SourceState::Live { .. }));
     s.until("all sources live", WAIT, |app| {
-        live(SourceId::Cluster(Side::New))(app) && live(SourceId::Alb)(app) && live(SourceId::Metrics)(app)
+        live(SourceId::Cluster(Side::New))(app)
+            && live(SourceId::Traffic(cutover::domain::RouteKind::Alb))(app)
+            && live(SourceId::Metrics(cutover::domain::MetricsKind::CloudWatch))(app)
     });
 
     s.peers.stop("new");
@@ -207,9 +209,11 @@ fn a_killed_emulator_turns_its_side_stale_and_it_recovers() {
     assert!(s.app.events.iter().any(|e| e.text.contains("k8s new live again")));
 
     s.peers.stop("aws");
-    s.until("ALB stale", Duration::from_secs(15), |app| app.is_stale(SourceId::Alb));
+    s.until("ALB stale", Duration::from_secs(15), |app| {
+        app.is_stale(SourceId::Traffic(cutover::domain::RouteKind::Alb))
+    });
     s.peers.resume("aws");
-    s.until("ALB live again", Duration::from_secs(40), live(SourceId::Alb));
+    s.until("ALB live again", Duration::from_secs(40), live(SourceId::Traffic(cutover::domain::RouteKind::Alb)));
     assert!(!s.app.is_stale(SourceId::Cluster(Side::Old)));
 }
 

@@ -91,8 +91,8 @@ fn a_step_on_a_rule_the_load_balancer_controller_tagged_needs_the_typed_override
     let path = common::fresh_path("owners", "lbc.jsonl");
     let mut d = driver(&path);
     assert!(d.app.routes.iter().all(|r| r.owners.as_ref().unwrap().rule.is_none()), "nobody owns them at first");
-    let rule = d.plan.routes[1].rule.clone().unwrap().0;
-    let listener = d.plan.routes[0].listener.0.clone();
+    let rule = d.plan.routes[1].alb().unwrap().rule.clone().unwrap().0;
+    let listener = d.plan.routes[0].alb().unwrap().listener.0.clone();
     let elb = d.elb();
     let tags = d.rt.block_on(async {
         elb.add_tags()
@@ -236,7 +236,10 @@ fn tags_that_cannot_be_read_leave_the_weights_read_and_say_so() {
         }));
     });
     assert!(d.app.routes.iter().all(|r| r.owners.is_none() && r.read.is_some()), "the weights are read");
-    assert!(!d.app.is_stale(cutover::app::SourceId::Alb), "the ALB source is not stale for it");
+    assert!(
+        !d.app.is_stale(cutover::app::SourceId::Traffic(cutover::domain::RouteKind::Alb)),
+        "the ALB source is not stale for it"
+    );
     let error = d.app.routes[1].owners_error.clone().unwrap();
     assert!(error.contains("access denied: the AWS identity needs elasticloadbalancing:DescribeTags"), "{error}");
     d.pump(std::time::Duration::from_secs(3));

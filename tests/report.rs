@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{record_with, start};
-use cutover::app::{App, Backend, LbMetric, MetricPoint, Msg, RouteMetric, SeriesId};
+use cutover::app::{App, LbMetric, MetricPoint, Msg, RouteMetric, SeriesId};
+use cutover::domain::Backend;
 use cutover::domain::{Minute, RouteId, Side, Weights, plus_secs};
 use cutover::keymap::{Key, KeyCode};
 

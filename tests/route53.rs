@@ -30,17 +30,18 @@ use common::live::{Driver, LiveConsole};
 use common::peers::{Peers, fake_aws_credentials};
 use common::sent;
 use cutover::app::{App, EffectResult, LbMetric, Modal, Mode, Msg, Panel, Proposal, RouteMetric, SeriesId};
+use cutover::domain::MetricTarget;
 use cutover::domain::{Minute, Owner, PerSide, RouteId, RouteKind, Side, TargetState, Weight, Weights};
 use cutover::effects::route53::{self as write, Progress, WriteError, WriteOptions};
 use cutover::keymap::Key;
-use cutover::plan::{Plan, Route53Route};
+use cutover::plan::{Plan, PlanRoute, Route53Route, Routed};
 use cutover::sources::cloudwatch;
 use cutover::sources::route53::{self as read, RecordTarget};
 use serde_json::{Value, json};
 
 struct World {
     peers: Peers,
-    route: Route53Route,
+    route: Routed<Route53Route>,
     r53: aws_sdk_route53::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
     rt: tokio::runtime::Runtime,
@@ -63,7 +64,7 @@ fn start_with(seed: &str) -> World {
     fake_aws_credentials();
     let peers = Peers::start(seed);
     let plan = Plan::load(&peers.plan_path()).unwrap();
-    let route = plan.route53[0].clone();
+    let route = plan.routes_of(PlanRoute::route53).next().unwrap();
     let seed: Value = serde_json::from_str(&std::fs::read_to_string(peers.dir.join("route53.json")).unwrap()).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let sdk = rt.block_on(cutover::sources::aws::sdk_config(&plan.aws));
@@ -158,7 +159,7 @@ fn each_sides_load_balancer_is_found_from_its_alias_dns_name() {
     let mut named = w.route.clone();
     named.new_load_balancer = Some(cutover::plan::Arn(lbs.old.arn.0.replace("photo-api/", "gone/")));
     named.lines.new_load_balancer = Some(40);
-    let err = w.rt.block_on(read::load_balancers(&w.elb, &named, &pair)).unwrap_err();
+    let err = w.rt.block_on(read::load_balancers(&w.elb, &named, &pair)).unwrap_err().to_string();
     assert!(err.contains(":40: route `www`: new_load_balancer") && err.contains("is not a load balancer"), "{err}");
 }
 
@@ -522,7 +523,7 @@ fn the_console_reads_the_records_their_load_balancers_and_each_sides_targets() {
     c.until("www read", Duration::from_secs(30), |app| app.routes[www(app)].read.is_some());
     let route = &c.app.routes[www(&c.app)];
     assert_eq!(route.kind(), RouteKind::Route53);
-    assert_eq!(c.plan.routes.len(), www(&c.app), "ALB routes first, then route53 routes");
+    assert_eq!(c.plan.routes_of(PlanRoute::alb).count(), www(&c.app), "ALB routes first, then route53 routes");
     assert_eq!(route.weights(), Some(Weights { old: Weight(100), new: Weight(0) }));
     assert_eq!(route.set_share(), Some(0.0));
     for (side, id) in [(Side::Old, "eks-2022"), (Side::New, "eks-2026")] {
@@ -603,8 +604,8 @@ fn each_sides_own_load_balancer_5xx_are_that_sides() {
     let dim = |side: &str| seed["load_balancers"][side]["dimension"].as_str().unwrap().to_string();
 
     // Straight from CloudWatch, with the DNS route's queries.
-    let id = RouteId::of(c.plan.routes.len());
-    let queries = cloudwatch::queries(&cloudwatch::dns_targets(id, &PerSide::new(dim("old"), dim("new"))));
+    let id = RouteId::of(c.plan.routes_of(PlanRoute::alb).count());
+    let queries = cloudwatch::queries(&MetricTarget::on_load_balancers(id, &PerSide::new(dim("old"), dim("new"))));
     let cw = aws_sdk_cloudwatch::Client::new(&c.clients.sdk);
     let points = c.rt.block_on(cloudwatch::fetch(&cw, &queries, minute.offset(-2), minute.offset(1))).unwrap();
     let value = |series: SeriesId| {
@@ -803,7 +804,7 @@ fn a_record_in_external_dns_registry_is_owned_and_a_step_needs_the_override() {
     });
 
     // read_owner, directly.
-    let route = d.plan.route53[0].clone();
+    let route = d.plan.routes_of(PlanRoute::route53).next().unwrap();
     let r53 = cutover::sources::aws::route53_client(&d.clients.sdk);
     let owners = d.rt.block_on(read::read_owner(&r53, &route)).unwrap();
     let owner = |id: &str, resource: &str| Owner::ExternalDns { owner_id: id.into(), resource: Some(resource.into()) };

@@ -175,8 +175,8 @@ fn samples() -> Vec<Msg> {
         });
     }
     msgs.push(Msg::Source {
-        id: SourceId::Alb,
-        state: SourceState::Stale { since: at, error: "x".into(), last_ok: None },
+        id: SourceId::Traffic(cutover::domain::RouteKind::Alb),
+        state: SourceState::Stale { since: at, error: "x".into(), last_ok: None, fault: Default::default() },
     });
     let effects = [
         Effect::SetWeights {
@@ -250,7 +250,7 @@ fn samples() -> Vec<Msg> {
     msgs.push(Msg::Ended(Ending::Crash("x".into())));
     msgs.push(Msg::RouteProblems {
         at,
-        source: SourceId::Alb,
+        source: SourceId::Traffic(cutover::domain::RouteKind::Alb),
         problems: vec![RouteProblem { route: RouteId(0), error: "x".into() }],
     });
     msgs.push(Msg::PriorChanges {
@@ -371,7 +371,7 @@ fn seed_secrets(live: &mut LiveConsole) {
     n["metadata"]["labels"]["node.kubernetes.io/instance-type"] = json!("AKIAHUNTER2NODETYPE0");
     peers.post("/kube/new/apply", n);
     // An ELB tag of the admin rule.
-    let rule = live.plan.routes[1].rule.clone().unwrap().0;
+    let rule = live.plan.routes[1].alb().unwrap().rule.clone().unwrap().0;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&live.clients.sdk);
     let tag = |k: &str, v: &str| aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(k).value(v).build();
     live.rt.block_on(async {

@@ -24,11 +24,8 @@ use super::{
     PercentInput, Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
 };
 
-/// The most target groups one forward action may have (an ALB limit).
-pub const MAX_TARGET_GROUPS: usize = 5;
 /// Polls of the metrics source that may be missed before acting is refused.
 const METRICS_MISSED_POLLS: i64 = 2;
-const METRICS_POLL_SECS: i64 = 60;
 
 /// Handles a key while a proposal or an input is open. Returns true when
 /// the key was for the modal.
@@ -322,10 +319,12 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
     if to.old.0 > max || to.new.0 > max {
         return Err(format!("route {name}: weights must be 0 to {max}"));
     }
-    let groups = 2 + read.others.len();
-    if kind == RouteKind::Alb && groups > MAX_TARGET_GROUPS {
+    let weighted = 2 + read.others.len();
+    if let Some(most) = kind.max_weighted().filter(|most| weighted > *most) {
         return Err(format!(
-            "route {name}: the forward action has {groups} target groups (at most {MAX_TARGET_GROUPS})"
+            "route {name}: {} has {weighted} {}s (at most {most})",
+            kind.weights_of(),
+            kind.weighted_one()
         ));
     }
     if route.pending {
@@ -354,9 +353,10 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
         ));
     }
     if app.config.mode != super::Mode::Demo {
-        match app.sources.get(&SourceId::Metrics) {
+        let metrics = app.routes[i].spec.metrics;
+        match app.sources.get(&SourceId::Metrics(metrics)) {
             Some(SourceState::Live { last_ok })
-                if app.now.as_second() - last_ok.as_second() <= METRICS_MISSED_POLLS * METRICS_POLL_SECS => {}
+                if app.now.as_second() - last_ok.as_second() <= METRICS_MISSED_POLLS * metrics.poll_secs() => {}
             Some(SourceState::Live { last_ok }) | Some(SourceState::Stale { last_ok: Some(last_ok), .. }) => {
                 return Err(format!(
                     "route {name}: the metrics missed their last poll (last good read {} ago); the 5xx on screen are not current",
@@ -383,13 +383,16 @@ pub fn weights_guard(app: &App, i: usize, to: Weights) -> Result<(), String> {
 /// group, or the load balancer its record points at.
 fn target_group(app: &App, i: usize, side: Side) -> String {
     let route = &app.routes[i];
-    match route.spec.dns() {
-        None => format!("target group {}", route.spec.weighted(side)),
-        Some(_) => format!(
-            "the {side} load balancer ({}, record {})",
+    let kind = route.kind();
+    if kind.per_side_load_balancer() {
+        format!(
+            "the {side} load balancer ({}, {} {})",
             route.load_balancer(side).unwrap_or("not found"),
+            kind.weighted_one(),
             route.spec.weighted(side)
-        ),
+        )
+    } else {
+        format!("{} {}", kind.weighted_one(), route.spec.weighted(side))
     }
 }
 
@@ -420,7 +423,7 @@ fn pace(app: &App, i: usize) -> (Vec<String>, Option<String>) {
             let share = share.map_or("no 5xx data".into(), |s| format!("5xx {:.2}%", s * 100.0));
             lines.push(format!("new, minute {}: {share} of {requests:.0} req", crate::domain::clock_minute(m.start())));
         }
-        None => lines.push("new: no complete CloudWatch minute yet".into()),
+        None => lines.push(format!("new: no complete {} minute yet", route.spec.metrics.name())),
     }
     if let Some(read) = &route.read {
         let targets = read.targets.get(Side::New);
@@ -466,7 +469,7 @@ fn pace(app: &App, i: usize) -> (Vec<String>, Option<String>) {
         }
     };
     let held = app.now.as_second() - since.as_second();
-    // A whole CloudWatch minute that began at or after the change, with
+    // A whole minute of the route's metrics that began at or after the change, with
     // data: the first evidence of how the new weight behaves (the old
     // side's, while new gets no traffic at all).
     let evidence = match route.weights() {
@@ -482,7 +485,7 @@ fn pace(app: &App, i: usize) -> (Vec<String>, Option<String>) {
             age(since, app.now)
         ))
     } else if !seen_minute {
-        Some("no complete CloudWatch minute seen at this weight yet".into())
+        Some(format!("no complete {} minute seen at this weight yet", route.spec.metrics.name()))
     } else {
         None
     };
@@ -677,10 +680,7 @@ fn propose_all_old(app: &mut App) {
             lines.push("  a write of this session may still land here: the revert goes ahead of it".into());
         }
         if !others.is_empty() {
-            let what = match route.kind() {
-                RouteKind::Alb => "target group(s)",
-                RouteKind::Route53 => "weighted record(s)",
-            };
+            let what = route.kind().weighted_objects();
             lines.push(format!("  ⚠ {} not in the plan: {what} set to 0 too", others.join(" ")));
         }
         let healthy = read.map_or(0, |r| r.targets.old.iter().filter(|t| t.state == TargetState::Healthy).count());

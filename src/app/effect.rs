@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{RouteId, Side, Weight, Weights, WorkloadKey, WorkloadKind};
 
-use super::IngressRef;
+use crate::domain::IngressRef;
 
 /// A change to the world that `update` asks for. Only an executor carries
 /// it out; `cutover watch` has none.

@@ -2,8 +2,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteOwners, RouteProblem,
-    RouteRead, Side, Workload, WorkloadKey,
+    Autoscaler, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
+    RouteOwners, RouteProblem, RouteRead, Side, SourceFault, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -187,13 +187,17 @@ pub enum LbMetric {
     Elb5xx,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A source of the console's data, as its health is kept and shown.
+/// Its recorded form is the one each kind names itself by (`"Alb"`,
+/// `"Route53"`, `"Metrics"`, `{"Cluster":"old"}`), so a backend or metrics
+/// source added later is a name of its own, and recordings of earlier
+/// builds read as they were written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SourceId {
     Cluster(Side),
-    Alb,
-    /// The Route 53 poller of `kind = "route53"` routes.
-    Route53,
-    Metrics,
+    /// The reader of every route of one backend.
+    Traffic(RouteKind),
+    Metrics(MetricsKind),
     /// The embedded simulated world of `cutover demo`.
     Simulator,
 }
@@ -203,10 +207,58 @@ impl SourceId {
         match self {
             SourceId::Cluster(Side::Old) => "k8s old",
             SourceId::Cluster(Side::New) => "k8s new",
-            SourceId::Alb => "alb",
-            SourceId::Route53 => "dns",
-            SourceId::Metrics => "metrics",
+            SourceId::Traffic(kind) => kind.source_label(),
+            SourceId::Metrics(kind) => kind.source_label(),
             SourceId::Simulator => "sim",
+        }
+    }
+
+    /// The name a recording gives a source that is not a cluster.
+    fn tag(self) -> Option<&'static str> {
+        match self {
+            SourceId::Cluster(_) => None,
+            SourceId::Traffic(kind) => Some(kind.source_tag()),
+            SourceId::Metrics(kind) => Some(kind.source_tag()),
+            SourceId::Simulator => Some("Simulator"),
+        }
+    }
+
+    /// Every source a recording can name by a tag alone.
+    fn tagged() -> impl Iterator<Item = SourceId> {
+        RouteKind::ALL
+            .into_iter()
+            .map(SourceId::Traffic)
+            .chain(MetricsKind::ALL.into_iter().map(SourceId::Metrics))
+            .chain([SourceId::Simulator])
+    }
+}
+
+impl Serialize for SourceId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self, self.tag()) {
+            (SourceId::Cluster(side), _) => s.serialize_newtype_variant("SourceId", 0, "Cluster", side),
+            (_, Some(tag)) => s.serialize_unit_variant("SourceId", 1, tag),
+            (_, None) => Err(serde::ser::Error::custom("a source without a recorded name")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SourceId, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Recorded {
+            Tag(String),
+            Cluster {
+                #[serde(rename = "Cluster")]
+                side: Side,
+            },
+        }
+        match Recorded::deserialize(d)? {
+            Recorded::Cluster { side } => Ok(SourceId::Cluster(side)),
+            Recorded::Tag(tag) => SourceId::tagged()
+                .find(|id| id.tag() == Some(tag.as_str()))
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown source `{tag}`"))),
         }
     }
 }
@@ -223,5 +275,9 @@ pub enum SourceState {
         since: Timestamp,
         error: String,
         last_ok: Option<Timestamp>,
+        /// What kind of trouble `error` says (recordings of earlier
+        /// builds have none: `Other`).
+        #[serde(default, skip_serializing_if = "SourceFault::is_other")]
+        fault: SourceFault,
     },
 }

@@ -3,8 +3,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use jiff::Timestamp;
 
 use crate::domain::{
-    Autoscaler, Health, MetricSeries, Node, NodeSignal, NodeSignalKind, PerSide, Pod, PodKey, PodPhase, PodsLost,
-    RecordRead, RouteId, RouteKind, RouteOwners, Side, Target, Weight, Weights, Workload, WorkloadKey, WorkloadKind,
+    Autoscaler, Backend, DnsSpec, Health, IngressRef, MetricSeries, MetricsKind, Node, NodeSignal, NodeSignalKind,
+    PerSide, Pod, PodKey, PodPhase, PodsLost, RecordRead, RouteId, RouteKind, RouteOwners, Side, Target, Weight,
+    Weights, Workload, WorkloadKey, WorkloadKind,
 };
 use crate::keymap::Keymap;
 
@@ -68,117 +69,43 @@ pub struct RouteSpec {
     pub workload: Option<WorkloadKey>,
     /// Percent to new, in order.
     pub steps: Vec<u8>,
-}
-
-/// Where a route's weights live, with what the screen names them by.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Backend {
-    Alb(AlbSpec),
-    Route53(DnsSpec),
-}
-
-/// One listener rule (or default action) forwarding to an old and a new
-/// target group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlbSpec {
-    /// `app/name/id`.
-    pub load_balancer: String,
-    /// `None`: the listener's default action.
-    pub rule: Option<String>,
-    pub old_target_group: String,
-    pub new_target_group: String,
-    /// Where the AWS Load Balancer Controller takes the rule's weights
-    /// from, when the plan says: steps are written there.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<IngressRef>,
-}
-
-impl AlbSpec {
-    pub fn target_group(&self, side: Side) -> &str {
-        match side {
-            Side::Old => &self.old_target_group,
-            Side::New => &self.new_target_group,
-        }
-    }
-}
-
-/// Two weighted records of one name and type, one per side.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DnsSpec {
-    pub hosted_zone_id: String,
-    pub record_name: String,
-    pub record_type: String,
-    pub set_identifiers: PerSide<String>,
+    /// Where the route's requests, 5xx and latency come from.
+    #[serde(default, skip_serializing_if = "MetricsKind::is_default")]
+    pub metrics: MetricsKind,
 }
 
 impl RouteSpec {
     pub fn kind(&self) -> RouteKind {
-        match self.backend {
-            Backend::Alb(_) => RouteKind::Alb,
-            Backend::Route53(_) => RouteKind::Route53,
-        }
-    }
-
-    pub fn alb(&self) -> Option<&AlbSpec> {
-        match &self.backend {
-            Backend::Alb(a) => Some(a),
-            Backend::Route53(_) => None,
-        }
+        self.backend.kind()
     }
 
     pub fn dns(&self) -> Option<&DnsSpec> {
         match &self.backend {
             Backend::Route53(d) => Some(d),
-            Backend::Alb(_) => None,
+            _ => None,
         }
     }
 
     /// The live source that reads the route's weights.
     pub fn source(&self) -> super::SourceId {
-        match self.kind() {
-            RouteKind::Alb => super::SourceId::Alb,
-            RouteKind::Route53 => super::SourceId::Route53,
-        }
+        super::SourceId::Traffic(self.kind())
     }
 
     /// The Ingress the AWS Load Balancer Controller writes the rule from.
     pub fn ingress(&self) -> Option<&IngressRef> {
-        self.alb().and_then(|a| a.ingress.as_ref())
+        self.backend.ingress()
     }
 
     /// What holds each side's weight: a target group, a record's set
     /// identifier.
     pub fn weighted(&self, side: Side) -> &str {
-        match &self.backend {
-            Backend::Alb(a) => a.target_group(side),
-            Backend::Route53(d) => d.set_identifiers.get(side),
-        }
+        self.backend.weighted(side)
     }
 
     /// Where the weights are, in a few words: `rule 1a2b` on
     /// `app/web/…`, `www.example.com. A`.
     pub fn place(&self) -> String {
-        match &self.backend {
-            Backend::Alb(a) => {
-                format!("{} on {}", a.rule.as_deref().unwrap_or("default action"), a.load_balancer)
-            }
-            Backend::Route53(d) => format!("{} {}", d.record_name, d.record_type),
-        }
-    }
-}
-
-/// An Ingress whose `alb.ingress.kubernetes.io/actions.<action>`
-/// annotation the AWS Load Balancer Controller turns into a rule.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IngressRef {
-    pub side: Side,
-    pub key: WorkloadKey,
-    pub action: String,
-}
-
-impl IngressRef {
-    pub fn annotation(&self) -> String {
-        format!("alb.ingress.kubernetes.io/actions.{}", self.action)
+        self.backend.place()
     }
 }
 
@@ -781,12 +708,9 @@ impl RouteState {
     /// the one ALB of an ALB route, each side's own for a DNS route (known
     /// once its record is read).
     pub fn load_balancer(&self, side: Side) -> Option<&str> {
-        match &self.spec.backend {
-            Backend::Alb(a) => Some(&a.load_balancer),
-            Backend::Route53(_) => match self.read.as_ref().map(|r| &r.detail) {
-                Some(crate::domain::ReadDetail::Route53 { records }) => records.get(side).load_balancer.as_deref(),
-                _ => None,
-            },
+        match self.spec.backend.load_balancer() {
+            Some(lb) => Some(lb),
+            None => self.record(side).and_then(|r| r.load_balancer.as_deref()),
         }
     }
 
@@ -1176,8 +1100,8 @@ impl App {
         let load_balancers = config
             .routes
             .iter()
-            .filter_map(|r| r.alb())
-            .map(|a| (a.load_balancer.clone(), LbMetrics::default()))
+            .filter_map(|r| r.backend.load_balancer())
+            .map(|lb| (lb.to_string(), LbMetrics::default()))
             .collect();
         App {
             config,

@@ -93,3 +93,114 @@ mod tests {
         assert_eq!(s.len(), 1);
     }
 }
+
+/// Where a route's requests, 5xx and latency come from: the closed set of
+/// metrics sources, with what the console says of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MetricsKind {
+    /// The load balancers' own metrics, `AWS/ApplicationELB`.
+    #[default]
+    CloudWatch,
+}
+
+impl MetricsKind {
+    pub const ALL: [MetricsKind; 1] = [MetricsKind::CloudWatch];
+
+    /// The source as a person names it: "no complete CloudWatch minute yet".
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricsKind::CloudWatch => "CloudWatch",
+        }
+    }
+
+    /// The source's name in the header: `metrics: 12s ago`.
+    pub fn source_label(self) -> &'static str {
+        match self {
+            MetricsKind::CloudWatch => "metrics",
+        }
+    }
+
+    /// The source's name in a recording's `Source` messages: the
+    /// recording format's.
+    pub fn source_tag(self) -> &'static str {
+        match self {
+            MetricsKind::CloudWatch => "Metrics",
+        }
+    }
+
+    /// Seconds between two reads while they succeed: its minutes are
+    /// read once each, just after they close.
+    pub fn poll_secs(self) -> i64 {
+        match self {
+            MetricsKind::CloudWatch => 60,
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == MetricsKind::default()
+    }
+}
+
+/// Where one side of one route is measured, whatever source measures it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricTarget {
+    pub route: super::RouteId,
+    pub side: super::Side,
+    pub on: MeasuredOn,
+}
+
+/// What carries a side's requests: a target group behind a load balancer
+/// every side shares, or a load balancer that serves the side alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeasuredOn {
+    TargetGroup {
+        /// `targetgroup/api-new/0123abcd`.
+        target_group: String,
+        /// `app/photo-api/50dc6c495c0c9188`.
+        load_balancer: String,
+    },
+    LoadBalancer {
+        load_balancer: String,
+    },
+}
+
+impl MetricTarget {
+    /// A route whose sides are two target groups behind one load balancer.
+    pub fn on_target_groups(
+        route: super::RouteId,
+        load_balancer: &str,
+        groups: super::PerSide<&str>,
+    ) -> Vec<MetricTarget> {
+        super::Side::BOTH
+            .map(|side| MetricTarget {
+                route,
+                side,
+                on: MeasuredOn::TargetGroup {
+                    target_group: groups.get(side).to_string(),
+                    load_balancer: load_balancer.to_string(),
+                },
+            })
+            .to_vec()
+    }
+
+    /// A route whose sides each have a load balancer of their own.
+    pub fn on_load_balancers(route: super::RouteId, load_balancers: &super::PerSide<String>) -> Vec<MetricTarget> {
+        super::Side::BOTH
+            .map(|side| MetricTarget {
+                route,
+                side,
+                on: MeasuredOn::LoadBalancer { load_balancer: load_balancers.get(side).clone() },
+            })
+            .to_vec()
+    }
+}
+
+impl MeasuredOn {
+    /// The load balancer whose own errors (its 502/503/504) count for
+    /// the side.
+    pub fn load_balancer(&self) -> &str {
+        match self {
+            MeasuredOn::TargetGroup { load_balancer, .. } | MeasuredOn::LoadBalancer { load_balancer } => load_balancer,
+        }
+    }
+}

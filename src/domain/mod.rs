@@ -6,8 +6,10 @@
 
 mod cluster;
 pub mod cron;
+mod fault;
 mod metrics;
 mod owner;
+mod route;
 mod share;
 mod time;
 mod traffic;
@@ -15,8 +17,10 @@ pub mod wheel;
 
 pub use cluster::*;
 pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
+pub use fault::SourceFault;
 pub use metrics::*;
 pub use owner::*;
+pub use route::*;
 pub use share::{CONVERGED_POINTS, converged, observed_share};
 pub use time::*;
 pub use traffic::*;

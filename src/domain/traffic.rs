@@ -97,97 +97,6 @@ impl RouteId {
 /// The TTL resolvers get for an alias record: a load balancer's, 60 s.
 pub const ALIAS_TTL_SECS: i64 = 60;
 
-/// How a route moves traffic: the backend its weights live in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RouteKind {
-    /// An ALB listener rule forwarding to two target groups (0..=999).
-    Alb,
-    /// Two weighted Route 53 records of one name (0..=255).
-    Route53,
-}
-
-impl RouteKind {
-    /// The largest weight the backend takes.
-    pub fn max_weight(self) -> u16 {
-        match self {
-            RouteKind::Alb => 999,
-            RouteKind::Route53 => 255,
-        }
-    }
-
-    /// Share of traffic the weights send to new, in percent. Both at 0 is
-    /// no traffic at all for an ALB rule (it answers 503) and an equal
-    /// split for weighted records.
-    pub fn share_new(self, w: Weights) -> Option<f64> {
-        match (self, w.percent_new()) {
-            (_, Some(p)) => Some(p),
-            (RouteKind::Alb, None) => None,
-            (RouteKind::Route53, None) => Some(50.0),
-        }
-    }
-
-    /// What the backend's objects holding the weights are called.
-    pub fn weights_of(self) -> &'static str {
-        match self {
-            RouteKind::Alb => "the forward action",
-            RouteKind::Route53 => "the weighted records",
-        }
-    }
-
-    /// Whether each side has a load balancer of its own, whose own 5xx
-    /// are then that side's.
-    pub fn per_side_load_balancer(self) -> bool {
-        match self {
-            RouteKind::Alb => false,
-            RouteKind::Route53 => true,
-        }
-    }
-
-    /// The backend as a sentence's subject: "the ALB", "Route 53".
-    pub fn backend_name(self) -> &'static str {
-        match self {
-            RouteKind::Alb => "the ALB",
-            RouteKind::Route53 => "Route 53",
-        }
-    }
-
-    /// The source that reads the weights, as the screen names it.
-    pub fn source_name(self) -> &'static str {
-        match self {
-            RouteKind::Alb => "ALB",
-            RouteKind::Route53 => "Route 53",
-        }
-    }
-}
-
-/// One side's weighted record as read: what the DNS view shows besides
-/// the weight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordRead {
-    pub set_identifier: String,
-    /// None for an alias: resolvers get the target's TTL (60 s for a
-    /// load balancer).
-    pub ttl: Option<i64>,
-    /// The alias target or CNAME value, or the addresses.
-    pub points_at: String,
-    pub alias: bool,
-    pub evaluate_target_health: bool,
-    pub health_check: Option<String>,
-    /// The side's load balancer (`app/name/id`), where known.
-    pub load_balancer: Option<String>,
-}
-
-/// What a read says beyond weights and targets, per backend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ReadDetail {
-    Alb,
-    /// Boxed: records are far larger than the ALB's nothing.
-    Route53 {
-        records: Box<super::PerSide<RecordRead>>,
-    },
-}
-
 /// One read of a route's weights and both sides' target health, from any
 /// backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,7 +110,7 @@ pub struct RouteRead {
     /// hidden.
     pub others: Vec<(String, Weight)>,
     pub targets: super::PerSide<Vec<Target>>,
-    pub detail: ReadDetail,
+    pub detail: super::ReadDetail,
 }
 
 #[cfg(test)]

@@ -12,14 +12,14 @@ use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::app::EffectResult;
-use crate::app::actions::MAX_TARGET_GROUPS;
+use crate::domain::MAX_TARGET_GROUPS;
 use crate::domain::{Weight, Weights};
-use crate::plan::{Arn, PlanRoute};
+use crate::plan::{AlbRoute, Arn, Routed};
 use crate::sources::alb::{Forward, read_forwards};
 use crate::sources::aws::explain_on;
 
 /// The rule's (or listener default's) actions as they are now.
-async fn current_actions(client: &Client, route: &PlanRoute) -> Result<Vec<Action>, String> {
+async fn current_actions(client: &Client, route: &Routed<AlbRoute>) -> Result<Vec<Action>, String> {
     match &route.rule {
         Some(rule) => {
             let out = client
@@ -60,7 +60,12 @@ fn show(groups: &[(String, Weight)]) -> String {
 /// everything else (other groups, stickiness, other actions) kept; with
 /// `all_old` (the panic button), every group but old's gets 0, the plan's
 /// or not.
-pub fn with_weights(actions: &[Action], route: &PlanRoute, to: Weights, all_old: bool) -> Result<Vec<Action>, String> {
+pub fn with_weights(
+    actions: &[Action],
+    route: &Routed<AlbRoute>,
+    to: Weights,
+    all_old: bool,
+) -> Result<Vec<Action>, String> {
     let mut out = Vec::with_capacity(actions.len());
     let mut found = false;
     for a in actions {
@@ -172,7 +177,7 @@ where
     }
 }
 
-async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Written {
+async fn write(client: &Client, route: &Routed<AlbRoute>, actions: Vec<Action>) -> Written {
     let once = || {
         client.config().to_builder().retry_config(RetryConfig::standard().with_max_attempts(1)).timeout_config(
             TimeoutConfig::builder()
@@ -213,7 +218,7 @@ async fn write(client: &Client, route: &PlanRoute, actions: Vec<Action>) -> Writ
         if !throttled || attempt == THROTTLED_TRIES {
             return outcome;
         }
-        tracing::warn!(route = %route.name, attempt, "write throttled; retrying");
+        tracing::warn!(route = %route.name(), attempt, "write throttled; retrying");
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(4));
     }
@@ -256,7 +261,7 @@ enum Try {
 /// What a read-back must show: the plan's two weights as asked; with
 /// `all_old`, every other group at 0 (a plan's new group that had no room
 /// may be absent), else every other group as it was before the write.
-fn shows(back: &Forward, route: &PlanRoute, write: Write<'_>, before: &Forward) -> bool {
+fn shows(back: &Forward, route: &Routed<AlbRoute>, write: Write<'_>, before: &Forward) -> bool {
     let old = back.weight_of(&route.old_target_group) == Some(i32::from(write.to.old.0));
     let new = match back.weight_of(&route.new_target_group) {
         Some(w) => w == i32::from(write.to.new.0),
@@ -273,7 +278,7 @@ fn shows(back: &Forward, route: &PlanRoute, write: Write<'_>, before: &Forward) 
 
 /// The groups the plan does not know, as `name=weight`, for the result
 /// of a panic button that set them to 0.
-fn unknown_groups(f: &Forward, route: &PlanRoute) -> Vec<String> {
+fn unknown_groups(f: &Forward, route: &Routed<AlbRoute>) -> Vec<String> {
     f.groups
         .iter()
         .filter(|(a, _)| *a != route.old_target_group.0 && *a != route.new_target_group.0)
@@ -288,7 +293,7 @@ fn unknown_groups(f: &Forward, route: &PlanRoute) -> Vec<String> {
 /// way back is never reported failed while a request of it may still land.
 pub async fn set_weights(
     client: &Client,
-    route: &PlanRoute,
+    route: &Routed<AlbRoute>,
     write: Write<'_>,
     dry_run: bool,
     progress: crate::effects::Progress<'_>,
@@ -304,11 +309,11 @@ pub async fn set_weights(
             Try::NotYet { why, reads, lost: true } => EffectResult::NotYet {
                 detail: format!(
                     "route {}: {why}; read again, it is not applied: {reads}; the request may still land, and the console names it if it does",
-                    route.name
+                    route.name()
                 ),
             },
             Try::NotYet { why, reads, lost: false } => {
-                EffectResult::Mismatch { detail: format!("route {}: {why}; reads back {reads}", route.name) }
+                EffectResult::Mismatch { detail: format!("route {}: {why}; reads back {reads}", route.name()) }
             }
             Try::NotRead { error, .. } => EffectResult::Failed { error },
         };
@@ -322,7 +327,7 @@ pub async fn set_weights(
                 return EffectResult::Verified {
                     detail: format!(
                         "route {}: the revert reads back {reads} (written {attempt} times: {lost} answer(s) lost before)",
-                        route.name
+                        route.name()
                     ),
                 };
             }
@@ -332,7 +337,7 @@ pub async fn set_weights(
                 return EffectResult::NotYet {
                     detail: format!(
                         "route {}: the revert's answer was lost {lost} time(s), then: {error}; its requests may still land",
-                        route.name
+                        route.name()
                     ),
                 };
             }
@@ -345,7 +350,7 @@ pub async fn set_weights(
                         "revert not applied yet, written again: attempt {} of {REVERT_WRITES}; {why}; reads {reads}",
                         attempt + 1
                     );
-                    tracing::warn!(route = %route.name, attempt, "{text}");
+                    tracing::warn!(route = %route.name(), attempt, "{text}");
                     progress(if was_lost {
                         crate::effects::Note::unanswered(text)
                     } else {
@@ -377,24 +382,24 @@ pub async fn set_weights(
     }
     let detail = format!(
         "route {}: the revert was written {REVERT_WRITES} times and the rule does not show it ({last}); {lost} of its requests went unanswered and may still land: look at the rule, and R again",
-        route.name
+        route.name()
     );
     if lost > 0 { EffectResult::NotYet { detail } } else { EffectResult::Mismatch { detail } }
 }
 
 /// One try: re-read, compare with what the operator saw, write, read back.
-async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: bool, attempt: u32) -> Try {
+async fn once(client: &Client, route: &Routed<AlbRoute>, write: Write<'_>, dry_run: bool, attempt: u32) -> Try {
     let to = write.to;
     let actions = match current_actions(client, route).await {
         Ok(a) => a,
         Err(error) => {
-            let error = format!("re-reading route {} before writing: {error}", route.name);
+            let error = format!("re-reading route {} before writing: {error}", route.name());
             return Try::NotRead { error, lost: false };
         }
     };
     let Some(now) = Forward::from_actions(&actions) else {
         return Try::Done(EffectResult::Refused {
-            reason: format!("route {}: the rule has no forward action", route.name),
+            reason: format!("route {}: the rule has no forward action", route.name()),
         });
     };
     let now_sorted = by_name(&now);
@@ -405,7 +410,7 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
             return Try::Done(EffectResult::Refused {
                 reason: format!(
                     "route {} changed since you saw it: you saw {}, it is now {}",
-                    route.name,
+                    route.name(),
                     show(&seen_sorted),
                     show(&now_sorted)
                 ),
@@ -426,11 +431,11 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
     if write.seen.is_none() && shows(&now, route, write, &now) && !dry_run {
         let how = if attempt > 1 { "read again, it is applied" } else { "nothing written" };
         let reads = show(&now_sorted);
-        return Try::Applied { detail: format!("route {}: already {reads}; {how}", route.name), reads };
+        return Try::Applied { detail: format!("route {}: already {reads}; {how}", route.name()), reads };
     }
     let new_actions = match with_weights(&actions, route, to, write.all_old) {
         Ok(a) => a,
-        Err(reason) => return Try::Done(EffectResult::Refused { reason: format!("route {}: {reason}", route.name) }),
+        Err(reason) => return Try::Done(EffectResult::Refused { reason: format!("route {}: {reason}", route.name()) }),
     };
     let (op, call) = match &route.rule {
         Some(rule) => ("ModifyRule", format!("ModifyRule RuleArn={rule}")),
@@ -445,7 +450,7 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
     let lost = match self::write(client, route, new_actions).await {
         Written::Ok => None,
         Written::NotApplied(error) => {
-            return Try::Done(EffectResult::Failed { error: format!("route {}: {error}", route.name) });
+            return Try::Done(EffectResult::Failed { error: format!("route {}: {error}", route.name()) });
         }
         Written::Unclear(error) => Some(error),
     };
@@ -455,13 +460,13 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
             let reads = show(&by_name(&back));
             match &lost {
                 None if shows(&back, route, write, &now) => Try::Applied {
-                    detail: format!("route {}: {op} wrote {wanted}; reads back {reads}", route.name),
+                    detail: format!("route {}: {op} wrote {wanted}; reads back {reads}", route.name()),
                     reads,
                 },
                 Some(error) if shows(&back, route, write, &now) => Try::Applied {
                     detail: format!(
                         "route {}: {op}'s answer was lost ({error}); read again, it is applied: {reads}",
-                        route.name
+                        route.name()
                     ),
                     reads,
                 },
@@ -476,14 +481,16 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
                 _ => Try::Done(EffectResult::Mismatch {
                     detail: format!(
                         "route {}: wrote old {}/new {}, reads back {reads}",
-                        route.name, to.old.0, to.new.0
+                        route.name(),
+                        to.old.0,
+                        to.new.0
                     ),
                 }),
             }
         }
         Err(error) => match lost {
             None => Try::Done(EffectResult::Mismatch {
-                detail: format!("route {}: written, but the read-back failed: {error}", route.name),
+                detail: format!("route {}: written, but the read-back failed: {error}", route.name()),
             }),
             Some(lost) if write.seen.is_none() => Try::NotRead {
                 error: format!("{op}'s answer was lost ({lost}) and the re-read failed ({error})"),
@@ -492,7 +499,7 @@ async fn once(client: &Client, route: &PlanRoute, write: Write<'_>, dry_run: boo
             Some(lost) => Try::Done(EffectResult::Unknown {
                 detail: format!(
                     "route {}: {op}'s answer was lost ({lost}) and the re-read failed ({error})",
-                    route.name
+                    route.name()
                 ),
             }),
         },
@@ -507,19 +514,18 @@ mod tests {
     const NEW: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin-new/bb";
     const V2: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin-new-v2/cc";
 
-    fn route() -> PlanRoute {
-        PlanRoute {
-            name: "admin".into(),
+    fn route() -> Routed<AlbRoute> {
+        let target = AlbRoute {
             listener: Arn("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2".into()),
             rule: None,
             old_target_group: Arn(OLD.into()),
             new_target_group: Arn(NEW.into()),
-            workload: None,
-            steps: vec![0, 100],
             ingress: None,
-            file: "cutover.toml".into(),
             lines: Default::default(),
-        }
+        };
+        let mut route = Routed::new(crate::domain::RouteId(0), "admin", target);
+        route.file = "cutover.toml".into();
+        route
     }
 
     fn forward(groups: &[(&str, i32)]) -> Vec<Action> {

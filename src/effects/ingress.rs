@@ -16,20 +16,26 @@ use kube::api::{Api, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::KUBE_CALL_DEADLINE;
-use crate::app::{EffectResult, IngressRef};
+use crate::app::EffectResult;
+use crate::domain::IngressRef;
 use crate::domain::Weights;
-use crate::plan::PlanRoute;
+use crate::plan::{AlbRoute, Routed};
 use crate::sources::kube::kube_error;
 
 /// The annotation with the plan's two target groups set to `to`, or why
 /// it cannot be.
-pub fn with_weights(annotation: &str, route: &PlanRoute, to: Weights) -> Result<String, String> {
+pub fn with_weights(annotation: &str, route: &Routed<AlbRoute>, to: Weights) -> Result<String, String> {
     with_weights_all(annotation, route, to, false)
 }
 
 /// `with_weights`, and with `all_old` (the panic button) every other entry
 /// (another target group, a `serviceName`) at 0.
-pub fn with_weights_all(annotation: &str, route: &PlanRoute, to: Weights, all_old: bool) -> Result<String, String> {
+pub fn with_weights_all(
+    annotation: &str,
+    route: &Routed<AlbRoute>,
+    to: Weights,
+    all_old: bool,
+) -> Result<String, String> {
     let mut action: Value =
         serde_json::from_str(annotation).map_err(|e| format!("the annotation is not JSON ({e})"))?;
     let groups = action
@@ -67,7 +73,7 @@ pub fn with_weights_all(annotation: &str, route: &PlanRoute, to: Weights, all_ol
 
 /// Whether every entry of an annotation other than the plan's two has
 /// weight 0 (or there is none).
-pub fn others_at_zero(annotation: &str, route: &PlanRoute) -> bool {
+pub fn others_at_zero(annotation: &str, route: &Routed<AlbRoute>) -> bool {
     let Ok(action) = serde_json::from_str::<Value>(annotation) else { return false };
     let Some(groups) = action.pointer("/forwardConfig/targetGroups").and_then(Value::as_array) else { return false };
     groups
@@ -83,7 +89,7 @@ pub fn others_at_zero(annotation: &str, route: &PlanRoute) -> bool {
 }
 
 /// The weights an annotation gives the plan's two target groups.
-pub fn weights_in(annotation: &str, route: &PlanRoute) -> Option<Weights> {
+pub fn weights_in(annotation: &str, route: &Routed<AlbRoute>) -> Option<Weights> {
     let action: Value = serde_json::from_str(annotation).ok()?;
     let groups = action.pointer("/forwardConfig/targetGroups")?.as_array()?;
     let weight = |arn: &crate::plan::Arn| {
@@ -109,7 +115,7 @@ async fn read(api: &Api<Ingress>, ingress: &IngressRef) -> Result<Option<String>
 
 pub async fn set_weights(
     client: &Client,
-    route: &PlanRoute,
+    route: &Routed<AlbRoute>,
     ingress: &IngressRef,
     to: Weights,
     all_old: bool,
@@ -179,19 +185,16 @@ mod tests {
     use crate::domain::Weight;
     use crate::plan::Arn;
 
-    fn route() -> PlanRoute {
-        PlanRoute {
-            name: "admin".into(),
+    fn route() -> Routed<AlbRoute> {
+        let target = AlbRoute {
             listener: Arn("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/web/1/2".into()),
             rule: None,
             old_target_group: Arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin-old/aa".into()),
             new_target_group: Arn("arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/admin-new/bb".into()),
-            workload: None,
-            steps: vec![0, 100],
             ingress: None,
-            file: String::new(),
             lines: Default::default(),
-        }
+        };
+        Routed::new(crate::domain::RouteId(0), "admin", target)
     }
 
     #[test]

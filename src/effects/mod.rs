@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{Effect, EffectResult, Msg, NOT_AWAITED, Queued};
 use crate::domain::PerSide;
 use crate::domain::RouteId;
-use crate::plan::{AnyRoute, Plan};
+use crate::plan::{Plan, RouteTarget};
 
 /// How long one Kubernetes call of the executor may take. The reading
 /// watches keep their own, longer, timeouts.
@@ -99,24 +99,29 @@ impl LiveExecutor {
         let not_in_plan =
             |id: &RouteId| EffectResult::Refused { reason: format!("route #{} is not in the plan", id.0) };
         match effect {
-            Effect::SetWeights { route: id, seen, to, all_old } => match self.plan.route(*id) {
-                Some(AnyRoute::Alb(route)) => {
-                    let write = alb::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
-                    alb::set_weights(&self.elb, route, write, self.dry_run, progress).await
+            Effect::SetWeights { route: id, seen, to, all_old } => {
+                let Some(route) = self.plan.route(*id) else { return not_in_plan(id) };
+                match &route.target {
+                    RouteTarget::Alb(target) => {
+                        let route = route.routed(*id, target);
+                        let write = alb::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
+                        alb::set_weights(&self.elb, &route, write, self.dry_run, progress).await
+                    }
+                    RouteTarget::Route53(target) => {
+                        let route = route.routed(*id, target);
+                        let options = &self.route53_options;
+                        let write = route53::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
+                        route53::set_route(&self.route53, &route, write, self.dry_run, options, progress).await
+                    }
                 }
-                Some(AnyRoute::Route53(route)) => {
-                    let options = &self.route53_options;
-                    let write = route53::Write { seen: seen.as_deref(), to: *to, all_old: *all_old };
-                    route53::set_route(&self.route53, route, write, self.dry_run, options, progress).await
-                }
-                None => not_in_plan(id),
-            },
+            }
             Effect::SetIngressWeights { route: id, ingress, to, all_old } => {
-                let Some(AnyRoute::Alb(route)) = self.plan.route(*id) else {
+                let Some((route, RouteTarget::Alb(target))) = self.plan.route(*id).map(|r| (r, &r.target)) else {
                     return not_in_plan(id);
                 };
+                let route = route.routed(*id, target);
                 match self.kube.get(ingress.side) {
-                    Some(client) => ingress::set_weights(client, route, ingress, *to, *all_old, self.dry_run).await,
+                    Some(client) => ingress::set_weights(client, &route, ingress, *to, *all_old, self.dry_run).await,
                     None => EffectResult::Refused {
                         reason: format!("the {} side has no Kubernetes in the plan", ingress.side),
                     },

@@ -19,7 +19,7 @@ use aws_sdk_route53::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus, ResourceRecordSet};
 
 use crate::domain::{PerSide, Side};
-use crate::plan::Route53Route;
+use crate::plan::{Route53Route, Routed};
 use crate::sources::aws;
 use crate::sources::route53::{ReadError, RecordPair, WeightedRecord, read};
 
@@ -151,7 +151,11 @@ fn with_weight(record: &ResourceRecordSet, weight: u8) -> ResourceRecordSet {
 
 /// The batch: per side, DELETE the record as read, CREATE it with the
 /// new weight. A side whose weight does not change is left out.
-pub fn change_batch(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>) -> Result<ChangeBatch, String> {
+pub fn change_batch(
+    route: &Routed<Route53Route>,
+    pair: &RecordPair,
+    weights: PerSide<u8>,
+) -> Result<ChangeBatch, String> {
     change_batch_with(route, pair, weights, false)
 }
 
@@ -167,7 +171,7 @@ fn rewritten<'a>(pair: &'a RecordPair, weights: &PerSide<u8>, zero_others: bool)
 /// `change_batch`, and with `zero_others` every other weighted record of
 /// the name and type set to 0 in the same batch.
 pub fn change_batch_with(
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
     pair: &RecordPair,
     weights: PerSide<u8>,
     zero_others: bool,
@@ -185,7 +189,11 @@ pub fn change_batch_with(
     ChangeBatch::builder()
         .comment(format!(
             "cutover: route {}: weights {} {} -> {} {}",
-            route.name, pair.records.old.weight, pair.records.new.weight, weights.old, weights.new
+            route.name(),
+            pair.records.old.weight,
+            pair.records.new.weight,
+            weights.old,
+            weights.new
         ))
         .set_changes(Some(changes))
         .build()
@@ -221,12 +229,17 @@ fn record_json(r: &ResourceRecordSet) -> serde_json::Value {
 
 /// The change batch a write would send, as the AWS CLI's
 /// `--change-batch` JSON, without calling AWS.
-pub fn dry_run(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>) -> String {
+pub fn dry_run(route: &Routed<Route53Route>, pair: &RecordPair, weights: PerSide<u8>) -> String {
     dry_run_with(route, pair, weights, false)
 }
 
 /// `dry_run`, with every other weighted record at 0 when `zero_others`.
-pub fn dry_run_with(route: &Route53Route, pair: &RecordPair, weights: PerSide<u8>, zero_others: bool) -> String {
+pub fn dry_run_with(
+    route: &Routed<Route53Route>,
+    pair: &RecordPair,
+    weights: PerSide<u8>,
+    zero_others: bool,
+) -> String {
     let batch = match change_batch_with(route, pair, weights, zero_others) {
         Ok(b) => b,
         Err(e) => return e,
@@ -299,7 +312,7 @@ fn is_written(now: &RecordPair, as_read: &RecordPair, weights: &PerSide<u8>, zer
 /// it was then refuses the write.
 pub async fn set_weights(
     client: &Client,
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
     as_read: &RecordPair,
     weights: PerSide<u8>,
     options: &WriteOptions,
@@ -312,7 +325,7 @@ pub async fn set_weights(
 /// weighted record of the name and type at 0, in the same batch.
 pub async fn write_records(
     client: &Client,
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
     as_read: &RecordPair,
     weights: PerSide<u8>,
     zero_others: bool,
@@ -423,7 +436,7 @@ pub async fn write_records(
 /// its text), the wait for INSYNC and the read-back, as one outcome.
 pub async fn set_route(
     client: &Client,
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
     write: Write<'_>,
     dry_run: bool,
     options: &WriteOptions,
@@ -431,7 +444,7 @@ pub async fn set_route(
 ) -> crate::app::EffectResult {
     use crate::app::EffectResult;
     use crate::effects::Note;
-    let name = &route.name;
+    let name = route.name();
     let to = write.to;
     let pair = match read(client, route).await {
         Ok(pair) => pair,
@@ -535,9 +548,8 @@ mod tests {
     use crate::sources::route53::RecordTarget;
     use aws_sdk_route53::types::{ResourceRecord, RrType};
 
-    fn route() -> Route53Route {
-        Route53Route {
-            name: "www".into(),
+    fn route() -> Routed<Route53Route> {
+        let target = Route53Route {
             hosted_zone_id: "Z1".into(),
             record_name: "www.example.test.".into(),
             record_type: RecordType::A,
@@ -545,11 +557,11 @@ mod tests {
             new_set_identifier: "eks-2026".into(),
             old_load_balancer: None,
             new_load_balancer: None,
-            workload: None,
-            steps: vec![0, 100],
-            file: "plan.toml".into(),
             lines: Route53Lines::default(),
-        }
+        };
+        let mut route = Routed::new(crate::domain::RouteId(0), "www", target);
+        route.file = "plan.toml".into();
+        route
     }
 
     fn record(id: &str, weight: u8) -> WeightedRecord {

@@ -45,7 +45,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{App, AppConfig, Held, Keeping, Mark, Msg};
-use crate::domain::RouteRead;
+use crate::domain::{RouteKind, RouteRead};
 use crate::keymap::{Action, Key};
 
 pub const FORMAT: &str = "cutover-recording";
@@ -147,7 +147,7 @@ pub struct Writer {
     /// Time and file position of the last keyframe, and its size.
     keyframe: (i64, u64, u64),
     /// The last whole read of each backend, as written.
-    last_read: [Option<String>; 2],
+    last_read: std::collections::BTreeMap<RouteKind, String>,
     /// A keyframe was written once both clusters had listed.
     synced_keyframe: bool,
 }
@@ -208,7 +208,7 @@ impl Writer {
             written: 0,
             lines: 0,
             keyframe: (header.started.as_millisecond(), 0, 0),
-            last_read: [None, None],
+            last_read: Default::default(),
             synced_keyframe: false,
         };
         let line = serde_json::to_string(header).map_err(|e| format!("cannot write the header: {e}"))?;
@@ -280,15 +280,14 @@ impl Writer {
         let t = at.as_millisecond();
         match msg {
             Msg::Traffic { at, routes } => {
-                let key = Again::of(routes);
+                let key = repeated(routes);
                 let same = serde_json::to_string(routes).map_err(std::io::Error::other)?;
-                let last = &mut self.last_read[key as usize];
-                if last.as_deref() == Some(same.as_str()) {
-                    self.entry(t, key.field(), at)?;
+                if self.last_read.get(&key).map(String::as_str) == Some(same.as_str()) {
+                    self.entry(t, key.repeat_field(), at)?;
                 } else {
                     let whole =
                         format!("{{\"t\":{t},\"m\":{{\"Traffic\":{{\"at\":{},\"routes\":{same}}}}}}}", json(at)?);
-                    *last = Some(same);
+                    self.last_read.insert(key, same);
                     self.raw(t, &whole);
                 }
             }
@@ -337,7 +336,7 @@ impl Writer {
         self.keyframe = (t, self.written, self.written - before);
         // The next ALB read is written whole, so a replay entering at this
         // keyframe knows what an `alb` line repeats.
-        self.last_read = [None, None];
+        self.last_read.clear();
         Ok(())
     }
 
@@ -418,9 +417,11 @@ pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
     let digits = rest.iter().take_while(|b| b.is_ascii_digit() || **b == b'-').count();
     let t = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
     let rest = rest[digits..].strip_prefix(b",\"")?;
+    let repeat =
+        |k: &RouteKind| rest.strip_prefix(k.repeat_field().as_bytes()).is_some_and(|after| after.starts_with(b"\":"));
     let kind = if rest.starts_with(b"m\":") {
         Kind::Msg
-    } else if rest.starts_with(b"alb\":") || rest.starts_with(b"dns\":") {
+    } else if RouteKind::ALL.iter().any(repeat) {
         Kind::Again
     } else if rest.starts_with(b"mark\":") {
         Kind::Mark
@@ -438,7 +439,7 @@ pub fn classify(line: &[u8]) -> Option<(i64, Kind)> {
 #[derive(Debug)]
 pub enum Line {
     Msg(Msg),
-    Again(Again, Timestamp),
+    Again(RouteKind, Timestamp),
     Mark(Mark),
     Keyframe(Box<keyframe::Stored>),
     Gap(Gap),
@@ -459,26 +460,62 @@ pub struct Gap {
     pub local: bool,
 }
 
-#[derive(Deserialize)]
+/// An entry line as written: its time and exactly one of a message, a
+/// backend's repeated read (`"alb"`, `"dns"`: each backend's field, see
+/// [`RouteKind::repeat_field`]), a mark, a keyframe or a gap. Other keys
+/// are left alone, as a later build may add some.
 struct RawLine {
-    #[allow(dead_code)]
     t: i64,
     m: Option<Msg>,
-    alb: Option<Timestamp>,
-    dns: Option<Timestamp>,
+    again: Vec<(RouteKind, Timestamp)>,
     mark: Option<Mark>,
     k: Option<Box<keyframe::Stored>>,
     gap: Option<Gap>,
 }
 
+impl<'de> Deserialize<'de> for RawLine {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawLine, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RawLine;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a recording's entry line")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawLine, A::Error> {
+                let mut t = None;
+                let mut line = RawLine { t: 0, m: None, again: Vec::new(), mark: None, k: None, gap: None };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*key {
+                        "t" => t = Some(map.next_value()?),
+                        "m" => line.m = Some(map.next_value()?),
+                        "mark" => line.mark = Some(map.next_value()?),
+                        "k" => line.k = Some(map.next_value()?),
+                        "gap" => line.gap = Some(map.next_value()?),
+                        other => match RouteKind::ALL.into_iter().find(|k| k.repeat_field() == other) {
+                            Some(kind) => line.again.push((kind, map.next_value()?)),
+                            None => {
+                                map.next_value::<serde::de::IgnoredAny>()?;
+                            }
+                        },
+                    }
+                }
+                line.t = t.ok_or_else(|| serde::de::Error::missing_field("t"))?;
+                Ok(line)
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
 /// Parses an entry line (without its newline).
 pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
-    let raw: RawLine = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let again = match (raw.alb, raw.dns) {
-        (Some(at), None) => Some((Again::Alb, at)),
-        (None, Some(at)) => Some((Again::Dns, at)),
-        (None, None) => None,
-        (Some(_), Some(_)) => return Err(ONE_KIND.into()),
+    let mut raw: RawLine = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let again = match raw.again.len() {
+        0 => None,
+        1 => raw.again.pop(),
+        _ => return Err(one_kind()),
     };
     let entry = match (raw.m, again, raw.mark, raw.k, raw.gap) {
         (Some(m), None, None, None, None) => Line::Msg(m),
@@ -486,42 +523,27 @@ pub fn parse_line(line: &str) -> Result<(i64, Line), String> {
         (None, None, Some(mark), None, None) => Line::Mark(mark),
         (None, None, None, Some(k), None) => Line::Keyframe(k),
         (None, None, None, None, Some(gap)) => Line::Gap(gap),
-        _ => return Err(ONE_KIND.into()),
+        _ => return Err(one_kind()),
     };
     Ok((raw.t, entry))
 }
 
-const ONE_KIND: &str = "an entry holds exactly one of \"m\", \"alb\", \"dns\", \"mark\", \"k\", \"gap\"";
-
-/// Which backend's read a repeat line repeats: each source sends its own
-/// routes, so each is remembered apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Again {
-    Alb = 0,
-    Dns = 1,
+fn one_kind() -> String {
+    let repeats: Vec<String> = RouteKind::ALL.iter().map(|k| format!("\"{}\"", k.repeat_field())).collect();
+    format!("an entry holds exactly one of \"m\", {}, \"mark\", \"k\", \"gap\"", repeats.join(", "))
 }
 
-impl Again {
-    fn of(routes: &[RouteRead]) -> Again {
-        // A read holds one backend's routes; an empty one repeats nothing.
-        match routes.first().map(|r| &r.detail) {
-            Some(crate::domain::ReadDetail::Route53 { .. }) => Again::Dns,
-            Some(crate::domain::ReadDetail::Alb) | None => Again::Alb,
-        }
-    }
-
-    fn field(self) -> &'static str {
-        match self {
-            Again::Alb => "alb",
-            Again::Dns => "dns",
-        }
-    }
+/// Which backend's read a repeat line repeats: a read holds one backend's
+/// routes (each source sends its own), so each is remembered apart; an
+/// empty one repeats nothing, and is taken as the first backend's.
+fn repeated(routes: &[RouteRead]) -> RouteKind {
+    routes.first().map_or(RouteKind::ALL[0], |r| r.detail.kind())
 }
 
 /// Turns `alb` and `dns` lines back into the reads they repeat.
 #[derive(Debug, Default)]
 pub struct AlbMemory {
-    last: [Option<Vec<RouteRead>>; 2],
+    last: std::collections::BTreeMap<RouteKind, Vec<RouteRead>>,
 }
 
 impl AlbMemory {
@@ -530,13 +552,13 @@ impl AlbMemory {
         Ok(match line {
             Line::Msg(msg) => {
                 if let Msg::Traffic { routes, .. } = &msg {
-                    self.last[Again::of(routes) as usize] = Some(routes.clone());
+                    self.last.insert(repeated(routes), routes.clone());
                 }
                 Some(msg)
             }
-            Line::Again(which, at) => match &self.last[which as usize] {
+            Line::Again(which, at) => match self.last.get(&which) {
                 Some(routes) => Some(Msg::Traffic { at, routes: routes.clone() }),
-                None => return Err(format!("an \"{}\" line with no whole read before it", which.field())),
+                None => return Err(format!("an \"{}\" line with no whole read before it", which.repeat_field())),
             },
             Line::Mark(_) | Line::Keyframe(_) | Line::Gap(_) => None,
         })
@@ -544,7 +566,7 @@ impl AlbMemory {
 
     /// A keyframe is followed by a full read: forget the last one.
     pub fn forget(&mut self) {
-        self.last = [None, None];
+        self.last.clear();
     }
 }
 

@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 
 use super::{Figures, Report, RouteReport, Step, Worst};
-use crate::domain::{RouteKind, Side, Weights, clock, clock_minute, short_node};
+use crate::domain::{Side, Weights, clock, clock_minute, short_node};
 
 pub enum Block {
     Title(String),
@@ -122,11 +122,7 @@ pub fn share(p: Option<f64>) -> String {
 
 /// `api (ALB rule)`, `www (Route 53 records, TTL 60s)`.
 pub fn route_label(r: &RouteReport) -> String {
-    match (r.kind, r.ttl_secs) {
-        (RouteKind::Alb, _) => format!("{} (ALB rule)", r.route),
-        (RouteKind::Route53, Some(ttl)) => format!("{} (Route 53 records, TTL {ttl}s)", r.route),
-        (RouteKind::Route53, None) => format!("{} (Route 53 records, never read)", r.route),
-    }
+    r.kind.report_title(&r.route, r.ttl_secs)
 }
 
 fn worst(w: &Option<Worst>) -> String {
@@ -390,7 +386,7 @@ fn steps(d: &mut Doc, r: &Report) {
     ));
     for route in &r.routes {
         d.h3(route_label(route));
-        let dns = route.kind == RouteKind::Route53;
+        let dns = route.kind.clients_follow_late();
         if route.steps.is_empty() {
             d.text("No step.");
         } else {

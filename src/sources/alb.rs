@@ -6,22 +6,22 @@ use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, TargetHealthStateEnum};
-use jiff::Timestamp;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use crate::app::{Msg, SourceId, SourceState};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::domain::{
-    Owner, PerSide, ReadDetail, RouteId, RouteOwners, RouteProblem, RouteRead, Target, TargetState, Weight, Weights,
-    owner_from_tags,
+    MetricTarget, Owner, PerSide, ReadDetail, RouteKind, RouteOwners, RouteProblem, RouteRead, Target, TargetState,
+    Weight, Weights, owner_from_tags,
 };
-use crate::plan::{Arn, PlanRoute};
+use crate::plan::{AlbRoute, Arn, Routed};
 
-use super::aws::{explain, explain_on};
+use super::aws::{failure, failure_on};
+use super::check::{Report, Verdict};
+use super::health::Failure;
+use super::traffic::{Reading, TrafficReader};
+use crate::plan::PlanError;
 
 /// A forward action as the ALB reports it: every target group with its
 /// weight, by ARN, in the order the API gives.
@@ -100,8 +100,8 @@ const NOT_FOUND: [&str; 3] = ["RuleNotFound", "ListenerNotFound", "TargetGroupNo
 /// the outer error: the source's.
 pub async fn read_forward_each(
     client: &Client,
-    routes: &[PlanRoute],
-) -> Result<Vec<Result<Forward, RouteFault>>, String> {
+    routes: &[Routed<AlbRoute>],
+) -> Result<Vec<Result<Forward, RouteFault>>, Failure> {
     let rule_arns: Vec<String> = routes.iter().filter_map(|r| r.rule.as_ref().map(|a| a.0.clone())).collect();
     let listener_arns: Vec<String> = {
         let mut v: Vec<String> = routes.iter().filter(|r| r.rule.is_none()).map(|r| r.listener.0.clone()).collect();
@@ -116,7 +116,7 @@ pub async fn read_forward_each(
         let one = only(&arns);
         client.describe_rules().set_rule_arns(Some(arns)).send().await.map_err(|e| {
             let code = code_of(&e).filter(|c| NOT_FOUND.contains(c)).map(str::to_string);
-            (code, explain_on(&e, "elasticloadbalancing:DescribeRules", one.as_deref()))
+            (code, failure_on(&e, "elasticloadbalancing:DescribeRules", one.as_deref()))
         })
     };
     if !rule_arns.is_empty() {
@@ -150,7 +150,7 @@ pub async fn read_forward_each(
         let one = only(&arns);
         client.describe_listeners().set_listener_arns(Some(arns)).send().await.map_err(|e| {
             let code = code_of(&e).filter(|c| NOT_FOUND.contains(c)).map(str::to_string);
-            (code, explain_on(&e, "elasticloadbalancing:DescribeListeners", one.as_deref()))
+            (code, failure_on(&e, "elasticloadbalancing:DescribeListeners", one.as_deref()))
         })
     };
     if !listener_arns.is_empty() {
@@ -183,7 +183,7 @@ pub async fn read_forward_each(
     Ok(routes
         .iter()
         .map(|r| {
-            let arn = r.rule.as_ref().unwrap_or(&r.listener);
+            let arn = r.weights_arn();
             match by_arn.get(&arn.0) {
                 Some(Ok(Some(f))) => Ok(f.clone()),
                 Some(Ok(None)) => Err(RouteFault::NoForward { arn: arn.clone() }),
@@ -196,33 +196,34 @@ pub async fn read_forward_each(
 
 /// Every route's forward action, or the first route's fault as the error:
 /// for a caller that needs them all (the executor's read-back).
-pub async fn read_forwards(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Forward>, String> {
+pub async fn read_forwards(client: &Client, routes: &[Routed<AlbRoute>]) -> Result<Vec<Forward>, String> {
     read_forward_each(client, routes)
-        .await?
+        .await
+        .map_err(|f| f.text)?
         .into_iter()
         .zip(routes)
-        .map(|(f, r)| f.map_err(|fault| format!("route {}: {}", r.name, fault.text())))
+        .map(|(f, r)| f.map_err(|fault| format!("route {}: {}", r.name(), fault.text())))
         .collect()
 }
 
 /// A target group's targets; a group that does not exist is an error too.
 pub async fn read_targets(client: &Client, group: &Arn) -> Result<Vec<Target>, String> {
-    read_targets_of(client, group).await?.map_err(|fault| fault.text())
+    read_targets_of(client, group).await.map_err(|f| f.text)?.map_err(|fault| fault.text())
 }
 
 /// A target group's targets. `Ok(Err(..))`: the group does not exist,
 /// the route's fault; the outer error is the call's.
-pub async fn read_targets_of(client: &Client, group: &Arn) -> Result<Result<Vec<Target>, RouteFault>, String> {
+pub async fn read_targets_of(client: &Client, group: &Arn) -> Result<Result<Vec<Target>, RouteFault>, Failure> {
     let out = match client.describe_target_health().target_group_arn(&group.0).send().await {
         Ok(out) => out,
         Err(e) => {
             if let Some(code) = code_of(&e).filter(|c| NOT_FOUND.contains(c)) {
                 return Ok(Err(RouteFault::TargetGroupGone { group: group.clone(), code: code.to_string() }));
             }
-            return Err(format!(
-                "target group {}: {}",
-                group.target_group_name(),
-                explain_on(&e, "elasticloadbalancing:DescribeTargetHealth", Some(&group.0))
+            let failure = failure_on(&e, "elasticloadbalancing:DescribeTargetHealth", Some(&group.0));
+            return Err(Failure::new(
+                format!("target group {}: {}", group.target_group_name(), failure.text),
+                failure.fault,
             ));
         }
     };
@@ -254,13 +255,15 @@ pub async fn read_targets_of(client: &Client, group: &Arn) -> Result<Result<Vec<
 
 /// One full read: the weights and both target groups' health of every
 /// route that could be read, and the problem of each that could not.
-/// The plan's ALB routes come first, so the `i`th is `RouteId(i)`.
-pub async fn read(client: &Client, routes: &[PlanRoute]) -> Result<(Vec<RouteRead>, Vec<RouteProblem>), String> {
+pub async fn read(
+    client: &Client,
+    routes: &[Routed<AlbRoute>],
+) -> Result<(Vec<RouteRead>, Vec<RouteProblem>), Failure> {
     let forwards = read_forward_each(client, routes).await?;
     let mut reads = Vec::with_capacity(routes.len());
     let mut problems = Vec::new();
-    for (i, (route, forward)) in routes.iter().zip(forwards).enumerate() {
-        let id = RouteId::of(i);
+    for (route, forward) in routes.iter().zip(forwards) {
+        let id = route.id;
         let problem = |fault: RouteFault| RouteProblem { route: id, error: fault.text() };
         let forward = match forward {
             Ok(f) => f,
@@ -301,7 +304,7 @@ pub const TAGS_PER_CALL: usize = 20;
 /// Who else writes each route's rule (or listener, for a default action)
 /// and its two target groups, from their ELBv2 tags: one DescribeTags call
 /// per 20 ARNs. Only the owner each set of tags names leaves here.
-pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<RouteOwners>, String> {
+pub async fn read_owners(client: &Client, routes: &[Routed<AlbRoute>]) -> Result<Vec<RouteOwners>, String> {
     let mut owners: BTreeMap<String, Option<Owner>> = BTreeMap::new();
     for batch in tag_batches(routes) {
         let out = client
@@ -309,7 +312,7 @@ pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Ro
             .set_resource_arns(Some(batch))
             .send()
             .await
-            .map_err(|e| explain(&e, "elasticloadbalancing:DescribeTags"))?;
+            .map_err(|e| failure(&e, "elasticloadbalancing:DescribeTags").text)?;
         for d in out.tag_descriptions() {
             let tags = d.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default())));
             owners.insert(d.resource_arn().unwrap_or_default().to_string(), owner_from_tags(tags));
@@ -318,10 +321,9 @@ pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Ro
     let of = |arn: &Arn| owners.get(&arn.0).cloned().flatten();
     Ok(routes
         .iter()
-        .enumerate()
-        .map(|(i, r)| RouteOwners {
-            route: RouteId::of(i),
-            rule: of(r.rule.as_ref().unwrap_or(&r.listener)),
+        .map(|r| RouteOwners {
+            route: r.id,
+            rule: of(r.weights_arn()),
             target_groups: PerSide::new(of(&r.old_target_group), of(&r.new_target_group)),
         })
         .collect())
@@ -329,96 +331,217 @@ pub async fn read_owners(client: &Client, routes: &[PlanRoute]) -> Result<Vec<Ro
 
 /// The ARNs whose tags name a route's owners, each once, in batches of at
 /// most [`TAGS_PER_CALL`].
-pub fn tag_batches(routes: &[PlanRoute]) -> Vec<Vec<String>> {
+pub fn tag_batches(routes: &[Routed<AlbRoute>]) -> Vec<Vec<String>> {
     let mut arns: Vec<String> = routes
         .iter()
-        .flat_map(|r| {
-            [r.rule.as_ref().unwrap_or(&r.listener), &r.old_target_group, &r.new_target_group].map(|a| a.0.clone())
-        })
+        .flat_map(|r| [r.weights_arn(), &r.old_target_group, &r.new_target_group].map(|a| a.0.clone()))
         .collect();
     arns.sort();
     arns.dedup();
     arns.chunks(TAGS_PER_CALL).map(<[String]>::to_vec).collect()
 }
 
-/// Tags change rarely, and DescribeTags draws on the account's ELBv2
-/// request budget that the Load Balancer Controller needs too: they are
-/// read with the first poll and then every this many polls...
-const TAGS_EVERY: u32 = 10;
-/// ...or this many after a failed read of them.
-const TAGS_RETRY: u32 = 2;
+/// How long the start waits for the routes' rules to be read before it
+/// lets the source find out: an ALB that does not answer is no refusal.
+const RULES_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Polls until cancelled. A failed read is retried with a doubling pause
-/// (up to [`super::MAX_PAUSE`]), and the source turns stale with the reason at once.
-pub async fn run(
-    client: Client,
-    routes: Vec<PlanRoute>,
-    every: Duration,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-) {
-    let id = SourceId::Alb;
-    let mut poller = super::Poller::new(id, every);
-    // Polls until the owners are read again, and the last owners sent.
-    let mut tags_in = 0;
-    let mut sent_owners: Option<(Vec<RouteOwners>, Option<String>)> = None;
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
-        return;
+/// The reader of every ALB route of the plan.
+pub struct AlbReader {
+    elb: Client,
+    routes: Vec<Routed<AlbRoute>>,
+}
+
+impl AlbReader {
+    /// None for a plan without ALB routes.
+    pub fn new(clients: &super::traffic::Clients, routes: Vec<Routed<AlbRoute>>) -> Option<AlbReader> {
+        (!routes.is_empty()).then(|| AlbReader { elb: clients.elb.clone(), routes })
     }
-    loop {
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = read(&client, &routes) => r,
+}
+
+impl TrafficReader for AlbReader {
+    const KIND: RouteKind = RouteKind::Alb;
+    /// Tags change rarely, and DescribeTags draws on the account's ELBv2
+    /// request budget that the Load Balancer Controller needs too: they
+    /// are read with the first poll and then every this many polls, or
+    /// two after a failed read of them.
+    const OWNERS_EVERY: u32 = 10;
+    const OWNERS_RETRY: u32 = 2;
+
+    /// Every route's rule (or listener) exists. One that the ALB says is
+    /// not there is refused at the route's line; an ALB that does not
+    /// answer is the source's trouble, not the plan's.
+    async fn prepare(&mut self) -> Result<(), String> {
+        let read = match tokio::time::timeout(RULES_TIMEOUT, read_forward_each(&self.elb, &self.routes)).await {
+            Ok(Ok(read)) => read,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the routes' rules not read at start");
+                return Ok(());
+            }
+            Err(_) => return Ok(()),
         };
-        let read_ok = result.is_ok();
-        let (result, problems) = match result {
-            Ok((reads, problems)) => (Ok(reads), Some(problems)),
-            Err(e) => (Err(e), None),
-        };
-        let mut msgs = poller.outcome(result);
-        // A route's own trouble, said when it changes (and once, as none,
-        // at the first good read).
-        msgs.extend(problems.and_then(|p| poller.problems(p)));
-        for msg in msgs {
-            if tx.send(msg).await.is_err() {
-                return;
+        for (route, forward) in self.routes.iter().zip(read) {
+            if let Err(fault @ RouteFault::Gone { .. }) = forward {
+                return Err(missing(route, &fault, true).to_string());
             }
         }
-        // The owners, after the weights are on screen, at their own pace;
-        // not while the reads fail (the same budget, the same trouble).
-        if read_ok {
-            if tags_in == 0 {
-                let owners = tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    r = read_owners(&client, &routes) => r,
-                };
-                let read = match owners {
-                    Ok(owners) => {
-                        tags_in = TAGS_EVERY;
-                        (owners, None)
+        Ok(())
+    }
+
+    async fn read(&mut self, _poll: u32) -> Result<Reading, Failure> {
+        let (reads, problems) = read(&self.elb, &self.routes).await?;
+        Ok(Reading { reads, problems: Some(problems) })
+    }
+
+    async fn owners(&mut self) -> Result<Vec<RouteOwners>, String> {
+        read_owners(&self.elb, &self.routes).await
+    }
+
+    /// Each side's target group on the one load balancer.
+    fn metric_targets(&self) -> Vec<MetricTarget> {
+        self.routes
+            .iter()
+            .flat_map(|r| {
+                let groups = PerSide::new(
+                    r.old_target_group.target_group_dimension(),
+                    r.new_target_group.target_group_dimension(),
+                );
+                MetricTarget::on_target_groups(r.id, &r.listener.load_balancer_dimension(), groups)
+            })
+            .collect()
+    }
+
+    async fn check(&self, report: &mut Report) {
+        for route in &self.routes {
+            let area = format!("alb {}", route.name());
+            let forward = match read_forward_each(&self.elb, std::slice::from_ref(route)).await {
+                Ok(mut f) => match f.remove(0) {
+                    Ok(forward) => forward,
+                    // Not there: the plan's line to fix, as `run` refuses it.
+                    Err(fault @ RouteFault::Gone { .. }) => {
+                        let refusal = missing(route, &fault, false);
+                        report.add(Verdict::Fail, &area, refusal.to_string().replace("\n  hint: ", ": "));
+                        continue;
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, "ELBv2 tags not read");
-                        tags_in = TAGS_RETRY;
-                        (Vec::new(), Some(error))
+                    Err(fault) => {
+                        report.add(Verdict::Fail, &area, format!("route {}: {}", route.name(), fault.text()));
+                        continue;
                     }
-                };
-                // Sent when it changed: most reads find the same owners.
-                if sent_owners.as_ref() != Some(&read) {
-                    let msg = Msg::RouteOwners { at: Timestamp::now(), routes: read.0.clone(), error: read.1.clone() };
-                    if tx.send(msg).await.is_err() {
-                        return;
+                },
+                Err(e) => {
+                    let what = if route.rule.is_some() { "rule" } else { "listener" };
+                    report.add_once(Verdict::Fail, &area, what, e.text);
+                    continue;
+                }
+            };
+            let source = if route.rule.is_some() { "the rule's" } else { "the listener's default" };
+            let mut missing = false;
+            for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
+                match forward.weight_of(tg) {
+                    Some(w) => report.add(
+                        Verdict::Ok,
+                        &area,
+                        format!("{label} target group {} in {source} forward, weight {w}", tg.target_group_name()),
+                    ),
+                    None => {
+                        missing = true;
+                        let has: Vec<String> = forward
+                            .groups
+                            .iter()
+                            .map(|(a, w)| format!("{}={w}", crate::plan::Arn(a.clone()).target_group_name()))
+                            .collect();
+                        report.add(
+                            Verdict::Fail,
+                            &area,
+                            format!(
+                                "{label} target group {} is not in {source} forward action (it forwards to {})",
+                                tg.target_group_name(),
+                                has.join(", ")
+                            ),
+                        );
                     }
-                    sent_owners = Some(read);
                 }
             }
-            tags_in -= 1;
-        }
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(poller.pause()) => {}
+            if !missing && forward.groups.len() > 2 {
+                report.add(
+                    Verdict::Warn,
+                    &area,
+                    format!(
+                        "the forward action has {} target groups; the console shows the others too",
+                        forward.groups.len()
+                    ),
+                );
+            }
+            for (label, tg) in [("old", &route.old_target_group), ("new", &route.new_target_group)] {
+                match read_targets(&self.elb, tg).await {
+                    Ok(targets) => {
+                        let healthy = targets.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
+                        let verdict = if healthy == 0 { Verdict::Warn } else { Verdict::Ok };
+                        report.add(
+                            verdict,
+                            &area,
+                            format!(
+                                "{label} target group {}: {healthy}/{} targets healthy",
+                                tg.target_group_name(),
+                                targets.len()
+                            ),
+                        );
+                    }
+                    Err(e) => report.add_once(Verdict::Fail, &area, "", e),
+                }
+            }
+            // Who else writes the rule: a controller that puts weights back.
+            match read_owners(&self.elb, std::slice::from_ref(route)).await {
+                Ok(owners) => {
+                    let Some(o) = owners.first() else { continue };
+                    match &o.rule {
+                        Some(rule) if rule.reverts_weights() => report.add(
+                            Verdict::Warn,
+                            &area,
+                            format!("owner: {}; a weight step needs the typed override", rule.weights_advice()),
+                        ),
+                        _ => report.add(Verdict::Ok, &area, format!("owner: {}", o.describe())),
+                    }
+                }
+                Err(e) => report.add_once(Verdict::Warn, &area, "owner not known", e),
+            }
         }
     }
+}
+
+/// A route's rule or listener the ALB does not have, said at its line.
+/// `whole`: the ARNs in full (the start's refusal); a check's one line
+/// gives their resource part.
+pub fn missing(route: &Routed<AlbRoute>, fault: &RouteFault, whole: bool) -> PlanError {
+    let field = route.weights_field();
+    let arn = route.weights_arn();
+    let code = match fault {
+        RouteFault::Gone { code, .. } => code.as_str(),
+        _ => "",
+    };
+    let (problem, hint) = match (&route.rule, whole) {
+        (Some(_), true) => (
+            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name()),
+            format!(
+                "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
+                route.listener
+            ),
+        ),
+        (None, true) => (
+            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name()),
+            "write the ARN of an existing listener (`aws elbv2 describe-listeners` lists them), or remove the route"
+                .into(),
+        ),
+        // A check's one line: the ARN's last part, the hint short.
+        (Some(_), false) => (
+            format!("{field} …/{} does not exist ({code})", arn.short_id()),
+            "write one of the listener's rules (aws elbv2 describe-rules)".into(),
+        ),
+        (None, false) => (
+            format!("{field} …/{} does not exist ({code})", arn.short_id()),
+            "write an existing listener (aws elbv2 describe-listeners)".into(),
+        ),
+    };
+    PlanError { file: route.file.clone(), line: route.weights_line(), column: 0, problem, hint }
 }
 
 #[cfg(test)]
@@ -430,18 +553,17 @@ mod tests {
         let arn = |kind: &str, name: &str| Arn(format!("arn:aws:elasticloadbalancing:us-east-1:1:{kind}/{name}"));
         // Eight routes: four rules and four default actions of two
         // listeners (one ARN each), every route with its own target groups.
-        let routes: Vec<PlanRoute> = (0..8)
-            .map(|i| PlanRoute {
-                name: format!("r{i}"),
-                listener: arn("listener", &format!("app/lb/1/{}", i % 2)),
-                rule: (i < 4).then(|| arn("listener-rule", &format!("app/lb/1/0/{i}"))),
-                old_target_group: arn("targetgroup", &format!("old-{i}/1")),
-                new_target_group: arn("targetgroup", &format!("new-{i}/1")),
-                workload: None,
-                steps: vec![0, 100],
-                ingress: None,
-                file: String::new(),
-                lines: Default::default(),
+        let routes: Vec<Routed<AlbRoute>> = (0..8)
+            .map(|i| {
+                let target = AlbRoute {
+                    listener: arn("listener", &format!("app/lb/1/{}", i % 2)),
+                    rule: (i < 4).then(|| arn("listener-rule", &format!("app/lb/1/0/{i}"))),
+                    old_target_group: arn("targetgroup", &format!("old-{i}/1")),
+                    new_target_group: arn("targetgroup", &format!("new-{i}/1")),
+                    ingress: None,
+                    lines: Default::default(),
+                };
+                Routed::new(crate::domain::RouteId::of(i), &format!("r{i}"), target)
             })
             .collect();
         let batches = tag_batches(&routes);

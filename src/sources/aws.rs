@@ -7,6 +7,8 @@
 //! different actions ([`Problem`]) and says that; the raw text goes to the
 //! log, scrubbed.
 
+use super::health::Failure;
+use crate::domain::SourceFault;
 use std::fmt;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -145,6 +147,23 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// What kind of trouble it is, for code to decide on.
+    pub fn fault(&self) -> SourceFault {
+        match self {
+            Problem::NoCredentials { .. }
+            | Problem::SsoExpired { .. }
+            | Problem::CredentialsFailed { .. }
+            | Problem::BadCredentials { .. } => SourceFault::Credentials,
+            Problem::AccessDenied { .. } => SourceFault::Denied,
+            Problem::Throttled { .. } => SourceFault::Throttled,
+            Problem::Unreachable { .. } | Problem::TimedOut { .. } => SourceFault::Unreachable,
+            Problem::Service { code, .. } if code.ends_with("NotFound") || code.starts_with("NoSuch") => {
+                SourceFault::NotFound
+            }
+            Problem::BadAnswer { .. } | Problem::Service { .. } | Problem::Other(_) => SourceFault::Other,
+        }
+    }
+
     /// Whether every call of the session fails the same way: the
     /// credentials, not the call.
     pub fn affects_every_call(&self) -> bool {
@@ -243,6 +262,23 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     scrub(&problem(err, action, resource).to_string()).into_owned()
+}
+
+/// [`explain_on`] with what kind of trouble it is, for a source's health.
+pub fn failure_on<E>(err: &SdkError<E, HttpResponse>, action: &str, resource: Option<&str>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let problem = problem(err, action, resource);
+    Failure::new(scrub(&problem.to_string()).into_owned(), problem.fault())
+}
+
+/// [`failure_on`] for a call on no one resource.
+pub fn failure<E>(err: &SdkError<E, HttpResponse>, action: &str) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    failure_on(err, action, None)
 }
 
 /// [`classify`], with the SDK's whole error written to the log.

@@ -3,26 +3,19 @@
 //! in the app, so "no data" stays distinct from zero.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use jiff::Timestamp;
-use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
 
-use crate::app::{LbMetric, MetricPoint, Msg, RouteMetric, SeriesId, SourceId, SourceState};
-use crate::domain::{Minute, PerSide, RouteId, Side};
-use crate::plan::PlanRoute;
+use crate::app::{LbMetric, MetricPoint, RouteMetric, SeriesId};
+use crate::domain::{MeasuredOn, MetricTarget, MetricsKind, Minute};
 
-use super::aws::explain;
+use super::aws::failure;
+use super::health::Failure;
+use super::metrics::MetricsReader;
 
 pub const NAMESPACE: &str = "AWS/ApplicationELB";
-/// Minutes read at start, to fill the graphs.
-pub const HISTORY_MINUTES: i64 = 30;
-/// Minutes re-read on each poll: CloudWatch revises the newest minutes.
-pub const REREAD_MINUTES: i64 = 5;
 
 /// One query of the batch and where its values go.
 #[derive(Debug, Clone)]
@@ -36,44 +29,16 @@ pub struct Query {
     pub scale: f64,
 }
 
-/// Where one side of one route is measured: the dimensions of its
-/// requests, target 5xx and latency, and the load balancer whose own 5xx
-/// count for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricTarget {
-    pub route: RouteId,
-    pub side: Side,
-    pub dimensions: Vec<(&'static str, String)>,
-    /// `app/name/id`.
-    pub load_balancer: String,
-}
-
-/// An ALB route's sides: each target group on the one load balancer.
-pub fn alb_targets(id: RouteId, r: &PlanRoute) -> Vec<MetricTarget> {
-    let lb = r.listener.load_balancer_dimension();
-    [(Side::Old, &r.old_target_group), (Side::New, &r.new_target_group)]
-        .into_iter()
-        .map(|(side, tg)| MetricTarget {
-            route: id,
-            side,
-            dimensions: vec![("TargetGroup", tg.target_group_dimension().to_string()), ("LoadBalancer", lb.clone())],
-            load_balancer: lb.clone(),
-        })
-        .collect()
-}
-
-/// A DNS route's sides: each side's whole load balancer, which serves
-/// that side only.
-pub fn dns_targets(id: RouteId, load_balancers: &PerSide<String>) -> Vec<MetricTarget> {
-    Side::BOTH
-        .iter()
-        .map(|side| MetricTarget {
-            route: id,
-            side: *side,
-            dimensions: vec![("LoadBalancer", load_balancers.get(*side).clone())],
-            load_balancer: load_balancers.get(*side).clone(),
-        })
-        .collect()
+/// The dimensions a side's requests, target 5xx and latency are
+/// measured by: a target group on its load balancer, or the whole load
+/// balancer of a side that has one of its own.
+fn dimensions(on: &MeasuredOn) -> Vec<(&'static str, String)> {
+    match on {
+        MeasuredOn::TargetGroup { target_group, load_balancer } => {
+            vec![("TargetGroup", target_group.clone()), ("LoadBalancer", load_balancer.clone())]
+        }
+        MeasuredOn::LoadBalancer { load_balancer } => vec![("LoadBalancer", load_balancer.clone())],
+    }
 }
 
 /// Every query for a plan: per route and side, requests, target 5xx and
@@ -93,12 +58,13 @@ pub fn queries(targets: &[MetricTarget]) -> Vec<Query> {
                 series: SeriesId::Route { route: t.route, side: t.side, metric },
                 metric_name: name,
                 stat,
-                dimensions: t.dimensions.clone(),
+                dimensions: dimensions(&t.on),
                 scale,
             });
         }
-        if !lbs.contains(&t.load_balancer) {
-            lbs.push(t.load_balancer.clone());
+        let lb = t.on.load_balancer();
+        if !lbs.iter().any(|l| l == lb) {
+            lbs.push(lb.to_string());
         }
     }
     for (j, lb) in lbs.iter().enumerate() {
@@ -140,7 +106,7 @@ pub async fn fetch(
     queries: &[Query],
     from: Minute,
     until: Minute,
-) -> Result<Vec<MetricPoint>, String> {
+) -> Result<Vec<MetricPoint>, Failure> {
     let by_id: BTreeMap<&str, &Query> = queries.iter().map(|q| (q.id.as_str(), q)).collect();
     let mut points = Vec::new();
     let mut token: Option<String> = None;
@@ -154,7 +120,7 @@ pub async fn fetch(
             .set_next_token(token.take())
             .send()
             .await
-            .map_err(|e| explain(&e, "cloudwatch:GetMetricData"))?;
+            .map_err(|e| failure(&e, "cloudwatch:GetMetricData"))?;
         for result in out.metric_data_results() {
             let Some(q) = result.id().and_then(|id| by_id.get(id)) else { continue };
             for (ts, value) in result.timestamps().iter().zip(result.values()) {
@@ -173,105 +139,66 @@ pub async fn fetch(
     Ok(points)
 }
 
-/// Polls once a minute (just after the minute closes) until cancelled; the
-/// first poll reads the last 30 minutes. A failure is retried every 15 s.
-/// `dns` brings the DNS routes' targets as their load balancers are found;
-/// a new one has its history read too.
-pub async fn run(
+/// The reader of the load balancers' CloudWatch metrics: every route's
+/// and load balancer's series in one GetMetricData call a minute.
+pub struct CloudWatchReader {
     client: Client,
-    alb: Vec<MetricTarget>,
-    mut dns: watch::Receiver<Vec<MetricTarget>>,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-) {
-    let id = SourceId::Metrics;
-    let mut targets: Vec<MetricTarget> = Vec::new();
-    let mut queries = Vec::new();
-    let mut last_ok: Option<Timestamp> = None;
-    let mut failing_since: Option<Timestamp> = None;
-    let mut read_until: Option<Minute> = None;
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
-        return;
+    /// The targets of the last fetch and their queries, made again only
+    /// when the targets change.
+    made_for: Vec<MetricTarget>,
+    queries: Vec<Query>,
+}
+
+impl CloudWatchReader {
+    pub fn new(client: Client) -> CloudWatchReader {
+        CloudWatchReader { client, made_for: Vec::new(), queries: Vec::new() }
     }
-    loop {
-        let all: Vec<MetricTarget> = alb.iter().cloned().chain(dns.borrow_and_update().iter().cloned()).collect();
-        if all != targets {
-            let new = all.iter().any(|t| !targets.contains(t));
-            queries = self::queries(&all);
-            targets = all;
-            if new {
-                read_until = None;
-            }
+}
+
+impl MetricsReader for CloudWatchReader {
+    const KIND: MetricsKind = MetricsKind::CloudWatch;
+
+    async fn fetch(
+        &mut self,
+        targets: &[MetricTarget],
+        from: Minute,
+        until: Minute,
+    ) -> Result<Vec<MetricPoint>, Failure> {
+        if self.made_for != targets {
+            self.queries = queries(targets);
+            self.made_for = targets.to_vec();
         }
-        let now = Timestamp::now();
-        let until = Minute::containing(now);
-        let from = match read_until {
-            Some(done) => done.offset(-REREAD_MINUTES),
-            None => until.offset(-HISTORY_MINUTES),
-        };
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = fetch(&client, &queries, from, until) => r,
-        };
-        let wait = match result {
-            Ok(points) => {
-                last_ok = Some(now);
-                failing_since = None;
-                read_until = Some(until);
-                if tx.send(Msg::Metrics(points)).await.is_err() {
-                    return;
-                }
-                if tx.send(Msg::Source { id, state: SourceState::Live { last_ok: now } }).await.is_err() {
-                    return;
-                }
-                // Next: 5 s into the next minute, when its datapoints exist.
-                let next = until.offset(1).start().as_second() + 5;
-                Duration::from_secs((next - Timestamp::now().as_second()).clamp(1, 65) as u64)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "CloudWatch read failed");
-                let since = *failing_since.get_or_insert(now);
-                if tx.send(Msg::Source { id, state: SourceState::Stale { since, error, last_ok } }).await.is_err() {
-                    return;
-                }
-                Duration::from_secs(15)
-            }
-        };
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(wait) => {}
-            // A DNS route's load balancers found: read them now.
-            Ok(()) = dns.changed() => {}
-        }
+        fetch(&self.client, &self.queries, from, until).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Arn;
+    use crate::domain::{RouteId, Side};
 
-    fn route(name: &str, lb: &str) -> PlanRoute {
-        let prefix = "arn:aws:elasticloadbalancing:us-east-1:123456789012";
-        PlanRoute {
-            name: name.into(),
-            listener: Arn(format!("{prefix}:listener/app/{lb}/50dc6c495c0c9188/f2f7dc8efc522ab2")),
-            rule: None,
-            old_target_group: Arn(format!("{prefix}:targetgroup/{name}-old/73e2d6bc24d8a067")),
-            new_target_group: Arn(format!("{prefix}:targetgroup/{name}-new/943f017f100becff")),
-            workload: None,
-            steps: vec![0, 100],
-            ingress: None,
-            file: String::new(),
-            lines: Default::default(),
-        }
+    /// An ALB route's sides: each target group on the one load balancer.
+    fn alb_targets(id: RouteId, name: &str, lb: &str) -> Vec<MetricTarget> {
+        Side::BOTH
+            .into_iter()
+            .map(|side| MetricTarget {
+                route: id,
+                side,
+                on: MeasuredOn::TargetGroup {
+                    target_group: format!(
+                        "targetgroup/{name}-{side}/{}",
+                        if side == Side::Old { "73e2d6bc24d8a067" } else { "943f017f100becff" }
+                    ),
+                    load_balancer: format!("app/{lb}/50dc6c495c0c9188"),
+                },
+            })
+            .collect()
     }
 
     #[test]
     fn five_routes_need_one_call_of_34_queries() {
-        let routes: Vec<PlanRoute> = (0..5).map(|i| route(&format!("r{i}"), "photo-api")).collect();
         let targets: Vec<MetricTarget> =
-            routes.iter().enumerate().flat_map(|(i, r)| alb_targets(RouteId::of(i), r)).collect();
+            (0..5).flat_map(|i| alb_targets(RouteId::of(i), &format!("r{i}"), "photo-api")).collect();
         let qs = queries(&targets);
         assert_eq!(qs.len(), 5 * 2 * 3 + 4, "one load balancer shared by all routes");
         assert!(qs.len() <= 500, "GetMetricData takes up to 500 queries");
@@ -289,8 +216,16 @@ mod tests {
 
     #[test]
     fn a_dns_route_is_measured_on_each_sides_own_load_balancer() {
-        let lbs = PerSide::new("app/web-2022/1".to_string(), "app/web-2026/2".to_string());
-        let qs = queries(&dns_targets(RouteId(3), &lbs));
+        let lb = |side: Side| if side == Side::Old { "app/web-2022/1" } else { "app/web-2026/2" };
+        let targets: Vec<MetricTarget> = Side::BOTH
+            .into_iter()
+            .map(|side| MetricTarget {
+                route: RouteId(3),
+                side,
+                on: MeasuredOn::LoadBalancer { load_balancer: lb(side).to_string() },
+            })
+            .collect();
+        let qs = queries(&targets);
         // Three per side, then four ELB 5xx series per load balancer.
         assert_eq!(qs.len(), 2 * 3 + 2 * 4);
         let req_new = qs.iter().find(|q| q.id == "r3_new_req").unwrap();

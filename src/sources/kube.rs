@@ -481,7 +481,10 @@ impl Health {
         let since = self.failing.as_ref().map_or(now, |(since, _)| *since);
         self.failing = Some((since, error.clone()));
         self.live = false;
-        vec![Msg::Source { id: self.id, state: SourceState::Stale { since, error, last_ok: self.last_ok } }]
+        vec![Msg::Source {
+            id: self.id,
+            state: SourceState::Stale { since, error, last_ok: self.last_ok, fault: Default::default() },
+        }]
     }
 }
 

@@ -21,13 +21,9 @@ use kube::api::Api;
 use crate::domain::PerSide;
 use crate::plan::{ClusterTarget, Plan, PlanError};
 
-use super::alb::{self, RouteFault};
-
 /// How long each side's Namespace read may take before the UID check is
 /// left to a later start: a slow API server must not keep the console away.
 const UID_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long the ALB may take to say whether the rules exist.
-const RULES_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The API server a context of its kubeconfig names, normalised (scheme
 /// and host in lower case, the default port written out, no trailing
@@ -121,65 +117,6 @@ async fn namespace_uid(client: &Client, name: &str) -> Option<String> {
         }
         Err(_) => None,
     }
-}
-
-/// Every route's rule (or listener) exists. One that the ALB says is not
-/// there is refused at the route's line; an ALB that does not answer is
-/// the source's trouble, not the plan's.
-pub async fn routes_exist(plan: &Plan, elb: &aws_sdk_elasticloadbalancingv2::Client) -> Result<(), PlanError> {
-    if plan.routes.is_empty() {
-        return Ok(());
-    }
-    let read = match tokio::time::timeout(RULES_TIMEOUT, alb::read_forward_each(elb, &plan.routes)).await {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "the routes' rules not read at start");
-            return Ok(());
-        }
-        Err(_) => return Ok(()),
-    };
-    for (route, forward) in plan.routes.iter().zip(read) {
-        if let Err(fault @ RouteFault::Gone { .. }) = forward {
-            return Err(missing(plan, route, &fault, true));
-        }
-    }
-    Ok(())
-}
-
-/// A route's rule or listener the ALB does not have, said at its line.
-/// `whole`: the ARNs in full (the start's refusal); a check's one line
-/// gives their resource part.
-pub fn missing(plan: &Plan, route: &crate::plan::PlanRoute, fault: &RouteFault, whole: bool) -> PlanError {
-    let field = route.weights_field();
-    let arn = route.rule.as_ref().unwrap_or(&route.listener);
-    let code = match fault {
-        RouteFault::Gone { code, .. } => code.as_str(),
-        _ => "",
-    };
-    let (problem, hint) = match (&route.rule, whole) {
-        (Some(_), true) => (
-            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name),
-            format!(
-                "write the ARN of one of the listener's rules (`aws elbv2 describe-rules --listener-arn {}` lists them), or remove the route",
-                route.listener
-            ),
-        ),
-        (None, true) => (
-            format!("route `{}`: {field} {arn} does not exist in this account and region ({code})", route.name),
-            "write the ARN of an existing listener (`aws elbv2 describe-listeners` lists them), or remove the route"
-                .into(),
-        ),
-        // A check's one line: the ARN's last part, the hint short.
-        (Some(_), false) => (
-            format!("{field} …/{} does not exist ({code})", arn.short_id()),
-            "write one of the listener's rules (aws elbv2 describe-rules)".into(),
-        ),
-        (None, false) => (
-            format!("{field} …/{} does not exist ({code})", arn.short_id()),
-            "write an existing listener (aws elbv2 describe-listeners)".into(),
-        ),
-    };
-    PlanError { file: plan.path.display().to_string(), line: route.weights_line(), column: 0, problem, hint }
 }
 
 #[cfg(test)]

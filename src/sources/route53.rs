@@ -12,9 +12,13 @@ use std::fmt;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 
+use crate::domain::{MetricTarget, RouteKind};
 use crate::domain::{PerSide, Side};
-use crate::plan::{Arn, RecordType, Route53Route};
+use crate::plan::{Arn, RecordType, Route53Route, Routed};
 use crate::sources::aws;
+use crate::sources::check::{Report, Verdict};
+use crate::sources::health::Failure;
+use crate::sources::traffic::{Reading, TrafficReader};
 
 /// Records listed per page: both sides of a route, and a few more weighted
 /// records of the same name (a third cluster, a canary) in one call.
@@ -122,7 +126,7 @@ pub enum ReadError {
         at: String,
     },
     /// The call failed: the explained AWS error.
-    Call(String),
+    Call(Failure),
 }
 
 impl fmt::Display for ReadError {
@@ -152,12 +156,51 @@ impl fmt::Display for ReadError {
                 "{at}: route `{route}`: the {side} record `{set_identifier}` is not weighted ({policy} routing)\n  \
                  hint: a route53 route shifts weights between two weighted records of one name"
             ),
-            ReadError::Call(e) => f.write_str(e),
+            ReadError::Call(e) => f.write_str(&e.text),
         }
     }
 }
 
 impl std::error::Error for ReadError {}
+
+impl ReadError {
+    /// As a source's failure: a call's with its kind, the plan's as text.
+    pub fn failure(self) -> Failure {
+        match self {
+            ReadError::Call(f) => f,
+            e => Failure::other(e.to_string()),
+        }
+    }
+}
+
+/// Why a route's load balancers could not be found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LbError {
+    /// The plan's mistake, said with the line to fix and a hint: a record
+    /// that holds addresses, or points at no load balancer of the account.
+    Plan(String),
+    /// The listing failed, or the load balancer the plan names is not
+    /// (yet) there: tried again at the next poll.
+    Call(Failure),
+}
+
+impl fmt::Display for LbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LbError::Plan(text) => f.write_str(text),
+            LbError::Call(failure) => f.write_str(&failure.text),
+        }
+    }
+}
+
+impl LbError {
+    pub fn failure(self) -> Failure {
+        match self {
+            LbError::Plan(text) => Failure::other(text),
+            LbError::Call(f) => f,
+        }
+    }
+}
 
 /// `www.example.com.`: lowercase, one trailing dot, Route 53's escape of
 /// `*` undone, for comparing a plan's name with a listed one.
@@ -216,7 +259,7 @@ fn trimmed(raw: &ResourceRecordSet, weight: u8) -> WeightedRecord {
 
 /// Every record of the route's name and type, read from the first of that
 /// name and type on, page by page, until the name or type changes.
-async fn list_records(client: &Client, route: &Route53Route) -> Result<Vec<ResourceRecordSet>, ReadError> {
+async fn list_records(client: &Client, route: &Routed<Route53Route>) -> Result<Vec<ResourceRecordSet>, ReadError> {
     let wanted_type = rr_type(route.record_type);
     let mut found = Vec::new();
     let mut identifier: Option<String> = None;
@@ -233,12 +276,12 @@ async fn list_records(client: &Client, route: &Route53Route) -> Result<Vec<Resou
             .map_err(|e| {
                 if e.as_service_error().is_some_and(|s| s.is_no_such_hosted_zone()) {
                     return ReadError::NoZone {
-                        route: route.name.clone(),
+                        route: route.name().to_string(),
                         zone: route.hosted_zone_id.clone(),
                         at: route.at(route.lines.hosted_zone_id),
                     };
                 }
-                ReadError::Call(aws::explain_on(
+                ReadError::Call(aws::failure_on(
                     &e,
                     "route53:ListResourceRecordSets",
                     Some(&format!("hostedzone/{}", route.hosted_zone_id)),
@@ -267,11 +310,11 @@ async fn list_records(client: &Client, route: &Route53Route) -> Result<Vec<Resou
 
 /// Both weighted records of a route. One ListResourceRecordSets call for
 /// a name with up to ten weighted records.
-pub async fn read(client: &Client, route: &Route53Route) -> Result<RecordPair, ReadError> {
+pub async fn read(client: &Client, route: &Routed<Route53Route>) -> Result<RecordPair, ReadError> {
     let records = list_records(client, route).await?;
     if records.is_empty() {
         return Err(ReadError::NoRecord {
-            route: route.name.clone(),
+            route: route.name().to_string(),
             zone: route.hosted_zone_id.clone(),
             name: route.record_name.clone(),
             record_type: route.record_type,
@@ -286,7 +329,7 @@ pub async fn read(client: &Client, route: &Route53Route) -> Result<RecordPair, R
         };
         let Some(raw) = records.iter().find(|r| r.set_identifier.as_deref() == Some(id)) else {
             return Err(ReadError::NoSetIdentifier {
-                route: route.name.clone(),
+                route: route.name().to_string(),
                 side,
                 set_identifier: id.to_string(),
                 present: records.iter().filter_map(|r| r.set_identifier.clone()).collect(),
@@ -296,7 +339,7 @@ pub async fn read(client: &Client, route: &Route53Route) -> Result<RecordPair, R
         match raw.weight {
             Some(w) => Ok(trimmed(raw, w.clamp(0, 255) as u8)),
             None => Err(ReadError::NotWeighted {
-                route: route.name.clone(),
+                route: route.name().to_string(),
                 side,
                 set_identifier: id.to_string(),
                 policy: policy_of(raw).to_string(),
@@ -344,9 +387,9 @@ pub fn normalize_dns(name: &str) -> String {
 /// listing (paged) serves both sides.
 pub async fn load_balancers(
     elb: &aws_sdk_elasticloadbalancingv2::Client,
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
     pair: &RecordPair,
-) -> Result<PerSide<LoadBalancer>, String> {
+) -> Result<PerSide<LoadBalancer>, LbError> {
     let mut all: Vec<LoadBalancer> = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -356,7 +399,7 @@ pub async fn load_balancers(
             .page_size(400)
             .send()
             .await
-            .map_err(|e| aws::explain(&e, "elasticloadbalancing:DescribeLoadBalancers"))?;
+            .map_err(|e| LbError::Call(aws::failure(&e, "elasticloadbalancing:DescribeLoadBalancers")))?;
         for lb in page.load_balancers() {
             if let (Some(arn), Some(dns)) = (lb.load_balancer_arn(), lb.dns_name()) {
                 all.push(LoadBalancer { arn: Arn(arn.to_string()), dns_name: dns.to_string() });
@@ -367,7 +410,7 @@ pub async fn load_balancers(
             _ => break,
         }
     }
-    let find = |side: Side| -> Result<LoadBalancer, String> {
+    let find = |side: Side| -> Result<LoadBalancer, LbError> {
         let record = pair.records.get(side);
         if let Some(arn) = route.load_balancer(side) {
             let line = match side {
@@ -375,31 +418,32 @@ pub async fn load_balancers(
                 Side::New => route.lines.new_load_balancer,
             };
             return all.iter().find(|lb| &lb.arn == arn).cloned().ok_or_else(|| {
-                format!(
+                let text = format!(
                     "{}: route `{}`: {side}_load_balancer {arn} is not a load balancer in this account and region",
-                    route.at(line.unwrap_or(route.lines.name)),
-                    route.name
-                )
+                    route.at(line.unwrap_or(route.line)),
+                    route.name()
+                );
+                LbError::Call(Failure::new(text, crate::domain::SourceFault::NotFound))
             });
         }
         let Some(target) = record.points_at() else {
-            return Err(format!(
+            return Err(LbError::Plan(format!(
                 "{}: route `{}`: the {side} record `{}` holds addresses, not a load balancer's name\n  \
                  hint: give {side}_load_balancer in the plan",
-                route.at(route.lines.name),
-                route.name,
+                route.at(route.line),
+                route.name(),
                 record.set_identifier
-            ));
+            )));
         };
         let wanted = normalize_dns(target);
         all.iter().find(|lb| normalize_dns(&lb.dns_name) == wanted).cloned().ok_or_else(|| {
-            format!(
+            LbError::Plan(format!(
                 "{}: route `{}`: the {side} record `{}` points at {target}, which is not a load balancer in this \
                  account and region\n  hint: give {side}_load_balancer in the plan",
-                route.at(route.lines.name),
-                route.name,
+                route.at(route.line),
+                route.name(),
                 record.set_identifier
-            )
+            ))
         })
     };
     Ok(PerSide::new(find(Side::Old)?, find(Side::New)?))
@@ -445,7 +489,7 @@ pub fn external_dns_owner(values: &[String]) -> Option<crate::domain::Owner> {
 }
 
 /// The names ExternalDNS may keep its registry record of `route` under.
-fn registry_names(route: &Route53Route) -> [String; 2] {
+fn registry_names(route: &Routed<Route53Route>) -> [String; 2] {
     let prefix = route.record_type.as_str().to_ascii_lowercase();
     [route.record_name.clone(), format!("{prefix}-{}", route.record_name)]
 }
@@ -454,7 +498,7 @@ fn registry_names(route: &Route53Route) -> [String; 2] {
 /// ListResourceRecordSets per registry name (two), a page each.
 pub async fn read_owner(
     client: &Client,
-    route: &Route53Route,
+    route: &Routed<Route53Route>,
 ) -> Result<PerSide<Option<crate::domain::Owner>>, String> {
     let mut owners = PerSide::new(None, None);
     for name in registry_names(route) {
@@ -485,14 +529,14 @@ pub async fn read_owner(
 
 /// The target groups a load balancer forwards to: one
 /// DescribeTargetGroups call.
-async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, String> {
+async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, Failure> {
     let out = match elb.describe_target_groups().load_balancer_arn(&lb.0).send().await {
         Ok(out) => out,
         // A load balancer that forwards to no target group yet.
         Err(e) if e.as_service_error().is_some_and(|s| s.is_target_group_not_found_exception()) => {
             return Ok(Vec::new());
         }
-        Err(e) => return Err(aws::explain_on(&e, "elasticloadbalancing:DescribeTargetGroups", Some(&lb.0))),
+        Err(e) => return Err(aws::failure_on(&e, "elasticloadbalancing:DescribeTargetGroups", Some(&lb.0))),
     };
     Ok(out.target_groups().iter().filter_map(|g| g.target_group_arn().map(|a| Arn(a.to_string()))).collect())
 }
@@ -501,11 +545,10 @@ async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -
 /// rules, bounded so a large one cannot turn a poll into many calls.
 const MAX_GROUPS: usize = 4;
 
-/// A route53 route as its source keeps it between polls.
+/// A route53 route as its reader keeps it between polls.
 #[derive(Debug, Clone)]
 pub struct Watched {
-    pub id: crate::domain::RouteId,
-    pub route: Route53Route,
+    pub route: Routed<Route53Route>,
     /// Found at the start, or at a later poll when the start could not.
     pub load_balancers: Option<PerSide<LoadBalancer>>,
     /// Each side's load balancer's target groups, once listed (a load
@@ -514,8 +557,8 @@ pub struct Watched {
 }
 
 impl Watched {
-    pub fn new(id: crate::domain::RouteId, route: Route53Route) -> Watched {
-        Watched { id, route, load_balancers: None, groups: PerSide::default() }
+    pub fn new(route: Routed<Route53Route>) -> Watched {
+        Watched { route, load_balancers: None, groups: PerSide::default() }
     }
 }
 
@@ -532,15 +575,17 @@ pub async fn resolve(
     let pair = match read(client, &watched.route).await {
         Ok(pair) => pair,
         Err(ReadError::Call(e)) => {
-            tracing::warn!(route = %watched.route.name, error = %e, "route53 records not read at start");
+            tracing::warn!(route = %watched.route.name(), error = %e, "route53 records not read at start");
             return Ok(());
         }
         Err(e) => return Err(e.to_string()),
     };
     match load_balancers(elb, &watched.route, &pair).await {
         Ok(lbs) => watched.load_balancers = Some(lbs),
-        Err(e) if e.contains("hint:") => return Err(e),
-        Err(e) => tracing::warn!(route = %watched.route.name, error = %e, "load balancers not found at start"),
+        Err(e @ LbError::Plan(_)) => return Err(e.to_string()),
+        Err(LbError::Call(e)) => {
+            tracing::warn!(route = %watched.route.name(), error = %e, "load balancers not found at start")
+        }
     }
     Ok(())
 }
@@ -571,11 +616,11 @@ pub async fn read_route(
     elb: &aws_sdk_elasticloadbalancingv2::Client,
     watched: &mut Watched,
     list_groups: bool,
-) -> Result<crate::domain::RouteRead, String> {
+) -> Result<crate::domain::RouteRead, Failure> {
     use crate::domain::{ReadDetail, RouteRead, Weight, Weights};
-    let pair = read(client, &watched.route).await.map_err(|e| e.to_string())?;
+    let pair = read(client, &watched.route).await.map_err(ReadError::failure)?;
     if watched.load_balancers.is_none() {
-        watched.load_balancers = Some(load_balancers(elb, &watched.route, &pair).await?);
+        watched.load_balancers = Some(load_balancers(elb, &watched.route, &pair).await.map_err(LbError::failure)?);
     }
     let lbs = watched.load_balancers.clone();
     let mut targets = PerSide::new(Vec::new(), Vec::new());
@@ -585,7 +630,10 @@ pub async fn read_route(
                 *watched.groups.get_mut(side) = Some(target_groups(elb, &lbs.get(side).arn).await?);
             }
             for group in watched.groups.get(side).iter().flatten().take(MAX_GROUPS) {
-                targets.get_mut(side).extend(super::alb::read_targets(elb, group).await?);
+                match super::alb::read_targets_of(elb, group).await? {
+                    Ok(found) => targets.get_mut(side).extend(found),
+                    Err(fault) => return Err(Failure::other(fault.text())),
+                }
             }
         }
     }
@@ -594,7 +642,7 @@ pub async fn read_route(
         PerSide::new(record_read(&pair.records.old, lb(Side::Old)), record_read(&pair.records.new, lb(Side::New)));
     let w = pair.weights();
     Ok(RouteRead {
-        route: watched.id,
+        route: watched.route.id,
         weights: Some(Weights { old: Weight(u16::from(w.old)), new: Weight(u16::from(w.new)) }),
         others: pair.others.iter().map(|r| (r.set_identifier.clone(), Weight(u16::from(r.weight)))).collect(),
         targets,
@@ -604,96 +652,140 @@ pub async fn read_route(
 
 /// Target groups are listed again every this many polls.
 const GROUPS_EVERY: u32 = 12;
-/// ExternalDNS's registry is read with the first poll and every this many.
-const OWNERS_EVERY: u32 = 10;
 
-/// Polls every route53 route until cancelled, at the ALB poll's pace: the
-/// records, the target health of each side's load balancer, and now and
-/// then ExternalDNS's registry. `metrics` is told each route's load
-/// balancers once they are known.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
+/// The reader of every route53 route of the plan, at the ALB poll's pace:
+/// the records, the target health of each side's load balancer, and now
+/// and then ExternalDNS's registry.
+pub struct Route53Reader {
     client: Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
-    mut routes: Vec<Watched>,
-    every: std::time::Duration,
-    metrics: tokio::sync::watch::Sender<Vec<crate::sources::cloudwatch::MetricTarget>>,
-    tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
-    cancel: tokio_util::sync::CancellationToken,
-) {
-    use crate::app::{Msg, SourceId, SourceState};
-    use jiff::Timestamp;
-    let id = SourceId::Route53;
-    let mut poller = super::Poller::new(id, every);
-    let mut polls: u32 = 0;
-    let mut sent_owners: Option<Vec<crate::domain::RouteOwners>> = None;
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
-        return;
+    routes: Vec<Watched>,
+}
+
+impl Route53Reader {
+    /// None for a plan without route53 routes.
+    pub fn new(clients: &super::traffic::Clients, routes: Vec<Routed<Route53Route>>) -> Option<Route53Reader> {
+        (!routes.is_empty()).then(|| Route53Reader {
+            client: clients.route53.clone(),
+            elb: clients.elb.clone(),
+            routes: routes.into_iter().map(Watched::new).collect(),
+        })
     }
-    loop {
-        let list_groups = polls.is_multiple_of(GROUPS_EVERY);
-        let read = async {
-            let mut reads = Vec::with_capacity(routes.len());
-            for w in routes.iter_mut() {
-                reads.push(read_route(&client, &elb, w, list_groups).await?);
-            }
-            Ok::<_, String>(reads)
-        };
-        let result = tokio::select! {
-            _ = cancel.cancelled() => return,
-            r = read => r,
-        };
-        // The load balancers found so far, for CloudWatch.
-        let targets: Vec<_> = routes
+}
+
+impl TrafficReader for Route53Reader {
+    const KIND: RouteKind = RouteKind::Route53;
+    /// ExternalDNS's registry is read with the first poll and every this many.
+    const OWNERS_EVERY: u32 = 10;
+
+    /// Route 53 routes are resolved before anything polls: a record the
+    /// zone does not hold is the plan's mistake, said at once (exit 2).
+    async fn prepare(&mut self) -> Result<(), String> {
+        for w in &mut self.routes {
+            resolve(&self.client, &self.elb, w).await?;
+        }
+        Ok(())
+    }
+
+    async fn read(&mut self, poll: u32) -> Result<Reading, Failure> {
+        let list_groups = poll.is_multiple_of(GROUPS_EVERY);
+        let mut reads = Vec::with_capacity(self.routes.len());
+        for w in self.routes.iter_mut() {
+            reads.push(read_route(&self.client, &self.elb, w, list_groups).await?);
+        }
+        Ok(Reading { reads, problems: None })
+    }
+
+    async fn owners(&mut self) -> Result<Vec<crate::domain::RouteOwners>, String> {
+        let mut owners = Vec::new();
+        for w in &self.routes {
+            let o = read_owner(&self.client, &w.route).await?;
+            // Both records are written in one batch: either side's owner
+            // would put the weights back.
+            owners.push(crate::domain::RouteOwners {
+                route: w.route.id,
+                rule: o.new.or(o.old),
+                target_groups: PerSide::new(None, None),
+            });
+        }
+        Ok(owners)
+    }
+
+    /// Each side's own load balancer, which serves that side only, once
+    /// found.
+    fn metric_targets(&self) -> Vec<MetricTarget> {
+        self.routes
             .iter()
             .filter_map(|w| {
                 let lbs = w.load_balancers.as_ref()?;
-                Some(crate::sources::cloudwatch::dns_targets(
-                    w.id,
+                Some(MetricTarget::on_load_balancers(
+                    w.route.id,
                     &PerSide::new(lbs.old.dimension(), lbs.new.dimension()),
                 ))
             })
             .flatten()
-            .collect();
-        metrics.send_if_modified(|now| {
-            let changed = *now != targets;
-            *now = targets;
-            changed
-        });
-        let ok = result.is_ok();
-        let msgs = poller.outcome(result);
-        for msg in msgs {
-            if tx.send(msg).await.is_err() {
-                return;
+            .collect()
+    }
+
+    /// Both weighted records read as the console would (which also proves
+    /// the zone, the set identifiers and the read permission), and each
+    /// side's load balancer found.
+    async fn check(&self, report: &mut Report) {
+        for w in &self.routes {
+            let route = &w.route;
+            let area = format!("route53 {}", route.name());
+            let pair = match read(&self.client, route).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // One line per finding: the hint follows after a semicolon.
+                    report.add_once(Verdict::Fail, &area, "records", e.to_string().replace("\n  hint: ", "; "));
+                    continue;
+                }
+            };
+            report.add(
+                Verdict::Ok,
+                &area,
+                format!(
+                    "zone {} holds {} {} with both weighted records",
+                    route.hosted_zone_id, route.record_type, route.record_name
+                ),
+            );
+            for side in Side::BOTH {
+                let rec = pair.records.get(side);
+                let target = match &rec.target {
+                    RecordTarget::Alias { dns_name, evaluate_target_health, .. } => format!(
+                        "alias {dns_name} (evaluate target health: {})",
+                        if *evaluate_target_health { "yes" } else { "no" }
+                    ),
+                    RecordTarget::Values(v) => format!("TTL {} s, {}", rec.ttl.unwrap_or(0), v.join(" ")),
+                };
+                report.add(
+                    Verdict::Ok,
+                    &area,
+                    format!("{side} record `{}`: weight {}, {target}", rec.set_identifier, rec.weight),
+                );
             }
-        }
-        if ok && polls.is_multiple_of(OWNERS_EVERY) {
-            let mut owners = Vec::new();
-            let mut error = None;
-            for w in &routes {
-                match read_owner(&client, &w.route).await {
-                    // Both records are written in one batch: either side's
-                    // owner would put the weights back.
-                    Ok(o) => owners.push(crate::domain::RouteOwners {
-                        route: w.id,
-                        rule: o.new.or(o.old),
-                        target_groups: PerSide::new(None, None),
-                    }),
-                    Err(e) => error = Some(e),
+            let split = if pair.equal_split() {
+                "both weights are 0: Route 53 answers evenly, 50% to new".to_string()
+            } else {
+                format!("{:.0}% of answers to new", pair.new_percent())
+            };
+            report.add(Verdict::Ok, &area, split);
+            match load_balancers(&self.elb, route, &pair).await {
+                Ok(lbs) => {
+                    for side in Side::BOTH {
+                        let how = if route.load_balancer(side).is_some() { "from the plan" } else { "from the record" };
+                        report.add(
+                            Verdict::Ok,
+                            &area,
+                            format!("{side} load balancer {} ({how})", lbs.get(side).dimension()),
+                        );
+                    }
+                }
+                Err(e) => {
+                    report.add_once(Verdict::Fail, &area, "load balancers", e.to_string().replace("\n  hint: ", "; "))
                 }
             }
-            if error.is_some() || sent_owners.as_ref() != Some(&owners) {
-                let msg = Msg::RouteOwners { at: Timestamp::now(), routes: owners.clone(), error };
-                if tx.send(msg).await.is_err() {
-                    return;
-                }
-                sent_owners = Some(owners);
-            }
-        }
-        polls = polls.wrapping_add(1);
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tokio::time::sleep(poller.pause()) => {}
         }
     }
 }

@@ -10,7 +10,8 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
-use crate::app::{App, Backend, RouteState};
+use crate::app::{App, RouteState};
+use crate::domain::Backend;
 use crate::domain::{
     ALIAS_TTL_SECS, Minute, NodeSignalKind, Severity, Side, Target, TargetState, Weights, WorkloadKey, clock,
     clock_minute, error_rate,
@@ -42,78 +43,65 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
         pieces.extend(place);
         pieces
     };
-    match &spec.backend {
-        Backend::Alb(a) => {
-            lines.extend(columns::flow(
-                head(vec![
-                    vec![Span::styled(format!("{} · ", a.load_balancer), theme::dim())],
-                    vec![Span::styled(
-                        a.rule.as_deref().unwrap_or("listener default action").to_string(),
+    let [place, holder] = spec.backend.title();
+    lines.extend(columns::flow(
+        head(vec![vec![Span::styled(place, theme::dim())], vec![Span::styled(holder, theme::dim())]]),
+        width,
+        LABEL,
+    ));
+    // Weighted records say more than their names: where each points, its
+    // TTL, how its health is judged, and how far clients have followed.
+    if let Backend::Route53(d) = &spec.backend {
+        for side in Side::BOTH {
+            let mut pieces = vec![vec![
+                label(if side == Side::Old { "records        " } else { "               " }),
+                Span::styled(format!("{side} {}  ", d.set_identifiers.get(side)), theme::side(side)),
+            ]];
+            match route.record(side) {
+                Some(r) => {
+                    let ttl = r.ttl.map_or(format!("alias (TTL {ALIAS_TTL_SECS}s)"), |t| format!("TTL {t}s"));
+                    pieces.push(vec![Span::raw(format!("→ {}  ", r.points_at.trim_end_matches('.')))]);
+                    pieces.push(vec![Span::styled(format!("{ttl}  "), theme::dim())]);
+                    let health = match (r.evaluate_target_health, &r.health_check) {
+                        (_, Some(h)) => format!("health check {h}  "),
+                        (true, None) => "evaluates target health  ".into(),
+                        (false, None) => "no health evaluation  ".into(),
+                    };
+                    pieces.push(vec![Span::styled(health, theme::dim())]);
+                    pieces.push(vec![Span::styled(
+                        r.load_balancer.clone().unwrap_or_else(|| "load balancer not found".into()),
                         theme::dim(),
-                    )],
-                ]),
-                width,
-                LABEL,
-            ));
-            lines.extend(columns::flow(
-                vec![
-                    vec![
-                        label("target groups  "),
-                        Span::styled(format!("old {}   ", a.old_target_group), theme::side(Side::Old)),
-                    ],
-                    vec![Span::styled(format!("new {}", a.new_target_group), theme::side(Side::New))],
-                ],
-                width,
-                LABEL,
-            ));
-        }
-        Backend::Route53(d) => {
-            lines.extend(columns::flow(
-                head(vec![
-                    vec![Span::styled(format!("{} {} · ", d.record_name, d.record_type), theme::dim())],
-                    vec![Span::styled(format!("zone {} · weighted records", d.hosted_zone_id), theme::dim())],
-                ]),
-                width,
-                LABEL,
-            ));
-            for side in Side::BOTH {
-                let mut pieces = vec![vec![
-                    label(if side == Side::Old { "records        " } else { "               " }),
-                    Span::styled(format!("{side} {}  ", d.set_identifiers.get(side)), theme::side(side)),
-                ]];
-                match route.record(side) {
-                    Some(r) => {
-                        let ttl = r.ttl.map_or(format!("alias (TTL {ALIAS_TTL_SECS}s)"), |t| format!("TTL {t}s"));
-                        pieces.push(vec![Span::raw(format!("→ {}  ", r.points_at.trim_end_matches('.')))]);
-                        pieces.push(vec![Span::styled(format!("{ttl}  "), theme::dim())]);
-                        let health = match (r.evaluate_target_health, &r.health_check) {
-                            (_, Some(h)) => format!("health check {h}  "),
-                            (true, None) => "evaluates target health  ".into(),
-                            (false, None) => "no health evaluation  ".into(),
-                        };
-                        pieces.push(vec![Span::styled(health, theme::dim())]);
-                        pieces.push(vec![Span::styled(
-                            r.load_balancer.clone().unwrap_or_else(|| "load balancer not found".into()),
-                            theme::dim(),
-                        )]);
-                    }
-                    None => pieces.push(vec![Span::styled("not read yet", theme::dim())]),
+                    )]);
                 }
-                lines.extend(columns::flow(pieces, width, LABEL));
+                None => pieces.push(vec![Span::styled("not read yet", theme::dim())]),
             }
-            let mut lag = vec![vec![label("DNS            ")]];
-            if let Some((text, style)) = super::traffic::dns_lag(app, &summary) {
-                lag.push(vec![Span::styled(text.trim_start().to_string(), style)]);
-            }
-            if summary.weights.is_some_and(|w| w.old.0 == 0 && w.new.0 == 0) {
-                lag.push(vec![Span::raw("  both at 0: Route 53 answers evenly")]);
-            }
-            lag.push(vec![Span::styled(
-                "  clients follow a change as their caches expire; some keep answers far past the TTL",
-                theme::dim(),
-            )]);
-            lines.extend(columns::flow(lag, width, LABEL));
+            lines.extend(columns::flow(pieces, width, LABEL));
         }
+        let mut lag = vec![vec![label("DNS            ")]];
+        if let Some((text, style)) = super::traffic::dns_lag(app, &summary) {
+            lag.push(vec![Span::styled(text.trim_start().to_string(), style)]);
+        }
+        if summary.weights.is_some_and(|w| w.old.0 == 0 && w.new.0 == 0) {
+            lag.push(vec![Span::raw("  both at 0: Route 53 answers evenly")]);
+        }
+        lag.push(vec![Span::styled(
+            "  clients follow a change as their caches expire; some keep answers far past the TTL",
+            theme::dim(),
+        )]);
+        lines.extend(columns::flow(lag, width, LABEL));
+    } else {
+        let label_text = format!("{:<15}", format!("{}s", spec.kind().weighted_one()));
+        lines.extend(columns::flow(
+            vec![
+                vec![
+                    Span::styled(label_text, theme::dim()),
+                    Span::styled(format!("old {}   ", spec.weighted(Side::Old)), theme::side(Side::Old)),
+                ],
+                vec![Span::styled(format!("new {}", spec.weighted(Side::New)), theme::side(Side::New))],
+            ],
+            width,
+            LABEL,
+        ));
     }
     lines.extend(columns::flow(
         vec![
@@ -214,8 +202,8 @@ pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
     };
     // A DNS route's left chart is its lag: the share set and the share
     // observed, on the same minutes as everything else.
-    let (set, seen) = if spec.dns().is_some() { share_series(route, first) } else { (Vec::new(), Vec::new()) };
-    let dns = spec.dns().is_some();
+    let dns = spec.kind().clients_follow_late();
+    let (set, seen) = if dns { share_series(route, first) } else { (Vec::new(), Vec::new()) };
     let (datasets, mut title, y_max) = if dns {
         let datasets = vec![line(&set, Color::White, OLD_MARK), line(&seen, theme::NEW, NEW_MARK)];
         let title = vec![
@@ -375,7 +363,7 @@ fn mark_columns(frame: &mut Frame, inner: Rect, y_labels: u16, marks: &[(f64, St
 
 /// What holds a route's weights, as the owners line names it.
 fn what_holds(route: &RouteState) -> &'static str {
-    if route.spec.dns().is_some() { "records" } else { "rule" }
+    route.kind().holder()
 }
 
 /// Who else writes the rule and its target groups: one line, and a second
@@ -417,7 +405,7 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
             ])]
         }
         (None, None) => {
-            let source = if route.spec.dns().is_some() { "ExternalDNS registry" } else { "ELBv2 tags" };
+            let source = route.kind().owners_from();
             vec![Line::from(vec![
                 label("owners         "),
                 Span::styled(format!("not read yet ({source})"), theme::dim()),

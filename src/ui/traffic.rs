@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use crate::app::{App, Backend, Panel, RouteState, RouteSummary, SourceId, View};
+use crate::app::{App, Panel, RouteState, RouteSummary, SourceId, View};
 use crate::domain::{Health, Minute, RouteId, Side, error_rate};
 
 use super::columns::{self, Col};
@@ -129,12 +129,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("no routes in the plan").style(theme::dim()), inner);
         return;
     }
-    let metrics_stale = app.is_stale(SourceId::Metrics);
     let rows = Layout::vertical(app.routes.iter().map(|_| Constraint::Length(ROUTE_LINES))).split(inner);
     let name_width = app.routes.iter().map(|r| r.spec.name.chars().count()).max().unwrap_or(0) as u16;
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
         let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
+        let metrics_stale = app.is_stale(SourceId::Metrics(route.spec.metrics));
         let stale = metrics_stale || app.is_stale(route.spec.source()) || route.problem.is_some();
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
         let [first, old_line, new_line] = Layout::vertical([Constraint::Length(1); 3]).areas(*row);
@@ -171,20 +171,18 @@ fn route_line(
         (Col::fixed(w, priority), spans)
     };
     pieces.push((Col::text(4, name_width + 1, 0), vec![Span::styled(spec.name.clone(), name_style)]));
-    let place = match &spec.backend {
-        Backend::Alb(a) => format!("{} ", a.rule.as_deref().unwrap_or("default action")),
-        Backend::Route53(d) => {
-            // The kind stays when the record's name does not fit.
-            pieces.push(piece(vec![Span::styled("dns ", theme::dim())], 1));
-            format!("{} ", d.record_name)
-        }
-    };
+    let (tag, place) = spec.backend.short_place();
+    // The kind stays when the place does not fit.
+    if let Some(tag) = tag {
+        pieces.push(piece(vec![Span::styled(format!("{tag} "), theme::dim())], 1));
+    }
+    let place = format!("{place} ");
     pieces.push((Col::text(8, columns::width(&place), 5), vec![Span::styled(place, theme::dim())]));
     let bar = pieces.len();
     pieces.push((Col::stretch(BAR_FIXED + BAR_MIN, BAR_FIXED + BAR_MAX, 1), Vec::new()));
     match (s.weights, &s.route.read) {
         // Both at 0: no traffic for an ALB rule, an equal split for records.
-        (Some(w), _) if w.old.0 == 0 && w.new.0 == 0 && spec.dns().is_some() => {
+        (Some(w), _) if w.old.0 == 0 && w.new.0 == 0 && spec.kind().zero_is_equal_split() => {
             pieces.push(piece(vec![Span::raw(" read 0/0 (equal split) ")], 0))
         }
         (Some(w), _) => pieces.push(piece(vec![Span::raw(format!(" read {}/{} ", w.old.0, w.new.0))], 0)),

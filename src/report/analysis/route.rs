@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::app::RouteState;
-use crate::domain::{Minute, PerSide, RouteKind, Weights};
+use crate::domain::{Minute, PerSide, Weights};
 use crate::report::series::Series;
 use crate::report::{Followed, RouteReport, Step, WeightsAt, Window};
 
@@ -31,7 +31,7 @@ pub(super) fn route_report(
     }
     first_read = first_read.or(history.iter().find(|(at, _)| *at > window.from).map(|(at, _)| *at));
     shown.extend(history.iter().filter(|(at, _)| window.from < *at && *at <= window.to).map(weights_at));
-    let followed: Vec<Followed> = if kind == RouteKind::Route53 {
+    let followed: Vec<Followed> = if kind.clients_follow_late() {
         super::followed::followed(route, history).into_iter().filter(|f| window.contains(f.at)).collect()
     } else {
         Vec::new()
@@ -47,7 +47,7 @@ pub(super) fn route_report(
     RouteReport {
         route: route.spec.name.clone(),
         kind,
-        ttl_secs: if kind == RouteKind::Route53 { route.ttl() } else { None },
+        ttl_secs: if kind.clients_follow_late() { route.ttl() } else { None },
         history: shown,
         first_read,
         steps,

@@ -6,9 +6,9 @@
 
 use jiff::Timestamp;
 
-use crate::app::{Backend, LbMetric, MetricPoint, Msg, RouteMetric, RouteSpec, SeriesId};
+use crate::app::{LbMetric, MetricPoint, Msg, RouteMetric, RouteSpec, SeriesId};
 use crate::domain::{
-    Minute, PerSide, ReadDetail, RecordRead, RouteId, RouteKind, RouteRead, Side, Target, TargetState, Weights,
+    Backend, Minute, PerSide, ReadDetail, RecordRead, RouteId, RouteKind, RouteRead, Side, Target, TargetState, Weights,
 };
 use crate::sim::traffic::{self, SideLoad};
 

@@ -4,7 +4,8 @@
 
 use jiff::Timestamp;
 
-use crate::app::{AlbSpec, Backend, ClusterDelta, ClusterMeta, DnsSpec, IngressRef, RouteSpec, SingletonSpec};
+use crate::app::{ClusterDelta, ClusterMeta, RouteSpec, SingletonSpec};
+use crate::domain::{AlbSpec, Backend, DnsSpec, IngressRef};
 use crate::domain::{PerSide, PodPhase, Side, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs};
 
 use super::World;
@@ -43,6 +44,7 @@ pub(super) fn routes() -> Vec<SimRoute> {
                 }),
                 workload: Some(WorkloadKey::new("app", "api")),
                 steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
+                metrics: Default::default(),
             },
             weights: Weights { old: Weight(75), new: Weight(25) },
             base_rpm: 1200.0,
@@ -67,6 +69,7 @@ pub(super) fn routes() -> Vec<SimRoute> {
                 }),
                 workload: Some(WorkloadKey::new("app", "admin")),
                 steps: vec![0, 10, 50, 100],
+                metrics: Default::default(),
             },
             weights: Weights { old: Weight(100), new: Weight(0) },
             base_rpm: 3.0,
@@ -90,6 +93,7 @@ pub(super) fn routes() -> Vec<SimRoute> {
                 }),
                 workload: Some(WorkloadKey::new("app", "api")),
                 steps: vec![0, 1, 5, 10, 25, 50, 75, 100],
+                metrics: Default::default(),
             },
             weights: Weights { old: Weight(100), new: Weight(0) },
             base_rpm: 600.0,
