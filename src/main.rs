@@ -241,7 +241,7 @@ fn demo(args: DemoArgs, keymap: Keymap, share: Option<cutover::share::Options>) 
 /// code path from here to anything that writes.
 fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
-        let app = App::new(plan.app_config(Mode::Watch), keymap, jiff::Timestamp::now());
+        let app = App::new(cutover::app::AppConfig::of_plan(&plan, Mode::Watch), keymap, jiff::Timestamp::now());
         tracing::info!(plan = %plan.path.display(), "watch starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
@@ -270,7 +270,7 @@ fn watch(plan: Plan, keymap: Keymap, sinks: Sinks) -> Result<ExitCode> {
 fn drive(plan: Plan, keymap: Keymap, dry_run: bool, mut sinks: Sinks) -> Result<ExitCode> {
     tokio_runtime()?.block_on(async move {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
-        let app = App::new(plan.app_config(mode), keymap, jiff::Timestamp::now());
+        let app = App::new(cutover::app::AppConfig::of_plan(&plan, mode), keymap, jiff::Timestamp::now());
         tracing::info!(plan = %plan.path.display(), dry_run, "run starting");
         let (tx, rx) = mpsc::channel(runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
@@ -377,7 +377,8 @@ fn prior_changes(plan: &Plan, record: &RecordArgs, tx: mpsc::Sender<Msg>) {
         dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
     }
     let name = plan.name.clone();
-    let routes: Vec<String> = plan.app_config(Mode::Watch).routes.iter().map(|r| r.name.clone()).collect();
+    let routes: Vec<String> =
+        cutover::app::AppConfig::of_plan(&plan, Mode::Watch).routes.iter().map(|r| r.name.clone()).collect();
     tokio::task::spawn_blocking(move || {
         let (changes, recordings) = record::history::last_changes(&dirs, &name, &routes, started);
         tracing::info!(recordings, found = changes.len(), "earlier weight changes read");
@@ -446,7 +447,7 @@ fn relay(plan: Plan, record: Option<PathBuf>, options: cutover::share::Options) 
             Err(e) => return Err(e).wrap_err("listening for SIGTERM"),
         };
         let started = jiff::Timestamp::now();
-        let mut app = App::new(plan.app_config(Mode::Watch), Keymap::default(), started);
+        let mut app = App::new(cutover::app::AppConfig::of_plan(&plan, Mode::Watch), Keymap::default(), started);
         // Nobody is at the keys of a relay: its header names where it runs.
         let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty());
         app.operator = format!("relay on {}", host.as_deref().unwrap_or("an unnamed host"));

@@ -288,8 +288,8 @@ impl Msg {
                 }
             }
             Msg::Share(status) => match &mut status.state {
-                crate::share::ShareState::Down(e) | crate::share::ShareState::Refused(e) => scrub_in_place(e),
-                crate::share::ShareState::Connecting | crate::share::ShareState::Live => {}
+                crate::domain::ShareState::Down(e) | crate::domain::ShareState::Refused(e) => scrub_in_place(e),
+                crate::domain::ShareState::Connecting | crate::domain::ShareState::Live => {}
             },
             // The runtime's words about the session's own files: an OS
             // error and a path, and a handoff read from the state file.

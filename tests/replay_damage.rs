@@ -98,5 +98,7 @@ fn a_replay_in_a_terminal_names_the_damaged_line_on_screen_and_on_the_way_out() 
     // The same words as the report's, and what was kept; the same exit code.
     let report_words = said.split_once("the recording stops early: ").unwrap().1;
     assert!(out.replace(' ', "").contains(&report_words.replace(' ', "")), "{said}\n{screen}");
-    assert!(out.contains("everything before it is replayed") && out.contains("EXIT=0"), "{screen}");
+    // A line the terminal wrapped at a space loses that space to the
+    // join: the words are compared without their spaces, as above.
+    assert!(out.replace(' ', "").contains("everythingbeforeitisreplayed") && out.contains("EXIT=0"), "{screen}");
 }

@@ -14,14 +14,14 @@
 use jiff::Timestamp;
 
 use crate::domain::{
-    ALIAS_TTL_SECS, Minute, RouteId, RouteKind, Side, TargetState, Weights, Workload, WorkloadKey, WorkloadKind, age,
-    clock,
+    ALIAS_TTL_SECS, Minute, RouteId, RouteKind, Side, SingletonSpec, TargetState, Weights, Workload, WorkloadKey,
+    WorkloadKind, age, clock,
 };
 use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
     Alarm, AlarmKind, App, AtWeight, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel,
-    PercentInput, Proposal, ProposalKind, Purpose, SingletonSpec, SourceId, SourceState, TypedOverride, View,
+    PercentInput, Proposal, ProposalKind, Purpose, SourceId, SourceState, TypedOverride, View,
 };
 
 /// Polls of the metrics source that may be missed before acting is refused.

@@ -114,7 +114,7 @@ pub enum Msg {
     /// How the broker a shared session is published to is doing. Never
     /// recorded: it is this process's link, not the cutover, and a
     /// follower's screen must equal the driver's at the same line.
-    Share(crate::share::ShareStatus),
+    Share(crate::domain::ShareStatus),
     /// A signal (or the terminal going away) asks the console to stop: the
     /// handoff in flight is brought to rest first, within a bound.
     Signal(Signal),

@@ -3,7 +3,8 @@
 
 use crate::domain::{Health, Minute, PerSide, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate};
 
-use super::{App, LbMetrics, RouteState, SingletonSpec};
+use super::{App, LbMetrics, RouteState};
+use crate::domain::SingletonSpec;
 
 /// One side of a workload row.
 #[derive(Debug, Clone)]

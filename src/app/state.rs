@@ -4,8 +4,8 @@ use jiff::Timestamp;
 
 use crate::domain::{
     Autoscaler, Backend, DnsSpec, Health, IngressRef, MetricSeries, MetricsKind, Node, NodeSignal, NodeSignalKind,
-    PerSide, Pod, PodKey, PodPhase, PodsLost, RecordRead, RouteId, RouteKind, RouteOwners, Side, Target, Weight,
-    Weights, Workload, WorkloadKey, WorkloadKind,
+    PerSide, Pod, PodKey, PodPhase, PodsLost, RecordRead, RouteId, RouteKind, RouteOwners, Side, SingletonSpec, Target,
+    Weight, Weights, Workload, WorkloadKey,
 };
 use crate::keymap::Keymap;
 
@@ -109,25 +109,6 @@ impl RouteSpec {
     }
 }
 
-/// Something that must never run on both sides at once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SingletonSpec {
-    pub name: String,
-    pub kind: WorkloadKind,
-    pub old: WorkloadKey,
-    pub new: WorkloadKey,
-    pub replicas: u32,
-}
-
-impl SingletonSpec {
-    pub fn key(&self, side: Side) -> &WorkloadKey {
-        match side {
-            Side::Old => &self.old,
-            Side::New => &self.new,
-        }
-    }
-}
-
 /// What the console is watching: fixed for a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppConfig {
@@ -138,6 +119,39 @@ pub struct AppConfig {
     pub routes: Vec<RouteSpec>,
     pub singletons: Vec<SingletonSpec>,
     pub guards: Guards,
+}
+
+impl AppConfig {
+    /// The console's configuration for a plan.
+    pub fn of_plan(plan: &crate::plan::Plan, mode: Mode) -> AppConfig {
+        let meta = |c: Option<&crate::plan::ClusterTarget>| ClusterMeta {
+            name: c.map_or("EC2 (no Kubernetes)".into(), |c| c.context.clone()),
+            version: String::new(),
+        };
+        AppConfig {
+            mode,
+            title: plan.name.clone(),
+            clusters: PerSide::new(meta(plan.old.as_ref()), meta(Some(&plan.new))),
+            routes: plan
+                .routes
+                .iter()
+                .map(|r| RouteSpec {
+                    name: r.name.clone(),
+                    backend: r.target.spec(),
+                    workload: r.workload.clone(),
+                    steps: r.steps.clone(),
+                    metrics: Default::default(),
+                })
+                .collect(),
+            singletons: plan.singletons.clone(),
+            guards: Guards {
+                stale_after_secs: plan.stale_after.as_secs() as i64,
+                max_step: plan.max_step,
+                spike_percent: plan.spike_percent,
+                min_dwell_secs: plan.min_dwell,
+            },
+        }
+    }
 }
 
 /// The plan's limits on acting.
@@ -159,18 +173,18 @@ pub struct Guards {
 }
 
 fn default_min_dwell() -> i64 {
-    120
+    crate::plan::DEFAULT_MIN_DWELL_SECS
 }
 
 fn default_spike_percent() -> f64 {
-    1.0
+    crate::plan::DEFAULT_SPIKE_PERCENT
 }
 
 impl Default for Guards {
     fn default() -> Self {
         Guards {
-            stale_after_secs: 30,
-            max_step: 25,
+            stale_after_secs: crate::plan::DEFAULT_STALE_AFTER_SECS as i64,
+            max_step: crate::plan::DEFAULT_MAX_STEP,
             spike_percent: default_spike_percent(),
             min_dwell_secs: default_min_dwell(),
         }
@@ -1012,7 +1026,7 @@ pub struct App {
     /// How publishing a shared session goes (`--share`), for the header;
     /// not part of the session (see `Msg::Share`).
     #[serde(skip)]
-    pub share: Option<crate::share::ShareStatus>,
+    pub share: Option<crate::domain::ShareStatus>,
     /// The id the next effect gets.
     #[serde(default)]
     pub next_effect: u64,

@@ -4,6 +4,7 @@
 //! replay) convert their objects into these small types at the boundary, so
 //! the app, the UI and the recorder never hold a full API object.
 
+mod broker;
 mod cluster;
 pub mod cron;
 mod fault;
@@ -11,10 +12,12 @@ mod metrics;
 mod owner;
 mod route;
 mod share;
+mod singleton;
 mod time;
 mod traffic;
 pub mod wheel;
 
+pub use broker::{ShareState, ShareStatus};
 pub use cluster::*;
 pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
 pub use fault::SourceFault;
@@ -22,6 +25,7 @@ pub use metrics::*;
 pub use owner::*;
 pub use route::*;
 pub use share::{CONVERGED_POINTS, converged, observed_share};
+pub use singleton::SingletonSpec;
 pub use time::*;
 pub use traffic::*;
 pub use wheel::Wheel;

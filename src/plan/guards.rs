@@ -40,7 +40,7 @@ pub(super) fn parse(loc: &Located<'_>, raw: &PlanFile, namespaces: &[String]) ->
             return Err(loc.at(p.span(), "`spike_percent` must be above 0 and at most 100", "default 1.0"));
         }
         Some(p) => *p.get_ref(),
-        None => crate::app::Guards::default().spike_percent,
+        None => super::DEFAULT_SPIKE_PERCENT,
     };
     let min_dwell = match &raw.min_dwell {
         Some(d) if *d.get_ref() > 3600 => {
@@ -51,7 +51,7 @@ pub(super) fn parse(loc: &Located<'_>, raw: &PlanFile, namespaces: &[String]) ->
             ));
         }
         Some(d) => *d.get_ref() as i64,
-        None => crate::app::Guards::default().min_dwell_secs,
+        None => super::DEFAULT_MIN_DWELL_SECS,
     };
     let lease_namespace = match &raw.lease_namespace {
         Some(ns) if !is_dns_label(ns.get_ref()) => {

@@ -18,8 +18,7 @@ mod values;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::app::{AppConfig, ClusterMeta, Mode, RouteSpec, SingletonSpec};
-use crate::domain::{PerSide, RouteId};
+use crate::domain::{RouteId, SingletonSpec};
 
 pub use alb::{AlbLines, AlbRoute};
 pub use error::{PlanError, line_col};
@@ -36,6 +35,8 @@ pub const DEFAULT_STEPS: [u8; 8] = [0, 1, 5, 10, 25, 50, 75, 100];
 pub const DEFAULT_STALE_AFTER_SECS: u64 = 30;
 pub const DEFAULT_MAX_STEP: u8 = 25;
 pub const DEFAULT_ALB_POLL_SECS: u64 = 5;
+pub const DEFAULT_SPIKE_PERCENT: f64 = 1.0;
+pub const DEFAULT_MIN_DWELL_SECS: i64 = 120;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -46,8 +47,8 @@ pub struct Plan {
     pub old: Option<ClusterTarget>,
     pub new: ClusterTarget,
     pub aws: AwsTarget,
-    /// Every route, of every backend, in the plan's order: a route's id is
-    /// its place here.
+    /// Every route, of every backend: by backend, in the plan's order within
+    /// one. A route's id is its place here.
     pub routes: Vec<PlanRoute>,
     pub singletons: Vec<SingletonSpec>,
     pub stale_after: Duration,
@@ -157,37 +158,6 @@ impl Plan {
         pick: impl Fn(&'a PlanRoute) -> Option<&'a T> + 'a,
     ) -> impl Iterator<Item = Routed<T>> + 'a {
         self.routes.iter().enumerate().filter_map(move |(i, r)| pick(r).map(|target| r.routed(RouteId::of(i), target)))
-    }
-
-    /// The console's configuration for this plan.
-    pub fn app_config(&self, mode: Mode) -> AppConfig {
-        let meta = |c: Option<&ClusterTarget>| ClusterMeta {
-            name: c.map_or("EC2 (no Kubernetes)".into(), |c| c.context.clone()),
-            version: String::new(),
-        };
-        AppConfig {
-            mode,
-            title: self.name.clone(),
-            clusters: PerSide::new(meta(self.old.as_ref()), meta(Some(&self.new))),
-            routes: self
-                .routes
-                .iter()
-                .map(|r| RouteSpec {
-                    name: r.name.clone(),
-                    backend: r.target.spec(),
-                    workload: r.workload.clone(),
-                    steps: r.steps.clone(),
-                    metrics: Default::default(),
-                })
-                .collect(),
-            singletons: self.singletons.clone(),
-            guards: crate::app::Guards {
-                stale_after_secs: self.stale_after.as_secs() as i64,
-                max_step: self.max_step,
-                spike_percent: self.spike_percent,
-                min_dwell_secs: self.min_dwell,
-            },
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! The plan's routes: one `[[route]]` each, of one backend, in one list
-//! whose order is the routes' ids. What every route has (a name, the
+//! whose order (by backend, then the plan's) is the routes' ids. What every route has (a name, the
 //! workload serving it, its steps) is here; what each backend needs is in
 //! its own file, and this one dispatches on the route's `kind`.
 
@@ -278,5 +278,9 @@ pub(super) fn parse(loc: &Located<'_>, raw: &[Spanned<RouteFile>]) -> Result<Vec
         weighted.push((key, name.clone(), line));
         routes.push(PlanRoute { name: name.clone(), workload, steps, target, file: loc.file.to_string(), line });
     }
+    // The console lists the routes by backend, in the order of
+    // [`RouteKind::ALL`], and in the plan's order within one: the order,
+    // and so the routes' ids, every earlier build gave them.
+    routes.sort_by_key(PlanRoute::kind);
     Ok(routes)
 }

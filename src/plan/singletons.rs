@@ -4,8 +4,7 @@ use toml::Spanned;
 
 use super::error::{Located, PlanError};
 use super::file::PlanFile;
-use crate::app::SingletonSpec;
-use crate::domain::{Side, WorkloadKey, WorkloadKind};
+use crate::domain::{Side, SingletonSpec, WorkloadKey, WorkloadKind};
 
 /// Every singleton, checked: a known kind, a watched namespace, one
 /// singleton per workload.

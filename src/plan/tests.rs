@@ -1,6 +1,7 @@
 //! The plan parser against good plans and every kind of mistake.
 
 use super::*;
+use crate::app::Mode;
 use crate::domain::WorkloadKey;
 
 const LISTENER: &str =
@@ -59,7 +60,7 @@ fn a_good_plan_parses_with_defaults() {
     assert_eq!(r.listener.load_balancer_dimension(), "app/photo-api/50dc6c495c0c9188");
     assert_eq!(r.old_target_group.target_group_dimension(), "targetgroup/api-old/73e2d6bc24d8a067");
     assert_eq!(r.old_target_group.target_group_name(), "api-old");
-    let config = plan.app_config(Mode::Watch);
+    let config = crate::app::AppConfig::of_plan(&plan, Mode::Watch);
     assert_eq!(config.routes[0].weighted(crate::domain::Side::Old), "api-old");
     assert_eq!(config.clusters.old.name, "eks-2022");
 }
@@ -88,7 +89,7 @@ fn the_old_side_may_be_ec2_without_kubernetes() {
     let text = good().replace("[old]\ncontext = \"eks-2022\"\nkubeconfig = \"~/.kube/config\"\n", "");
     let plan = parse(&text).unwrap();
     assert!(plan.old.is_none());
-    assert_eq!(plan.app_config(Mode::Watch).clusters.old.name, "EC2 (no Kubernetes)");
+    assert_eq!(crate::app::AppConfig::of_plan(&plan, Mode::Watch).clusters.old.name, "EC2 (no Kubernetes)");
 }
 
 #[test]
@@ -126,7 +127,7 @@ fn mistakes_are_located_and_explained() {
     assert!(err.problem.contains("not in `namespaces`"), "{err}");
 
     let spike = |v: &str| good().replacen("namespaces =", &format!("spike_percent = {v}\nnamespaces ="), 1);
-    assert_eq!(parse(&spike("2.5")).unwrap().app_config(Mode::Run).guards.spike_percent, 2.5);
+    assert_eq!(crate::app::AppConfig::of_plan(&parse(&spike("2.5")).unwrap(), Mode::Run).guards.spike_percent, 2.5);
     let err = parse(&spike("0")).unwrap_err();
     assert_eq!((err.line, err.column), (2, 17), "{err}");
     assert!(err.problem.contains("`spike_percent` must be above 0"), "{err}");
@@ -171,7 +172,7 @@ fn a_route53_route_parses_beside_the_alb_route() {
     assert_eq!(route.at(r.lines.record_name), "cutover.toml:27");
     assert_eq!(parse(&with_route53("")).unwrap().routes[1].route53().unwrap().record_type, RecordType::A);
     // The console's routes: the ALB route first, then this one.
-    let config = plan.app_config(Mode::Watch);
+    let config = crate::app::AppConfig::of_plan(&plan, Mode::Watch);
     assert_eq!(config.routes.len(), 2);
     assert_eq!(plan.routes_of(PlanRoute::route53).next().map(|r| r.id), Some(RouteId(1)));
     assert_eq!(config.routes[1].kind(), crate::domain::RouteKind::Route53);

@@ -20,6 +20,7 @@
 //! one line at a time, each acknowledged before the next, so the order
 //! on the broker is the order written whatever the broker does.
 
+pub use crate::domain::{ShareState, ShareStatus};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -195,44 +196,6 @@ impl Subjects {
     /// `cutover.<plan>.<session>`.
     pub fn base(&self) -> &str {
         self.log.strip_suffix(".log").unwrap_or(&self.log)
-    }
-}
-
-/// How the broker is doing, for the header. Not part of the recording: it
-/// is about this process's link, not about the cutover.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShareStatus {
-    pub state: ShareState,
-    /// Lines written and not yet stored by the broker.
-    pub behind: u64,
-    /// Lines the buffer could not hold, over the whole session.
-    pub lost: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ShareState {
-    Connecting,
-    Live,
-    /// The broker does not answer: what went wrong.
-    Down(String),
-    /// The broker answers and refuses: credentials without the permission.
-    Refused(String),
-}
-
-impl ShareStatus {
-    /// The header's words: `live`, `down, 120 behind`...
-    pub fn text(&self) -> String {
-        let mut text = match &self.state {
-            ShareState::Connecting => "connecting".to_string(),
-            ShareState::Live if self.behind > 0 => format!("live, {} behind", self.behind),
-            ShareState::Live => "live".to_string(),
-            ShareState::Down(_) => format!("down, {} behind", self.behind),
-            ShareState::Refused(why) => format!("REFUSED: {why}"),
-        };
-        if self.lost > 0 {
-            text.push_str(&format!(", {} lost", self.lost));
-        }
-        text
     }
 }
 

@@ -60,6 +60,10 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     // Before anything reads: a plan whose sides are one cluster, or whose
     // rule or record is not there, is the operator's to fix (exit 2).
     let mut readers = traffic::readers(plan, &aws);
+    // Each reader tells the metrics source where its routes are measured:
+    // from the plan alone when it can (an ALB route's target groups), else
+    // once its reads find it (a DNS route's load balancers).
+    let measured: Vec<_> = readers.iter().map(|r| tokio::sync::watch::channel(r.metric_targets())).collect();
     let prepared = async {
         for reader in &mut readers {
             reader.prepare().await?;
@@ -78,17 +82,13 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
         });
         tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
     }
-    // Each reader tells the metrics source where its routes are measured,
-    // from what it knows now (an ALB route's target groups) or once its
-    // first reads find it (a DNS route's load balancers).
-    let mut measured = Vec::new();
-    for reader in readers {
-        let (targets, found) = tokio::sync::watch::channel(reader.metric_targets());
-        measured.push(found);
+    let mut found = Vec::new();
+    for (reader, (targets, known)) in readers.into_iter().zip(measured) {
+        found.push(known);
         tokio::spawn(reader.run(plan.aws.alb_poll, targets, tx.clone(), cancel.clone()));
     }
     let cw = cloudwatch::CloudWatchReader::new(aws_sdk_cloudwatch::Client::new(&sdk));
-    tokio::spawn(metrics::poll(cw, measured, tx, cancel));
+    tokio::spawn(metrics::poll(cw, found, tx, cancel));
     Ok(Clients { kube: kube_clients, sdk })
 }
 

@@ -52,7 +52,7 @@ impl LiveConsole {
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
-        let app = App::new(plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
+        let app = App::new(cutover::app::AppConfig::of_plan(&plan, mode), Keymap::default(), jiff::Timestamp::now());
         let clients = rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
         LiveConsole { peers, plan, app, clients, rt, recorder: None, executor: None, rx, cancel, _tx: tx }
     }
@@ -66,7 +66,8 @@ impl LiveConsole {
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let mode = self.app.config.mode;
-        self.app = App::new(self.plan.app_config(mode), Keymap::default(), jiff::Timestamp::now());
+        self.app =
+            App::new(cutover::app::AppConfig::of_plan(&self.plan, mode), Keymap::default(), jiff::Timestamp::now());
         self.clients =
             self.rt.block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone())).unwrap();
         (self.rx, self.cancel, self._tx) = (rx, cancel, tx);

@@ -2,7 +2,8 @@
 //! per incident.
 
 use super::steps::weight_outcome;
-use crate::app::{Mark, MarkClass, Marked, SingletonSpec};
+use crate::app::{Mark, MarkClass, Marked};
+use crate::domain::SingletonSpec;
 use crate::domain::{Side, clock};
 use crate::report::Moment;
 use crate::report::doc::weights;

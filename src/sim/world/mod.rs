@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::app::{AppConfig, ClusterDelta, ClusterMeta, Mode, Msg, SingletonSpec, SourceId, SourceState};
+use crate::app::{AppConfig, ClusterDelta, ClusterMeta, Mode, Msg, SourceId, SourceState};
+use crate::domain::SingletonSpec;
 use crate::domain::{Minute, PerSide, PodKey, RouteId, Side, Weights, WorkloadKey, plus_secs};
 
 use super::rng::Rng;

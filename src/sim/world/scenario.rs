@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 
-use crate::app::{ClusterDelta, ClusterMeta, RouteSpec, SingletonSpec};
-use crate::domain::{AlbSpec, Backend, DnsSpec, IngressRef};
+use crate::app::{ClusterDelta, ClusterMeta, RouteSpec};
+use crate::domain::{AlbSpec, Backend, DnsSpec, IngressRef, SingletonSpec};
 use crate::domain::{PerSide, PodPhase, Side, Weight, Weights, Workload, WorkloadKey, WorkloadKind, plus_secs};
 
 use super::World;
