@@ -377,8 +377,7 @@ fn prior_changes(plan: &Plan, record: &RecordArgs, tx: mpsc::Sender<Msg>) {
         dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
     }
     let name = plan.name.clone();
-    let routes: Vec<String> =
-        cutover::app::AppConfig::of_plan(&plan, Mode::Watch).routes.iter().map(|r| r.name.clone()).collect();
+    let routes: Vec<String> = plan.routes.iter().map(|r| r.name.clone()).collect();
     tokio::task::spawn_blocking(move || {
         let (changes, recordings) = record::history::last_changes(&dirs, &name, &routes, started);
         tracing::info!(recordings, found = changes.len(), "earlier weight changes read");

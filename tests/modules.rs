@@ -6,6 +6,8 @@
 //! and in code, braces expanded) names the top-level module `a`; comments
 //! are left out. A cycle is reported with the files and lines that make it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
