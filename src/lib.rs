@@ -6,7 +6,8 @@
 //!   trimmed [`domain`] types, sent over one channel;
 //! - [`app::update`] applies each message to the [`app::App`] state, purely;
 //! - [`ui::render`] draws the state; it reads and never changes it;
-//! - [`runtime`] owns the terminal and the loop that ties these together;
+//! - [`runtime`] runs the loop that ties these together, on the screen
+//!   [`terminal`] takes and gives back, and whose input it decodes;
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
 //! - [`cli`] is the command line;
 //! - [`scrub`] takes secrets out of free text before it becomes a `Msg`,
@@ -31,4 +32,5 @@ pub mod scrub;
 pub mod share;
 pub mod sim;
 pub mod sources;
+pub mod terminal;
 pub mod ui;
