@@ -13,11 +13,14 @@
 //! - [`scrub`] takes secrets out of free text before it becomes a `Msg`,
 //!   and [`logging`] out of every line of the log;
 //! - [`share`] publishes a session's recording to NATS JetStream;
-//! - [`relay`] runs the loop with no terminal, for `cutover relay`.
+//! - [`relay`] runs the loop with no terminal, for `cutover relay`;
+//! - [`cmd`] is each command of the binary, on top of everything else:
+//!   nothing in the library imports it.
 
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod cmd;
 pub mod domain;
 pub mod effects;
 pub mod keymap;

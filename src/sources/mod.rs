@@ -17,6 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::app::{ClusterDelta, Msg};
 use crate::domain::{PerSide, Side};
@@ -38,7 +39,12 @@ pub fn ensure_crypto_provider() {
 ///
 /// Returns the clients it built, for a session that also writes
 /// (`cutover run`) to use the same ones.
-pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<Clients, String> {
+pub async fn start_reading(
+    plan: &Plan,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<Clients, String> {
     ensure_crypto_provider();
     preflight::one_cluster_by_config(plan).map_err(|e| e.to_string())?;
     let mut clients = Vec::new();
@@ -57,14 +63,14 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     let (one, rules) =
         tokio::join!(preflight::one_cluster_by_uid(plan, &kube_clients), preflight::routes_exist(plan, &elb));
     one.and(rules).map_err(|e| e.to_string())?;
-    tokio::spawn(clock(tx.clone(), cancel.clone()));
+    tracker.spawn(clock(tx.clone(), cancel.clone()));
     for (side, context, client) in clients {
         let versions = (tx.clone(), client.clone());
-        tokio::spawn(async move {
+        tracker.spawn(async move {
             let version = kube::server_version(&versions.1).await;
             let _ = versions.0.send(Msg::Cluster { side, delta: ClusterDelta::ServerVersion(version) }).await;
         });
-        tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
+        tracker.spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
     }
     // Route 53 routes are resolved before anything polls: a record the
     // zone does not hold is the plan's mistake, said at once (exit 2).
@@ -78,14 +84,14 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     let alb_targets: Vec<_> = plan.alb_routes().flat_map(|(id, r)| cloudwatch::alb_targets(id, r)).collect();
     let (dns_metrics, dns_targets) = tokio::sync::watch::channel(Vec::new());
     if !plan.routes.is_empty() {
-        tokio::spawn(alb::run(elb.clone(), plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
+        tracker.spawn(alb::run(elb.clone(), plan.routes.clone(), plan.aws.alb_poll, tx.clone(), cancel.clone()));
     }
     if !watched.is_empty() {
         let every = plan.aws.alb_poll;
-        tokio::spawn(route53::run(r53, elb, watched, every, dns_metrics, tx.clone(), cancel.clone()));
+        tracker.spawn(route53::run(r53, elb, watched, every, dns_metrics, tx.clone(), cancel.clone()));
     }
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    tokio::spawn(cloudwatch::run(cw, alb_targets, dns_targets, tx, cancel));
+    tracker.spawn(cloudwatch::run(cw, alb_targets, dns_targets, tx, cancel));
     Ok(Clients { kube: kube_clients, sdk })
 }
 
