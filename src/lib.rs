@@ -6,17 +6,21 @@
 //!   trimmed [`domain`] types, sent over one channel;
 //! - [`app::update`] applies each message to the [`app::App`] state, purely;
 //! - [`ui::render`] draws the state; it reads and never changes it;
-//! - [`runtime`] owns the terminal and the loop that ties these together;
+//! - [`runtime`] runs the loop that ties these together, on the screen
+//!   [`terminal`] takes and gives back, and whose input it decodes;
 //! - [`keymap`] turns key presses into actions, from data in `keymaps/`;
 //! - [`cli`] is the command line;
 //! - [`scrub`] takes secrets out of free text before it becomes a `Msg`,
 //!   and [`logging`] out of every line of the log;
 //! - [`share`] publishes a session's recording to NATS JetStream;
-//! - [`relay`] runs the loop with no terminal, for `cutover relay`.
+//! - [`relay`] runs the loop with no terminal, for `cutover relay`;
+//! - [`cmd`] is each command of the binary, on top of everything else:
+//!   nothing in the library imports it.
 
 pub mod app;
 pub mod check;
 pub mod cli;
+pub mod cmd;
 pub mod domain;
 pub mod effects;
 pub mod keymap;
@@ -31,4 +35,5 @@ pub mod scrub;
 pub mod share;
 pub mod sim;
 pub mod sources;
+pub mod terminal;
 pub mod ui;

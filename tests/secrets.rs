@@ -177,7 +177,8 @@ fn a_credential_plugin_that_fails_at_the_start_is_reported_without_its_secrets()
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (tx, _rx) = tokio::sync::mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
     let cancel = tokio_util::sync::CancellationToken::new();
-    let started = rt.block_on(cutover::sources::start_reading(&plan, tx, cancel.clone()));
+    let started =
+        rt.block_on(cutover::sources::start_reading(&plan, tx, cancel.clone(), &tokio_util::task::TaskTracker::new()));
     cancel.cancel();
     let Err(error) = started else { panic!("the sources started with a failing credential plugin") };
     for secret in [ARG_SECRET, ENV_SECRET] {

@@ -163,6 +163,25 @@ impl LiveExecutor {
 
 type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
 
+/// How the answer of a write begins that was still being made when the
+/// console quit and stopped waiting for it: its request may still land.
+pub const QUIT_UNANSWERED: &str = "its answer was not awaited: the console quit while it was being written";
+
+/// The answer of an effect still queued when the console quit.
+pub const QUIT_NOT_SENT: &str = "not sent: the console quit before its turn";
+
+/// How a console stops its executor on the way out, in two steps, so that
+/// a write already sent has its answer recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Stop {
+    /// Take nothing more: effects queued and not yet begun are answered
+    /// [`QUIT_NOT_SENT`], and the write being made is let finish.
+    pub finish: CancellationToken,
+    /// Stop waiting for that write: it is answered as unknown
+    /// ([`QUIT_UNANSWERED`]).
+    pub give_up: CancellationToken,
+}
+
 /// Carries out effects one at a time until cancelled. A revert goes ahead
 /// of everything queued; a weight change of the same route that is being
 /// written when a revert arrives is dropped where it stands (its waits,
@@ -171,6 +190,8 @@ type Running = Pin<Box<dyn Future<Output = EffectResult> + Send>>;
 /// what the dropped write did or did not do is what it finds. The dropped
 /// write is answered `Unknown`: its request may still land, and the
 /// console keeps it as this session's until it does or its time is up.
+///
+/// Cancelled, it answers what it holds at once, as [`Stop`] says.
 pub async fn run(exec: LiveExecutor, rx: mpsc::Receiver<Queued>, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
     run_with(exec, None, rx, tx, cancel).await
 }
@@ -181,9 +202,21 @@ pub async fn run(exec: LiveExecutor, rx: mpsc::Receiver<Queued>, tx: mpsc::Sende
 pub async fn run_with(
     exec: LiveExecutor,
     wheel: Option<Arc<lease::WheelHandle>>,
-    mut rx: mpsc::Receiver<Queued>,
+    rx: mpsc::Receiver<Queued>,
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
+) {
+    run_until_stopped(exec, wheel, rx, tx, Stop { finish: cancel.clone(), give_up: cancel }).await
+}
+
+/// [`run_with`], stopped in two steps as `stop` says: the console's way
+/// out, which lets the write being made finish.
+pub async fn run_until_stopped(
+    exec: LiveExecutor,
+    wheel: Option<Arc<lease::WheelHandle>>,
+    mut rx: mpsc::Receiver<Queued>,
+    tx: mpsc::Sender<Msg>,
+    stop: Stop,
 ) {
     let exec = Arc::new(exec);
     let mut queue: VecDeque<Queued> = VecDeque::new();
@@ -217,7 +250,11 @@ pub async fn run_with(
         }
         let answer = tokio::select! {
             biased;
-            _ = cancel.cancelled() => return,
+            _ = stop.finish.cancelled() => {
+                let answers = finish(current.take(), queue, &mut rx, &stop.give_up).await;
+                send(&tx, answers).await;
+                return;
+            }
             queued = rx.recv() => {
                 let Some(queued) = queued else { return };
                 let mut answers = Vec::new();
@@ -249,13 +286,48 @@ pub async fn run_with(
                 }
             }
         };
-        for (q, result) in answer {
-            tracing::info!(id = q.id, ?result, "executed");
-            if tx.send(Msg::EffectDone { id: q.id, effect: q.effect, result }).await.is_err() {
-                return;
-            }
+        if !send(&tx, answer).await {
+            return;
         }
     }
+}
+
+/// The executor's last answers, as the console quits: the write being
+/// made, once answered or given up on, then every effect not yet begun,
+/// queued here or still in the channel, as not sent.
+async fn finish(
+    current: Option<(Queued, Running)>,
+    mut queue: VecDeque<Queued>,
+    rx: &mut mpsc::Receiver<Queued>,
+    give_up: &CancellationToken,
+) -> Vec<(Queued, EffectResult)> {
+    rx.close();
+    while let Ok(queued) = rx.try_recv() {
+        queue.push_back(queued);
+    }
+    let mut answers = Vec::new();
+    if let Some((q, running)) = current {
+        tracing::info!(id = q.id, effect = ?q.effect, "quitting: the write being made is let finish");
+        let result = tokio::select! {
+            biased;
+            result = running => result,
+            _ = give_up.cancelled() => EffectResult::Unknown { detail: format!("{QUIT_UNANSWERED}, and it may still land") },
+        };
+        answers.push((q, result));
+    }
+    answers.extend(queue.into_iter().map(|q| (q, EffectResult::Failed { error: QUIT_NOT_SENT.into() })));
+    answers
+}
+
+/// Sends the answers to the console; false once it is gone.
+async fn send(tx: &mpsc::Sender<Msg>, answers: Vec<(Queued, EffectResult)>) -> bool {
+    for (q, result) in answers {
+        tracing::info!(id = q.id, ?result, "executed");
+        if tx.send(Msg::EffectDone { id: q.id, effect: q.effect, result }).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Who is driving: the AWS caller identity and the kube users of both

@@ -27,6 +27,7 @@ use crate::app::{App, UiState, find, navigate, pointer};
 use crate::domain::{clock, parse_time_of_day};
 use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
 use crate::share::read::Link;
+use crate::terminal::input::{Clicks, key_from};
 
 /// Playback speeds `<` and `>` step through.
 pub const SPEEDS: [u32; 7] = [1, 2, 5, 10, 20, 30, 60];
@@ -337,7 +338,7 @@ where
     terminal.draw(|f| viewer.render(f)).wrap_err("drawing the first frame")?;
     let mut last = Instant::now();
     let origin = Instant::now();
-    let mut clicks = crate::runtime::Clicks::default();
+    let mut clicks = Clicks::default();
     while !viewer.quit {
         if viewer.stop.as_ref().is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed) != 0) {
             break;
@@ -353,7 +354,7 @@ where
         if event::poll(wait).wrap_err("reading the terminal")? {
             match event::read().wrap_err("reading the terminal")? {
                 Event::Key(k) if k.kind != KeyEventKind::Release => {
-                    if let Some(key) = crate::runtime::key_from(k.code, k.modifiers) {
+                    if let Some(key) = key_from(k.code, k.modifiers) {
                         dirty |= viewer.on_key(key);
                     }
                 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::app::{ClusterDelta, Msg};
 use crate::domain::{PerSide, Side};
@@ -42,7 +43,12 @@ pub fn ensure_crypto_provider() {
 ///
 /// Returns the clients it built, for a session that also writes
 /// (`cutover run`) to use the same ones.
-pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Result<Clients, String> {
+pub async fn start_reading(
+    plan: &Plan,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+    tracker: &TaskTracker,
+) -> Result<Clients, String> {
     ensure_crypto_provider();
     preflight::one_cluster_by_config(plan).map_err(|e| e.to_string())?;
     let mut clients = Vec::new();
@@ -73,22 +79,22 @@ pub async fn start_reading(plan: &Plan, tx: mpsc::Sender<Msg>, cancel: Cancellat
     let (one, prepared) = tokio::join!(preflight::one_cluster_by_uid(plan, &kube_clients), prepared);
     one.map_err(|e| e.to_string())?;
     prepared?;
-    tokio::spawn(clock(tx.clone(), cancel.clone()));
+    tracker.spawn(clock(tx.clone(), cancel.clone()));
     for (side, context, client) in clients {
         let versions = (tx.clone(), client.clone());
-        tokio::spawn(async move {
+        tracker.spawn(async move {
             let version = kube::server_version(&versions.1).await;
             let _ = versions.0.send(Msg::Cluster { side, delta: ClusterDelta::ServerVersion(version) }).await;
         });
-        tokio::spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
+        tracker.spawn(kube::run(side, context, client, plan.namespaces.clone(), tx.clone(), cancel.clone()));
     }
     let mut found = Vec::new();
     for (reader, (targets, known)) in readers.into_iter().zip(measured) {
         found.push(known);
-        tokio::spawn(reader.run(plan.aws.alb_poll, targets, tx.clone(), cancel.clone()));
+        tracker.spawn(reader.run(plan.aws.alb_poll, targets, tx.clone(), cancel.clone()));
     }
     let cw = cloudwatch::CloudWatchReader::new(aws_sdk_cloudwatch::Client::new(&sdk));
-    tokio::spawn(metrics::poll(cw, found, tx, cancel));
+    tracker.spawn(metrics::poll(cw, found, tx, cancel));
     Ok(Clients { kube: kube_clients, sdk })
 }
 

@@ -11,6 +11,7 @@ use cutover::plan::Plan;
 use cutover::sources::Clients;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use super::peers::{Peers, fake_aws_credentials};
 use super::{step, take_sent};
@@ -53,7 +54,9 @@ impl LiveConsole {
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let app = App::new(cutover::app::AppConfig::of_plan(&plan, mode), Keymap::default(), jiff::Timestamp::now());
-        let clients = rt.block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone())).unwrap();
+        let clients = rt
+            .block_on(cutover::sources::start_reading(&plan, tx.clone(), cancel.clone(), &TaskTracker::new()))
+            .unwrap();
         LiveConsole { peers, plan, app, clients, rt, recorder: None, executor: None, rx, cancel, _tx: tx }
     }
 
@@ -66,10 +69,11 @@ impl LiveConsole {
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let mode = self.app.config.mode;
-        self.app =
-            App::new(cutover::app::AppConfig::of_plan(&self.plan, mode), Keymap::default(), jiff::Timestamp::now());
-        self.clients =
-            self.rt.block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone())).unwrap();
+        self.app = App::new(cutover::app::AppConfig::of_plan(&self.plan, mode), Keymap::default(), jiff::Timestamp::now());
+        self.clients = self
+            .rt
+            .block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone(), &TaskTracker::new()))
+            .unwrap();
         (self.rx, self.cancel, self._tx) = (rx, cancel, tx);
         let _ = super::take_sent();
     }
