@@ -7,6 +7,7 @@
 pub mod alb;
 pub mod aws;
 pub mod cloudwatch;
+pub mod fault;
 pub mod kube;
 pub mod lease;
 pub mod preflight;
