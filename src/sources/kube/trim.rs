@@ -329,12 +329,22 @@ pub fn trim_node(n: &NodeObj) -> Option<ClusterDelta> {
         name: n.metadata.name.clone().unwrap_or_default(),
         capacity,
         instance_type: label("node.kubernetes.io/instance-type").unwrap_or("?").to_string(),
+        instance_id: n.spec.as_ref().and_then(|s| s.provider_id.as_deref()).and_then(ec2_instance),
         ready,
         cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
         spot_interruption: present.contains(&NodeSignalKind::SpotInterruption),
         rebalance_recommendation: present.contains(&NodeSignalKind::Rebalance),
         disruptions: NodeSignalKind::TRIMMED.into_iter().filter(|k| present.contains(k)).collect(),
     }))
+}
+
+/// The EC2 instance id of a node's `providerID`: its last path segment
+/// (`aws:///ap-northeast-1a/i-0abc…`, or `aws:///i-0abc…`), when that is
+/// an instance's. Another cloud's, or a Fargate node's, is None.
+pub fn ec2_instance(provider_id: &str) -> Option<String> {
+    let rest = provider_id.strip_prefix("aws://")?;
+    let last = rest.rsplit('/').next()?;
+    (last.starts_with("i-") && last.len() > 2).then(|| last.to_string())
 }
 
 /// The disruption signal a Node Event stands for: Karpenter's, which are
@@ -571,6 +581,38 @@ mod tests {
         let node: Node = serde_json::from_str(old).unwrap();
         assert!(node.disruptions.is_empty());
         assert_eq!(node.signals().collect::<Vec<_>>(), vec![NodeSignalKind::SpotInterruption]);
+    }
+
+    /// A node keeps the EC2 instance of its `providerID`, for the signals
+    /// that name an instance; a node of another cloud has none, and a
+    /// node without one is written as before.
+    #[test]
+    fn a_node_keeps_the_ec2_instance_of_its_provider_id() {
+        let id = "i-0abc1234def567890";
+        assert_eq!(ec2_instance(&format!("aws:///ap-northeast-1a/{id}")).as_deref(), Some(id));
+        assert_eq!(ec2_instance(&format!("aws:///{id}")).as_deref(), Some(id));
+        for other in
+            ["gce://photo/asia-northeast1-a/vm-1", "aws:///ap-northeast-1a/fargate-ip-10-1-2-3", id, "aws:///a/i-", ""]
+        {
+            assert_eq!(ec2_instance(other), None, "{other}");
+        }
+        let with = |provider: Option<&str>| {
+            let n = KubeNode {
+                metadata: ObjectMeta { name: Some("ip-10-1-2-3.ec2.internal".into()), ..Default::default() },
+                spec: Some(NodeSpec { provider_id: provider.map(Into::into), ..Default::default() }),
+                status: None,
+            };
+            match trim_node(&partial(&n)) {
+                Some(ClusterDelta::Node(node)) => node,
+                other => panic!("not a node: {other:?}"),
+            }
+        };
+        let node = with(Some(&format!("aws:///ap-northeast-1a/{id}")));
+        assert_eq!(node.instance_id.as_deref(), Some(id));
+        let json = serde_json::to_string(&node).unwrap();
+        assert!(json.contains(&format!(r#""instance_id":"{id}""#)), "{json}");
+        let none = serde_json::to_string(&with(None)).unwrap();
+        assert!(!none.contains("instance_id"), "{none}");
     }
 
     fn node_event(kind: &str, reason: &str, message: &str) -> KubeEvent {
