@@ -5,7 +5,9 @@
 //! lines (every credential provider it tried, then the whole error in
 //! Debug form). [`explain`] sorts an error into the few cases that call for
 //! different actions ([`Problem`]) and says that; the raw text goes to the
-//! log, scrubbed.
+//! log, scrubbed. A failed connection is sorted and said by
+//! [`fault::connect`], as a Kubernetes call's is, and each problem has the
+//! [`Fault`] code decides on.
 
 use std::sync::RwLock;
 use std::time::Duration;
