@@ -176,8 +176,11 @@ impl Msg {
                         scrub_owner(owner);
                     }
                 }
-                // A label's value.
-                ClusterDelta::Node(n) => scrub_in_place(&mut n.instance_type),
+                // A label's value, and the tail of `spec.providerID`.
+                ClusterDelta::Node(n) => {
+                    scrub_in_place(&mut n.instance_type);
+                    scrub_option(&mut n.instance_id);
+                }
                 ClusterDelta::WorkloadGone(_)
                 | ClusterDelta::PodGone(_)
                 | ClusterDelta::NodeGone(_)

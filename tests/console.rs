@@ -74,16 +74,7 @@ fn unbound_keys_change_nothing_and_ask_for_no_redraw() {
 }
 
 fn node(name: &str) -> Node {
-    Node {
-        name: name.into(),
-        capacity: Capacity::Spot,
-        instance_type: "m6i.large".into(),
-        ready: true,
-        cordoned: false,
-        spot_interruption: false,
-        rebalance_recommendation: false,
-        disruptions: Vec::new(),
-    }
+    Node::new(name, Capacity::Spot, "m6i.large")
 }
 
 #[test]

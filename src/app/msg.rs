@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Autoscaler, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
-    RouteOwners, RouteProblem, RouteRead, Side, SourceFault, Workload, WorkloadKey,
+    RouteOwners, RouteProblem, RouteRead, Side, Fault, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -277,7 +277,7 @@ pub enum SourceState {
         last_ok: Option<Timestamp>,
         /// What kind of trouble `error` says (recordings of earlier
         /// builds have none: `Other`).
-        #[serde(default, skip_serializing_if = "SourceFault::is_other")]
-        fault: SourceFault,
+        #[serde(default, skip_serializing_if = "Fault::is_other")]
+        fault: Fault,
     },
 }

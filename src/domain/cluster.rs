@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,32 @@ pub struct Workload {
 }
 
 impl Workload {
+    /// A workload of `kind` with its key and nothing else: no replicas
+    /// asked for or ready, no images, no schedule, no history, no owner.
+    /// The start of a workload for tests, benchmarks and the simulator,
+    /// which set what they need over it with struct update syntax
+    /// (`Workload { desired: 3, ..Workload::new(key, kind) }`), so that a
+    /// field added here is added once. The Kubernetes trim fills every
+    /// field itself.
+    pub fn new(key: WorkloadKey, kind: WorkloadKind) -> Workload {
+        Workload {
+            key,
+            kind,
+            desired: 0,
+            ready: 0,
+            images: Vec::new(),
+            suspended: false,
+            schedule: None,
+            completed: None,
+            last_schedule: None,
+            starting_deadline: None,
+            time_zone: None,
+            created: None,
+            changed_by: None,
+            owner: None,
+        }
+    }
+
     /// The tag (or short digest) of the first image: what an operator compares by eye.
     pub fn tag(&self) -> &str {
         self.images.first().map(|i| image_tag(i)).unwrap_or("-")
@@ -145,6 +173,12 @@ pub fn short_node(name: &str) -> &str {
 pub struct PodKey {
     pub namespace: String,
     pub name: String,
+}
+
+impl PodKey {
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { namespace: namespace.into(), name: name.into() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +263,25 @@ pub fn phase_still_running(phase: Option<&str>) -> bool {
 }
 
 impl Pod {
+    /// A pod of `owner`, named `name` in the owner's namespace and created
+    /// at `created`, as the API shows a pod just created: Pending, not
+    /// ready, on no node, never restarted. The start of a pod for tests,
+    /// benchmarks and the simulator, which set what they need over it
+    /// (`Pod { phase: PodPhase::Running, ready: true, ..Pod::of(&key, name, at) }`).
+    pub fn of(owner: &WorkloadKey, name: impl Into<String>, created: Timestamp) -> Pod {
+        Pod {
+            key: PodKey::new(owner.namespace.clone(), name),
+            owner: Some(owner.clone()),
+            phase: PodPhase::Pending,
+            ready: false,
+            restarts: 0,
+            reason: None,
+            node: None,
+            created,
+            last_exit: None,
+        }
+    }
+
     /// See [`phase_still_running`].
     pub fn still_running(&self) -> bool {
         !matches!(self.phase, PodPhase::Succeeded | PodPhase::Failed)
@@ -292,6 +345,12 @@ pub struct Node {
     pub name: String,
     pub capacity: Capacity,
     pub instance_type: String,
+    /// The EC2 instance behind the node (`i-0abc…`, from `spec.providerID`):
+    /// what EC2's own signals (Auto Scaling activities, CloudTrail events)
+    /// name it by. None for a node that is not an EC2 instance, and in
+    /// recordings made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
     pub ready: bool,
     /// `spec.unschedulable`: cordoned, by a person or by a drain.
     pub cordoned: bool,
@@ -306,6 +365,23 @@ pub struct Node {
 }
 
 impl Node {
+    /// A ready node with no disruption signal, cordon or known EC2
+    /// instance. The start of a node for tests and the simulator, which set
+    /// what they need over it (`Node { cordoned: true, ..Node::new(..) }`).
+    pub fn new(name: impl Into<String>, capacity: Capacity, instance_type: impl Into<String>) -> Node {
+        Node {
+            name: name.into(),
+            capacity,
+            instance_type: instance_type.into(),
+            instance_id: None,
+            ready: true,
+            cordoned: false,
+            spot_interruption: false,
+            rebalance_recommendation: false,
+            disruptions: Vec::new(),
+        }
+    }
+
     /// Whether the node's state shows this signal now.
     pub fn has(&self, kind: NodeSignalKind) -> bool {
         match kind {
@@ -334,6 +410,45 @@ impl Node {
     /// What is taking this node's capacity away now, if anything.
     pub fn disruption(&self) -> Option<&'static str> {
         self.strongest().map(NodeSignalKind::label)
+    }
+}
+
+/// How a signal names the node it is about: by the node's name, as
+/// Kubernetes' own signals do, or by the EC2 instance behind it, as EC2
+/// Auto Scaling activities and CloudTrail events do. The node's
+/// `instance_id` (its `providerID`) ties the second to a node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRef {
+    Name(String),
+    Instance(String),
+}
+
+impl NodeRef {
+    /// Whether `node` is the one this names.
+    pub fn is(&self, node: &Node) -> bool {
+        match self {
+            NodeRef::Name(name) => node.name == *name,
+            NodeRef::Instance(id) => node.instance_id.as_deref() == Some(id.as_str()),
+        }
+    }
+
+    /// The node this names among a side's nodes (kept by name): None when
+    /// it is not one of them, or not yet (an instance that has not
+    /// registered as a node).
+    pub fn find<'a>(&self, nodes: &'a BTreeMap<String, Node>) -> Option<&'a Node> {
+        match self {
+            NodeRef::Name(name) => nodes.get(name),
+            NodeRef::Instance(_) => nodes.values().find(|n| self.is(n)),
+        }
+    }
+}
+
+impl std::fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NodeRef::Name(name) | NodeRef::Instance(name) => f.write_str(name),
+        }
     }
 }
 
@@ -588,20 +703,10 @@ mod tests {
 
     fn deploy(desired: u32, ready: u32) -> Workload {
         Workload {
-            key: WorkloadKey::new("app", "api"),
-            kind: WorkloadKind::Deployment,
             desired,
             ready,
             images: vec!["1234.dkr.ecr.ap-northeast-1.amazonaws.com/photo/api:v2026.11.3".into()],
-            suspended: false,
-            schedule: None,
-            completed: None,
-            last_schedule: None,
-            starting_deadline: None,
-            time_zone: None,
-            created: None,
-            changed_by: None,
-            owner: None,
+            ..Workload::new(WorkloadKey::new("app", "api"), WorkloadKind::Deployment)
         }
     }
 
@@ -626,15 +731,11 @@ mod tests {
     fn pod(phase: PodPhase, ready: bool, restarts: u32, reason: Option<&str>, age_secs: i64) -> (Pod, Timestamp) {
         let now: Timestamp = "2026-11-25T14:00:00Z".parse().unwrap();
         let pod = Pod {
-            key: PodKey { namespace: "app".into(), name: "api-7d9f-x2x4k".into() },
-            owner: Some(WorkloadKey::new("app", "api")),
             phase,
             ready,
             restarts,
             reason: reason.map(Into::into),
-            node: None,
-            created: crate::domain::plus_secs(now, -age_secs),
-            last_exit: None,
+            ..Pod::of(&WorkloadKey::new("app", "api"), "api-7d9f-x2x4k", crate::domain::plus_secs(now, -age_secs))
         };
         (pod, now)
     }
@@ -670,6 +771,37 @@ mod tests {
         }
         let (done, now) = pod(Succeeded, false, 0, Some("Completed"), 30);
         assert_eq!((done.health(), done.starting(now), done.still_running()), (Health::Idle, false, false));
+    }
+
+    /// A signal that names an EC2 instance finds the node that instance
+    /// is; one that names a node finds it by name.
+    #[test]
+    fn a_node_reference_finds_its_node_by_name_or_by_instance() {
+        let spot = Node {
+            instance_id: Some("i-0abc1234def567890".into()),
+            ..Node::new("ip-10-1-40-71.ec2.internal", Capacity::Spot, "m6i.2xlarge")
+        };
+        let other = Node::new("ip-10-1-40-72.ec2.internal", Capacity::OnDemand, "m6i.2xlarge");
+        let nodes: BTreeMap<String, Node> = [&spot, &other].map(|n| (n.name.clone(), n.clone())).into();
+        let by_instance = NodeRef::Instance("i-0abc1234def567890".into());
+        let by_name = NodeRef::Name("ip-10-1-40-72.ec2.internal".into());
+        assert_eq!(by_instance.find(&nodes), Some(&spot));
+        assert_eq!(by_name.find(&nodes), Some(&other));
+        assert!(by_instance.is(&spot) && !by_instance.is(&other) && !by_name.is(&spot));
+        assert_eq!(NodeRef::Instance("i-0fff".into()).find(&nodes), None, "not registered as a node (yet)");
+        assert_eq!(NodeRef::Name("i-0abc1234def567890".into()).find(&nodes), None, "a name is not an instance");
+        assert_eq!(by_instance.to_string(), "i-0abc1234def567890");
+        assert_eq!(serde_json::to_string(&by_instance).unwrap(), r#"{"instance":"i-0abc1234def567890"}"#);
+    }
+
+    /// A node recorded before the instance id was kept still reads, and a
+    /// node without one is written as it was then.
+    #[test]
+    fn a_node_of_an_older_recording_reads_without_an_instance_id() {
+        let old = r#"{"name":"ip-10-0-17-16.ec2.internal","capacity":"OnDemand","instance_type":"m5.2xlarge","ready":true,"cordoned":false,"spot_interruption":false,"rebalance_recommendation":false}"#;
+        let node: Node = serde_json::from_str(old).unwrap();
+        assert_eq!(node, Node::new("ip-10-0-17-16.ec2.internal", Capacity::OnDemand, "m5.2xlarge"));
+        assert_eq!(serde_json::to_string(&node).unwrap(), old);
     }
 
     /// A pod recorded before the last exit was kept still reads.

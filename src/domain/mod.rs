@@ -20,7 +20,7 @@ pub mod wheel;
 pub use broker::{ShareState, ShareStatus};
 pub use cluster::*;
 pub use cron::{NoCatchUp, Schedule, Slots, plan_no_catch_up};
-pub use fault::SourceFault;
+pub use fault::Fault;
 pub use metrics::*;
 pub use owner::*;
 pub use route::*;

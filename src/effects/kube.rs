@@ -15,49 +15,31 @@ use serde_json::json;
 use super::KUBE_CALL_DEADLINE;
 use crate::app::EffectResult;
 use crate::domain::{Side, WorkloadKey, WorkloadKind, phase_still_running};
-use crate::sources::kube::{kube_error, pod_owner};
+use crate::sources::fault::Fault;
+use crate::sources::kube::{KubeError, pod_owner};
 
 /// Why a Kubernetes call of the executor did not answer.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum CallError {
     /// The API server answered with an error, or was never reached (the
     /// connection was refused): nothing was changed.
-    Answered(String),
+    #[error("{0}")]
+    Answered(KubeError),
     /// No answer: a timeout or a lost connection; a write may have happened.
-    NoAnswer(String),
-}
-
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::Answered(e) | CallError::NoAnswer(e) => f.write_str(e),
-        }
-    }
+    #[error("{0}")]
+    NoAnswer(KubeError),
 }
 
 /// One call with the executor's deadline.
 async fn call<T>(what: impl Future<Output = Result<T, kube::Error>>) -> Result<T, CallError> {
     match tokio::time::timeout(KUBE_CALL_DEADLINE, what).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e @ kube::Error::Api(_))) => Err(CallError::Answered(kube_error(&e))),
-        Ok(Err(e)) if never_sent(&e) => Err(CallError::Answered(kube_error(&e))),
-        Ok(Err(e)) => Err(CallError::NoAnswer(kube_error(&e))),
-        Err(_) => Err(CallError::NoAnswer(format!("no answer within {}s", KUBE_CALL_DEADLINE.as_secs()))),
-    }
-}
-
-/// Whether the request never left: the API server refused the connection.
-fn never_sent(e: &kube::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::ConnectionRefused
-        {
-            return true;
+        Ok(Err(e)) => {
+            let e = KubeError::of(&e);
+            Err(if e.answered() { CallError::Answered(e) } else { CallError::NoAnswer(e) })
         }
-        source = s.source();
+        Err(_) => Err(CallError::NoAnswer(KubeError::no_answer_within(KUBE_CALL_DEADLINE))),
     }
-    false
 }
 
 /// How a side is started.
@@ -130,7 +112,7 @@ pub async fn preflight(
     let nothing = "nothing was stopped";
     match fetch(target, target_key, kind).await {
         Ok(_) => {}
-        Err(CallError::Answered(e)) if e.contains("(404)") || e.to_ascii_lowercase().contains("not found") => {
+        Err(CallError::Answered(e)) if e.fault == Fault::NotFound => {
             return Err(format!(
                 "{target_key} does not exist on {target_side} ({resource}): it could not be started; {nothing}"
             ));

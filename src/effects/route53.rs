@@ -91,50 +91,40 @@ pub struct Written {
     pub after: RecordPair,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Why a weight change of a route53 route did not end written and read
+/// back. Each says what happened to the records, for the executor to
+/// tell a refusal from a failure and an outcome that is not known.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WriteError {
     /// Route 53 refused the DELETE: a record is not as it was read.
     /// Nothing was written.
-    Changed {
-        detail: String,
-    },
+    #[error(
+        "changed since you looked: Route 53 refused the change batch, nothing was written ({detail}); \
+         read the records again and decide"
+    )]
+    Changed { detail: String },
     /// Accepted but not INSYNC by the deadline.
-    StillPropagating {
-        change_id: String,
-        waited: Duration,
-    },
+    #[error(
+        "still propagating after {} s: Route 53 accepted {change_id} and has not reported it INSYNC",
+        waited.as_secs()
+    )]
+    StillPropagating { change_id: String, waited: Duration },
     /// Read back, the records are not what was written.
-    NotVerified {
-        detail: String,
-    },
+    #[error("the records read back are not as written: {detail}")]
+    NotVerified { detail: String },
+    #[error("{0}")]
     Read(ReadError),
     /// The answer was lost, and the records read again do not show the
     /// batch: not applied yet, and it may still be.
+    #[error("{0}")]
     Unanswered(String),
+    /// The answer was lost, and the records could not be read again:
+    /// whether the batch was applied is not known.
+    #[error("{0}")]
+    NotKnown(String),
+    #[error("{0}")]
     Call(String),
 }
-
-impl fmt::Display for WriteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WriteError::Changed { detail } => write!(
-                f,
-                "changed since you looked: Route 53 refused the change batch, nothing was written ({detail}); \
-                 read the records again and decide"
-            ),
-            WriteError::StillPropagating { change_id, waited } => write!(
-                f,
-                "still propagating after {} s: Route 53 accepted {change_id} and has not reported it INSYNC",
-                waited.as_secs()
-            ),
-            WriteError::NotVerified { detail } => write!(f, "the records read back are not as written: {detail}"),
-            WriteError::Read(e) => write!(f, "{e}"),
-            WriteError::Unanswered(e) | WriteError::Call(e) => f.write_str(e),
-        }
-    }
-}
-
-impl std::error::Error for WriteError {}
 
 /// The weights for a percent to new: `100 - p` and `p`, so 0 and 100 put
 /// every answer on one side (0/0 would be an equal split).
@@ -285,7 +275,7 @@ where
     match code {
         "InvalidChangeBatch" => Refusal::Changed(message),
         "" if body_says => Refusal::Changed("InvalidChangeBatch".into()),
-        "Throttling" | "ThrottlingException" | "PriorRequestNotComplete" => Refusal::Retry(code.to_string()),
+        _ if aws::is_throttling(code) => Refusal::Retry(code.to_string()),
         _ if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)) => {
             Refusal::Unknown(aws::explain(e, "route53:ChangeResourceRecordSets"))
         }
@@ -378,7 +368,7 @@ pub async fn write_records(
             }
             Refusal::Unknown(why) => {
                 let now = read(client, route).await.map_err(|r| {
-                    WriteError::Call(format!("{why}; whether the change was applied is not known: {r}"))
+                    WriteError::NotKnown(format!("{why}; whether the change was applied is not known: {r}"))
                 })?;
                 if is_written(&now, as_read, &weights, zero_others) {
                     break None;
@@ -523,9 +513,7 @@ pub async fn set_route(
             EffectResult::Unknown { detail: format!("route {name}: the batch was accepted, the read-back failed: {e}") }
         }
         Err(WriteError::Unanswered(e)) => EffectResult::NotYet { detail: format!("route {name}: {e}") },
-        Err(WriteError::Call(e)) if e.contains("not known") => {
-            EffectResult::Unknown { detail: format!("route {name}: {e}") }
-        }
+        Err(WriteError::NotKnown(e)) => EffectResult::Unknown { detail: format!("route {name}: {e}") },
         Err(WriteError::Call(e)) => EffectResult::Failed { error: format!("route {name}: {e}") },
     }
 }

@@ -129,6 +129,13 @@ impl Joiner {
     }
 }
 
+/// Whether the broker answered that the stream does not exist (JetStream's
+/// error code, not the words of its description).
+fn stream_not_found(e: &jetstream::context::GetStreamError) -> bool {
+    matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(j)
+        if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND)
+}
+
 impl Broker {
     /// Connects and finds the stream. Errors say what to do.
     pub async fn connect(options: &Options) -> Result<Broker, String> {
@@ -160,7 +167,7 @@ impl Broker {
                 let why = refused.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 return Err(match why {
                     Some(why) => format!("{url}: the broker refuses: {why} (see Permissions in the README)"),
-                    None if e.to_string().contains("not found") => format!(
+                    None if stream_not_found(&e) => format!(
                         "{url}: no stream {} there: nothing was shared on this broker yet, or --share-stream names another",
                         options.stream
                     ),

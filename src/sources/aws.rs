@@ -5,11 +5,11 @@
 //! lines (every credential provider it tried, then the whole error in
 //! Debug form). [`explain`] sorts an error into the few cases that call for
 //! different actions ([`Problem`]) and says that; the raw text goes to the
-//! log, scrubbed.
+//! log, scrubbed. A failed connection is sorted and said by
+//! [`fault::connect`], as a Kubernetes call's is, and each problem has the
+//! [`Fault`] code decides on.
 
 use super::health::Failure;
-use crate::domain::SourceFault;
-use std::fmt;
 use std::sync::RwLock;
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::plan::AwsTarget;
 use crate::scrub::scrub;
+use crate::sources::fault::{self, Fault, chain_text, find, innermost};
 
 /// Where the session's AWS calls go, for naming the host a call could not
 /// reach and the profile whose credentials are missing. A session has one
@@ -89,160 +90,127 @@ pub fn route53_client(sdk: &SdkConfig) -> aws_sdk_route53::Client {
 pub const THROTTLED: &str = "throttled by AWS";
 
 /// What went wrong with an AWS call, sorted by what the operator does
-/// about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// about it. Its `Display` is the one line the operator reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Problem {
     /// No provider of the default chain had credentials.
-    NoCredentials {
-        profile: String,
-    },
+    #[error(
+        "no AWS credentials found (tried env vars, profile `{profile}`, SSO, web identity, ECS, {}): \
+         set AWS_PROFILE or the plan's [aws] profile",
+        if imds_disabled() { "IMDS off" } else { "IMDS" }
+    )]
+    NoCredentials { profile: String },
     /// The profile's SSO session has expired, or was `never` started.
-    SsoExpired {
-        profile: String,
-        never: bool,
-    },
+    #[error(
+        "the AWS SSO session of profile `{profile}` {}: run `aws sso login --profile {profile}`",
+        if *never { "was never started here (no cached SSO token)" } else { "has expired" }
+    )]
+    SsoExpired { profile: String, never: bool },
     /// The credentials could not be had for another reason: a profile that
     /// is not defined, a failed `credential_process`, an IMDS timeout.
-    CredentialsFailed {
-        profile: String,
-        why: String,
-    },
+    #[error("cannot get AWS credentials for profile `{profile}`: {why}")]
+    CredentialsFailed { profile: String, why: String },
     /// Credentials were sent and refused (`code` says how).
-    BadCredentials {
-        code: String,
-    },
+    #[error("{}", refused_credentials(code))]
+    BadCredentials { code: String },
     /// The identity may not make this call. `identity` and `resource` come
     /// from AWS's message when it has them.
-    AccessDenied {
-        action: String,
-        resource: Option<String>,
-        identity: Option<String>,
-        why: Option<String>,
-    },
-    Throttled {
-        code: String,
-        message: String,
-        action: String,
-    },
+    #[error("{}", access_denied(action, resource.as_deref(), identity.as_deref(), why.as_deref()))]
+    AccessDenied { action: String, resource: Option<String>, identity: Option<String>, why: Option<String> },
+    #[error("{THROTTLED} ({code}: {message}) on {action}; retrying with backoff")]
+    Throttled { code: String, message: String, action: String },
     /// No connection to the endpoint (refused, DNS, TLS).
-    Unreachable {
-        host: String,
-        why: String,
-    },
+    #[error("cannot reach the AWS endpoint {host}: {why}")]
+    Unreachable { host: String, why: String },
     /// Connected, or tried to, and no answer in time.
-    TimedOut {
-        host: String,
-    },
+    #[error("no answer from the AWS endpoint {host} in time (10 s)")]
+    TimedOut { host: String },
     /// An answer that is not an AWS API's: a proxy's page, a wrong URL.
-    BadAnswer {
-        host: String,
-        status: Option<u16>,
-    },
+    #[error(
+        "the answer from {host} is not an AWS API's{}: check the plan's [aws] endpoint_url and any proxy",
+        status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+    )]
+    BadAnswer { host: String, status: Option<u16> },
     /// AWS answered with an error of the call itself (`RuleNotFound`...).
-    Service {
-        code: String,
-        message: String,
-    },
+    #[error("{code}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Service { code: String, message: String },
+    #[error("{0}")]
     Other(String),
 }
 
 impl Problem {
-    /// What kind of trouble it is, for code to decide on.
-    pub fn fault(&self) -> SourceFault {
+    /// Whether every call of the session fails the same way: the
+    /// credentials, not the call.
+    pub fn affects_every_call(&self) -> bool {
+        self.fault() == Fault::Credentials
+    }
+
+    /// The kind of failure, in the words the Kubernetes side uses too.
+    pub fn fault(&self) -> Fault {
         match self {
             Problem::NoCredentials { .. }
             | Problem::SsoExpired { .. }
             | Problem::CredentialsFailed { .. }
-            | Problem::BadCredentials { .. } => SourceFault::Credentials,
-            Problem::AccessDenied { .. } => SourceFault::Denied,
-            Problem::Throttled { .. } => SourceFault::Throttled,
-            Problem::Unreachable { .. } | Problem::TimedOut { .. } => SourceFault::Unreachable,
+            | Problem::BadCredentials { .. } => Fault::Credentials,
+            Problem::AccessDenied { .. } => Fault::Denied,
+            Problem::Throttled { .. } => Fault::Throttled,
+            Problem::Unreachable { .. } => Fault::Unreachable,
+            Problem::TimedOut { .. } => Fault::Timeout,
             Problem::Service { code, .. } if code.ends_with("NotFound") || code.starts_with("NoSuch") => {
-                SourceFault::NotFound
+                Fault::NotFound
             }
-            Problem::BadAnswer { .. } | Problem::Service { .. } | Problem::Other(_) => SourceFault::Other,
+            Problem::BadAnswer { .. } | Problem::Service { .. } | Problem::Other(_) => Fault::Other,
         }
-    }
-
-    /// Whether every call of the session fails the same way: the
-    /// credentials, not the call.
-    pub fn affects_every_call(&self) -> bool {
-        matches!(
-            self,
-            Problem::NoCredentials { .. }
-                | Problem::SsoExpired { .. }
-                | Problem::CredentialsFailed { .. }
-                | Problem::BadCredentials { .. }
-        )
     }
 }
 
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::NoCredentials { profile } => write!(
-                f,
-                "no AWS credentials found (tried env vars, profile `{profile}`, SSO, web identity, ECS, {}): \
-                 set AWS_PROFILE or the plan's [aws] profile",
-                if imds_disabled() { "IMDS off" } else { "IMDS" }
-            ),
-            Problem::SsoExpired { profile, never } => write!(
-                f,
-                "the AWS SSO session of profile `{profile}` {}: run `aws sso login --profile {profile}`",
-                if *never { "was never started here (no cached SSO token)" } else { "has expired" }
-            ),
-            Problem::CredentialsFailed { profile, why } => {
-                write!(f, "cannot get AWS credentials for profile `{profile}`: {why}")
-            }
-            Problem::BadCredentials { code } => match code.as_str() {
-                "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => write!(
-                    f,
-                    "the AWS credentials have expired ({code}): renew them (`aws sso login`, or new keys for the profile)"
-                ),
-                "SignatureDoesNotMatch" | "IncompleteSignature" => write!(
-                    f,
-                    "AWS refused the request signature ({code}): check the secret key belongs to the access key id, \
-                     and the clock"
-                ),
-                _ => write!(
-                    f,
-                    "AWS does not know these credentials ({code}): check AWS_ACCESS_KEY_ID or the profile's keys, \
-                     and that they are for this partition"
-                ),
-            },
-            Problem::AccessDenied { action, resource, identity, why } => {
-                let mut text = format!("access denied: the AWS identity needs {action}");
-                if let Some(r) = resource {
-                    text.push_str(&format!(" on {r}"));
-                }
-                // Who is denied, when it fits: `check` and the console's
-                // header name the identity anyway; the reason always.
-                let who = identity.as_ref().filter(|w| text.len() + w.len() < 150);
-                match (who, why) {
-                    (Some(who), Some(why)) => text.push_str(&format!(" ({who}; {why})")),
-                    (Some(who), None) => text.push_str(&format!(" ({who})")),
-                    (None, Some(why)) => text.push_str(&format!(" ({why})")),
-                    (None, None) => {}
-                }
-                f.write_str(&text)
-            }
-            Problem::Throttled { code, message, action } => {
-                write!(f, "{THROTTLED} ({code}: {message}) on {action}; retrying with backoff")
-            }
-            Problem::Unreachable { host, why } => write!(f, "cannot reach the AWS endpoint {host}: {why}"),
-            Problem::TimedOut { host } => write!(f, "no answer from the AWS endpoint {host} in time (10 s)"),
-            Problem::BadAnswer { host, status } => {
-                write!(f, "the answer from {host} is not an AWS API's")?;
-                if let Some(s) = status {
-                    write!(f, " (HTTP {s})")?;
-                }
-                write!(f, ": check the plan's [aws] endpoint_url and any proxy")
-            }
-            Problem::Service { code, message } if message.is_empty() => write!(f, "{code}"),
-            Problem::Service { code, message } => write!(f, "{code}: {message}"),
-            Problem::Other(text) => write!(f, "{text}"),
-        }
+/// Credentials AWS refused, by what to check for the code it answered.
+fn refused_credentials(code: &str) -> String {
+    match code {
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" | "TokenRefreshRequired" => format!(
+            "the AWS credentials have expired ({code}): renew them (`aws sso login`, or new keys for the profile)"
+        ),
+        "SignatureDoesNotMatch" | "IncompleteSignature" => format!(
+            "AWS refused the request signature ({code}): check the secret key belongs to the access key id, \
+             and the clock"
+        ),
+        _ => format!(
+            "AWS does not know these credentials ({code}): check AWS_ACCESS_KEY_ID or the profile's keys, \
+             and that they are for this partition"
+        ),
     }
+}
+
+/// Access denied, with the resource, who, and why when AWS said them.
+fn access_denied(action: &str, resource: Option<&str>, identity: Option<&str>, why: Option<&str>) -> String {
+    let mut text = format!("access denied: the AWS identity needs {action}");
+    if let Some(r) = resource {
+        text.push_str(&format!(" on {r}"));
+    }
+    // Who is denied, when it fits: `check` and the console's
+    // header name the identity anyway; the reason always.
+    let who = identity.filter(|w| text.len() + w.len() < 150);
+    match (who, why) {
+        (Some(who), Some(why)) => text.push_str(&format!(" ({who}; {why})")),
+        (Some(who), None) => text.push_str(&format!(" ({who})")),
+        (None, Some(why)) => text.push_str(&format!(" ({why})")),
+        (None, None) => {}
+    }
+    text
+}
+
+/// The error codes AWS throttles a call with. PriorRequestNotComplete:
+/// Route 53 is still applying an earlier change of the same records; it
+/// asks the caller to wait and retry.
+pub fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "PriorRequestNotComplete"
+    )
 }
 
 /// What went wrong with an AWS call, in one line, scrubbed of secrets.
@@ -321,7 +289,7 @@ where
             if d.is_timeout() {
                 return Problem::TimedOut { host: host() };
             }
-            Problem::Unreachable { host: host(), why: connect_reason(err) }
+            Problem::Unreachable { host: host(), why: fault::connect(err).to_string() }
         }
         SdkError::ConstructionFailure(_) => match find::<CredentialsError>(err) {
             Some(c) => credentials_problem(c, err, profile),
@@ -358,13 +326,7 @@ fn service_problem(
         | "IncompleteSignature"
         | "InvalidAccessKeyId"
         | "AuthFailure" => Problem::BadCredentials { code: code.to_string() },
-        // PriorRequestNotComplete: Route 53 is still applying an earlier
-        // change of the same records; it asks the caller to wait and retry.
-        "Throttling"
-        | "ThrottlingException"
-        | "RequestLimitExceeded"
-        | "TooManyRequestsException"
-        | "PriorRequestNotComplete" => {
+        _ if is_throttling(code) => {
             Problem::Throttled { code: code.to_string(), message: short(message, 80), action: action.to_string() }
         }
         "" => Problem::BadAnswer { host: host(), status: None },
@@ -440,35 +402,6 @@ fn credentials_problem(c: &CredentialsError, err: &(dyn std::error::Error + 'sta
     }
 }
 
-/// Why a connection failed, in a few words: refused, DNS, TLS, reset.
-fn connect_reason(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            use std::io::ErrorKind::*;
-            let why = match io.kind() {
-                ConnectionRefused => "connection refused (nothing listens there)",
-                ConnectionReset | ConnectionAborted => "connection reset",
-                TimedOut => "connection timed out",
-                HostUnreachable | NetworkUnreachable => "no route to the host",
-                _ => "",
-            };
-            if !why.is_empty() {
-                return why.into();
-            }
-        }
-        source = e.source();
-    }
-    let chain = chain_text(err).to_ascii_lowercase();
-    if chain.contains("dns error") || chain.contains("failed to lookup address") {
-        "the host name does not resolve (DNS)".into()
-    } else if chain.contains("certificate") || chain.contains("tls") {
-        format!("TLS failed: {}", short(&innermost(err), 100))
-    } else {
-        short(&innermost(err), 120)
-    }
-}
-
 /// The host (and port) a call of `action` is sent to.
 fn endpoint_host(target: &Target, action: &str) -> String {
     if let Some(url) = &target.endpoint_url {
@@ -487,38 +420,6 @@ fn endpoint_host(target: &Target, action: &str) -> String {
 
 fn imds_disabled() -> bool {
     std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
-/// The first error of the chain that is a `T`.
-fn find<'a, T: std::error::Error + 'static>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if let Some(t) = e.downcast_ref::<T>() {
-            return Some(t);
-        }
-        source = e.source();
-    }
-    None
-}
-
-/// Every error's own text in the chain, joined.
-fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = Vec::new();
-    let mut source = Some(err);
-    while let Some(e) = source {
-        parts.push(e.to_string());
-        source = e.source();
-    }
-    parts.join(": ")
-}
-
-/// The last error of the chain, first line: usually the one that says.
-fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut last = err;
-    while let Some(s) = last.source() {
-        last = s;
-    }
-    last.to_string().lines().next().unwrap_or("").to_string()
 }
 
 /// At most `max` characters, cut at a character boundary with an ellipsis.
@@ -698,6 +599,24 @@ mod tests {
         assert!(matches!(&problem, Problem::TimedOut { host } if !host.is_empty()), "{problem:?}");
         let connect: Error = SdkError::dispatch_failure(ConnectorError::timeout("connect timed out".into()));
         assert!(matches!(classify(&connect, "sts:GetCallerIdentity", None), Problem::TimedOut { .. }));
+    }
+
+    /// The kind of failure, as the Kubernetes side sorts its own: what
+    /// code decides on, whatever the text.
+    #[test]
+    fn each_problem_has_the_fault_the_kubernetes_side_would_say() {
+        let fault = |err: &Error| classify(err, "route53:ChangeResourceRecordSets", None).fault();
+        assert_eq!(fault(&service(400, "Throttling", "Rate exceeded")), Fault::Throttled);
+        assert_eq!(fault(&service(400, "PriorRequestNotComplete", "")), Fault::Throttled);
+        assert_eq!(fault(&service(403, "AccessDenied", DENIED)), Fault::Denied);
+        assert_eq!(fault(&service(403, "ExpiredToken", "")), Fault::Credentials);
+        assert_eq!(fault(&io(std::io::ErrorKind::ConnectionRefused)), Fault::Unreachable);
+        assert_eq!(fault(&SdkError::timeout_error("late")), Fault::Timeout);
+        assert_eq!(fault(&service(400, "InvalidChangeBatch", "not known")), Fault::Other);
+        for code in ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"] {
+            assert!(is_throttling(code), "{code}");
+        }
+        assert!(!is_throttling("InvalidChangeBatch"));
     }
 
     #[test]

@@ -5,24 +5,24 @@
 use jiff::Timestamp;
 
 use crate::app::{Msg, SourceId, SourceState};
-use crate::domain::SourceFault;
+use crate::domain::Fault;
 
 /// Why a read failed: the line a person reads, and what kind of trouble
 /// it is for code to decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub text: String,
-    pub fault: SourceFault,
+    pub fault: Fault,
 }
 
 impl Failure {
-    pub fn new(text: impl Into<String>, fault: SourceFault) -> Failure {
+    pub fn new(text: impl Into<String>, fault: Fault) -> Failure {
         Failure { text: text.into(), fault }
     }
 
     /// A failure of no particular kind.
     pub fn other(text: impl Into<String>) -> Failure {
-        Failure::new(text, SourceFault::Other)
+        Failure::new(text, Fault::Other)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod alb;
 pub mod aws;
 pub mod check;
 pub mod cloudwatch;
+pub mod fault;
 pub mod health;
 pub mod kube;
 pub mod lease;

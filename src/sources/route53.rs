@@ -423,7 +423,7 @@ pub async fn load_balancers(
                     route.at(line.unwrap_or(route.line)),
                     route.name()
                 );
-                LbError::Call(Failure::new(text, crate::domain::SourceFault::NotFound))
+                LbError::Call(Failure::new(text, crate::domain::Fault::NotFound))
             });
         }
         let Some(target) = record.points_at() else {

@@ -6,7 +6,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{AlarmKind, App, Mode, SourceId, SourceState};
 use crate::domain::wheel::short_holder;
-use crate::domain::{Side, SourceFault, Wheel, age, clock};
+use crate::domain::{Side, Fault, Wheel, age, clock};
 use crate::keymap::Action;
 
 use super::theme;
@@ -78,7 +78,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
                 ("live".to_string(), Style::new().fg(Color::Green))
             }
             SourceState::Live { last_ok } => (format!("{} ago", age(*last_ok, app.now)), Style::new().fg(Color::Green)),
-            SourceState::Stale { since, fault: SourceFault::Throttled, .. } => (
+            SourceState::Stale { since, fault: Fault::Throttled, .. } => (
                 format!("THROTTLED, retrying ({} old)", app.sources_age(*id).unwrap_or_else(|| age(*since, app.now))),
                 Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             ),

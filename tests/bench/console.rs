@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use cutover::app::{App, ClusterDelta, Msg, update};
-use cutover::domain::{Pod, PodKey, PodPhase, Side, Workload, WorkloadKey, WorkloadKind, plus_secs};
+use cutover::domain::{Pod, PodPhase, Side, Workload, WorkloadKey, WorkloadKind, plus_secs};
 use cutover::keymap::{Key, KeyCode, Keymap};
 use cutover::sim::{SimConfig, World};
 use jiff::Timestamp;
@@ -48,33 +48,19 @@ fn generated(start: Timestamp, deployments: usize) -> App {
             let key = WorkloadKey::new(["app", "batch"][d % 2], format!("bulk-{d:04}"));
             let tag = if side == Side::New && d % 7 == 3 { "v3.1.0" } else { "v3.0.9" };
             let workload = Workload {
-                key: key.clone(),
-                kind: WorkloadKind::Deployment,
                 desired: 25,
                 ready: 25,
                 images: vec![format!("123456789012.dkr.ecr.us-east-1.amazonaws.com/photo/bulk-{}:{tag}", d % 40)],
-                suspended: false,
-                schedule: None,
-                completed: None,
-                last_schedule: None,
-                starting_deadline: None,
-                time_zone: None,
                 created: Some(start),
-                changed_by: None,
-                owner: None,
+                ..Workload::new(key.clone(), WorkloadKind::Deployment)
             };
             let _ = update(&mut app, Msg::Cluster { side, delta: ClusterDelta::Workload(workload) });
             for i in 0..25 {
                 let pod = Pod {
-                    key: PodKey { namespace: key.namespace.clone(), name: format!("{}-7d9f8c6b5-{i:05}", key.name) },
-                    owner: Some(key.clone()),
                     phase: PodPhase::Running,
                     ready: true,
-                    restarts: 0,
-                    reason: None,
                     node: Some(format!("ip-10-2-{}-{}.ec2.internal", d % 250, i)),
-                    created: start,
-                    last_exit: None,
+                    ..Pod::of(&key, format!("{}-7d9f8c6b5-{i:05}", key.name), start)
                 };
                 let _ = update(&mut app, Msg::Cluster { side, delta: ClusterDelta::Pod(pod) });
             }

@@ -9,6 +9,15 @@ use crate::app::ClusterDelta;
 use crate::domain::{Capacity, KubeWarning, Node, NodeEvent, NodeSignalKind, PodKey, Side, WorkloadKind, plus_secs};
 
 use super::World;
+use crate::sim::Rng;
+
+/// The EC2 instance id of the world's `seq`th node, `i-0` and 16 hex
+/// digits as EC2 writes them. Drawn from a generator of its own, seeded by
+/// the node's number, so the world's draws (and so the rest of the demo)
+/// are the same as without it.
+fn instance_id(seq: u32) -> String {
+    format!("i-0{:016x}", Rng::new(u64::from(seq)).next_u64())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) enum DrainKind {
@@ -82,16 +91,8 @@ impl World {
             Side::New => 1,
         };
         let name = format!("ip-10-{subnet}-{}-{}.ec2.internal", self.rng.between(16, 63), self.node_seq * 7 % 250 + 2);
-        let node = Node {
-            name: name.clone(),
-            capacity,
-            instance_type: instance_type.into(),
-            ready: true,
-            cordoned: false,
-            spot_interruption: false,
-            rebalance_recommendation: false,
-            disruptions: Vec::new(),
-        };
+        let node =
+            Node { instance_id: Some(instance_id(self.node_seq)), ..Node::new(name.clone(), capacity, instance_type) };
         self.sides.get_mut(side).nodes.insert(name.clone(), SimNode { node, gpu, drain: None });
         name
     }
@@ -281,6 +282,40 @@ impl World {
                 DrainKind::Interruption => 0.05,
                 DrainKind::Consolidation => 0.015,
             };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::domain::NodeRef;
+    use crate::sim::SimConfig;
+
+    /// Every node of the demo is an EC2 instance with an id of its own, so
+    /// a signal that names an instance finds its node in the demo too.
+    #[test]
+    fn the_demo_nodes_are_ec2_instances_each_with_its_own_id() {
+        let start = "2026-11-25T14:00:00Z".parse().unwrap();
+        let mut world = World::new(&SimConfig { seed: 2026, start, scale: 1 });
+        // By name: a node that changed is sent again.
+        let mut nodes = std::collections::BTreeMap::new();
+        for msg in world.initial() {
+            if let crate::app::Msg::Cluster { delta: ClusterDelta::Node(node), .. } = msg {
+                nodes.insert(node.name.clone(), node);
+            }
+        }
+        assert!(nodes.len() > 10, "{}", nodes.len());
+        let ids: HashSet<&str> = nodes.values().filter_map(|n| n.instance_id.as_deref()).collect();
+        assert_eq!(ids.len(), nodes.len(), "one id each");
+        for id in &ids {
+            assert!(id.len() == 19 && id.starts_with("i-0") && id[2..].chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        }
+        for node in nodes.values() {
+            let reference = NodeRef::Instance(node.instance_id.clone().unwrap_or_default());
+            assert_eq!(reference.find(&nodes), Some(node));
         }
     }
 }

@@ -56,19 +56,15 @@ impl World {
         let node = self.pick_node(side, gpu);
         let boot = self.rng.between(20, 45);
         let ip = format!("10.{}.{}.{}", side.index(), self.rng.between(64, 127), self.rng.between(2, 254));
-        let pod_key = PodKey { namespace: key.namespace.clone(), name };
         let running = up && node.is_some();
         let pod = Pod {
-            key: pod_key.clone(),
-            owner: Some(key.clone()),
             phase: if running { PodPhase::Running } else { PodPhase::Pending },
             ready: running,
-            restarts: 0,
             reason: (!running && node.is_some()).then(|| "ContainerCreating".to_string()),
             node,
-            created: now,
-            last_exit: None,
+            ..Pod::of(key, name, now)
         };
+        let pod_key = pod.key.clone();
         let sim = SimPod {
             pod,
             ready_at: (!running).then(|| plus_secs(now, boot)),

@@ -177,10 +177,7 @@ impl World {
                     _ => false,
                 };
                 let workload = Workload {
-                    key: key.clone(),
-                    kind,
                     desired: replicas,
-                    ready: 0,
                     images: vec![format!("{ECR}/{repo}:{tag}")],
                     suspended,
                     schedule: match name {
@@ -190,15 +187,11 @@ impl World {
                         _ => None,
                     },
                     completed: (kind == WorkloadKind::Job).then_some(true),
-                    last_schedule: None,
-                    starting_deadline: None,
-                    time_zone: None,
-                    created: None,
-                    changed_by: None,
                     // The scheduler is in an Argo CD application with
                     // self-heal on both clusters (see `self_heal`).
                     owner: (name == "scheduler")
                         .then(|| crate::domain::Owner::ArgoCd { app: "photo-api".into(), by_label: false }),
+                    ..Workload::new(key.clone(), kind)
                 };
                 let sim = SimWorkload {
                     workload,

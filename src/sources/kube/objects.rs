@@ -351,6 +351,9 @@ pub struct Taint {
 pub struct NodeSpec {
     pub unschedulable: Option<bool>,
     pub taints: Option<Vec<Taint>>,
+    /// `aws:///ap-northeast-1a/i-0abc…` on EKS.
+    #[serde(rename = "providerID")]
+    pub provider_id: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Debug, Default)]

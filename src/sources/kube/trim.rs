@@ -1,627 +1,26 @@
-//! One side's Kubernetes API, watched (list + watch, never polled), with
-//! every object trimmed to a domain type at the boundary.
-//!
-//! Read-only by construction: this module builds watchers and nothing else;
-//! no function here can create, patch or delete.
+//! API objects trimmed to domain types: what the console shows and
+//! compares, never a pod template's env, a node's taint list or an
+//! object's `managedFields`. Each trim function is what a watch keeps of
+//! one kind of object.
 
-mod objects;
-
-use std::collections::HashSet;
-use std::fmt::Debug;
-
-use futures::stream::{self, BoxStream, StreamExt};
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::Api;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::runtime::WatchStreamExt;
-use kube::runtime::utils::Backoff;
-use kube::runtime::watcher::{self, watcher};
-use kube::{Client, Config, Resource};
-use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use kube::Resource;
 
-use crate::app::{ClusterDelta, Msg, SourceId, SourceState};
-use crate::domain::{
-    Autoscaler, Capacity, Exit, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Side,
-    Workload, WorkloadKey, WorkloadKind, owner_from_metadata,
+use super::objects::{
+    self, CronJobObj, DeploymentObj, EventObj, HpaObj, JobObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec,
 };
-use crate::plan::ClusterTarget;
-use crate::scrub::scrub;
-pub use objects::{CronJobObj, DeploymentObj, EventObj, HpaObj, JobObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec};
-
-/// Builds a client for a kubeconfig context, explaining what is wrong if
-/// it cannot: the file, the context, the server.
-pub async fn client_for(target: &ClusterTarget) -> Result<Client, String> {
-    let kubeconfig = match &target.kubeconfig {
-        Some(path) => {
-            Kubeconfig::read_from(path).map_err(|e| format!("cannot read kubeconfig {}: {e}", path.display()))?
-        }
-        None => {
-            Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig (KUBECONFIG or ~/.kube/config): {e}"))?
-        }
-    };
-    let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
-    if !known.contains(&target.context) {
-        return Err(format!(
-            "context `{}` is not in the kubeconfig (it has: {})",
-            target.context,
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
-        ));
-    }
-    let options = KubeConfigOptions { context: Some(target.context.clone()), ..Default::default() };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .map_err(|e| scrub(&format!("context `{}`: {e}", target.context)).into_owned())?;
-    // Building the client runs an exec credential plugin, whose failure
-    // kube-rs reports with the plugin's arguments and environment.
-    Client::try_from(config).map_err(|e| format!("context `{}`: {}", target.context, kube_error(&e)))
-}
-
-/// The kube user name of a context, for "who did it".
-pub fn context_user(target: &ClusterTarget) -> Option<String> {
-    let kubeconfig = match &target.kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).ok()?,
-        None => Kubeconfig::read().ok()?,
-    };
-    let context = kubeconfig.contexts.iter().find(|c| c.name == target.context)?;
-    context.context.as_ref()?.user.clone()
-}
-
-/// Whether the API server answered a watch with a refusal (forbidden, not
-/// found...) rather than not answering.
-fn refused(err: &watcher::Error) -> bool {
-    match err {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
-            matches!(e, kube::Error::Api(_))
-        }
-        watcher::Error::WatchError(_) => true,
-        _ => false,
-    }
-}
-
-/// Explains a watch error in terms of what the operator can check.
-pub fn explain(context: &str, err: &watcher::Error) -> String {
-    let text = match err {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) | watcher::Error::WatchFailed(e) => {
-            kube_error(e)
-        }
-        // The same refusal as a call's, said the same way.
-        watcher::Error::WatchError(status) => kube_error(&kube::Error::Api(status.clone())),
-        other => other.to_string(),
-    };
-    scrub(&format!("context {context}: {text}")).into_owned()
-}
-
-/// A kube-rs error in one line an operator can act on, scrubbed of
-/// secrets: refused credentials, which verb on which resource is
-/// forbidden, a failed exec credential plugin by its command (never its
-/// environment or arguments' values), an unreachable server and why. The
-/// whole error goes to the log.
-pub fn kube_error(e: &kube::Error) -> String {
-    /// Every error's own text in the chain, joined.
-    fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-        let mut parts = vec![e.to_string()];
-        let mut source = e.source();
-        while let Some(s) = source {
-            parts.push(s.to_string());
-            source = s.source();
-        }
-        parts.join(": ")
-    }
-    /// At most `max` characters of the first line.
-    fn short(text: &str, max: usize) -> String {
-        let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-        match line.char_indices().nth(max) {
-            Some((i, _)) => format!("{}…", &line[..i]),
-            None => line.to_string(),
-        }
-    }
-    /// The apiserver's 403 message ("pods is forbidden: User "u" cannot
-    /// list resource "pods" in API group "" in the namespace "app"") as who
-    /// may not do what, where.
-    fn forbidden(message: &str) -> String {
-        let quoted =
-            |key: &str| message.split_once(key).and_then(|(_, rest)| rest.split_once('"')).map(|(v, _)| v.to_string());
-        let user = quoted("User \"");
-        let verb =
-            message.split_once("\" cannot ").and_then(|(_, rest)| rest.split_whitespace().next()).map(str::to_string);
-        let (Some(user), Some(verb), Some(resource)) = (user, verb, quoted("resource \"")) else {
-            return format!("forbidden: {}", short(message, 160));
-        };
-        let resource = match quoted("in API group \"") {
-            Some(group) if !group.is_empty() => format!("{resource}.{group}"),
-            _ => resource,
-        };
-        let place = match quoted("in the namespace \"") {
-            Some(ns) => format!(" in namespace {ns}"),
-            None => " cluster-wide".into(),
-        };
-        format!("forbidden: user \"{user}\" may not {verb} {resource}{place}")
-    }
-    /// kube-rs's `{cmd:?}` of the plugin (`API_TOKEN="…" "/path/aws" "eks"
-    /// "get-token" "--cluster-name" …`), or `cmd args`, as the program's
-    /// name and its leading subcommands: what the operator runs by hand.
-    fn command_name(cmd: &str) -> String {
-        let mut words: Vec<(String, bool)> = Vec::new();
-        let (mut word, mut quoted, mut in_quotes, mut escaped) = (String::new(), false, false, false);
-        for c in cmd.chars().chain(std::iter::once(' ')) {
-            if in_quotes {
-                match c {
-                    _ if escaped => {
-                        word.push(c);
-                        escaped = false;
-                    }
-                    '\\' => escaped = true,
-                    '"' => in_quotes = false,
-                    _ => word.push(c),
-                }
-            } else if c == '"' {
-                in_quotes = true;
-                quoted |= word.is_empty();
-            } else if c.is_whitespace() {
-                if !word.is_empty() || quoted {
-                    words.push((std::mem::take(&mut word), quoted));
-                }
-                quoted = false;
-            } else {
-                word.push(c);
-            }
-        }
-        // Debug form: the program is the first quoted word (environment
-        // assignments come first, unquoted); plain form: the first word.
-        let start = words
-            .iter()
-            .position(|(_, q)| *q)
-            .or_else(|| words.iter().position(|(w, _)| !w.contains('=')))
-            .unwrap_or(0);
-        let mut parts: Vec<&str> = Vec::new();
-        for (i, (w, _)) in words.iter().enumerate().skip(start) {
-            if i == start {
-                parts.push(w.rsplit('/').next().unwrap_or(w));
-            } else if w.starts_with('-') || parts.len() >= 3 {
-                break;
-            } else {
-                parts.push(w);
-            }
-        }
-        parts.join(" ")
-    }
-    fn credentials(auth: &kube::client::AuthError) -> String {
-        use kube::client::AuthError;
-        match auth {
-            AuthError::AuthExecRun { cmd, out } => {
-                // Scrubbed before it is cut: half a secret is not caught.
-                let said = |bytes: &[u8]| short(&scrub(&String::from_utf8_lossy(bytes)), 160);
-                let said = match said(&out.stderr) {
-                    s if s.is_empty() => said(&out.stdout),
-                    s => s,
-                };
-                format!(
-                    "cannot get credentials: auth exec command `{}` failed ({}){}",
-                    command_name(cmd),
-                    out.status,
-                    if said.is_empty() { String::new() } else { format!(": {said}") }
-                )
-            }
-            AuthError::AuthExecStart(io) => {
-                format!("cannot get credentials: the kubeconfig's exec credential plugin cannot be run: {io}")
-            }
-            other => format!("cannot get credentials: {}", short(&other.to_string(), 160)),
-        }
-    }
-    /// Why no answer came, in a few words.
-    fn unreachable(e: &(dyn std::error::Error + 'static)) -> String {
-        let mut source = Some(e);
-        while let Some(s) = source {
-            if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                use std::io::ErrorKind::*;
-                match io.kind() {
-                    ConnectionRefused => return "connection refused (nothing listens there)".into(),
-                    ConnectionReset | ConnectionAborted | UnexpectedEof => return "connection reset".into(),
-                    TimedOut => return "connection timed out".into(),
-                    HostUnreachable | NetworkUnreachable => return "no route to the host".into(),
-                    _ => {}
-                }
-            }
-            source = s.source();
-        }
-        let all = chain(e);
-        let lower = all.to_ascii_lowercase();
-        if lower.contains("dns error") || lower.contains("failed to lookup address") {
-            "the host name does not resolve (DNS)".into()
-        } else if lower.contains("certificate") || lower.contains("tls") {
-            format!("TLS failed: {}", short(all.rsplit(": ").next().unwrap_or(&all), 100))
-        } else {
-            short(all.rsplit(": ").next().unwrap_or(&all), 120)
-        }
-    }
-
-    tracing::warn!(error = %scrub(&chain(e)), "Kubernetes call failed");
-    let auth = {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-        let mut found = None;
-        while let Some(s) = source {
-            if let Some(a) = s.downcast_ref::<kube::client::AuthError>() {
-                found = Some(a);
-                break;
-            }
-            source = s.source();
-        }
-        found
-    };
-    let text = match e {
-        kube::Error::Api(status) if status.code == 401 => {
-            "the credentials were refused (401 Unauthorized): the token has expired or is not for this cluster; \
-             log in again"
-                .into()
-        }
-        kube::Error::Api(status) if status.code == 403 => forbidden(&status.message),
-        kube::Error::Api(status) => format!("{} ({})", short(&status.message, 160), status.code),
-        // The credentials of the context could not be had: not a network
-        // problem. kube-rs wraps the plugin's failure in a service error.
-        _ if auth.is_some() => auth.map(credentials).unwrap_or_default(),
-        kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            format!("cannot reach the API server: {}", unreachable(e))
-        }
-        other => short(&other.to_string(), 160),
-    };
-    scrub(&text).into_owned()
-}
-
-/// One watch's deltas, and whether they end a full list (its first, or a
-/// re-list after a reconnect).
-type Batch = Result<(Vec<ClusterDelta>, bool), watcher::Error>;
-
-/// Retry pause for a failed watch: 0.5 s doubling to 5 s, back to 0.5 s
-/// after a success. kube's default grows to 30 s, which at the console
-/// means half a minute of stale data after an API server is back; with two
-/// clusters and a dozen watches each, 5 s keeps the load of an outage low.
-#[derive(Debug, Clone)]
-struct Retry {
-    next: std::time::Duration,
-}
-
-impl Retry {
-    const FIRST: std::time::Duration = std::time::Duration::from_millis(500);
-    const MAX: std::time::Duration = std::time::Duration::from_secs(5);
-
-    fn new() -> Retry {
-        Retry { next: Retry::FIRST }
-    }
-}
-
-impl Iterator for Retry {
-    type Item = std::time::Duration;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let now = self.next;
-        self.next = (self.next * 2).min(Retry::MAX);
-        Some(now)
-    }
-}
-
-impl Backoff for Retry {
-    fn reset(&mut self) {
-        self.next = Retry::FIRST;
-    }
-}
-
-/// Watches everything the console shows of one side until cancelled,
-/// sending deltas and the source's state.
-pub async fn run(
-    side: Side,
-    context: String,
-    client: Client,
-    namespaces: Vec<String>,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-) {
-    let id = SourceId::Cluster(side);
-    let mut streams: Vec<BoxStream<'static, Batch>> = Vec::new();
-    streams.push(watch(Api::<NodeObj>::all(client.clone()), trim_node, |n| {
-        n.metadata.name.clone().map(ClusterDelta::NodeGone)
-    }));
-    for ns in &namespaces {
-        streams.push(watch(Api::<DeploymentObj>::namespaced(client.clone(), ns), trim_deployment, workload_gone));
-        streams.push(watch(Api::<StatefulSetObj>::namespaced(client.clone(), ns), trim_statefulset, workload_gone));
-        streams.push(watch(Api::<CronJobObj>::namespaced(client.clone(), ns), trim_cronjob, workload_gone));
-        streams.push(watch(Api::<JobObj>::namespaced(client.clone(), ns), trim_job, |j: &JobObj| {
-            trim_job(j).and(workload_gone(j))
-        }));
-        streams.push(watch(Api::<PodObj>::namespaced(client.clone(), ns), trim_pod, |p: &PodObj| {
-            Some(ClusterDelta::PodGone(PodKey {
-                namespace: p.metadata.namespace.clone().unwrap_or_default(),
-                name: p.metadata.name.clone().unwrap_or_default(),
-            }))
-        }));
-        streams.push(events(Api::<EventObj>::namespaced(client.clone(), ns), false));
-        streams.push(watch(Api::<HpaObj>::namespaced(client.clone(), ns), trim_hpa, |h| {
-            hpa_target(h).map(ClusterDelta::AutoscalerGone)
-        }));
-    }
-    // Optional watches from here on: what they miss is said once, and
-    // neither makes the side stale nor holds back `Synced`.
-    let optional_from = streams.len();
-    // The Events of Nodes (Karpenter's disruption events among them) are
-    // kept in `default`, which the plan may not list. A kube user who
-    // cannot read there loses those signals and nothing else.
-    if !namespaces.iter().any(|ns| ns == "default") {
-        streams.push(events(Api::<EventObj>::namespaced(client.clone(), "default"), true));
-    }
-    let mut told: HashSet<String> = HashSet::new();
-    // Each watch tagged, to tell when every one has listed once: only then
-    // is an empty side really empty (and a singleton on it really idle).
-    let watches = streams.len();
-    let mut listed: Vec<bool> = (0..watches).map(|i| i >= optional_from).collect();
-    let mut synced = false;
-    let mut all = stream::select_all(streams.into_iter().enumerate().map(|(i, s)| s.map(move |b| (i, b)).boxed()));
-    // A watch that reconnects after an outage says nothing until something
-    // changes, so the watches alone cannot tell "quiet" from "gone". A cheap
-    // probe every few seconds can; a watch error still wins over a probe
-    // that succeeds soon after it (a forbidden watch on a reachable server).
-    let mut probe = tokio::time::interval(PROBE_EVERY);
-    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut state = Health { id, live: false, last_ok: None, failing: None, last_watch_error: None };
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
-        return;
-    }
-    loop {
-        let out = tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = probe.tick() => {
-                let reachable = match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
-                    // Any answer, even an error status, is a reachable server.
-                    Ok(Ok(_)) | Ok(Err(kube::Error::Api(_))) => Ok(()),
-                    Ok(Err(e)) => Err(format!("context {context}: {}", kube_error(&e))),
-                    Err(_) => Err(format!("context {context}: the API server did not answer within {PROBE_TIMEOUT:?}")),
-                };
-                match reachable {
-                    Ok(()) => state.ok(Timestamp::now(), false),
-                    Err(error) => state.failed(Timestamp::now(), error),
-                }
-            }
-            item = all.next() => {
-                let Some((i, item)) = item else { return };
-                // Stamped when it arrived, not when the wait began.
-                let now = Timestamp::now();
-                match item {
-                    Ok((deltas, list_done)) => {
-                        // An optional watch counts as working once it has
-                        // listed: between its failures it only restarts.
-                        let optional = i >= optional_from;
-                        if optional && list_done {
-                            told.clear();
-                        }
-                        let mut out =
-                            if optional && !list_done && deltas.is_empty() { vec![] } else { state.ok(now, true) };
-                        out.extend(deltas.into_iter().map(|delta| Msg::Cluster { side, delta }));
-                        listed[i] |= list_done;
-                        if !synced && listed.iter().all(|l| *l) {
-                            synced = true;
-                            out.push(Msg::Cluster { side, delta: ClusterDelta::Synced });
-                        }
-                        out
-                    }
-                    Err(e) if i >= optional_from => {
-                        let error = explain(&context, &e);
-                        tracing::warn!(%side, %error, "node events watch failed");
-                        // Said when the server refuses; an unreachable server
-                        // is the other watches' to report.
-                        if refused(&e) && told.insert(error.clone()) {
-                            let warning = KubeWarning {
-                                at: now,
-                                object: "Event/default".into(),
-                                reason: "NodeEventsUnread".into(),
-                                message: format!("the Events of Nodes (Karpenter's disruption events) are not read: {error}"),
-                            };
-                            vec![Msg::Cluster { side, delta: ClusterDelta::Warning(warning) }]
-                        } else {
-                            vec![]
-                        }
-                    }
-                    Err(e) => {
-                        let error = explain(&context, &e);
-                        tracing::warn!(%side, %error, "watch failed");
-                        state.watch_failed(now, error)
-                    }
-                }
-            }
-        };
-        for msg in out {
-            if tx.send(msg).await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-/// After a watch error, a successful probe alone does not make the side
-/// live until the watches have had this long (two retry pauses) to fail again.
-const WATCH_ERROR_HOLD: i64 = 10;
-
-/// One side's source state, from watch results and probes.
-#[derive(Debug)]
-struct Health {
-    id: SourceId,
-    live: bool,
-    last_ok: Option<Timestamp>,
-    failing: Option<(Timestamp, String)>,
-    last_watch_error: Option<Timestamp>,
-}
-
-impl Health {
-    /// Something worked: a watch delivered (`from_watch`) or a probe answered.
-    fn ok(&mut self, now: Timestamp, from_watch: bool) -> Vec<Msg> {
-        self.last_ok = Some(now);
-        let held =
-            !from_watch && self.last_watch_error.is_some_and(|t| now.as_second() - t.as_second() < WATCH_ERROR_HOLD);
-        if self.live || held {
-            return vec![];
-        }
-        self.live = true;
-        self.failing = None;
-        vec![Msg::Source { id: self.id, state: SourceState::Live { last_ok: now } }]
-    }
-
-    fn watch_failed(&mut self, now: Timestamp, error: String) -> Vec<Msg> {
-        self.last_watch_error = Some(now);
-        self.failed(now, error)
-    }
-
-    /// Stale, announced once per distinct reason.
-    fn failed(&mut self, now: Timestamp, error: String) -> Vec<Msg> {
-        let same = self.failing.as_ref().is_some_and(|(_, e)| *e == error);
-        if same && !self.live {
-            return vec![];
-        }
-        let since = self.failing.as_ref().map_or(now, |(since, _)| *since);
-        self.failing = Some((since, error.clone()));
-        self.live = false;
-        vec![Msg::Source {
-            id: self.id,
-            state: SourceState::Stale { since, error, last_ok: self.last_ok, fault: Default::default() },
-        }]
-    }
-}
-
-/// What a watch remembers of each object it has listed: only what says
-/// it is gone (a few dozen bytes), never the object or its trimmed form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Gone {
-    Pod(PodKey),
-    Workload(WorkloadKey),
-    Node(String),
-    Autoscaler(WorkloadKey),
-}
-
-impl Gone {
-    fn of(delta: ClusterDelta) -> Option<Gone> {
-        Some(match delta {
-            ClusterDelta::PodGone(k) => Gone::Pod(k),
-            ClusterDelta::WorkloadGone(k) => Gone::Workload(k),
-            ClusterDelta::NodeGone(n) => Gone::Node(n),
-            ClusterDelta::AutoscalerGone(k) => Gone::Autoscaler(k),
-            _ => return None,
-        })
-    }
-
-    fn delta(self) -> ClusterDelta {
-        match self {
-            Gone::Pod(k) => ClusterDelta::PodGone(k),
-            Gone::Workload(k) => ClusterDelta::WorkloadGone(k),
-            Gone::Node(n) => ClusterDelta::NodeGone(n),
-            Gone::Autoscaler(k) => ClusterDelta::AutoscalerGone(k),
-        }
-    }
-}
-
-/// A list+watch of one kind, trimmed, with deletions that happened while
-/// disconnected recovered from the re-list (objects no longer listed).
-/// Lists come in pages (kube's default of 500 objects), so a large list
-/// is never held whole, and each object is dropped once trimmed.
-fn watch<K>(
-    api: Api<K>,
-    trim: fn(&K) -> Option<ClusterDelta>,
-    gone: fn(&K) -> Option<ClusterDelta>,
-) -> BoxStream<'static, Batch>
-where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
-    let mut known: HashSet<Gone> = HashSet::new();
-    let mut relist: Option<HashSet<Gone>> = None;
-    watcher(api, watcher::Config::default().page_size(LIST_PAGE))
-        .backoff(Retry::new())
-        .map(move |event| {
-            let event = event?;
-            let mut out = Vec::new();
-            let mut list_done = false;
-            let gone = |o: &K| gone(o).and_then(Gone::of);
-            match event {
-                watcher::Event::Init => relist = Some(HashSet::new()),
-                watcher::Event::InitApply(obj) => {
-                    out.extend(trim(&obj));
-                    if let (Some(g), Some(fresh)) = (gone(&obj), relist.as_mut()) {
-                        fresh.insert(g);
-                    }
-                }
-                watcher::Event::InitDone => {
-                    list_done = true;
-                    if let Some(fresh) = relist.take() {
-                        out.extend(known.difference(&fresh).cloned().map(Gone::delta));
-                        known = fresh;
-                    }
-                }
-                watcher::Event::Apply(obj) => {
-                    out.extend(trim(&obj));
-                    if let Some(g) = gone(&obj) {
-                        known.insert(g);
-                    }
-                }
-                watcher::Event::Delete(obj) => {
-                    if let Some(g) = gone(&obj) {
-                        known.remove(&g);
-                        out.push(g.delta());
-                    }
-                }
-            }
-            Ok((out, list_done))
-        })
-        .boxed()
-}
-
-/// Objects a list page holds: kube's default, said here because memory
-/// at 50,000 pods a side depends on it.
-const LIST_PAGE: u32 = 500;
-
-/// Events, each once. Warning events once per occurrence (an event is
-/// updated in place as it repeats, and a re-list after a reconnect lists
-/// it again); Node Events that are disruption signals once per Event (a
-/// repeat is the same signal). `nodes_only`: the watch of `default`, where
-/// the Events of Nodes are kept, reads those and nothing else; the field
-/// selector spares a real server, and is checked here too (kmock ignores it).
-fn events(api: Api<EventObj>, nodes_only: bool) -> BoxStream<'static, Batch> {
-    let mut seen: HashSet<(String, i64)> = HashSet::new();
-    let config = if nodes_only {
-        watcher::Config::default().fields("involvedObject.kind=Node")
-    } else {
-        watcher::Config::default()
-    };
-    watcher(api, config)
-        .backoff(Retry::new())
-        .map(move |event| {
-            let mut out = Vec::new();
-            let event = event?;
-            let list_done = matches!(event, watcher::Event::InitDone);
-            if let watcher::Event::Apply(e) | watcher::Event::InitApply(e) = event {
-                let id = match e.metadata.uid.clone() {
-                    Some(uid) if !uid.is_empty() => uid,
-                    _ => e.metadata.name.clone().unwrap_or_default(),
-                };
-                if let Some(signal) = trim_node_event(&e) {
-                    if seen.insert((id, i64::MIN)) {
-                        out.push(ClusterDelta::NodeEvent(signal));
-                    }
-                } else if let Some(w) = trim_warning(&e)
-                    && (!nodes_only || e.involved_object.kind.as_deref() == Some("Node"))
-                    && seen.insert((id, w.at.as_second()))
-                {
-                    out.push(ClusterDelta::Warning(w));
-                }
-            }
-            Ok((out, list_done))
-        })
-        .boxed()
-}
+use crate::app::ClusterDelta;
+use crate::domain::{
+    Autoscaler, Capacity, Exit, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Workload,
+    WorkloadKey, WorkloadKind, owner_from_metadata,
+};
 
 fn key_of(meta: &ObjectMeta) -> WorkloadKey {
     WorkloadKey::new(meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
 }
 
-fn workload_gone<K: Resource>(o: &K) -> Option<ClusterDelta> {
+pub(super) fn workload_gone<K: Resource>(o: &K) -> Option<ClusterDelta> {
     Some(ClusterDelta::WorkloadGone(key_of(o.meta())))
 }
 
@@ -930,12 +329,22 @@ pub fn trim_node(n: &NodeObj) -> Option<ClusterDelta> {
         name: n.metadata.name.clone().unwrap_or_default(),
         capacity,
         instance_type: label("node.kubernetes.io/instance-type").unwrap_or("?").to_string(),
+        instance_id: n.spec.as_ref().and_then(|s| s.provider_id.as_deref()).and_then(ec2_instance),
         ready,
         cordoned: n.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false),
         spot_interruption: present.contains(&NodeSignalKind::SpotInterruption),
         rebalance_recommendation: present.contains(&NodeSignalKind::Rebalance),
         disruptions: NodeSignalKind::TRIMMED.into_iter().filter(|k| present.contains(k)).collect(),
     }))
+}
+
+/// The EC2 instance id of a node's `providerID`: its last path segment
+/// (`aws:///ap-northeast-1a/i-0abc…`, or `aws:///i-0abc…`), when that is
+/// an instance's. Another cloud's, or a Fargate node's, is None.
+pub fn ec2_instance(provider_id: &str) -> Option<String> {
+    let rest = provider_id.strip_prefix("aws://")?;
+    let last = rest.rsplit('/').next()?;
+    (last.starts_with("i-") && last.len() > 2).then(|| last.to_string())
 }
 
 /// The disruption signal a Node Event stands for: Karpenter's, which are
@@ -986,7 +395,7 @@ pub fn trim_node_event(e: &EventObj) -> Option<NodeEvent> {
     Some(NodeEvent { at, node: o.name.clone()?, kind, reason: reason.to_string() })
 }
 
-fn hpa_target(h: &HpaObj) -> Option<WorkloadKey> {
+pub(super) fn hpa_target(h: &HpaObj) -> Option<WorkloadKey> {
     let name = &h.spec.as_ref()?.scale_target_ref.name;
     Some(WorkloadKey::new(h.metadata.namespace.clone().unwrap_or_default(), name.clone()))
 }
@@ -1027,14 +436,6 @@ pub fn trim_warning(e: &EventObj) -> Option<KubeWarning> {
         reason: e.reason.clone().unwrap_or_default(),
         message: e.message.clone().unwrap_or_default().trim().to_string(),
     })
-}
-
-/// The API server's version, for the header; "?" if it will not say.
-pub async fn server_version(client: &Client) -> String {
-    match client.apiserver_version().await {
-        Ok(v) => format!("{}.{}", v.major, v.minor.trim_end_matches('+')),
-        Err(_) => "?".into(),
-    }
 }
 
 #[cfg(test)]
@@ -1182,6 +583,38 @@ mod tests {
         assert_eq!(node.signals().collect::<Vec<_>>(), vec![NodeSignalKind::SpotInterruption]);
     }
 
+    /// A node keeps the EC2 instance of its `providerID`, for the signals
+    /// that name an instance; a node of another cloud has none, and a
+    /// node without one is written as before.
+    #[test]
+    fn a_node_keeps_the_ec2_instance_of_its_provider_id() {
+        let id = "i-0abc1234def567890";
+        assert_eq!(ec2_instance(&format!("aws:///ap-northeast-1a/{id}")).as_deref(), Some(id));
+        assert_eq!(ec2_instance(&format!("aws:///{id}")).as_deref(), Some(id));
+        for other in
+            ["gce://photo/asia-northeast1-a/vm-1", "aws:///ap-northeast-1a/fargate-ip-10-1-2-3", id, "aws:///a/i-", ""]
+        {
+            assert_eq!(ec2_instance(other), None, "{other}");
+        }
+        let with = |provider: Option<&str>| {
+            let n = KubeNode {
+                metadata: ObjectMeta { name: Some("ip-10-1-2-3.ec2.internal".into()), ..Default::default() },
+                spec: Some(NodeSpec { provider_id: provider.map(Into::into), ..Default::default() }),
+                status: None,
+            };
+            match trim_node(&partial(&n)) {
+                Some(ClusterDelta::Node(node)) => node,
+                other => panic!("not a node: {other:?}"),
+            }
+        };
+        let node = with(Some(&format!("aws:///ap-northeast-1a/{id}")));
+        assert_eq!(node.instance_id.as_deref(), Some(id));
+        let json = serde_json::to_string(&node).unwrap();
+        assert!(json.contains(&format!(r#""instance_id":"{id}""#)), "{json}");
+        let none = serde_json::to_string(&with(None)).unwrap();
+        assert!(!none.contains("instance_id"), "{none}");
+    }
+
     fn node_event(kind: &str, reason: &str, message: &str) -> KubeEvent {
         KubeEvent {
             metadata: ObjectMeta {
@@ -1278,15 +711,6 @@ mod tests {
         let text = serde_json::to_string(&w).unwrap();
         assert!(!text.contains("last-applied") && !text.contains("tracking-id"), "only the owner is kept: {text}");
         assert_eq!(deployment(&[], &[]).owner, None);
-    }
-
-    #[test]
-    fn watch_retries_double_to_five_seconds_and_reset() {
-        let mut r = Retry::new();
-        let pauses: Vec<u128> = (0..6).map(|_| r.next().unwrap().as_millis()).collect();
-        assert_eq!(pauses, vec![500, 1000, 2000, 4000, 5000, 5000]);
-        r.reset();
-        assert_eq!(r.next().unwrap().as_millis(), 500);
     }
 
     #[test]
