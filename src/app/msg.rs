@@ -2,8 +2,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Autoscaler, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
-    RouteOwners, RouteProblem, RouteRead, Side, Fault, Workload, WorkloadKey,
+    Autoscaler, Fault, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
+    RouteOwners, RouteProblem, RouteRead, Side, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 

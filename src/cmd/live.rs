@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 use super::tasks::Tasks;
-use crate::app::{Mode, Msg};
+use crate::app::Msg;
 use crate::cli::RecordArgs;
 use crate::plan::Plan;
 use crate::{record, sources};

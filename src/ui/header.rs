@@ -6,7 +6,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{AlarmKind, App, Mode, SourceId, SourceState};
 use crate::domain::wheel::short_holder;
-use crate::domain::{Side, Fault, Wheel, age, clock};
+use crate::domain::{Fault, Side, Wheel, age, clock};
 use crate::keymap::Action;
 
 use super::theme;

@@ -69,7 +69,8 @@ impl LiveConsole {
         let (tx, rx) = mpsc::channel(cutover::runtime::CHANNEL_CAPACITY);
         let cancel = CancellationToken::new();
         let mode = self.app.config.mode;
-        self.app = App::new(cutover::app::AppConfig::of_plan(&self.plan, mode), Keymap::default(), jiff::Timestamp::now());
+        self.app =
+            App::new(cutover::app::AppConfig::of_plan(&self.plan, mode), Keymap::default(), jiff::Timestamp::now());
         self.clients = self
             .rt
             .block_on(cutover::sources::start_reading(&self.plan, tx.clone(), cancel.clone(), &TaskTracker::new()))
