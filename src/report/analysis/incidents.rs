@@ -3,7 +3,7 @@
 //! with the signals and losses just before them.
 
 use crate::app::{App, Mark, Marked};
-use crate::domain::{Minute, NodeSignalKind, PerSide, Side};
+use crate::domain::{Minute, PerSide, Side};
 use crate::report::series::Series;
 use crate::report::{LostRow, Peak, Signal, doc};
 
@@ -15,29 +15,6 @@ pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
 const LOST_MERGE_MINUTES: i64 = 5;
 
 /// Who raises a node signal.
-fn signal_source(kind: NodeSignalKind) -> &'static str {
-    use NodeSignalKind as K;
-    match kind {
-        K::SpotInterruption | K::Rebalance | K::NthScheduledMaintenance | K::NthAsgTermination => {
-            "aws-node-termination-handler"
-        }
-        K::KarpenterDisrupted
-        | K::KarpenterConsolidation
-        | K::KarpenterDrift
-        | K::KarpenterExpiration
-        | K::KarpenterRebalance
-        | K::KarpenterSpotInterruption
-        | K::KarpenterInstanceStopping => "karpenter",
-        K::AutoscalerScaleDown | K::AutoscalerCandidate => "cluster-autoscaler",
-        K::Cordon | K::TaintUnschedulable => "node spec (cordon)",
-        K::NotReady | K::MemoryPressure | K::DiskPressure | K::PidPressure | K::NetworkUnavailable => {
-            "kubelet (node condition)"
-        }
-        K::TaintNotReady | K::TaintUnreachable | K::OutOfService => "node lifecycle controller (taint)",
-        K::CloudShutdown => "cloud provider (taint)",
-        K::Removed => "Kubernetes API (node deleted)",
-    }
-}
 
 pub(super) fn signals(marks: &[Mark]) -> Vec<Signal> {
     marks
@@ -49,7 +26,7 @@ pub(super) fn signals(marks: &[Mark]) -> Vec<Signal> {
                 node: node.clone(),
                 kind: *signal,
                 label: signal.label(),
-                source: signal_source(*signal),
+                source: signal.source().label(),
             }),
             _ => None,
         })
