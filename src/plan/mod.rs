@@ -77,6 +77,8 @@ impl Plan {
     pub fn parse(file: &str, text: &str, path: &Path) -> Result<Plan, PlanError> {
         let loc = Located { file, text };
         let raw: PlanFile = toml::from_str(text).map_err(|e| {
+            // The TOML parser's error has a message and a span, no kind:
+            // its words choose the hint, never whether the plan is refused.
             let message = e.message().trim().to_string();
             let hint = if message.contains("unknown field") {
                 "remove or rename the field; the plan's fields are in the README"

@@ -625,6 +625,9 @@ pub struct Stream {
     pub stopped: Option<String>,
     /// Where reading stopped: the line's number and byte offset.
     pub stopped_at: Option<(usize, u64)>,
+    /// It stopped at a last line without its end: one being written, or
+    /// the end of a session that was killed mid-line.
+    pub cut_short: bool,
     reader: BufReader<File>,
     line: String,
     albs: AlbMemory,
@@ -652,6 +655,7 @@ impl Stream {
             keyframes: 0,
             stopped: None,
             stopped_at: None,
+            cut_short: false,
             reader,
             line,
             albs: AlbMemory::default(),
@@ -687,6 +691,7 @@ impl Iterator for Stream {
                 Err(e) => return self.stop((number, offset), format!("line {number} (byte {offset}): {e}")),
             };
             if !self.line.ends_with('\n') {
+                self.cut_short = true;
                 return self.stop(
                     (number, offset),
                     format!("line {number} (byte {offset}) is cut short: the recording ends mid-entry"),

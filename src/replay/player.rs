@@ -39,6 +39,9 @@ pub struct Index {
     line_number: usize,
     /// Why indexing stopped before the end of the file, if it did.
     pub stopped: Option<String>,
+    /// It stopped at a last line without its end, which a later call may
+    /// find whole.
+    cut_short: bool,
 }
 
 impl Index {
@@ -47,7 +50,7 @@ impl Index {
     /// being written), and reported as cut short until then.
     fn extend(&mut self, file: &mut File) -> Result<usize, String> {
         let before = self.lines.len() + self.marks.len();
-        if self.stopped.as_deref().is_some_and(|s| !s.contains("cut short")) {
+        if self.stopped.is_some() && !self.cut_short {
             return Ok(0);
         }
         // Nothing appended: the common case when following, many times a second.
@@ -55,6 +58,7 @@ impl Index {
             return Ok(0);
         }
         self.stopped = None;
+        self.cut_short = false;
         file.seek(SeekFrom::Start(self.end)).map_err(|e| e.to_string())?;
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut line = Vec::new();
@@ -66,6 +70,7 @@ impl Index {
             }
             let number = self.line_number;
             if line.last() != Some(&b'\n') {
+                self.cut_short = true;
                 self.stopped =
                     Some(format!("line {number} (byte {}) is cut short: the recording ends mid-entry", self.end));
                 break;
@@ -117,7 +122,9 @@ pub struct Player {
     /// from the open: its first unreadable line (number, byte, why), or
     /// none. A seek past keyframes never reads the lines between, so
     /// without it a damaged line there would be played past unsaid.
-    checked: Option<std::sync::mpsc::Receiver<Option<(usize, u64, String)>>>,
+    /// What the check of the whole file found: where it stopped, why, and
+    /// whether at a line cut short.
+    checked: Option<std::sync::mpsc::Receiver<Option<(u64, String, bool)>>>,
     /// How many times a seek started from a keyframe.
     pub keyframe_loads: usize,
     /// A gap was passed (its time and lines lost) and no keyframe since:
@@ -147,8 +154,8 @@ impl Player {
         std::thread::spawn(move || {
             let first = record::Stream::open(&whole).ok().and_then(|mut stream| {
                 for _ in stream.by_ref() {}
-                let (number, offset) = stream.stopped_at?;
-                Some((number, offset, stream.stopped?))
+                let (_, offset) = stream.stopped_at?;
+                Some((offset, stream.stopped?, stream.cut_short))
             });
             let _ = tx.send(first);
         });
@@ -220,12 +227,12 @@ impl Player {
             None => return false,
         };
         self.checked = None;
-        let Some((_, offset, why)) = found else { return false };
+        let Some((offset, why, cut_short)) = found else { return false };
         // A last line still being written is the index's to tell, and a
         // gap (a shared session's lost lines) the replay's, which waits
         // for the next keyframe after it.
         let Some(i) = self.index.lines.iter().position(|l| l.offset >= offset) else { return false };
-        if why.contains("is cut short") || self.index.lines[i].kind == Kind::Gap {
+        if cut_short || self.index.lines[i].kind == Kind::Gap {
             return false;
         }
         if self.damaged.as_ref().is_some_and(|(limit, _)| *limit <= i) {

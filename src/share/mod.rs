@@ -749,6 +749,9 @@ pub(crate) fn refusal(event: &async_nats::Event) -> Option<String> {
         async_nats::Event::ServerError(async_nats::ServerError::AuthorizationViolation) => {
             Some(format!("authorization violation: {CREDENTIALS}"))
         }
+        // The server's `-ERR 'Permissions Violation for …'` reaches the
+        // client only as text (`ServerError::Other`): its words are all
+        // there is to tell it by.
         async_nats::Event::ServerError(e) if e.to_string().to_ascii_lowercase().contains("permission") => {
             Some(permission_text(&e.to_string()))
         }
