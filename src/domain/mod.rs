@@ -13,6 +13,7 @@ mod owner;
 mod route;
 mod share;
 mod signal;
+pub mod stats;
 mod singleton;
 mod time;
 mod traffic;
