@@ -14,8 +14,6 @@ pub const SIGNALS_BEFORE_MINUTES: i64 = 10;
 /// one row (a drain evicts over a minute or two).
 const LOST_MERGE_MINUTES: i64 = 5;
 
-/// Who raises a node signal.
-
 pub(super) fn signals(marks: &[Mark]) -> Vec<Signal> {
     marks
         .iter()
