@@ -272,7 +272,7 @@ pub fn on_key(app: &mut App, key: Key) -> bool {
                 KeyCode::PageUp => crate::keymap::Action::PageUp,
                 _ => crate::keymap::Action::PageDown,
             };
-            super::update::move_selection(app, action);
+            super::moves::move_selection(app, action);
         }
         _ => {}
     }

@@ -126,7 +126,7 @@ pub fn apply(app: &mut App, pointer: Pointer) -> bool {
         }
         Pointer::Open { panel, row } => {
             apply(app, Pointer::Select { panel, row: Some(row) });
-            super::update::navigate(app, crate::keymap::Action::Open);
+            super::moves::navigate(app, crate::keymap::Action::Open);
         }
         Pointer::Scroll { panel, down } => {
             if let Some(panel) = panel
@@ -136,7 +136,7 @@ pub fn apply(app: &mut App, pointer: Pointer) -> bool {
             }
             let action = if down { crate::keymap::Action::Down } else { crate::keymap::Action::Up };
             for _ in 0..WHEEL_LINES {
-                super::update::navigate(app, action);
+                super::moves::navigate(app, action);
             }
         }
     }
