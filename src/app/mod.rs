@@ -7,6 +7,7 @@
 pub mod actions;
 mod effect;
 pub mod find;
+pub mod help;
 pub mod keeping;
 pub mod late;
 mod mark;

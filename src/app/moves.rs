@@ -13,7 +13,7 @@ use super::{App, Panel, View, find};
 pub fn navigate(app: &mut App, action: Action) {
     // The help scrolls when it is longer than the screen; at most as far as
     // the smallest screen needs (the drawing clamps it to the one it has).
-    let help_end = if app.ui.help { crate::ui::help::line_count(app).saturating_sub(HELP_PAGE) } else { 0 };
+    let help_end = if app.ui.help { super::help::line_count(app.replay).saturating_sub(HELP_PAGE) } else { 0 };
     let ui = &mut app.ui;
     if ui.help {
         let scroll = ui.help_scroll.min(help_end);
