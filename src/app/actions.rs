@@ -21,7 +21,7 @@ use crate::keymap::{Action, Key, KeyCode};
 
 use super::{
     Alarm, AlarmKind, App, AtWeight, Effect, EffectResult, Handoff, HandoffPhase, Level, Marked, Modal, Panel,
-    PercentInput, Proposal, ProposalKind, Purpose, SourceId, SourceState, TypedOverride, View,
+    PercentInput, Proposal, ProposalKind, Purpose, SourceId, SourceState, State, TypedOverride, View,
 };
 
 /// Polls of the metrics source that may be missed before acting is refused.
@@ -1374,7 +1374,8 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
     }
     if !matches!(result, EffectResult::DryRun { .. }) {
         let ok = matches!(result, EffectResult::Verified { .. });
-        app.mark(at, Marked::Outcome { ok, effect: effect.describe(&app.config.routes), text });
+        let effect = effect.describe(&app.config.routes);
+        app.mark(at, Marked::Outcome { ok, effect, text });
     }
     let not_awaited = matches!(&result, EffectResult::Unknown { detail } if detail.starts_with(super::NOT_AWAITED));
     if !matches!(result, EffectResult::Verified { .. } | EffectResult::DryRun { .. }) && !not_awaited {
@@ -1671,7 +1672,7 @@ pub fn controllers_overdue(app: &mut App) {
 /// Pods of `key` on `side` that still run: what a handoff waits for
 /// before it starts the other side. One definition, shared with the
 /// executor and the simulator: [`crate::domain::Pod::still_running`].
-pub fn pods_still_running(app: &App, side: Side, key: &WorkloadKey) -> usize {
+pub fn pods_still_running(app: &State, side: Side, key: &WorkloadKey) -> usize {
     app.clusters.get(side).pods_of(key).filter(|p| p.still_running()).count()
 }
 

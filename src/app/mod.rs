@@ -5,6 +5,7 @@
 //! screen and lets tests drive the whole console without a terminal.
 
 pub mod actions;
+mod console;
 mod effect;
 pub mod find;
 pub mod help;
@@ -20,11 +21,12 @@ mod state;
 mod update;
 pub mod wheel;
 
+pub use console::App;
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
 pub use keeping::{Held, Keeping, KeepingState, Left, Trouble};
 pub use mark::*;
-pub use moves::navigate;
+pub use moves::{Moved, Notice, navigate};
 pub use msg::*;
 pub use pointer::{MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;

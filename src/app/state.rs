@@ -7,8 +7,6 @@ use crate::domain::{
     PerSide, Pod, PodKey, PodPhase, PodsLost, RecordRead, RouteId, RouteKind, RouteOwners, Side, SingletonSpec, Target,
     Weight, Weights, Workload, WorkloadKey,
 };
-use crate::keymap::Keymap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{LbMetric, SourceId, SourceState};
@@ -979,14 +977,13 @@ impl Default for UiState {
     }
 }
 
-/// The console's whole state. A keyframe of a recording is this,
-/// serialised: a field added here is saved unless it is marked `skip`.
+/// What `update` builds from a session's messages: everything but the
+/// operator's view of it (see [`super::App`]). A keyframe of a recording
+/// is this, serialised, beside that view: a field added here is saved
+/// unless it is marked `skip`.
 #[derive(Serialize, Deserialize)]
-pub struct App {
+pub struct State {
     pub config: AppConfig,
-    /// In the recording's header, not in keyframes.
-    #[serde(skip)]
-    pub keymap: Keymap,
     /// The latest time from a `Tick`: the console's notion of now.
     pub now: Timestamp,
     pub clusters: PerSide<ClusterState>,
@@ -1005,10 +1002,6 @@ pub struct App {
     /// As pairs: a source's id is not a string, so not a JSON object key.
     #[serde(with = "pairs")]
     pub sources: BTreeMap<SourceId, SourceState>,
-    pub ui: UiState,
-    /// Where the last frame drew each panel and row, for the mouse.
-    #[serde(skip)]
-    pub screen: super::Screen,
     #[serde(skip)]
     pub quit: bool,
     pub modal: Option<Modal>,
@@ -1084,8 +1077,8 @@ mod pairs {
     }
 }
 
-impl App {
-    pub fn new(config: AppConfig, keymap: Keymap, now: Timestamp) -> App {
+impl State {
+    pub fn new(config: AppConfig, now: Timestamp) -> State {
         let routes = config
             .routes
             .iter()
@@ -1117,9 +1110,8 @@ impl App {
             .filter_map(|r| r.backend.load_balancer())
             .map(|lb| (lb.to_string(), LbMetrics::default()))
             .collect();
-        App {
+        State {
             config,
-            keymap,
             now,
             clusters: PerSide::default(),
             routes,
@@ -1129,8 +1121,6 @@ impl App {
             node_causes: PerSide::default(),
             pods_lost: VecDeque::new(),
             sources: BTreeMap::new(),
-            ui: UiState::default(),
-            screen: super::Screen::default(),
             quit: false,
             modal: None,
             notice: None,

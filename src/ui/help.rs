@@ -9,11 +9,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 pub use crate::app::help::GLYPHS;
-use crate::app::App;
 use crate::app::help::{HEALTH, Help, KeyLine};
 use crate::keymap::Action;
 
-use super::theme;
+use super::{Shown, theme};
 
 /// The widest the overlay is drawn.
 const WIDTH: u16 = 120;
@@ -65,8 +64,8 @@ fn legend() -> Vec<Line<'static>> {
     legend
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let help = Help::of(&app.keymap, app.can_act(), app.replay);
+pub fn render(s: Shown, frame: &mut Frame, area: Rect) {
+    let help = Help::of(s.keymap, s.app.can_act(), s.app.replay);
     let replay = replay_keys(&help);
     let keys = keys(&help);
     let legend = legend();
@@ -80,8 +79,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     let visible = usize::from(height.saturating_sub(2));
-    let scroll = app.ui.help_scroll.min(content.saturating_sub(visible));
-    let km = &app.keymap;
+    let scroll = s.ui.help_scroll.min(content.saturating_sub(visible));
+    let km = s.keymap;
     let hint = if content > visible {
         format!(
             " {}-{} of {}: {}/{} {}/{} {}/{} scroll · {} closes ",
