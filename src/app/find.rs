@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Health, Pod, Side, WorkloadKey};
 use crate::keymap::{Key, KeyCode};
 
-use super::{App, EventEntry, Level, Panel, View, WorkloadRow};
+use super::{EventEntry, Level, Moved, Panel, State, UiState, View, WorkloadRow};
 
 /// A table that can be filtered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,20 +108,23 @@ fn contains_lowercase(haystack: &str, needle: &str) -> bool {
     haystack.to_lowercase().contains(needle)
 }
 
-impl App {
+impl UiState {
     /// The table that `/` filters: the focused one, or the drill-down's pods.
     pub fn focused_table(&self) -> Option<Listing> {
-        match (&self.ui.view, self.ui.focus) {
+        match (&self.view, self.focus) {
             (View::Main, Panel::Workloads | Panel::Traffic) => Some(Listing::Workloads),
             (View::Main, Panel::Events) => Some(Listing::Events),
             (View::Workload(_), _) => Some(Listing::Pods),
             (View::Route(_), _) => None,
         }
     }
+}
 
+/// The rows a view shows of the state: what its filters, "problems only"
+/// and sort leave, in order.
+impl State {
     /// The workload rows on screen: filtered, problems only if asked, sorted.
-    pub fn visible_workloads(&self) -> Vec<WorkloadRow<'_>> {
-        let find = &self.ui.find;
+    pub fn visible_workloads(&self, find: &Find) -> Vec<WorkloadRow<'_>> {
         let filter = find.text(Listing::Workloads);
         let mut rows: Vec<WorkloadRow> = self
             .workload_pairs()
@@ -140,8 +143,8 @@ impl App {
     }
 
     /// Keys of the visible workload rows, in order.
-    pub fn visible_workload_keys(&self) -> Vec<WorkloadKey> {
-        self.visible_workloads().into_iter().map(|r| r.key.clone()).collect()
+    pub fn visible_workload_keys(&self, find: &Find) -> Vec<WorkloadKey> {
+        self.visible_workloads(find).into_iter().map(|r| r.key.clone()).collect()
     }
 
     /// Failing, degraded, drifted, on one side only, or a singleton that
@@ -174,8 +177,7 @@ impl App {
     }
 
     /// The events on screen, newest first.
-    pub fn visible_events(&self) -> Vec<&EventEntry> {
-        let find = &self.ui.find;
+    pub fn visible_events(&self, find: &Find) -> Vec<&EventEntry> {
         let filter = find.text(Listing::Events);
         self.events
             .iter()
@@ -185,8 +187,7 @@ impl App {
     }
 
     /// The pods of `key` on `side` that the drill-down lists, in order.
-    pub fn visible_pods(&self, key: &WorkloadKey, side: Side) -> Vec<&Pod> {
-        let find = &self.ui.find;
+    pub fn visible_pods(&self, key: &WorkloadKey, side: Side, find: &Find) -> Vec<&Pod> {
         let filter = find.text(Listing::Pods);
         let mut pods: Vec<&Pod> = self
             .clusters
@@ -215,11 +216,11 @@ impl App {
     }
 
     /// Number of rows in the focused table, for moving the selection.
-    pub fn visible_len(&self, panel: Panel) -> usize {
+    pub fn visible_len(&self, panel: Panel, find: &Find) -> usize {
         match panel {
             Panel::Traffic => self.routes.len(),
-            Panel::Workloads => self.visible_workloads().len(),
-            Panel::Events => self.visible_events().len(),
+            Panel::Workloads => self.visible_workloads(find).len(),
+            Panel::Events => self.visible_events(find).len(),
         }
     }
 }
@@ -229,42 +230,45 @@ fn restarts(row: &WorkloadRow) -> u32 {
 }
 
 /// `/`: opens the filter line of the focused table (from the routes, the
-/// workloads'), keeping what was typed before.
-pub fn open(app: &mut App) {
-    let Some(table) = app.focused_table() else {
-        app.notice = Some("nothing to filter here: `/` filters workloads, events and a workload's pods".into());
-        return;
+/// workloads'), keeping what was typed before. Where there is none, what
+/// to say instead.
+pub fn open(ui: &mut UiState) -> Result<(), String> {
+    let Some(table) = ui.focused_table() else {
+        return Err("nothing to filter here: `/` filters workloads, events and a workload's pods".into());
     };
-    if app.ui.view == View::Main && app.ui.focus == Panel::Traffic {
-        app.ui.focus = Panel::Workloads;
+    if ui.view == View::Main && ui.focus == Panel::Traffic {
+        ui.focus = Panel::Workloads;
     }
-    app.ui.find.editing = Some(table);
+    ui.find.editing = Some(table);
+    Ok(())
 }
 
 /// A key while the filter line is open: typed into it, or moving the
-/// selection; nothing else. Returns false when the line is closed.
-pub fn on_key(app: &mut App, key: Key) -> bool {
-    let Some(table) = app.ui.find.editing else { return false };
-    let text = &mut app.ui.find.text[table.index()];
+/// selection; nothing else (Ctrl-C asks to quit). None when the line is
+/// closed.
+pub fn on_key(app: &State, ui: &mut UiState, key: Key) -> Option<Moved> {
+    let table = ui.find.editing?;
+    let text = &mut ui.find.text[table.index()];
+    let mut moved = Moved::default();
     match key.code {
-        KeyCode::Char('c') if key.ctrl => app.quit = true,
+        KeyCode::Char('c') if key.ctrl => moved.quit = true,
         // Ctrl-U clears the line, as in a shell.
         KeyCode::Char('u') if key.ctrl => {
             text.clear();
-            reset_selection(app, table);
+            reset_selection(ui, table);
         }
         KeyCode::Char(c) if !key.ctrl && !key.alt && text.chars().count() < MAX_FILTER => {
             text.push(c);
-            reset_selection(app, table);
+            reset_selection(ui, table);
         }
         KeyCode::Char(_) if !key.ctrl && !key.alt => {}
         KeyCode::Backspace => {
             text.pop();
-            reset_selection(app, table);
+            reset_selection(ui, table);
         }
         // Enter keeps the filter and gives the keys back.
-        KeyCode::Enter => app.ui.find.editing = None,
-        KeyCode::Esc => clear(app, table),
+        KeyCode::Enter => ui.find.editing = None,
+        KeyCode::Esc => clear(ui, table),
         KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown => {
             let action = match key.code {
                 KeyCode::Up => crate::keymap::Action::Up,
@@ -272,36 +276,36 @@ pub fn on_key(app: &mut App, key: Key) -> bool {
                 KeyCode::PageUp => crate::keymap::Action::PageUp,
                 _ => crate::keymap::Action::PageDown,
             };
-            super::update::move_selection(app, action);
+            super::moves::move_selection(app, ui, action);
         }
         _ => {}
     }
-    true
+    Some(moved)
 }
 
 /// Esc with a filter set and the line closed clears it, before Esc's
 /// other meaning (leaving a drill-down). Returns whether it did.
-pub fn clear_on_back(app: &mut App) -> bool {
-    let Some(table) = app.focused_table() else { return false };
-    if app.ui.find.text(table).is_empty() {
+pub fn clear_on_back(ui: &mut UiState) -> bool {
+    let Some(table) = ui.focused_table() else { return false };
+    if ui.find.text(table).is_empty() {
         return false;
     }
-    clear(app, table);
+    clear(ui, table);
     true
 }
 
-fn clear(app: &mut App, table: Listing) {
-    app.ui.find.text[table.index()].clear();
-    app.ui.find.editing = None;
-    reset_selection(app, table);
+fn clear(ui: &mut UiState, table: Listing) {
+    ui.find.text[table.index()].clear();
+    ui.find.editing = None;
+    reset_selection(ui, table);
 }
 
 /// A changed filter starts the selection at its first match.
-fn reset_selection(app: &mut App, table: Listing) {
+fn reset_selection(ui: &mut UiState, table: Listing) {
     match table {
-        Listing::Workloads => app.ui.selected[Panel::Workloads.index()] = 0,
-        Listing::Events => app.ui.selected[Panel::Events.index()] = 0,
-        Listing::Pods => app.ui.detail_scroll = 0,
+        Listing::Workloads => ui.selected[Panel::Workloads.index()] = 0,
+        Listing::Events => ui.selected[Panel::Events.index()] = 0,
+        Listing::Pods => ui.detail_scroll = 0,
     }
 }
 

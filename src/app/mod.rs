@@ -5,11 +5,14 @@
 //! screen and lets tests drive the whole console without a terminal.
 
 pub mod actions;
+mod console;
 mod effect;
 pub mod find;
+pub mod help;
 pub mod keeping;
 pub mod late;
 mod mark;
+mod moves;
 mod msg;
 pub mod pointer;
 mod rows;
@@ -18,14 +21,16 @@ mod state;
 mod update;
 pub mod wheel;
 
+pub use console::App;
 pub use effect::*;
 pub use find::{Find, Listing, Sort};
 pub use keeping::{Held, Keeping, KeepingState, Left, Trouble};
 pub use mark::*;
+pub use moves::{Moved, Notice, navigate};
 pub use msg::*;
 pub use pointer::{MouseKind, Pointer, Screen, ScreenMap};
 pub use rows::*;
 pub use signal::{Ending, Signal, Stopping};
 pub use state::*;
-pub use update::{Update, navigate, update};
+pub use update::{Update, update};
 pub use wheel::WheelState;

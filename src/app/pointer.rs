@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use ratatui::layout::{Position, Rect};
 use serde::{Deserialize, Serialize};
 
-use super::{App, Panel, View};
+use super::{App, Moved, Panel, State, UiState, View, moves};
 
 /// What a mouse event meant, once resolved against the screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,15 +75,24 @@ impl ScreenMap {
     }
 }
 
-/// The screen map of an App: not saved, rebuilt by every frame.
+/// The screen map of a view: not saved, rebuilt by every frame.
 #[derive(Debug, Default)]
 pub struct Screen(pub RefCell<ScreenMap>);
 
 impl App {
-    /// What a mouse event at (`column`, `row`) means on the last frame.
+    /// What a mouse event at (`column`, `row`) means on the console's last
+    /// frame.
     pub fn resolve_pointer(&self, kind: MouseKind, column: u16, row: u16) -> Option<Pointer> {
-        let map = self.screen.0.borrow();
-        let in_main = self.ui.view == View::Main && !self.ui.help;
+        self.screen.resolve(&self.ui, kind, column, row)
+    }
+}
+
+impl Screen {
+    /// What a mouse event at (`column`, `row`) means on the last frame
+    /// drawn with this map, the view being `ui`.
+    pub fn resolve(&self, ui: &UiState, kind: MouseKind, column: u16, row: u16) -> Option<Pointer> {
+        let map = self.0.borrow();
+        let in_main = ui.view == View::Main && !ui.help;
         match kind {
             MouseKind::WheelUp | MouseKind::WheelDown => {
                 let panel = if in_main { map.panel_at(column, row) } else { None };
@@ -107,38 +116,39 @@ impl App {
 /// Lines one notch of the wheel moves.
 pub const WHEEL_LINES: usize = 3;
 
-/// Applies a resolved pointer: never more than moving around the screen.
-/// A proposal open on screen takes no clicks: a click must not be read as
-/// anything about it.
-pub fn apply(app: &mut App, pointer: Pointer) -> bool {
+/// Applies a resolved pointer to a view: never more than moving around
+/// the screen. None if it did nothing: a proposal open on screen takes no
+/// clicks, since a click must not be read as anything about it.
+pub fn apply(app: &State, ui: &mut UiState, pointer: Pointer) -> Option<Moved> {
     if app.modal.is_some() {
-        return false;
+        return None;
     }
+    let mut moved = Moved::default();
     match pointer {
         Pointer::Select { panel, row } => {
-            if app.ui.view != View::Main {
-                return false;
+            if ui.view != View::Main {
+                return None;
             }
-            app.ui.focus = panel;
+            ui.focus = panel;
             if let Some(row) = row {
-                app.ui.selected[panel.index()] = row.min(app.visible_len(panel).saturating_sub(1));
+                ui.selected[panel.index()] = row.min(app.visible_len(panel, &ui.find).saturating_sub(1));
             }
         }
         Pointer::Open { panel, row } => {
-            apply(app, Pointer::Select { panel, row: Some(row) });
-            super::update::navigate(app, crate::keymap::Action::Open);
+            moved = apply(app, ui, Pointer::Select { panel, row: Some(row) }).unwrap_or_default();
+            moved = moved.then(moves::navigate(app, ui, crate::keymap::Action::Open));
         }
         Pointer::Scroll { panel, down } => {
             if let Some(panel) = panel
-                && app.ui.view == View::Main
+                && ui.view == View::Main
             {
-                app.ui.focus = panel;
+                ui.focus = panel;
             }
             let action = if down { crate::keymap::Action::Down } else { crate::keymap::Action::Up };
             for _ in 0..WHEEL_LINES {
-                super::update::navigate(app, action);
+                moved = moved.then(moves::navigate(app, ui, action));
             }
         }
     }
-    true
+    Some(moved)
 }

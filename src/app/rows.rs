@@ -3,7 +3,7 @@
 
 use crate::domain::{Health, Minute, PerSide, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate};
 
-use super::{App, LbMetrics, RouteState};
+use super::{LbMetrics, RouteState, State};
 use crate::domain::SingletonSpec;
 
 /// One side of a workload row.
@@ -42,7 +42,7 @@ impl WorkloadRow<'_> {
     }
 }
 
-impl App {
+impl State {
     /// Keys of all workloads on either side, in display order.
     pub fn workload_keys(&self) -> Vec<&WorkloadKey> {
         self.workload_pairs().into_iter().map(|(k, _)| k).collect()

@@ -15,7 +15,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{App, Effect, Handoff, HandoffPhase, Level, Marked, Modal, Mode, Purpose};
+use super::{App, Effect, Handoff, HandoffPhase, Level, Marked, Modal, Mode, Purpose, State};
 use crate::domain::{clock, plus_secs};
 use crate::keymap::Action;
 
@@ -210,7 +210,7 @@ pub fn check(app: &mut App) {
 
 /// The way back for a handoff in the gap whose target is not started:
 /// its source started again (the abort `x` proposes), once.
-fn settle(app: &mut App) {
+fn settle(app: &mut State) {
     let Some(stopping) = app.stopping.as_mut() else { return };
     // The mode, not whether this is a replay: a replay must come to the
     // state the session came to (its effects are dropped there).

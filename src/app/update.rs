@@ -8,8 +8,8 @@ use crate::keymap::{Action, Key};
 
 use super::{
     App, CAUSE_CAPACITY, ClusterDelta, Effect, LATE_READ_SECS, Level, Mark, Marked, MetricPoint, Msg, NodeCause,
-    PODS_LOST_CAPACITY, Panel, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
-    SideMetrics, SourceId, SourceState, View, actions, find, pointer,
+    PODS_LOST_CAPACITY, Pointer, Queued, REVERT_WINDOW_SECS, RouteMetric, RouteReadState, SIGNAL_CAPACITY, SeriesId,
+    SideMetrics, SourceId, SourceState, State, actions, find, moves, pointer,
 };
 
 /// What applying one message produced.
@@ -51,7 +51,9 @@ fn apply(app: &mut App, msg: Msg) -> bool {
             if actions::on_modal_key(app, key, action) {
                 return true;
             }
-            if find::on_key(app, key) {
+            let App { state, ui, .. } = app;
+            if let Some(moved) = find::on_key(state, ui, key) {
+                moved.apply(state);
                 return true;
             }
             match action {
@@ -83,10 +85,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
         }
         Msg::Resize => true,
         Msg::Mouse { kind, column, row } => match app.resolve_pointer(kind, column, row) {
-            Some(p) => pointer::apply(app, p),
+            Some(p) => on_pointer(app, p),
             None => false,
         },
-        Msg::Pointer(p) => pointer::apply(app, p),
+        Msg::Pointer(p) => on_pointer(app, p),
         Msg::Cluster { side, delta } => {
             on_cluster(app, side, delta);
             actions::advance_handoff(app);
@@ -163,128 +165,28 @@ fn on_action(app: &mut App, action: Action) {
     }
     if app.ui.help {
         // The help overlay swallows everything but its own dismissal and quit.
-        return navigate(app, action);
+        return moves::on_console(app, action);
     }
     if action.mutates() {
         actions::on_mutating_action(app, action);
         return;
     }
-    navigate(app, action);
+    moves::on_console(app, action);
 }
 
-/// The actions that only move around the screen: quit, help, selection,
-/// panels and drill-downs. A replay applies its viewer's keys with this and
-/// nothing else, so no key of the viewer can reach an action.
-pub fn navigate(app: &mut App, action: Action) {
-    // The help scrolls when it is longer than the screen; at most as far as
-    // the smallest screen needs (the drawing clamps it to the one it has).
-    let help_end = if app.ui.help { crate::ui::help::line_count(app).saturating_sub(HELP_PAGE) } else { 0 };
-    let ui = &mut app.ui;
-    if ui.help {
-        let scroll = ui.help_scroll.min(help_end);
-        match action {
-            Action::Help | Action::Back => ui.help = false,
-            Action::Quit => app.quit = true,
-            Action::Up => ui.help_scroll = scroll.saturating_sub(1),
-            Action::Down => ui.help_scroll = (scroll + 1).min(help_end),
-            Action::PageUp => ui.help_scroll = scroll.saturating_sub(PAGE),
-            Action::PageDown => ui.help_scroll = (scroll + PAGE).min(help_end),
-            Action::Top => ui.help_scroll = 0,
-            Action::Bottom => ui.help_scroll = help_end,
-            _ => {}
+/// A click or the wheel, on the console's own view.
+fn on_pointer(app: &mut App, p: Pointer) -> bool {
+    let App { state, ui, .. } = app;
+    match pointer::apply(state, ui, p) {
+        Some(moved) => {
+            moved.apply(state);
+            true
         }
-        return;
-    }
-    app.notice = None;
-    // Esc clears a filter before it leaves a drill-down.
-    if action == Action::Back && find::clear_on_back(app) {
-        return;
-    }
-    let ui = &mut app.ui;
-    match action {
-        Action::Quit => app.quit = true,
-        Action::Help => {
-            ui.help = true;
-            ui.help_scroll = 0;
-        }
-        Action::Back => {
-            ui.view = View::Main;
-            ui.detail_scroll = 0;
-        }
-        Action::Find => find::open(app),
-        Action::ProblemsOnly => {
-            ui.find.problems_only = !ui.find.problems_only;
-            ui.selected[Panel::Workloads.index()] = 0;
-            ui.selected[Panel::Events.index()] = 0;
-            ui.detail_scroll = 0;
-        }
-        Action::Sort => ui.find.sort = ui.find.sort.next(),
-        Action::Open => open_selected(app),
-        Action::NextPanel | Action::PrevPanel if ui.view == View::Main => {
-            let i = ui.focus.index();
-            let next = if action == Action::NextPanel { i + 1 } else { i + 2 };
-            ui.focus = Panel::ORDER[next % Panel::ORDER.len()];
-        }
-        Action::NextPanel | Action::PrevPanel => {}
-        Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom => {
-            move_selection(app, action)
-        }
-        // Confirm and cancel without a proposal open have nothing to act
-        // on; the actions that change the world were handled above.
-        _ => {}
+        None => false,
     }
 }
 
-/// Rows a page-move skips: about a panel's height at 120x32.
-const PAGE: usize = 10;
-/// Lines of the help an 80x24 screen shows.
-const HELP_PAGE: usize = 19;
-
-pub(super) fn move_selection(app: &mut App, action: Action) {
-    let len = match (&app.ui.view, app.ui.focus) {
-        (View::Main, panel) => app.visible_len(panel),
-        (View::Route(_), _) | (View::Workload(_), _) => usize::MAX,
-    };
-    let current = match app.ui.view {
-        View::Main => app.ui.selected[app.ui.focus.index()],
-        _ => app.ui.detail_scroll,
-    };
-    let last = len.saturating_sub(1);
-    let next = match action {
-        Action::Up => current.saturating_sub(1),
-        Action::Down => current.saturating_add(1).min(last),
-        Action::PageUp => current.saturating_sub(PAGE),
-        Action::PageDown => current.saturating_add(PAGE).min(last),
-        Action::Top => 0,
-        Action::Bottom if len == usize::MAX => current,
-        Action::Bottom => last,
-        _ => current,
-    };
-    match app.ui.view {
-        View::Main => app.ui.selected[app.ui.focus.index()] = next,
-        // The drill-down clamps the scroll to its content when drawing.
-        _ => app.ui.detail_scroll = next,
-    }
-}
-
-fn open_selected(app: &mut App) {
-    if app.ui.view != View::Main {
-        return;
-    }
-    let selected = app.ui.selected[app.ui.focus.index()];
-    app.ui.detail_scroll = 0;
-    match app.ui.focus {
-        Panel::Traffic if selected < app.routes.len() => app.ui.view = View::Route(selected),
-        Panel::Workloads => {
-            if let Some(key) = app.visible_workload_keys().get(selected) {
-                app.ui.view = View::Workload(key.clone());
-            }
-        }
-        _ => {}
-    }
-}
-
-fn on_cluster(app: &mut App, side: Side, delta: ClusterDelta) {
+fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
     let now = app.now;
     let cluster = app.clusters.get_mut(side);
     match delta {
@@ -373,7 +275,7 @@ fn implied(kind: NodeSignalKind, node: &Node) -> bool {
 }
 
 /// `reason`: the Kubernetes Event the signal was read from, if it was.
-fn record_signal(app: &mut App, signal: NodeSignal, reason: Option<&str>) {
+fn record_signal(app: &mut State, signal: NodeSignal, reason: Option<&str>) {
     let level = match signal.kind.severity() {
         Severity::Info => Level::Info,
         Severity::Warn => Level::Warn,
@@ -403,7 +305,7 @@ fn record_signal(app: &mut App, signal: NodeSignal, reason: Option<&str>) {
 /// Remembers what a node's pods would be lost to: the latest of the
 /// strongest signals. A removed node keeps its cause (its pods may be
 /// deleted after it), or gets `Removed` if it had none.
-fn note_cause(app: &mut App, signal: &NodeSignal) {
+fn note_cause(app: &mut State, signal: &NodeSignal) {
     let rank = signal.kind.cause_rank();
     if rank == 0 {
         return;
@@ -431,7 +333,7 @@ fn leaving(pod: &Pod) -> bool {
 /// What a pod leaving this node now is put down to, if to anything: the
 /// node's own strongest signal, or a recent one remembered (from an Event,
 /// or of a node already removed), whichever ranks higher.
-fn lost_to(app: &App, side: Side, node: &str) -> Option<NodeSignalKind> {
+fn lost_to(app: &State, side: Side, node: &str) -> Option<NodeSignalKind> {
     let remembered = app.node_causes.get(side).get(node).filter(|c| c.live(app.now)).map(|c| c.kind);
     let state = app.clusters.get(side).nodes.get(node).and_then(Node::strongest);
     match (state, remembered) {
@@ -442,7 +344,7 @@ fn lost_to(app: &App, side: Side, node: &str) -> Option<NodeSignalKind> {
 
 /// Counts a pod of a route's workload that left a node with a disruption
 /// signal, in the current minute.
-fn count_lost(app: &mut App, side: Side, pod: &Pod) {
+fn count_lost(app: &mut State, side: Side, pod: &Pod) {
     let (Some(owner), Some(node)) = (&pod.owner, &pod.node) else { return };
     if !app.config.routes.iter().any(|r| r.workload.as_ref() == Some(owner)) {
         return;
@@ -551,7 +453,7 @@ fn on_route_read(app: &mut App, at: Timestamp, read: RouteRead) {
 /// A change nobody in this session made (a `Marked::OutsideChange`): an
 /// alert, on the notice line too when it reverts this session's write, and
 /// the mark for the recording's timeline and the report.
-fn outside_change(app: &mut App, at: Timestamp, change: Marked) {
+fn outside_change(app: &mut State, at: Timestamp, change: Marked) {
     if let Marked::OutsideChange { text, revert, .. } = &change {
         app.push_event(at, None, Level::Alert, text.clone());
         if *revert {
@@ -563,7 +465,7 @@ fn outside_change(app: &mut App, at: Timestamp, change: Marked) {
 
 /// A singleton's replicas or suspension changed: by this session's
 /// effect (in flight, or its echo after the answer), or by somebody else.
-fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Workload) {
+fn on_singleton_change(app: &mut State, side: Side, before: &Workload, after: &Workload) {
     let state = |w: &Workload| match w.kind {
         WorkloadKind::CronJob => (if w.suspended { "suspended" } else { "resumed" }).to_string(),
         _ => format!("replicas {}", w.desired),
@@ -613,7 +515,7 @@ fn on_singleton_change(app: &mut App, side: Side, before: &Workload, after: &Wor
 /// What earlier sessions of the plan saw last of each route's weights:
 /// said once, in one line, so the operator (and a replay) knows where the
 /// pacing's times come from.
-fn on_prior_changes(app: &mut App, changes: Vec<PriorChange>, recordings: u32) {
+fn on_prior_changes(app: &mut State, changes: Vec<PriorChange>, recordings: u32) {
     let mut known = Vec::new();
     for route in &mut app.routes {
         route.prior = changes.iter().filter(|c| c.route == route.spec.name).max_by_key(|c| c.at).cloned();
@@ -640,7 +542,7 @@ fn on_prior_changes(app: &mut App, changes: Vec<PriorChange>, recordings: u32) {
 
 /// The routes of `source` that could not be read, each with why; the
 /// others read. Said once when a route's problem starts, changes or ends.
-fn on_route_problems(app: &mut App, at: Timestamp, source: SourceId, problems: Vec<RouteProblem>) {
+fn on_route_problems(app: &mut State, at: Timestamp, source: SourceId, problems: Vec<RouteProblem>) {
     let mut said = Vec::new();
     for (i, route) in app.routes.iter_mut().enumerate() {
         if route.spec.source() != source {
@@ -674,7 +576,7 @@ fn on_route_problems(app: &mut App, at: Timestamp, source: SourceId, problems: V
 /// Who else writes the routes' rules and target groups. A failed read
 /// keeps what was known: a throttled DescribeTags must not make an owned
 /// rule look free.
-fn on_route_owners(app: &mut App, at: Timestamp, owners: Vec<RouteOwners>, error: Option<String>) {
+fn on_route_owners(app: &mut State, at: Timestamp, owners: Vec<RouteOwners>, error: Option<String>) {
     if let Some(error) = error {
         let new = app.routes.iter().any(|r| r.owners_error.as_deref() != Some(error.as_str()));
         for route in &mut app.routes {
@@ -710,7 +612,7 @@ fn on_route_owners(app: &mut App, at: Timestamp, owners: Vec<RouteOwners>, error
     }
 }
 
-fn on_metric(app: &mut App, point: MetricPoint) {
+fn on_metric(app: &mut State, point: MetricPoint) {
     match point.series {
         SeriesId::Route { route, side, metric } => {
             let Some(route) = app.routes.get_mut(route.index()) else {

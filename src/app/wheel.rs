@@ -10,7 +10,7 @@ use crate::domain::wheel::{GIVE_UP_SECS, LEASE_DURATION_SECS, RENEW_EVERY_SECS, 
 use crate::domain::{Wheel, clock, plus_secs};
 use crate::keymap::Action;
 
-use super::{App, Level, Marked, Modal, Mode, Proposal, ProposalKind, TypedOverride, WheelChange};
+use super::{App, Level, Marked, Modal, Mode, Proposal, ProposalKind, State, TypedOverride, WheelChange};
 
 /// The wheel as this console last read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,10 +33,13 @@ impl App {
         let w = self.wheel.as_ref()?;
         w.wheel.refusal(&self.keymap.label(Action::TakeWheel), &self.keymap.label(Action::RevertAll))
     }
+}
 
-    /// Whether this console drives: it holds the wheel, or there is none.
+impl State {
+    /// Whether this console drives: it holds the wheel, or there is none
+    /// (what [`App::wheel_refusal`] refuses for, in every other case).
     pub fn drives(&self) -> bool {
-        self.wheel_refusal().is_none()
+        self.config.mode != Mode::Run || self.wheel.as_ref().is_none_or(|w| matches!(w.wheel, Wheel::Yours { .. }))
     }
 }
 

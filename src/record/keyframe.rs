@@ -2,9 +2,10 @@
 //! replay can enter a long recording anywhere by reading one keyframe and
 //! the messages after it, rather than the whole file.
 //!
-//! It is the `App` itself, serialised: what is not state is marked `skip`
-//! there (the keymap, which is in the header; `quit`; what one message
-//! produced), and every other field, including one added later, is saved.
+//! It is the `App` itself, serialised: the fields of its `State` (where
+//! what is not state is marked `skip`: `quit`, what one message produced)
+//! and, beside them, the operator's view as `ui`; the keymap is in the
+//! header. Every other field, including one added later, is saved.
 
 use serde::{Deserialize, Serialize};
 

@@ -2,11 +2,15 @@
 //! virtual clock.
 //!
 //! Read-only by construction: the viewer's keys never reach `update`. They
-//! move the viewer's own screen state (selection, drill-downs, help) with
+//! move the viewer's own view (selection, drill-downs, help) with
 //! `navigate`, or the clock; the recorded session's keys are replayed from
-//! the file as they were pressed, and the effects they queued are dropped,
-//! since the executor's answers are in the stream. No client of any cloud
-//! or cluster exists in a replay.
+//! the file as they were pressed, on the recorded operator's view, and the
+//! effects they queued are dropped, since the executor's answers are in
+//! the stream. No client of any cloud or cluster exists in a replay.
+//!
+//! The screen is the recorded state drawn with the viewer's view and keys
+//! (`ui::Shown`): the recorded console's own view is never drawn, and never
+//! moved by the viewer.
 
 pub mod player;
 mod timeline;
@@ -23,7 +27,7 @@ use ratatui::backend::Backend;
 
 use std::sync::{Arc, Mutex};
 
-use crate::app::{App, UiState, find, navigate, pointer};
+use crate::app::{App, Screen, UiState, find, navigate, pointer};
 use crate::domain::{clock, parse_time_of_day};
 use crate::keymap::{Action, Key, KeyCode, Keymap, ReplayAction};
 use crate::share::read::Link;
@@ -49,6 +53,8 @@ pub struct Viewer {
     pub ui: UiState,
     /// The viewer's key bindings (the session's are in the recording).
     pub keymap: Keymap,
+    /// Where the viewer's last frame drew each panel and row, for its mouse.
+    pub screen: Screen,
     /// The virtual clock, unix ms.
     pub clock: i64,
     /// Index into `SPEEDS`.
@@ -80,6 +86,7 @@ impl Viewer {
             player,
             ui: UiState::default(),
             keymap,
+            screen: Screen::default(),
             clock: if follow { end } else { start },
             speed: 0,
             paused: false,
@@ -126,14 +133,8 @@ impl Viewer {
     /// Handles a key; returns whether the screen changed.
     pub fn on_key(&mut self, key: Key) -> bool {
         // The filter line takes every key while it is open, the replay's too.
-        if self.ui.find.editing.is_some() {
-            let app = &mut self.player.app;
-            std::mem::swap(&mut app.ui, &mut self.ui);
-            let notice = app.notice.take();
-            find::on_key(app, key);
-            app.notice = notice;
-            self.quit |= std::mem::take(&mut app.quit);
-            std::mem::swap(&mut app.ui, &mut self.ui);
+        if let Some(moved) = find::on_key(&self.player.app, &mut self.ui, key) {
+            self.quit |= moved.quit;
             return true;
         }
         if let Some(text) = self.goto.as_mut() {
@@ -178,17 +179,13 @@ impl Viewer {
         true
     }
 
-    /// A mouse event: moving around the screen only, as the console's.
+    /// A mouse event: moving around the viewer's screen only, as the
+    /// console's. What a move asks of the session (the notice line) is not
+    /// the viewer's to change.
     pub fn on_mouse(&mut self, msg: crate::app::Msg) -> bool {
         let crate::app::Msg::Mouse { kind, column, row } = msg else { return false };
-        let app = &mut self.player.app;
-        std::mem::swap(&mut app.ui, &mut self.ui);
-        let notice = app.notice.take();
-        let changed = app.resolve_pointer(kind, column, row).is_some_and(|p| pointer::apply(app, p));
-        app.notice = notice;
-        app.quit = false;
-        std::mem::swap(&mut app.ui, &mut self.ui);
-        changed
+        let Some(p) = self.screen.resolve(&self.ui, kind, column, row) else { return false };
+        pointer::apply(&self.player.app, &mut self.ui, p).is_some()
     }
 
     /// A key of the keymap: moving around the screen only.
@@ -199,14 +196,10 @@ impl Viewer {
             a if a.mutates() || matches!(a, Action::Confirm | Action::Cancel) => {
                 self.status = Some(format!("{}: this is a replay; nothing can be changed from here", a.name()));
             }
+            // The viewer's own view moves; what the move asks of the
+            // session (the notice line) is not the viewer's to change.
             a => {
-                let app = &mut self.player.app;
-                std::mem::swap(&mut app.ui, &mut self.ui);
-                let notice = app.notice.take();
-                navigate(app, a);
-                app.notice = notice;
-                app.quit = false;
-                std::mem::swap(&mut app.ui, &mut self.ui);
+                let _ = navigate(&self.player.app, &mut self.ui, a);
             }
         }
         true
@@ -310,13 +303,11 @@ impl Viewer {
             ratatui::layout::Constraint::Length(2),
         ])
         .areas(area);
-        let app = &mut self.player.app;
-        std::mem::swap(&mut app.ui, &mut self.ui);
-        // The viewer's keys in the footer and help: swapped in, not cloned.
-        std::mem::swap(&mut app.keymap, &mut self.keymap);
-        crate::ui::render_in(app, frame, console);
-        std::mem::swap(&mut app.keymap, &mut self.keymap);
-        std::mem::swap(&mut app.ui, &mut self.ui);
+        // The viewer's view and keys (in the footer and help), not the
+        // recorded operator's.
+        let shown =
+            crate::ui::Shown { app: &self.player.app, ui: &self.ui, keymap: &self.keymap, screen: &self.screen };
+        crate::ui::render_in(shown, frame, console);
         timeline::render(self, frame, timeline);
     }
 

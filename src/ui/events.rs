@@ -7,21 +7,23 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState};
 
-use crate::app::{App, EventEntry, Listing, Panel, View};
+use crate::app::{EventEntry, Listing, Panel, View};
 use crate::domain::clock;
 
-use super::theme;
+use super::{Shown, theme};
 
 /// `HH:MM:SS new ▲ `: what stands before the text.
 const PREFIX: usize = 15;
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let focused = app.ui.focus == Panel::Events && app.ui.view == View::Main;
-    let events = app.visible_events();
+pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
+    let s = view.into();
+    let app = s.app;
+    let focused = s.ui.focus == Panel::Events && s.ui.view == View::Main;
+    let events = app.visible_events(&s.ui.find);
     let block = theme::panel(focused).title(Line::from(
         [Span::styled(" Events ", theme::title())]
             .into_iter()
-            .chain(super::find::title_spans(app, Listing::Events, events.len(), app.events.len()))
+            .chain(super::find::title_spans(s.ui, Listing::Events, events.len(), app.events.len()))
             .chain([Span::styled("newest first ", theme::dim())])
             .collect::<Vec<_>>(),
     ));
@@ -33,10 +35,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let heights: Vec<u16> = items.iter().map(|i| i.height() as u16).collect();
     let empty = items.is_empty();
     let list = List::new(items).block(block).highlight_style(if focused { theme::selected() } else { Style::new() });
-    let selected = app.ui.selected[Panel::Events.index()].min(events.len().saturating_sub(1));
+    let selected = s.ui.selected[Panel::Events.index()].min(events.len().saturating_sub(1));
     let mut state = ListState::default().with_selected((!empty).then_some(selected));
     frame.render_stateful_widget(list, area, &mut state);
-    let mut screen = app.screen.0.borrow_mut();
+    let mut screen = s.screen.0.borrow_mut();
     screen.panel(Panel::Events, area);
     let body = Rect {
         x: area.x + 1,

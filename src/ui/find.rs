@@ -5,13 +5,13 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Span;
 
-use crate::app::{App, Listing, Sort};
+use crate::app::{Listing, Sort, UiState};
 
 use super::theme;
 
 /// Spans for a table's title after its name: `12/500 /mail▏ !problems sort:health`.
-pub fn title_spans(app: &App, table: Listing, shown: usize, total: usize) -> Vec<Span<'static>> {
-    let find = &app.ui.find;
+pub fn title_spans(ui: &UiState, table: Listing, shown: usize, total: usize) -> Vec<Span<'static>> {
+    let find = &ui.find;
     let mut spans = Vec::new();
     let narrowed = find.narrows(table);
     spans.push(if narrowed && shown != total {

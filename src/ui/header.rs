@@ -4,15 +4,17 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{AlarmKind, App, Mode, SourceId, SourceState};
+use crate::app::{AlarmKind, Mode, SourceId, SourceState, State};
 use crate::domain::wheel::short_holder;
 use crate::domain::{Fault, Side, Wheel, age, clock};
 use crate::keymap::Action;
 
-use super::theme;
+use super::{Shown, theme};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
+pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
     use super::columns::{Col, line, width};
+    let s = view.into();
+    let app = s.app;
     let mode = app.config.mode;
     let badge =
         |text: String, bg: Color| Span::styled(text, Style::new().fg(Color::Black).bg(bg).add_modifier(Modifier::BOLD));
@@ -111,10 +113,10 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     // Who drives comes before the banner: in `run`, it says whether this
     // console's keys act at all.
-    let wheel = wheel_piece(app);
+    let wheel = wheel_piece(s);
     let banner = match &wheel {
         Some((_, false)) if !app.replay => {
-            format!(" not driving: {} is all that is taken from here ", app.keymap.label(Action::RevertAll))
+            format!(" not driving: {} is all that is taken from here ", s.keymap.label(Action::RevertAll))
         }
         _ => banner,
     };
@@ -131,19 +133,20 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     }
     let mut lines = vec![line(second, area.width)];
     lines.extend(keeping_lines(app));
-    lines.extend(alarm_line(app));
+    lines.extend(alarm_line(s));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
 }
 
 /// Who holds the plan's wheel, as the header says it, and whether this
 /// console drives; None without a Lease (the demo, older recordings).
-fn wheel_piece(app: &App) -> Option<((super::columns::Col, Vec<Span<'static>>), bool)> {
+fn wheel_piece(s: Shown) -> Option<((super::columns::Col, Vec<Span<'static>>), bool)> {
     use super::columns::{Col, width};
+    let app = s.app;
     let state = app.wheel.as_ref()?;
     let driving = app.config.mode == Mode::Run;
     let take = if driving && !app.replay {
-        format!(" · {} takes the wheel", app.keymap.label(Action::TakeWheel))
+        format!(" · {} takes the wheel", s.keymap.label(Action::TakeWheel))
     } else {
         String::new()
     };
@@ -186,7 +189,7 @@ fn wheel_piece(app: &App) -> Option<((super::columns::Col, Vec<Span<'static>>), 
 
 /// Lines the header needs: a third for the alarm banner when a singleton
 /// runs where it must not.
-pub fn height(app: &App) -> u16 {
+pub fn height(app: &State) -> u16 {
     2 + u16::from(!app.alarms.is_empty()) + keeping_lines(app).len() as u16
 }
 
@@ -206,7 +209,7 @@ fn tail(path: &str, width: usize) -> String {
 /// written, a handoff state file that cannot be, a handoff another console
 /// left in flight. The words that matter come first, so a narrow screen
 /// cuts only where and since when.
-fn keeping_lines(app: &App) -> Vec<Line<'static>> {
+fn keeping_lines(app: &State) -> Vec<Line<'static>> {
     let alarm = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
     let detail = Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
@@ -244,7 +247,8 @@ fn keeping_lines(app: &App) -> Vec<Line<'static>> {
 
 /// The alarm banner: every singleton that runs on neither side or on
 /// both, for how long, and the key that proposes the fix.
-fn alarm_line(app: &App) -> Option<Line<'static>> {
+fn alarm_line(s: Shown) -> Option<Line<'static>> {
+    let app = s.app;
     if app.alarms.is_empty() {
         return None;
     }
@@ -261,7 +265,7 @@ fn alarm_line(app: &App) -> Option<Line<'static>> {
         ));
     }
     spans.push(Span::styled(
-        format!("  select it and press {} for the fix", app.keymap.label(Action::Handoff)),
+        format!("  select it and press {} for the fix", s.keymap.label(Action::Handoff)),
         Style::new().fg(Color::LightRed),
     ));
     Some(Line::from(spans))

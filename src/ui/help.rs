@@ -1,5 +1,6 @@
-//! The help overlay, generated from the active keymap: every key, then
-//! every mark the screen draws. It scrolls when the screen is short.
+//! The help overlay: what `app::help` says (every key of the active
+//! keymap, then every mark the screen draws), drawn. It scrolls when the
+//! screen is short.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -7,11 +8,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use crate::app::App;
-use crate::domain::Health;
-use crate::keymap::{Action, ReplayAction};
+pub use crate::app::help::GLYPHS;
+use crate::app::help::{HEALTH, Help, KeyLine};
+use crate::keymap::Action;
 
-use super::theme;
+use super::{Shown, theme};
 
 /// The widest the overlay is drawn.
 const WIDTH: u16 = 120;
@@ -20,85 +21,35 @@ const KEYS: usize = 14;
 /// Below this inner width, keys and legend are one column.
 const TWO_COLUMNS: u16 = 110;
 
-/// The keys: one line per action of the keymap.
-fn keys(app: &App) -> Vec<Line<'static>> {
-    let mut keys = vec![Line::from(Span::styled(format!("keymap: {}", app.keymap.layers.join(" + ")), theme::dim()))];
-    for action in Action::ALL {
-        let style = if action.mutates() && !app.can_act() { theme::dim() } else { Style::new() };
-        let mut text = action.description().to_string();
-        if action.mutates() && !app.can_act() {
-            text = format!("{text} (read-only here)");
-        }
-        keys.push(Line::from(vec![
-            Span::styled(
-                format!("{:>KEYS$}  ", theme::fit(&app.keymap.label(action), KEYS)),
-                Style::new().fg(theme::ACCENT),
-            ),
-            Span::styled(text, style),
-        ]));
-    }
+/// A key and what it does, the key right-aligned in its column.
+fn key_line(line: &KeyLine) -> Line<'static> {
+    let style = if line.unavailable { theme::dim() } else { Style::new() };
+    Line::from(vec![
+        Span::styled(format!("{:>KEYS$}  ", theme::fit(&line.keys, KEYS)), Style::new().fg(theme::ACCENT)),
+        Span::styled(line.text.clone(), style),
+    ])
+}
+
+/// The keys: the keymap's layers, then one line per action.
+fn keys(help: &Help) -> Vec<Line<'static>> {
+    let mut keys = vec![Line::from(Span::styled(format!("keymap: {}", help.layers), theme::dim()))];
+    keys.extend(help.keys.iter().map(key_line));
     keys
 }
 
-/// Every glyph the console draws, and how to read it.
-pub const GLYPHS: [(&str, &str); 27] = [
-    ("≠", "image differs between the sides; the difference underlined"),
-    ("◆", "singleton: never on both sides at once"),
-    ("‼", "a singleton runs on both sides now"),
-    ("?", "that side's source is stale: its figures are old"),
-    ("—", "not on this side"),
-    ("▲", "warning (events)"),
-    ("✖", "alert (events); failing (health)"),
-    ("·", "information (events); no data for that minute (never 0)"),
-    ("–", "no data (never 0)"),
-    ("█ ▒", "weight bar: old's share, new's share"),
-    ("│→50", "route chart: the weights moved to 50% new here"),
-    ("┊", "route chart: a node signal (drain, interruption) here"),
-    ("⟳", "a write awaited: Ingress on the ALB, DNS propagating"),
-    ("⚠", "another writer (rule owner, Argo CD, Flux) may undo a change"),
-    ("−3 pods", "pods of the workload lost to that node signal"),
-    ("⇢", "old cluster ⇢ new cluster"),
-    ("→", "steps of a route; old → new in a proposal"),
-    ("…", "text left out; a number is never cut, only left out whole"),
-    ("▶ ═", "no colour: the focused panel; selection in reverse video"),
-    ("ALB 5xx", "the ALB's own 502/503/504, whole ALB"),
-    ("observed", "share of requests reaching new, last minute"),
-    ("dns", "weighted Route 53 records, one load balancer a side"),
-    ("lag", "observed minus set share to new, in points (DNS caches)"),
-    ("LB 5xx", "each side's own load balancer's 502/503/504 (dns routes)"),
-    ("STALE", "a source stopped answering; its data greyed"),
-    ("tg 3/4", "healthy targets of all registered in the target group"),
-    ("rst", "container restarts of the workload's pods"),
-];
-
 /// A replay's own keys, first: what a replay's viewer presses most.
-fn replay_keys(app: &App) -> Vec<Line<'static>> {
-    let mut legend = Vec::new();
-    if app.replay {
-        legend.push(Line::from(Span::styled("replay keys", theme::title())));
-        for action in ReplayAction::ALL {
-            legend.push(Line::from(vec![
-                Span::styled(
-                    format!("{:>KEYS$}  ", theme::fit(&app.keymap.replay_label(action), KEYS)),
-                    Style::new().fg(theme::ACCENT),
-                ),
-                Span::raw(action.description()),
-            ]));
-        }
-        legend.push(Line::raw(""));
-    }
-    legend
+fn replay_keys(help: &Help) -> Vec<Line<'static>> {
+    let Some(replay) = &help.replay else { return Vec::new() };
+    let mut lines = vec![Line::from(Span::styled("replay keys", theme::title()))];
+    lines.extend(replay.iter().map(key_line));
+    lines.push(Line::raw(""));
+    lines
 }
 
 /// How to read the screen: health, then every glyph.
 fn legend() -> Vec<Line<'static>> {
     let mut legend = vec![Line::from(Span::styled("reading the screen", theme::title()))];
-    for (h, text) in [
-        (Health::Healthy, "healthy"),
-        (Health::Degraded, "degraded: not all ready, restarts, 5xx ≥ 1%"),
-        (Health::Failing, "failing: nothing ready, crash loop, 5xx ≥ 5%"),
-        (Health::Idle, "idle: scaled to zero or suspended on purpose"),
-    ] {
+    for (h, text) in HEALTH {
         legend.push(Line::from(vec![
             Span::styled(format!("{:>KEYS$}  ", theme::health_symbol(h)), theme::health(h)),
             Span::raw(text),
@@ -113,14 +64,10 @@ fn legend() -> Vec<Line<'static>> {
     legend
 }
 
-/// Lines of the help in one column: what the scroll is clamped to.
-pub fn line_count(app: &App) -> usize {
-    replay_keys(app).len() + keys(app).len() + 1 + legend().len()
-}
-
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let replay = replay_keys(app);
-    let keys = keys(app);
+pub fn render(s: Shown, frame: &mut Frame, area: Rect) {
+    let help = Help::of(s.keymap, s.app.can_act(), s.app.replay);
+    let replay = replay_keys(&help);
+    let keys = keys(&help);
     let legend = legend();
     let width = WIDTH.min(area.width);
     let inner_width = width.saturating_sub(2);
@@ -132,8 +79,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(popup);
     frame.render_widget(Clear, popup);
     let visible = usize::from(height.saturating_sub(2));
-    let scroll = app.ui.help_scroll.min(content.saturating_sub(visible));
-    let km = &app.keymap;
+    let scroll = s.ui.help_scroll.min(content.saturating_sub(visible));
+    let km = s.keymap;
     let hint = if content > visible {
         format!(
             " {}-{} of {}: {}/{} {}/{} {}/{} scroll · {} closes ",
@@ -169,5 +116,25 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         // Lines are cut, not wrapped, so the scroll counts lines as drawn.
         let lines: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::Keymap;
+
+    /// The reducer clamps the help's scroll to `app::help::line_count`
+    /// without drawing it: the drawing has as many lines, in a replay or
+    /// not, whatever the keys.
+    #[test]
+    fn the_help_drawn_in_one_column_has_the_lines_the_reducer_counts() {
+        for keymap in [Keymap::default(), Keymap::load(Some("vim")).expect("the vim keymap")] {
+            for replay in [false, true] {
+                let help = Help::of(&keymap, false, replay);
+                let drawn = replay_keys(&help).len() + keys(&help).len() + 1 + legend().len();
+                assert_eq!(drawn, crate::app::help::line_count(replay), "replay: {replay}");
+            }
+        }
     }
 }

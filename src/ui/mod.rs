@@ -1,5 +1,5 @@
-//! Drawing: `render(&App, &mut Frame)` reads the state and nothing else.
-//! One file per panel or view.
+//! Drawing: `render` reads a session's state and a view of it
+//! ([`Shown`]), and nothing else. One file per panel or view.
 
 pub mod columns;
 pub mod events;
@@ -18,8 +18,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{App, Panel, View};
-use crate::keymap::Action;
+use crate::app::{App, Panel, Screen, State, UiState, View};
+use crate::keymap::{Action, Keymap};
 
 /// The smallest screen every panel is designed for: below it the console
 /// still draws, and says so.
@@ -31,6 +31,25 @@ pub const MIN_HEIGHT: u16 = 24;
 const SIDE_BY_SIDE: u16 = 110;
 /// The narrowest the events panel is drawn beside the workloads.
 const EVENTS_MIN: u16 = 36;
+
+/// What a frame is drawn from: a session's state, and one view of it (the
+/// selection, drill-down, filters and help, the keys the screen names, and
+/// the map the frame leaves for the mouse). The console draws its state
+/// with its own view (`From<&App>`); a replay draws the recorded state with
+/// its viewer's, so nothing is swapped into the recorded console.
+#[derive(Clone, Copy)]
+pub struct Shown<'a> {
+    pub app: &'a State,
+    pub ui: &'a UiState,
+    pub keymap: &'a Keymap,
+    pub screen: &'a Screen,
+}
+
+impl<'a> From<&'a App> for Shown<'a> {
+    fn from(app: &'a App) -> Shown<'a> {
+        Shown { app: &app.state, ui: &app.ui, keymap: &app.keymap, screen: &app.screen }
+    }
+}
 
 /// Where everything is on the screen: what `render` draws into. (A click
 /// is mapped back through what the panels registered as they drew, see
@@ -49,9 +68,11 @@ pub struct Areas {
     pub events: Option<Rect>,
 }
 
-/// The layout of the console in `area`, from the state alone.
-pub fn layout(app: &App, area: Rect) -> Areas {
-    let strip = [modal::handoff_line(app), modal::notice_line(app)].iter().flatten().count() as u16;
+/// The layout of the console in `area`, from the state and its view alone.
+pub fn layout<'a>(view: impl Into<Shown<'a>>, area: Rect) -> Areas {
+    let s = view.into();
+    let app = s.app;
+    let strip = [modal::handoff_line(s), modal::notice_line(app)].iter().flatten().count() as u16;
     let [header, body, strip, footer] = Layout::vertical([
         Constraint::Length(header::height(app)),
         Constraint::Min(5),
@@ -60,7 +81,7 @@ pub fn layout(app: &App, area: Rect) -> Areas {
     ])
     .areas(area);
     let mut areas = Areas { header, body, strip, footer, ..Areas::default() };
-    if app.ui.view != View::Main {
+    if s.ui.view != View::Main {
         return areas;
     }
     let [traffic, lower] = Layout::vertical([Constraint::Length(traffic::height(app)), Constraint::Min(6)]).areas(body);
@@ -72,7 +93,7 @@ pub fn layout(app: &App, area: Rect) -> Areas {
     } else {
         // Stacked: the focused one of the two gets the larger share.
         let small = (lower.height / 3).max(4).min(lower.height);
-        let (w, e) = if app.ui.focus == Panel::Events {
+        let (w, e) = if s.ui.focus == Panel::Events {
             (Constraint::Length(small), Constraint::Min(0))
         } else {
             (Constraint::Min(0), Constraint::Length(small))
@@ -86,33 +107,36 @@ pub fn layout(app: &App, area: Rect) -> Areas {
     areas
 }
 
+/// The console on the whole screen, as its operator sees it.
 pub fn render(app: &App, frame: &mut Frame) {
-    render_in(app, frame, frame.area());
+    render_in(Shown::from(app), frame, frame.area());
 }
 
-/// The console in `area`: the whole screen, or above a replay's timeline.
-pub fn render_in(app: &App, frame: &mut Frame, area: Rect) {
-    app.screen.0.borrow_mut().clear();
-    let areas = layout(app, area);
-    let strip: Vec<Line> = [modal::handoff_line(app), modal::notice_line(app)].into_iter().flatten().collect();
+/// A session's state with a view of it, in `area`: the whole screen, or
+/// above a replay's timeline.
+pub fn render_in(s: Shown, frame: &mut Frame, area: Rect) {
+    let app = s.app;
+    s.screen.0.borrow_mut().clear();
+    let areas = layout(s, area);
+    let strip: Vec<Line> = [modal::handoff_line(s), modal::notice_line(app)].into_iter().flatten().collect();
     frame.render_widget(Paragraph::new(strip), areas.strip);
-    header::render(app, frame, areas.header);
-    match &app.ui.view {
+    header::render(s, frame, areas.header);
+    match &s.ui.view {
         View::Main => {
             if let (Some(t), Some(w), Some(e)) = (areas.traffic, areas.workloads, areas.events) {
-                traffic::render(app, frame, t);
-                workloads::render(app, frame, w);
-                events::render(app, frame, e);
+                traffic::render(s, frame, t);
+                workloads::render(s, frame, w);
+                events::render(s, frame, e);
             }
         }
         View::Route(i) => route_view::render(app, *i, frame, areas.body),
-        View::Workload(key) => workload_view::render(app, key, frame, areas.body),
+        View::Workload(key) => workload_view::render(s, key, frame, areas.body),
     }
-    render_footer(app, frame, areas.footer);
-    if app.ui.help {
-        help::render(app, frame, areas.body);
+    render_footer(s, frame, areas.footer);
+    if s.ui.help {
+        help::render(s, frame, areas.body);
     }
-    modal::render_modal(app, frame, areas.body, area);
+    modal::render_modal(s, frame, areas.body, area);
     // The terminal's size, not the area's: a replay gives the console all
     // but the timeline's two rows.
     let screen = frame.area();
@@ -129,9 +153,9 @@ pub fn render_in(app: &App, frame: &mut Frame, area: Rect) {
     theme::strip_colour(frame.buffer_mut(), area);
 }
 
-fn render_footer(app: &App, frame: &mut Frame, area: ratatui::layout::Rect) {
-    let km = &app.keymap;
-    let hints: &[(Action, &str)] = match app.ui.view {
+fn render_footer(s: Shown, frame: &mut Frame, area: ratatui::layout::Rect) {
+    let (app, km) = (s.app, s.keymap);
+    let hints: &[(Action, &str)] = match s.ui.view {
         // Another console drives: what is left to this one.
         View::Main if app.can_act() && !app.drives() => &[
             (Action::Quit, "quit"),

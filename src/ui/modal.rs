@@ -8,19 +8,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::app::actions::{gap_secs, pods_still_running};
-use crate::app::{App, HandoffPhase, Modal, ProposalKind};
+use crate::app::{HandoffPhase, Modal, ProposalKind, State};
 use crate::keymap::Action;
 
-use super::theme;
+use super::{Shown, theme};
 
 /// Draws the open proposal, input or question over the console: in the
 /// body when it fits there, else over the whole screen (`screen`, the
 /// footer kept). What never goes, at any size down to 40x10: the title,
 /// the first line (what changes) and the line that says how to apply and
 /// how to drop it; the lines between give way first, and say how many.
-pub fn render_modal(app: &App, frame: &mut Frame, area: Rect, screen: Rect) {
+pub fn render_modal(s: Shown, frame: &mut Frame, area: Rect, screen: Rect) {
+    let (app, km) = (s.app, s.keymap);
     let Some(modal) = &app.modal else { return };
-    let km = &app.keymap;
     let width = WIDTH.min(screen.width.max(area.width));
     // Inside the border, after the one-space margin every line has.
     let inner = usize::from(width.saturating_sub(3));
@@ -203,7 +203,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// The handoff of the console that drives, as its Lease says, when this
 /// one has none of its own under way.
-fn holder_handoff_line(app: &App) -> Option<Line<'static>> {
+fn holder_handoff_line(app: &State) -> Option<Line<'static>> {
     if app.handoff.as_ref().is_some_and(|h| !h.phase.finished()) {
         return None;
     }
@@ -218,7 +218,8 @@ fn holder_handoff_line(app: &App) -> Option<Line<'static>> {
 }
 
 /// One line: where the handoff is and how long the gap has been.
-pub fn handoff_line(app: &App) -> Option<Line<'static>> {
+pub fn handoff_line(s: Shown) -> Option<Line<'static>> {
+    let app = s.app;
     if let Some(line) = holder_handoff_line(app) {
         return Some(line);
     }
@@ -240,8 +241,8 @@ pub fn handoff_line(app: &App) -> Option<Line<'static>> {
         HandoffPhase::Refused(reason) => format!("not begun: {reason}"),
         HandoffPhase::StartFailed(reason) => format!(
             "RUNS ON NEITHER SIDE: {reason} ({}: retry the start, {}: restore {})",
-            app.keymap.label(Action::Handoff),
-            app.keymap.label(Action::Abort),
+            s.keymap.label(Action::Handoff),
+            s.keymap.label(Action::Abort),
             h.from
         ),
     };
@@ -269,7 +270,7 @@ pub fn handoff_line(app: &App) -> Option<Line<'static>> {
     Some(Line::from(spans))
 }
 
-pub fn notice_line(app: &App) -> Option<Line<'static>> {
+pub fn notice_line(app: &State) -> Option<Line<'static>> {
     let n = app.notice.as_ref()?;
     Some(Line::from(Span::styled(format!(" ✖ {n}"), Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD))))
 }

@@ -10,7 +10,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Row, Table};
 
-use crate::app::{App, RouteState};
+use crate::app::{RouteState, State};
 use crate::domain::Backend;
 use crate::domain::{
     ALIAS_TTL_SECS, Minute, NodeSignalKind, Severity, Side, Target, TargetState, Weights, WorkloadKey, clock,
@@ -26,7 +26,7 @@ const WINDOW: i64 = 30;
 /// Blanks before a continued info line: under the text, not the label.
 const LABEL: u16 = 15;
 
-pub fn render(app: &App, index: usize, frame: &mut Frame, area: Rect) {
+pub fn render(app: &State, index: usize, frame: &mut Frame, area: Rect) {
     let Some(route) = app.routes.get(index) else { return };
     let summary = app.route_summary(route);
     let width = area.width;
@@ -417,7 +417,7 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
 /// Load-balancer-generated 5xx as a share of all requests of the route,
 /// per minute. ALB counts these per load balancer: a shared ALB makes this
 /// an upper bound; a DNS route's two load balancers are its own.
-fn elb_rate(app: &App, route: &RouteState, first: Minute) -> Vec<(f64, f64)> {
+fn elb_rate(app: &State, route: &RouteState, first: Minute) -> Vec<(f64, f64)> {
     let mut lbs: Vec<&str> = Side::BOTH.iter().filter_map(|s| route.load_balancer(*s)).collect();
     lbs.dedup();
     let lbs: Vec<_> = lbs.iter().filter_map(|lb| app.load_balancers.get(*lb)).collect();
@@ -451,7 +451,7 @@ fn signal_colour(kind: NodeSignalKind) -> Color {
     }
 }
 
-fn render_targets(app: &App, route: &RouteState, frame: &mut Frame, area: Rect) {
+fn render_targets(app: &State, route: &RouteState, frame: &mut Frame, area: Rect) {
     let block = Block::bordered().title(Span::styled(" target health ", theme::title()));
     let Some(read) = &route.read else {
         frame.render_widget(Paragraph::new("not read yet").style(theme::dim()).block(block), area);
@@ -495,7 +495,7 @@ fn render_targets(app: &App, route: &RouteState, frame: &mut Frame, area: Rect) 
 
 /// The node signals of the window, newest first, each with the pods of the
 /// route's workload lost to it from that node; the title sums them.
-fn render_signals(app: &App, workload: Option<&WorkloadKey>, first: Minute, frame: &mut Frame, area: Rect) {
+fn render_signals(app: &State, workload: Option<&WorkloadKey>, first: Minute, frame: &mut Frame, area: Rect) {
     let mut lost: HashMap<(Side, &str, NodeSignalKind), u32> = HashMap::new();
     for l in app.pods_lost.iter().filter(|l| l.minute >= first && Some(&l.workload) == workload) {
         *lost.entry((l.side, l.node.as_str(), l.cause)).or_default() += l.count;

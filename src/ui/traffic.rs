@@ -7,11 +7,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use crate::app::{App, Panel, RouteState, RouteSummary, SourceId, View};
+use crate::app::{Panel, RouteState, RouteSummary, SourceId, State, View};
 use crate::domain::{Health, Minute, RouteId, Side, error_rate};
 
 use super::columns::{self, Col};
-use super::theme;
+use super::{Shown, theme};
 
 /// Lines per route in the panel.
 pub const ROUTE_LINES: u16 = 3;
@@ -22,7 +22,7 @@ pub const SPARK_MAX: u16 = 240;
 /// ` req ` and ` 5xx ` before each sparkline.
 const SPARK_LABEL: u16 = 5;
 
-pub fn height(app: &App) -> u16 {
+pub fn height(app: &State) -> u16 {
     (app.routes.len().max(1) as u16) * ROUTE_LINES + 2
 }
 
@@ -42,7 +42,7 @@ impl SideColumns {
     /// What each side's line holds, most important first: the numbers of
     /// the last minute, then target health, then the 5xx history, then the
     /// request history. Sparklines take the room that is left.
-    fn fit(app: &App, width: u16) -> Self {
+    fn fit(app: &State, width: u16) -> Self {
         let mut numbers = [1usize; 4];
         let mut history = HISTORY_MIN;
         for route in &app.routes {
@@ -109,8 +109,10 @@ fn targets_text(route: &RouteState, side: Side) -> String {
     }
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let focused = app.ui.focus == Panel::Traffic && app.ui.view == View::Main;
+pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
+    let s = view.into();
+    let app = s.app;
+    let focused = s.ui.focus == Panel::Traffic && s.ui.view == View::Main;
     let cols = SideColumns::fit(app, area.width.saturating_sub(2));
     let minutes = cols.minutes();
     let history = if minutes > 0 { format!(" · {minutes} min") } else { String::new() };
@@ -121,7 +123,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     {
-        let mut screen = app.screen.0.borrow_mut();
+        let mut screen = s.screen.0.borrow_mut();
         screen.panel(Panel::Traffic, area);
         screen.rows(Panel::Traffic, inner, 0, app.routes.iter().map(|_| ROUTE_LINES));
     }
@@ -133,7 +135,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     let name_width = app.routes.iter().map(|r| r.spec.name.chars().count()).max().unwrap_or(0) as u16;
     for (i, (route, row)) in app.routes.iter().zip(rows.iter()).enumerate() {
         let summary = app.route_summary(route);
-        let selected = focused && app.ui.selected[Panel::Traffic.index()] == i;
+        let selected = focused && s.ui.selected[Panel::Traffic.index()] == i;
         let metrics_stale = app.is_stale(SourceId::Metrics(route.spec.metrics));
         let stale = metrics_stale || app.is_stale(route.spec.source()) || route.problem.is_some();
         let waiting = route.awaiting.as_ref().map(|aw| crate::domain::age(aw.since, app.now));
@@ -155,7 +157,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
 /// the rule. `waiting`: how long the route has waited for the AWS Load
 /// Balancer Controller to write what was written to its Ingress.
 fn route_line(
-    app: &App,
+    app: &State,
     s: &RouteSummary<'_>,
     width: u16,
     name_width: u16,
@@ -277,7 +279,7 @@ fn route_line(
 /// For a DNS route: how far the observed share is from the set share,
 /// the TTL, and how long since the weights last changed (`lag 2.7 pts ·
 /// TTL 60s · set 3m ago`), yellow while the clients have not followed.
-pub fn dns_lag(app: &App, s: &RouteSummary<'_>) -> Option<(String, Style)> {
+pub fn dns_lag(app: &State, s: &RouteSummary<'_>) -> Option<(String, Style)> {
     let route = s.route;
     route.spec.dns()?;
     let ttl = route.ttl().map_or("TTL ?".to_string(), |t| format!("TTL {t}s"));

@@ -6,16 +6,17 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table};
 
-use crate::app::{App, SideView};
+use crate::app::{SideView, State};
 use crate::domain::{Owner, Pod, Side, WorkloadKey, WorkloadKind, age};
 
 use super::columns::{self, Col};
-use super::theme;
+use super::{Shown, theme};
 
 /// Blanks before a continued line of a side: under its text.
 const INDENT: u16 = 4;
 
-pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
+pub fn render(s: Shown, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
+    let app = s.app;
     let row = app.workload_row(key);
     let width = area.width;
 
@@ -86,10 +87,10 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
     let [top, bottom] = Layout::vertical([Constraint::Percentage(50); 2]).areas(tables);
     for (side, area) in [(Side::Old, top), (Side::New, bottom)] {
         let cluster = app.clusters.get(side);
-        let pods = app.visible_pods(key, side);
+        let pods = app.visible_pods(key, side, &s.ui.find);
         let total = cluster.pods_of(key).count();
         let visible = area.height.saturating_sub(3) as usize;
-        let scroll = app.ui.detail_scroll.min(pods.len().saturating_sub(visible));
+        let scroll = s.ui.detail_scroll.min(pods.len().saturating_sub(visible));
         let whys: Vec<String> = pods.iter().skip(scroll).take(visible).map(|p| why(app, side, p)).collect();
         let cells: Vec<[Span<'static>; POD_COLUMNS]> = pods
             .iter()
@@ -132,7 +133,7 @@ pub fn render(app: &App, key: &WorkloadKey, frame: &mut Frame, area: Rect) {
         let title = Line::from(
             vec![Span::styled(format!(" {side} "), theme::side(side)), Span::styled("pods ", theme::dim())]
                 .into_iter()
-                .chain(super::find::title_spans(app, crate::app::Listing::Pods, pods.len(), total))
+                .chain(super::find::title_spans(s.ui, crate::app::Listing::Pods, pods.len(), total))
                 .collect::<Vec<_>>(),
         );
         // Each column as wide as its longest cell; the least needed are
@@ -178,7 +179,7 @@ const POD_HEADERS: [(&str, u16, u8); POD_COLUMNS] =
     [("pod", 16, 0), ("phase", 7, 1), ("ready", 0, 2), ("rst", 0, 1), ("why", 10, 1), ("node", 12, 3), ("age", 0, 2)];
 
 /// Who else writes the workload on each side (Argo CD, Flux, Helm).
-fn owner_line(app: &App, key: &WorkloadKey, singleton: bool) -> Line<'static> {
+fn owner_line(app: &State, key: &WorkloadKey, singleton: bool) -> Line<'static> {
     let owner = |side: Side| app.clusters.get(side).workloads.get(key).map(|w| w.owner.as_ref());
     let (old, new) = (owner(Side::Old), owner(Side::New));
     let mut spans = vec![Span::styled("owner ", theme::dim())];
@@ -230,7 +231,7 @@ fn describe(v: &SideView<'_>) -> Vec<String> {
 /// Why a pod is not simply running: starting, how its container ended
 /// last (`OOMKilled (137)`), and its latest Warning events by reason,
 /// newest first (`BackOff ×3`).
-pub fn why(app: &App, side: Side, p: &Pod) -> String {
+pub fn why(app: &State, side: Side, p: &Pod) -> String {
     let mut parts = Vec::new();
     if p.starting(app.now) {
         parts.push("starting".to_string());

@@ -6,11 +6,11 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, TableState};
 
-use crate::app::{App, Panel, SideView, SourceId, View, WorkloadRow};
+use crate::app::{Panel, SideView, SourceId, State, View, WorkloadRow};
 use crate::domain::{Side, Workload, WorkloadKind};
 
 use super::columns::{self, Col};
-use super::theme;
+use super::{Shown, theme};
 
 /// Columns of the table: name, kind, marker, then per side status,
 /// restarts and tag.
@@ -54,7 +54,7 @@ fn status_width(w: &Workload) -> u16 {
 /// the table: which workload and how ready each side is are never left
 /// out; then restarts; then the tags (drift is also the `≠` marker); the
 /// kind goes first.
-fn column_specs(app: &App, restart_digits: u16) -> [Col; COLUMNS] {
+fn column_specs(app: &State, restart_digits: u16) -> [Col; COLUMNS] {
     let mut name = 14u16;
     let mut status_w = [5u16; 2];
     let mut tag = [3u16; 2];
@@ -95,19 +95,21 @@ const GAP: u16 = 1;
 
 /// The width the table would like, borders included: the layout gives
 /// the events panel the rest.
-pub fn want_width(app: &App) -> u16 {
+pub fn want_width(app: &State) -> u16 {
     let specs = column_specs(app, 3);
     specs.iter().map(|c| c.want).sum::<u16>() + GAP * (COLUMNS as u16 - 1) + 2
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect) {
-    let focused = app.ui.focus == Panel::Workloads && app.ui.view == View::Main;
-    let rows = app.visible_workloads();
+pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
+    let s = view.into();
+    let app = s.app;
+    let focused = s.ui.focus == Panel::Workloads && s.ui.view == View::Main;
+    let rows = app.visible_workloads(&s.ui.find);
     let total = app.workload_keys().len();
     let drift = rows.iter().filter(|r| r.drift).count();
     let conflicts = rows.iter().filter(|r| r.singleton_conflict).count();
     let mut title = vec![Span::styled(" Workloads ", theme::title())];
-    title.extend(super::find::title_spans(app, crate::app::Listing::Workloads, rows.len(), total));
+    title.extend(super::find::title_spans(s.ui, crate::app::Listing::Workloads, rows.len(), total));
     if drift > 0 {
         title.push(Span::styled(format!("≠ {drift} drift "), Style::new().fg(Color::Yellow)));
     }
@@ -142,7 +144,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
     // Only the rows on screen are built: the table scrolls as little as
     // keeps the selection in view, as a table scrolled from the top would.
     let height = usize::from(area.height.saturating_sub(3));
-    let selected = app.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1));
+    let selected = s.ui.selected[Panel::Workloads.index()].min(rows.len().saturating_sub(1));
     let offset = (selected + 1).saturating_sub(height);
     let window = &rows[offset.min(rows.len())..(offset + height).min(rows.len())];
     let table_rows: Vec<Row> = window.iter().map(|r| Row::new(shown(&widths, row(r, stale, &widths)))).collect();
@@ -161,7 +163,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect) {
         width: area.width.saturating_sub(2),
         height: area.height.saturating_sub(3),
     };
-    let mut screen = app.screen.0.borrow_mut();
+    let mut screen = s.screen.0.borrow_mut();
     screen.panel(Panel::Workloads, area);
     screen.rows(Panel::Workloads, body, offset, window.iter().map(|_| 1));
 }
