@@ -111,10 +111,7 @@ mod tests {
             (0, 50, 0, 5000, z95, -0.0005408160505539933, 0.051333185786270115),
         ] {
             let (l, u) = newcombe(k1, n1, k2, n2, z);
-            assert!(
-                close(l, lower) && close(u, upper),
-                "{k1}/{n1} - {k2}/{n2}: ({l}, {u}) against ({lower}, {upper})"
-            );
+            assert!(close(l, lower) && close(u, upper), "{k1}/{n1} - {k2}/{n2}: ({l}, {u}) against ({lower}, {upper})");
         }
         assert_eq!(newcombe(0, 0, 3, 100, z95), (-1.0, 1.0));
     }
