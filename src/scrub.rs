@@ -259,6 +259,9 @@ impl Msg {
             }
             // Where an earlier change was seen: a recording's file name.
             Msg::PriorChanges { changes, .. } => changes.iter_mut().for_each(|c| scrub_in_place(&mut c.source)),
+            // What an outside source said of a node (an activity's cause);
+            // the node's name or instance id is an identifier, like a node's.
+            Msg::NodeSignals(signals) => signals.iter_mut().for_each(|s| scrub_in_place(&mut s.detail)),
             // The ALB's or the console's words about one route's read.
             Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
             // Holders name a user, a host, a process and a session; the
@@ -1183,6 +1186,15 @@ mod tests {
                 (Msg::Source { id, state: state(dirty) }, Msg::Source { id, state: state(clean) })
             },
             (Msg::Operator { who: dirty.into() }, Msg::Operator { who: clean.into() }),
+            {
+                let seen = |t: &str| crate::domain::SignalSeen {
+                    at,
+                    node: crate::domain::NodeRef::Instance("i-0abc".into()),
+                    kind: crate::domain::NodeSignalKind::Rebalance,
+                    detail: t.into(),
+                };
+                (Msg::NodeSignals(vec![seen(dirty)]), Msg::NodeSignals(vec![seen(clean)]))
+            },
         ];
         let results: Vec<fn(&str) -> EffectResult> = vec![
             |t| EffectResult::Verified { detail: t.into() },

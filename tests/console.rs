@@ -99,6 +99,40 @@ fn node_changes_become_signals_once_each() {
     assert_eq!(app.node_signals.back().map(|s| s.kind), Some(NodeSignalKind::Rebalance));
 }
 
+/// A signal from a source outside the clusters (an Auto Scaling activity)
+/// names its node by EC2 instance: it lands on the side that has that
+/// instance as a node, with what the source said; an instance no cluster
+/// has is said on no side, and marks nothing.
+#[test]
+fn a_signal_seen_outside_the_clusters_lands_on_the_side_of_its_instance() {
+    use cutover::domain::{NodeRef, SignalSeen};
+    let (_, mut app) = demo(1);
+    let spot = Node { instance_id: Some("i-0abc1234def567890".into()), ..node("ip-10-1-9-9.ec2.internal") };
+    step(&mut app, Msg::Cluster { side: Side::New, delta: ClusterDelta::Node(spot) });
+    let before = app.node_signals.len();
+    let at = app.now;
+    let seen = |id: &str| SignalSeen {
+        at,
+        node: NodeRef::Instance(id.into()),
+        kind: NodeSignalKind::Rebalance,
+        detail: "an instance was taken out of service in response to an EC2 rebalance recommendation".into(),
+    };
+    step(&mut app, Msg::NodeSignals(vec![seen("i-0abc1234def567890")]));
+    let signal = app.node_signals.back().unwrap();
+    assert_eq!(app.node_signals.len(), before + 1);
+    assert_eq!((signal.side, signal.node.as_str()), (Side::New, "ip-10-1-9-9.ec2.internal"));
+    assert_eq!(signal.kind, NodeSignalKind::Rebalance);
+    assert!(app.events[0].text.contains("ip-10-1-9-9 (spot): "), "{:?}", app.events[0]);
+    assert!(app.events[0].text.contains("EC2 rebalance recommendation"), "the source's words: {:?}", app.events[0]);
+    assert_eq!(app.events[0].side, Some(Side::New));
+
+    step(&mut app, Msg::NodeSignals(vec![seen("i-0fff0000000000000")]));
+    assert_eq!(app.node_signals.len(), before + 1, "no node, no signal on a side");
+    assert!(app.events[0].text.starts_with("instance i-0fff0000000000000: "), "{:?}", app.events[0]);
+    assert!(app.events[0].text.contains("no node of either cluster is that instance"), "{:?}", app.events[0]);
+    assert_eq!(app.events[0].side, None);
+}
+
 /// The trimmed disruptions fire once each, on appearance, named by their
 /// source; a taint the node lifecycle controller adds for a cordon or a
 /// NotReady says nothing new.

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Autoscaler, Fault, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
-    RouteOwners, RouteProblem, RouteRead, Side, Workload, WorkloadKey,
+    RouteOwners, RouteProblem, RouteRead, Side, SignalSeen, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -34,6 +34,10 @@ pub enum Msg {
         side: Side,
         delta: ClusterDelta,
     },
+    /// Node signals from a source outside the clusters' own objects (EC2
+    /// Auto Scaling activities, CloudTrail events), each naming its node by
+    /// name or EC2 instance: put on the side that has the node.
+    NodeSignals(Vec<SignalSeen>),
     /// One read of routes' weights and target health, from one backend.
     Traffic {
         at: Timestamp,

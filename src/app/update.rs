@@ -2,7 +2,7 @@ use jiff::Timestamp;
 
 use crate::domain::{
     Minute, Node, NodeSignal, NodeSignalKind, Pod, PodsLost, PriorChange, RouteId, RouteOwners, RouteProblem,
-    RouteRead, Severity, Side, Weights, Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
+    RouteRead, Severity, Side, SignalSeen, Weights, Workload, WorkloadKey, WorkloadKind, error_rate, short_node,
 };
 use crate::keymap::{Action, Key};
 
@@ -92,6 +92,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
         Msg::Cluster { side, delta } => {
             on_cluster(app, side, delta);
             actions::advance_handoff(app);
+            true
+        }
+        Msg::NodeSignals(signals) => {
+            signals.into_iter().for_each(|seen| on_signal_seen(app, seen));
             true
         }
         Msg::Traffic { at, routes } => {
@@ -240,7 +244,7 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
         }
         ClusterDelta::NodeEvent(e) => {
             let signal = NodeSignal { at: e.at, side, node: e.node, kind: e.kind };
-            record_signal(app, signal, Some(&e.reason));
+            record_signal(app, signal, Some(Said::Event(&e.reason)));
         }
         ClusterDelta::Autoscaler(a) => {
             cluster.autoscalers.insert(a.target.clone(), a);
@@ -274,8 +278,43 @@ fn implied(kind: NodeSignalKind, node: &Node) -> bool {
     }
 }
 
-/// `reason`: the Kubernetes Event the signal was read from, if it was.
-fn record_signal(app: &mut State, signal: NodeSignal, reason: Option<&str>) {
+/// A signal an outside source saw: on the side whose node it names, with
+/// what the source said. An instance no cluster has as a node (not yet
+/// registered, already gone, another cluster's) is said as such, on no side.
+fn on_signal_seen(app: &mut State, seen: SignalSeen) {
+    let on = Side::BOTH.into_iter().find_map(|side| Some((side, seen.node.find(&app.clusters.get(side).nodes)?)));
+    match on {
+        Some((side, node)) => {
+            let signal = NodeSignal { at: seen.at, side, node: node.name.clone(), kind: seen.kind };
+            let said = format!("{}: {}", seen.kind.source().label(), seen.detail);
+            record_signal(app, signal, Some(Said::Source(&said)));
+        }
+        None => {
+            let text = format!(
+                "{} {}: {} ({}: {}); no node of either cluster is that instance",
+                match seen.node {
+                    crate::domain::NodeRef::Instance(_) => "instance",
+                    crate::domain::NodeRef::Name(_) => "node",
+                },
+                seen.node,
+                seen.kind.label(),
+                seen.kind.source().label(),
+                seen.detail
+            );
+            app.push_event(seen.at, None, Level::Warn, text);
+        }
+    }
+}
+
+/// Where a signal was read, said after it.
+enum Said<'a> {
+    /// A Kubernetes Event, by its reason.
+    Event(&'a str),
+    /// An outside source, in its words.
+    Source(&'a str),
+}
+
+fn record_signal(app: &mut State, signal: NodeSignal, said: Option<Said<'_>>) {
     let level = match signal.kind.severity() {
         Severity::Info => Level::Info,
         Severity::Warn => Level::Warn,
@@ -288,7 +327,11 @@ fn record_signal(app: &mut State, signal: NodeSignal, reason: Option<&str>) {
         .get(&signal.node)
         .map(|n| format!(" ({})", n.capacity.short()))
         .unwrap_or_default();
-    let from = reason.map(|r| format!(" (Event {r})")).unwrap_or_default();
+    let from = match said {
+        Some(Said::Event(reason)) => format!(" (Event {reason})"),
+        Some(Said::Source(words)) => format!(" ({words})"),
+        None => String::new(),
+    };
     let text = format!("node {}{capacity}: {}{from}", short_node(&signal.node), signal.kind.label());
     app.push_event(signal.at, Some(signal.side), level, text);
     if signal.kind != NodeSignalKind::Removed {
