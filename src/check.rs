@@ -248,7 +248,13 @@ async fn check_aws(r: &mut Report, plan: &Plan) {
         }
     }
     let elb = ElbClient::new(&config);
-    let clients = crate::sources::traffic::Clients { elb: elb.clone(), route53: aws::route53_client(&config) };
+    let mut kube = crate::domain::PerSide::new(None, None);
+    for side in Side::BOTH {
+        if let Some(target) = plan.cluster(side) {
+            *kube.get_mut(side) = kube_source::client_for(target).await.ok();
+        }
+    }
+    let clients = crate::sources::traffic::Clients { elb: elb.clone(), route53: aws::route53_client(&config), kube };
     let mut targets = Vec::new();
     for reader in crate::sources::traffic::readers(plan, &clients) {
         reader.check(r).await;

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     Autoscaler, Fault, KubeWarning, MetricsKind, Minute, Node, NodeEvent, Pod, PodKey, PriorChange, RouteId, RouteKind,
-    RouteOwners, RouteProblem, RouteRead, Side, SignalSeen, Workload, WorkloadKey,
+    RouteOwners, RouteProblem, RouteRead, Side, SignalSeen, SignalSource, Workload, WorkloadKey,
 };
 use crate::keymap::Key;
 
@@ -202,6 +202,8 @@ pub enum SourceId {
     /// The reader of every route of one backend.
     Traffic(RouteKind),
     Metrics(MetricsKind),
+    /// A reader of node signals outside the clusters.
+    Signals(SignalSource),
     /// The embedded simulated world of `cutover demo`.
     Simulator,
 }
@@ -213,6 +215,7 @@ impl SourceId {
             SourceId::Cluster(Side::New) => "k8s new",
             SourceId::Traffic(kind) => kind.source_label(),
             SourceId::Metrics(kind) => kind.source_label(),
+            SourceId::Signals(source) => source.reader().map_or(source.label(), |(label, _)| label),
             SourceId::Simulator => "sim",
         }
     }
@@ -223,6 +226,7 @@ impl SourceId {
             SourceId::Cluster(_) => None,
             SourceId::Traffic(kind) => Some(kind.source_tag()),
             SourceId::Metrics(kind) => Some(kind.source_tag()),
+            SourceId::Signals(source) => source.reader().map(|(_, tag)| tag),
             SourceId::Simulator => Some("Simulator"),
         }
     }
@@ -233,6 +237,7 @@ impl SourceId {
             .into_iter()
             .map(SourceId::Traffic)
             .chain(MetricsKind::ALL.into_iter().map(SourceId::Metrics))
+            .chain(SignalSource::ALL.into_iter().map(SourceId::Signals))
             .chain([SourceId::Simulator])
     }
 }
@@ -284,4 +289,40 @@ pub enum SourceState {
         #[serde(default, skip_serializing_if = "Fault::is_other")]
         fault: Fault,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sources are recorded by the names earlier builds gave them, and a
+    /// recording's names read back as the same sources.
+    #[test]
+    fn sources_keep_their_recorded_names() {
+        for (id, recorded) in [
+            (SourceId::Cluster(Side::Old), r#"{"Cluster":"old"}"#),
+            (SourceId::Traffic(RouteKind::Alb), r#""Alb""#),
+            (SourceId::Traffic(RouteKind::Route53), r#""Route53""#),
+            (SourceId::Metrics(MetricsKind::CloudWatch), r#""Metrics""#),
+            (SourceId::Simulator, r#""Simulator""#),
+        ] {
+            assert_eq!(serde_json::to_string(&id).unwrap(), recorded);
+            assert_eq!(serde_json::from_str::<SourceId>(recorded).unwrap(), id);
+        }
+        let unknown = serde_json::from_str::<SourceId>(r#""Gopher""#).unwrap_err();
+        assert!(unknown.to_string().contains("unknown source `Gopher`"), "{unknown}");
+        // The order the header lists them in: clusters, backends, metrics.
+        let mut ids = vec![
+            SourceId::Metrics(MetricsKind::CloudWatch),
+            SourceId::Traffic(RouteKind::Route53),
+            SourceId::Cluster(Side::New),
+            SourceId::Traffic(RouteKind::Alb),
+            SourceId::Cluster(Side::Old),
+        ];
+        ids.sort();
+        assert_eq!(
+            ids.iter().map(|id| id.label()).collect::<Vec<_>>(),
+            ["k8s old", "k8s new", "alb", "dns", "metrics"]
+        );
+    }
 }

@@ -260,8 +260,11 @@ pub struct NodeEvent {
 }
 
 /// Where a signal came from, as the postmortem names it: which
-/// controller, agent or API said so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// controller, agent or API said so. The ones read from the clusters'
+/// own objects come with the cluster's source; one read from elsewhere
+/// (an EC2 Auto Scaling reader) is a source of the console's own, with
+/// its health in the header (`SourceId::Signals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SignalSource {
     TerminationHandler,
     Karpenter,
@@ -274,6 +277,33 @@ pub enum SignalSource {
 }
 
 impl SignalSource {
+    pub const ALL: [SignalSource; 8] = [
+        SignalSource::TerminationHandler,
+        SignalSource::Karpenter,
+        SignalSource::ClusterAutoscaler,
+        SignalSource::NodeSpec,
+        SignalSource::Kubelet,
+        SignalSource::NodeLifecycle,
+        SignalSource::CloudProvider,
+        SignalSource::KubernetesApi,
+    ];
+
+    /// The source's name in the header, and in a recording's `Source`
+    /// messages (the recording format's), when it is read apart from the
+    /// clusters; None for a signal the clusters' own objects carry.
+    pub fn reader(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            SignalSource::TerminationHandler
+            | SignalSource::Karpenter
+            | SignalSource::ClusterAutoscaler
+            | SignalSource::NodeSpec
+            | SignalSource::Kubelet
+            | SignalSource::NodeLifecycle
+            | SignalSource::CloudProvider
+            | SignalSource::KubernetesApi => None,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             SignalSource::TerminationHandler => "aws-node-termination-handler",

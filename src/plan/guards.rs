@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use super::PlanFile;
 use super::error::{Located, PlanError};
-use super::file::PlanFile;
 use super::values::is_dns_label;
 use super::{DEFAULT_MAX_STEP, DEFAULT_STALE_AFTER_SECS};
 

@@ -7,7 +7,6 @@
 
 mod alb;
 mod error;
-mod file;
 mod guards;
 mod route;
 mod route53;
@@ -28,8 +27,12 @@ pub use sides::{AwsTarget, ClusterTarget};
 pub use values::Arn;
 
 use error::Located;
-use file::PlanFile;
 use values::is_dns_label;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use route::RouteFile;
 
 pub const DEFAULT_STEPS: [u8; 8] = [0, 1, 5, 10, 25, 50, 75, 100];
 pub const DEFAULT_STALE_AFTER_SECS: u64 = 30;
@@ -37,6 +40,62 @@ pub const DEFAULT_MAX_STEP: u8 = 25;
 pub const DEFAULT_ALB_POLL_SECS: u64 = 5;
 pub const DEFAULT_SPIKE_PERCENT: f64 = 1.0;
 pub const DEFAULT_MIN_DWELL_SECS: i64 = 120;
+
+// The plan file as TOML gives it: every value with its span, so that a
+// mistake found later is said at its line and column. Unknown fields are
+// refused here, by name. A route's fields are its file's (route.rs).
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    pub name: Spanned<String>,
+    pub namespaces: Spanned<Vec<Spanned<String>>>,
+    pub old: Option<ClusterFile>,
+    pub new: Option<Spanned<ClusterFile>>,
+    pub aws: Option<Spanned<AwsFile>>,
+    #[serde(default)]
+    pub route: Vec<Spanned<RouteFile>>,
+    #[serde(default)]
+    pub singleton: Vec<Spanned<SingletonFile>>,
+    /// Seconds after which a read counts as stale for the guards.
+    pub stale_after: Option<Spanned<u64>>,
+    /// The largest weight change, in percentage points, one confirmation allows.
+    pub max_step: Option<Spanned<u8>>,
+    /// A side's 5xx share of requests, in percent, that marks a minute as a spike.
+    pub spike_percent: Option<Spanned<f64>>,
+    pub min_dwell: Option<Spanned<u64>>,
+    /// The namespace of the new cluster where the plan's Lease (who drives)
+    /// is kept; default: the first of `namespaces`.
+    pub lease_namespace: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterFile {
+    pub context: Spanned<String>,
+    pub kubeconfig: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwsFile {
+    pub region: Spanned<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<Spanned<String>>,
+    /// Seconds between two reads of the listener rules and target health.
+    pub alb_poll: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SingletonFile {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    pub namespace: Spanned<String>,
+    pub old_name: Option<Spanned<String>>,
+    pub new_name: Option<Spanned<String>>,
+    pub replicas: Option<Spanned<u32>>,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {

@@ -10,7 +10,7 @@ use super::alb::{self, AlbRoute};
 use super::error::{Located, PlanError};
 use super::route53::{self, Route53Route};
 use super::values::{steps, workload_key};
-use crate::domain::{Backend, RouteId, RouteKind, WorkloadKey};
+use crate::domain::{Backend, MetricsKind, RouteId, RouteKind, WorkloadKey};
 
 /// A route of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +21,8 @@ pub struct PlanRoute {
     /// Percent to new, in order.
     pub steps: Vec<u8>,
     pub target: RouteTarget,
+    /// Where its requests, 5xx and latency are read.
+    pub metrics: MetricsKind,
     /// The plan file and the line of the route's name, for messages about
     /// what the backend holds to point at the line to fix.
     pub file: String,
@@ -276,7 +278,16 @@ pub(super) fn parse(loc: &Located<'_>, raw: &[Spanned<RouteFile>]) -> Result<Vec
         }
         let line = loc.line(r.name.span());
         weighted.push((key, name.clone(), line));
-        routes.push(PlanRoute { name: name.clone(), workload, steps, target, file: loc.file.to_string(), line });
+        let metrics = MetricsKind::CloudWatch;
+        routes.push(PlanRoute {
+            name: name.clone(),
+            workload,
+            steps,
+            target,
+            metrics,
+            file: loc.file.to_string(),
+            line,
+        });
     }
     // The console lists the routes by backend, in the order of
     // [`RouteKind::ALL`], and in the plan's order within one: the order,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::DEFAULT_ALB_POLL_SECS;
 use super::error::{Located, PlanError, line_col};
-use super::file::{ClusterFile, PlanFile};
 use super::values::expand_home;
+use super::{ClusterFile, PlanFile};
 
 /// Where one side's Kubernetes API is.
 #[derive(Debug, Clone, PartialEq)]

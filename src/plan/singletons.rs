@@ -2,8 +2,8 @@
 
 use toml::Spanned;
 
+use super::PlanFile;
 use super::error::{Located, PlanError};
-use super::file::PlanFile;
 use crate::domain::{Side, SingletonSpec, WorkloadKey, WorkloadKind};
 
 /// Every singleton, checked: a known kind, a watched namespace, one

@@ -13,9 +13,15 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{MetricPoint, Msg, SourceId, SourceState};
-use crate::domain::{MetricTarget, MetricsKind, Minute};
+use std::collections::BTreeSet;
 
+use tokio_util::task::TaskTracker;
+
+use crate::app::{MetricPoint, Msg, SourceId, SourceState};
+use crate::domain::{MetricTarget, MetricsKind, Minute, RouteId};
+use crate::plan::Plan;
+
+use super::cloudwatch::CloudWatchReader;
 use super::health::{Failure, Health};
 
 /// Minutes read at start, to fill the graphs.
@@ -40,6 +46,33 @@ pub trait MetricsReader: Send + 'static {
     ) -> impl Future<Output = Result<Vec<MetricPoint>, Failure>> + Send;
 }
 
+/// Starts a poll for each metrics source the plan's routes are measured
+/// by, each given the targets of its own routes as the traffic readers
+/// (`found`) come to know them.
+pub fn start(
+    plan: &Plan,
+    sdk: &aws_config::SdkConfig,
+    found: &[watch::Receiver<Vec<MetricTarget>>],
+    tracker: &TaskTracker,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &CancellationToken,
+) {
+    for kind in MetricsKind::ALL {
+        let routes: BTreeSet<RouteId> =
+            plan.routes.iter().enumerate().filter(|(_, r)| r.metrics == kind).map(|(i, _)| RouteId::of(i)).collect();
+        if routes.is_empty() {
+            continue;
+        }
+        let (found, tx, cancel) = (found.to_vec(), tx.clone(), cancel.clone());
+        match kind {
+            MetricsKind::CloudWatch => {
+                let reader = CloudWatchReader::new(aws_sdk_cloudwatch::Client::new(sdk));
+                tracker.spawn(poll(reader, found, routes, tx, cancel));
+            }
+        }
+    }
+}
+
 /// Polls once a minute (just after the minute closes) until cancelled;
 /// the first poll reads the last 30 minutes, and so does the first after
 /// a target is added. A failure is retried every 15 s. `targets` brings
@@ -48,6 +81,7 @@ pub trait MetricsReader: Send + 'static {
 pub async fn poll<R: MetricsReader>(
     mut reader: R,
     mut targets: Vec<watch::Receiver<Vec<MetricTarget>>>,
+    routes: BTreeSet<RouteId>,
     tx: mpsc::Sender<Msg>,
     cancel: CancellationToken,
 ) {
@@ -59,7 +93,11 @@ pub async fn poll<R: MetricsReader>(
         return;
     }
     loop {
-        let all: Vec<MetricTarget> = targets.iter_mut().flat_map(|t| t.borrow_and_update().clone()).collect();
+        let all: Vec<MetricTarget> = targets
+            .iter_mut()
+            .flat_map(|t| t.borrow_and_update().clone())
+            .filter(|t| routes.contains(&t.route))
+            .collect();
         if all != known {
             if all.iter().any(|t| !known.contains(t)) {
                 read_until = None;

@@ -37,7 +37,7 @@ pub fn ensure_crypto_provider() {
 }
 
 /// Starts every reading source of a plan: the clock, one watcher set per
-/// side, the ALB poller and the CloudWatch poller. Fails (before starting
+/// side, a reader per traffic backend and per metrics source. Fails (before starting
 /// anything) only on configuration the operator must fix: an unreadable
 /// kubeconfig or an unknown context. Unreachable backends are not errors
 /// here: their sources turn stale with the reason and keep retrying.
@@ -62,11 +62,14 @@ pub async fn start_reading(
         }
     }
     let sdk = aws::sdk_config(&plan.aws).await;
-    let aws =
-        traffic::Clients { elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk), route53: aws::route53_client(&sdk) };
+    let readers_with = traffic::Clients {
+        elb: aws_sdk_elasticloadbalancingv2::Client::new(&sdk),
+        route53: aws::route53_client(&sdk),
+        kube: kube_clients.clone(),
+    };
     // Before anything reads: a plan whose sides are one cluster, or whose
     // rule or record is not there, is the operator's to fix (exit 2).
-    let mut readers = traffic::readers(plan, &aws);
+    let mut readers = traffic::readers(plan, &readers_with);
     // Each reader tells the metrics source where its routes are measured:
     // from the plan alone when it can (an ALB route's target groups), else
     // once its reads find it (a DNS route's load balancers).
@@ -94,8 +97,7 @@ pub async fn start_reading(
         found.push(known);
         tracker.spawn(reader.run(plan.aws.alb_poll, targets, tx.clone(), cancel.clone()));
     }
-    let cw = cloudwatch::CloudWatchReader::new(aws_sdk_cloudwatch::Client::new(&sdk));
-    tracker.spawn(metrics::poll(cw, found, tx, cancel));
+    metrics::start(plan, &sdk, &found, tracker, &tx, &cancel);
     Ok(Clients { kube: kube_clients, sdk })
 }
 

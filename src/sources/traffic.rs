@@ -62,11 +62,13 @@ pub trait TrafficReader: Send + 'static {
     fn check(&self, report: &mut Report) -> impl Future<Output = ()> + Send;
 }
 
-/// The AWS clients the readers share.
+/// The clients the readers share: a backend's reader takes what it reads
+/// with (AWS's, or a side's Kubernetes API, None for a side without one).
 #[derive(Clone)]
 pub struct Clients {
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub route53: aws_sdk_route53::Client,
+    pub kube: crate::domain::PerSide<Option<::kube::Client>>,
 }
 
 /// A reader of one backend: the closed set, one variant per backend.

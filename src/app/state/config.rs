@@ -132,7 +132,7 @@ impl AppConfig {
                     backend: r.target.spec(),
                     workload: r.workload.clone(),
                     steps: r.steps.clone(),
-                    metrics: Default::default(),
+                    metrics: r.metrics,
                 })
                 .collect(),
             singletons: plan.singletons.clone(),
