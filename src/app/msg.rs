@@ -312,7 +312,7 @@ mod tests {
         let unknown = serde_json::from_str::<SourceId>(r#""Gopher""#).unwrap_err();
         assert!(unknown.to_string().contains("unknown source `Gopher`"), "{unknown}");
         // The order the header lists them in: clusters, backends, metrics.
-        let mut ids = vec![
+        let mut ids = [
             SourceId::Metrics(MetricsKind::CloudWatch),
             SourceId::Traffic(RouteKind::Route53),
             SourceId::Cluster(Side::New),
