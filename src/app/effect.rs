@@ -63,6 +63,20 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Starting a singleton on `side` at its plan's replicas: the start of
+    /// a handoff's target, or the restore of its source. The other side is
+    /// named for the executor's check that it runs nothing.
+    pub fn start(spec: &crate::domain::SingletonSpec, side: Side, starting_deadline: Option<i64>) -> Effect {
+        Effect::Start {
+            side,
+            key: spec.key(side).clone(),
+            kind: spec.kind,
+            replicas: spec.replicas,
+            other: spec.key(side.other()).clone(),
+            starting_deadline,
+        }
+    }
+
     /// One line, naming the route as the plan does.
     pub fn describe(&self, routes: &[super::RouteSpec]) -> String {
         let name = |id: &RouteId| routes.get(id.index()).map_or_else(|| format!("#{}", id.0), |r| r.name.clone());

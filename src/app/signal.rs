@@ -225,14 +225,7 @@ fn settle(app: &mut State) {
     stopping.restoring = true;
     let signal = stopping.signal;
     h.phase = HandoffPhase::Aborting;
-    let effect = Effect::Start {
-        side: h.from,
-        key: h.spec.key(h.from).clone(),
-        kind: h.spec.kind,
-        replicas: h.spec.replicas,
-        other: h.spec.key(h.to).clone(),
-        starting_deadline: None,
-    };
+    let effect = Effect::start(&h.spec, h.from, None);
     let text = format!(
         "{}: handoff {} aborted: restoring {} (only if {} runs nothing, read afresh)",
         signal.name(),

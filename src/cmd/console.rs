@@ -48,6 +48,20 @@ pub fn keymap(args: &ConsoleArgs) -> Result<Keymap, ExitCode> {
     Keymap::load(args.keymap.as_deref()).map_err(|e| bad_input(&format!("keymap: {e}")))
 }
 
+/// What a live console (`watch`, `run`) reads before anything starts, in
+/// the order its mistakes are said: the keymap, the plan, the share flags.
+/// An error is bad input, already said (exit 2).
+pub fn live_inputs(
+    console: &ConsoleArgs,
+    plan: &crate::cli::PlanArgs,
+    share: &crate::cli::ShareArgs,
+) -> Result<(Keymap, crate::plan::Plan, Option<crate::share::Options>), ExitCode> {
+    let keymap = keymap(console)?;
+    let plan = crate::plan::Plan::load(&plan.plan).map_err(|e| bad_input(&format!("plan: {e}")))?;
+    let share = super::share_args::share_options(share).map_err(|e| bad_input(&e))?;
+    Ok((keymap, plan, share))
+}
+
 /// Exit code 2, said plainly, when stdin or stdout is not a terminal.
 pub fn no_terminal() -> Option<ExitCode> {
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();

@@ -11,27 +11,17 @@ use super::console::{self, Acting, Executor, Options, Session, Sinks};
 use super::init::tokio_runtime;
 use super::live::{prior_changes, read_wheel};
 use super::say::bad_input;
-use super::share_args::share_options;
 use crate::app::{App, Keeping, Mode, Msg, keeping};
 use crate::cli::{RecordArgs, RunArgs};
-use crate::plan::Plan;
 use crate::{effects, record, sources};
 
 /// Checks the keymap, the plan and the share flags, starts the sources,
 /// takes the wheel (or watches who holds it), picks up a handoff left in
 /// flight, starts the executor, then runs the console.
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let keymap = match console::keymap(&args.console) {
-        Ok(k) => k,
+    let (keymap, plan, share) = match console::live_inputs(&args.console, &args.plan, &args.share) {
+        Ok(inputs) => inputs,
         Err(code) => return Ok(code),
-    };
-    let plan = match Plan::load(&args.plan.plan) {
-        Ok(p) => p,
-        Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
-    };
-    let share = match share_options(&args.share) {
-        Ok(s) => s,
-        Err(e) => return Ok(bad_input(&e)),
     };
     let dry_run = args.dry_run;
     let mut sinks = Sinks { record: args.record, share };

@@ -13,27 +13,17 @@ use super::console::{self, Acting, Options, Session, Sinks, no_terminal};
 use super::init::tokio_runtime;
 use super::live::{prior_changes, read_wheel};
 use super::say::bad_input;
-use super::share_args::share_options;
 use crate::app::{App, Left, Mode, Msg};
 use crate::cli::WatchArgs;
-use crate::plan::Plan;
 use crate::{record, sources};
 
 /// Checks the keymap, the plan and the share flags, starts the sources
 /// (the plan's backends are resolved before the terminal is asked for:
 /// a record the zone does not hold is said first), then runs the console.
 pub fn run(args: WatchArgs) -> Result<ExitCode> {
-    let keymap = match console::keymap(&args.console) {
-        Ok(k) => k,
+    let (keymap, plan, share) = match console::live_inputs(&args.console, &args.plan, &args.share) {
+        Ok(inputs) => inputs,
         Err(code) => return Ok(code),
-    };
-    let plan = match Plan::load(&args.plan.plan) {
-        Ok(p) => p,
-        Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
-    };
-    let share = match share_options(&args.share) {
-        Ok(s) => s,
-        Err(e) => return Ok(bad_input(&e)),
     };
     let sinks = Sinks { record: args.record, share };
     let options = Options::new(&args.console);

@@ -242,22 +242,7 @@ mod tests {
 
     #[test]
     fn the_status_width_is_the_width_of_the_status_drawn() {
-        let base = Workload {
-            key: WorkloadKey::new("app", "api"),
-            kind: WorkloadKind::Deployment,
-            desired: 0,
-            ready: 0,
-            images: vec![],
-            suspended: false,
-            schedule: None,
-            completed: None,
-            last_schedule: None,
-            starting_deadline: None,
-            time_zone: None,
-            created: None,
-            changed_by: None,
-            owner: None,
-        };
+        let base = Workload::new(WorkloadKey::new("app", "api"), WorkloadKind::Deployment);
         for kind in [WorkloadKind::Deployment, WorkloadKind::StatefulSet, WorkloadKind::CronJob, WorkloadKind::Job] {
             for (ready, desired) in [(0, 0), (9, 10), (668, 668), (1, 12_345), (99_999, 100_000)] {
                 for suspended in [false, true] {

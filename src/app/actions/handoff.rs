@@ -381,14 +381,7 @@ pub(super) fn confirm_fix(app: &mut App, singleton: usize, side: Side, start: bo
             // restoring its source: the handoff goes on from there.
             h.phase = if side == h.to { HandoffPhase::Starting } else { HandoffPhase::Aborting };
         }
-        Effect::Start {
-            side,
-            key: spec.key(side).clone(),
-            kind: spec.kind,
-            replicas: spec.replicas,
-            other: spec.key(side.other()).clone(),
-            starting_deadline: deadline,
-        }
+        Effect::start(&spec, side, deadline)
     } else {
         Effect::Stop { side, key: spec.key(side).clone(), kind: spec.kind, then: None }
     };
@@ -413,14 +406,7 @@ pub(super) fn confirm_abort(app: &mut App) {
         return refuse(app, reason);
     }
     h.phase = HandoffPhase::Aborting;
-    let effect = Effect::Start {
-        side: h.from,
-        key: h.spec.key(h.from).clone(),
-        kind: h.spec.kind,
-        replicas: h.spec.replicas,
-        other: h.spec.key(h.to).clone(),
-        starting_deadline: None,
-    };
+    let effect = Effect::start(&h.spec, h.from, None);
     let text = format!("handoff {} aborted by {who}: restoring {}", h.spec.name, h.from);
     let aborted = Marked::HandoffAborted { singleton: h.spec.name.clone(), who };
     app.send(effect, Purpose::Handoff, None);
@@ -459,14 +445,7 @@ pub fn advance_handoff(app: &mut App) {
                 return;
             }
             if workload_idle && pods_still_running(app, h.from, key) == 0 {
-                let effect = Effect::Start {
-                    side: h.to,
-                    key: h.spec.key(h.to).clone(),
-                    kind: h.spec.kind,
-                    replicas: h.spec.replicas,
-                    other: key.clone(),
-                    starting_deadline: h.starting_deadline,
-                };
+                let effect = Effect::start(&h.spec, h.to, h.starting_deadline);
                 let text = format!("handoff {}: {} has nothing running; starting {}", h.spec.name, h.from, h.to);
                 if let Some(h) = app.handoff.as_mut() {
                     // A handoff picked up after its start was sent keeps
