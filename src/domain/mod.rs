@@ -4,6 +4,7 @@
 //! replay) convert their objects into these small types at the boundary, so
 //! the app, the UI and the recorder never hold a full API object.
 
+pub mod analysis;
 mod broker;
 mod cluster;
 pub mod cron;

@@ -6,6 +6,7 @@
 //! of the plan; each backend's route fields in a file of their own.
 
 mod alb;
+mod analysis;
 mod error;
 mod guards;
 mod route;
@@ -20,6 +21,10 @@ use std::time::Duration;
 use crate::domain::{RouteId, SingletonSpec};
 
 pub use alb::{AlbLines, AlbRoute};
+pub use analysis::{
+    DEFAULT_BAKE_SECS, DEFAULT_CONFIDENCE, DEFAULT_FAILURE_LIMIT, DEFAULT_MAX_ERROR_INCREASE, DEFAULT_MAX_ERROR_RATE,
+    DEFAULT_MAX_LATENCY_MS,
+};
 pub use error::{PlanError, line_col};
 pub use route::{PlanRoute, RouteTarget, Routed};
 pub use route53::{RecordType, Route53Lines, Route53Route};
@@ -55,6 +60,9 @@ struct PlanFile {
     pub aws: Option<Spanned<AwsFile>>,
     #[serde(default)]
     pub route: Vec<Spanned<RouteFile>>,
+    /// What a step must show, for every route (a route's own table
+    /// overrides it field by field).
+    pub analysis: Option<Spanned<analysis::AnalysisFile>>,
     #[serde(default)]
     pub singleton: Vec<Spanned<SingletonFile>>,
     /// Seconds after which a read counts as stale for the guards.
@@ -171,7 +179,7 @@ impl Plan {
         }
         let (old, new) = sides::clusters(&loc, &raw)?;
         let aws = sides::aws(&loc, &raw)?;
-        let routes = route::parse(&loc, &raw.route)?;
+        let routes = route::parse(&loc, &raw.route, raw.analysis.as_ref())?;
         let singletons = singletons::parse(&loc, &raw, &namespaces)?;
         let limits = guards::parse(&loc, &raw, &namespaces)?;
         Ok(Plan {

@@ -7,6 +7,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::alb::{self, AlbRoute};
+use super::analysis::{self, AnalysisFile};
+use crate::domain::analysis::AnalysisSpec;
 use super::error::{Located, PlanError};
 use super::route53::{self, Route53Route};
 use super::values::{steps, workload_key};
@@ -23,6 +25,8 @@ pub struct PlanRoute {
     pub target: RouteTarget,
     /// Where its requests, 5xx and latency are read.
     pub metrics: MetricsKind,
+    /// What each step must show, when the plan (or the route) says.
+    pub analysis: Option<AnalysisSpec>,
     /// The plan file and the line of the route's name, for messages about
     /// what the backend holds to point at the line to fix.
     pub file: String,
@@ -169,6 +173,9 @@ pub(super) struct RouteFile {
     pub new_set_identifier: Option<Spanned<String>>,
     pub old_load_balancer: Option<Spanned<String>>,
     pub new_load_balancer: Option<Spanned<String>>,
+    /// `[route.analysis]`: what this route's steps must show, over the
+    /// plan's `[analysis]`.
+    pub analysis: Option<Spanned<AnalysisFile>>,
 }
 
 impl RouteFile {
@@ -207,7 +214,11 @@ impl RouteFile {
 }
 
 /// Every `[[route]]`, in the plan's order.
-pub(super) fn parse(loc: &Located<'_>, raw: &[Spanned<RouteFile>]) -> Result<Vec<PlanRoute>, PlanError> {
+pub(super) fn parse(
+    loc: &Located<'_>,
+    raw: &[Spanned<RouteFile>],
+    plan_analysis: Option<&Spanned<AnalysisFile>>,
+) -> Result<Vec<PlanRoute>, PlanError> {
     let mut routes: Vec<PlanRoute> = Vec::new();
     // What each route's weights live in, with the route's name and line:
     // two routes on one rule (or record set) would step each other's.
@@ -279,7 +290,9 @@ pub(super) fn parse(loc: &Located<'_>, raw: &[Spanned<RouteFile>]) -> Result<Vec
         let line = loc.line(r.name.span());
         weighted.push((key, name.clone(), line));
         let metrics = MetricsKind::CloudWatch;
+        let analysis = analysis::of_route(loc, plan_analysis, r.analysis.as_ref())?;
         routes.push(PlanRoute {
+            analysis,
             name: name.clone(),
             workload,
             steps,

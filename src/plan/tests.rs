@@ -182,7 +182,7 @@ fn a_route53_route_parses_beside_the_alb_route() {
 #[test]
 fn route_kind_mistakes_name_the_field_and_the_line() {
     let err = parse(&with_route53("").replace("kind = \"route53\"", "kind = \"dns\"")).unwrap_err();
-    assert_eq!(err.line, 25, "{err}");
+    assert_eq!(err.line, 24, "{err}");
     assert!(err.problem.contains("route kind `dns` is not known"), "{err}");
     assert!(err.hint.contains("kind = \"route53\""), "{err}");
 
@@ -319,4 +319,50 @@ fn two_singletons_on_one_workload_are_refused_on_either_side() {
 fn a_missing_file_is_named() {
     let err = Plan::load(Path::new("/no/such/cutover.toml")).unwrap_err();
     assert!(err.to_string().contains("/no/such/cutover.toml: cannot read the plan"), "{err}");
+}
+
+#[test]
+fn analysis_is_the_plans_under_the_routes_own_over_the_defaults() {
+    use crate::domain::analysis::{Advance, OnFailure};
+    // No [analysis]: the routes are not judged.
+    assert_eq!(parse(&good()).unwrap().routes[0].analysis, None);
+    let text = good().replace(
+        "\n[[singleton]]",
+        "\n[route.analysis]\nmax_latency = \"250ms\"\nadvance = \"auto\"\n\n[analysis]\nmax_error_rate = \"2%\"\nbake = \"90s\"\non_failure = \"revert\"\n\n[[singleton]]",
+    );
+    let a = parse(&text).unwrap().routes[0].analysis.clone().unwrap();
+    assert_eq!(a.max_error_rate, Some(0.02), "the plan's");
+    assert_eq!(a.max_error_increase, Some(DEFAULT_MAX_ERROR_INCREASE), "the default");
+    assert_eq!(a.max_latency_ms, Some(250.0), "the route's");
+    assert_eq!((a.bake_secs, a.failure_limit, a.confidence), (90, DEFAULT_FAILURE_LIMIT, DEFAULT_CONFIDENCE));
+    assert_eq!((a.on_failure, a.advance), (OnFailure::Revert, Advance::Auto));
+    assert_eq!(a.on_failure_at, "cutover.toml:30", "the line that armed the revert");
+    assert_eq!(a.advance_at, "cutover.toml:25", "the line that armed the autopilot");
+    // A route's table alone arms its own analysis, over the defaults.
+    let text = good().replace("\n[[singleton]]", "\n[route.analysis]\nfailure_limit = 3\n\n[[singleton]]");
+    let a = parse(&text).unwrap().routes[0].analysis.clone().unwrap();
+    assert_eq!((a.failure_limit, a.max_error_rate, a.on_failure), (3, Some(DEFAULT_MAX_ERROR_RATE), OnFailure::Alarm));
+}
+
+#[test]
+fn analysis_mistakes_name_the_field_the_line_and_what_to_write() {
+    let with = |body: &str| good().replace("\n[[singleton]]", &format!("\n[analysis]\n{body}\n\n[[singleton]]"));
+    for (body, field, hint) in [
+        ("max_error_rate = \"1\"", "`max_error_rate = \"1\"` is not a percentage", "max_error_rate = \"1%\""),
+        ("max_error_increase = \"150%\"", "`max_error_increase = \"150%\"` is not a percentage", "\"100%\""),
+        ("bake = \"5 minutes\"", "`bake = \"5 minutes\"` is not a duration", "bake = \"5m\""),
+        ("max_latency = \"0ms\"", "`max_latency` must be above 0", "\"none\""),
+        ("failure_limit = 0", "`failure_limit` must be 1 to 60", "failure_limit = 2"),
+        ("confidence = 95", "`confidence` must be at least 0.5 and below 1", "confidence = 0.95"),
+        ("on_failure = \"rollback\"", "`on_failure = \"rollback\"` is not known", "\"revert\""),
+        ("advance = \"yes\"", "`advance = \"yes\"` is not known", "\"auto\""),
+    ] {
+        let err = parse(&with(body)).unwrap_err();
+        assert_eq!(err.line, 24, "{body}: {err}");
+        assert!(err.problem.contains(field), "{body}: {err}");
+        assert!(err.hint.contains(hint), "{body}: {err}");
+    }
+    let err = parse(&with("max_error = \"1%\"")).unwrap_err();
+    assert!(err.problem.contains("unknown field `max_error`"), "{err}");
+    assert_eq!(err.line, 24, "{err}");
 }

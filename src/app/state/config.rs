@@ -64,6 +64,9 @@ pub struct RouteSpec {
     /// Where the route's requests, 5xx and latency come from.
     #[serde(default, skip_serializing_if = "MetricsKind::is_default")]
     pub metrics: MetricsKind,
+    /// What each step must show, when the plan arms an analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<crate::domain::analysis::AnalysisSpec>,
 }
 
 impl RouteSpec {
@@ -133,6 +136,7 @@ impl AppConfig {
                     workload: r.workload.clone(),
                     steps: r.steps.clone(),
                     metrics: r.metrics,
+                    analysis: r.analysis.clone(),
                 })
                 .collect(),
             singletons: plan.singletons.clone(),
