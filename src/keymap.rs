@@ -49,10 +49,14 @@ pub enum Action {
     Cancel,
     /// Takes the plan's wheel from the console that drives it, by a typed word.
     TakeWheel,
+    /// Cancels the autopilot's coming step on the route (the veto).
+    AutopilotCancel,
+    /// Pauses or resumes the route's autopilot.
+    AutopilotPause,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::Help,
         Action::Up,
@@ -79,12 +83,15 @@ impl Action {
         Action::ConfirmAgain,
         Action::Cancel,
         Action::TakeWheel,
+        Action::AutopilotCancel,
+        Action::AutopilotPause,
     ];
 
     /// Actions that must keep a key in every keymap, with what would be
     /// lost without one: a keymap leaving one of them unbound is refused.
-    pub const ESSENTIAL: [(Action, &'static str); 4] = [
+    pub const ESSENTIAL: [(Action, &'static str); 5] = [
         (Action::Confirm, "no proposal could be applied, the panic button's included"),
+        (Action::AutopilotCancel, "an autopilot's step could not be cancelled"),
         (Action::Cancel, "a proposal could be dropped only with `back`"),
         (Action::RevertAll, "the panic button (100% old on every route) would have no key"),
         (Action::Quit, "the console could be left only with ctrl-c"),
@@ -134,6 +141,8 @@ impl Action {
             Action::ConfirmAgain => "confirm_again",
             Action::Cancel => "cancel",
             Action::TakeWheel => "take_wheel",
+            Action::AutopilotCancel => "autopilot_cancel",
+            Action::AutopilotPause => "autopilot_pause",
         }
     }
 
@@ -165,6 +174,8 @@ impl Action {
             Action::ConfirmAgain => "second confirmation: large or early step",
             Action::Cancel => "drop the proposal shown",
             Action::TakeWheel => "propose taking the wheel (type `take`)",
+            Action::AutopilotCancel => "cancel the autopilot's coming step (route)",
+            Action::AutopilotPause => "pause or resume the route's autopilot",
         }
     }
 }

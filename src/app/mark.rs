@@ -90,6 +90,15 @@ pub enum Marked {
     AlarmCleared {
         singleton: String,
     },
+    /// A step's analysis said something new: its verdict (`pass`, `ready`,
+    /// `failing`, `fail`, `inconclusive`), that it is blind or sees again,
+    /// that the autopilot counts down, or what it would have done where
+    /// it may not act.
+    Analysis {
+        route: String,
+        verdict: String,
+        text: String,
+    },
     /// A change of a route's weights, or of a singleton's replicas or
     /// suspension, that is not the answer to one of this session's
     /// effects. `revert`: it undoes one of this session's verified writes.
@@ -285,6 +294,12 @@ impl Mark {
             Marked::Refused { .. } | Marked::HandoffFailed { .. } | Marked::Outcome { ok: false, .. } => {
                 MarkClass::Refusal
             }
+            // A step failing, failed or not to be judged is an incident;
+            // the rest of what the analysis says is its part of the steps.
+            Marked::Analysis { verdict, .. } => match verdict.as_str() {
+                "fail" | "failing" | "blind" | "would revert" => MarkClass::Incident,
+                _ => MarkClass::Action,
+            },
             Marked::Node { .. }
             | Marked::Spike { .. }
             | Marked::Alarm { .. }
@@ -328,6 +343,7 @@ impl Mark {
             }
             Marked::AlarmCleared { singleton } => format!("singleton {singleton} runs on one side again"),
             Marked::HandoffResumed { text, .. }
+            | Marked::Analysis { text, .. }
             | Marked::Wheel { text, .. }
             | Marked::HandoffLeft { text, .. }
             | Marked::Signal { text, .. }

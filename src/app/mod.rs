@@ -5,6 +5,7 @@
 //! screen and lets tests drive the whole console without a terminal.
 
 pub mod actions;
+pub mod analysis;
 mod console;
 mod effect;
 pub mod find;

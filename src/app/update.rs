@@ -29,6 +29,7 @@ pub struct Update {
 pub fn update(app: &mut App, msg: Msg) -> Update {
     let mut redraw = apply(app, msg);
     redraw |= actions::watch_singletons(app);
+    super::analysis::advance(app);
     super::signal::check(app);
     let produced = std::mem::take(&mut app.produced);
     Update { redraw, effects: produced.effects, marks: produced.marks }
@@ -175,7 +176,10 @@ fn on_action(app: &mut App, action: Action) {
         actions::on_mutating_action(app, action);
         return;
     }
-    moves::on_console(app, action);
+    match action {
+        Action::AutopilotCancel | Action::AutopilotPause => super::analysis::on_key(app, action),
+        _ => moves::on_console(app, action),
+    }
 }
 
 /// A click or the wheel, on the console's own view.

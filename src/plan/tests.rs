@@ -182,7 +182,7 @@ fn a_route53_route_parses_beside_the_alb_route() {
 #[test]
 fn route_kind_mistakes_name_the_field_and_the_line() {
     let err = parse(&with_route53("").replace("kind = \"route53\"", "kind = \"dns\"")).unwrap_err();
-    assert_eq!(err.line, 24, "{err}");
+    assert_eq!(err.line, 25, "{err}");
     assert!(err.problem.contains("route kind `dns` is not known"), "{err}");
     assert!(err.hint.contains("kind = \"route53\""), "{err}");
 

@@ -81,7 +81,7 @@ pub fn on_effect_done(app: &mut App, id: u64, effect: Effect, result: EffectResu
     // The way back verified: an alarm about the route shown until now
     // (a late write, a lost answer) is answered by it, and goes.
     if matches!(result, EffectResult::Verified { .. })
-        && matches!(purpose, Purpose::Revert | Purpose::Reassert)
+        && matches!(purpose, Purpose::Revert | Purpose::Reassert | Purpose::AutoRevert)
         && let Some(route) = effect.route().and_then(|r| app.config.routes.get(r.index()))
         && app.notice.as_deref().is_some_and(|n| n.contains(&format!("route {} ", route.name)))
     {

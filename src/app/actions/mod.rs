@@ -51,6 +51,12 @@ pub fn on_mutating_action(app: &mut App, action: Action) {
     }
 }
 
+/// The proposal of a step of route `i` to `to`, as the step keys make it:
+/// what a ready step's `advance = "prompt"` opens.
+pub fn propose_step_to(app: &mut App, i: usize, to: crate::domain::Weights) {
+    traffic::propose_weights(app, i, to)
+}
+
 /// Shows why something was not done, on screen and in the events.
 pub fn refuse(app: &mut App, reason: String) {
     let at = app.now;

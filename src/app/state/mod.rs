@@ -4,6 +4,7 @@
 //! view of it all (view). [`State`] holds them, with the events and the
 //! effects and marks one message produced.
 
+mod analysis;
 mod clusters;
 mod config;
 mod handoff;
@@ -11,6 +12,7 @@ mod proposal;
 mod routes;
 mod view;
 
+pub use analysis::*;
 pub use clusters::*;
 pub use config::*;
 pub use handoff::*;
@@ -87,6 +89,10 @@ pub struct State {
     #[serde(skip)]
     pub quit: bool,
     pub modal: Option<Modal>,
+    /// The ready step of a route whose next step was proposed by itself
+    /// (`advance = "prompt"`): proposed once per step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompted: Option<(usize, Timestamp)>,
     /// The last refusal or failure, shown until the next key.
     pub notice: Option<String>,
     pub handoff: Option<Handoff>,
@@ -182,6 +188,11 @@ impl State {
                 standing: None,
                 problem: None,
                 prior: None,
+                analysis: None,
+                judged: Vec::new(),
+                passed: None,
+                blind: None,
+                autopilot: Autopilot::default(),
             })
             .collect();
         // A DNS route's load balancers are known from its first read; their
@@ -205,6 +216,7 @@ impl State {
             sources: BTreeMap::new(),
             quit: false,
             modal: None,
+            prompted: None,
             notice: None,
             handoff: None,
             operator: UNKNOWN_OPERATOR.into(),

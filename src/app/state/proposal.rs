@@ -149,6 +149,10 @@ pub enum Purpose {
     /// The session's way back written again, by itself, after a late write
     /// of the session's own undid it (see `app::late`).
     Reassert,
+    /// A failed step reverted by itself, as the plan's analysis arms it.
+    AutoRevert,
+    /// A ready step's next step, applied by the autopilot the plan arms.
+    Autopilot,
 }
 
 impl Purpose {
@@ -159,6 +163,8 @@ impl Purpose {
             Purpose::Undo => "undo",
             Purpose::Revert => "revert",
             Purpose::Reassert => "revert written again",
+            Purpose::AutoRevert => "automatic revert",
+            Purpose::Autopilot => "autopilot step",
             Purpose::Handoff | Purpose::Fix | Purpose::Wheel => "write",
         }
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::LbMetric;
 use crate::domain::{MetricSeries, PerSide, RecordRead, RouteKind, RouteOwners, Side, Target, Weight, Weights};
 
-use super::{Purpose, RouteSpec};
+use super::{Autopilot, Judged, Purpose, RouteSpec, StepAnalysis};
 
 /// The backend's answer for a route, as of `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +88,21 @@ pub struct RouteState {
     /// recordings of the plan (or the simulated world) tell it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior: Option<crate::domain::PriorChange>,
+    /// The step under analysis, when the plan arms one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<StepAnalysis>,
+    /// Each minute judged, oldest first (the last `JUDGED_CAPACITY`), for
+    /// the chart's band.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judged: Vec<(crate::domain::Minute, Judged)>,
+    /// The last weights whose step passed: where an automatic revert goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passed: Option<Weights>,
+    /// Since when the analysis cannot see: its metrics source is stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blind: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Autopilot::is_idle")]
+    pub autopilot: Autopilot,
 }
 
 /// How long a route has been at its weights, as far as the console can
