@@ -14,7 +14,7 @@ use jiff::Timestamp;
 
 use crate::app::{
     App, AtWeight, COUNTDOWN_SECS, Countdown, Effect, JUDGED_CAPACITY, Judged, Level, Marked, Mode, Purpose,
-    RouteState, SourceId, StepAnalysis, State, Verdict,
+    RouteState, SourceId, State, StepAnalysis, Verdict,
 };
 use crate::domain::analysis::{Advance, AnalysisSpec, Check, Counts, Evidence, OnFailure, judge};
 use crate::domain::{Minute, RouteId, Side, Weights, age, clock};
@@ -81,7 +81,12 @@ fn advance_route(app: &mut App, i: usize) {
     let source = metrics_source(app, i);
     if app.is_stale(source) {
         if app.routes[i].blind.is_none() {
-            app.routes[i].blind = Some(now);
+            // Blind since the source went stale, not since this was seen.
+            let since = match app.sources.get(&source) {
+                Some(crate::app::SourceState::Stale { since, .. }) => (*since).min(now),
+                _ => now,
+            };
+            app.routes[i].blind = Some(since);
             app.routes[i].autopilot.countdown = None;
             let text = format!(
                 "analysis blind on {name}: {} is stale; no verdict, and nothing reverted by itself, until it reads again",
@@ -270,10 +275,8 @@ fn on_failed(app: &mut State, i: usize) {
             Mode::Run => "another console drives",
             _ => "nothing can be changed from here",
         };
-        let text = format!(
-            "analysis would revert {name} to {target} (on_failure = revert, {}): {mode}",
-            spec.on_failure_at
-        );
+        let text =
+            format!("analysis would revert {name} to {target} (on_failure = revert, {}): {mode}", spec.on_failure_at);
         app.push_event(now, None, Level::Alert, text.clone());
         app.mark(now, Marked::Analysis { route: name, verdict: "would revert".into(), text });
         return;
@@ -386,10 +389,16 @@ fn autopilot(app: &mut App, i: usize, spec: &AnalysisSpec, to: Weights) {
     seen.extend(route.read.as_ref().map(|r| r.others.clone()).unwrap_or_default());
     let id = RouteId::of(i);
     let sent = match route.spec.ingress().cloned() {
-        Some(ingress) => {
-            app.send(Effect::SetIngressWeights { route: id, ingress, to, all_old: false }, Purpose::Autopilot, Some(from))
-        }
-        None => app.send(Effect::SetWeights { route: id, seen: Some(seen), to, all_old: false }, Purpose::Autopilot, Some(from)),
+        Some(ingress) => app.send(
+            Effect::SetIngressWeights { route: id, ingress, to, all_old: false },
+            Purpose::Autopilot,
+            Some(from),
+        ),
+        None => app.send(
+            Effect::SetWeights { route: id, seen: Some(seen), to, all_old: false },
+            Purpose::Autopilot,
+            Some(from),
+        ),
     };
     app.routes[i].pending = true;
     let kind = app.routes[i].kind();
@@ -446,7 +455,7 @@ pub fn on_key(app: &mut App, action: crate::keymap::Action) {
         crate::app::View::Route(i) => i,
         _ => app.ui.selected[crate::app::Panel::Traffic.index()],
     };
-    let i = if app.routes.get(selected).is_some_and(|r| armed(r)) {
+    let i = if app.routes.get(selected).is_some_and(armed) {
         Some(selected)
     } else {
         app.routes
@@ -483,4 +492,46 @@ pub fn on_key(app: &mut App, action: crate::keymap::Action) {
     };
     app.push_event(now, None, Level::Warn, text.clone());
     app.mark(now, Marked::Analysis { route: name, verdict: "autopilot".into(), text });
+}
+
+/// The verdict and its evidence, as a step's proposal says it.
+pub fn proposal_line(app: &App, i: usize) -> Option<String> {
+    let route = &app.routes[i];
+    let spec = route.spec.analysis.as_ref()?;
+    if route.blind.is_some() {
+        return Some("analysis: BLIND, its metrics are stale: no verdict".into());
+    }
+    let a = route.analysis.as_ref()?;
+    let e = &a.evidence;
+    let side = |c: Counts| {
+        c.share().map_or("no requests".into(), |s| {
+            format!("5xx {} of {} req", crate::domain::analysis::percent(s), c.requests)
+        })
+    };
+    let latency = e
+        .latency_ms
+        .map_or(String::new(), |ms| format!(", latency {ms:.0} ms ({})", app.routes[i].spec.metrics.latency_is()));
+    let over = if e.minutes == 0 {
+        String::new()
+    } else {
+        format!(" over {} min: new {}, old {}{latency}", e.minutes, side(e.new), side(e.old))
+    };
+    let bake = if matches!(a.verdict, Verdict::Ready) { String::new() } else { format!(" (bake {}s)", spec.bake_secs) };
+    Some(format!("analysis: {}{bake}{over}", a.verdict.text()))
+}
+
+/// Why the analysis holds a step of route `i` towards new back: its step
+/// failed, is blind, or is not yet ready (the typed word overrides it).
+pub fn holds(app: &App, i: usize) -> Option<String> {
+    let route = &app.routes[i];
+    route.spec.analysis.as_ref()?;
+    if route.blind.is_some() {
+        return Some("blind: its metrics are stale".into());
+    }
+    match route.analysis.as_ref().map(|a| &a.verdict) {
+        Some(Verdict::Ready) => None,
+        Some(Verdict::Failed(why)) => Some(format!("the step at this weight FAILED: {}", why.text())),
+        Some(v) => Some(format!("not ready: {}", v.text())),
+        None => Some("not ready: not judged yet".into()),
+    }
 }

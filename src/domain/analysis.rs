@@ -6,12 +6,13 @@
 //! the same traffic), and new's latency. A judgement passes only when the
 //! evidence is strong enough to say so at the plan's confidence, fails only
 //! when it is strong enough to say that, and is inconclusive otherwise: no
-//! data, or too few requests, is never a pass. The bounds are in
-//! [`super::stats`].
+//! data, or too few requests, is never a pass. The bounds are exact ones
+//! (see [`super::stats`]): a failure, which may revert traffic by itself,
+//! is never claimed on fewer requests than the confidence allows.
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::{newcombe, wilson, z};
+use super::stats::{exact, exact_difference};
 
 /// What the plan says a step must show (one route's, the plan-wide
 /// defaults under its own). Shares are fractions (0.01 is 1%).
@@ -135,15 +136,15 @@ pub fn judge(spec: &AnalysisSpec, e: &Evidence) -> Check {
 /// [`judge`], without the projection.
 fn decide(spec: &AnalysisSpec, e: &Evidence) -> Check {
     let Some(share) = e.new.share() else { return Check::Inconclusive(Unsure::NoData) };
-    let z = z(spec.confidence);
-    let (new_low, new_high) = wilson(e.new.errors, e.new.requests, z);
+    let (new_low, new_high) = exact(e.new.errors, e.new.requests, spec.confidence);
     let old = e.old.share();
     if let Some(ceiling) = spec.max_error_rate
         && new_low > ceiling
     {
         return Check::Fail(Failed::ErrorRate { share, ceiling });
     }
-    let diff = (e.old.requests > 0).then(|| newcombe(e.new.errors, e.new.requests, e.old.errors, e.old.requests, z));
+    let diff = (e.old.requests > 0)
+        .then(|| exact_difference(e.new.errors, e.new.requests, e.old.errors, e.old.requests, spec.confidence));
     if let (Some(allowed), Some((low, _)), Some(old)) = (spec.max_error_increase, diff, old)
         && low > allowed
     {
@@ -250,10 +251,18 @@ impl Unsure {
         match self {
             Unsure::NoData => "no requests to new yet".into(),
             Unsure::Thin { minutes: Some(m), ceiling, baseline } => {
-                format!("thin traffic, ~{m} min more at this weight to tell {} from {}", percent(*ceiling), percent(*baseline))
+                format!(
+                    "thin traffic, ~{m} min more at this weight to tell {} from {}",
+                    percent(*ceiling),
+                    percent(*baseline)
+                )
             }
             Unsure::Thin { minutes: None, ceiling, baseline } => {
-                format!("thin traffic, over an hour at this pace to tell {} from {}", percent(*ceiling), percent(*baseline))
+                format!(
+                    "thin traffic, over an hour at this pace to tell {} from {}",
+                    percent(*ceiling),
+                    percent(*baseline)
+                )
             }
             Unsure::NoLatency => "no latency for the minute".into(),
         }
@@ -308,14 +317,14 @@ mod tests {
         // The threshold is the tighter of the 1% ceiling and old's 0.25%
         // plus the 0.5 points allowed. Projected at 8 requests a minute
         // without an error (old at 792 with its share), both bounds are
-        // under their limits after 44 more minutes: computed independently
-        // with statsmodels 0.15.0, `proportion_confint(0, 8 + 8k,
-        // alpha=0.1, method="wilson")` and `confint_proportions_2indep(0,
-        // 8 + 8k, 2 + 2k, 792 + 792k, method="newcomb", alpha=0.1)` for k
-        // = 1, 2, ...: first k with upper bounds <= 0.01 and <= 0.005 is 44.
+        // under their limits after 49 more minutes: computed independently
+        // in Python with scipy 1.17.1, the exact upper bound
+        // `beta.ppf(0.95, 1, 8 + 8k)` and the square-and-add of the exact
+        // bounds of 0/(8 + 8k) and (2 + 2k)/(792 + 792k), for k = 1, 2,
+        // ...: the first k with upper bounds <= 0.01 and <= 0.005 is 49.
         assert!((ceiling - (2.0 / 792.0 + 0.005)).abs() < 1e-12, "{ceiling}");
         assert!((baseline - 2.0 / 792.0).abs() < 1e-12);
-        assert_eq!(minutes, Some(44));
+        assert_eq!(minutes, Some(49));
         assert_eq!(
             Unsure::Thin { minutes: Some(14), ceiling: 0.01, baseline: 0.003 }.text(),
             "thin traffic, ~14 min more at this weight to tell 1.0% from 0.3%"
@@ -333,8 +342,8 @@ mod tests {
     #[test]
     fn a_regression_fails_on_the_increase_before_the_ceiling() {
         // New at 0.9%, old at 0.2%: under the 1% ceiling, but 0.7 points
-        // above old, for sure, with 6,000 requests.
-        let e = evidence(3, (6000, 54), (18000, 36), 120.0);
+        // above old, for sure, with 12,000 requests.
+        let e = evidence(4, (12000, 108), (36000, 72), 120.0);
         let Check::Fail(Failed::Increase { share, old, allowed }) = judge(&spec(), &e) else {
             panic!("{:?}", judge(&spec(), &e))
         };

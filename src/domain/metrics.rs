@@ -128,6 +128,15 @@ impl MetricsKind {
         }
     }
 
+    /// What its latency is: a percentile where the source has one, else
+    /// the average (CloudWatch's `TargetResponseTime` without extended
+    /// statistics).
+    pub fn latency_is(self) -> &'static str {
+        match self {
+            MetricsKind::CloudWatch => "average",
+        }
+    }
+
     /// Seconds between two reads while they succeed: its minutes are
     /// read once each, just after they close.
     pub fn poll_secs(self) -> i64 {

@@ -62,7 +62,11 @@ pub(super) fn of_route(
     let max_latency_ms = match pick!(max_latency) {
         Some(v) if v.get_ref().trim() == "none" => None,
         Some(v) => Some(duration_ms(loc, v, "max_latency")?).filter(|ms| *ms > 0.0).map(Some).ok_or_else(|| {
-            loc.at(v.span(), "`max_latency` must be above 0", "e.g. max_latency = \"500ms\", or \"none\" to judge no latency")
+            loc.at(
+                v.span(),
+                "`max_latency` must be above 0",
+                "e.g. max_latency = \"500ms\", or \"none\" to judge no latency",
+            )
         })?,
         None => Some(DEFAULT_MAX_LATENCY_MS),
     };

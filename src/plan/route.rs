@@ -8,10 +8,10 @@ use toml::Spanned;
 
 use super::alb::{self, AlbRoute};
 use super::analysis::{self, AnalysisFile};
-use crate::domain::analysis::AnalysisSpec;
 use super::error::{Located, PlanError};
 use super::route53::{self, Route53Route};
 use super::values::{steps, workload_key};
+use crate::domain::analysis::AnalysisSpec;
 use crate::domain::{Backend, MetricsKind, RouteId, RouteKind, WorkloadKey};
 
 /// A route of the plan.

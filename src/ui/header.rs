@@ -1,3 +1,4 @@
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -133,6 +134,7 @@ pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
     }
     let mut lines = vec![line(second, area.width)];
     lines.extend(keeping_lines(app));
+    lines.extend(analysis_line(s, area.width));
     lines.extend(alarm_line(s));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
@@ -190,7 +192,82 @@ fn wheel_piece(s: Shown) -> Option<((super::columns::Col, Vec<Span<'static>>), b
 /// Lines the header needs: a third for the alarm banner when a singleton
 /// runs where it must not.
 pub fn height(app: &State) -> u16 {
-    2 + u16::from(!app.alarms.is_empty()) + keeping_lines(app).len() as u16
+    2 + u16::from(!app.alarms.is_empty()) + keeping_lines(app).len() as u16 + u16::from(armed(app).is_some())
+}
+
+/// What the plan arms to act without a key press, per route, and what
+/// cannot see: (auto-revert routes, autopilot routes, blind routes).
+type Armed = (Vec<String>, Vec<String>, Vec<(String, Timestamp)>);
+
+fn armed(app: &State) -> Option<Armed> {
+    use crate::domain::analysis::{Advance, OnFailure};
+    let (mut revert, mut pilot, mut blind) = (Vec::new(), Vec::new(), Vec::new());
+    for r in &app.routes {
+        let Some(a) = &r.spec.analysis else { continue };
+        if a.on_failure == OnFailure::Revert {
+            revert.push(r.spec.name.clone());
+        }
+        if a.advance == Advance::Auto {
+            pilot.push(r.spec.name.clone());
+        }
+        if let Some(since) = r.blind {
+            blind.push((r.spec.name.clone(), since));
+        }
+    }
+    (!(revert.is_empty() && pilot.is_empty() && blind.is_empty())).then_some((revert, pilot, blind))
+}
+
+/// The line that says, from the start, what acts without a key press:
+/// `AUTO-REVERT armed: api` and `AUTOPILOT: admin (c cancels, p pauses)`,
+/// in a console that may act; what they would do, in one that may not;
+/// and an analysis blind on stale metrics, loudest first.
+fn analysis_line(s: Shown, width: u16) -> Option<Line<'static>> {
+    use super::columns::{Col, line, width as w};
+    let app = s.app;
+    let (revert, pilot, blind) = armed(app)?;
+    let acts = app.config.mode.can_act() && app.config.mode != crate::app::Mode::DryRun && !app.replay;
+    let badge = Style::new().fg(Color::Black).bg(Color::Magenta).add_modifier(Modifier::BOLD);
+    let loud = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
+    let mut pieces: Vec<(Col, Vec<Span<'static>>)> = Vec::new();
+    let mut piece = |spans: Vec<Span<'static>>, priority: u8| {
+        let want: u16 = spans.iter().map(|s| w(&s.content)).sum();
+        pieces.push((Col::fixed(want, priority), spans));
+    };
+    for (route, since) in &blind {
+        piece(
+            vec![
+                Span::styled(format!(" ANALYSIS BLIND on {route} for {} ", age(*since, app.now)), loud),
+                Span::raw(" "),
+            ],
+            0,
+        );
+    }
+    if !revert.is_empty() {
+        piece(vec![Span::styled(format!(" AUTO-REVERT armed: {} ", revert.join(", ")), badge), Span::raw(" ")], 0);
+    }
+    if !pilot.is_empty() {
+        let keys = format!(
+            " ({} cancels, {} pauses)",
+            s.keymap.label(Action::AutopilotCancel),
+            s.keymap.label(Action::AutopilotPause)
+        );
+        let mut spans = vec![Span::styled(format!(" AUTOPILOT: {} ", pilot.join(", ")), badge)];
+        if acts {
+            spans.push(Span::styled(keys, Style::new().fg(Color::Magenta)));
+        }
+        spans.push(Span::raw(" "));
+        piece(spans, 1);
+    }
+    let armed_any = !(revert.is_empty() && pilot.is_empty());
+    if !acts && armed_any {
+        let why = if app.replay {
+            "as armed in the driver's console"
+        } else {
+            "acts only where `cutover run` drives: here it says what it would do"
+        };
+        piece(vec![Span::styled(why.to_string(), theme::dim())], 2);
+    }
+    Some(line(pieces, width))
 }
 
 /// A path in at most `width` characters, its end kept: the file's name

@@ -126,6 +126,10 @@ pub fn render(app: &State, index: usize, frame: &mut Frame, area: Rect) {
             .map(|(i, s)| vec![Span::raw(if i + 1 < count { format!("{s}% → ") } else { format!("{s}%") })]),
     );
     lines.extend(columns::flow(steps, width, LABEL));
+    lines.extend(analysis_lines(app, route).into_iter().flat_map(|l| {
+        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
+        columns::flow(pieces, width, LABEL)
+    }));
     lines.extend(owners_lines(route).into_iter().flat_map(|l| {
         let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
         columns::flow(pieces, width, LABEL)
@@ -237,8 +241,25 @@ pub fn render(app: &State, index: usize, frame: &mut Frame, area: Rect) {
     let mut datasets = vec![line(&err[0], theme::OLD, OLD_MARK)];
     datasets.push(line(&err[1], theme::NEW, NEW_MARK));
     datasets.push(line(&elb, Color::LightRed, ELB_MARK));
+    // Each minute's verdict, a band along the top of the 5xx chart.
+    let band = verdict_band(route, first, err_max);
+    for (points, colour) in band.iter().zip(BAND_COLOURS) {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Block)
+                .graph_type(GraphType::Scatter)
+                .style(Style::new().fg(colour))
+                .data(points),
+        );
+    }
     let mut title = vec![Span::styled(" 5xx % ", theme::title())];
     title.extend(legend(3, ""));
+    if band.iter().any(|b| !b.is_empty()) {
+        title.push(Span::styled(" ▇ verdict: ", theme::dim()));
+        for (name, colour) in ["pass", "fail", "?"].into_iter().zip(BAND_COLOURS) {
+            title.push(Span::styled(format!("{name} "), Style::new().fg(colour)));
+        }
+    }
     title.push(Span::styled(" (targets per side; ELB: the load balancer's own) ", theme::dim()));
     let y_labels = [Span::raw("0"), Span::raw(format!("{err_max:.1}"))];
     let y_width = y_labels.iter().map(|s| columns::width(&s.content)).max().unwrap_or(1);
@@ -293,6 +314,112 @@ fn share_series(route: &RouteState, first: Minute) -> (Points, Points) {
 
 /// A chart's points: (minute in the window, value).
 type Points = Vec<(f64, f64)>;
+
+/// The band's colours: pass, fail, inconclusive.
+const BAND_COLOURS: [Color; 3] = [Color::Green, Color::LightRed, Color::Yellow];
+
+/// The minutes judged in the window, by verdict, at the top of a chart
+/// whose scale ends at `top`.
+fn verdict_band(route: &RouteState, first: Minute, top: f64) -> [Points; 3] {
+    use crate::app::Judged;
+    let mut band: [Points; 3] = Default::default();
+    for (m, judged) in &route.judged {
+        let i = m.0 - first.0;
+        if !(0..WINDOW).contains(&i) {
+            continue;
+        }
+        let which = match judged {
+            Judged::Pass => 0,
+            Judged::Fail => 1,
+            Judged::Unsure => 2,
+        };
+        band[which].push((i as f64, top * 0.97));
+    }
+    band
+}
+
+/// The step's analysis: its verdict and evidence, what the plan sets and
+/// arms, and the autopilot's state.
+fn analysis_lines(app: &State, route: &RouteState) -> Vec<Line<'static>> {
+    use crate::domain::analysis::{Advance, OnFailure, percent};
+    let Some(spec) = &route.spec.analysis else { return Vec::new() };
+    let label = |text: &'static str| Span::styled(text, theme::dim());
+    let mut lines = Vec::new();
+    let (cell, style) = super::traffic::verdict_cell(app, route).unwrap_or_default();
+    let mut first = vec![label("analysis       "), Span::styled(cell, style)];
+    if let Some(a) = &route.analysis {
+        first.push(Span::raw(format!("  {}", a.verdict.text())));
+        first.push(Span::styled(format!("  since {}", crate::domain::clock(a.verdict_at)), theme::dim()));
+    }
+    lines.push(Line::from(first));
+    if let Some(a) = route.analysis.as_ref().filter(|a| a.evidence.minutes > 0) {
+        let e = &a.evidence;
+        let side = |c: crate::domain::analysis::Counts| {
+            c.share().map_or("no requests".into(), |s| {
+                format!("5xx {} of {} req", percent(s), theme::count(c.requests as f64))
+            })
+        };
+        let latency = e
+            .latency_ms
+            .map_or(String::new(), |ms| format!(" · latency {ms:.0} ms ({})", route.spec.metrics.latency_is()));
+        lines.push(Line::from(vec![
+            label("  evidence     "),
+            Span::raw(format!(
+                "{} whole min at this weight: new {}, old {}{latency} · failing minutes {}/{}",
+                e.minutes,
+                side(e.new),
+                side(e.old),
+                a.failures,
+                spec.failure_limit
+            )),
+        ]));
+    }
+    let limit = |v: Option<f64>| v.map_or("none".to_string(), percent);
+    let latency = spec.max_latency_ms.map_or("none".to_string(), |ms| format!("{ms:.0} ms"));
+    let on_failure = match spec.on_failure {
+        OnFailure::Alarm => "alarm".to_string(),
+        OnFailure::Revert => format!("REVERT by itself ({})", spec.on_failure_at),
+    };
+    let advance = match spec.advance {
+        Advance::Manual => "manual".to_string(),
+        Advance::Prompt => format!("prompt ({})", spec.advance_at),
+        Advance::Auto => format!("AUTO after {}s ({})", crate::app::COUNTDOWN_SECS, spec.advance_at),
+    };
+    lines.push(Line::from(vec![
+        label("  judged by    "),
+        Span::styled(
+            format!(
+                "5xx ≤ {} and ≤ old + {}, latency ≤ {latency}, at {:.0}% confidence; bake {}s; {} failing min fail; on failure: {on_failure}; advance: {advance}",
+                limit(spec.max_error_rate),
+                limit(spec.max_error_increase),
+                spec.confidence * 100.0,
+                spec.bake_secs,
+                spec.failure_limit
+            ),
+            theme::dim(),
+        ),
+    ]));
+    let pilot = &route.autopilot;
+    if spec.advance == Advance::Auto {
+        let state = match (&pilot.countdown, pilot.paused, &pilot.stopped) {
+            (_, true, _) => "paused".to_string(),
+            (_, _, Some(why)) => format!("stopped: {why}; the operator steps"),
+            (Some(c), _, _) => match &c.held {
+                Some(why) => format!("holds: {why}"),
+                None => format!(
+                    "steps to old {}/new {} at {} ({}s)",
+                    c.to.old.0,
+                    c.to.new.0,
+                    crate::domain::clock(c.at),
+                    (c.at.as_second() - app.now.as_second()).max(0)
+                ),
+            },
+            (None, _, _) => "waits for the step to be ready".into(),
+        };
+        lines.push(Line::from(vec![label("  autopilot    "), Span::raw(state)]));
+    }
+    lines
+}
 
 const OLD_MARK: Marker = Marker::Braille;
 const NEW_MARK: Marker = Marker::HalfBlock;

@@ -197,6 +197,14 @@ fn route_line(
             0,
         )),
     }
+    // The step's verdict and the autopilot's countdown: whole or not at
+    // all, never cut into something else.
+    if let Some((text, style)) = verdict_cell(app, s.route) {
+        pieces.push(piece(vec![Span::styled(format!(" {text} "), style)], 1));
+    }
+    if let Some((text, style)) = countdown_cell(app, s.route) {
+        pieces.push(piece(vec![Span::styled(format!(" {text} "), style)], 0));
+    }
     if let Some((since, problem)) = &s.route.problem {
         // This route alone cannot be read: said on its line, not greyed
         // away with the rest of it.
@@ -462,6 +470,50 @@ fn spark(data: &[Option<u64>], max: Option<u64>, colour: Color) -> Sparkline<'st
         s = s.max(max);
     }
     s
+}
+
+/// The step's verdict as a route's line shows it: `✓ 5/5 min, ready`,
+/// `… 2/5 min`, `? thin traffic, ~14 min`, `✖ FAIL 5xx 3.1% vs old 0.2%`;
+/// `◌ blind` while its metrics are stale. None for a route not judged.
+pub fn verdict_cell(app: &State, route: &RouteState) -> Option<(String, Style)> {
+    use crate::app::Verdict;
+    let spec = route.spec.analysis.as_ref()?;
+    if let Some(since) = route.blind {
+        let text = format!("◌ blind {}", crate::domain::age(since, app.now));
+        return Some((text, Style::new().fg(Color::Gray).add_modifier(Modifier::BOLD)));
+    }
+    let verdict = route.analysis.as_ref().map_or(&Verdict::Waiting, |a| &a.verdict);
+    let bake = ((spec.bake_secs + 59) / 60).max(1);
+    let style = match verdict {
+        Verdict::Ready => Style::new().fg(Color::Green).add_modifier(Modifier::BOLD),
+        Verdict::Baking { .. } => Style::new().fg(Color::Green),
+        Verdict::Failed(_) => Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        Verdict::Failing { .. } => Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD),
+        Verdict::Unsure(_) => Style::new().fg(Color::Yellow),
+        Verdict::Waiting => theme::dim(),
+    };
+    let text = match verdict {
+        Verdict::Ready => format!("✓ {bake}/{bake} min, ready"),
+        other => other.cell(),
+    };
+    Some((text, style))
+}
+
+/// The autopilot's countdown on a route's line: `⏱ 50% in 23s`, `⏸
+/// autopilot paused`, or what holds it.
+pub fn countdown_cell(app: &State, route: &RouteState) -> Option<(String, Style)> {
+    let pilot = &route.autopilot;
+    let style = Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD);
+    if pilot.paused {
+        return Some(("⏸ autopilot paused".into(), Style::new().fg(Color::Yellow)));
+    }
+    let c = pilot.countdown.as_ref()?;
+    let share = route.kind().share_new(c.to).map_or("?".into(), |s| format!("{s:.0}%"));
+    let left = (c.at.as_second() - app.now.as_second()).max(0);
+    Some(match &c.held {
+        Some(_) if left == 0 => (format!("⏱ {share}: held"), style),
+        _ => (format!("⏱ {share} in {left}s"), style),
+    })
 }
 
 #[cfg(test)]

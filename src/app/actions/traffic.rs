@@ -345,6 +345,12 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         }
     }
     let mut twice = Vec::new();
+    // The step's verdict, in every proposal of a route the plan judges;
+    // a step towards new over a failed or unready one takes the typed word.
+    if let Some(said) = crate::app::analysis::proposal_line(app, i) {
+        lines.push(said);
+    }
+    let held = if towards_new(kind, from, to) { crate::app::analysis::holds(app, i) } else { None };
     if towards_new(kind, from, to) {
         let (pace, too_soon) = pace(app, i);
         lines.extend(pace);
@@ -378,6 +384,11 @@ fn propose(app: &mut App, i: usize, to: Weights, purpose: Purpose) {
         None => {
             owner.filter(|o| purpose == Purpose::Step && o.reverts_weights()).map(|o| TypedOverride::new(o.describe()))
         }
+    };
+    let typed_override = match (typed_override, held) {
+        (Some(o), Some(why)) => Some(TypedOverride { analysis: Some(why), ..o }),
+        (None, Some(why)) => Some(TypedOverride::analysis(why)),
+        (o, None) => o,
     };
     if route.spec.ingress().is_some() {
         // The Ingress line above says how; the owner is who reads it.

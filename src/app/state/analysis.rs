@@ -72,7 +72,9 @@ impl Verdict {
             Verdict::Waiting => "waiting for a whole minute at this weight".into(),
             Verdict::Baking { minutes, of } => format!("passing, {minutes} of {of} min baked"),
             Verdict::Ready => "PASS, baked: ready for the next step".into(),
-            Verdict::Failing { failures, limit, why } => format!("failing {failures} of {limit} minutes: {}", why.text()),
+            Verdict::Failing { failures, limit, why } => {
+                format!("failing {failures} of {limit} minutes: {}", why.text())
+            }
             Verdict::Failed(why) => format!("FAIL: {}", why.text()),
             Verdict::Unsure(why) => format!("INCONCLUSIVE: {}", why.text()),
         }

@@ -46,6 +46,10 @@ pub struct TypedOverride {
     /// file cannot be written): said beside the owner, or alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unkept: Option<String>,
+    /// Why the plan's analysis holds this step back: a failed step, or
+    /// one not yet ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
 }
 
 impl TypedOverride {
@@ -56,7 +60,13 @@ impl TypedOverride {
             typed: String::new(),
             alternative: false,
             unkept: None,
+            analysis: None,
         }
+    }
+
+    /// The override of a step the plan's analysis holds back.
+    pub fn analysis(why: String) -> TypedOverride {
+        TypedOverride { analysis: Some(why), ..TypedOverride::new(String::new()) }
     }
 
     /// The override of a handoff that nothing would keep on disk.
@@ -68,12 +78,14 @@ impl TypedOverride {
     /// undo it", "the handoff state file cannot be written", or both.
     pub fn reason(&self) -> String {
         let owner = (!self.owner.is_empty()).then(|| format!("{} would undo it", self.owner));
-        [owner, self.unkept.clone()].into_iter().flatten().collect::<Vec<_>>().join("; ")
+        let analysis = self.analysis.as_ref().map(|why| format!("the analysis holds it ({why})"));
+        [owner, self.unkept.clone(), analysis].into_iter().flatten().collect::<Vec<_>>().join("; ")
     }
 
     /// What is overridden, as the report's Overrides section names it.
     pub fn overridden(&self) -> String {
-        [Some(self.owner.clone()).filter(|o| !o.is_empty()), self.unkept.clone()]
+        let analysis = self.analysis.as_ref().map(|why| format!("the analysis ({why})"));
+        [Some(self.owner.clone()).filter(|o| !o.is_empty()), self.unkept.clone(), analysis]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
