@@ -201,7 +201,13 @@ fn a_failed_step_is_reverted_by_itself_where_the_console_drives() {
     let (who, proposal) = weights.unwrap();
     assert_eq!(who, "analysis, on_failure = revert (cutover.toml:30; armed by alice)");
     assert!(proposal.contains("automatic revert to all old after a failed step"), "{proposal}");
-    assert!(app.notice.as_deref().unwrap().contains("reverted old 75/new 25 -> old 100/new 0"));
+    assert!(
+        app.notice.as_deref().unwrap().starts_with(
+            "AUTO-REVERT route api: old 75/new 25 -> old 100/new 0 (all old), the step failed: 5xx 4.0% > 1.0%"
+        ),
+        "{:?}",
+        app.notice
+    );
 }
 
 #[test]
@@ -384,4 +390,78 @@ fn stepping_up_before_a_step_is_ready_takes_the_typed_word_and_down_never_waits(
         p.title,
         p.typed_override
     );
+}
+
+/// The demo's world as `cutover demo` runs it: `api` at 25% for half an
+/// hour is ready; the operator steps it to 50%, where the new build fails
+/// under load; the analysis fails the step within a few minutes and the
+/// console reverts it to 25% by itself, through the world's executor, and
+/// reads it back. Meanwhile `www` becomes ready and its autopilot counts
+/// down, which `c` cancels.
+#[test]
+fn the_demo_fails_a_bad_build_at_50_percent_and_reverts_it_by_itself() {
+    let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 }).with_analysis();
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    app.operator = "alice (demo)".into();
+    let mut feed = |app: &mut App, msgs: Vec<Msg>| msgs.into_iter().for_each(|m| step(app, m));
+    feed(&mut app, world.initial());
+    feed(&mut app, world.advance(plus_secs(start(), 30)));
+    let api = |app: &App| app.routes[0].analysis.as_ref().unwrap().verdict.clone();
+    assert_eq!(api(&app), Verdict::Ready, "half an hour at 25%, passing");
+    // The operator steps api to 50%.
+    app.ui.focus = cutover::app::Panel::Traffic;
+    app.ui.selected[cutover::app::Panel::Traffic.index()] = 0;
+    press(&mut app, &[Key::char(']'), Key::char('y')]);
+    let mut execute = |world: &mut World, app: &mut App| {
+        for cutover::app::Queued { id, effect } in take_sent() {
+            let (result, msgs) = world.apply(&effect);
+            msgs.into_iter().for_each(|m| step(app, m));
+            step(app, Msg::EffectDone { id, effect, result });
+        }
+    };
+    execute(&mut world, &mut app);
+    assert_eq!(app.routes[0].weights(), Some(Weights::from_percent_new(50)));
+    // Minute by minute until the analysis has acted.
+    let mut reverted_at = None;
+    for k in 1..=8 {
+        let msgs = world.advance(plus_secs(start(), 30 + k * 60));
+        msgs.into_iter().for_each(|m| step(&mut app, m));
+        let auto = take_sent();
+        if !auto.is_empty() {
+            assert!(matches!(api(&app), Verdict::Failed(_)), "{:?}", api(&app));
+            for cutover::app::Queued { id, effect } in auto {
+                assert_eq!(app.in_flight[&id].purpose, Purpose::AutoRevert);
+                let (result, msgs) = world.apply(&effect);
+                msgs.into_iter().for_each(|m| step(&mut app, m));
+                step(&mut app, Msg::EffectDone { id, effect, result });
+            }
+            reverted_at = Some(k);
+            break;
+        }
+    }
+    let k = reverted_at.expect("reverted within 8 minutes");
+    assert!(k <= 4, "failed within a few minutes: {k}");
+    assert_eq!(app.routes[0].weights(), Some(Weights::from_percent_new(25)), "back to the weight that passed");
+    assert!(
+        app.notice.as_deref().unwrap_or("").contains("AUTO-REVERT route api: old 50/new 50 -> old 75/new 25"),
+        "{:?}",
+        app.notice
+    );
+    // www, armed with the autopilot, gets ready and counts down; `c` cancels.
+    let www = app.routes.iter().position(|r| r.spec.name == "www").unwrap();
+    let mut counting = false;
+    for k in 9..=30 {
+        let msgs = world.advance(plus_secs(start(), 30 + k * 60));
+        msgs.into_iter().for_each(|m| step(&mut app, m));
+        execute(&mut world, &mut app);
+        if app.routes[www].autopilot.countdown.is_some() {
+            counting = true;
+            break;
+        }
+    }
+    assert!(counting, "www's autopilot counts down: {:?}", app.routes[www].analysis.as_ref().map(|a| &a.verdict));
+    app.ui.selected[cutover::app::Panel::Traffic.index()] = www;
+    press(&mut app, &[Key::char('c')]);
+    assert!(app.routes[www].autopilot.countdown.is_none());
+    assert!(app.routes[www].autopilot.stopped.is_some());
 }

@@ -64,6 +64,7 @@ fn advance_route(app: &mut App, i: usize) {
             judged: None,
             evidence: Evidence::default(),
             failures: 0,
+            failed: None,
             verdict: Verdict::Waiting,
             verdict_at: now,
         });
@@ -119,6 +120,9 @@ fn judge_minutes(app: &mut State, i: usize, spec: &AnalysisSpec, source: SourceI
     // The newest minute that is over and that the source read after.
     let last = Minute::containing(read_after).offset(-1).min(Minute::containing(now).offset(-1));
     let mut m = step.judged.map_or(first, |j| j.offset(1));
+    // Minutes read together (the history at the start, a source back from
+    // stale) are judged one by one, and the verdict said once, as it ends.
+    let mut verdict = None;
     while m <= last {
         let evidence = gather(&app.routes[i], first, m);
         let check = judge(spec, &evidence);
@@ -127,16 +131,22 @@ fn judge_minutes(app: &mut State, i: usize, spec: &AnalysisSpec, source: SourceI
         if route.judged.len() > JUDGED_CAPACITY {
             route.judged.remove(0);
         }
-        if let Some(a) = route.analysis.as_mut() {
-            a.judged = Some(m);
-            a.evidence = evidence;
-            if matches!(check, Check::Fail(_)) {
-                a.failures += 1;
-            }
+        let Some(a) = route.analysis.as_mut() else { return };
+        a.judged = Some(m);
+        a.evidence = evidence;
+        if matches!(check, Check::Fail(_)) {
+            a.failures += 1;
         }
-        let verdict = verdict_of(route, spec, &check, now);
-        set_verdict(app, i, verdict);
+        let next = verdict_of(route, spec, &check, now);
+        // A failure is final for the step: later minutes do not undo it.
+        if let (Some(a), Verdict::Failed(why)) = (route.analysis.as_mut(), &next) {
+            a.failed = Some(*why);
+        }
+        verdict = Some(next);
         m = m.offset(1);
+    }
+    if let Some(verdict) = verdict {
+        set_verdict(app, i, verdict);
     }
     // Baking goes on between judgements: minutes pass.
     let route = &app.routes[i];
@@ -178,8 +188,8 @@ fn gather(route: &RouteState, first: Minute, last: Minute) -> Evidence {
 /// baked.
 fn verdict_of(route: &RouteState, spec: &AnalysisSpec, check: &Check, now: Timestamp) -> Verdict {
     let Some(a) = &route.analysis else { return Verdict::Waiting };
-    if let Verdict::Failed(why) = &a.verdict {
-        return Verdict::Failed(*why);
+    if let Some(why) = a.failed {
+        return Verdict::Failed(why);
     }
     match check {
         Check::Fail(why) if a.failures >= spec.failure_limit => Verdict::Failed(*why),
@@ -291,9 +301,11 @@ fn on_failed(app: &mut State, i: usize) {
         app.send(Effect::SetIngressWeights { route: id, ingress, to, all_old }, Purpose::AutoRevert, Some(from));
     }
     app.routes[i].pending = true;
+    let why =
+        app.routes[i].analysis.as_ref().and_then(|a| a.failed).map_or(String::new(), |f| format!(": {}", f.text()));
     let text = format!(
-        "route {name}: {who} reverted old {}/new {} -> old {}/new {} ({target}) after a failed step",
-        from.old.0, from.new.0, to.old.0, to.new.0
+        "AUTO-REVERT route {name}: old {}/new {} -> old {}/new {} ({target}), the step failed{why}; on_failure = revert ({}), armed by {}",
+        from.old.0, from.new.0, to.old.0, to.new.0, spec.on_failure_at, app.operator
     );
     app.push_action_event(now, Level::Alert, text.clone(), sent);
     app.notice = Some(text);

@@ -29,7 +29,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         return Ok(code);
     }
     tokio_runtime()?.block_on(async move {
-        let world = runtime::demo_world(args.seed, args.scale);
+        let world = runtime::demo_world(args.seed, args.scale).with_analysis();
         let mut app = App::new(world.app_config(), keymap, world.now());
         tracing::info!(seed = args.seed, speed = args.speed, "demo starting");
         // Known before the start, so the recording's header names it.

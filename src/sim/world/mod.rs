@@ -21,6 +21,7 @@ mod writes;
 pub use routes::{CONTROLLER_RECONCILE_SECS, CONTROLLER_REVERT_SECS};
 pub use writes::SELF_HEAL_AFTER_SECS;
 
+use crate::domain::analysis::{Advance, AnalysisSpec, OnFailure};
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -79,6 +80,9 @@ pub struct World {
     /// others undo.
     self_heal: Option<Timestamp>,
     self_healed: bool,
+    /// The build on the new side of `api` is bad: it fails under load, from
+    /// half the route's traffic on (the demo's analysis catches it).
+    bad_build: bool,
 }
 
 /// One side: its workloads, their pods, its nodes.
@@ -149,6 +153,7 @@ impl World {
             node_seq: 0,
             self_heal: None,
             self_healed: false,
+            bad_build: false,
         };
         world.populate();
         // Pods created at population are already up: the history starts
@@ -159,6 +164,33 @@ impl World {
             }
         }
         world
+    }
+
+    /// The world as `cutover demo` runs it: its plan arms a step analysis
+    /// (`api` reverted by itself when a step fails, `www` stepped by the
+    /// autopilot when one is ready), and `api`'s new build is bad under
+    /// load, so a step to 50% fails within a few minutes.
+    pub fn with_analysis(mut self) -> World {
+        for (name, on_failure, advance) in
+            [("api", OnFailure::Revert, Advance::Manual), ("www", OnFailure::Revert, Advance::Auto)]
+        {
+            if let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == name) {
+                r.spec.analysis = Some(AnalysisSpec {
+                    max_error_rate: Some(crate::plan::DEFAULT_MAX_ERROR_RATE),
+                    max_error_increase: Some(crate::plan::DEFAULT_MAX_ERROR_INCREASE),
+                    max_latency_ms: Some(crate::plan::DEFAULT_MAX_LATENCY_MS),
+                    bake_secs: crate::plan::DEFAULT_BAKE_SECS,
+                    failure_limit: crate::plan::DEFAULT_FAILURE_LIMIT,
+                    confidence: crate::plan::DEFAULT_CONFIDENCE,
+                    on_failure,
+                    advance,
+                    on_failure_at: "the demo's plan".into(),
+                    advance_at: "the demo's plan".into(),
+                });
+            }
+        }
+        self.bad_build = true;
+        self
     }
 
     /// The console's configuration for this world: what a plan file gives

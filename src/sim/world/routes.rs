@@ -121,6 +121,9 @@ impl World {
             reset_rate: if resets && route.spec.name == "api" { cluster.reset_severity } else { 0.0 },
             base_error_rate: match side {
                 Side::Old => 0.002,
+                // The bad build fails a few percent of what it serves once
+                // it takes half the route's traffic.
+                Side::New if self.bad_build && route.spec.name == "api" && route.observed_new() >= 50.0 => 0.035,
                 Side::New => 0.0015,
             },
             base_latency_ms: match side {
