@@ -403,7 +403,7 @@ fn the_demo_fails_a_bad_build_at_50_percent_and_reverts_it_by_itself() {
     let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 }).with_analysis();
     let mut app = App::new(world.app_config(), Keymap::default(), world.now());
     app.operator = "alice (demo)".into();
-    let mut feed = |app: &mut App, msgs: Vec<Msg>| msgs.into_iter().for_each(|m| step(app, m));
+    let feed = |app: &mut App, msgs: Vec<Msg>| msgs.into_iter().for_each(|m| step(app, m));
     feed(&mut app, world.initial());
     feed(&mut app, world.advance(plus_secs(start(), 30)));
     let api = |app: &App| app.routes[0].analysis.as_ref().unwrap().verdict.clone();
@@ -412,7 +412,7 @@ fn the_demo_fails_a_bad_build_at_50_percent_and_reverts_it_by_itself() {
     app.ui.focus = cutover::app::Panel::Traffic;
     app.ui.selected[cutover::app::Panel::Traffic.index()] = 0;
     press(&mut app, &[Key::char(']'), Key::char('y')]);
-    let mut execute = |world: &mut World, app: &mut App| {
+    let execute = |world: &mut World, app: &mut App| {
         for cutover::app::Queued { id, effect } in take_sent() {
             let (result, msgs) = world.apply(&effect);
             msgs.into_iter().for_each(|m| step(app, m));

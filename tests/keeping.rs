@@ -116,7 +116,9 @@ fn report(path: &Path, format: &str) -> String {
 /// exit message and code say the recording is not complete.
 #[test]
 fn a_full_disk_is_an_alarm_the_lines_are_held_then_written_and_the_loss_is_told() {
-    let disk = Tmpfs::mount("full", "size=4k");
+    // Two pages: the header (4.4 KB with the demo plan's analysis) and
+    // hardly a line more.
+    let disk = Tmpfs::mount("full", "size=8k");
     let record = disk.dir.join("demo.jsonl");
     let t = Tmux::start("full-disk");
     t.type_line(&format!(
