@@ -266,7 +266,7 @@ fn stale_metrics_blind_the_analysis_and_revert_nothing() {
     assert_eq!(app.routes[0].blind, Some(at(130)));
     assert!(matches!(verdict(&app), Verdict::Failing { failures: 1, .. }), "no minute judged while blind");
     assert!(take_sent().is_empty(), "blind is no failure");
-    assert!(app.events.iter().any(|e| e.text.starts_with("analysis blind on api: metrics is stale")));
+    assert!(app.events.iter().any(|e| e.text.starts_with("analysis blind on api: CloudWatch stale ")));
     assert!(app.routes[0].autopilot.countdown.is_none());
     // The source reads again: the minutes are judged, and it acts.
     sources_live(&mut app, 205);
@@ -290,6 +290,38 @@ fn thin_traffic_is_inconclusive_and_says_how_long_it_would_take() {
     run(&mut app, 2..=2, (792.0, 2.0), (8.0, 1.0));
     assert!(matches!(verdict(&app), Verdict::Unsure(_)), "{:?}", verdict(&app));
     assert!(take_sent().is_empty());
+}
+
+/// Minutes read together (the session's first read of minutes already
+/// over, or a source that reads again) are said once, on all the evidence
+/// read: how long thin traffic would take is said as the console knows it
+/// then, not as the first of those minutes showed it.
+#[test]
+fn minutes_read_together_are_said_on_all_their_evidence() {
+    let mut app = console(Mode::Run, spec(OnFailure::Revert, Advance::Manual));
+    sources_live(&mut app, 30);
+    read(&mut app, 30, Weights::from_percent_new(1));
+    // Five minutes of 1% of 800 a minute, read at once after they closed.
+    for k in 1..=5 {
+        minute(&mut app, Minute::containing(start()).offset(k), (792.0, 2.0), (8.0, 0.0), 90.0);
+    }
+    tick(&mut app, 6 * 60 + 5);
+    sources_live(&mut app, 6 * 60 + 5);
+    tick(&mut app, 6 * 60 + 6);
+    assert_eq!(app.routes[0].judged.len(), 5);
+    let Verdict::Unsure(Unsure::Thin { minutes: Some(more), .. }) = verdict(&app) else {
+        panic!("{:?}", verdict(&app))
+    };
+    assert!(more < 49, "five minutes tell more than the first alone (49 more): {more}");
+    let said: Vec<&str> =
+        app.events.iter().filter(|e| e.text.starts_with("analysis of api")).map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        said,
+        [format!(
+            "analysis of api at 1% to new: INCONCLUSIVE: thin traffic, ~{more} min more at this weight to tell 0.8% from 0.3%"
+        )]
+    );
+    assert_eq!(analysis_marks(), ["inconclusive"]);
 }
 
 #[test]

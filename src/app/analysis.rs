@@ -89,9 +89,13 @@ fn advance_route(app: &mut App, i: usize) {
             };
             app.routes[i].blind = Some(since);
             app.routes[i].autopilot.countdown = None;
+            let what = match source {
+                SourceId::Metrics(kind) => kind.name(),
+                other => other.label(),
+            };
             let text = format!(
-                "analysis blind on {name}: {} is stale; no verdict, and nothing reverted by itself, until it reads again",
-                source.label()
+                "analysis blind on {name}: {what} stale {}; no verdict, and nothing reverted by itself, until it reads again",
+                age(since, now)
             );
             app.push_event(now, None, Level::Alert, text.clone());
             app.mark(now, Marked::Analysis { route: name, verdict: "blind".into(), text });

@@ -138,6 +138,30 @@ impl LiveConsole {
     pub fn screen(&self) -> String {
         super::draw(120, 32, |f| cutover::ui::render(&self.app, f))
     }
+
+    /// Reads, as `cutover run` and `cutover watch` do at their start, an
+    /// earlier session's recording of the plan that began `ago`, in which
+    /// each route was set to the weights it has now: the time at each
+    /// weight counts from then.
+    pub fn settle_since(&mut self, ago: jiff::SignedDuration) {
+        let dir = self.peers.dir.join("earlier-recordings");
+        seed_recording(&dir.join("live-earlier.jsonl"), &self.app, jiff::Timestamp::now() - ago);
+        let names: Vec<String> = self.app.routes.iter().map(|r| r.spec.name.clone()).collect();
+        let (changes, recordings) =
+            cutover::record::history::last_changes(&[dir], &self.plan.name, &names, jiff::Timestamp::now());
+        assert_eq!(changes.len(), names.len(), "every route's change read back from the seeded recording");
+        self.apply(Msg::PriorChanges { changes, recordings });
+    }
+}
+
+/// Whether a console on the peers has read what a test waits for before it
+/// begins: every route's weights, the first minutes of metrics, and both
+/// clusters' pods.
+pub fn everything_read(app: &App) -> bool {
+    app.routes.iter().all(|r| r.read.is_some())
+        && !app.routes[0].metrics.old.requests.is_empty()
+        && app.clusters.old.pods.len() > 10
+        && app.clusters.new.pods.len() > 10
 }
 
 impl Drop for LiveConsole {
@@ -145,6 +169,10 @@ impl Drop for LiveConsole {
         self.cancel.cancel();
     }
 }
+
+/// How long ago the routes were set to their weights, as the recording
+/// `Driver::settle` seeds tells.
+const AN_HOUR: jiff::SignedDuration = jiff::SignedDuration::from_secs(3600);
 
 /// How long a driver waits for what it expects.
 pub const DRIVER_WAIT: Duration = Duration::from_secs(30);
@@ -186,14 +214,14 @@ impl Driver {
     /// The driver's console, with `prepare` run on the peers (their plan,
     /// their objects) before the sources start.
     pub fn start_prepared(dry_run: bool, prepare: impl FnOnce(&Peers)) -> Driver {
-        Driver::start_full("realistic", dry_run, None, prepare, true)
+        Driver::start_full("realistic", dry_run, None, prepare, Some(AN_HOUR))
     }
 
     /// The driver's console as a console started with no recording of the
     /// plan finds it: how long each route has been at its weights is
     /// unknown, and a step counts as not yet dwelled.
     pub fn start_fresh(seed: &str) -> Driver {
-        Driver::start_full(seed, false, None, |_| {}, false)
+        Driver::start_full(seed, false, None, |_| {}, None)
     }
 
     /// The driver's console with the live executor's loop behind it, as
@@ -202,7 +230,21 @@ impl Driver {
     /// back as messages), recorded to `record` when given, with `prepare`
     /// run on the peers first.
     pub fn start_running(seed: &str, record: Option<&std::path::Path>, prepare: impl FnOnce(&Peers)) -> Driver {
-        let mut d = Driver::start_full(seed, false, record, prepare, true);
+        Driver::start_running_since(seed, record, AN_HOUR, prepare)
+    }
+
+    /// `start_running`, each route set to its weights `ago` rather than an
+    /// hour ago, as an earlier session's recording tells.
+    pub fn start_running_since(
+        seed: &str,
+        record: Option<&std::path::Path>,
+        ago: jiff::SignedDuration,
+        prepare: impl FnOnce(&Peers),
+    ) -> Driver {
+        // The executor is there before the earlier recording is read, as in
+        // `cutover run`: what the console does on reading it (an automatic
+        // revert of a step judged failed) is carried out.
+        let mut d = Driver::start_full(seed, false, record, prepare, None);
         let exec = LiveExecutor {
             elb: d.exec.elb.clone(),
             route53: d.exec.route53.clone(),
@@ -216,24 +258,26 @@ impl Driver {
         let cancel = d.console.cancel.clone();
         d.console.rt.spawn(cutover::effects::run(exec, rx, answers, cancel));
         d.console.executor = Some(tx);
+        d.console.settle_since(ago);
         d
     }
 
     fn start_inner(seed: &str, dry_run: bool, record: Option<&std::path::Path>) -> Driver {
-        Driver::start_full(seed, dry_run, record, |_| {}, true)
+        Driver::start_full(seed, dry_run, record, |_| {}, Some(AN_HOUR))
     }
 
-    /// `settled`: an earlier session's recording of the plan, an hour old,
-    /// in which each route was set to the weights it has now, is read as
-    /// `cutover run` reads the recordings directory at its start. Pacing
-    /// then counts from an hour ago, as it would for a console restarted
-    /// long after the last step; tests of pacing itself start without it.
+    /// `settled`: an earlier session's recording of the plan that began
+    /// that long ago (an hour, as a rule), in which each route was set to
+    /// the weights it has now, is read as `cutover run` reads the
+    /// recordings directory at its start. Pacing then counts from then, as
+    /// it would for a console restarted long after the last step; tests of
+    /// pacing itself start without it.
     fn start_full(
         seed: &str,
         dry_run: bool,
         record: Option<&std::path::Path>,
         prepare: impl FnOnce(&Peers),
-        settled: bool,
+        settled: Option<jiff::SignedDuration>,
     ) -> Driver {
         let mode = if dry_run { Mode::DryRun } else { Mode::Run };
         let mut console = LiveConsole::start_with(seed, mode, prepare);
@@ -249,14 +293,9 @@ impl Driver {
             route53_options: Default::default(),
         };
         let mut d = Driver { console, exec };
-        d.until("everything read", |app| {
-            app.routes.iter().all(|r| r.read.is_some())
-                && !app.routes[0].metrics.old.requests.is_empty()
-                && app.clusters.old.pods.len() > 10
-                && app.clusters.new.pods.len() > 10
-        });
-        if settled {
-            d.settle();
+        d.until("everything read", everything_read);
+        if let Some(ago) = settled {
+            d.console.settle_since(ago);
         }
         d
     }
@@ -265,14 +304,7 @@ impl Driver {
     /// recording of the plan, an hour old, in which each route was set to
     /// the weights it has now: pacing counts from an hour ago.
     pub fn settle(&mut self) {
-        let dir = self.peers.dir.join("earlier-recordings");
-        let ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
-        seed_recording(&dir.join("live-earlier.jsonl"), &self.app, ago);
-        let names: Vec<String> = self.app.routes.iter().map(|r| r.spec.name.clone()).collect();
-        let (changes, recordings) =
-            cutover::record::history::last_changes(&[dir], &self.plan.name, &names, jiff::Timestamp::now());
-        assert_eq!(changes.len(), names.len(), "every route's change read back from the seeded recording");
-        self.console.apply(Msg::PriorChanges { changes, recordings });
+        self.console.settle_since(jiff::SignedDuration::from_secs(3600));
     }
 
     pub fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
