@@ -4,7 +4,10 @@
 //! against those numbers and against figures the test works out from the
 //! recorded stream itself; an action's lines fold into one; the JSON
 //! validates against the schema in the repo; the HTML is one file that
-//! fetches nothing; the command's flags and its bad input.
+//! fetches nothing; the command's flags and its bad input. A session with
+//! the plan's analysis armed: each step's verdict and time to decision
+//! against the recorded marks, the automatic revert, and the replay
+//! reaching the live console's verdicts at the same instants.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -13,10 +16,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use common::{record_with, start};
-use cutover::app::{App, LbMetric, MetricPoint, Msg, RouteMetric, SeriesId};
+use cutover::app::{App, AppConfig, LbMetric, Mark, Marked, MetricPoint, Msg, Queued, RouteMetric, SeriesId, Verdict};
 use cutover::domain::Backend;
+use cutover::domain::analysis::{Advance, AnalysisSpec, OnFailure};
 use cutover::domain::{Minute, RouteId, Side, Weights, plus_secs};
 use cutover::keymap::{Key, KeyCode};
+use cutover::record::{Header, Keyframe, Writer};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cutover");
 
@@ -441,4 +446,422 @@ fn the_command_writes_a_window_a_chart_or_a_file_and_refuses_bad_input() {
         assert!(err.contains(says), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?}: nothing printed");
     }
+}
+
+// A session with the plan's analysis armed on `api`.
+
+/// The plan's analysis of `api`: new's 5xx under a 5% ceiling (the demo's
+/// new side stays far under it), four minutes' bake, two failing minutes
+/// fail a step, and a failed step is reverted by the console itself.
+fn armed_spec() -> AnalysisSpec {
+    AnalysisSpec {
+        max_error_rate: Some(0.05),
+        max_error_increase: None,
+        max_latency_ms: None,
+        bake_secs: 240,
+        failure_limit: 2,
+        confidence: 0.95,
+        on_failure: OnFailure::Revert,
+        advance: Advance::Manual,
+        on_failure_at: "cutover.toml:30".into(),
+        advance_at: "cutover.toml:31".into(),
+    }
+}
+
+const ARMED_SECS: i64 = 10 * 60;
+/// The operator's steps of api: 25% -> 50%, then 50% -> 75% once ready
+/// (the bake's four minutes later), ten seconds into a minute.
+const PASSING_STEP: i64 = 60;
+const FAILING_STEP: i64 = 310;
+/// The operator's step of www, a route the plan does not judge.
+const WWW_STEP: i64 = 500;
+
+fn armed_script() -> Vec<(i64, Vec<Key>)> {
+    let k = Key::char;
+    let down = Key::plain(KeyCode::Down);
+    vec![
+        (PASSING_STEP, vec![Key::plain(KeyCode::BackTab), k(']'), k('y')]),
+        (FAILING_STEP, vec![k(']'), k('y')]),
+        (WWW_STEP, vec![down, down, k(']'), k('y')]),
+    ]
+}
+
+/// A bad build at 75%: new's 5xx at 20% of its requests in each minute
+/// the route is there, sent as the world closes the minute (so they
+/// replace the world's own, which the analysis has judged once already).
+fn regression(s: i64, app: &App) -> Vec<Msg> {
+    let at_75 = app.routes[0].weights() == Some(Weights::from_percent_new(75));
+    if s % 60 != 0 || s <= FAILING_STEP || !at_75 {
+        return Vec::new();
+    }
+    let m = minute(s / 60 - 1);
+    let point = |metric, value| MetricPoint {
+        series: SeriesId::Route { route: RouteId::of(0), side: Side::New, metric },
+        minute: m,
+        value,
+    };
+    vec![Msg::Metrics(vec![point(RouteMetric::Requests, 900.0), point(RouteMetric::Target5xx, 180.0)])]
+}
+
+/// A recorded demo session with analysis armed on api: the live console
+/// at the end, its state at each check time (as `common::record_with`
+/// keeps them), and each change of api's verdict as the live console
+/// reached it.
+struct Armed {
+    app: App,
+    states: Vec<(i64, serde_json::Value)>,
+    verdicts: Vec<(jiff::Timestamp, Verdict)>,
+}
+
+/// `common::record_with`, with the plan's analysis armed on api before the
+/// console starts (the world's own plan has none), and the effects the
+/// world carries out in turn, the automatic revert among them.
+fn record_armed(path: &Path, checks: &[i64]) -> Armed {
+    use cutover::sim::{SimConfig, World};
+    let world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 });
+    let mut config: AppConfig = world.app_config();
+    config.routes[0].analysis = Some(armed_spec());
+    record_world(path, world, config, checks, &armed_script(), ARMED_SECS, regression)
+}
+
+/// `world` run for `secs` seconds by a console with `config`, `script`'s
+/// keys pressed, `inject`'s messages sent after the world's each second,
+/// and every effect carried out by the world in turn.
+fn record_world(
+    path: &Path,
+    mut world: cutover::sim::World,
+    config: AppConfig,
+    checks: &[i64],
+    script: &[(i64, Vec<Key>)],
+    secs: i64,
+    inject: fn(i64, &App) -> Vec<Msg>,
+) -> Armed {
+    let mut app = App::new(config, cutover::keymap::Keymap::default(), world.now());
+    let mut writer = Writer::create(path, &Header::new(&app, start(), (120, 32))).unwrap();
+    let mut checks: Vec<i64> = checks.iter().rev().map(|s| start().as_millisecond() + s * 1000).collect();
+    let mut states = Vec::new();
+    let mut verdicts: Vec<(jiff::Timestamp, Verdict)> = Vec::new();
+    let mut step = |app: &mut App, writer: &mut Writer, msg: Msg| -> Vec<Queued> {
+        let at = cutover::runtime::stamp(app, &msg).as_millisecond();
+        while checks.last().is_some_and(|c| *c < at) {
+            let c = checks.pop().unwrap();
+            states.push((c, serde_json::to_value(Keyframe::of(app)).unwrap()));
+        }
+        let out = cutover::runtime::apply(app, msg, Some(writer));
+        let verdict = app.routes[0].analysis.as_ref().map(|a| a.verdict.clone());
+        if let Some(v) = verdict.filter(|v| verdicts.last().is_none_or(|(_, last)| last != v)) {
+            verdicts.push((app.now, v));
+        }
+        out.effects
+    };
+    let mut queued = step(&mut app, &mut writer, Msg::Operator { who: "alice@example (demo)".into() });
+    for msg in world.initial() {
+        queued.extend(step(&mut app, &mut writer, msg));
+    }
+    for s in 1..=secs {
+        for msg in world.advance(plus_secs(start(), s)) {
+            queued.extend(step(&mut app, &mut writer, msg));
+        }
+        for msg in inject(s, &app) {
+            queued.extend(step(&mut app, &mut writer, msg));
+        }
+        for key in script.iter().filter(|(at, _)| *at == s).flat_map(|(_, keys)| keys) {
+            queued.extend(step(&mut app, &mut writer, Msg::Key(*key)));
+        }
+        // What the answers bring about (an automatic revert) is sent too.
+        while !queued.is_empty() {
+            for Queued { id, effect } in std::mem::take(&mut queued) {
+                let (result, msgs) = world.apply(&effect);
+                for msg in msgs.into_iter().chain([Msg::EffectDone { id, effect, result }]) {
+                    queued.extend(step(&mut app, &mut writer, msg));
+                }
+            }
+        }
+    }
+    let _ = step(&mut app, &mut writer, Msg::Ended(cutover::app::Ending::Quit));
+    drop(writer);
+    Armed { app, states, verdicts }
+}
+
+/// api's steps and its analysis marks, as the recording holds them.
+fn recorded_api(path: &Path) -> (Vec<Mark>, Vec<Mark>) {
+    let rec = cutover::record::read(path).unwrap();
+    let mut marks: Vec<Mark> = rec.marks.into_iter().map(|(_, m)| m).collect();
+    marks.sort_by_key(|m| m.at);
+    let api = |m: &&Mark| match &m.what {
+        Marked::Weights { route, .. } | Marked::Analysis { route, .. } => route == "api",
+        _ => false,
+    };
+    let (steps, said) = marks.iter().filter(api).cloned().partition(|m| matches!(m.what, Marked::Weights { .. }));
+    (steps, said)
+}
+
+/// The first decisive verdict (ready or fail) the recording says of the
+/// weights step `k` set, from the step until api's next one: the mark's
+/// text names the share it judged. Its time, its verdict and its text.
+fn decided(steps: &[Mark], said: &[Mark], k: usize) -> Option<(jiff::Timestamp, String, String)> {
+    let Marked::Weights { to, .. } = &steps[k].what else { unreachable!() };
+    let share = u32::from(to.new.0) * 100 / (u32::from(to.old.0) + u32::from(to.new.0));
+    let judged = format!("analysis of api at {share}% to new: ");
+    let end = steps.get(k + 1).map(|n| n.at);
+    said.iter().filter(|m| m.at >= steps[k].at && end.is_none_or(|e| m.at <= e)).find_map(|m| match &m.what {
+        Marked::Analysis { verdict, text, .. } if ["ready", "fail"].contains(&verdict.as_str()) => {
+            text.strip_prefix(&judged).map(|evidence| (m.at, verdict.clone(), evidence.to_string()))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_step_that_passes_then_one_that_fails_and_is_reverted_by_itself() {
+    let path = temp("armed.jsonl");
+    let live = record_armed(&path, &[]);
+    assert_eq!(live.app.routes[0].verified, Some(Weights::from_percent_new(50)), "reverted to the step that passed");
+    let report = cutover::report::from_file(&path).unwrap();
+    let (recorded, said) = recorded_api(&path);
+    let api = &report.routes[0];
+    let steps = &api.steps;
+    assert_eq!(steps.len(), 3, "{steps:#?}");
+    let at: Vec<i64> = steps.iter().map(|s| s.at.as_second() - start().as_second()).collect();
+    assert_eq!(&at[..2], [PASSING_STEP, FAILING_STEP]);
+    assert_eq!(steps[2].who, "analysis, on_failure = revert (cutover.toml:30; armed by alice@example (demo))");
+    assert_eq!((steps[2].before, steps[2].after), (Some(Weights::from_percent_new(75)), Weights::from_percent_new(50)));
+    assert!(steps[2].verified && steps[2].revert);
+
+    // Each step's verdict, and its time to decision, against the marks.
+    let verdicts: Vec<_> = steps.iter().map(|s| s.analysis.clone().unwrap()).collect();
+    assert_eq!(verdicts[0].verdict, Some("ready"));
+    assert_eq!(verdicts[0].evidence.as_deref(), Some("PASS, baked: ready for the next step"));
+    assert_eq!(verdicts[1].verdict, Some("fail"));
+    let evidence = verdicts[1].evidence.clone().unwrap();
+    assert!(evidence.starts_with("FAIL: 5xx ") && evidence.ends_with(" > 5.0%"), "{evidence}");
+    for (k, v) in verdicts.iter().enumerate() {
+        let truth = decided(&recorded, &said, k);
+        let secs = truth.as_ref().map(|(at, ..)| at.as_second() - recorded[k].at.as_second());
+        assert_eq!(v.decision_secs, secs, "step {k}: {said:#?}");
+        assert_eq!(v.decision, truth.as_ref().map(|(_, verdict, _)| verdict.as_str()), "step {k}");
+        assert_eq!(v.decided_at, truth.as_ref().map(|(at, ..)| *at), "step {k}");
+        if let Some((_, _, text)) = &truth {
+            assert_eq!(v.evidence.as_ref(), Some(text), "step {k}: the last verdict is the decisive one");
+        }
+    }
+    // Back at 50%, baking again when the session ends: not decided.
+    assert_eq!((verdicts[2].verdict, verdicts[2].decision), (Some("pass"), None), "{:?}", verdicts[2]);
+    // Ready once the bake is over, its minutes judged healthy.
+    assert_eq!(verdicts[0].decision_secs, Some(240));
+    let failed_at = verdicts[1].decided_at.unwrap();
+    assert_eq!(steps[2].at, failed_at, "reverted at the instant the step failed");
+
+    // The automatic actions: the revert, with what armed it and why.
+    let actions = report.automatic_actions.as_ref().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    let revert = &actions[0];
+    assert_eq!((revert.kind, revert.route.as_str(), revert.step, revert.at), ("revert", "api", Some(4), failed_at));
+    assert_eq!(
+        (revert.armed_at.as_deref(), revert.armed_by.as_deref()),
+        (Some("cutover.toml:30"), Some("alice@example (demo)"))
+    );
+    assert_eq!(revert.why.as_deref(), Some(format!("analysis of api at 75% to new: {evidence}").as_str()));
+    assert_eq!((revert.before_share_new_percent, revert.after_share_new_percent), (Some(75.0), Some(50.0)));
+    assert_eq!(revert.verified, Some(true));
+
+    assert_eq!(report.summary.drivers, ["alice@example (demo)"], "the console's own step is nobody's at the keys");
+    let sum = report.summary.analysis.as_ref().unwrap();
+    assert_eq!(sum.routes, ["api"]);
+    assert_eq!((sum.steps, sum.steps_passed, sum.steps_failed, sum.steps_inconclusive), (3, 2, 1, 0));
+    assert_eq!((sum.automatic_reverts, sum.autopilot_steps, sum.would_revert, sum.blind), (1, 0, 0, 0));
+
+    // The minutes judged: passes at 50%, failures at 75%.
+    let minutes = &api.analysis.as_ref().unwrap().minutes;
+    assert!(minutes.iter().any(|m| m.check == "fail") && minutes.iter().any(|m| m.check == "pass"), "{minutes:?}");
+    assert!(report.routes[1..].iter().all(|r| r.analysis.is_none() && r.steps.iter().all(|s| s.analysis.is_none())));
+
+    let md = report.markdown();
+    let minsecs = |secs: i64| format!("{}m {:02}s", secs / 60, secs % 60);
+    for needle in [
+        "| Step verdicts | 3 steps of api judged: 2 passed, 1 failed, 0 inconclusive |".to_string(),
+        "| Automatic actions | 1 automatic revert |".to_string(),
+        "| Result | Verdict | Evidence | Time to decision |".to_string(),
+        format!("| verified | **FAIL** | {evidence} | {} (fail) |", minsecs(verdicts[1].decision_secs.unwrap())),
+        format!("| verified | ready | PASS, baked: ready for the next step | {} (ready) |", minsecs(240)),
+        "## Automatic actions".to_string(),
+        format!(
+            "| automatic revert (step 4) | 75% (25/75) → 50% (50/50) | analysis, on_failure = revert (cutover.toml:30; \
+             armed by alice@example (demo)) | analysis of api at 75% to new: {evidence} | verified |"
+        ),
+    ] {
+        assert!(md.contains(&needle), "the report has `{needle}`:\n{md}");
+    }
+    // www is not judged: its steps table has no verdict columns.
+    let www = md.split("### www (Route 53 records").nth(1).unwrap().split("\n\n").nth(1).unwrap();
+    assert!(www.starts_with("| # | Time |") && !www.contains("Verdict"), "{www}");
+    assert_eq!(report.routes[2].steps.len(), 1, "the www step");
+
+    // The JSON: against the schema, and nothing of it for www.
+    let json = temp("armed.json");
+    std::fs::write(&json, report.json()).unwrap();
+    let checked = validate(&json);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+    let step = &value["routes"][0]["steps"][1]["analysis"];
+    assert_eq!((step["verdict"].as_str(), step["decision"].as_str()), (Some("fail"), Some("fail")));
+    assert_eq!(step["decision_secs"], verdicts[1].decision_secs.unwrap());
+    assert!(value["routes"][2]["steps"][0].get("analysis").is_none() && value["routes"][2].get("analysis").is_none());
+    assert_eq!(value["automatic_actions"][0]["kind"], "revert");
+    assert_eq!(value["summary"]["analysis"]["steps_failed"], 1);
+    // The schema holds the new fields to their forms too.
+    let mut broken = value.clone();
+    broken["routes"][0]["steps"][0]["analysis"]["verdict"] = serde_json::json!("great");
+    broken["automatic_actions"][0]["decision_secs"] = serde_json::json!(3);
+    std::fs::write(&json, serde_json::to_string(&broken).unwrap()).unwrap();
+    let checked = validate(&json);
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(!checked.status.success());
+    assert!(said.contains("steps[0].analysis.verdict") && said.contains("automatic_actions[0]"), "{said}");
+
+    // The chart: the revert in the console's own colour, named, and the
+    // verdict band; charts of routes not judged have neither.
+    let html = report.html();
+    let chart = |route: &str| {
+        html.split(&format!("<figure id=\"chart-{route}\">"))
+            .nth(1)
+            .unwrap()
+            .split("</figure>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let api_chart = chart("api");
+    assert!(
+        api_chart.contains("<title>step 4: ")
+            && api_chart.contains("automatic revert by the analysis, on_failure = revert")
+    );
+    assert!(api_chart.contains("fill=\"#c2185b\"") && api_chart.contains("Verdict of each minute judged"));
+    for colour in ["#2e9d4b", "#d62f2f"] {
+        assert!(api_chart.contains(&format!("fill=\"{colour}\"")), "{colour} in the band");
+    }
+    for other in ["admin", "www"] {
+        let c = chart(other);
+        assert!(!c.contains("Verdict of each minute") && !c.contains("#c2185b"), "{other}");
+    }
+}
+
+#[test]
+fn a_session_without_analysis_says_nothing_of_verdicts() {
+    let (path, _) = session("unjudged.jsonl");
+    let report = cutover::report::from_file(&path).unwrap();
+    let md = report.markdown();
+    for absent in ["Verdict", "Time to decision", "## Automatic actions", "Step verdicts", "Judged by"] {
+        assert!(!md.contains(absent), "`{absent}` in a report without analysis");
+    }
+    let value: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
+    assert!(value.get("automatic_actions").is_none() && value["summary"].get("analysis").is_none());
+    for route in value["routes"].as_array().unwrap() {
+        assert!(route.get("analysis").is_none());
+        assert!(route["steps"].as_array().unwrap().iter().all(|s| s.get("analysis").is_none()), "{route}");
+    }
+    assert!(!report.html().contains("Verdict of each minute"));
+}
+
+#[test]
+fn a_recorded_session_with_analysis_replays_to_the_same_verdicts_at_the_same_instants() {
+    let path = temp("armed-replay.jsonl");
+    let checks: Vec<i64> = (0..ARMED_SECS / 15).map(|i| i * 15 + 4).collect();
+    let live = record_armed(&path, &checks);
+    let names: Vec<&str> = live.verdicts.iter().map(|(_, v)| v.name()).collect();
+    assert!(names.contains(&"ready") && names.contains(&"fail"), "{names:?}");
+
+    // The stream applied again, as the report and a replay apply it: each
+    // change of api's verdict at the same instant, and the same marks.
+    let rec = cutover::record::read(&path).unwrap();
+    let mut app = rec.header.initial_app();
+    let mut replayed: Vec<(jiff::Timestamp, Verdict)> = Vec::new();
+    let mut marks = Vec::new();
+    for entry in &rec.entries {
+        marks.extend(cutover::app::update(&mut app, entry.m.clone()).marks);
+        let verdict = app.routes[0].analysis.as_ref().map(|a| a.verdict.clone());
+        if let Some(v) = verdict.filter(|v| replayed.last().is_none_or(|(_, last)| last != v)) {
+            replayed.push((app.now, v));
+        }
+    }
+    assert_eq!(replayed, live.verdicts);
+    let analysis = |marks: Vec<Mark>| -> Vec<Mark> {
+        marks.into_iter().filter(|m| matches!(m.what, Marked::Analysis { .. })).collect()
+    };
+    assert_eq!(analysis(marks), analysis(rec.marks.into_iter().map(|(_, m)| m).collect()));
+
+    // The replay's viewer, seeking forward, back and through keyframes:
+    // the console as it was, verdicts and minutes judged with the rest.
+    let mut player = cutover::replay::Player::open(&path).unwrap();
+    let mut order: Vec<usize> = (0..live.states.len()).collect();
+    order.extend((0..live.states.len()).rev());
+    for i in order {
+        let (t, state) = &live.states[i];
+        player.seek(*t).unwrap();
+        let replayed = serde_json::to_value(Keyframe::of(&player.app)).unwrap();
+        assert_eq!(
+            replayed["routes"][0]["analysis"],
+            state["routes"][0]["analysis"],
+            "api's verdict at +{}s",
+            (t - start().as_millisecond()) / 1000
+        );
+        if let Some(differ) = common::differing_parts(state, &replayed, "live", "replay") {
+            panic!("the replay differs from the live console at +{}s: {differ}", (t - start().as_millisecond()) / 1000);
+        }
+    }
+}
+
+/// The demo's own plan (its analysis armed: api reverted by itself, www
+/// stepped by the autopilot) left alone for forty minutes: each of www's
+/// steps is the autopilot's, counted down and verified, and the report
+/// names what armed it and why it went.
+#[test]
+fn the_autopilot_s_steps_are_automatic_actions_with_what_armed_them() {
+    use cutover::sim::{SimConfig, World};
+    let path = temp("autopilot.jsonl");
+    let world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 }).with_analysis();
+    let config = world.app_config();
+    let live = record_world(&path, world, config, &[], &[], 40 * 60, |_, _| Vec::new());
+    let www = live.app.routes.iter().position(|r| r.spec.name == "www").unwrap();
+    let report = cutover::report::from_file(&path).unwrap();
+    let actions = report.automatic_actions.as_ref().unwrap();
+    let autopilot: Vec<_> = actions.iter().filter(|a| a.kind == "autopilot").collect();
+    assert!(!autopilot.is_empty(), "{actions:#?}");
+    assert!(actions.iter().all(|a| a.kind != "revert"), "no step of api was made: nothing to revert");
+    let steps = &report.routes[www].steps;
+    assert_eq!(steps.len(), autopilot.len(), "every www step is the autopilot's: {steps:#?}");
+    for (a, s) in autopilot.iter().zip(steps) {
+        assert_eq!((a.at, a.route.as_str(), a.before, a.after), (s.at, "www", s.before, Some(s.after)));
+        assert_eq!(a.who.as_deref(), Some(s.who.as_str()));
+        assert_eq!(s.who, "autopilot, advance = auto (the demo's plan; armed by alice@example (demo))");
+        assert_eq!(
+            (a.armed_at.as_deref(), a.armed_by.as_deref()),
+            (Some("the demo's plan"), Some("alice@example (demo)"))
+        );
+        assert_eq!(a.verified, Some(true), "{a:#?}");
+        let why = a.why.as_deref().unwrap();
+        assert!(why.starts_with("analysis of www at ") && why.contains(": PASS, baked: ready"), "{why}");
+        assert!(why.contains("; counted down from "), "{why}");
+        // The step before it was decided ready, the countdown's length
+        // (or more) before.
+        assert!(a.after_share_new_percent > a.before_share_new_percent, "{a:#?}");
+    }
+    // Each autopilot step's own verdict, in the steps table.
+    let first = steps[0].analysis.clone().unwrap();
+    assert!(first.verdict.is_some(), "{first:?}");
+    let sum = report.summary.analysis.as_ref().unwrap();
+    assert_eq!((sum.autopilot_steps, sum.automatic_reverts), (autopilot.len(), 0));
+    assert_eq!(sum.routes, ["api", "www"]);
+    let md = report.markdown();
+    assert!(md.contains(&format!("| Automatic actions | {} |", plural_steps(autopilot.len()))), "{md}");
+    assert!(md.contains("| autopilot step (step "), "{md}");
+}
+
+fn plural_steps(n: usize) -> String {
+    if n == 1 { "1 autopilot step".into() } else { format!("{n} autopilot steps") }
 }

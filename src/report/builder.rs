@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::series::Series;
 use super::time::{self, Span};
 use super::{Report, Window};
-use crate::app::{App, LbMetric, Mark, MetricPoint, Msg, RouteMetric, SeriesId, update};
+use crate::app::{App, Judged, LbMetric, Mark, MetricPoint, Msg, RouteMetric, SeriesId, Verdict, update};
 use crate::domain::{Minute, PerSide, Side, TargetState, Weights};
 use crate::record::{self, Recording};
 
@@ -75,8 +75,28 @@ pub(super) struct Builder {
     pub(super) series: Vec<PerSide<Series>>,
     /// Per load balancer, its own 5xx per minute.
     pub(super) lb_5xx: BTreeMap<String, BTreeMap<Minute, f64>>,
+    /// Per judged route, each change of its step's verdict as `update`
+    /// left it, in order: the marks say only the changes of kind, and
+    /// not which weights they were of.
+    pub(super) verdicts: Vec<Vec<VerdictAt>>,
+    /// Per judged route, each minute judged: the console keeps only its
+    /// last hours of them.
+    pub(super) judged: Vec<BTreeMap<Minute, Judged>>,
     /// The time of each route's last read taken into `health`.
     read_at: Vec<Option<Timestamp>>,
+}
+
+/// A route's step verdict as it stood after a message.
+#[derive(Debug, Clone)]
+pub(super) struct VerdictAt {
+    /// The console's clock when it was so.
+    pub(super) at: Timestamp,
+    /// The weights judged, and since when the route had them.
+    pub(super) weights: Weights,
+    pub(super) since: Timestamp,
+    pub(super) verdict: Verdict,
+    /// When the verdict first became what it is (its kind).
+    pub(super) verdict_at: Timestamp,
 }
 
 impl Builder {
@@ -90,6 +110,8 @@ impl Builder {
             history: vec![Vec::new(); routes],
             series: (0..routes).map(|_| PerSide::default()).collect(),
             lb_5xx: BTreeMap::new(),
+            verdicts: vec![Vec::new(); routes],
+            judged: vec![BTreeMap::new(); routes],
             read_at: vec![None; routes],
         }
     }
@@ -100,9 +122,10 @@ impl Builder {
             Msg::Metrics(points) => self.note_points(points),
             _ => {}
         }
-        let app = &mut self.app;
-        let mut out = update(app, msg);
+        let mut out = update(&mut self.app, msg);
         self.marks.append(&mut out.marks);
+        self.note_analysis();
+        let app = &self.app;
         for (i, route) in app.routes.iter().enumerate() {
             let Some(read) = &route.read else { continue };
             if let Some(w) = read.weights
@@ -122,6 +145,34 @@ impl Builder {
                         *entry = (healthy, total);
                     }
                 }
+            }
+        }
+    }
+
+    /// Each judged route's step verdict when it changed, and the minutes
+    /// judged since the last message.
+    fn note_analysis(&mut self) {
+        let now = self.app.now;
+        for (i, route) in self.app.routes.iter().enumerate() {
+            if route.spec.analysis.is_none() {
+                continue;
+            }
+            if let Some(a) = &route.analysis
+                && self.verdicts[i]
+                    .last()
+                    .is_none_or(|v| (v.since, v.weights, &v.verdict) != (a.since, a.weights, &a.verdict))
+            {
+                self.verdicts[i].push(VerdictAt {
+                    at: now,
+                    weights: a.weights,
+                    since: a.since,
+                    verdict: a.verdict.clone(),
+                    verdict_at: a.verdict_at,
+                });
+            }
+            let seen = self.judged[i].last_key_value().map(|(m, _)| *m);
+            for (m, judged) in route.judged.iter().rev().take_while(|(m, _)| seen.is_none_or(|s| *m > s)) {
+                self.judged[i].insert(*m, *judged);
             }
         }
     }
@@ -172,6 +223,7 @@ impl Builder {
     fn resync(&mut self, frame: Box<record::Stored>) {
         let keymap = std::mem::take(&mut self.app.keymap);
         self.app = frame.restore(keymap);
+        self.note_analysis();
         for (i, route) in self.app.routes.iter().enumerate() {
             let Some(series) = self.series.get_mut(i) else { continue };
             for side in Side::BOTH {

@@ -1,7 +1,10 @@
 //! A route's chart: the weights set as a step line and the share of
 //! requests new really got, each side's requests, 5xx share and healthy
 //! targets, in stacked panels on one time axis; steps, handoffs and node
-//! signals as vertical lines across them, each labelled on hover.
+//! signals as vertical lines across them, each labelled on hover. A
+//! judged route has a band of its minutes' verdicts above the time axis,
+//! as the console's drill-down has, and the console's own steps (an
+//! automatic revert, the autopilot's) in a colour of their own.
 //!
 //! Drawn with the `svg` crate: it builds an element tree and writes it
 //! with text and attributes escaped, and a `<title>` child gives any line
@@ -29,6 +32,12 @@ const SET: &str = "#1d1d1d";
 const LB: &str = "#8e44ad";
 const GUARD: &str = "#c0392b";
 const GRID: &str = "#e3e3e3";
+/// The console's own steps, and what it said it would have done.
+const AUTO: &str = "#c2185b";
+/// The verdict band: pass, fail, inconclusive.
+const PASS: &str = "#2e9d4b";
+const FAIL: &str = "#d62f2f";
+const UNSURE: &str = "#e6b800";
 const AXIS: &str = "#888";
 const INK: &str = "#333";
 
@@ -232,8 +241,10 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     let err_panel = next(130.0, err_max);
     let targets_max = minutes.iter().flat_map(|m| [m.old.targets, m.new.targets]).flatten().max().unwrap_or(1).max(1);
     let health_panel = next(70.0, f64::from(targets_max) * 1.2);
-    let axis_y = health_panel.bottom();
-    let height = axis_y + 64.0;
+    // Only a judged route has the band: a chart of any other is as it was.
+    let band_panel = route.analysis.as_ref().map(|_| next(14.0, 1.0));
+    let axis_y = band_panel.as_ref().unwrap_or(&health_panel).bottom();
+    let height = axis_y + if band_panel.is_some() { 84.0 } else { 64.0 };
 
     let mut doc = Document::new()
         .set("viewBox", (0, 0, WIDTH, height))
@@ -356,6 +367,35 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     }
     doc = doc.add(legend(&[("old", OLD, None), ("new", NEW, None)], LEFT + PLOT_W, health_panel.top - 13.0));
 
+    // Panel 5, for a judged route: each minute judged, by its check.
+    if let (Some(band), Some(analysis)) = (&band_panel, &route.analysis) {
+        doc = doc.add(panel_frame(band, "Verdict of each minute judged", &[]));
+        let mut minutes = Group::new().set("class", "verdicts");
+        for m in analysis.minutes.iter().filter(|m| axis.contains(m.at)) {
+            let (x, end) = (axis.x(m.at), axis.x(crate::domain::plus_secs(m.at, 60)));
+            let colour = match m.check {
+                "pass" => PASS,
+                "fail" => FAIL,
+                _ => UNSURE,
+            };
+            minutes = minutes.add(
+                Rectangle::new()
+                    .set("x", x)
+                    .set("y", band.top)
+                    .set("width", (end - x).max(0.5))
+                    .set("height", band.height)
+                    .set("fill", colour)
+                    .add(Title::new(format!("{}: {}", clock_minute(m.at), m.check))),
+            );
+        }
+        doc = doc.add(minutes);
+        doc = doc.add(legend(
+            &[("pass", PASS, None), ("fail", FAIL, None), ("inconclusive", UNSURE, None)],
+            LEFT + PLOT_W,
+            band.top - 13.0,
+        ));
+    }
+
     // The time axis.
     let span_minutes = (axis.to - axis.from) / 60_000;
     let every = tick_minutes(span_minutes);
@@ -374,8 +414,12 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
 
     // Node signals, handoffs and steps across every panel, steps on top.
     let top = share_panel.top - 22.0;
-    let panels: Vec<(f64, f64)> =
-        [&share_panel, &req_panel, &err_panel, &health_panel].iter().map(|p| (p.top, p.bottom())).collect();
+    let panels: Vec<(f64, f64)> = [Some(&share_panel), Some(&req_panel), Some(&err_panel), Some(&health_panel)]
+        .into_iter()
+        .chain([band_panel.as_ref()])
+        .flatten()
+        .map(|p| (p.top, p.bottom()))
+        .collect();
     // Steps and handoffs have their marker above the panels; the band
     // between, with the first panel's title and legend, stays clear.
     let reaching = panels.clone();
@@ -418,20 +462,36 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
                 text(x, top - 4.0, "H").set("text-anchor", "middle").set("font-weight", "bold").set("fill", "#555"),
             ));
     }
+    // What the console would have reverted where it could not act.
+    let said = report.automatic_actions.iter().flatten();
+    for a in said.filter(|a| a.route == route.route && a.kind == "would_revert" && axis.contains(a.at)) {
+        let label = format!("{} not done: {}", clock(a.at), a.text);
+        marks = marks.add(vline(axis.x(a.at), &reaching, AUTO, 1.2, Some("4 3"), 0.85, &label));
+    }
     for s in route.steps.iter().filter(|s| axis.contains(s.at)) {
         let x = axis.x(s.at);
+        let automatic = super::automatic_kind(&s.who);
+        let by = match automatic {
+            Some("revert") => format!("automatic revert by the {}", s.who),
+            Some(_) => format!("automatic step by the {}", s.who),
+            None => s.who.clone(),
+        };
         let label = format!(
             "step {}: {} {}: {} → {} on new ({} → {}){}",
             s.number,
             clock(s.at),
-            s.who,
+            by,
             s.before_share_new_percent.map_or("?".into(), |p| share(Some(p))),
             share(s.after_share_new_percent),
             s.before.map_or("not read".into(), weights),
             weights(s.after),
             if s.verified { ", verified" } else { ", not verified" }
         );
-        let colour = if s.revert { OLD } else { SET };
+        let colour = match (automatic, s.revert) {
+            (Some(_), _) => AUTO,
+            (None, true) => OLD,
+            (None, false) => SET,
+        };
         marks = marks.add(
             vline(x, &reaching, colour, 1.3, None, 0.85, &label)
                 .add(Circle::new().set("cx", x).set("cy", top - 9.0).set("r", 9.0).set("fill", colour))
@@ -468,6 +528,22 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
                 .set("fill", NEW),
         )
         .add(text(LEFT + 486.0, key_y, "node signal (dashed, in its side's colour); hover a line for what it was"));
+    if band_panel.is_some() {
+        let key_y = key_y + 20.0;
+        key = key
+            .add(Circle::new().set("cx", LEFT + 6.0).set("cy", key_y - 4.0).set("r", 7.0).set("fill", AUTO))
+            .add(
+                text(LEFT + 6.0, key_y - 0.5, "n")
+                    .set("text-anchor", "middle")
+                    .set("fill", "#fff")
+                    .set("font-size", 10),
+            )
+            .add(text(
+                LEFT + 20.0,
+                key_y,
+                "the console's own step: an automatic revert or the autopilot's (dashed: a revert it would have made)",
+            ));
+    }
     doc.add(key)
 }
 

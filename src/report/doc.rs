@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::{Figures, Report, RouteReport, Step, Worst};
+use super::{AutomaticAction, Figures, Report, RouteAnalysis, RouteReport, Step, StepVerdict, Worst};
 use crate::domain::{Side, Weights, clock, clock_minute, short_node};
 
 pub enum Block {
@@ -174,10 +174,68 @@ fn step_row(s: &Step, dns: bool) -> Vec<String> {
         figures(&s.after_figures),
         result,
     ];
+    if let Some(v) = &s.analysis {
+        row.extend(verdict_cells(v));
+    }
     if dns {
         row.push(s.followed.clone().unwrap_or_else(|| "-".into()));
     }
     row
+}
+
+/// A judged step's verdict, its evidence, and how long it took to decide.
+fn verdict_cells(v: &StepVerdict) -> [String; 3] {
+    let verdict = match v.verdict {
+        None => "none".to_string(),
+        Some("fail") => "**FAIL**".into(),
+        Some("pass") => "pass (baking)".into(),
+        Some(other) => other.into(),
+    };
+    let evidence = v.evidence.clone().unwrap_or_else(|| "no whole minute judged at this weight".into());
+    let decided = match (v.decision_secs, v.decision) {
+        (Some(secs), Some(decision)) => format!("{} ({decision})", duration(secs)),
+        _ => "not decided".into(),
+    };
+    [verdict, evidence, decided]
+}
+
+/// `1%`, `0.5%`: a limit of the plan as it wrote it.
+fn limit(p: f64) -> String {
+    format!("{}%", (p * 1e6).round() / 1e6)
+}
+
+/// How a route is judged, in a sentence, and what the verdict columns say.
+fn judged_by(a: &RouteAnalysis) -> String {
+    let mut checks = Vec::new();
+    if let Some(p) = a.max_error_rate_percent {
+        checks.push(format!("new's 5xx at most {}", limit(p)));
+    }
+    if let Some(p) = a.max_error_increase_percent {
+        checks.push(format!("at most {} points above old's", limit(p).trim_end_matches('%')));
+    }
+    if let Some(ms) = a.max_latency_ms {
+        checks.push(format!("latency at most {ms} ms"));
+    }
+    let checks = if checks.is_empty() { "no limit".to_string() } else { checks.join(", ") };
+    let on_failure = match a.on_failure {
+        crate::domain::analysis::OnFailure::Alarm => "an alarm",
+        crate::domain::analysis::OnFailure::Revert => "a revert by the console itself",
+    };
+    let advance = match a.advance {
+        crate::domain::analysis::Advance::Manual => "the operator steps",
+        crate::domain::analysis::Advance::Prompt => "the next step is proposed",
+        crate::domain::analysis::Advance::Auto => "the autopilot steps after its countdown",
+    };
+    format!(
+        "Judged by the plan's analysis: {checks}, at {} confidence; ready after {} passing at a weight; {} \
+         failing minutes fail a step. A failed step: {on_failure} ({}). A ready step: {advance} ({}). Verdict: the \
+         last one at the step's weight; time to decision: from the step to its first decisive verdict (ready or fail).",
+        limit(a.confidence * 100.0),
+        duration(a.bake_secs),
+        a.failure_limit,
+        a.on_failure_at,
+        a.advance_at,
+    )
 }
 
 pub fn document(r: &Report) -> Doc {
@@ -187,6 +245,7 @@ pub fn document(r: &Report) -> Doc {
     summary(&mut d, r);
     d.blocks.push(Block::Charts);
     steps(&mut d, r);
+    automatic(&mut d, r);
     peaks(&mut d, r);
     incidents(&mut d, r);
     d.h2("Timeline");
@@ -296,6 +355,33 @@ fn summary(d: &mut Doc, r: &Report) {
             n => format!("{during}; {n} more before the session started"),
         }
     }]);
+    if let Some(a) = &sum.analysis {
+        rows.push(vec!["Step verdicts".into(), {
+            let judged = format!("{} of {} judged", plural(a.steps, "step"), a.routes.join(", "));
+            format!(
+                "{judged}: {} passed, {} failed, {} inconclusive",
+                a.steps_passed, a.steps_failed, a.steps_inconclusive
+            )
+        }]);
+        rows.push(vec!["Automatic actions".into(), {
+            let mut said = Vec::new();
+            for (n, what) in [(a.automatic_reverts, "automatic revert"), (a.autopilot_steps, "autopilot step")] {
+                if n > 0 {
+                    said.push(plural(n, what));
+                }
+            }
+            if a.would_revert > 0 {
+                said.push(format!(
+                    "{} said, not made, where the console could not act",
+                    plural(a.would_revert, "revert")
+                ));
+            }
+            if a.blind > 0 {
+                said.push(format!("blind {}", if a.blind == 1 { "once".into() } else { format!("{} times", a.blind) }));
+            }
+            if said.is_empty() { "none".into() } else { said.join("; ") }
+        }]);
+    }
     d.table(&["Session", ""], rows);
 
     d.h3("Routes");
@@ -401,10 +487,16 @@ fn steps(d: &mut Doc, r: &Report) {
                 "5xx after",
                 "Result",
             ];
+            if route.analysis.is_some() {
+                head.extend(["Verdict", "Evidence", "Time to decision"]);
+            }
             if dns {
                 head.push("Clients");
             }
             d.table(&head, route.steps.iter().map(|s| step_row(s, dns)).collect());
+        }
+        if let Some(a) = &route.analysis {
+            d.text(judged_by(a));
         }
         if route.history.is_empty() {
             d.text("Weights never read.");
@@ -430,6 +522,57 @@ fn steps(d: &mut Doc, r: &Report) {
             d.text(format!("Weights read (old/new): {}.", seen.join(", ")));
         }
     }
+}
+
+/// What the console did by itself, or said it would have: only for a
+/// session that has any of it.
+fn automatic(d: &mut Doc, r: &Report) {
+    let Some(actions) = r.automatic_actions.as_ref().filter(|a| !a.is_empty()) else { return };
+    d.h2("Automatic actions");
+    d.text(
+        "What the console did without a key press, as the plan armed it: a failed step reverted, a ready step \
+         taken by the autopilot after its countdown; what it would have done where it could not act; and its \
+         analysis going blind (its metrics stale: no verdict, nothing reverted) and seeing again.",
+    );
+    let rows = actions.iter().map(action_row).collect();
+    d.table(&["Time", "Route", "What", "Change", "Armed by", "Why", "Result"], rows);
+}
+
+fn action_row(a: &AutomaticAction) -> Vec<String> {
+    let at = |w: Option<crate::domain::Weights>, p: Option<f64>| w.map(|w| format!("{} ({})", share(p), weights(w)));
+    let (before, after) = (at(a.before, a.before_share_new_percent), at(a.after, a.after_share_new_percent));
+    let step = a.step.map_or(String::new(), |n| format!(" (step {n})"));
+    let (what, change) = match a.kind {
+        "revert" => (format!("automatic revert{step}"), None),
+        "autopilot" => (format!("autopilot step{step}"), None),
+        _ => (a.text.clone(), before.as_ref().map(|b| format!("at {b}"))),
+    };
+    let change = change.or_else(|| match (&before, &after) {
+        (Some(b), Some(a)) => Some(format!("{b} → {a}")),
+        (None, Some(a)) => Some(format!("weights not read → {a}")),
+        _ => None,
+    });
+    let armed = match (&a.who, &a.armed_at) {
+        (Some(who), _) => who.clone(),
+        (None, Some(at)) => format!("on_failure = revert ({at})"),
+        (None, None) => "-".into(),
+    };
+    let result = match (a.kind, a.verified, &a.outcome) {
+        (_, Some(true), _) => "verified".to_string(),
+        (_, Some(false), Some(o)) => o.clone(),
+        (_, Some(false), None) => "no answer recorded".into(),
+        ("would_revert", ..) => "not done".into(),
+        _ => "-".into(),
+    };
+    vec![
+        clock(a.at),
+        a.route.clone(),
+        what,
+        change.unwrap_or_else(|| "-".into()),
+        armed,
+        a.why.clone().unwrap_or_else(|| "-".into()),
+        result,
+    ]
 }
 
 fn signal_text(s: &super::Signal) -> String {

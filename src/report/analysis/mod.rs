@@ -12,6 +12,7 @@ mod route;
 mod steps;
 mod summary;
 mod timeline;
+mod verdicts;
 mod wheel;
 
 pub use incidents::SIGNALS_BEFORE_MINUTES;
@@ -37,7 +38,7 @@ pub(super) fn report(
     stopped: Option<String>,
     window: Window,
 ) -> Report {
-    let Builder { app, operators, mut marks, history, series, lb_5xx, .. } = builder;
+    let Builder { app, operators, mut marks, history, series, lb_5xx, verdicts, judged, .. } = builder;
     let chart_from = if window.whole {
         let lead = crate::domain::plus_secs(header.started, -CHART_LEAD_MINUTES * 60);
         lead.max(header.clock.min(header.started))
@@ -70,11 +71,20 @@ pub(super) fn report(
         .iter()
         .enumerate()
         .map(|(i, route)| {
-            let lb = (lbs::route_lb(route, &lb_5xx), lbs::route_lb(route, &lb_requests));
-            route::route_report(route, &history[i], &steps, &series[i], &lb, window, chart_from)
+            let gathered = route::Gathered {
+                history: &history[i],
+                series: &series[i],
+                lbs: (lbs::route_lb(route, &lb_5xx), lbs::route_lb(route, &lb_requests)),
+                verdicts: &verdicts[i],
+                judged: &judged[i],
+            };
+            route::route_report(route, gathered, &steps, window, chart_from)
         })
         .collect();
     let timeline = timeline::timeline(&marks, &app.config.singletons);
+    // Only a session that judged a route says what its analysis did.
+    let judging = app.routes.iter().any(|r| r.spec.analysis.is_some());
+    let automatic_actions = judging.then(|| verdicts::automatic_actions(&all_marks, &app, &history, &window));
     let session = session(header, &app, operators, (messages, keyframes, stopped));
     let mut report = Report {
         format: "cutover-report",
@@ -95,6 +105,7 @@ pub(super) fn report(
             refusals: 0,
             peaks: 0,
             peaks_before: 0,
+            analysis: None,
         },
         routes,
         timeline,
@@ -107,6 +118,7 @@ pub(super) fn report(
         signals,
         pods_lost,
         wheel: wheel::rows(&all_marks, &window),
+        automatic_actions,
     };
     report.summary = summary::summarize(&report, &lbs::lb_names(&app));
     report.summary.ended = recording::ending(&all_marks);

@@ -52,6 +52,7 @@ pub(super) fn steps(marks: &[Mark]) -> Vec<Step> {
             before_figures: empty(mark.at),
             after_figures: empty(mark.at),
             followed: None,
+            analysis: None,
         });
     }
     rows

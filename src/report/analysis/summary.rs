@@ -1,17 +1,24 @@
 //! The summary at the top: per route, per singleton and in counts, from
-//! the report's own sections.
+//! the report's own sections: the steps of judged routes by verdict and
+//! the automatic actions among them.
 
 use jiff::Timestamp;
 
 use crate::domain::{Minute, PerSide, Side};
-use crate::report::{HandoffRow, Health, MinuteRow, Report, RouteSummary, SingletonSummary, Summary, Worst, WorstLb};
+use crate::report::{
+    AnalysisSummary, HandoffRow, Health, MinuteRow, Report, RouteReport, RouteSummary, SingletonSummary, Summary,
+    Worst, WorstLb, automatic_kind,
+};
 
 pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
     let mut drivers: Vec<String> = Vec::new();
+    // The console's own steps are nobody's at the keys: they are told
+    // among the automatic actions, with who armed them.
     let actors = report
         .routes
         .iter()
-        .flat_map(|r| r.steps.iter().map(|s| (s.at, crate::app::driver_of(&s.who).to_string())))
+        .flat_map(|r| r.steps.iter().filter(|s| automatic_kind(&s.who).is_none()))
+        .map(|s| (s.at, crate::app::driver_of(&s.who).to_string()))
         .chain(report.handoffs.iter().map(|h| (h.started, h.who.clone())));
     let mut actors: Vec<(Timestamp, String)> = actors.collect();
     actors.sort();
@@ -128,5 +135,28 @@ pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
         refusals: report.refusals.len(),
         peaks: report.peaks.iter().filter(|p| p.to >= Minute::containing(report.window.from).start()).count(),
         peaks_before: report.peaks.iter().filter(|p| p.to < Minute::containing(report.window.from).start()).count(),
+        analysis: analysis(report),
     }
+}
+
+/// The steps of the judged routes by their last verdict, and what the
+/// console did by itself; None when no route is judged.
+fn analysis(report: &Report) -> Option<AnalysisSummary> {
+    let actions = report.automatic_actions.as_ref()?;
+    let judged: Vec<&RouteReport> = report.routes.iter().filter(|r| r.analysis.is_some()).collect();
+    let verdicts: Vec<Option<&str>> =
+        judged.iter().flat_map(|r| &r.steps).map(|s| s.analysis.as_ref().and_then(|a| a.verdict)).collect();
+    let steps = |names: &[&str]| verdicts.iter().filter(|v| v.is_some_and(|v| names.contains(&v))).count();
+    let actions = |kind: &str| actions.iter().filter(|a| a.kind == kind).count();
+    Some(AnalysisSummary {
+        routes: judged.iter().map(|r| r.route.clone()).collect(),
+        steps: verdicts.len(),
+        steps_passed: steps(&["ready", "pass"]),
+        steps_failed: steps(&["fail"]),
+        steps_inconclusive: steps(&["inconclusive"]),
+        automatic_reverts: actions("revert"),
+        autopilot_steps: actions("autopilot"),
+        would_revert: actions("would_revert"),
+        blind: actions("blind"),
+    })
 }

@@ -2,10 +2,12 @@
 //! field what `schemas/report.schema.json` describes. The analyses fill
 //! them in; `doc`, `html` and `chart` render them.
 
+mod analysis;
 mod route;
 mod rows;
 mod summary;
 
+pub use analysis::*;
 pub use route::*;
 pub use rows::*;
 pub use summary::*;
@@ -17,6 +19,8 @@ use crate::domain::Minute;
 use crate::report::time;
 
 /// The JSON report's format: bumped when a field changes meaning or goes.
+/// A field added where it applies (a judged route's verdicts) leaves it:
+/// a tool that knows the fields before reads the report as it did.
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize)]
@@ -58,6 +62,11 @@ pub struct Report {
     /// Who held the plan's wheel (its Lease), and how it changed hands, as
     /// the recorded console read it; empty without a Lease (the demo).
     pub wheel: Vec<WheelRow>,
+    /// Every automatic revert and autopilot step, every revert the console
+    /// would have made where it could not act, and the analysis going
+    /// blind and seeing again; absent when no route is judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic_actions: Option<Vec<AutomaticAction>>,
 }
 
 #[derive(Debug, Serialize)]

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::domain::{RouteKind, Side, Weights};
-use crate::report::time;
+use crate::report::{RouteAnalysis, StepVerdict, time};
 
 #[derive(Debug, Serialize)]
 pub struct RouteReport {
@@ -31,6 +31,10 @@ pub struct RouteReport {
     /// Every minute from the report's `chart_from` to the window's end
     /// with a datapoint or a read.
     pub minutes: Vec<MinuteRow>,
+    /// How the route is judged and the minutes judged; absent for a
+    /// route the plan does not judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RouteAnalysis>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +80,10 @@ pub struct Step {
     /// A DNS route's clients following it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub followed: Option<String>,
+    /// The step's verdict at the weight it set; absent for a route the
+    /// plan does not judge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<StepVerdict>,
 }
 
 /// One side's requests and target 5xx over some whole minutes.

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::domain::{PerSide, RouteKind, Weights};
-use crate::report::time;
+use crate::report::{AnalysisSummary, time};
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -32,6 +32,10 @@ pub struct Summary {
     pub peaks: usize,
     /// Those before it, in the minutes the console read at its start.
     pub peaks_before: usize,
+    /// Steps by their verdict and the automatic actions; absent when no
+    /// route is judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<AnalysisSummary>,
 }
 
 /// How a session ended.
