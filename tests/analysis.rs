@@ -200,7 +200,7 @@ fn a_failed_step_is_reverted_by_itself_where_the_console_drives() {
     });
     let (who, proposal) = weights.unwrap();
     assert_eq!(who, "analysis, on_failure = revert (cutover.toml:30; armed by alice)");
-    assert!(proposal.contains("automatic revert to all old after a failed step"), "{proposal}");
+    assert!(proposal.contains("automatic revert after a failed step, to all old"), "{proposal}");
     assert!(
         app.notice.as_deref().unwrap().starts_with(
             "AUTO-REVERT route api: old 75/new 25 -> old 100/new 0 (all old), the step failed: 5xx 4.0% > 1.0%"
@@ -363,6 +363,31 @@ fn the_autopilot_counts_down_steps_and_is_cancelled_by_one_key() {
         _ => None,
     });
     assert_eq!(who.unwrap(), "autopilot, advance = auto (cutover.toml:31; armed by alice)");
+    // While its step is unanswered the step before it still reads ready:
+    // no second countdown to the same step.
+    tick(&mut app, 217);
+    tick(&mut app, 250);
+    assert!(app.routes[0].autopilot.countdown.is_none(), "{:?}", app.routes[0].autopilot.countdown);
+    let countdowns = app.events.iter().filter(|e| e.text.starts_with("autopilot of api: ready; ")).count();
+    assert_eq!(countdowns, 1, "one countdown for one step");
+    assert!(take_sent().is_empty());
+
+    // Somebody else's step during a countdown ends it, and says so.
+    let mut app = console(Mode::Run, spec(OnFailure::Alarm, Advance::Auto));
+    sources_live(&mut app, 30);
+    read(&mut app, 30, Weights::from_percent_new(25));
+    run(&mut app, 1..=2, (3000.0, 9.0), (1000.0, 3.0));
+    assert!(app.routes[0].autopilot.countdown.is_some());
+    sources_live(&mut app, 190);
+    read(&mut app, 190, Weights::from_percent_new(10));
+    assert!(app.routes[0].autopilot.countdown.is_none());
+    assert!(
+        app.events.iter().any(|e| e.text == "autopilot of api: countdown stopped: the weights changed"),
+        "{:#?}",
+        app.events.iter().map(|e| &e.text).collect::<Vec<_>>()
+    );
+    tick(&mut app, 230);
+    assert!(take_sent().is_empty(), "the countdown's step never goes");
 
     // Another console, the same, and `c` during the countdown: nothing goes.
     let mut app = console(Mode::Run, spec(OnFailure::Alarm, Advance::Auto));
@@ -373,6 +398,8 @@ fn the_autopilot_counts_down_steps_and_is_cancelled_by_one_key() {
     press(&mut app, &[Key::char('c')]);
     assert!(app.routes[0].autopilot.countdown.is_none());
     assert_eq!(app.routes[0].autopilot.stopped.as_deref(), Some("cancelled by alice"));
+    let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
+    assert!(screen.contains("AUTOPILOT: api stopped"), "{screen}");
     sources_live(&mut app, 215);
     read(&mut app, 215, Weights::from_percent_new(25));
     tick(&mut app, 260);
@@ -380,6 +407,8 @@ fn the_autopilot_counts_down_steps_and_is_cancelled_by_one_key() {
     // `p` pauses a route's autopilot and resumes it.
     press(&mut app, &[Key::char('p')]);
     assert!(app.routes[0].autopilot.paused);
+    let screen = common::draw(120, 32, |f| cutover::ui::render(&app, f));
+    assert!(screen.contains("AUTOPILOT: api paused"), "{screen}");
     press(&mut app, &[Key::char('p')]);
     assert!(!app.routes[0].autopilot.paused);
 }

@@ -437,7 +437,7 @@ fn a_failing_step_is_reverted_by_itself_and_the_rule_reads_back_all_old() {
             Some(Weights::from_percent_new(50)),
             Weights::from_percent_new(0),
             armed,
-            "route admin: automatic revert to all old after a failed step".to_string()
+            "route admin: automatic revert after a failed step, to all old".to_string()
         )]
     );
     assert!(

@@ -68,7 +68,13 @@ fn advance_route(app: &mut App, i: usize) {
             verdict: Verdict::Waiting,
             verdict_at: now,
         });
-        route.autopilot.countdown = None;
+        if route.autopilot.countdown.take().is_some() {
+            // Not the autopilot's own step (it ends its countdown as it
+            // sends): somebody else moved the route first.
+            let text = format!("autopilot of {name}: countdown stopped: the weights changed");
+            app.push_event(now, None, Level::Warn, text);
+        }
+        let route = &mut app.routes[i];
         // A step towards new by somebody's hand gives the autopilot back
         // its say; the automatic revert's step back does not.
         let kind = route.kind();
@@ -282,7 +288,7 @@ fn on_failed(app: &mut State, i: usize) {
         .unwrap_or(Weights::from_percent_new(0));
     let all_old = to == Weights::from_percent_new(0);
     let share = |w: Weights| kind.share_new(w).map_or("?".into(), |s| format!("{s:.0}%"));
-    let target = if all_old { "all old".to_string() } else { format!("{} (the last weight that passed)", share(to)) };
+    let target = if all_old { "all old".to_string() } else { format!("{}, the last weight that passed", share(to)) };
     if !may_act(app) {
         let mode = match app.config.mode {
             Mode::DryRun => "a dry run sends nothing",
@@ -313,7 +319,7 @@ fn on_failed(app: &mut State, i: usize) {
     );
     app.push_action_event(now, Level::Alert, text.clone(), sent);
     app.notice = Some(text);
-    let proposal = format!("route {name}: automatic revert to {target} after a failed step");
+    let proposal = format!("route {name}: automatic revert after a failed step, to {target}");
     app.mark(now, Marked::Weights { route: name, from: Some(from), to, who, proposal });
 }
 
@@ -371,6 +377,12 @@ fn autopilot(app: &mut App, i: usize, spec: &AnalysisSpec, to: Weights) {
         return;
     }
     let Some(countdown) = pilot.countdown.clone() else {
+        // Not while a write of the route is unanswered or unsettled: the
+        // step being made is no reason to count down to it again.
+        let route = &app.routes[i];
+        if route.pending || !route.unsettled.is_empty() || route.awaiting.is_some() || app.writing(RouteId::of(i)) {
+            return;
+        }
         let at = crate::domain::plus_secs(now, COUNTDOWN_SECS);
         app.routes[i].autopilot.countdown = Some(Countdown { at, to, held: None });
         let share = app.routes[i].kind().share_new(to).map_or("?".into(), |s| format!("{s:.0}%"));

@@ -208,7 +208,15 @@ fn armed(app: &State) -> Option<Armed> {
             revert.push(r.spec.name.clone());
         }
         if a.advance == Advance::Auto {
-            pilot.push(r.spec.name.clone());
+            // Said as it stands: a paused or stopped autopilot steps nothing.
+            let state = if r.autopilot.paused {
+                " paused"
+            } else if r.autopilot.stopped.is_some() {
+                " stopped"
+            } else {
+                ""
+            };
+            pilot.push(format!("{}{state}", r.spec.name));
         }
         if let Some(since) = r.blind {
             blind.push((r.spec.name.clone(), since));
