@@ -24,8 +24,10 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 t() { tmux -L "$sock" "$@"; }
 
 # The postmortem report of a ten-minute demo session (at ten times speed):
-# two steps up on api, an undo, a handoff of the scheduler with the typed
-# override; `cutover report --format html` of its recording, in Chromium.
+# a step of api to 50%, where the demo's new build is bad, failed by its
+# analysis and reverted by the console itself; a handoff of the scheduler
+# with the typed override; www stepped by its autopilot; `cutover report
+# --format html` of its recording, in Chromium.
 report_shot() {
   t kill-session -t shots 2>/dev/null || true
   mkdir -p "$work/report"
@@ -38,13 +40,9 @@ report_shot() {
   sleep 6
   keys BTab "]"; wait_for "PROPOSAL: route api" 5; confirm
   wait_for "read 50/50" 30
-  sleep 14
-  keys "]"; wait_for "PROPOSAL: route api" 5; confirm
-  wait_for "read 25/75" 30
-  sleep 14
-  keys r; wait_for "PROPOSAL: route api: undo" 5; confirm
-  wait_for "read 50/50" 30
-  sleep 6
+  wait_for "AUTO-REVERT route api" 60
+  wait_for "read 75/25" 30
+  sleep 3
   keys Tab Down Down Down Down Down h
   wait_for "type \`override\`" 5
   t send-keys -t shots -l override
@@ -78,8 +76,14 @@ wait_for() { # text, seconds
 keys() { for k in "$@"; do t send-keys -t shots "$k"; sleep 0.3; done; }
 
 shoot() { # name [rows] [cols]
+  grab "$1"
+  render "$@"
+}
+# What the terminal shows now, kept for `render` (which takes seconds: a
+# countdown on screen may be answered in between).
+grab() { t capture-pane -e -p -t shots > "$work/$1.ans"; }
+render() { # name [rows] [cols]
   local height=$(( ${2:-$rows} * 17 + 21 )) width=$(( ${3:-$cols} * 17 / 2 + 20 ))
-  t capture-pane -e -p -t shots > "$work/$1.ans"
   aha --black --title "cutover: $1" < "$work/$1.ans" > "$work/$1.html"
   # A terminal keeps every character in its cell, whatever font draws it;
   # a browser does not. Pin each non-ASCII character (braille, symbols) to
@@ -242,6 +246,35 @@ wait_for "% to new" 5
 # About four simulated minutes: most clients have followed, the tail not.
 sleep 24
 shoot dns 40 160
+keys q
+
+# Step verdicts (the demo at ten times speed): api stepped to 50%, where
+# the demo's new build is bad; its analysis fails the step within a few
+# simulated minutes and the console reverts it by itself. Then api's
+# drill-down with the evidence and the verdict band, and www's autopilot
+# counting down to its next step, cancelled with `c`.
+t kill-session -t shots 2>/dev/null || true
+mkdir -p "$work/verdicts"
+t new-session -d -x 160 -y 48 -s shots "XDG_STATE_HOME=$work/verdicts $bin demo --seed 2026 --speed 10"
+wait_for "req/m" 10
+keys BTab "]"
+wait_for "PROPOSAL: route api" 5
+keys y
+wait_for "read 50/50" 10
+wait_for "AUTO-REVERT route api" 60
+wait_for "read 75/25" 10
+sleep 1
+shoot verdicts 48 160
+keys Enter
+wait_for "whole min at this weight" 10
+shoot verdict-band 48 160
+# Back to the traffic panel, www selected for `c`.
+keys Escape Down Down
+wait_for "⏱" 120
+grab autopilot
+keys c
+wait_for "AUTOPILOT: www stopped" 5
+render autopilot 48 160
 keys q
 
 # A follower of a shared demo session, through a nats-server from the tests'
