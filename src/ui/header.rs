@@ -234,7 +234,7 @@ fn analysis_line(s: Shown, width: u16) -> Option<Line<'static>> {
     let app = s.app;
     let (revert, pilot, blind) = armed(app)?;
     let acts = app.config.mode.can_act() && app.config.mode != crate::app::Mode::DryRun && !app.replay;
-    let badge = Style::new().fg(Color::Black).bg(Color::Magenta).add_modifier(Modifier::BOLD);
+    let badge = Style::new().fg(Color::White).bg(Color::Magenta).add_modifier(Modifier::BOLD);
     let loud = Style::new().fg(Color::White).bg(Color::Red).add_modifier(Modifier::BOLD);
     let mut pieces: Vec<(Col, Vec<Span<'static>>)> = Vec::new();
     let mut piece = |spans: Vec<Span<'static>>, priority: u8| {
