@@ -7,6 +7,7 @@
 # Usage: screenshots/make.sh            (builds the release binary first)
 #        CUTOVER_BIN=path screenshots/make.sh
 #        screenshots/make.sh report     (only screenshots/report.png; REPORT_MD=FILE keeps its Markdown)
+#        screenshots/make.sh verdicts   (only verdicts.png, verdict-band.png, autopilot.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=screenshots
@@ -106,6 +107,41 @@ PY
   echo "wrote $out/$1.png"
 }
 
+# Step verdicts (the demo at ten times speed): api stepped to 50%, where
+# the demo's new build is bad; its analysis fails the step within a few
+# simulated minutes and the console reverts it by itself. Then api's
+# drill-down with the evidence and the verdict band, and www's autopilot
+# counting down to its next step, cancelled with `c`.
+verdicts_shot() {
+  t kill-session -t shots 2>/dev/null || true
+  mkdir -p "$work/verdicts"
+  t new-session -d -x 160 -y 48 -s shots "XDG_STATE_HOME=$work/verdicts $bin demo --seed 2026 --speed 10"
+  wait_for "req/m" 10
+  keys BTab "]"
+  wait_for "PROPOSAL: route api" 5
+  keys y
+  wait_for "read 50/50" 10
+  wait_for "AUTO-REVERT route api" 60
+  wait_for "read 75/25" 10
+  sleep 1
+  shoot verdicts 48 160
+  keys Enter
+  wait_for "whole min at this weight" 10
+  shoot verdict-band 48 160
+  # Back to the traffic panel, www selected for `c`.
+  keys Escape Down Down
+  wait_for "◷" 120
+  grab autopilot
+  keys c
+  wait_for "AUTOPILOT: www stopped" 5
+  render autopilot 48 160
+  keys q
+}
+
+if [ "${1:-}" = verdicts ]; then
+  verdicts_shot
+  exit 0
+fi
 if [ "${1:-}" = report ]; then
   report_shot
   exit 0
@@ -255,34 +291,7 @@ sleep 24
 shoot dns 40 160
 keys q
 
-# Step verdicts (the demo at ten times speed): api stepped to 50%, where
-# the demo's new build is bad; its analysis fails the step within a few
-# simulated minutes and the console reverts it by itself. Then api's
-# drill-down with the evidence and the verdict band, and www's autopilot
-# counting down to its next step, cancelled with `c`.
-t kill-session -t shots 2>/dev/null || true
-mkdir -p "$work/verdicts"
-t new-session -d -x 160 -y 48 -s shots "XDG_STATE_HOME=$work/verdicts $bin demo --seed 2026 --speed 10"
-wait_for "req/m" 10
-keys BTab "]"
-wait_for "PROPOSAL: route api" 5
-keys y
-wait_for "read 50/50" 10
-wait_for "AUTO-REVERT route api" 60
-wait_for "read 75/25" 10
-sleep 1
-shoot verdicts 48 160
-keys Enter
-wait_for "whole min at this weight" 10
-shoot verdict-band 48 160
-# Back to the traffic panel, www selected for `c`.
-keys Escape Down Down
-wait_for "⏱" 120
-grab autopilot
-keys c
-wait_for "AUTOPILOT: www stopped" 5
-render autopilot 48 160
-keys q
+verdicts_shot
 
 # A follower of a shared demo session, through a nats-server from the tests'
 # venv: the replay's viewer, live, on what the demo publishes.

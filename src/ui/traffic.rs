@@ -499,20 +499,20 @@ pub fn verdict_cell(app: &State, route: &RouteState) -> Option<(String, Style)> 
     Some((text, style))
 }
 
-/// The autopilot's countdown on a route's line: `⏱ 50% in 23s`, `⏸
+/// The autopilot's countdown on a route's line: `◷ 50% in 23s`, `‖
 /// autopilot paused`, or what holds it.
 pub fn countdown_cell(app: &State, route: &RouteState) -> Option<(String, Style)> {
     let pilot = &route.autopilot;
     let style = Style::new().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD);
     if pilot.paused {
-        return Some(("⏸ autopilot paused".into(), Style::new().fg(Color::Yellow)));
+        return Some(("‖ autopilot paused".into(), Style::new().fg(Color::Yellow)));
     }
     let c = pilot.countdown.as_ref()?;
     let share = route.kind().share_new(c.to).map_or("?".into(), |s| format!("{s:.0}%"));
     let left = (c.at.as_second() - app.now.as_second()).max(0);
     Some(match &c.held {
-        Some(_) if left == 0 => (format!("⏱ {share}: held"), style),
-        _ => (format!("⏱ {share} in {left}s"), style),
+        Some(_) if left == 0 => (format!("◷ {share}: held"), style),
+        _ => (format!("◷ {share} in {left}s"), style),
     })
 }
 
