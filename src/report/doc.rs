@@ -358,10 +358,17 @@ fn summary(d: &mut Doc, r: &Report) {
     if let Some(a) = &sum.analysis {
         rows.push(vec!["Step verdicts".into(), {
             let judged = format!("{} of {} judged", plural(a.steps, "step"), a.routes.join(", "));
-            format!(
+            let mut said = format!(
                 "{judged}: {} passed, {} failed, {} inconclusive",
                 a.steps_passed, a.steps_failed, a.steps_inconclusive
-            )
+            );
+            // Steps with no whole minute judged at their weight (the
+            // session ended first, or the next step came sooner).
+            let none = a.steps.saturating_sub(a.steps_passed + a.steps_failed + a.steps_inconclusive);
+            if none > 0 {
+                said.push_str(&format!(", {none} without a whole minute judged"));
+            }
+            said
         }]);
         rows.push(vec!["Automatic actions".into(), {
             let mut said = Vec::new();
