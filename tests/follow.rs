@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::nats::Nats;
 use common::sharing::*;
+use cutover::domain::analysis::{Advance, AnalysisSpec, OnFailure};
 use cutover::record::{self, Keyframe, Kind};
 use cutover::replay::Player;
 use cutover::share::read::{Broker, Joined, Link, LinkState, Liveness};
@@ -138,7 +139,25 @@ async fn followers_see_the_publishers_console_and_a_late_one_starts_from_the_las
     // A broker taking 12 kB at most: the demo's keyframes (about 30 kB)
     // come in parts, as a 5,000-pod cutover's do with NATS's default 1 MiB.
     let nats = Nats::start_with_config("max_payload: 12288\n");
-    let mut s = Session::start("same", &nats.url(), Limits::default()).await;
+    // Every route judged by the plan's analysis, which only alarms: the
+    // verdicts are part of the console the followers must see as it was.
+    let mut s = Session::start_armed("same", &nats.url(), Limits::default(), |config| {
+        for route in &mut config.routes {
+            route.analysis = Some(AnalysisSpec {
+                max_error_rate: Some(0.01),
+                max_error_increase: Some(0.005),
+                max_latency_ms: Some(500.0),
+                bake_secs: 300,
+                failure_limit: 2,
+                confidence: 0.95,
+                on_failure: OnFailure::Alarm,
+                advance: Advance::Manual,
+                on_failure_at: "cutover.toml:20".into(),
+                advance_at: "cutover.toml:21".into(),
+            });
+        }
+    })
+    .await;
     s.advance(60);
     s.caught_up().await;
     let early = Follower::join(&nats.url(), "early", Some("same")).await;
@@ -165,6 +184,10 @@ async fn followers_see_the_publishers_console_and_a_late_one_starts_from_the_las
     let keyframes_before = local[..late_from].iter().filter(|l| is_keyframe(l)).count();
     assert!(keyframes_before >= 2, "the late one skipped the older keyframes ({keyframes_before})");
     assert!(late_from > early_from + 1000, "joined {late_from} lines after the early one ({early_from})");
+    // The publisher judged its routes: api healthy at its weight, ready.
+    let api = s.app.routes[0].analysis.as_ref().expect("api judged");
+    assert_eq!(api.verdict, cutover::app::Verdict::Ready, "{:?}", api.verdict);
+    assert!(s.app.routes[0].judged.len() >= 40, "{}", s.app.routes[0].judged.len());
     same_console(&mut s, &early.path, 40);
     same_console(&mut s, &late.path, 40);
     let (_, finished, _) = s.finish(Duration::from_secs(10)).await;

@@ -31,10 +31,23 @@ pub struct Session {
 
 impl Session {
     pub async fn start(name: &str, url: &str, limits: Limits) -> Session {
+        Session::start_armed(name, url, limits, |_| {}).await
+    }
+
+    /// [`Session::start`], with `arm` changing the console's configuration
+    /// first (a plan's analysis, say).
+    pub async fn start_armed(
+        name: &str,
+        url: &str,
+        limits: Limits,
+        arm: impl FnOnce(&mut cutover::app::AppConfig),
+    ) -> Session {
         let path = super::fresh_path("share", &format!("{name}.jsonl"));
         let start = super::start();
         let world = World::new(&SimConfig { seed: 2026, start, scale: 1 });
-        let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+        let mut config = world.app_config();
+        arm(&mut config);
+        let mut app = App::new(config, Keymap::default(), world.now());
         app.config.title = PLAN.into();
         let mut options = share::Options::new(url);
         options.limits = limits;
