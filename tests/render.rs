@@ -538,3 +538,60 @@ fn the_keeping_banners_at_three_sizes() {
         insta::assert_snapshot!(format!("left_{w}x{h}"), header.join("\n"));
     }
 }
+
+/// The demo's plan judges api and www: at every width each route's
+/// verdict cell and the autopilot's countdown are drawn whole on its line,
+/// or not at all, never cut into a different claim ("✓ 5/5 min, rea").
+#[test]
+fn verdict_cells_are_whole_or_absent_at_every_width() {
+    let mut world = World::new(&SimConfig { seed: 2026, start: start(), scale: 1 }).with_analysis();
+    let mut app = App::new(world.app_config(), Keymap::default(), world.now());
+    feed(&mut app, world.initial());
+    let mut seen = Vec::new();
+    // api ready and www thin; then, minute by minute, until www's
+    // autopilot counts down.
+    let mut secs = 30;
+    feed(&mut app, world.advance(plus_secs(start(), secs)));
+    check_verdict_cells(&app, &mut seen);
+    while app.routes[2].autopilot.countdown.is_none() {
+        secs += 60;
+        assert!(secs < 40 * 60, "www's autopilot counted down within 40 minutes");
+        feed(&mut app, world.advance(plus_secs(start(), secs)));
+    }
+    check_verdict_cells(&app, &mut seen);
+    for cell in ["✓ 5/5 min, ready", "? thin traffic", "◷ "] {
+        assert!(seen.iter().any(|s| s.starts_with(cell)), "`{cell}` drawn at some width: {seen:?}");
+    }
+}
+
+/// Each judged route's cells on its line at every width from 80 to 250,
+/// whole or absent; the ones drawn whole are added to `seen`.
+fn check_verdict_cells(app: &App, seen: &mut Vec<String>) {
+    let cells: Vec<(usize, String)> = app
+        .routes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let verdict = ui::traffic::verdict_cell(app, r).map(|(text, _)| text);
+            let countdown = ui::traffic::countdown_cell(app, r).map(|(text, _)| text);
+            [verdict, countdown].into_iter().flatten().map(move |t| (i, t))
+        })
+        .collect();
+    assert!(cells.iter().any(|(i, _)| *i == 0) && cells.iter().any(|(i, _)| *i == 2), "{cells:?}");
+    for width in 80..=250 {
+        let screen = draw(width, 32, |f| ui::render(app, f));
+        let lines: Vec<&str> = screen.lines().collect();
+        for (i, cell) in &cells {
+            let name = &app.routes[*i].spec.name;
+            let line = lines.iter().find(|l| l.starts_with(&format!("│{name} "))).unwrap();
+            // The cell's first characters (its glyph and the word after)
+            // are there only with the whole cell.
+            let head: String = cell.chars().take(4).collect();
+            if line.contains(cell.as_str()) {
+                seen.push(cell.clone());
+            } else {
+                assert!(!line.contains(&head), "{width} wide: `{cell}` cut on\n{line}");
+            }
+        }
+    }
+}
