@@ -43,18 +43,8 @@ fn marks() -> Vec<cutover::app::Marked> {
 }
 
 fn spec(on_failure: OnFailure, advance: Advance) -> AnalysisSpec {
-    AnalysisSpec {
-        max_error_rate: Some(0.01),
-        max_error_increase: Some(0.005),
-        max_latency_ms: Some(500.0),
-        bake_secs: 120,
-        failure_limit: 2,
-        confidence: 0.95,
-        on_failure,
-        advance,
-        on_failure_at: "cutover.toml:30".into(),
-        advance_at: "cutover.toml:31".into(),
-    }
+    // Two minutes' bake, so that a test reaches ready quickly.
+    AnalysisSpec { bake_secs: 120, ..AnalysisSpec::defaults(on_failure, advance, "cutover.toml:30", "cutover.toml:31") }
 }
 
 /// A console of the demo's plan in `mode`, route `api` judged by `spec`,

@@ -143,18 +143,8 @@ async fn followers_see_the_publishers_console_and_a_late_one_starts_from_the_las
     // verdicts are part of the console the followers must see as it was.
     let mut s = Session::start_armed("same", &nats.url(), Limits::default(), |config| {
         for route in &mut config.routes {
-            route.analysis = Some(AnalysisSpec {
-                max_error_rate: Some(0.01),
-                max_error_increase: Some(0.005),
-                max_latency_ms: Some(500.0),
-                bake_secs: 300,
-                failure_limit: 2,
-                confidence: 0.95,
-                on_failure: OnFailure::Alarm,
-                advance: Advance::Manual,
-                on_failure_at: "cutover.toml:20".into(),
-                advance_at: "cutover.toml:21".into(),
-            });
+            route.analysis =
+                Some(AnalysisSpec::defaults(OnFailure::Alarm, Advance::Manual, "cutover.toml:20", "cutover.toml:21"));
         }
     })
     .await;

@@ -459,12 +459,7 @@ fn armed_spec() -> AnalysisSpec {
         max_error_increase: None,
         max_latency_ms: None,
         bake_secs: 240,
-        failure_limit: 2,
-        confidence: 0.95,
-        on_failure: OnFailure::Revert,
-        advance: Advance::Manual,
-        on_failure_at: "cutover.toml:30".into(),
-        advance_at: "cutover.toml:31".into(),
+        ..AnalysisSpec::defaults(OnFailure::Revert, Advance::Manual, "cutover.toml:30", "cutover.toml:31")
     }
 }
 

@@ -40,6 +40,34 @@ pub struct AnalysisSpec {
     pub advance_at: String,
 }
 
+/// The plan's defaults, close to Flagger's built-in checks (99% success,
+/// 500 ms).
+pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.01;
+pub const DEFAULT_MAX_ERROR_INCREASE: f64 = 0.005;
+pub const DEFAULT_MAX_LATENCY_MS: f64 = 500.0;
+pub const DEFAULT_BAKE_SECS: i64 = 300;
+pub const DEFAULT_FAILURE_LIMIT: u32 = 2;
+pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+
+impl AnalysisSpec {
+    /// An `[analysis]` table of the defaults only, arming `on_failure`
+    /// (said at `on_failure_at`) and `advance` (at `advance_at`).
+    pub fn defaults(on_failure: OnFailure, advance: Advance, on_failure_at: &str, advance_at: &str) -> AnalysisSpec {
+        AnalysisSpec {
+            max_error_rate: Some(DEFAULT_MAX_ERROR_RATE),
+            max_error_increase: Some(DEFAULT_MAX_ERROR_INCREASE),
+            max_latency_ms: Some(DEFAULT_MAX_LATENCY_MS),
+            bake_secs: DEFAULT_BAKE_SECS,
+            failure_limit: DEFAULT_FAILURE_LIMIT,
+            confidence: DEFAULT_CONFIDENCE,
+            on_failure,
+            advance,
+            on_failure_at: on_failure_at.into(),
+            advance_at: advance_at.into(),
+        }
+    }
+}
+
 /// What a failed step does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -274,18 +302,7 @@ mod tests {
     use super::*;
 
     fn spec() -> AnalysisSpec {
-        AnalysisSpec {
-            max_error_rate: Some(0.01),
-            max_error_increase: Some(0.005),
-            max_latency_ms: Some(500.0),
-            bake_secs: 300,
-            failure_limit: 2,
-            confidence: 0.95,
-            on_failure: OnFailure::Alarm,
-            advance: Advance::Manual,
-            on_failure_at: "cutover.toml:3".into(),
-            advance_at: "cutover.toml:4".into(),
-        }
+        AnalysisSpec::defaults(OnFailure::Alarm, Advance::Manual, "cutover.toml:3", "cutover.toml:4")
     }
 
     fn evidence(minutes: u32, new: (u64, u64), old: (u64, u64), latency_ms: f64) -> Evidence {

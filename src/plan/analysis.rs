@@ -12,13 +12,10 @@ use toml::Spanned;
 use super::error::{Located, PlanError};
 use crate::domain::analysis::{Advance, AnalysisSpec, OnFailure};
 
-/// The defaults, close to Flagger's built-in checks (99% success, 500 ms).
-pub const DEFAULT_MAX_ERROR_RATE: f64 = 0.01;
-pub const DEFAULT_MAX_ERROR_INCREASE: f64 = 0.005;
-pub const DEFAULT_MAX_LATENCY_MS: f64 = 500.0;
-pub const DEFAULT_BAKE_SECS: i64 = 300;
-pub const DEFAULT_FAILURE_LIMIT: u32 = 2;
-pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+pub use crate::domain::analysis::{
+    DEFAULT_BAKE_SECS, DEFAULT_CONFIDENCE, DEFAULT_FAILURE_LIMIT, DEFAULT_MAX_ERROR_INCREASE, DEFAULT_MAX_ERROR_RATE,
+    DEFAULT_MAX_LATENCY_MS,
+};
 
 /// One `[analysis]` table as the file gives it.
 #[derive(Debug, Default, Deserialize)]

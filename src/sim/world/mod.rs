@@ -175,18 +175,8 @@ impl World {
             [("api", OnFailure::Revert, Advance::Manual), ("www", OnFailure::Revert, Advance::Auto)]
         {
             if let Some(r) = self.routes.iter_mut().find(|r| r.spec.name == name) {
-                r.spec.analysis = Some(AnalysisSpec {
-                    max_error_rate: Some(crate::plan::DEFAULT_MAX_ERROR_RATE),
-                    max_error_increase: Some(crate::plan::DEFAULT_MAX_ERROR_INCREASE),
-                    max_latency_ms: Some(crate::plan::DEFAULT_MAX_LATENCY_MS),
-                    bake_secs: crate::plan::DEFAULT_BAKE_SECS,
-                    failure_limit: crate::plan::DEFAULT_FAILURE_LIMIT,
-                    confidence: crate::plan::DEFAULT_CONFIDENCE,
-                    on_failure,
-                    advance,
-                    on_failure_at: "the demo's plan".into(),
-                    advance_at: "the demo's plan".into(),
-                });
+                r.spec.analysis =
+                    Some(AnalysisSpec::defaults(on_failure, advance, "the demo's plan", "the demo's plan"));
             }
         }
         self.bad_build = true;
