@@ -41,8 +41,8 @@ fn first_whole(at: Timestamp) -> Minute {
     if m.start() == at { m } else { m.offset(1) }
 }
 
-/// The source whose minutes judge route `i`, and whether it has read
-/// since `after`: a minute is judged once its source has read it.
+/// The source whose minutes judge route `i`: a minute is judged once its
+/// source has read after it closed.
 fn metrics_source(app: &State, i: usize) -> SourceId {
     if app.config.mode == Mode::Demo { SourceId::Simulator } else { SourceId::Metrics(app.routes[i].spec.metrics) }
 }
@@ -64,7 +64,6 @@ fn advance_route(app: &mut App, i: usize) {
             judged: None,
             evidence: Evidence::default(),
             failures: 0,
-            failed: None,
             verdict: Verdict::Waiting,
             verdict_at: now,
         });
@@ -132,7 +131,8 @@ fn judge_minutes(app: &mut State, i: usize, spec: &AnalysisSpec, source: SourceI
     let mut m = step.judged.map_or(first, |j| j.offset(1));
     // Minutes read together (the history at the start, a source back from
     // stale) are judged one by one, and the verdict said once, as it ends.
-    let mut verdict = None;
+    let mut verdict = step.verdict;
+    let mut judged_any = false;
     while m <= last {
         let evidence = gather(&app.routes[i], first, m);
         let check = judge(spec, &evidence);
@@ -147,23 +147,18 @@ fn judge_minutes(app: &mut State, i: usize, spec: &AnalysisSpec, source: SourceI
         if matches!(check, Check::Fail(_)) {
             a.failures += 1;
         }
-        let next = verdict_of(route, spec, &check, now);
-        // A failure is final for the step: later minutes do not undo it.
-        if let (Some(a), Verdict::Failed(why)) = (route.analysis.as_mut(), &next) {
-            a.failed = Some(*why);
-        }
-        verdict = Some(next);
+        verdict = verdict_of(&verdict, a.failures, a.since, spec, &check, now);
+        judged_any = true;
         m = m.offset(1);
     }
-    if let Some(verdict) = verdict {
+    if judged_any {
         set_verdict(app, i, verdict);
     }
     // Baking goes on between judgements: minutes pass.
-    let route = &app.routes[i];
-    if let Some(a) = &route.analysis
+    if let Some(a) = &app.routes[i].analysis
         && matches!(a.verdict, Verdict::Baking { .. })
     {
-        let verdict = verdict_of(route, spec, &Check::Pass, now);
+        let verdict = verdict_of(&a.verdict, a.failures, a.since, spec, &Check::Pass, now);
         set_verdict(app, i, verdict);
     }
 }
@@ -193,19 +188,27 @@ fn gather(route: &RouteState, first: Minute, last: Minute) -> Evidence {
     }
 }
 
-/// The step's verdict after `check`: failed once failing minutes reach
-/// the limit (and so until the weights change), ready once passing and
-/// baked.
-fn verdict_of(route: &RouteState, spec: &AnalysisSpec, check: &Check, now: Timestamp) -> Verdict {
-    let Some(a) = &route.analysis else { return Verdict::Waiting };
-    if let Some(why) = a.failed {
-        return Verdict::Failed(why);
+/// The step's verdict after `check`, from the verdict `before` it and the
+/// step's failing minutes so far (`check`'s among them): failed once they
+/// reach the limit, and so until the weights change (later minutes do not
+/// undo a failure); ready once passing and baked at the weight held since
+/// `since`.
+fn verdict_of(
+    before: &Verdict,
+    failures: u32,
+    since: Timestamp,
+    spec: &AnalysisSpec,
+    check: &Check,
+    now: Timestamp,
+) -> Verdict {
+    if let Verdict::Failed(why) = before {
+        return Verdict::Failed(*why);
     }
     match check {
-        Check::Fail(why) if a.failures >= spec.failure_limit => Verdict::Failed(*why),
-        Check::Fail(why) => Verdict::Failing { failures: a.failures, limit: spec.failure_limit, why: *why },
+        Check::Fail(why) if failures >= spec.failure_limit => Verdict::Failed(*why),
+        Check::Fail(why) => Verdict::Failing { failures, limit: spec.failure_limit, why: *why },
         Check::Pass => {
-            let held = now.as_second() - a.since.as_second();
+            let held = now.as_second() - since.as_second();
             if held >= spec.bake_secs {
                 Verdict::Ready
             } else {
@@ -311,8 +314,10 @@ fn on_failed(app: &mut State, i: usize) {
         app.send(Effect::SetIngressWeights { route: id, ingress, to, all_old }, Purpose::AutoRevert, Some(from));
     }
     app.routes[i].pending = true;
-    let why =
-        app.routes[i].analysis.as_ref().and_then(|a| a.failed).map_or(String::new(), |f| format!(": {}", f.text()));
+    let why = match app.routes[i].analysis.as_ref().map(|a| &a.verdict) {
+        Some(Verdict::Failed(f)) => format!(": {}", f.text()),
+        _ => String::new(),
+    };
     let text = format!(
         "AUTO-REVERT route {name}: old {}/new {} -> old {}/new {} ({target}), the step failed{why}; on_failure = revert ({}), armed by {}",
         from.old.0, from.new.0, to.old.0, to.new.0, spec.on_failure_at, app.operator

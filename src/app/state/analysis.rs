@@ -18,10 +18,7 @@ pub struct StepAnalysis {
     /// The evidence of the last judgement.
     pub evidence: Evidence,
     pub failures: u32,
-    /// Why the step failed, once failing minutes reached the limit: final
-    /// for the step, whatever later minutes show.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed: Option<Failed>,
+    /// Once `Failed`, final for the step, whatever later minutes show.
     pub verdict: Verdict,
     /// When the verdict first became what it is: a report's time to
     /// decision.
