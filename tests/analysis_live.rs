@@ -421,12 +421,13 @@ fn a_failing_step_is_reverted_by_itself_and_the_rule_reads_back_all_old() {
     let verdicts: Vec<String> = analysis_marks(&path).into_iter().map(|(v, _)| v).collect();
     assert_eq!(verdicts, ["fail"]);
     let recording = cutover::record::read(&path).unwrap();
-    let weights_marks: Vec<(Option<Weights>, Weights, String, String)> = recording
+    type WeightsMark = (Option<Weights>, Weights, String, String, Option<cutover::app::Armed>);
+    let weights_marks: Vec<WeightsMark> = recording
         .marks
         .iter()
         .filter_map(|(_, m)| match &m.what {
-            Marked::Weights { route, from, to, who, proposal } if route == "admin" => {
-                Some((*from, *to, who.clone(), proposal.clone()))
+            Marked::Weights { route, from, to, who, proposal, armed } if route == "admin" => {
+                Some((*from, *to, who.clone(), proposal.clone(), armed.clone()))
             }
             _ => None,
         })
@@ -437,7 +438,12 @@ fn a_failing_step_is_reverted_by_itself_and_the_rule_reads_back_all_old() {
             Some(Weights::from_percent_new(50)),
             Weights::from_percent_new(0),
             armed,
-            "route admin: automatic revert after a failed step, to all old".to_string()
+            "route admin: automatic revert after a failed step, to all old".to_string(),
+            Some(cutover::app::Armed {
+                by: cutover::app::Automatic::Revert,
+                at: plan_line(&d.peers, "on_failure = \"revert\""),
+                operator: d.app.operator.clone(),
+            })
         )]
     );
     assert!(

@@ -13,8 +13,8 @@
 use jiff::Timestamp;
 
 use crate::app::{
-    App, AtWeight, COUNTDOWN_SECS, Countdown, Effect, JUDGED_CAPACITY, Judged, Level, Marked, Mode, Purpose,
-    RouteState, SourceId, State, StepAnalysis, Verdict,
+    App, Armed, AtWeight, Automatic, COUNTDOWN_SECS, Countdown, Effect, JUDGED_CAPACITY, Judged, Level, Marked, Mode,
+    Purpose, RouteState, SourceId, State, StepAnalysis, Verdict,
 };
 use crate::domain::analysis::{Advance, AnalysisSpec, Check, Counts, Evidence, OnFailure, judge};
 use crate::domain::{Minute, RouteId, Side, Weights, age, clock};
@@ -259,10 +259,9 @@ fn set_verdict(app: &mut State, i: usize, verdict: Verdict) {
     }
 }
 
-/// Who an automatic action names: what armed it, where, and who ran the
-/// console with that plan.
-fn armed(app: &State, what: &str, at: &str) -> String {
-    format!("{what} ({at}; armed by {})", app.operator)
+/// What armed an automatic action of route `i`'s analysis.
+fn armed(app: &State, by: Automatic, at: &str) -> Armed {
+    Armed { by, at: at.to_string(), operator: app.operator.clone() }
 }
 
 /// Where the console may act by itself: where it drives, and never in a
@@ -304,7 +303,7 @@ fn on_failed(app: &mut State, i: usize) {
         app.mark(now, Marked::Analysis { route: name, verdict: "would revert".into(), text });
         return;
     }
-    let who = armed(app, "analysis, on_failure = revert", &spec.on_failure_at);
+    let armed = armed(app, Automatic::Revert, &spec.on_failure_at);
     let id = RouteId::of(i);
     let effect = Effect::SetWeights { route: id, seen: None, to, all_old };
     let sent = app.send(effect, Purpose::AutoRevert, Some(from));
@@ -325,7 +324,8 @@ fn on_failed(app: &mut State, i: usize) {
     app.push_action_event(now, Level::Alert, text.clone(), sent);
     app.notice = Some(text);
     let proposal = format!("route {name}: automatic revert after a failed step, to {target}");
-    app.mark(now, Marked::Weights { route: name, from: Some(from), to, who, proposal });
+    let who = armed.who();
+    app.mark(now, Marked::Weights { route: name, from: Some(from), to, who, proposal, armed: Some(armed) });
 }
 
 /// The autopilot of route `i` stops until the operator steps it again.
@@ -415,7 +415,8 @@ fn autopilot(app: &mut App, i: usize, spec: &AnalysisSpec, to: Weights) {
     }
     app.routes[i].autopilot.countdown = None;
     let Some(from) = app.routes[i].weights() else { return };
-    let who = armed(app, "autopilot, advance = auto", &spec.advance_at);
+    let armed = armed(app, Automatic::Autopilot, &spec.advance_at);
+    let who = armed.who();
     let route = &app.routes[i];
     let weighted = |side: Side| route.spec.weighted(side).to_string();
     let mut seen = vec![(weighted(Side::Old), from.old), (weighted(Side::New), from.new)];
@@ -446,7 +447,7 @@ fn autopilot(app: &mut App, i: usize, spec: &AnalysisSpec, to: Weights) {
     );
     app.push_action_event(now, Level::Warn, text, sent);
     let proposal = format!("route {name}: autopilot step {} → {}", share(from), share(to));
-    app.mark(now, Marked::Weights { route: name, from: Some(from), to, who, proposal });
+    app.mark(now, Marked::Weights { route: name, from: Some(from), to, who, proposal, armed: Some(armed) });
 }
 
 /// Why the autopilot may not step route `i` to `to` now: every guard a

@@ -221,7 +221,10 @@ pub fn landed(app: &mut App, i: usize, read_at: Timestamp, before: Weights, afte
         app.push_action_event(at, Level::Alert, text.clone(), sent);
         app.notice = Some(text.clone());
         mark(app, true, &text);
-        app.mark(at, Marked::Weights { route: name.clone(), from: Some(after), to: intent.to, who, proposal });
+        app.mark(
+            at,
+            Marked::Weights { route: name.clone(), from: Some(after), to: intent.to, who, proposal, armed: None },
+        );
         return true;
     }
     if can_write {

@@ -14,6 +14,48 @@ use crate::domain::{Minute, NodeSignalKind, Side, Weights, clock};
 
 use super::{Ending, Signal};
 
+/// What made a change without a key press: the plan's line that armed
+/// it, and who ran the console with that plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Armed {
+    pub by: Automatic,
+    /// The plan's line (`cutover.toml:30`).
+    pub at: String,
+    pub operator: String,
+}
+
+/// The two actions a plan arms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Automatic {
+    /// `on_failure = "revert"`: a failed step reverted.
+    Revert,
+    /// `advance = "auto"`: a ready step taken after its countdown.
+    Autopilot,
+}
+
+impl Automatic {
+    /// As the report names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Automatic::Revert => "revert",
+            Automatic::Autopilot => "autopilot",
+        }
+    }
+}
+
+impl Armed {
+    /// Who the change is made by, in words: `analysis, on_failure = revert
+    /// (cutover.toml:30; armed by alice)`.
+    pub fn who(&self) -> String {
+        let what = match self.by {
+            Automatic::Revert => "analysis, on_failure = revert",
+            Automatic::Autopilot => "autopilot, advance = auto",
+        };
+        format!("{what} ({}; armed by {})", self.at, self.operator)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     /// When it happened on the console's clock (a spike: the minute's start).
@@ -35,6 +77,10 @@ pub enum Marked {
         to: Weights,
         who: String,
         proposal: String,
+        /// A change made without a key press: what armed it. `who` says
+        /// the same in words.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        armed: Option<Armed>,
     },
     HandoffStarted {
         singleton: String,

@@ -470,10 +470,10 @@ pub fn chart(report: &Report, route: &RouteReport) -> Document {
     }
     for s in route.steps.iter().filter(|s| axis.contains(s.at)) {
         let x = axis.x(s.at);
-        let automatic = super::automatic_kind(&s.who);
+        let automatic = s.armed.as_ref().map(|a| a.by);
         let by = match automatic {
-            Some("revert") => format!("automatic revert by the {}", s.who),
-            Some(_) => format!("automatic step by the {}", s.who),
+            Some(crate::app::Automatic::Revert) => format!("automatic revert by the {}", s.who),
+            Some(crate::app::Automatic::Autopilot) => format!("automatic step by the {}", s.who),
             None => s.who.clone(),
         };
         let label = format!(

@@ -579,7 +579,10 @@ pub(super) fn confirm_weights(
         };
         let proposal = title.to_string();
         let seen_from = if purpose == Purpose::Revert { known_from } else { Some(from) };
-        app.mark(at, Marked::Weights { route: name.clone(), from: seen_from, to, who: who.clone(), proposal });
+        app.mark(
+            at,
+            Marked::Weights { route: name.clone(), from: seen_from, to, who: who.clone(), proposal, armed: None },
+        );
         let verb = match purpose {
             Purpose::Revert => "reverted",
             Purpose::Undo => "undid to",

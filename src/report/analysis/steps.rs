@@ -26,7 +26,7 @@ pub(super) fn weight_outcome(marks: &[Mark], i: usize, route: &str) -> Option<us
 pub(super) fn steps(marks: &[Mark]) -> Vec<Step> {
     let mut rows = Vec::new();
     for (i, mark) in marks.iter().enumerate() {
-        let Marked::Weights { route, from, to, who, proposal } = &mark.what else { continue };
+        let Marked::Weights { route, from, to, who, proposal, armed } = &mark.what else { continue };
         let outcome = weight_outcome(marks, i, route).and_then(|j| match &marks[j].what {
             Marked::Outcome { ok, text, .. } => Some((*ok, text.clone())),
             _ => None,
@@ -37,6 +37,7 @@ pub(super) fn steps(marks: &[Mark]) -> Vec<Step> {
             number: rows.len() + 1,
             at: mark.at,
             who: who.clone(),
+            armed: armed.clone(),
             proposal: proposal.clone(),
             route: route.clone(),
             before: *from,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use crate::domain::{Minute, PerSide, Side};
 use crate::report::{
     AnalysisSummary, HandoffRow, Health, MinuteRow, Report, RouteReport, RouteSummary, SingletonSummary, Summary,
-    Worst, WorstLb, automatic_kind,
+    Worst, WorstLb,
 };
 
 pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
@@ -17,7 +17,7 @@ pub(super) fn summarize(report: &Report, lbs: &[Vec<String>]) -> Summary {
     let actors = report
         .routes
         .iter()
-        .flat_map(|r| r.steps.iter().filter(|s| automatic_kind(&s.who).is_none()))
+        .flat_map(|r| r.steps.iter().filter(|s| s.armed.is_none()))
         .map(|s| (s.at, crate::app::driver_of(&s.who).to_string()))
         .chain(report.handoffs.iter().map(|h| (h.started, h.who.clone())));
     let mut actors: Vec<(Timestamp, String)> = actors.collect();

@@ -57,7 +57,7 @@ pub(super) fn timeline(marks: &[Mark], singletons: &[SingletonSpec]) -> Vec<Mome
                     continue;
                 }
             }
-            Marked::Weights { route, from, to, who, proposal } => {
+            Marked::Weights { route, from, to, who, proposal, .. } => {
                 let override_by = take_override(marks, &mut used, i, |p| p == proposal);
                 let change = match from {
                     Some(f) => format!("{} → {}", weights(*f), weights(*to)),

@@ -16,7 +16,7 @@ use crate::app::{App, Judged, Mark, Marked, RouteState, Verdict};
 use crate::domain::analysis::AnalysisSpec;
 use crate::domain::{Minute, Weights, clock};
 use crate::report::builder::VerdictAt;
-use crate::report::{AutomaticAction, JudgedMinute, RouteAnalysis, Step, StepVerdict, Window, automatic_kind};
+use crate::report::{AutomaticAction, JudgedMinute, RouteAnalysis, Step, StepVerdict, Window};
 
 /// The verdict of step `s`: what the route's step analysis said of the
 /// weights `s` set, from the step until the route left them (the next
@@ -84,17 +84,6 @@ fn check_name(j: Judged) -> &'static str {
     }
 }
 
-/// What armed an automatic change, as its `who` says it:
-/// `analysis, on_failure = revert (cutover.toml:30; armed by alice)` is
-/// armed at `cutover.toml:30` by `alice`.
-fn armed(who: &str) -> (Option<String>, Option<String>) {
-    let Some((_, rest)) = who.split_once(" (") else { return (None, None) };
-    match rest.split_once("; armed by ") {
-        Some((at, by)) => (Some(at.to_string()), Some(by.strip_suffix(')').unwrap_or(by).to_string())),
-        None => (Some(rest.strip_suffix(')').unwrap_or(rest).to_string()), None),
-    }
-}
-
 /// The text of the last analysis mark of `route` with `verdict` before
 /// mark `i`, and when it was made.
 fn said_before(marks: &[Mark], i: usize, route: &str, verdict: &str) -> Option<(Timestamp, String)> {
@@ -123,9 +112,10 @@ pub(super) fn automatic_actions(
     let mut out = Vec::new();
     for (i, mark) in marks.iter().enumerate() {
         let action = match &mark.what {
-            Marked::Weights { route, from, to, who, proposal } => {
+            Marked::Weights { route, from, to, who, proposal, armed } => {
                 steps += 1;
-                let Some(kind) = automatic_kind(who) else { continue };
+                let Some(armed) = armed else { continue };
+                let kind = armed.by.name();
                 let why = if kind == "revert" {
                     said_before(marks, i, route, "fail").map(|(_, text)| text)
                 } else {
@@ -140,7 +130,6 @@ pub(super) fn automatic_actions(
                     Marked::Outcome { ok, text, .. } => Some((*ok, text.clone())),
                     _ => None,
                 });
-                let (armed_at, armed_by) = armed(who);
                 AutomaticAction {
                     at: mark.at,
                     route: route.clone(),
@@ -151,8 +140,8 @@ pub(super) fn automatic_actions(
                     before_share_new_percent: share(route, *from),
                     after_share_new_percent: share(route, Some(*to)),
                     who: Some(who.clone()),
-                    armed_at,
-                    armed_by,
+                    armed_at: Some(armed.at.clone()),
+                    armed_by: Some(armed.operator.clone()),
                     text: proposal.clone(),
                     why,
                     verified: Some(outcome.as_ref().is_some_and(|(ok, _)| *ok)),
@@ -199,19 +188,4 @@ pub(super) fn automatic_actions(
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn what_armed_an_automatic_change_is_read_from_its_who() {
-        assert_eq!(
-            armed("analysis, on_failure = revert (cutover.toml:30; armed by alice@example (demo))"),
-            (Some("cutover.toml:30".into()), Some("alice@example (demo)".into()))
-        );
-        assert_eq!(armed("autopilot, advance = auto (cutover.toml:9)"), (Some("cutover.toml:9".into()), None));
-        assert_eq!(armed("alice"), (None, None));
-    }
 }

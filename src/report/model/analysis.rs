@@ -117,15 +117,3 @@ pub struct AnalysisSummary {
     /// Times the analysis went blind (its metrics stale).
     pub blind: usize,
 }
-
-/// What kind of automatic change a weights mark's `who` names, if it
-/// names one: `revert` or `autopilot` (`app::analysis` writes them so).
-pub(in crate::report) fn automatic_kind(who: &str) -> Option<&'static str> {
-    if who.starts_with("analysis, on_failure = revert") {
-        Some("revert")
-    } else if who.starts_with("autopilot, advance = auto") {
-        Some("autopilot")
-    } else {
-        None
-    }
-}

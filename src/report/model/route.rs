@@ -54,6 +54,10 @@ pub struct Step {
     #[serde(with = "time::rfc3339")]
     pub at: Timestamp,
     pub who: String,
+    /// What armed a change made without a key press (told among the
+    /// automatic actions, where `who` says it in words).
+    #[serde(skip)]
+    pub armed: Option<crate::app::Armed>,
     /// The proposal confirmed, as the console showed it.
     pub proposal: String,
     pub route: String,
