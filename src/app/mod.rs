@@ -16,6 +16,7 @@ mod mark;
 mod moves;
 mod msg;
 pub mod pointer;
+pub mod risks;
 mod rows;
 pub mod signal;
 mod state;

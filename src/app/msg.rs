@@ -38,6 +38,10 @@ pub enum Msg {
     /// Auto Scaling activities, CloudTrail events), each naming its node by
     /// name or EC2 instance: put on the side that has the node.
     NodeSignals(Vec<SignalSeen>),
+    /// The lifecycle reader's facts (target groups' deregistration delay,
+    /// termination handlers, readiness gates, Auto Scaling groups), whole
+    /// each time: the risks of the night are judged from them.
+    Lifecycle(crate::domain::lifecycle::LifecycleFacts),
     /// One read of routes' weights and target health, from one backend.
     Traffic {
         at: Timestamp,

@@ -39,7 +39,12 @@ fn apply(app: &mut App, msg: Msg) -> bool {
     match msg {
         Msg::Tick { at } => {
             let changed = at.as_second() != app.now.as_second();
+            let minute = crate::domain::Minute::containing(at) != crate::domain::Minute::containing(app.now);
             app.now = at.max(app.now);
+            if minute {
+                // Pods move between nodes: the risks that count them.
+                super::risks::judge(app);
+            }
             actions::advance_handoff(app);
             actions::controllers_overdue(app);
             changed
@@ -97,6 +102,10 @@ fn apply(app: &mut App, msg: Msg) -> bool {
         }
         Msg::NodeSignals(signals) => {
             signals.into_iter().for_each(|seen| on_signal_seen(app, seen));
+            true
+        }
+        Msg::Lifecycle(facts) => {
+            super::risks::on_lifecycle(app, facts);
             true
         }
         Msg::Traffic { at, routes } => {
@@ -202,8 +211,12 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
             let watched =
                 cluster.synced && app.config.singletons.iter().any(|s| s.key(side) == &w.key && s.kind == w.kind);
             let before = cluster.workloads.insert(w.key.clone(), w.clone());
+            let restopped = before.as_ref().is_some_and(|b| b.stop != w.stop);
             if let Some(before) = before.filter(|_| watched) {
                 on_singleton_change(app, side, &before, &w);
+            }
+            if restopped && app.config.routes.iter().any(|r| r.workload.as_ref() == Some(&w.key)) {
+                super::risks::judge(app);
             }
         }
         ClusterDelta::WorkloadGone(key) => {
@@ -257,7 +270,10 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
             cluster.autoscalers.remove(&target);
         }
         ClusterDelta::ServerVersion(v) => app.config.clusters.get_mut(side).version = v,
-        ClusterDelta::Synced => cluster.synced = true,
+        ClusterDelta::Synced => {
+            cluster.synced = true;
+            super::risks::judge(app);
+        }
         ClusterDelta::Warning(w) => {
             let text = format!("{} {}: {}", w.reason, w.object, w.message);
             app.push_event(w.at, Some(side), Level::Warn, text);

@@ -79,6 +79,12 @@ pub struct Workload {
     /// annotations; None when nobody is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<super::Owner>,
+    /// How its pods stop (a Deployment's or StatefulSet's pod template):
+    /// the grace period and the longest `preStop` pause, for the risks of
+    /// the night. None for other kinds, and in recordings made before it
+    /// was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<super::lifecycle::StopSpec>,
 }
 
 impl Workload {
@@ -105,6 +111,7 @@ impl Workload {
             created: None,
             changed_by: None,
             owner: None,
+            stop: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod broker;
 mod cluster;
 pub mod cron;
 mod fault;
+pub mod lifecycle;
 mod metrics;
 mod owner;
 mod route;

@@ -106,6 +106,17 @@ pub enum NodeSignalKind {
     DiskPressure,
     PidPressure,
     NetworkUnavailable,
+    /// EC2 Auto Scaling activity "Terminating EC2 instance" whose cause
+    /// names a capacity rebalance (matched by substring: the exact text is
+    /// not documented).
+    AsgRebalance,
+    /// EC2 Auto Scaling activity "Terminating EC2 instance" for any other
+    /// cause (scale-in, a failed health check, AZ rebalancing).
+    AsgTermination,
+    /// CloudTrail `BidEvictedEvent`: EC2 took a Spot instance back.
+    SpotBidEvicted,
+    /// CloudTrail `TerminateInstances` called by a person or a tool.
+    InstanceTerminated,
 }
 
 impl NodeSignalKind {
@@ -178,6 +189,10 @@ impl NodeSignalKind {
             NodeSignalKind::PidPressure => "PID pressure",
             NodeSignalKind::NetworkUnavailable => "network unavailable",
             NodeSignalKind::Removed => "node removed",
+            NodeSignalKind::AsgRebalance => "ASG capacity rebalance",
+            NodeSignalKind::AsgTermination => "ASG terminating instance",
+            NodeSignalKind::SpotBidEvicted => "Spot instance reclaimed (BidEvictedEvent)",
+            NodeSignalKind::InstanceTerminated => "TerminateInstances called",
         }
     }
 
@@ -200,7 +215,11 @@ impl NodeSignalKind {
             | NodeSignalKind::KarpenterInstanceStopping
             | NodeSignalKind::AutoscalerScaleDown
             | NodeSignalKind::OutOfService
-            | NodeSignalKind::CloudShutdown => 3,
+            | NodeSignalKind::CloudShutdown
+            | NodeSignalKind::AsgRebalance
+            | NodeSignalKind::AsgTermination
+            | NodeSignalKind::SpotBidEvicted
+            | NodeSignalKind::InstanceTerminated => 3,
             NodeSignalKind::NotReady
             | NodeSignalKind::TaintNotReady
             | NodeSignalKind::TaintUnreachable
@@ -225,7 +244,11 @@ impl NodeSignalKind {
             | NodeSignalKind::TaintUnreachable
             | NodeSignalKind::OutOfService
             | NodeSignalKind::CloudShutdown
-            | NodeSignalKind::NthAsgTermination => Severity::Alert,
+            | NodeSignalKind::NthAsgTermination
+            | NodeSignalKind::AsgRebalance
+            | NodeSignalKind::AsgTermination
+            | NodeSignalKind::SpotBidEvicted
+            | NodeSignalKind::InstanceTerminated => Severity::Alert,
             NodeSignalKind::AutoscalerCandidate => Severity::Info,
             _ => Severity::Warn,
         }
@@ -274,10 +297,14 @@ pub enum SignalSource {
     NodeLifecycle,
     CloudProvider,
     KubernetesApi,
+    /// EC2 Auto Scaling's scaling activities, read by the console.
+    AutoScaling,
+    /// CloudTrail's management events, read by the console.
+    CloudTrail,
 }
 
 impl SignalSource {
-    pub const ALL: [SignalSource; 8] = [
+    pub const ALL: [SignalSource; 10] = [
         SignalSource::TerminationHandler,
         SignalSource::Karpenter,
         SignalSource::ClusterAutoscaler,
@@ -286,6 +313,8 @@ impl SignalSource {
         SignalSource::NodeLifecycle,
         SignalSource::CloudProvider,
         SignalSource::KubernetesApi,
+        SignalSource::AutoScaling,
+        SignalSource::CloudTrail,
     ];
 
     /// The source's name in the header, and in a recording's `Source`
@@ -301,6 +330,8 @@ impl SignalSource {
             | SignalSource::NodeLifecycle
             | SignalSource::CloudProvider
             | SignalSource::KubernetesApi => None,
+            SignalSource::AutoScaling => Some(("asg", "autoscaling")),
+            SignalSource::CloudTrail => Some(("trail", "cloudtrail")),
         }
     }
 
@@ -314,6 +345,8 @@ impl SignalSource {
             SignalSource::NodeLifecycle => "node lifecycle controller (taint)",
             SignalSource::CloudProvider => "cloud provider (taint)",
             SignalSource::KubernetesApi => "Kubernetes API (node deleted)",
+            SignalSource::AutoScaling => "EC2 Auto Scaling",
+            SignalSource::CloudTrail => "CloudTrail",
         }
     }
 }
@@ -341,6 +374,8 @@ impl NodeSignalKind {
             K::TaintNotReady | K::TaintUnreachable | K::OutOfService => SignalSource::NodeLifecycle,
             K::CloudShutdown => SignalSource::CloudProvider,
             K::Removed => SignalSource::KubernetesApi,
+            K::AsgRebalance | K::AsgTermination => SignalSource::AutoScaling,
+            K::SpotBidEvicted | K::InstanceTerminated => SignalSource::CloudTrail,
         }
     }
 }

@@ -83,6 +83,17 @@ pub struct State {
     /// Pods of the routes' workloads lost to node disruptions; newest last.
     #[serde(default)]
     pub pods_lost: VecDeque<PodsLost>,
+    /// The lifecycle reader's last facts, and the risks judged from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<crate::domain::lifecycle::LifecycleFacts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<crate::domain::lifecycle::Risk>,
+    /// What the lifecycle reader could not read, said once each.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub unread_said: std::collections::BTreeSet<String>,
+    /// Each 5xx rise's likely cause, as last said; newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<crate::domain::lifecycle::LikelyCause>,
     /// As pairs: a source's id is not a string, so not a JSON object key.
     #[serde(with = "pairs")]
     pub sources: BTreeMap<SourceId, SourceState>,
@@ -213,6 +224,10 @@ impl State {
             node_signals: VecDeque::new(),
             node_causes: PerSide::default(),
             pods_lost: VecDeque::new(),
+            lifecycle: None,
+            risks: Vec::new(),
+            unread_said: Default::default(),
+            causes: Vec::new(),
             sources: BTreeMap::new(),
             quit: false,
             modal: None,

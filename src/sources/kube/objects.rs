@@ -162,13 +162,45 @@ fn workload_meta<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error
 #[serde(default)]
 pub struct Container {
     pub image: Option<String>,
+    pub lifecycle: Option<Lifecycle>,
 }
 
-/// A pod template's spec: its containers' images, nothing else.
+/// A container's lifecycle hooks: only `preStop`, and of it only what
+/// says how long it pauses.
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Lifecycle {
+    pub pre_stop: Option<Hook>,
+}
+
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Hook {
+    pub exec: Option<ExecHook>,
+    pub sleep: Option<SleepHook>,
+    pub http_get: Option<serde::de::IgnoredAny>,
+    pub tcp_socket: Option<serde::de::IgnoredAny>,
+}
+
 #[derive(Deserialize, Clone, Debug, Default)]
 #[serde(default)]
+pub struct ExecHook {
+    pub command: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct SleepHook {
+    pub seconds: i64,
+}
+
+/// A pod template's spec: its containers' images and how they stop,
+/// nothing else.
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct TemplateSpec {
     pub containers: Vec<Container>,
+    pub termination_grace_period_seconds: Option<i64>,
 }
 
 #[derive(Deserialize, Clone, Debug, Default)]

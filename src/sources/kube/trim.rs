@@ -11,6 +11,7 @@ use super::objects::{
     self, CronJobObj, DeploymentObj, EventObj, HpaObj, JobObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec,
 };
 use crate::app::ClusterDelta;
+use crate::domain::lifecycle::{DEFAULT_GRACE_SECS, PreStop, StopSpec, longest};
 use crate::domain::{
     Autoscaler, Capacity, Exit, KubeWarning, Node, NodeEvent, NodeSignalKind, Owner, Pod, PodKey, PodPhase, Workload,
     WorkloadKey, WorkloadKind, owner_from_metadata,
@@ -28,6 +29,44 @@ pub(super) fn workload_gone<K: Resource>(o: &K) -> Option<ClusterDelta> {
 /// leave this function, so nothing secret reaches the screen or a recording.
 fn images(spec: Option<&TemplateSpec>) -> Vec<String> {
     spec.map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect()).unwrap_or_default()
+}
+
+/// How a template's pods stop: the grace period and the longest pause of
+/// its containers' `preStop` hooks. The command of an `exec` hook is read
+/// for a `sleep` and dropped.
+fn stop_spec(spec: Option<&TemplateSpec>) -> Option<StopSpec> {
+    let spec = spec?;
+    let hooks = spec.containers.iter().map(|c| match c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
+        None => PreStop::None,
+        Some(h) => match (&h.sleep, &h.exec) {
+            (Some(s), _) => PreStop::Sleep(u32::try_from(s.seconds.max(0)).unwrap_or(u32::MAX)),
+            (None, Some(e)) => sleep_of(&e.command),
+            (None, None) => PreStop::Other,
+        },
+    });
+    let grace = spec
+        .termination_grace_period_seconds
+        .map_or(DEFAULT_GRACE_SECS, |g| u32::try_from(g.max(0)).unwrap_or(u32::MAX));
+    Some(StopSpec { grace_secs: grace, pre_stop: longest(hooks) })
+}
+
+/// The pause of an `exec` hook: `["sleep", "15"]`, `["/bin/sh", "-c",
+/// "sleep 15 && nginx -s quit"]`; a hook that runs something else is of
+/// unknown length.
+pub fn sleep_of(command: &[String]) -> PreStop {
+    let words: Vec<&str> =
+        command.iter().flat_map(|c| c.split(|ch: char| ch.is_whitespace() || ";&|".contains(ch))).collect();
+    let pause = words.windows(2).find_map(|w| {
+        let program = w[0].rsplit('/').next().unwrap_or(w[0]);
+        if program != "sleep" {
+            return None;
+        }
+        w[1].trim_end_matches('s').parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0)
+    });
+    match pause {
+        Some(n) => PreStop::Sleep(n.ceil() as u32),
+        None => PreStop::Other,
+    }
 }
 
 fn count(n: Option<i32>) -> u32 {
@@ -58,6 +97,7 @@ fn replicated(
         created: created(meta),
         changed_by: changed_by(meta),
         owner: owner_of(kind, meta),
+        stop: stop_spec(template),
     }))
 }
 
@@ -129,6 +169,7 @@ pub fn trim_cronjob(c: &CronJobObj) -> Option<ClusterDelta> {
         created: created(&c.metadata),
         changed_by: changed_by(&c.metadata),
         owner: owner_of(WorkloadKind::CronJob, &c.metadata),
+        stop: None,
     }))
 }
 
@@ -167,6 +208,7 @@ pub fn trim_job(j: &JobObj) -> Option<ClusterDelta> {
         created: created(&j.metadata),
         changed_by: None,
         owner: owner_of(WorkloadKind::Job, &j.metadata),
+        stop: None,
     }))
 }
 
@@ -711,6 +753,36 @@ mod tests {
         let text = serde_json::to_string(&w).unwrap();
         assert!(!text.contains("last-applied") && !text.contains("tracking-id"), "only the owner is kept: {text}");
         assert_eq!(deployment(&[], &[]).owner, None);
+    }
+
+    #[test]
+    fn a_workload_keeps_how_its_pods_stop_and_nothing_else_of_their_hooks() {
+        let d: DeploymentObj = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "api", "namespace": "family"},
+            "spec": {"template": {"spec": {
+                "terminationGracePeriodSeconds": 45,
+                "containers": [
+                    {"image": "api:v2", "lifecycle": {"preStop": {"exec": {"command": ["/bin/sh", "-c", "sleep 20 && curl -s localhost/drain?token=SECRET"]}}}},
+                    {"image": "envoy:v1", "lifecycle": {"preStop": {"sleep": {"seconds": 5}}}},
+                    {"image": "log:v1"}
+                ]
+            }}}
+        }))
+        .unwrap();
+        let Some(ClusterDelta::Workload(w)) = trim_deployment(&d) else { panic!() };
+        assert_eq!(w.stop, Some(StopSpec { grace_secs: 45, pre_stop: PreStop::Sleep(20) }));
+        assert!(!serde_json::to_string(&w).unwrap().contains("SECRET"), "the hook's command is not kept");
+        let bare: DeploymentObj = serde_json::from_value(
+            serde_json::json!({"spec": {"template": {"spec": {"containers": [{"image": "a"}]}}}}),
+        )
+        .unwrap();
+        let Some(ClusterDelta::Workload(w)) = trim_deployment(&bare) else { panic!() };
+        assert_eq!(w.stop, Some(StopSpec { grace_secs: 30, pre_stop: PreStop::None }));
+        let words = |c: &[&str]| sleep_of(&c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(words(&["sleep", "15"]), PreStop::Sleep(15));
+        assert_eq!(words(&["/bin/sleep", "2.5s"]), PreStop::Sleep(3));
+        assert_eq!(words(&["nginx", "-s", "quit"]), PreStop::Other);
+        assert_eq!(words(&["sh", "-c", "echo bye;sleep 10"]), PreStop::Sleep(10));
     }
 
     #[test]
