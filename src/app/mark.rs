@@ -259,6 +259,16 @@ pub enum Marked {
         percent: f64,
         guard: f64,
     },
+    /// What most likely made a route's 5xx rise on one side, said when the
+    /// rise is first seen and again when later evidence (a late CloudTrail
+    /// event, an activity polled after the drain) changes it.
+    Cause {
+        route: String,
+        side: Side,
+        /// The first minute of the rise.
+        minute: Minute,
+        text: String,
+    },
 }
 
 /// How a weights mark's `who` says the console wrote the session's way
@@ -348,6 +358,7 @@ impl Mark {
             },
             Marked::Node { .. }
             | Marked::Spike { .. }
+            | Marked::Cause { .. }
             | Marked::Alarm { .. }
             | Marked::OutsideChange { .. }
             | Marked::LateWrite { .. }
@@ -414,6 +425,7 @@ impl Mark {
                 format!("{who} overrode the owner ({owner}): {proposal}")
             }
             Marked::Node { side, node, signal } => format!("{side} node {node}: {}", signal.label()),
+            Marked::Cause { text, .. } => format!("likely cause: {text}"),
             Marked::Spike { route, side, minute, percent, guard } => format!(
                 "5xx spike on {side}, route {route}: {percent:.1}% at {} (guard {guard}%)",
                 clock(minute.start())

@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod analysis;
+pub mod causes;
 mod console;
 mod effect;
 pub mod find;

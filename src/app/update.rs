@@ -96,12 +96,18 @@ fn apply(app: &mut App, msg: Msg) -> bool {
         },
         Msg::Pointer(p) => on_pointer(app, p),
         Msg::Cluster { side, delta } => {
+            let evidence =
+                matches!(delta, ClusterDelta::PodGone(_) | ClusterDelta::NodeGone(_) | ClusterDelta::Node(_));
             on_cluster(app, side, delta);
+            if evidence && app.causes.last().is_some_and(|c| super::causes::recent(c, app.now)) {
+                super::causes::refresh(app);
+            }
             actions::advance_handoff(app);
             true
         }
         Msg::NodeSignals(signals) => {
             signals.into_iter().for_each(|seen| on_signal_seen(app, seen));
+            super::causes::refresh(app);
             true
         }
         Msg::Lifecycle(facts) => {
@@ -255,7 +261,14 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
             }
         }
         ClusterDelta::NodeGone(name) => {
-            if cluster.nodes.remove(&name).is_some() {
+            if let Some(node) = cluster.nodes.remove(&name) {
+                // EC2's own record of it (a CloudTrail event) may come
+                // minutes after the node is gone: it is still known by
+                // its instance for a while.
+                app.departed.push_back((side, node));
+                while app.departed.len() > super::DEPARTED_CAPACITY {
+                    app.departed.pop_front();
+                }
                 record_signal(app, NodeSignal { at: now, side, node: name, kind: NodeSignalKind::Removed }, None);
             }
         }
@@ -302,7 +315,10 @@ fn implied(kind: NodeSignalKind, node: &Node) -> bool {
 /// what the source said. An instance no cluster has as a node (not yet
 /// registered, already gone, another cluster's) is said as such, on no side.
 fn on_signal_seen(app: &mut State, seen: SignalSeen) {
-    let on = Side::BOTH.into_iter().find_map(|side| Some((side, seen.node.find(&app.clusters.get(side).nodes)?)));
+    let on = Side::BOTH
+        .into_iter()
+        .find_map(|side| Some((side, seen.node.find(&app.clusters.get(side).nodes)?)))
+        .or_else(|| app.departed.iter().rev().find(|(_, n)| seen.node.is(n)).map(|(side, n)| (*side, n)));
     match on {
         Some((side, node)) => {
             let signal = NodeSignal { at: seen.at, side, node: node.name.clone(), kind: seen.kind };
@@ -425,6 +441,7 @@ fn count_lost(app: &mut State, side: Side, pod: &Pod) {
             node: node.clone(),
             cause,
             count: 1,
+            capacity: app.clusters.get(side).nodes.get(node).map(|n| n.capacity),
         }),
     }
     while app.pods_lost.len() > PODS_LOST_CAPACITY {
@@ -678,7 +695,8 @@ fn on_route_owners(app: &mut State, at: Timestamp, owners: Vec<RouteOwners>, err
 fn on_metric(app: &mut State, point: MetricPoint) {
     match point.series {
         SeriesId::Route { route, side, metric } => {
-            let Some(route) = app.routes.get_mut(route.index()) else {
+            let index = route.index();
+            let Some(route) = app.routes.get_mut(index) else {
                 return;
             };
             let m = route.metrics.get_mut(side);
@@ -705,10 +723,16 @@ fn on_metric(app: &mut State, point: MetricPoint) {
                     guard,
                 };
                 app.mark(point.minute.start(), what);
+                super::causes::on_rise(app, index, side, point.minute, after * 100.0);
             }
         }
         SeriesId::LoadBalancer { lb, metric } => {
-            app.load_balancers.entry(lb).or_default().series_mut(metric).insert(point.minute, point.value);
+            let series = app.load_balancers.entry(lb.clone()).or_default().series_mut(metric);
+            let before = series.get(point.minute);
+            series.insert(point.minute, point.value);
+            if metric == super::LbMetric::Elb5xx {
+                super::causes::on_elb(app, &lb, point.minute, before);
+            }
         }
     }
 }

@@ -429,6 +429,10 @@ pub struct PodsLost {
     pub node: String,
     pub cause: NodeSignalKind,
     pub count: u32,
+    /// The node's capacity when the pods left it (the node may be gone
+    /// by the time a cause is named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
 }
 
 /// A HorizontalPodAutoscaler, trimmed to what tells whether scaling works

@@ -309,6 +309,9 @@ pub struct Risk {
     /// The finding, with its numbers: `api: grace 30s < deregistration
     /// 300s (tg api-new)`.
     pub finding: String,
+    /// The finding in a few words, for a likely cause: `grace 30s <
+    /// deregistration 300s`, `no termination handler on new`.
+    pub brief: String,
     /// What to change.
     pub change: String,
 }
@@ -329,6 +332,8 @@ pub struct LikelyCause {
     pub side: Side,
     /// The first minute of the rise.
     pub minute: super::Minute,
+    /// Its last minute above the guard, as far as read.
+    pub until: super::Minute,
     /// Its highest 5xx share, in percent.
     pub percent: f64,
     /// The sentence: `4 api pods on ip-10-1-19-86 (spot) stopped by ASG
@@ -375,8 +380,8 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
     let Some(tg) = tg.filter(|t| t.target_type == TargetType::Ip) else { return };
     let Some((key, stop)) = rs.workload else { return };
     let route = Some(rs.route.to_string());
-    let mut add = |kind, finding: String, change: String| {
-        out.push(Risk { kind, side: rs.side, route: route.clone(), finding, change });
+    let mut add = |kind, brief: String, finding: String, change: String| {
+        out.push(Risk { kind, side: rs.side, route: route.clone(), finding, brief, change });
     };
     let dereg = tg.deregistration_delay_secs;
     if let Some(stop) = stop {
@@ -384,6 +389,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
         match stop.pre_stop {
             PreStop::None => add(
                 RiskKind::NoPreStop,
+                "no preStop pause".into(),
                 format!("{}: {key} has no preStop pause; target group {} sends IP targets", rs.route, tg.name),
                 format!(
                     "add a preStop pause of at least {MIN_PRE_STOP_SECS}s (`lifecycle.preStop.sleep.seconds`, or exec `sleep {MIN_PRE_STOP_SECS}`) and keep terminationGracePeriodSeconds above it plus the app's drain"
@@ -391,6 +397,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
             ),
             PreStop::Sleep(n) if n < MIN_PRE_STOP_SECS => add(
                 RiskKind::ShortPreStop,
+                format!("preStop sleep {n}s < {MIN_PRE_STOP_SECS}s"),
                 format!("{}: {key} preStop sleep {n}s < {MIN_PRE_STOP_SECS}s (target group {})", rs.route, tg.name),
                 format!("lengthen the preStop pause to at least {MIN_PRE_STOP_SECS}s"),
             ),
@@ -399,6 +406,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
         if let Some(pause) = stop.pre_stop.secs().filter(|p| *p > 0 && grace <= *p) {
             add(
                 RiskKind::GraceWithinPreStop,
+                format!("grace {grace}s <= preStop {pause}s"),
                 format!("{}: {key} grace {grace}s <= preStop sleep {pause}s", rs.route),
                 format!("raise terminationGracePeriodSeconds above {pause}s plus the app's drain"),
             );
@@ -406,6 +414,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
         if grace < dereg {
             add(
                 RiskKind::GraceBelowDeregistration,
+                format!("grace {grace}s < deregistration {dereg}s"),
                 format!("{}: {key} grace {grace}s < deregistration {dereg}s (target group {})", rs.route, tg.name),
                 format!(
                     "raise terminationGracePeriodSeconds above the preStop pause plus the app's drain, or lower the target group's deregistration_delay.timeout_seconds from {dereg}s to what a request needs"
@@ -416,6 +425,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
     if let Some(false) = cluster.and_then(|c| c.readiness_gate.get(&key.namespace)) {
         add(
             RiskKind::NoReadinessGate,
+            format!("no readiness gate in {}", key.namespace),
             format!(
                 "{}: namespace {} has no pod readiness gate (IP targets, target group {})",
                 rs.route, key.namespace, tg.name
@@ -453,6 +463,7 @@ fn node_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, cluster: Option<&Clust
                 rs.route,
                 spot.len()
             ),
+            brief: format!("no termination handler on {}", rs.side),
             change: "install aws-node-termination-handler (queue processor), or give Karpenter an interruption queue; or keep the route's pods on On-Demand nodes for the night".into(),
         });
     }
@@ -471,6 +482,7 @@ fn node_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, cluster: Option<&Clust
             side: rs.side,
             route: route.clone(),
             finding: format!("{}: {} has capacity rebalance on, no termination handler", rs.route, g.describe()),
+            brief: format!("capacity rebalance on {}", g.node_group.as_deref().unwrap_or(&g.name)),
             change: "install aws-node-termination-handler so a rebalance cordons and drains in order (taints show on the console), and give the pods a preStop pause".into(),
         });
     }
@@ -492,6 +504,7 @@ fn ec2_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, out: &mut Vec<Risk>) {
             side: rs.side,
             route: Some(rs.route.to_string()),
             finding: format!("{}: {}{rebalance} holds targets of {tg_name} but does not have it attached", rs.route, g.describe()),
+            brief: format!("{} does not deregister its instances", g.name),
             change: format!("attach target group {tg_name} to {} (TargetGroupARNs), so it deregisters and drains an instance before terminating it", g.name),
         });
     }
@@ -606,7 +619,9 @@ mod tests {
         };
         assert_eq!(assess(&f, std::slice::from_ref(&rs)), Vec::new());
         // Handlers not read: a Spot node is no evidence of a missing one.
-        f.clusters.new.as_mut().map(|c| c.handlers = None);
+        if let Some(c) = f.clusters.new.as_mut() {
+            c.handlers = None;
+        }
         let node = spot_node();
         let rs = RouteSide { nodes: vec![(&node, 2)], ..rs };
         assert_eq!(assess(&f, &[rs]), Vec::new());

@@ -61,6 +61,8 @@ pub const SIGNAL_CAPACITY: usize = 500;
 /// workload, node and cause: a drain makes a few): the report of a long
 /// session reads them from the final state.
 pub const PODS_LOST_CAPACITY: usize = 2000;
+/// How many nodes gone are remembered by their instance.
+pub const DEPARTED_CAPACITY: usize = 200;
 /// What `update` builds from a session's messages: everything but the
 /// operator's view of it (see [`super::App`]). A keyframe of a recording
 /// is this, serialised, beside that view: a field added here is saved
@@ -83,6 +85,10 @@ pub struct State {
     /// Pods of the routes' workloads lost to node disruptions; newest last.
     #[serde(default)]
     pub pods_lost: VecDeque<PodsLost>,
+    /// Nodes gone this session, newest last (the last
+    /// `DEPARTED_CAPACITY`): what a late signal by instance still finds.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub departed: VecDeque<(Side, crate::domain::Node)>,
     /// The lifecycle reader's last facts, and the risks judged from them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<crate::domain::lifecycle::LifecycleFacts>,
@@ -224,6 +230,7 @@ impl State {
             node_signals: VecDeque::new(),
             node_causes: PerSide::default(),
             pods_lost: VecDeque::new(),
+            departed: VecDeque::new(),
             lifecycle: None,
             risks: Vec::new(),
             unread_said: Default::default(),

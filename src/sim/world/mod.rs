@@ -12,6 +12,7 @@
 //! Every draw of the seeded `Rng` comes in the same order, so a seed is
 //! one world, minute for minute.
 
+mod lifecycle;
 mod nodes;
 mod pods;
 mod routes;
@@ -83,6 +84,11 @@ pub struct World {
     /// The build on the new side of `api` is bad: it fails under load, from
     /// half the route's traffic on (the demo's analysis catches it).
     bad_build: bool,
+    /// What EC2's records will say of nodes taken away, by when the
+    /// console's readers would have it; soonest first.
+    outside: Vec<(Timestamp, crate::domain::SignalSeen)>,
+    /// The nodes changed since the lifecycle facts were last sent.
+    facts_stale: bool,
 }
 
 /// One side: its workloads, their pods, its nodes.
@@ -154,6 +160,8 @@ impl World {
             self_heal: None,
             self_healed: false,
             bad_build: false,
+            outside: Vec::new(),
+            facts_stale: true,
         };
         world.populate();
         // Pods created at population are already up: the history starts
@@ -285,6 +293,7 @@ impl World {
     fn step(&mut self) {
         let now = self.now;
         self.step_incidents();
+        self.step_outside();
         self.step_controllers();
         self.step_self_heal();
         for side in Side::BOTH {
@@ -469,23 +478,64 @@ mod tests {
         assert!(elb > 5.0 && elb_before == 0.0, "ELB 502s before {elb_before}, during {elb}");
         // The console saw the node signals on the same clock.
         let kinds: Vec<_> = app.node_signals.iter().filter(|s| s.at >= drain_from.start()).map(|s| s.kind).collect();
-        assert!(kinds.contains(&crate::domain::NodeSignalKind::SpotInterruption), "{kinds:?}");
+        // No termination handler: the drain's cordon, and the group's
+        // activity saying why.
+        assert!(kinds.contains(&crate::domain::NodeSignalKind::AsgTermination), "{kinds:?}");
         assert!(kinds.contains(&crate::domain::NodeSignalKind::Cordon), "{kinds:?}");
+        assert!(!kinds.contains(&crate::domain::NodeSignalKind::SpotInterruption), "no NTH taint: {kinds:?}");
     }
 
     #[test]
     fn the_demo_has_the_incidents_a_cutover_meets() {
         let mut w = world(2026);
         let mut app = console(&mut w);
-        feed(&mut app, w.advance(plus_secs(start(), 60)));
+        feed(&mut app, w.advance(plus_secs(start(), 120)));
         let rows = app.workload_rows();
         assert!(rows.iter().any(|r| r.drift), "an image differs between the sides");
         assert!(rows.iter().any(|r| r.sides.new.as_ref().is_some_and(|s| s.crashing > 0)), "a crash loop");
         assert!(rows.iter().any(|r| r.sides.old.is_none()) && rows.iter().any(|r| r.sides.new.is_none()));
         assert!(rows.iter().any(|r| r.singleton.is_some()) && !rows.iter().any(|r| r.singleton_conflict));
-        let rebalance = app.node_signals.iter().any(|s| s.kind == crate::domain::NodeSignalKind::Rebalance);
-        assert!(rebalance, "the scripted rebalance 20 s after the start");
+        let rebalance = app.node_signals.iter().any(|s| s.kind == crate::domain::NodeSignalKind::AsgRebalance);
+        assert!(rebalance, "the scripted rebalance 20 s after the start, told by its group's activity");
         assert!(w.pod_count(Side::Old) >= 20 && w.pod_count(Side::New) >= 20);
+    }
+
+    /// The founding night: the risks are named from the start, and the
+    /// scripted rebalance's 502s are put down to the node, its group's
+    /// activity and the risks that made it hurt.
+    #[test]
+    fn the_demo_names_the_risks_and_the_cause_of_the_rebalance_502s() {
+        use crate::domain::lifecycle::RiskKind as R;
+        let mut w = world(2026);
+        let mut app = console(&mut w);
+        let api_new: Vec<R> = app
+            .risks
+            .iter()
+            .filter(|r| r.side == Side::New && r.route.as_deref() == Some("api"))
+            .map(|r| r.kind)
+            .collect();
+        assert_eq!(
+            api_new,
+            [R::NoPreStop, R::GraceBelowDeregistration, R::SpotWithoutHandler, R::RebalanceWithoutHandler],
+            "{:#?}",
+            app.risks
+        );
+        assert!(!app.risks.iter().any(|r| r.side == Side::Old), "the old side's settings are right: {:#?}", app.risks);
+        feed(&mut app, w.advance(plus_secs(start(), 4 * 60)));
+        let cause = app
+            .causes
+            .iter()
+            .find(|c| c.side == Side::New && c.minute >= Minute::containing(start()))
+            .unwrap_or_else(|| panic!("a cause of the rebalance's 5xx: {:#?}", app.causes));
+        for part in [
+            "api pods on ip-",
+            "(spot) stopped by ASG capacity rebalance",
+            "no termination handler on new",
+            "grace 30s < deregistration 300s",
+        ] {
+            assert!(cause.text.contains(part), "`{part}` in {}", cause.text);
+        }
+        assert!(app.events.iter().any(|e| e.text.contains("likely cause")), "said as an event");
     }
 
     /// Karpenter consolidates a node of the new side within the first

@@ -94,6 +94,7 @@ impl World {
         let node =
             Node { instance_id: Some(instance_id(self.node_seq)), ..Node::new(name.clone(), capacity, instance_type) };
         self.sides.get_mut(side).nodes.insert(name.clone(), SimNode { node, gpu, drain: None });
+        self.facts_stale = true;
         name
     }
 
@@ -148,7 +149,8 @@ impl World {
             .filter_map(|n| n.drain.map(|(k, t0)| (n.node.name.clone(), k, now.as_second() - t0.as_second())))
             .collect();
         for (name, kind, t) in draining {
-            // Timelines: a rebalance recommendation is acted on at once; an
+            // Timelines: a rebalance recommendation is acted on at once (the
+            // group launches a replacement, EKS drains the old node); an
             // interruption notice gives two minutes before the instance goes;
             // Karpenter launches the replacement before it drains (no cordon:
             // its NoSchedule taint keeps new pods off).
@@ -158,17 +160,16 @@ impl World {
                 DrainKind::Consolidation => (None, 15, None, 60),
             };
             let mut changed = false;
-            if t == 0 {
-                let node = self.node_mut(side, &name);
-                match kind {
-                    DrainKind::Rebalance => node.rebalance_recommendation = true,
-                    DrainKind::Interruption => node.spot_interruption = true,
-                    DrainKind::Consolidation => node.disruptions.push(NodeSignalKind::KarpenterDisrupted),
-                }
+            // No termination handler runs: a rebalance or an interruption
+            // shows on the node only as the cordon EKS's drain makes (the
+            // group's lifecycle hook); EC2's records say why, later.
+            if t == 0 && kind == DrainKind::Consolidation {
+                self.node_mut(side, &name).disruptions.push(NodeSignalKind::KarpenterDisrupted);
                 changed = true;
             }
             if Some(t) == cordon_at {
                 self.node_mut(side, &name).cordoned = true;
+                self.record_outside(side, &name, kind, now);
                 changed = true;
             }
             if kind == DrainKind::Consolidation && t == 10 {
@@ -197,6 +198,7 @@ impl World {
                 self.emit(side, ClusterDelta::Node(node));
             }
             if t == gone_at {
+                self.facts_stale = true;
                 let cluster = self.sides.get_mut(side);
                 cluster.nodes.remove(&name);
                 cluster.pods_on_node.remove(&name);

@@ -194,6 +194,7 @@ impl World {
                     // self-heal on both clusters (see `self_heal`).
                     owner: (name == "scheduler")
                         .then(|| crate::domain::Owner::ArgoCd { app: "photo-api".into(), by_label: false }),
+                    stop: super::lifecycle::stop_spec(name, side),
                     ..Workload::new(key.clone(), kind)
                 };
                 let sim = SimWorkload {
