@@ -49,7 +49,7 @@ pub enum Command {
     Relay(RelayArgs),
     /// Validate a plan and connect to every backend once; print what was found and what is missing.
     #[command(after_help = CHECK_EXIT_CODES)]
-    Check(PlanArgs),
+    Check(CheckArgs),
     /// Replay a recorded session: the same console, read-only, on a timeline you can seek.
     Replay(ReplayArgs),
     /// Write the postmortem of a recorded session: Markdown, HTML with charts, one SVG chart, or JSON.
@@ -383,13 +383,25 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The cutover plan (TOML): clusters, namespaces, routes, singletons.
+    #[arg(long, value_name = "FILE", required_unless_present = "demo")]
+    pub plan: Option<PathBuf>,
+
+    /// Check the demo's simulated world instead of a plan: the lifecycle risks `cutover demo` shows,
+    /// as `check` says them of a real plan.
+    #[arg(long, conflicts_with = "plan")]
+    pub demo: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// How many times faster than real time the simulated world runs (1 to 600).
     #[arg(long, default_value_t = 1, allow_hyphen_values = true, value_parser = clap::value_parser!(u32).range(1..=600))]
     pub speed: u32,
 
     /// Seed of the simulated world: the same seed gives the same world.
-    #[arg(long, default_value_t = 2026)]
+    #[arg(long, default_value_t = crate::runtime::DEMO_SEED)]
     pub seed: u64,
 
     /// Multiplies the replicas of the simulated workers, to try the console on large clusters

@@ -380,6 +380,9 @@ pub async fn sim_task(
 }
 
 /// The start of the demo's live part: now, on a whole second.
+/// The demo world's seed when none is given.
+pub const DEMO_SEED: u64 = 2026;
+
 pub fn demo_start() -> Timestamp {
     Timestamp::from_second(Timestamp::now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
 }

@@ -60,16 +60,22 @@ pub fn on_rise(app: &mut State, route: usize, side: Side, minute: Minute, percen
 pub fn on_elb(app: &mut State, lb: &str, minute: Minute, before: Option<f64>) {
     let guard = app.config.guards.spike_percent;
     let Some(errors) = app.load_balancers.get(lb).and_then(|m| m.elb_5xx.get(minute)) else { return };
+    // Its count has no route either: it is a share of every request the
+    // load balancer's routes had in the minute.
+    let served = |route: &super::RouteState, s: Side| {
+        (route.load_balancer(s) == Some(lb)).then(|| route.metrics.get(s).requests.get(minute)).flatten()
+    };
+    let requests: f64 = app.routes.iter().flat_map(|r| Side::BOTH.map(|s| served(r, s))).flatten().sum();
+    let share = |e: f64| e * 100.0 / (requests + e);
+    let above = |e: Option<f64>| e.is_some_and(|e| requests + e > 0.0 && share(e) > guard);
+    if above(before) || !above(Some(errors)) {
+        return;
+    }
     let mut rises = Vec::new();
     for (i, route) in app.routes.iter().enumerate() {
-        let sides: Vec<Side> = Side::BOTH.into_iter().filter(|s| route.load_balancer(*s) == Some(lb)).collect();
+        // The sides this load balancer carried requests of in the minute.
+        let sides: Vec<Side> = Side::BOTH.into_iter().filter(|s| served(route, *s).is_some_and(|r| r > 0.0)).collect();
         if sides.is_empty() {
-            continue;
-        }
-        let requests: f64 = sides.iter().filter_map(|s| route.metrics.get(*s).requests.get(minute)).sum();
-        let share = |e: f64| e * 100.0 / (requests + e);
-        let above = |e: Option<f64>| e.is_some_and(|e| requests + e > 0.0 && share(e) > guard);
-        if above(before) || !above(Some(errors)) {
             continue;
         }
         let sides = match sides.as_slice() {

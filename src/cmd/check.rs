@@ -9,14 +9,15 @@ use color_eyre::eyre::Result;
 use super::init::tokio_runtime;
 use super::say::{bad_input, print_text};
 use crate::check::{self, Verdict};
-use crate::cli::PlanArgs;
+use crate::cli::CheckArgs;
 use crate::plan::Plan;
 
 /// Exit codes of `check`: 0 every check passed (warnings allowed), 1 a
 /// check failed, 2 bad input (the plan cannot be read). `log` is named
 /// for the errors in full.
-pub fn run(args: &PlanArgs, log: Option<&Path>) -> Result<ExitCode> {
-    let plan = match Plan::load(&args.plan) {
+pub fn run(args: &CheckArgs, log: Option<&Path>) -> Result<ExitCode> {
+    let Some(path) = args.plan.as_ref().filter(|_| !args.demo) else { return demo() };
+    let plan = match Plan::load(path) {
         Ok(p) => p,
         Err(e) => return Ok(bad_input(&format!("plan: {e}"))),
     };
@@ -46,4 +47,31 @@ pub fn run(args: &PlanArgs, log: Option<&Path>) -> Result<ExitCode> {
     // A reader that stops early (`| head`) is no error.
     print_text(out.as_bytes(), "the findings")?;
     Ok(code)
+}
+
+/// `check --demo`: the demo world's lifecycle risks, judged as the demo's
+/// console judges them at its start (the same world, the same seed), and
+/// said as `check` says them of a real plan.
+fn demo() -> Result<ExitCode> {
+    use crate::app::{App, update};
+    let mut world = crate::runtime::demo_world(crate::runtime::DEMO_SEED, 1);
+    let mut app = App::new(world.app_config(), crate::keymap::Keymap::default(), world.now());
+    for msg in world.initial() {
+        let _ = update(&mut app, msg);
+    }
+    let mut report = crate::sources::check::Report::default();
+    report.add(
+        Verdict::Ok,
+        "plan",
+        format!("{}: the simulated world of `cutover demo`, nothing real is read", app.config.title),
+    );
+    report.risks(&app.risks, app.lifecycle.as_ref());
+    let mut out = "cutover check --demo\n\n".to_string();
+    for f in &report.0 {
+        out.push_str(&format!("{f}\n"));
+    }
+    let warned = report.0.iter().filter(|f| f.verdict == Verdict::Warn).count();
+    out.push_str(&format!("\nall checks passed ({warned} warning(s))\n"));
+    print_text(out.as_bytes(), "the findings")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -390,7 +390,7 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
             PreStop::None => add(
                 RiskKind::NoPreStop,
                 "no preStop pause".into(),
-                format!("{}: {key} has no preStop pause; target group {} sends IP targets", rs.route, tg.name),
+                format!("{}: {key} has no preStop pause (target group {}, IP targets)", rs.route, tg.name),
                 format!(
                     "add a preStop pause of at least {MIN_PRE_STOP_SECS}s (`lifecycle.preStop.sleep.seconds`, or exec `sleep {MIN_PRE_STOP_SECS}`) and keep terminationGracePeriodSeconds above it plus the app's drain"
                 ),

@@ -247,6 +247,8 @@ pub fn document(r: &Report) -> Doc {
     steps(&mut d, r);
     automatic(&mut d, r);
     peaks(&mut d, r);
+    causes(&mut d, r);
+    risks(&mut d, r);
     incidents(&mut d, r);
     d.h2("Timeline");
     if r.timeline.is_empty() {
@@ -634,6 +636,43 @@ fn peaks(d: &mut Doc, r: &Report) {
         })
         .collect();
     d.table(&["Route", "Side", "Minutes", "Peak", "Node signals before", "Pods lost to them"], rows);
+}
+
+fn causes(d: &mut Doc, r: &Report) {
+    d.h2("Likely causes");
+    if r.causes.is_empty() {
+        d.text("No 5xx rise above the guard was put down to a cause.");
+        return;
+    }
+    d.text(
+        "For each rise of a route's 5xx above the guard: the pods behind it that went in the minutes before, the \
+         nodes that held them and what took each, and the risks that made it hurt; the console's last word on it \
+         (a late CloudTrail event or Auto Scaling activity may have changed it after the rise).",
+    );
+    let rows = r
+        .causes
+        .iter()
+        .map(|c| {
+            let text = c.text.split_once(": ").map_or(c.text.as_str(), |(_, rest)| rest);
+            vec![c.route.clone(), c.side.to_string(), clock_minute(c.from), text.to_string()]
+        })
+        .collect();
+    d.table(&["Route", "Side", "From", "Likely cause"], rows);
+}
+
+fn risks(d: &mut Doc, r: &Report) {
+    d.h2("Lifecycle risks");
+    if r.risks.is_empty() {
+        d.text("None found, or the lifecycle was not read (a recording of an earlier version, a denied call).");
+        return;
+    }
+    d.text("Settings that make a stopping pod or node cut requests off, as the console last judged them.");
+    let rows = r
+        .risks
+        .iter()
+        .map(|k| vec![k.side.to_string(), k.finding.clone(), k.means.to_string(), k.change.clone()])
+        .collect();
+    d.table(&["Side", "Risk", "What it means", "What to change"], rows);
 }
 
 /// Who held the plan's wheel: only for a session that read a Lease.

@@ -54,3 +54,68 @@ impl Report {
         self.add(verdict, area, detail);
     }
 }
+
+/// Where a finding's continued lines start: under its detail.
+const DETAIL_INDENT: usize = 2 + 5 + 1 + 16 + 1;
+
+/// The widest a continued line of a finding is.
+const DETAIL_WIDTH: usize = 100;
+
+/// `text` in lines of at most `DETAIL_WIDTH` characters, broken at spaces,
+/// each after the first indented under the finding's detail.
+fn wrapped(text: &str) -> String {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split(' ') {
+        let Some(last) = lines.last_mut() else { break };
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > DETAIL_WIDTH {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines.join(&format!("\n{}", " ".repeat(DETAIL_INDENT)))
+}
+
+impl Report {
+    /// The lifecycle risks, each a warning with what it means and what to
+    /// change; what could not be read, a warning each; none found, one
+    /// line saying what was judged.
+    pub fn risks(
+        &mut self,
+        risks: &[crate::domain::lifecycle::Risk],
+        facts: Option<&crate::domain::lifecycle::LifecycleFacts>,
+    ) {
+        let Some(facts) = facts else {
+            self.add(Verdict::Warn, "risks", "the lifecycle could not be read: no risk was judged");
+            return;
+        };
+        for line in &facts.unread {
+            self.add(Verdict::Warn, "risks", wrapped(&format!("{line}: that risk is not judged")));
+        }
+        for r in risks {
+            let detail = format!(
+                "{}\n{}{}\n{}{}",
+                wrapped(&r.finding),
+                " ".repeat(DETAIL_INDENT),
+                wrapped(&format!("means: {}", r.kind.means())),
+                " ".repeat(DETAIL_INDENT),
+                wrapped(&format!("change: {}", r.change)),
+            );
+            self.add(Verdict::Warn, format!("risk {}", r.side), detail);
+        }
+        if risks.is_empty() {
+            self.add(
+                Verdict::Ok,
+                "risks",
+                wrapped(&format!(
+                    "no lifecycle risk found ({} target group(s), {} Auto Scaling group(s), the termination handlers and readiness gates of each cluster)",
+                    facts.target_groups.len(),
+                    facts.scaling_groups.len()
+                )),
+            );
+        }
+    }
+}

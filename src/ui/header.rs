@@ -98,6 +98,9 @@ pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
         let min = if stale { want.min(width(id.label()) + 18) } else { want };
         second.push((Col::text(min, want, if stale { 0 } else { 1 }), spans));
     }
+    if let Some(piece) = risks_piece(app) {
+        second.push(piece);
+    }
     if let Some(share) = &app.share {
         use crate::domain::ShareState;
         let style = match share.state {
@@ -138,6 +141,37 @@ pub fn render<'a>(view: impl Into<Shown<'a>>, frame: &mut Frame, area: Rect) {
     lines.extend(alarm_line(s));
     let below = Rect { y: area.y + 1, height: area.height.saturating_sub(1), ..area };
     frame.render_widget(Paragraph::new(lines), below);
+}
+
+/// The risks of the night, counted per side with the routes they touch:
+/// `RISKS new 8 (api www)`, the list in each route's drill-down; `risks:
+/// none` once the lifecycle was read and nothing was found.
+fn risks_piece(app: &State) -> Option<(super::columns::Col, Vec<Span<'static>>)> {
+    use super::columns::{Col, width};
+    app.lifecycle.as_ref()?;
+    if app.risks.is_empty() {
+        let spans = vec![Span::styled("risks: none  ", theme::dim())];
+        return Some((Col::fixed(width("risks: none  "), 6), spans));
+    }
+    let mut parts = Vec::new();
+    for side in Side::BOTH {
+        let of_side: Vec<_> = app.risks.iter().filter(|r| r.side == side).collect();
+        if of_side.is_empty() {
+            continue;
+        }
+        let mut routes: Vec<&str> = of_side.iter().filter_map(|r| r.route.as_deref()).collect();
+        routes.dedup();
+        parts.push(format!("{side} {} ({})", of_side.len(), routes.join(" ")));
+    }
+    let head = "RISKS ".to_string();
+    let text = parts.join(", ");
+    let want = width(&head) + width(&text) + 2;
+    let spans = vec![
+        Span::styled(head.clone(), Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+        Span::styled(text, Style::new().fg(Color::Yellow)),
+        Span::raw("  "),
+    ];
+    Some((Col::text(width(&head) + 6, want, 1), spans))
 }
 
 /// Who holds the plan's wheel, as the header says it, and whether this

@@ -126,6 +126,10 @@ pub fn render(app: &State, index: usize, frame: &mut Frame, area: Rect) {
             .map(|(i, s)| vec![Span::raw(if i + 1 < count { format!("{s}% → ") } else { format!("{s}%") })]),
     );
     lines.extend(columns::flow(steps, width, LABEL));
+    lines.extend(lifecycle_lines(app, route).into_iter().flat_map(|l| {
+        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
+        columns::flow(pieces, width, LABEL)
+    }));
     lines.extend(analysis_lines(app, route).into_iter().flat_map(|l| {
         let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
         columns::flow(pieces, width, LABEL)
@@ -539,6 +543,44 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
             ])]
         }
     }
+}
+
+/// The route's latest likely cause (while its rise is on the charts),
+/// and its risks, each with what to change: `risks          new grace
+/// 30s < deregistration 300s: raise terminationGracePeriodSeconds...`.
+fn lifecycle_lines(app: &State, route: &RouteState) -> Vec<Line<'static>> {
+    let name = &route.spec.name;
+    let label = |text: &'static str| Span::styled(text, theme::dim());
+    let mut lines = Vec::new();
+    let shown_from = Minute::containing(app.now).offset(-WINDOW);
+    if let Some(c) = app.causes.iter().rev().find(|c| &c.route == name && c.minute >= shown_from && !c.text.is_empty())
+    {
+        // The route is this one: the side and the rest of the sentence.
+        let text = c.text.split_once(": ").map_or(c.text.as_str(), |(_, rest)| rest);
+        let mut spans = vec![label("likely cause   "), Span::styled(format!("{} ", c.side), theme::side(c.side))];
+        spans.extend(words(text, Style::new().fg(Color::LightRed)));
+        lines.push(Line::from(spans));
+    }
+    let risks: Vec<_> = app.risks.iter().filter(|r| r.route.as_deref() == Some(name.as_str())).collect();
+    for (i, r) in risks.iter().enumerate() {
+        let mut spans = vec![
+            label(if i == 0 { "risks          " } else { "               " }),
+            Span::styled(format!("{} ", r.side), theme::side(r.side)),
+        ];
+        spans.extend(words(&format!("{}:", r.brief), Style::new().fg(Color::Yellow)));
+        spans.extend(words(&r.change, theme::dim()));
+        lines.push(Line::from(spans));
+    }
+    if risks.is_empty() && app.lifecycle.is_some() {
+        lines.push(Line::from(vec![label("risks          "), Span::styled("none found", theme::dim())]));
+    }
+    lines
+}
+
+/// A sentence as one span a word, so that a line flows at its spaces
+/// instead of being cut.
+fn words(text: &str, style: Style) -> Vec<Span<'static>> {
+    text.split(' ').filter(|w| !w.is_empty()).map(|w| Span::styled(format!("{w} "), style)).collect()
 }
 
 /// Load-balancer-generated 5xx as a share of all requests of the route,

@@ -98,12 +98,25 @@ fn spread<T: Copy>(values: &[T], cells: usize) -> Vec<T> {
     (0..cells).map(|c| values[c * values.len() / cells.max(1)]).collect()
 }
 
+/// `5/6`, healthy of all, and what the others are doing: `5/6 · 1
+/// draining` (a target being deregistered: a pod or node going away).
 fn targets_text(route: &RouteState, side: Side) -> String {
+    use crate::domain::TargetState;
     match route.read.as_ref() {
         Some(read) => {
             let list = read.targets.get(side);
-            let healthy = list.iter().filter(|t| t.state == crate::domain::TargetState::Healthy).count();
-            format!("{healthy}/{}", list.len())
+            let count = |s: TargetState| list.iter().filter(|t| t.state == s).count();
+            let mut text = format!("{}/{}", count(TargetState::Healthy), list.len());
+            let others: Vec<String> = [TargetState::Draining, TargetState::Initial, TargetState::Unhealthy]
+                .into_iter()
+                .filter(|s| count(*s) > 0)
+                .map(|s| format!("{} {}", count(s), s.label()))
+                .collect();
+            if !others.is_empty() {
+                text.push_str(" · ");
+                text.push_str(&others.join(" "));
+            }
+            text
         }
         None => "not read".into(),
     }

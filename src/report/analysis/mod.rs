@@ -1,6 +1,7 @@
 //! The report's sections from what the builder gathered, each by an
 //! analysis of its own; here they are put together.
 
+mod causes;
 mod followed;
 mod handoffs;
 mod incidents;
@@ -115,6 +116,8 @@ pub(super) fn report(
         alarms,
         outside,
         peaks,
+        causes: causes::causes(&all_marks).into_iter().filter(|c| window.contains(c.from)).collect(),
+        risks: causes::risks(&app),
         signals,
         pods_lost,
         wheel: wheel::rows(&all_marks, &window),

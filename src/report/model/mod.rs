@@ -54,6 +54,11 @@ pub struct Report {
     /// session, reverts of its writes among them.
     pub outside: Vec<OutsideRow>,
     pub peaks: Vec<Peak>,
+    /// What the console said made each 5xx rise, its last word on it.
+    pub causes: Vec<CauseRow>,
+    /// The lifecycle risks (node and pod settings against the load
+    /// balancer) as the console last judged them.
+    pub risks: Vec<RiskRow>,
     /// Node signals, as the console saw them.
     pub signals: Vec<Signal>,
     /// Pods of the routes' workloads lost to node disruptions, per node and

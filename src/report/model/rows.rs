@@ -131,6 +131,31 @@ pub struct Peak {
     pub pods_lost: Vec<LostRow>,
 }
 
+/// What the console last said made a route's 5xx rise on one side.
+#[derive(Debug, Clone, Serialize)]
+pub struct CauseRow {
+    pub route: String,
+    pub side: Side,
+    /// The start of the rise's first minute.
+    #[serde(with = "time::rfc3339")]
+    pub from: Timestamp,
+    /// When the console last said it.
+    #[serde(with = "time::rfc3339")]
+    pub said: Timestamp,
+    pub text: String,
+}
+
+/// A lifecycle risk, as the console last judged it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RiskRow {
+    pub side: Side,
+    pub route: Option<String>,
+    pub kind: crate::domain::lifecycle::RiskKind,
+    pub finding: String,
+    pub means: &'static str,
+    pub change: String,
+}
+
 /// Pods of a route's workload that left one node with a disruption signal.
 #[derive(Debug, Clone, Serialize)]
 pub struct LostRow {
