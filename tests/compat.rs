@@ -5,7 +5,11 @@
 //! script of `tests/common`, plus an undo, a step, and the panic button)
 //! recorded by the build of its commit; beside it, what that build drew
 //! and reported of it. A change that moves code around must leave all of
-//! it equal. The fixture is made once, by
+//! it equal. A feature that changes what is drawn or reported brings the
+//! expected screens and reports forward from the same recording, its
+//! difference read line by line (the lifecycle work: the targets column
+//! says `· 2 initial`, and the report gains the rises' likely causes),
+//! never the recording itself. The fixture is made once, by
 //! `cargo nextest run --test compat --run-ignored only`, which refuses to
 //! write over an existing one: a fixture made again by the changed build
 //! would prove nothing.

@@ -246,8 +246,10 @@ fn a_click_selects_the_row_under_it_and_a_double_click_opens_it() {
     let (ex, ey) = cell_of(&app, "Events");
     step(&mut app, Msg::Mouse { kind: MouseKind::Click, column: ex, row: ey });
     assert_eq!(app.ui.focus, Panel::Events);
+    // The route's own line in the traffic panel (the header names it too).
     let route = app.routes[1].spec.name.clone();
-    let (rx, ry) = cell_of(&app, &route);
+    let (rx, ry) = cell_of(&app, &format!("│{route} "));
+    let rx = rx + 1;
     assert_eq!(
         app.resolve_pointer(MouseKind::Click, rx, ry),
         Some(Pointer::Select { panel: Panel::Traffic, row: Some(1) })

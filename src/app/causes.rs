@@ -71,6 +71,10 @@ pub fn on_elb(app: &mut State, lb: &str, minute: Minute, before: Option<f64>) {
     if above(before) || !above(Some(errors)) {
         return;
     }
+    // The sides the load balancer serves at all: one (a DNS route's own)
+    // names the side; both (an ALB rule's) need evidence of a side.
+    let lb_sides: Vec<Side> =
+        Side::BOTH.into_iter().filter(|s| app.routes.iter().any(|r| r.load_balancer(*s) == Some(lb))).collect();
     let mut rises = Vec::new();
     for (i, route) in app.routes.iter().enumerate() {
         // The sides this load balancer carried requests of in the minute.
@@ -78,8 +82,8 @@ pub fn on_elb(app: &mut State, lb: &str, minute: Minute, before: Option<f64>) {
         if sides.is_empty() {
             continue;
         }
-        let sides = match sides.as_slice() {
-            [one] => vec![*one],
+        let sides = match lb_sides.as_slice() {
+            [_] => sides,
             _ => {
                 let from = minute.offset(-BEFORE_MINUTES);
                 let lost = |s: Side| {
@@ -151,7 +155,15 @@ struct Lost {
 pub fn explain(app: &State, route: usize, side: Side, (minute, until): (Minute, Minute), percent: f64) -> String {
     let Some(state) = app.routes.get(route) else { return String::new() };
     let spec = &state.spec;
-    let from = minute.offset(-BEFORE_MINUTES);
+    // What an earlier rise of the same side already explained is not
+    // counted again.
+    let earlier = app
+        .causes
+        .iter()
+        .filter(|c| c.route == spec.name && c.side == side && c.until < minute)
+        .map(|c| c.until.offset(2))
+        .max();
+    let from = minute.offset(-BEFORE_MINUTES).max(earlier.unwrap_or(Minute(i64::MIN)));
     let to = until.offset(1);
     let within = |m: Minute| m >= from && m <= to;
     let metrics = state.metrics.get(side);

@@ -126,22 +126,29 @@ pub fn render(app: &State, index: usize, frame: &mut Frame, area: Rect) {
             .map(|(i, s)| vec![Span::raw(if i + 1 < count { format!("{s}% → ") } else { format!("{s}%") })]),
     );
     lines.extend(columns::flow(steps, width, LABEL));
-    lines.extend(lifecycle_lines(app, route).into_iter().flat_map(|l| {
-        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
-        columns::flow(pieces, width, LABEL)
-    }));
-    lines.extend(analysis_lines(app, route).into_iter().flat_map(|l| {
-        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
-        columns::flow(pieces, width, LABEL)
-    }));
-    lines.extend(owners_lines(route).into_iter().flat_map(|l| {
-        let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
-        columns::flow(pieces, width, LABEL)
-    }));
+    let flowed = |ls: Vec<Line<'static>>| -> Vec<Line<'static>> {
+        ls.into_iter()
+            .flat_map(|l| {
+                let pieces = l.spans.into_iter().map(|s| vec![s]).collect();
+                columns::flow(pieces, width, LABEL)
+            })
+            .collect()
+    };
+    lines.extend(flowed(analysis_lines(app, route)));
+    lines.extend(flowed(owners_lines(route)));
     // The charts get what the text leaves; the tables below shrink first
     // on a short screen.
     let bottom_height = if area.height >= 30 { 8 } else { 5 };
-    let info_height = (lines.len() as u16).min(area.height.saturating_sub(bottom_height + 8));
+    let room = usize::from(area.height.saturating_sub(bottom_height + 8));
+    // The cause and the risks last: each risk with what to change where
+    // there is room, else the risks in one line of their own.
+    let full = flowed(lifecycle_lines(app, route, false));
+    if lines.len() + full.len() <= room {
+        lines.extend(full);
+    } else {
+        lines.extend(flowed(lifecycle_lines(app, route, true)));
+    }
+    let info_height = (lines.len() as u16).min(room as u16);
     let [info, charts, bottom] =
         Layout::vertical([Constraint::Length(info_height), Constraint::Min(8), Constraint::Length(bottom_height)])
             .areas(area);
@@ -548,7 +555,7 @@ fn owners_lines(route: &RouteState) -> Vec<Line<'static>> {
 /// The route's latest likely cause (while its rise is on the charts),
 /// and its risks, each with what to change: `risks          new grace
 /// 30s < deregistration 300s: raise terminationGracePeriodSeconds...`.
-fn lifecycle_lines(app: &State, route: &RouteState) -> Vec<Line<'static>> {
+fn lifecycle_lines(app: &State, route: &RouteState, compact: bool) -> Vec<Line<'static>> {
     let name = &route.spec.name;
     let label = |text: &'static str| Span::styled(text, theme::dim());
     let mut lines = Vec::new();
@@ -562,6 +569,16 @@ fn lifecycle_lines(app: &State, route: &RouteState) -> Vec<Line<'static>> {
         lines.push(Line::from(spans));
     }
     let risks: Vec<_> = app.risks.iter().filter(|r| r.route.as_deref() == Some(name.as_str())).collect();
+    if compact && !risks.is_empty() {
+        let mut spans = vec![label("risks          ")];
+        for (i, r) in risks.iter().enumerate() {
+            let sep = if i + 1 < risks.len() { " ·" } else { "" };
+            spans.push(Span::styled(format!("{} ", r.side), theme::side(r.side)));
+            spans.extend(words(&format!("{}{sep}", r.brief), Style::new().fg(Color::Yellow)));
+        }
+        lines.push(Line::from(spans));
+        return lines;
+    }
     for (i, r) in risks.iter().enumerate() {
         let mut spans = vec![
             label(if i == 0 { "risks          " } else { "               " }),

@@ -114,28 +114,26 @@ impl World {
         let Some(instance) = self.sides.get(side).nodes.get(node).and_then(|n| n.node.instance_id.clone()) else {
             return;
         };
-        let stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ");
+        // An activity's cause as the reader keeps it: without its leading
+        // `At <time>`, which the signal's own time says.
         let (kind, cause) = match kind {
             DrainKind::Rebalance => (
                 NodeSignalKind::AsgRebalance,
-                format!(
-                    "At {stamp} an instance was taken out of service in response to an EC2 instance rebalance recommendation."
-                ),
+                "an instance was taken out of service in response to an EC2 instance rebalance recommendation",
             ),
             DrainKind::Interruption => (
                 NodeSignalKind::AsgTermination,
-                format!(
-                    "At {stamp} an instance was taken out of service in response to a Spot Instance interruption notice."
-                ),
+                "an instance was taken out of service in response to a Spot Instance interruption notice",
             ),
             DrainKind::Consolidation => return,
         };
+        let cause = cause.to_string();
         let polled = plus_secs(Minute::containing(at).offset(1).start(), 7);
         let seen = |kind, detail: String| SignalSeen { at, node: NodeRef::Instance(instance.clone()), kind, detail };
         self.outside.push((polled, seen(kind, cause)));
         if matches!(kind, NodeSignalKind::AsgTermination) {
             let reclaimed = plus_secs(at, 115);
-            let detail = format!("BidEvictedEvent (ec2.amazonaws.com) for {instance}");
+            let detail = format!("EC2 took Spot instance {instance} back");
             self.outside.push((
                 plus_secs(reclaimed, TRAIL_DELAY_SECS),
                 SignalSeen { at: reclaimed, ..seen(NodeSignalKind::SpotBidEvicted, detail) },
