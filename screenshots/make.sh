@@ -8,6 +8,7 @@
 #        CUTOVER_BIN=path screenshots/make.sh
 #        screenshots/make.sh report     (only screenshots/report.png; REPORT_MD=FILE keeps its Markdown)
 #        screenshots/make.sh verdicts   (only verdicts.png, verdict-band.png, autopilot.png)
+#        screenshots/make.sh lifecycle  (only why-502.png, check-risks.png)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=screenshots
@@ -138,6 +139,31 @@ verdicts_shot() {
   keys q
 }
 
+# Why 502s: the demo's founding night (ten times speed). A rebalance
+# drains a Spot node holding api pods 20 s in; the group's activity and
+# the 5xx rise come a minute later, and the route drill-down names the
+# likely cause beside the risks. Then `cutover check --demo`.
+lifecycle_shot() {
+  t kill-session -t shots 2>/dev/null || true
+  mkdir -p "$work/lifecycle"
+  t new-session -d -x 200 -y 50 -s shots "XDG_STATE_HOME=$work/lifecycle $bin demo --seed 2026 --speed 10"
+  wait_for "req/m" 10
+  wait_for "likely cause: route api new" 60
+  keys BTab Enter
+  wait_for "likely cause   new" 10
+  shoot why-502 50 200
+  keys q
+  t kill-session -t shots 2>/dev/null || true
+  t new-session -d -x 120 -y 44 -s shots "$bin check --demo | head -40; sleep 600"
+  wait_for "risk new" 10
+  shoot check-risks 44 120
+  t kill-session -t shots 2>/dev/null || true
+}
+
+if [ "${1:-}" = lifecycle ]; then
+  lifecycle_shot
+  exit 0
+fi
 if [ "${1:-}" = verdicts ]; then
   verdicts_shot
   exit 0
@@ -292,6 +318,7 @@ shoot dns 40 160
 keys q
 
 verdicts_shot
+lifecycle_shot
 
 # A follower of a shared demo session, through a nats-server from the tests'
 # venv: the replay's viewer, live, on what the demo publishes.
