@@ -263,7 +263,7 @@ impl Msg {
             // the node's name or instance id is an identifier, like a node's.
             Msg::NodeSignals(signals) => signals.iter_mut().for_each(|s| scrub_in_place(&mut s.detail)),
             // What could not be read: the API's words.
-            Msg::Lifecycle(facts) => facts.unread.iter_mut().for_each(|u| scrub_in_place(u)),
+            Msg::Lifecycle(facts) => facts.unread.iter_mut().for_each(scrub_in_place),
             // The ALB's or the console's words about one route's read.
             Msg::RouteProblems { problems, .. } => problems.iter_mut().for_each(|p| scrub_in_place(&mut p.error)),
             // Holders name a user, a host, a process and a session; the

@@ -606,7 +606,9 @@ mod tests {
         };
         assert_eq!(assess(&f, std::slice::from_ref(&rs)), Vec::new());
         // Handlers not read: a Spot node is no evidence of a missing one.
-        f.clusters.new.as_mut().map(|c| c.handlers = None);
+        if let Some(c) = f.clusters.new.as_mut() {
+            c.handlers = None;
+        }
         let node = spot_node();
         let rs = RouteSide { nodes: vec![(&node, 2)], ..rs };
         assert_eq!(assess(&f, &[rs]), Vec::new());
