@@ -320,7 +320,7 @@ async fn check_risks(r: &mut Report, plan: &Plan) {
         r.add(Verdict::Warn, format!("risk {}", risk.side), risk_text(risk));
     }
     for line in &gathered.facts.unread {
-        r.add(Verdict::Warn, "risks", format!("{line}: that risk is not judged"));
+        r.add(Verdict::Warn, "risks", wrap(line, WRAP).join(&format!("\n{}", " ".repeat(25))));
     }
     if risks.is_empty() {
         r.add(Verdict::Ok, "risks", format!("no lifecycle risks found ({})", judged(&gathered)));

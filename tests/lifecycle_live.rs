@@ -161,6 +161,43 @@ fn a_denied_call_loses_only_its_own_fact_and_is_said_once() {
     assert!(!has(&api, "capacity rebalance") && !has(&api, "Spot node"), "{text}");
 }
 
+/// The old side as EC2 behind the ALB: its Auto Scaling group terminates
+/// instances without deregistering them while the route's target group is
+/// not attached to it.
+#[test]
+fn an_ec2_group_without_the_target_group_attached_is_a_risk_until_attached() {
+    let peers = Peers::start("realistic");
+    let arn = peers.ec2_group("photo-old-ec2", "api-old-ec2", false);
+    // The listener forwards to the EC2 target group, as the plan says.
+    peers.post(
+        "/elb/forward",
+        json!({"route": "api", "groups": [{"name": "api-old-ec2", "weight": 75}, {"name": "api-new", "weight": 25}]}),
+    );
+    let text = std::fs::read_to_string(peers.plan_path()).unwrap();
+    let start = text.find("[old]").unwrap();
+    let end = start + text[start..].find("[new]").unwrap();
+    let old_tg = text.lines().find_map(|l| l.strip_prefix("old_target_group = ")).unwrap().to_string();
+    let plan = format!("{}{}", &text[..start], &text[end..]).replacen(&old_tg, &format!("\"{arn}\""), 1);
+    let path = peers.dir.join("ec2-old.toml");
+    std::fs::write(&path, plan).unwrap();
+
+    let (code, text) = check(&path);
+    assert_eq!(code, 0, "{text}");
+    let api = risks(&text, "old", "api");
+    assert_eq!(api.len(), 1, "{text}");
+    assert!(
+        api[0].contains(
+            "ASG photo-old-ec2 (capacity rebalance on) holds targets of api-old-ec2 but does not have it attached"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("change: attach target group api-old-ec2 to photo-old-ec2"), "{text}");
+
+    peers.ec2_group("photo-old-ec2", "api-old-ec2", true);
+    let (_, text) = check(&path);
+    assert!(risks(&text, "old", "api").is_empty(), "{text}");
+}
+
 /// The live console's sources: the lifecycle facts and the risks, the
 /// Auto Scaling activities and CloudTrail events of the Spot nodes as node
 /// signals at their own times, and nothing of an instance that is not the
@@ -221,6 +258,15 @@ fn activities_and_bid_evictions_arrive_as_node_signals_at_their_times() {
         assert!(ops.iter().any(|o| o == op), "{op} not called: {ops:?}");
     }
     assert_eq!(ops.iter().filter(|o| *o == "LookupEvents").count(), 2, "one call per event name per poll");
+    // The protocols the SDK speaks: awsQuery for Auto Scaling, awsJson1_1
+    // for CloudTrail (the proxy answers both in them).
+    let protocol = |op: &str| {
+        let requests = console.peers.requests("aws");
+        let r = requests.iter().find(|r| r["op"].as_str() == Some(op)).unwrap();
+        r["protocol"].as_str().unwrap().to_string()
+    };
+    assert_eq!(protocol("DescribeScalingActivities"), "query");
+    assert_eq!(protocol("LookupEvents"), "json-1.1");
 }
 
 /// A denied DescribeScalingActivities makes that source stale with the

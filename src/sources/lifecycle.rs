@@ -187,12 +187,19 @@ pub async fn gather(plan: &Plan, readers: &Readers) -> Gathered {
     let mut clusters = PerSide::new(None, None);
     let mut placement = Vec::new();
     for side in Side::BOTH {
-        match readers.kube.get(side) {
-            Some(client) => {
+        match (plan.cluster(side), readers.kube.get(side)) {
+            (Some(_), Some(client)) => {
                 *clusters.get_mut(side) = Some(cluster_facts(plan, side, client, &mut unread).await);
                 placement.extend(pod_placement(plan, side, client, &mut unread).await);
             }
-            None => placement.extend(ec2_placement(plan, side, &routes, &readers.elb, &mut unread).await),
+            // A cluster whose client could not be built: nothing of it is
+            // judged (its own check says why), and it is no EC2 side.
+            (Some(_), None) => {
+                unread
+                    .say(format!("[{side}] the cluster could not be read: its pods' and nodes' risks are not judged"));
+                placement.extend(plan.routes.iter().map(|r| Placement { kube: true, ..nothing_read(r, side) }));
+            }
+            (None, _) => placement.extend(ec2_placement(plan, side, &routes, &readers.elb, &mut unread).await),
         }
     }
     let instances: BTreeSet<String> = placement
@@ -554,7 +561,7 @@ async fn ec2_placement(
 ) -> Vec<Placement> {
     let mut out = Vec::new();
     for route in &plan.routes {
-        let mut p = ec2_side(route, side);
+        let mut p = nothing_read(route, side);
         let tg = routes.iter().find(|r| r.route == route.name && r.side == side);
         if let Some(tg) = tg {
             match elb.describe_target_health().target_group_arn(&tg.target_group).send().await {
@@ -579,7 +586,8 @@ async fn ec2_placement(
     out
 }
 
-fn ec2_side(route: &PlanRoute, side: Side) -> Placement {
+/// A route's side with nothing read of it yet.
+fn nothing_read(route: &PlanRoute, side: Side) -> Placement {
     Placement {
         route: route.name.clone(),
         side,

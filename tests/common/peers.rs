@@ -221,6 +221,18 @@ impl Peers {
         nodes.iter().map(|(n, i)| (n.clone(), i.as_str().unwrap().to_string())).collect()
     }
 
+    /// The old side as EC2 behind the ALB: an Auto Scaling group whose
+    /// instances are the targets of an `instance` target group, attached to
+    /// the group when `attach` (called again with it: attached then). The
+    /// target group's ARN (POST /aws/ec2-group).
+    pub fn ec2_group(&self, name: &str, target_group: &str, attach: bool) -> String {
+        let v = self.post(
+            "/aws/ec2-group",
+            serde_json::json!({"name": name, "target_group": target_group, "attach": attach, "capacity_rebalance": true}),
+        );
+        v["target_group"].as_str().unwrap().to_string()
+    }
+
     /// A target group's `deregistration_delay.timeout_seconds`, set in moto.
     pub fn set_deregistration_delay(&self, target_group: &str, secs: u32) {
         self.post("/elb/attributes", serde_json::json!({"target_group": target_group, "deregistration_delay": secs}));

@@ -103,6 +103,10 @@ Control API (JSON; a refused body answers 400 {"error": why}):
                         target_groups?}   an ASG in moto, one instance per node of that capacity
                                       type, the nodes' providerIDs set to them; answers
                                       {group, nodes: {node: instance}}
+  POST /aws/ec2-group {name, target_group, count? (2), attach? (false), capacity_rebalance? (false)}
+                                      EC2 behind the ALB: an ASG in moto whose instances are the
+                                      targets of an `instance` target group, attached to the
+                                      group only with attach (sent again: attaches it)
   POST /elb/attributes {target_group, deregistration_delay}   straight to moto
   POST /elb/draining {target_group, id?}   deregisters a target in moto; the proxy shows it
                                       draining (Target.DeregistrationInProgress) from then on
@@ -3083,6 +3087,7 @@ class Harness:
         r.add_post("/aws/activities", self.h_activities)
         r.add_post("/aws/trail-events", self.h_trail_events)
         r.add_post("/aws/node-group", self.h_node_group)
+        r.add_post("/aws/ec2-group", self.h_ec2_group)
         r.add_post("/elb/attributes", self.h_tg_attributes)
         r.add_post("/elb/draining", self.h_draining)
         r.add_post("/shutdown", self.h_shutdown)
@@ -3591,6 +3596,49 @@ class Harness:
             await cluster.mutate(res, None, node["metadata"]["name"], retag)
             placed[node["metadata"]["name"]] = instance
         return aiohttp.web.json_response({"group": made["group"], "nodes": placed})
+
+    def _ec2_group(self, body: dict[str, Any]) -> dict[str, Any]:
+        """EC2 behind the ALB: an Auto Scaling group of `count` instances
+        registered in an `instance` target group of their own; the group has
+        the target group attached only when `attach` (again: attaches it)."""
+        ec2 = boto("ec2", self.moto_url)
+        asg = boto("autoscaling", self.moto_url)
+        elb = boto("elbv2", self.moto_url)
+        vpc, subnets = default_vpc(ec2)
+        name, tg_name = body["name"], body["target_group"]
+        known = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
+        if tg_name not in known:
+            known[tg_name] = elb.create_target_group(
+                Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc["VpcId"], TargetType="instance",
+                HealthCheckPath="/healthz")["TargetGroups"][0]["TargetGroupArn"]
+        arn = known[tg_name]
+        groups = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+        if groups:
+            if body.get("attach"):
+                asg.attach_load_balancer_target_groups(AutoScalingGroupName=name, TargetGroupARNs=[arn])
+        else:
+            asg.create_launch_configuration(LaunchConfigurationName=f"{name}-lc", ImageId="ami-12c6146b",
+                                            InstanceType="m5.large")
+            asg.create_auto_scaling_group(
+                AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc", MinSize=0,
+                MaxSize=int(body.get("count", 2)) + 2, DesiredCapacity=int(body.get("count", 2)),
+                VPCZoneIdentifier=",".join(subnets), CapacityRebalance=bool(body.get("capacity_rebalance", False)),
+                TargetGroupARNs=[arn] if body.get("attach") else [])
+        group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        instances = [i["InstanceId"] for i in group["Instances"]]
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 80} for i in instances])
+        return {"group": name, "target_group": arn, "instances": instances,
+                "attached": group.get("TargetGroupARNs", [])}
+
+    async def h_ec2_group(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """{name, target_group, count? (2), attach? (false), capacity_rebalance? (false)}: the old
+        side as EC2 behind the ALB (see _ec2_group); answers {group, target_group, instances,
+        attached}. Again with attach: true attaches the target group to the group."""
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._ec2_group, body))
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
 
     def side_named(self, side: str) -> KubePeer:
         if side not in self.kube:
