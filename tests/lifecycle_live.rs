@@ -112,6 +112,48 @@ fn the_right_settings_raise_no_risk() {
     assert_eq!(api.len(), 2, "{text}");
 }
 
+/// Karpenter acts on Spot notices only with an interruption queue.
+#[test]
+fn karpenter_handles_spot_only_with_its_interruption_queue() {
+    let peers = Peers::start("realistic");
+    founding_night(&peers);
+    peers.add_karpenter("new", None);
+    let (_, text) = check(&peers.plan_path());
+    let api = risks(&text, "new", "api");
+    assert!(
+        has(
+            &api,
+            "no termination handler; Karpenter (karpenter/karpenter) without an interruption queue does not act on Spot notices"
+        ),
+        "{text}"
+    );
+    peers.add_karpenter("new", Some("photo-2026-interruptions"));
+    let (_, text) = check(&peers.plan_path());
+    let api = risks(&text, "new", "api");
+    assert!(!has(&api, "Spot node") && !has(&api, "capacity rebalance"), "{text}");
+}
+
+/// A Route 53 route's side is carried by its load balancer's one target
+/// group (www's new side: www-2026); a load balancer of several target
+/// groups (the old side's, photo-api) names none, and its side is not
+/// judged.
+#[test]
+fn a_dns_routes_target_group_is_its_load_balancers_only_one() {
+    // SAFETY: first thing in the test's process (nextest runs one test per
+    // process), before any thread; the harness inherits it.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("PEERS_ROUTE53", "1");
+    }
+    let peers = Peers::start("realistic");
+    peers.set_deregistration_delay("www-2026", 120);
+    let (code, text) = check(&peers.plan_path());
+    assert_eq!(code, 0, "{text}");
+    let www = risks(&text, "new", "www");
+    assert!(has(&www, "app/api grace 30s < deregistration 120s (target group www-2026)"), "{text}");
+    assert!(risks(&text, "old", "www").is_empty(), "{text}");
+}
+
 #[test]
 fn a_plan_with_every_setting_right_says_what_was_judged() {
     let peers = Peers::start("realistic");

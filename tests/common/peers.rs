@@ -291,6 +291,28 @@ impl Peers {
         );
     }
 
+    /// Karpenter's controller Deployment (its chart's labels) in namespace
+    /// karpenter, with its interruption queue in `INTERRUPTION_QUEUE` when
+    /// given; written again, it replaces the one there.
+    pub fn add_karpenter(&self, side: &str, queue: Option<&str>) {
+        let labels =
+            serde_json::json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"});
+        let mut env = vec![serde_json::json!({"name": "CLUSTER_NAME", "value": "photo-2026"})];
+        if let Some(q) = queue {
+            env.push(serde_json::json!({"name": "INTERRUPTION_QUEUE", "value": q}));
+        }
+        self.apply(
+            side,
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "karpenter", "namespace": "karpenter", "labels": labels},
+                "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "controller", "image": "public.ecr.aws/karpenter/controller:1.2.0",
+                                             "env": env}]}}}
+            }),
+        );
+    }
+
     pub fn remove_nth_daemonset(&self, side: &str) {
         self.delete(side, "apps/v1/daemonsets", "kube-system", "aws-node-termination-handler");
     }
