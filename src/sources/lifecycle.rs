@@ -118,11 +118,7 @@ impl Gathered {
     /// What the node-signal sources watch for: the instances holding the
     /// routes' pods or serving as their targets, and their groups.
     pub fn known(&self) -> Known {
-        let instances: BTreeSet<String> = self
-            .placement
-            .iter()
-            .flat_map(|p| p.nodes.iter().filter_map(|(n, _)| n.instance_id.clone()).chain(p.instances.clone()))
-            .collect();
+        let instances = instances_of(&self.placement);
         let groups = self
             .facts
             .scaling_groups
@@ -132,6 +128,15 @@ impl Gathered {
             .collect();
         Known { instances, groups }
     }
+}
+
+/// The EC2 instances holding the routes: the nodes holding their pods, and
+/// the targets of a side without Kubernetes.
+fn instances_of(placement: &[Placement]) -> BTreeSet<String> {
+    placement
+        .iter()
+        .flat_map(|p| p.nodes.iter().filter_map(|(n, _)| n.instance_id.clone()).chain(p.instances.clone()))
+        .collect()
 }
 
 /// The instances and Auto Scaling groups that hold the routes, as the last
@@ -202,11 +207,7 @@ pub async fn gather(plan: &Plan, readers: &Readers) -> Gathered {
             (None, _) => placement.extend(ec2_placement(plan, side, &routes, &readers.elb, &mut unread).await),
         }
     }
-    let instances: BTreeSet<String> = placement
-        .iter()
-        .flat_map(|p| p.nodes.iter().filter_map(|(n, _)| n.instance_id.clone()).chain(p.instances.clone()))
-        .collect();
-    let scaling_groups = scaling_groups(&readers.autoscaling, &instances, &mut unread).await;
+    let scaling_groups = scaling_groups(&readers.autoscaling, &instances_of(&placement), &mut unread).await;
     let facts =
         LifecycleFacts { at: Timestamp::now(), clusters, routes, target_groups, scaling_groups, unread: unread.0 };
     Gathered { facts, placement }
