@@ -352,9 +352,13 @@ fn the_iam_policy_only_reads() {
     assert!(!actions.is_empty());
     for a in &actions {
         let (service, op) = a.split_once(':').unwrap();
-        assert!(["elasticloadbalancing", "cloudwatch", "route53"].contains(&service), "{a}");
         assert!(
-            ["Describe", "Get", "List"].iter().any(|p| op.starts_with(p)) && !op.contains('*'),
+            ["elasticloadbalancing", "cloudwatch", "route53", "autoscaling", "cloudtrail"].contains(&service),
+            "{a}"
+        );
+        // LookupEvents reads CloudTrail's management events.
+        assert!(
+            ["Describe", "Get", "List", "Lookup"].iter().any(|p| op.starts_with(p)) && !op.contains('*'),
             "{a}: read-only, named one by one"
         );
     }
@@ -411,6 +415,12 @@ fn the_example_manifest_is_kubernetes_objects_that_run_one_read_only_relay() {
         if rule.resources.as_deref() == Some(&["leases".to_string()]) {
             assert_eq!(rule.verbs, ["get"]);
             assert_eq!(rule.resource_names.clone().unwrap(), ["cutover-photo-api-2026"], "the plan's Lease only");
+        } else if rule.resources.as_deref() == Some(&["daemonsets".to_string()]) {
+            // The lifecycle reader lists termination handlers, no more.
+            assert_eq!(rule.verbs, ["list"]);
+        } else if rule.resources.as_deref() == Some(&["namespaces".to_string()]) {
+            // The lifecycle reader gets the plan's namespaces' labels.
+            assert_eq!(rule.verbs, ["get"]);
         } else {
             assert_eq!(rule.verbs, ["get", "list", "watch"]);
         }
@@ -425,6 +435,8 @@ fn the_example_manifest_is_kubernetes_objects_that_run_one_read_only_relay() {
         "/pods",
         "/events",
         "/nodes",
+        "/namespaces",
+        "apps/daemonsets",
         "apps/deployments",
         "apps/statefulsets",
         "batch/jobs",

@@ -5,13 +5,16 @@
 //! a load balancer: `cutover watch` is built from these alone.
 
 pub mod alb;
+pub mod autoscaling;
 pub mod aws;
 pub mod check;
+pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod fault;
 pub mod health;
 pub mod kube;
 pub mod lease;
+pub mod lifecycle;
 pub mod metrics;
 pub mod preflight;
 pub mod route53;
@@ -98,7 +101,27 @@ pub async fn start_reading(
         tracker.spawn(reader.run(plan.aws.alb_poll, targets, tx.clone(), cancel.clone()));
     }
     metrics::start(plan, &sdk, &found, tracker, &tx, &cancel);
+    start_lifecycle(plan, &sdk, &kube_clients, tracker, &tx, &cancel);
     Ok(Clients { kube: kube_clients, sdk })
+}
+
+/// The lifecycle reader, and the node-signal sources that read about what
+/// it finds holding the routes (EC2 Auto Scaling, CloudTrail).
+fn start_lifecycle(
+    plan: &Plan,
+    sdk: &aws_config::SdkConfig,
+    kube: &PerSide<Option<::kube::Client>>,
+    tracker: &TaskTracker,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &CancellationToken,
+) {
+    let readers = lifecycle::Readers::new(sdk, kube.clone());
+    let (known, found) = tokio::sync::watch::channel(lifecycle::Known::default());
+    tracker.spawn(lifecycle::run(plan.clone(), readers, known, tx.clone(), cancel.clone()));
+    let asg = aws_sdk_autoscaling::Client::new(sdk);
+    tracker.spawn(autoscaling::poll(asg, found.clone(), tx.clone(), cancel.clone()));
+    let trail = aws_sdk_cloudtrail::Client::new(sdk);
+    tracker.spawn(cloudtrail::poll(trail, found, tx.clone(), cancel.clone()));
 }
 
 /// The clients a live session reads with.

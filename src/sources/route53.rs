@@ -529,7 +529,7 @@ pub async fn read_owner(
 
 /// The target groups a load balancer forwards to: one
 /// DescribeTargetGroups call.
-async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, Failure> {
+pub async fn target_groups(elb: &aws_sdk_elasticloadbalancingv2::Client, lb: &Arn) -> Result<Vec<Arn>, Failure> {
     let out = match elb.describe_target_groups().load_balancer_arn(&lb.0).send().await {
         Ok(out) => out,
         // A load balancer that forwards to no target group yet.

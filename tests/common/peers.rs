@@ -191,6 +191,149 @@ impl Peers {
         self.post("/faults/clear", Value::Null);
     }
 
+    // The node lifecycle against the load balancer (tests/lifecycle_live.rs).
+
+    /// Auto Scaling activities the proxy answers DescribeScalingActivities
+    /// with, e.g. `json!({"group": "eks-spot", "instance": "i-0…",
+    /// "minutes_ago": 3})` (POST /aws/activities; the cause says a
+    /// rebalance unless given).
+    pub fn add_activities(&self, activities: Value) -> Vec<Value> {
+        list(self.post("/aws/activities", activities), "added")
+    }
+
+    /// CloudTrail events the proxy answers LookupEvents with, e.g.
+    /// `json!({"name": "BidEvictedEvent", "instances": ["i-0…"],
+    /// "minutes_ago": 10})` (POST /aws/trail-events).
+    pub fn add_trail_events(&self, events: Value) -> Vec<Value> {
+        list(self.post("/aws/trail-events", events), "added")
+    }
+
+    /// An Auto Scaling group in moto holding the side's Spot nodes (their
+    /// providerIDs set to its instances), tagged as the managed node group
+    /// `name`, with capacity rebalance as given; the node names and their
+    /// instances (POST /aws/node-group).
+    pub fn spot_node_group(&self, side: &str, name: &str, capacity_rebalance: bool) -> Vec<(String, String)> {
+        let v = self.post(
+            "/aws/node-group",
+            serde_json::json!({"side": side, "name": name, "nodegroup": name, "capacity_rebalance": capacity_rebalance}),
+        );
+        let nodes = v["nodes"].as_object().unwrap_or_else(|| panic!("no nodes in {v}"));
+        nodes.iter().map(|(n, i)| (n.clone(), i.as_str().unwrap().to_string())).collect()
+    }
+
+    /// The old side as EC2 behind the ALB: an Auto Scaling group whose
+    /// instances are the targets of an `instance` target group, attached to
+    /// the group when `attach` (called again with it: attached then). The
+    /// target group's ARN (POST /aws/ec2-group).
+    pub fn ec2_group(&self, name: &str, target_group: &str, attach: bool) -> String {
+        let v = self.post(
+            "/aws/ec2-group",
+            serde_json::json!({"name": name, "target_group": target_group, "attach": attach, "capacity_rebalance": true}),
+        );
+        v["target_group"].as_str().unwrap().to_string()
+    }
+
+    /// A target group's `deregistration_delay.timeout_seconds`, set in moto.
+    pub fn set_deregistration_delay(&self, target_group: &str, secs: u32) {
+        self.post("/elb/attributes", serde_json::json!({"target_group": target_group, "deregistration_delay": secs}));
+    }
+
+    /// Deregisters the first target of a group; the proxy shows it
+    /// draining from then on. Returns the target's id.
+    pub fn drain_target(&self, target_group: &str) -> String {
+        self.post("/elb/draining", serde_json::json!({"target_group": target_group}))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Writes an object to a Kubernetes peer (a watch event follows).
+    pub fn apply(&self, side: &str, object: Value) -> Value {
+        self.post(&format!("/kube/{side}/apply"), object)
+    }
+
+    pub fn delete(&self, side: &str, resource: &str, namespace: &str, name: &str) {
+        self.post(
+            &format!("/kube/{side}/delete"),
+            serde_json::json!({"resource": resource, "namespace": namespace, "name": name}),
+        );
+    }
+
+    pub fn object(&self, side: &str, resource: &str, namespace: &str, name: &str) -> Value {
+        self.get(&format!("/kube/{side}/object?resource={resource}&namespace={namespace}&name={name}"))
+    }
+
+    /// Labels a namespace, or takes the label off (`None`).
+    pub fn label_namespace(&self, side: &str, namespace: &str, key: &str, value: Option<&str>) {
+        let mut ns = self.object(side, "v1/namespaces", "", namespace);
+        let labels = ns["metadata"]["labels"].as_object_mut().unwrap();
+        match value {
+            Some(v) => labels.insert(key.into(), v.into()),
+            None => labels.remove(key),
+        };
+        self.apply(side, ns);
+    }
+
+    /// The AWS Node Termination Handler's DaemonSet (IMDS mode, its chart's
+    /// labels) in kube-system.
+    pub fn add_nth_daemonset(&self, side: &str) {
+        let labels = serde_json::json!({"app.kubernetes.io/name": "aws-node-termination-handler", "app.kubernetes.io/instance": "aws-node-termination-handler"});
+        self.apply(
+            side,
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": {"name": "aws-node-termination-handler", "namespace": "kube-system", "labels": labels},
+                "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
+                    "containers": [{"name": "aws-node-termination-handler",
+                                    "image": "public.ecr.aws/aws-ec2/aws-node-termination-handler:v1.25.1",
+                                    "env": [{"name": "ENABLE_SPOT_INTERRUPTION_DRAINING", "value": "true"}]}]}}}
+            }),
+        );
+    }
+
+    /// Karpenter's controller Deployment (its chart's labels) in namespace
+    /// karpenter, with its interruption queue in `INTERRUPTION_QUEUE` when
+    /// given; written again, it replaces the one there.
+    pub fn add_karpenter(&self, side: &str, queue: Option<&str>) {
+        let labels =
+            serde_json::json!({"app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": "karpenter"});
+        let mut env = vec![serde_json::json!({"name": "CLUSTER_NAME", "value": "photo-2026"})];
+        if let Some(q) = queue {
+            env.push(serde_json::json!({"name": "INTERRUPTION_QUEUE", "value": q}));
+        }
+        self.apply(
+            side,
+            serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "karpenter", "namespace": "karpenter", "labels": labels},
+                "spec": {"replicas": 2, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels},
+                    "spec": {"containers": [{"name": "controller", "image": "public.ecr.aws/karpenter/controller:1.2.0",
+                                             "env": env}]}}}
+            }),
+        );
+    }
+
+    pub fn remove_nth_daemonset(&self, side: &str) {
+        self.delete(side, "apps/v1/daemonsets", "kube-system", "aws-node-termination-handler");
+    }
+
+    /// How a Deployment's pods stop: a `preStop` sleep of that many
+    /// seconds (none: no hook) and the grace period.
+    pub fn set_stop(&self, side: &str, namespace: &str, name: &str, pre_stop: Option<u32>, grace: u32) {
+        let mut d = self.object(side, "apps/v1/deployments", namespace, name);
+        let spec = &mut d["spec"]["template"]["spec"];
+        spec["terminationGracePeriodSeconds"] = grace.into();
+        for c in spec["containers"].as_array_mut().unwrap() {
+            match pre_stop {
+                Some(secs) => c["lifecycle"] = serde_json::json!({"preStop": {"sleep": {"seconds": secs}}}),
+                None => {
+                    c.as_object_mut().unwrap().remove("lifecycle");
+                }
+            }
+        }
+        self.apply(side, d);
+    }
+
     /// Marks a pod evicted as the kubelet does (phase Failed, reason
     /// Evicted, containers terminated), with its watch event and a Warning
     /// Evicted Event; returns the pod (POST /kube/{peer}/evict).

@@ -93,6 +93,23 @@ Control API (JSON; a refused body answers 400 {"error": why}):
                                       upserts a weighted TXT record straight in moto, as
                                       ExternalDNS keeps its registry (value e.g. "\"heritage=
                                       external-dns,external-dns/owner=...\""); answers it
+  POST /aws/activities {group, instance, cause?, minutes_ago? | at?, id?} or {"activities": [...]}
+                                      Auto Scaling activities ("Terminating EC2 instance: <id>")
+                                      the proxy answers DescribeScalingActivities with
+  POST /aws/trail-events {name, instances, minutes_ago? | at?, user_arn?, id?} or {"events": [...]}
+                                      CloudTrail events (BidEvictedEvent, TerminateInstances)
+                                      the proxy answers LookupEvents with
+  POST /aws/node-group {side, name, nodegroup?, capacity_type? (SPOT), capacity_rebalance? (true),
+                        target_groups?}   an ASG in moto, one instance per node of that capacity
+                                      type, the nodes' providerIDs set to them; answers
+                                      {group, nodes: {node: instance}}
+  POST /aws/ec2-group {name, target_group, count? (2), attach? (false), capacity_rebalance? (false)}
+                                      EC2 behind the ALB: an ASG in moto whose instances are the
+                                      targets of an `instance` target group, attached to the
+                                      group only with attach (sent again: attaches it)
+  POST /elb/attributes {target_group, deregistration_delay}   straight to moto
+  POST /elb/draining {target_group, id?}   deregisters a target in moto; the proxy shows it
+                                      draining (Target.DeregistrationInProgress) from then on
   POST /shutdown
 
 Route 53 (REST XML under /2013-04-01/) goes through the AWS proxy like the other
@@ -468,7 +485,7 @@ def take_fault(faults: list[Any], target: Any) -> Any:
 # --------------------------------------------------------------------------
 
 def is_read_only_op(op: str) -> bool:
-    return op.startswith(("Describe", "Get", "List"))
+    return op.startswith(("Describe", "Get", "List", "Lookup"))
 
 
 AWS_ERROR_STATUS = {"InternalFailure": 500, "ServiceUnavailable": 503, "AccessDenied": 403}
@@ -619,6 +636,14 @@ class AwsProxy(Listener):
         # this many times before moto's INSYNC shows.
         self.r53_lock = asyncio.Lock()
         self.r53_pending = 0
+        # What moto does not keep, answered here (see _answer_scaling_activities,
+        # _answer_lookup_events, _add_draining): Auto Scaling activities and
+        # CloudTrail events the tests put (POST /aws/activities,
+        # /aws/trail-events), and targets shown draining after a deregistration
+        # (POST /elb/draining), by target group ARN.
+        self.activities: list[dict[str, Any]] = []
+        self.trail_events: list[dict[str, Any]] = []
+        self.draining: dict[str, list[dict[str, Any]]] = {}
 
     async def start(self) -> None:
         if self.session is None:
@@ -697,6 +722,12 @@ class AwsProxy(Listener):
         # stop a call that reached AWS, as on the real thing.
         async def call() -> aiohttp.web.Response:
             try:
+                if op == "DescribeScalingActivities":
+                    return self._answer_scaling_activities(plain)
+                if op == "LookupEvents":
+                    return self._answer_lookup_events(plain)
+                if op == "DescribeTargetHealth" and self.draining:
+                    return self._add_draining(await self._forward_raw(request, plain), plain)
                 if protocol == "cbor":
                     return await self._forward_cbor(request, op, plain)
                 if protocol == "rest-xml":
@@ -719,7 +750,8 @@ class AwsProxy(Listener):
             return "cbor", m.group(2)
         target = request.headers.get("X-Amz-Target")
         if target:
-            return "json", target.rsplit(".", 1)[-1]
+            json11 = "x-amz-json-1.1" in request.headers.get("Content-Type", "")
+            return ("json-1.1" if json11 else "json"), target.rsplit(".", 1)[-1]
         action = request.query.get("Action")
         if not action and "x-www-form-urlencoded" in request.headers.get("Content-Type", ""):
             form = urllib.parse.parse_qs(plain.decode("utf-8", "replace"))
@@ -741,6 +773,11 @@ class AwsProxy(Listener):
                             "x-amzn-query-error": f"{f.code};{side}"})
             body = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{f.code}", "message": f.message})
             return aiohttp.web.Response(status=f.status, body=body, headers=headers)
+        if protocol == "json-1.1":
+            headers["Content-Type"] = "application/x-amz-json-1.1"
+            return aiohttp.web.Response(status=f.status, headers=headers, text=json.dumps(
+                {"__type": f"com.amazonaws.cloudtrail.v20131101#{f.code}Exception"
+                 if f.code == "AccessDenied" else f.code, "message": f.message}))
         if protocol == "json":
             headers.update({"Content-Type": "application/x-amz-json-1.0",
                             "x-amzn-query-error": f"{f.code};{side}"})
@@ -755,6 +792,95 @@ class AwsProxy(Listener):
         )
         headers["Content-Type"] = "text/xml"
         return aiohttp.web.Response(status=f.status, headers=headers, text=xml)
+
+    # -- what moto does not answer --------------------------------------------
+    #
+    # Gap: moto answers DescribeScalingActivities with an empty list whatever
+    # happened, and has no CloudTrail LookupEvents at all. The proxy answers
+    # both from what the tests put (POST /aws/activities, /aws/trail-events),
+    # in the services' own wire formats, as the CBOR translator stands in for
+    # CloudWatch's protocol. Gap: moto drops a deregistered target from
+    # DescribeTargetHealth at once, where ELB shows it `draining`
+    # (Target.DeregistrationInProgress) for the deregistration delay; POST
+    # /elb/draining deregisters one in moto and the proxy adds it back to the
+    # group's answers as draining.
+
+    def _answer_scaling_activities(self, plain: bytes) -> aiohttp.web.Response:
+        """awsQuery: AutoScalingGroupName (optional), MaxRecords; the newest first."""
+        form = {k: v[0] for k, v in urllib.parse.parse_qs(plain.decode("utf-8", "replace")).items()}
+        group = form.get("AutoScalingGroupName")
+        limit = int(form.get("MaxRecords", "100"))
+        chosen = [a for a in self.activities if group is None or a["group"] == group]
+        chosen.sort(key=lambda a: a["start"], reverse=True)
+        members = []
+        for a in chosen[:limit]:
+            members.append(
+                "<member>"
+                f"<ActivityId>{xml_escape(a['id'])}</ActivityId>"
+                f"<AutoScalingGroupName>{xml_escape(a['group'])}</AutoScalingGroupName>"
+                f"<Description>{xml_escape(a['description'])}</Description>"
+                f"<Cause>{xml_escape(a['cause'])}</Cause>"
+                f"<StartTime>{iso(a['start'])}</StartTime>"
+                f"<EndTime>{iso(a['start'] + dt.timedelta(seconds=40))}</EndTime>"
+                "<StatusCode>Successful</StatusCode><Progress>100</Progress>"
+                f"<Details>{xml_escape(json.dumps({'Subnet ID': 'subnet-0', 'Availability Zone': 'us-east-1a'}))}</Details>"
+                "</member>")
+        xml = (
+            '<DescribeScalingActivitiesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">'
+            f"<DescribeScalingActivitiesResult><Activities>{''.join(members)}</Activities>"
+            "</DescribeScalingActivitiesResult>"
+            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
+            "</DescribeScalingActivitiesResponse>")
+        return aiohttp.web.Response(status=200, text=xml, headers={"Content-Type": "text/xml"})
+
+    def _answer_lookup_events(self, plain: bytes) -> aiohttp.web.Response:
+        """awsJson1_1: LookupAttributes (EventName only), StartTime/EndTime
+        (epoch seconds), MaxResults; the newest first, as CloudTrail lists."""
+        body = json.loads(plain or b"{}")
+        names = {a.get("AttributeValue") for a in body.get("LookupAttributes") or []
+                 if a.get("AttributeKey") == "EventName"}
+        start = body.get("StartTime")
+        end = body.get("EndTime")
+        chosen = []
+        for e in self.trail_events:
+            t = e["time"].timestamp()
+            if names and e["name"] not in names:
+                continue
+            if (start is not None and t < float(start)) or (end is not None and t > float(end)):
+                continue
+            chosen.append(e)
+        chosen.sort(key=lambda e: e["time"], reverse=True)
+        events = [{
+            "EventId": e["id"], "EventName": e["name"], "ReadOnly": "false",
+            "EventTime": e["time"].timestamp(), "EventSource": "ec2.amazonaws.com",
+            "Username": e.get("username") or "", "Resources": [
+                {"ResourceType": "AWS::EC2::Instance", "ResourceName": i} for i in e["instances"]],
+            "CloudTrailEvent": json.dumps(e["record"]),
+        } for e in chosen[: int(body.get("MaxResults") or 50)]]
+        return aiohttp.web.Response(status=200, text=json.dumps({"Events": events}),
+                                    headers={"Content-Type": "application/x-amz-json-1.1",
+                                             "x-amzn-RequestId": str(uuid.uuid4())})
+
+    def _add_draining(self, resp: aiohttp.web.Response, plain: bytes) -> aiohttp.web.Response:
+        form = urllib.parse.parse_qs(plain.decode("utf-8", "replace"))
+        arn = (form.get("TargetGroupArn") or [""])[0]
+        asked = any(k.startswith("Targets.") for k in form)
+        draining = self.draining.get(arn)
+        if resp.status != 200 or asked or not draining:
+            return resp
+        members = "".join(
+            "<member><HealthCheckPort>" f"{t['port']}" "</HealthCheckPort>"
+            f"<Target><Id>{xml_escape(t['id'])}</Id><Port>{t['port']}</Port></Target>"
+            "<TargetHealth><State>draining</State><Reason>Target.DeregistrationInProgress</Reason>"
+            "<Description>Target deregistration is in progress</Description></TargetHealth></member>"
+            for t in draining)
+        body = (resp.body or b"").decode()
+        if "</TargetHealthDescriptions>" in body:
+            body = body.replace("</TargetHealthDescriptions>", members + "</TargetHealthDescriptions>", 1)
+        else:
+            body = re.sub(r"<TargetHealthDescriptions\s*/>", f"<TargetHealthDescriptions>{members}</TargetHealthDescriptions>", body, 1)
+        headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
+        return aiohttp.web.Response(status=resp.status, body=body.encode(), headers=headers)
 
     def _upstream_headers(self, request: aiohttp.web.BaseRequest) -> dict[str, str]:
         return {k: v for k, v in request.headers.items()
@@ -2958,6 +3084,12 @@ class Harness:
         r.add_post("/route53/pending", self.h_r53_pending)
         r.add_post("/route53/txt", self.h_r53_txt)
         r.add_post("/route53/weighted", self.h_r53_weighted)
+        r.add_post("/aws/activities", self.h_activities)
+        r.add_post("/aws/trail-events", self.h_trail_events)
+        r.add_post("/aws/node-group", self.h_node_group)
+        r.add_post("/aws/ec2-group", self.h_ec2_group)
+        r.add_post("/elb/attributes", self.h_tg_attributes)
+        r.add_post("/elb/draining", self.h_draining)
         r.add_post("/shutdown", self.h_shutdown)
         self.control_runner = aiohttp.web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self.control_runner.setup()
@@ -3354,6 +3486,204 @@ class Harness:
         assert self.proxy is not None
         self.proxy.r53_pending = int(body.get("count", 0))
         return aiohttp.web.json_response({"pending": self.proxy.r53_pending})
+
+    # lifecycle: Auto Scaling, CloudTrail, target group settings -------------
+
+    @staticmethod
+    def when(body: dict[str, Any]) -> dt.datetime:
+        """A time given as `at` (ISO 8601) or `minutes_ago` (default 0)."""
+        if body.get("at"):
+            return dt.datetime.fromisoformat(str(body["at"]).replace("Z", "+00:00"))
+        return utcnow() - dt.timedelta(minutes=float(body.get("minutes_ago", 0)))
+
+    async def h_activities(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """Adds Auto Scaling activities; each {group, instance, cause?, minutes_ago? | at?,
+        description? ("Terminating EC2 instance: <instance>"), id?}."""
+        assert self.proxy is not None
+        body = await request.json()
+        added = []
+        try:
+            for a in body.get("activities", [body]):
+                added.append({
+                    "id": a.get("id") or str(uuid.uuid4()), "group": a["group"],
+                    "description": a.get("description") or f"Terminating EC2 instance: {a['instance']}",
+                    "cause": a.get("cause") or (
+                        f"At {iso(self.when(a))} an instance was taken out of service in response to an "
+                        "EC2 instance rebalance recommendation."),
+                    "start": self.when(a),
+                })
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+        self.proxy.activities.extend(added)
+        return aiohttp.web.json_response({"ok": True, "added": [{**a, "start": iso(a["start"])} for a in added]})
+
+    async def h_trail_events(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """Adds CloudTrail management events; each {name: BidEvictedEvent |
+        TerminateInstances, instances: [...], minutes_ago? | at?, user_arn?, id?}, its
+        CloudTrailEvent record shaped as CloudTrail writes it."""
+        assert self.proxy is not None
+        body = await request.json()
+        added = []
+        try:
+            for e in body.get("events", [body]):
+                name, instances, at = e["name"], list(e["instances"]), self.when(e)
+                event_id = e.get("id") or str(uuid.uuid4())
+                record: dict[str, Any] = {
+                    "eventVersion": "1.08", "eventTime": iso(at), "eventSource": "ec2.amazonaws.com",
+                    "eventName": name, "awsRegion": REGION, "eventID": event_id, "recipientAccountId": "123456789012",
+                }
+                if name == "BidEvictedEvent":
+                    record.update(userIdentity={"accountId": "123456789012", "invokedBy": "ec2.amazonaws.com"},
+                                  eventType="AwsServiceEvent", readOnly=False,
+                                  serviceEventDetails={"instanceIdSet": instances})
+                else:
+                    arn = e.get("user_arn") or "arn:aws:sts::123456789012:assumed-role/ops/alice"
+                    record.update(userIdentity={"type": "AssumedRole", "arn": arn, "accountId": "123456789012"},
+                                  eventType="AwsApiCall", readOnly=False,
+                                  requestParameters={"instancesSet": {"items": [{"instanceId": i} for i in instances]}})
+                added.append({"id": event_id, "name": name, "instances": instances, "time": at, "record": record,
+                              "username": (e.get("user_arn") or "").rsplit("/", 1)[-1]})
+        except KeyError as err:
+            return self.error(400, f"missing {err}")
+        self.proxy.trail_events.extend(added)
+        return aiohttp.web.json_response({"ok": True, "added": [{**a, "time": iso(a["time"])} for a in added]})
+
+    def _node_group(self, body: dict[str, Any], nodes: list[dict[str, Any]]) -> dict[str, Any]:
+        """An Auto Scaling group in moto with one instance per node; its tags
+        and settings as EKS makes a managed node group's."""
+        ec2 = boto("ec2", self.moto_url)
+        asg = boto("autoscaling", self.moto_url)
+        elb = boto("elbv2", self.moto_url)
+        _, subnets = default_vpc(ec2)
+        name = body["name"]
+        asg.create_launch_configuration(LaunchConfigurationName=f"{name}-lc", ImageId="ami-12c6146b",
+                                        InstanceType="m6i.2xlarge")
+        tags = [{"Key": "eks:nodegroup-name", "Value": body.get("nodegroup", name), "PropagateAtLaunch": True,
+                 "ResourceId": name, "ResourceType": "auto-scaling-group"}] if body.get("nodegroup", name) else []
+        known = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc", MinSize=0, MaxSize=len(nodes) + 2,
+            DesiredCapacity=len(nodes), VPCZoneIdentifier=",".join(subnets),
+            CapacityRebalance=bool(body.get("capacity_rebalance", True)), Tags=tags,
+            TargetGroupARNs=[known[t] for t in body.get("target_groups", [])])
+        group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        return {"group": name, "instances": [i["InstanceId"] for i in group["Instances"]]}
+
+    async def h_node_group(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """{side, name, nodegroup? (name), capacity_type? (SPOT), capacity_rebalance? (true),
+        target_groups? [names]}: an Auto Scaling group in moto with one instance for each
+        node of that capacity type on the side, and each such node's providerID set to
+        its instance (a MODIFIED watch event). Answers {group, nodes: {node: instance}}."""
+        body = await request.json()
+        peer = self.side_named(body.get("side", "new"))
+        cluster = peer.cluster
+        res = cluster.resource_for("v1", "Node")
+        capacity = body.get("capacity_type", "SPOT")
+        nodes = [o.raw for (r, _, _), o in cluster.objects.items() if r == res and not o.deleted
+                 and o.raw["metadata"].get("labels", {}).get("eks.amazonaws.com/capacityType") == capacity]
+        nodes.sort(key=lambda n: n["metadata"]["name"])
+        try:
+            made = await asyncio.to_thread(self._node_group, body, nodes)
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+        placed = {}
+        for node, instance in zip(nodes, made["instances"]):
+            zone = node["spec"]["providerID"].split("/")[-2]
+
+            def retag(n: dict[str, Any], instance: str = instance, zone: str = zone) -> dict[str, Any]:
+                n["spec"]["providerID"] = f"aws:///{zone}/{instance}"
+                return n
+            await cluster.mutate(res, None, node["metadata"]["name"], retag)
+            placed[node["metadata"]["name"]] = instance
+        return aiohttp.web.json_response({"group": made["group"], "nodes": placed})
+
+    def _ec2_group(self, body: dict[str, Any]) -> dict[str, Any]:
+        """EC2 behind the ALB: an Auto Scaling group of `count` instances
+        registered in an `instance` target group of their own; the group has
+        the target group attached only when `attach` (again: attaches it)."""
+        ec2 = boto("ec2", self.moto_url)
+        asg = boto("autoscaling", self.moto_url)
+        elb = boto("elbv2", self.moto_url)
+        vpc, subnets = default_vpc(ec2)
+        name, tg_name = body["name"], body["target_group"]
+        known = {g["TargetGroupName"]: g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]}
+        if tg_name not in known:
+            known[tg_name] = elb.create_target_group(
+                Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc["VpcId"], TargetType="instance",
+                HealthCheckPath="/healthz")["TargetGroups"][0]["TargetGroupArn"]
+        arn = known[tg_name]
+        groups = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+        if groups:
+            if body.get("attach"):
+                asg.attach_load_balancer_target_groups(AutoScalingGroupName=name, TargetGroupARNs=[arn])
+        else:
+            asg.create_launch_configuration(LaunchConfigurationName=f"{name}-lc", ImageId="ami-12c6146b",
+                                            InstanceType="m5.large")
+            asg.create_auto_scaling_group(
+                AutoScalingGroupName=name, LaunchConfigurationName=f"{name}-lc", MinSize=0,
+                MaxSize=int(body.get("count", 2)) + 2, DesiredCapacity=int(body.get("count", 2)),
+                VPCZoneIdentifier=",".join(subnets), CapacityRebalance=bool(body.get("capacity_rebalance", False)),
+                TargetGroupARNs=[arn] if body.get("attach") else [])
+        group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"][0]
+        instances = [i["InstanceId"] for i in group["Instances"]]
+        elb.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 80} for i in instances])
+        return {"group": name, "target_group": arn, "instances": instances,
+                "attached": group.get("TargetGroupARNs", [])}
+
+    async def h_ec2_group(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """{name, target_group, count? (2), attach? (false), capacity_rebalance? (false)}: the old
+        side as EC2 behind the ALB (see _ec2_group); answers {group, target_group, instances,
+        attached}. Again with attach: true attaches the target group to the group."""
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._ec2_group, body))
+        except KeyError as e:
+            return self.error(400, f"missing {e}")
+
+    def side_named(self, side: str) -> KubePeer:
+        if side not in self.kube:
+            raise aiohttp.web.HTTPNotFound(text="side must be old or new")
+        return self.kube[side]
+
+    def _tg_arn(self, name: str) -> str:
+        elb = boto("elbv2", self.moto_url)
+        return next(g["TargetGroupArn"] for g in elb.describe_target_groups()["TargetGroups"]
+                    if g["TargetGroupName"] == name)
+
+    def _tg_attributes(self, body: dict[str, Any]) -> dict[str, Any]:
+        elb = boto("elbv2", self.moto_url)
+        arn = self._tg_arn(body["target_group"])
+        elb.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(body["deregistration_delay"]))}])
+        return {a["Key"]: a["Value"] for a in elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}
+
+    async def h_tg_attributes(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """{target_group: name, deregistration_delay: seconds}, straight to moto;
+        answers the group's attributes."""
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._tg_attributes, body))
+        except (KeyError, StopIteration) as e:
+            return self.error(400, f"unknown or missing {e!r}")
+
+    def _draining(self, body: dict[str, Any]) -> dict[str, Any]:
+        elb = boto("elbv2", self.moto_url)
+        arn = self._tg_arn(body["target_group"])
+        targets = [d["Target"] for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+        target = next(t for t in targets if body.get("id") in (None, t["Id"]))
+        elb.deregister_targets(TargetGroupArn=arn, Targets=[{"Id": target["Id"], "Port": target["Port"]}])
+        assert self.proxy is not None
+        self.proxy.draining.setdefault(arn, []).append({"id": target["Id"], "port": target["Port"]})
+        return {"target_group": arn, "id": target["Id"], "port": target["Port"]}
+
+    async def h_draining(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
+        """{target_group: name, id?}: deregisters the target (the first when no id) in moto,
+        and the proxy shows it draining (Target.DeregistrationInProgress) from then on."""
+        body = await request.json()
+        try:
+            return aiohttp.web.json_response(await asyncio.to_thread(self._draining, body))
+        except (KeyError, StopIteration) as e:
+            return self.error(400, f"unknown or missing {e!r}")
 
     async def h_shutdown(self, request: aiohttp.web.Request) -> aiohttp.web.Response:
         asyncio.get_running_loop().call_soon(self.stopping.set)

@@ -34,7 +34,10 @@ pub use client::{client_for, context_user, server_version};
 use errors::refused;
 pub use errors::{KubeError, explain, kube_error};
 use health::Health;
-pub use objects::{CronJobObj, DeploymentObj, EventObj, HpaObj, JobObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec};
+pub use objects::{
+    CronJobObj, DaemonSetHandlerObj, DeploymentHandlerObj, DeploymentObj, EnvVar, EventObj, HandlerContainer, HpaObj,
+    JobObj, NamespaceObj, NodeObj, PodObj, StatefulSetObj, TemplateSpec,
+};
 pub use trim::*;
 use trim::{hpa_target, workload_gone};
 use watch::{Batch, events, watch};

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Event, Node, Pod};
@@ -214,6 +214,16 @@ pub struct Template {
 pub struct ReplicatedSpec {
     pub replicas: Option<i32>,
     pub template: Template,
+    /// Which pods are its own: the lifecycle reader lists them by it.
+    pub selector: Option<Selector>,
+}
+
+/// A label selector's `matchLabels`; `matchExpressions` are not read (a
+/// Deployment's selector is its template's labels in practice).
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Selector {
+    pub match_labels: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize, Clone, Debug, Default)]
@@ -466,3 +476,66 @@ pub struct HpaObj {
     pub status: Option<HpaStatus>,
 }
 resource!(HpaObj, HorizontalPodAutoscaler);
+
+/// An environment variable of a container: kept only by name and literal
+/// value, and read only for the few names that say where a handler reads
+/// its notices (`INTERRUPTION_QUEUE`); a `valueFrom` is never followed.
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// A termination handler's container: its env and args, where its
+/// interruption queue is named.
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct HandlerContainer {
+    pub env: Vec<EnvVar>,
+    pub args: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct HandlerPodSpec {
+    pub containers: Vec<HandlerContainer>,
+}
+
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct HandlerTemplate {
+    pub spec: Option<HandlerPodSpec>,
+}
+
+#[derive(Deserialize, Clone, Debug, Default)]
+#[serde(default)]
+pub struct HandlerSpec {
+    pub template: HandlerTemplate,
+}
+
+/// A DaemonSet or Deployment that may be a termination handler (NTH,
+/// Karpenter): its name and its containers' env and args, nothing else.
+#[derive(Deserialize, Clone, Debug)]
+pub struct HandlerObj<K> {
+    #[serde(deserialize_with = "meta", default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: Option<HandlerSpec>,
+    #[serde(skip)]
+    kind: std::marker::PhantomData<K>,
+}
+
+pub type DaemonSetHandlerObj = HandlerObj<DaemonSet>;
+pub type DeploymentHandlerObj = HandlerObj<Deployment>;
+resource!(DaemonSetHandlerObj, DaemonSet);
+resource!(DeploymentHandlerObj, Deployment);
+
+/// A Namespace: its labels (the Load Balancer Controller's readiness gate
+/// label among them).
+#[derive(Deserialize, Clone, Debug)]
+pub struct NamespaceObj {
+    #[serde(deserialize_with = "labelled_meta", default)]
+    pub metadata: ObjectMeta,
+}
+resource!(NamespaceObj, k8s_openapi::api::core::v1::Namespace);

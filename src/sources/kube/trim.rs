@@ -34,7 +34,7 @@ fn images(spec: Option<&TemplateSpec>) -> Vec<String> {
 /// How a template's pods stop: the grace period and the longest pause of
 /// its containers' `preStop` hooks. The command of an `exec` hook is read
 /// for a `sleep` and dropped.
-fn stop_spec(spec: Option<&TemplateSpec>) -> Option<StopSpec> {
+pub fn stop_spec(spec: Option<&TemplateSpec>) -> Option<StopSpec> {
     let spec = spec?;
     let hooks = spec.containers.iter().map(|c| match c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) {
         None => PreStop::None,
