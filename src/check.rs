@@ -298,10 +298,6 @@ async fn check_aws(r: &mut Report, plan: &Plan) -> bool {
     true
 }
 
-/// The widest a risk's line of meaning or change is, so that every line
-/// of the output stays within 200 characters.
-const WRAP: usize = 150;
-
 /// The lifecycle risks: the settings that make a stopping pod or node cut
 /// requests off, judged once from a gather of the facts; each risk a
 /// warning with what it means and what to change, each fact that could
@@ -316,29 +312,7 @@ async fn check_risks(r: &mut Report, plan: &Plan) {
     }
     let gathered = lifecycle::gather(plan, &lifecycle::Readers::new(&config, kube)).await;
     let risks = crate::domain::lifecycle::assess(&gathered.facts, &gathered.route_sides());
-    for risk in &risks {
-        r.add(Verdict::Warn, format!("risk {}", risk.side), risk_text(risk));
-    }
-    for line in &gathered.facts.unread {
-        r.add(Verdict::Warn, "risks", wrap(line, WRAP).join(&format!("\n{}", " ".repeat(25))));
-    }
-    if risks.is_empty() {
-        r.add(Verdict::Ok, "risks", format!("no lifecycle risks found ({})", judged(&gathered)));
-    }
-}
-
-/// A risk's finding, then what it means and what to change, each on lines
-/// of their own under it.
-fn risk_text(risk: &crate::domain::lifecycle::Risk) -> String {
-    let indent = " ".repeat(25);
-    let mut text = wrap(&risk.finding, WRAP).join(&format!("\n{indent}"));
-    for (label, said) in [("means", risk.kind.means()), ("change", risk.change.as_str())] {
-        for (i, line) in wrap(said, WRAP).into_iter().enumerate() {
-            let head = if i == 0 { format!("{label}: ") } else { " ".repeat(label.len() + 2) };
-            text.push_str(&format!("\n{indent}{head}{line}"));
-        }
-    }
-    text
+    r.risks(&risks, &gathered.facts.unread, &judged(&gathered));
 }
 
 /// What a gather judged, in a few words: the routes' sides, the target
@@ -360,26 +334,6 @@ fn judged(g: &lifecycle::Gathered) -> String {
         g.facts.scaling_groups.len(),
         if handlers.is_empty() { "no side".to_string() } else { handlers.join(" and ") }
     )
-}
-
-/// Words into lines of at most `width` characters (a longer word is a
-/// line of its own).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]
@@ -414,31 +368,6 @@ mod tests {
             r#"deployments.apps "api" is forbidden: User "bob" cannot patch resource "deployments/scale" in API group "apps" in the namespace "app""#,
         ));
         assert_eq!(text, r#"forbidden: user "bob" may not patch deployments/scale.apps in namespace app"#);
-    }
-
-    #[test]
-    fn a_risk_is_said_on_lines_within_200_characters() {
-        use crate::domain::Side;
-        use crate::domain::lifecycle::{Risk, RiskKind};
-        let risk = Risk {
-            kind: RiskKind::RebalanceWithoutHandler,
-            side: Side::New,
-            route: Some("api".into()),
-            finding: "api: node group spot (ASG eks-spot-1) has capacity rebalance on, no termination handler".into(),
-            change: "install aws-node-termination-handler so a rebalance cordons and drains in order (taints show on the console), and give the pods a preStop pause".into(),
-        };
-        let finding = crate::sources::check::Finding {
-            verdict: crate::sources::check::Verdict::Warn,
-            area: "risk new".into(),
-            detail: super::risk_text(&risk),
-        };
-        let text = finding.to_string();
-        assert!(text.lines().count() >= 3, "{text}");
-        for line in text.lines() {
-            assert!(line.chars().count() <= 200, "{line}");
-        }
-        assert!(text.contains("means: on a rebalance recommendation"), "{text}");
-        assert!(text.contains("change: install aws-node-termination-handler"), "{text}");
     }
 
     #[test]

@@ -34,15 +34,14 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_sdk_cloudwatch::types::StandardUnit;
+use common::cloudwatch::{CloudWatch, Traffic, datum};
 use common::live::{Driver, LiveConsole, everything_read};
 use common::peers::Peers;
 use cutover::app::{App, Marked, Modal, Mode, Msg, Panel, SeriesId, SourceId, SourceState, Verdict};
 use cutover::domain::analysis::{Failed, Unsure, minutes_to_tell};
-use cutover::domain::{MetricsKind, Minute, PerSide, RouteId, Side, Weights};
+use cutover::domain::{MetricsKind, Minute, RouteId, Side, Weights};
 use cutover::keymap::{Key, KeyCode};
-use cutover::plan::Plan;
 use cutover::sources::cloudwatch;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -53,14 +52,6 @@ const ADMIN: usize = 1;
 /// How long a test waits for a read that comes once a minute, with the
 /// SDK's retries: well over a minute.
 const NEXT_POLL: Duration = Duration::from_secs(100);
-
-/// One side's minute as ALB publishes it for a target group.
-#[derive(Debug, Clone, Copy)]
-struct Traffic {
-    requests: f64,
-    errors: f64,
-    latency_ms: f64,
-}
 
 /// Old's side of every test but the thin one: 1,000 requests a minute, one
 /// 5xx.
@@ -74,64 +65,7 @@ const NEW_FAILING: Traffic = Traffic { requests: 1000.0, errors: 60.0, latency_m
 const OLD_THIN: Traffic = Traffic { requests: 792.0, errors: 2.0, latency_ms: 110.0 };
 const NEW_THIN: Traffic = Traffic { requests: 8.0, errors: 0.0, latency_ms: 90.0 };
 
-/// CloudWatch at the peers as a test writes to it: through the harness's
-/// proxy, with the SDK the console reads with.
-struct CloudWatch {
-    rt: tokio::runtime::Runtime,
-    client: aws_sdk_cloudwatch::Client,
-    /// admin's load balancer's dimension, and each side's target group's.
-    lb: String,
-    tg: PerSide<String>,
-    /// The harness's realistic seed: its own minutes of admin's old side.
-    expected: Value,
-}
-
 impl CloudWatch {
-    fn new(peers: &Peers) -> CloudWatch {
-        let plan = Plan::load(&peers.plan_path()).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let sdk = rt.block_on(cutover::sources::aws::sdk_config(&plan.aws));
-        let expected = peers.expected();
-        let tg = |side: &str| expected["routes"]["admin"][side]["target_group"].as_str().unwrap().to_string();
-        CloudWatch {
-            client: aws_sdk_cloudwatch::Client::new(&sdk),
-            lb: expected["load_balancer"]["dimension"].as_str().unwrap().to_string(),
-            tg: PerSide::new(tg("old"), tg("new")),
-            expected,
-            rt,
-        }
-    }
-
-    /// A target group's dimensions in AWS's documented order, then in the
-    /// reverse (see the module's note on moto).
-    fn orders(&self, side: Side) -> [Vec<Dimension>; 2] {
-        let tg = Dimension::builder().name("TargetGroup").value(self.tg.get(side)).build();
-        let lb = Dimension::builder().name("LoadBalancer").value(&self.lb).build();
-        [vec![tg.clone(), lb.clone()], vec![lb, tg]]
-    }
-
-    /// Puts `traffic` into each of `minutes` on `side`, in both orders. As
-    /// on ALB, the 5xx counter has no datapoint in a minute without one.
-    fn put(&self, side: Side, minutes: &[Minute], traffic: Traffic) {
-        let mut data = Vec::new();
-        for minute in minutes {
-            let series = [
-                ("RequestCount", traffic.requests, StandardUnit::Count),
-                ("HTTPCode_Target_5XX_Count", traffic.errors, StandardUnit::Count),
-                ("TargetResponseTime", traffic.latency_ms / 1000.0, StandardUnit::Seconds),
-            ];
-            for (name, value, unit) in series {
-                if name == "HTTPCode_Target_5XX_Count" && value == 0.0 {
-                    continue;
-                }
-                for dimensions in self.orders(side) {
-                    data.push(datum(name, dimensions, *minute, value, unit.clone()));
-                }
-            }
-        }
-        self.send(data);
-    }
-
     /// The harness's own minutes of admin's old side, which it put in the
     /// documented order only, put again in the reverse: both orders hold
     /// the same series.
@@ -153,15 +87,6 @@ impl CloudWatch {
     fn harness_old_requests(&self, minute: Minute) -> f64 {
         let series = &self.expected["routes"]["admin"]["old"]["metrics"]["RequestCount"];
         series[(minute.0 * 60).to_string()].as_f64().unwrap_or(0.0)
-    }
-
-    fn send(&self, data: Vec<MetricDatum>) {
-        // PutMetricData takes up to 1,000 datapoints a call.
-        for chunk in data.chunks(1000) {
-            let put =
-                self.client.put_metric_data().namespace(cloudwatch::NAMESPACE).set_metric_data(Some(chunk.to_vec()));
-            self.rt.block_on(put.send()).unwrap();
-        }
     }
 
     /// admin's new side's requests in `minute`, as a GetMetricData asking
@@ -186,16 +111,6 @@ impl CloudWatch {
         let points = self.rt.block_on(cloudwatch::fetch(&self.client, &[query], minute, minute.offset(1))).unwrap();
         points.iter().map(|p| p.value).collect()
     }
-}
-
-fn datum(name: &str, dimensions: Vec<Dimension>, minute: Minute, value: f64, unit: StandardUnit) -> MetricDatum {
-    MetricDatum::builder()
-        .metric_name(name)
-        .set_dimensions(Some(dimensions))
-        .timestamp(DateTime::from_secs(minute.0 * 60))
-        .value(value)
-        .unit(unit)
-        .build()
 }
 
 /// The last six whole minutes and the one in progress (its start is past):
@@ -246,7 +161,7 @@ fn weights(peers: &Peers, route: &str) -> (i64, i64) {
 /// Each side's minutes put, the harness's call log cleared after: what the
 /// test itself wrote is not the console's.
 fn seed(peers: &Peers, old: Traffic, new: Traffic) {
-    let cw = CloudWatch::new(peers);
+    let cw = CloudWatch::new(peers, "admin");
     cw.mirror_harness_seed();
     cw.put(Side::Old, &recent_minutes(), old);
     cw.put(Side::New, &recent_minutes(), new);
@@ -314,7 +229,7 @@ fn a_healthy_step_passes_each_minute_and_is_ready_once_baked() {
 
     // What the console reads is each minute once, whichever order a query
     // gives the dimensions in.
-    let cw = CloudWatch::new(&d.peers);
+    let cw = CloudWatch::new(&d.peers, "admin");
     let minute = recent_minutes()[0];
     assert_eq!(cw.new_requests(minute, 0), [1000.0]);
     assert_eq!(cw.new_requests(minute, 1), [1000.0]);
@@ -506,7 +421,11 @@ fn cloudwatch_throttled_blinds_the_analysis_and_reverts_nothing_until_it_reads_a
     // GetMetricData throttled; then the minute in progress goes bad on new.
     d.peers.aws_fault(json!({"id": "throttled", "ops": ["GetMetricData"], "code": "Throttling"}));
     let bad = Minute::containing(Timestamp::now());
-    CloudWatch::new(&d.peers).put(Side::New, &[bad], Traffic { requests: 5000.0, errors: 1000.0, latency_ms: 120.0 });
+    CloudWatch::new(&d.peers, "admin").put(
+        Side::New,
+        &[bad],
+        Traffic { requests: 5000.0, errors: 1000.0, latency_ms: 120.0 },
+    );
     let metrics = SourceId::Metrics(MetricsKind::CloudWatch);
     d.console.until("admin blind", NEXT_POLL, |app| app.routes[ADMIN].blind.is_some());
     // The bad minute is over and in CloudWatch; the console cannot read it.

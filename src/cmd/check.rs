@@ -65,7 +65,8 @@ fn demo() -> Result<ExitCode> {
         "plan",
         format!("{}: the simulated world of `cutover demo`, nothing real is read", app.config.title),
     );
-    report.risks(&app.risks, app.lifecycle.as_ref());
+    let unread = app.lifecycle.as_ref().map(|f| f.unread.clone()).unwrap_or_default();
+    report.risks(&app.risks, &unread, "the demo's routes, target groups, node groups and handlers");
     let mut out = "cutover check --demo\n\n".to_string();
     for f in &report.0 {
         out.push_str(&format!("{f}\n"));

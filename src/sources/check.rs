@@ -81,41 +81,63 @@ fn wrapped(text: &str) -> String {
 
 impl Report {
     /// The lifecycle risks, each a warning with what it means and what to
-    /// change; what could not be read, a warning each; none found, one
-    /// line saying what was judged.
-    pub fn risks(
-        &mut self,
-        risks: &[crate::domain::lifecycle::Risk],
-        facts: Option<&crate::domain::lifecycle::LifecycleFacts>,
-    ) {
-        let Some(facts) = facts else {
-            self.add(Verdict::Warn, "risks", "the lifecycle could not be read: no risk was judged");
-            return;
-        };
-        for line in &facts.unread {
+    /// change; what could not be read, a warning each (it raises no risk);
+    /// none found, one line saying what was `judged`. Warnings only: they
+    /// never fail a check.
+    pub fn risks(&mut self, risks: &[crate::domain::lifecycle::Risk], unread: &[String], judged: &str) {
+        let indent = " ".repeat(DETAIL_INDENT);
+        for line in unread {
             self.add(Verdict::Warn, "risks", wrapped(&format!("{line}: that risk is not judged")));
         }
         for r in risks {
             let detail = format!(
-                "{}\n{}{}\n{}{}",
+                "{}\n{indent}{}\n{indent}{}",
                 wrapped(&r.finding),
-                " ".repeat(DETAIL_INDENT),
                 wrapped(&format!("means: {}", r.kind.means())),
-                " ".repeat(DETAIL_INDENT),
                 wrapped(&format!("change: {}", r.change)),
             );
             self.add(Verdict::Warn, format!("risk {}", r.side), detail);
         }
         if risks.is_empty() {
-            self.add(
-                Verdict::Ok,
-                "risks",
-                wrapped(&format!(
-                    "no lifecycle risk found ({} target group(s), {} Auto Scaling group(s), the termination handlers and readiness gates of each cluster)",
-                    facts.target_groups.len(),
-                    facts.scaling_groups.len()
-                )),
-            );
+            self.add(Verdict::Ok, "risks", wrapped(&format!("no lifecycle risks found ({judged})")));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Side;
+    use crate::domain::lifecycle::{Risk, RiskKind};
+
+    #[test]
+    fn a_risk_is_said_on_lines_within_200_characters_with_its_meaning_and_change() {
+        let risk = Risk {
+            kind: RiskKind::RebalanceWithoutHandler,
+            side: Side::New,
+            route: Some("api".into()),
+            finding: "api: node group spot (ASG eks-spot-1) has capacity rebalance on, no termination handler".into(),
+            brief: "capacity rebalance on spot".into(),
+            change: "install aws-node-termination-handler so a rebalance cordons and drains in order (taints show on the console), and give the pods a preStop pause".into(),
+        };
+        let mut report = Report::default();
+        report.risks(std::slice::from_ref(&risk), &["autoscaling:DescribeAutoScalingGroups denied".into()], "");
+        let text: String = report.0.iter().map(|f| format!("{f}\n")).collect();
+        assert!(text.lines().count() >= 4, "{text}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 200, "{line}");
+        }
+        assert!(
+            text.contains(
+                "WARN  risks            autoscaling:DescribeAutoScalingGroups denied: that risk is not judged"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("means: on a rebalance recommendation"), "{text}");
+        assert!(text.contains("change: install aws-node-termination-handler"), "{text}");
+        let mut none = Report::default();
+        none.risks(&[], &[], "2 target group(s)");
+        assert_eq!(none.0[0].verdict, Verdict::Ok);
+        assert_eq!(none.0[0].detail, "no lifecycle risks found (2 target group(s))");
     }
 }

@@ -2,6 +2,7 @@
 //! screen drawn on ratatui's `TestBackend`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::zombie_processes)]
 
+pub mod cloudwatch;
 pub mod live;
 pub mod nats;
 pub mod peers;
