@@ -302,13 +302,11 @@ fn activities_and_bid_evictions_arrive_as_node_signals_at_their_times() {
     assert_eq!(ops.iter().filter(|o| *o == "LookupEvents").count(), 2, "one call per event name per poll");
     // The protocols the SDK speaks: awsQuery for Auto Scaling, awsJson1_1
     // for CloudTrail (the proxy answers both in them).
-    let protocol = |op: &str| {
-        let requests = console.peers.requests("aws");
-        let r = requests.iter().find(|r| r["op"].as_str() == Some(op)).unwrap();
-        r["protocol"].as_str().unwrap().to_string()
-    };
-    assert_eq!(protocol("DescribeScalingActivities"), "query");
-    assert_eq!(protocol("LookupEvents"), "json-1.1");
+    let requests = console.peers.requests("aws");
+    let request = |op: &str| requests.iter().find(|r| r["op"].as_str() == Some(op)).unwrap().clone();
+    assert_eq!(request("DescribeScalingActivities")["protocol"], "query");
+    assert_eq!(request("LookupEvents")["protocol"], "json-1.1");
+    assert_eq!(request("LookupEvents")["target"], "CloudTrail_20131101.LookupEvents");
 }
 
 /// A denied DescribeScalingActivities makes that source stale with the

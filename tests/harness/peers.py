@@ -35,7 +35,7 @@ until stdin reaches EOF or SIGTERM/SIGINT arrives. Logs go to DIR/peers.log.
 Control API (JSON; a refused body answers 400 {"error": why}):
   GET  /requests[?peer=aws|old|new]   what reached the peers, oldest first: method, path,
                                       query, op, mutating, status; namespace and name (kube);
-                                      protocol (aws); changes: [{action, record}] of a Route 53
+                                      protocol (aws), target (its X-Amz-Target, JSON protocols); changes: [{action, record}] of a Route 53
                                       change batch, refused: InvalidChangeBatch when the proxy
                                       refused it, rewritten: PENDING; fault, fault_id, fault_mode for a
                                       faulted request, plus forwarded/upstream_status (it
@@ -668,6 +668,9 @@ class AwsProxy(Listener):
             "method": request.method, "path": request.path, "query": request.query_string,
             "op": op, "mutating": not is_read_only_op(op), "protocol": protocol,
         })
+        if request.headers.get("X-Amz-Target"):
+            # The JSON protocols' operation header as the SDK sent it.
+            entry["target"] = request.headers["X-Amz-Target"]
         if op == "ChangeResourceRecordSets":
             # What the batch asks, for tests to assert the exact write.
             try:
