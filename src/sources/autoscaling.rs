@@ -48,8 +48,13 @@ pub fn kind_of(cause: &str) -> NodeSignalKind {
     }
 }
 
-/// An activity's cause, cut to a readable length and scrubbed.
+/// An activity's cause, cut to a readable length and scrubbed, without
+/// its leading `At 2026-12-08T19:47:12Z` (the signal's own time says it).
 pub fn detail(cause: &str) -> String {
+    let cause = match cause.strip_prefix("At ").and_then(|rest| rest.split_once(' ')) {
+        Some((time, rest)) if time.parse::<Timestamp>().is_ok() => rest.trim_end_matches('.'),
+        _ => cause,
+    };
     let text = crate::sources::fault::short(cause, DETAIL_CHARS);
     crate::scrub::scrub(&text).into_owned()
 }
@@ -205,6 +210,11 @@ mod tests {
         assert_eq!(out[0].kind, NodeSignalKind::AsgTermination);
         assert_eq!(out[1].kind, NodeSignalKind::AsgRebalance);
         assert_eq!(out[1].at.as_second(), t);
+        assert_eq!(
+            out[1].detail,
+            "an instance was taken out of service in response to an EC2 instance rebalance recommendation",
+            "the time the signal carries is not said again"
+        );
         assert!(signals(&acts, since, &mut seen).is_empty(), "each activity once");
     }
 
