@@ -68,7 +68,7 @@ fn each_risk_is_found_with_the_bad_setting_and_explained() {
     assert_eq!(code, 0, "risks are warnings, never a failed check:\n{text}");
     let api = risks(&text, "new", "api");
     for expected in [
-        "app/api has no preStop pause; target group api-new sends IP targets",
+        "app/api has no preStop pause (target group api-new, IP targets)",
         "app/api grace 30s < deregistration 300s (target group api-new)",
         "namespace app has no pod readiness gate",
         "pod(s) on 3 Spot node(s), no termination handler",

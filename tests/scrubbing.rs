@@ -33,6 +33,19 @@ const DIRTY: &str = "failed: password=hunter2";
 /// only in a restricted alphabet (no `=`, no spaces, lowercase), the plan's
 /// own names, and what the console itself asked for.
 const KEPT: &[(&str, &str)] = &[
+    ("NodeSignals[].node.instance", "an EC2 instance id: i- and hex digits"),
+    (
+        "Lifecycle.clusters.new.handlers[].karpenter.interruption_queue",
+        "an SQS queue's name, from Karpenter's settings",
+    ),
+    ("Lifecycle.clusters.new.handlers[].karpenter.workload", "namespace/name of a Deployment: Kubernetes names"),
+    ("Lifecycle.routes[].route", "a route's name, from the plan"),
+    ("Lifecycle.routes[].target_group", "a target group's ARN, from the plan or ELB"),
+    ("Lifecycle.scaling_groups[].instances[]", "EC2 instance ids"),
+    ("Lifecycle.scaling_groups[].name", "an Auto Scaling group's name"),
+    ("Lifecycle.scaling_groups[].node_group", "an EKS node group's name"),
+    ("Lifecycle.target_groups[].arn", "a target group's ARN"),
+    ("Lifecycle.target_groups[].name", "a target group's name"),
     ("Cluster.delta.Workload.key.namespace", "a Kubernetes name: lowercase letters, digits and '-'"),
     ("Cluster.delta.Workload.key.name", "a Kubernetes name, matched against the plan"),
     ("Cluster.delta.WorkloadGone.namespace", "a Kubernetes name"),

@@ -253,9 +253,9 @@ fn node_part(app: &State, side: Side, (from, to): (Minute, Minute), workload: &s
         .unwrap_or_default();
     let taken = match strongest {
         Some(s) if s.kind.cause_rank() >= lost.cause.cause_rank() => {
-            format!("{} ({} {})", s.kind.label(), s.kind.source().label(), hhmm(Minute::containing(s.at)))
+            format!("{} ({} {})", taken_by(s.kind), s.kind.source().label(), hhmm(Minute::containing(s.at)))
         }
-        _ => lost.cause.label().to_string(),
+        _ => taken_by(lost.cause).to_string(),
     };
     // Other sources' word on the same node, where the strongest is not
     // theirs: the activity or the event that says why.
@@ -267,6 +267,15 @@ fn node_part(app: &State, side: Side, (from, to): (Minute, Minute), workload: &s
     let also = if also.is_empty() { String::new() } else { format!(" [{}]", also.join(", ")) };
     let pods = if lost.count == 1 { "pod" } else { "pods" };
     format!("{} {workload} {pods} on {}{capacity} stopped by {taken}{also}", lost.count, short_node(node))
+}
+
+/// What took a node, as the cause says it: a cordon alone is a drain
+/// nobody said the reason of (no handler's taint, no activity yet).
+fn taken_by(kind: NodeSignalKind) -> &'static str {
+    match kind {
+        NodeSignalKind::Cordon | NodeSignalKind::TaintUnschedulable => "a drain (cordoned)",
+        other => other.label(),
+    }
 }
 
 fn hhmm(minute: Minute) -> String {

@@ -59,7 +59,7 @@ impl Report {
 const DETAIL_INDENT: usize = 2 + 5 + 1 + 16 + 1;
 
 /// The widest a continued line of a finding is.
-const DETAIL_WIDTH: usize = 100;
+const DETAIL_WIDTH: usize = 150;
 
 /// `text` in lines of at most `DETAIL_WIDTH` characters, broken at spaces,
 /// each after the first indented under the finding's detail.
@@ -99,7 +99,7 @@ impl Report {
             self.add(Verdict::Warn, format!("risk {}", r.side), detail);
         }
         if risks.is_empty() {
-            self.add(Verdict::Ok, "risks", wrapped(&format!("no lifecycle risks found ({judged})")));
+            self.add(Verdict::Ok, "risks", format!("no lifecycle risks found ({judged})"));
         }
     }
 }

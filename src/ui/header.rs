@@ -171,7 +171,7 @@ fn risks_piece(app: &State) -> Option<(super::columns::Col, Vec<Span<'static>>)>
         Span::styled(text, Style::new().fg(Color::Yellow)),
         Span::raw("  "),
     ];
-    Some((Col::text(width(&head) + 6, want, 1), spans))
+    Some((Col::text(width(&head) + 6, want, 2), spans))
 }
 
 /// Who holds the plan's wheel, as the header says it, and whether this
