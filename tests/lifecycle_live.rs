@@ -38,16 +38,34 @@ fn check(plan: &Path) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
-/// The risk findings of one side about one route: each finding's first
-/// line (`WARN  risk new  api: …`).
-fn risks<'a>(text: &'a str, side: &str, route: &str) -> Vec<&'a str> {
+/// `check`'s findings, each with its continued lines joined to it (a
+/// finding's detail wraps under itself).
+fn findings(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        match out.last_mut() {
+            Some(last) if line.starts_with(&" ".repeat(25)) => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => out.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// The risk findings of one side about one route: each finding up to what
+/// it means (`WARN  risk new  api: …`).
+fn risks(text: &str, side: &str, route: &str) -> Vec<String> {
     let area = format!("risk {side}");
-    text.lines()
+    findings(text)
+        .into_iter()
         .filter(|l| l.trim_start().starts_with("WARN") && l.contains(&area) && l.contains(&format!("{route}: ")))
+        .map(|l| l.split(" means: ").next().unwrap_or_default().to_string())
         .collect()
 }
 
-fn has(lines: &[&str], needle: &str) -> bool {
+fn has(lines: &[String], needle: &str) -> bool {
     lines.iter().any(|l| l.contains(needle))
 }
 
@@ -91,7 +109,7 @@ fn the_right_settings_raise_no_risk() {
     peers.label_namespace("new", "app", GATE, Some("enabled"));
     peers.add_nth_daemonset("new");
     let (_, text) = check(&peers.plan_path());
-    assert_eq!(risks(&text, "new", "api"), Vec::<&str>::new(), "{text}");
+    assert_eq!(risks(&text, "new", "api"), Vec::<String>::new(), "{text}");
 
     // A short pause, and a grace within it.
     peers.set_stop("new", "app", "api", Some(5), 5);
@@ -184,8 +202,8 @@ fn a_denied_call_loses_only_its_own_fact_and_is_said_once() {
     peers.deny("new", json!({"verb": "list", "group": "apps", "resource": "daemonsets"}));
     let (code, text) = check(&peers.plan_path());
     assert_eq!(code, 0, "{text}");
-    let denied: Vec<&str> = text
-        .lines()
+    let denied: Vec<String> = findings(&text)
+        .into_iter()
         .filter(|l| {
             l.contains(
                 "autoscaling:DescribeAutoScalingGroups denied: capacity rebalance of the node groups is not judged",
@@ -194,8 +212,8 @@ fn a_denied_call_loses_only_its_own_fact_and_is_said_once() {
         .collect();
     assert_eq!(denied.len(), 1, "said once:\n{text}");
     assert!(denied[0].trim_start().starts_with("WARN"), "{text}");
-    let rbac: Vec<&str> =
-        text.lines().filter(|l| l.contains("[new] list daemonsets.apps cluster-wide denied")).collect();
+    let rbac: Vec<String> =
+        findings(&text).into_iter().filter(|l| l.contains("[new] list daemonsets.apps cluster-wide denied")).collect();
     assert_eq!(rbac.len(), 1, "{text}");
     let api = risks(&text, "new", "api");
     // What was read is judged; what was denied raises nothing.

@@ -17,7 +17,7 @@ pub fn on_lifecycle(app: &mut State, facts: LifecycleFacts) {
     let at = facts.at;
     for line in &facts.unread {
         if app.unread_said.insert(line.clone()) {
-            app.push_event(at, None, Level::Warn, format!("lifecycle: {line}: that risk is not judged"));
+            app.push_event(at, None, Level::Warn, format!("lifecycle: {line}"));
         }
     }
     app.lifecycle = Some(facts);
