@@ -148,7 +148,7 @@ lifecycle_shot() {
   mkdir -p "$work/lifecycle"
   t new-session -d -x 200 -y 50 -s shots "XDG_STATE_HOME=$work/lifecycle $bin demo --seed 2026 --speed 10"
   wait_for "req/m" 10
-  wait_for "likely cause: route api new" 60
+  wait_for "stopped by ASG capacity rebalance" 60
   keys BTab Enter
   wait_for "likely cause   new" 10
   shoot why-502 50 200

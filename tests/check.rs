@@ -9,18 +9,7 @@ use std::process::Command;
 
 use common::peers::Peers;
 
-fn check(plan: &Path) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cutover"));
-    command
-        .args(["check", "--plan"])
-        .arg(plan)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("cutover-check-test-state"));
-    run(command)
-}
+use common::peers::check;
 
 fn run(mut command: Command) -> (i32, String) {
     let out = command.output().unwrap();

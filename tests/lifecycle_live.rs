@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::live::LiveConsole;
@@ -20,22 +19,13 @@ use serde_json::json;
 
 const GATE: &str = "elbv2.k8s.aws/pod-readiness-gate-inject";
 
+/// `cutover check`, each of whose lines is within 200 characters.
 fn check(plan: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["check", "--plan"])
-        .arg(plan)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env("XDG_STATE_HOME", std::env::temp_dir().join("cutover-lifecycle-test-state"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let (code, text) = common::peers::check(plan);
     for line in text.lines() {
         assert!(line.chars().count() <= 200, "a line of {} characters:\n{line}", line.chars().count());
     }
-    (out.status.code().unwrap_or(-1), text)
+    (code, text)
 }
 
 /// `check`'s findings, each with its continued lines joined to it (a

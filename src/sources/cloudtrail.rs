@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::app::{Msg, SourceId, SourceState};
-use crate::domain::{Fault, NodeRef, NodeSignalKind, SignalSeen, SignalSource};
+use crate::domain::{NodeRef, NodeSignalKind, SignalSeen, SignalSource};
 
 use super::autoscaling::to_timestamp;
 use super::aws;
@@ -112,23 +112,8 @@ pub async fn poll(
             _ = cancel.cancelled() => return,
             r = read_events(&client, &instances, &mut seen) => r,
         };
-        let now = Timestamp::now();
-        match read {
-            Ok(found) => {
-                if !found.is_empty() && tx.send(Msg::NodeSignals(found)).await.is_err() {
-                    return;
-                }
-                if tx.send(health.live(now)).await.is_err() {
-                    return;
-                }
-            }
-            Err(failure) => {
-                let denied = failure.fault == Fault::Denied;
-                tracing::warn!(error = %failure.text, "CloudTrail events not read");
-                if tx.send(health.stale(now, failure)).await.is_err() || denied {
-                    return;
-                }
-            }
+        if !super::health::send_signals(&tx, &mut health, read, "CloudTrail events").await {
+            return;
         }
         tokio::select! {
             _ = cancel.cancelled() => return,

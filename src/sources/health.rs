@@ -68,3 +68,29 @@ impl Health {
         }
     }
 }
+
+/// What a node-signal source's poll gave, sent: its signals (if any) and
+/// the source's health. False when the poll should stop: the console is
+/// gone, or the call was denied (said once, with the IAM action; nothing
+/// else stops with it).
+pub async fn send_signals(
+    tx: &tokio::sync::mpsc::Sender<crate::app::Msg>,
+    health: &mut Health,
+    read: Result<Vec<crate::domain::SignalSeen>, Failure>,
+    what: &str,
+) -> bool {
+    let now = Timestamp::now();
+    match read {
+        Ok(found) => {
+            if !found.is_empty() && tx.send(crate::app::Msg::NodeSignals(found)).await.is_err() {
+                return false;
+            }
+            tx.send(health.live(now)).await.is_ok()
+        }
+        Err(failure) => {
+            let denied = failure.fault == Fault::Denied;
+            tracing::warn!(error = %failure.text, "{what} not read");
+            tx.send(health.stale(now, failure)).await.is_ok() && !denied
+        }
+    }
+}
