@@ -552,6 +552,18 @@ mod tests {
         }
     }
 
+    /// `api` on new, its pods stopping as `stop`, on `nodes`.
+    fn api_new<'a>(key: &'a WorkloadKey, stop: StopSpec, nodes: Vec<(&'a Node, u32)>) -> RouteSide<'a> {
+        RouteSide {
+            route: "api",
+            side: Side::New,
+            workload: Some((key, Some(stop))),
+            target_group: Some("arn:tg/api-new"),
+            nodes,
+            instances: Vec::new(),
+        }
+    }
+
     fn kinds(risks: &[Risk]) -> Vec<RiskKind> {
         risks.iter().map(|r| r.kind).collect()
     }
@@ -562,14 +574,7 @@ mod tests {
         let node = spot_node();
         let stop = StopSpec { grace_secs: 30, pre_stop: PreStop::None };
         let f = facts(tg(TargetType::Ip, 300), Vec::new(), false, vec![group(true)]);
-        let rs = RouteSide {
-            route: "api",
-            side: Side::New,
-            workload: Some((&key, Some(stop))),
-            target_group: Some("arn:tg/api-new"),
-            nodes: vec![(&node, 4)],
-            instances: Vec::new(),
-        };
+        let rs = api_new(&key, stop, vec![(&node, 4)]);
         let risks = assess(&f, &[rs]);
         assert_eq!(
             kinds(&risks),
@@ -593,14 +598,7 @@ mod tests {
         let stop = StopSpec { grace_secs: 90, pre_stop: PreStop::Sleep(20) };
         let nth = Handler::TerminationHandler { workload: "kube-system/aws-node-termination-handler".into() };
         let f = facts(tg(TargetType::Ip, 60), vec![nth], true, vec![group(true)]);
-        let rs = RouteSide {
-            route: "api",
-            side: Side::New,
-            workload: Some((&key, Some(stop))),
-            target_group: Some("arn:tg/api-new"),
-            nodes: vec![(&node, 4)],
-            instances: Vec::new(),
-        };
+        let rs = api_new(&key, stop, vec![(&node, 4)]);
         assert_eq!(assess(&f, &[rs]), Vec::new());
     }
 
@@ -609,14 +607,7 @@ mod tests {
         let key = WorkloadKey { namespace: "family".into(), name: "api".into() };
         let stop = StopSpec { grace_secs: 30, pre_stop: PreStop::None };
         let mut f = facts(tg(TargetType::Instance, 300), Vec::new(), false, Vec::new());
-        let rs = RouteSide {
-            route: "api",
-            side: Side::New,
-            workload: Some((&key, Some(stop))),
-            target_group: Some("arn:tg/api-new"),
-            nodes: Vec::new(),
-            instances: Vec::new(),
-        };
+        let rs = api_new(&key, stop, Vec::new());
         assert_eq!(assess(&f, std::slice::from_ref(&rs)), Vec::new());
         // Handlers not read: a Spot node is no evidence of a missing one.
         if let Some(c) = f.clusters.new.as_mut() {
@@ -634,14 +625,7 @@ mod tests {
         let stop = StopSpec { grace_secs: 5, pre_stop: PreStop::Sleep(5) };
         let k = Handler::Karpenter { workload: "karpenter/karpenter".into(), interruption_queue: None };
         let f = facts(tg(TargetType::Ip, 0), vec![k], true, Vec::new());
-        let rs = RouteSide {
-            route: "api",
-            side: Side::New,
-            workload: Some((&key, Some(stop))),
-            target_group: Some("arn:tg/api-new"),
-            nodes: vec![(&node, 1)],
-            instances: Vec::new(),
-        };
+        let rs = api_new(&key, stop, vec![(&node, 1)]);
         let risks = assess(&f, &[rs]);
         assert_eq!(kinds(&risks), [RiskKind::ShortPreStop, RiskKind::GraceWithinPreStop, RiskKind::SpotWithoutHandler]);
         assert!(risks[2].finding.contains("without an interruption queue"), "{}", risks[2].finding);

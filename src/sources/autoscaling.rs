@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Msg, SourceId, SourceState};
+use crate::app::{Msg, SourceId};
 use crate::domain::{NodeRef, NodeSignalKind, SignalSeen, SignalSource};
 
 use super::aws;
@@ -104,13 +104,8 @@ pub async fn poll(
     let mut health = Health::new(id);
     let since = Timestamp::now() - jiff::SignedDuration::from_secs(FIRST_LOOK_BACK_SECS);
     let mut seen = HashSet::new();
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
+    if !super::lifecycle::first_known(&tx, id, &mut known, &cancel).await {
         return;
-    }
-    // The lifecycle reader's first gather names the groups.
-    tokio::select! {
-        _ = cancel.cancelled() => return,
-        _ = known.changed() => {}
     }
     loop {
         let groups: Vec<String> = known.borrow_and_update().groups.iter().cloned().collect();

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{Msg, SourceId, SourceState};
+use crate::app::{Msg, SourceId};
 use crate::domain::{NodeRef, NodeSignalKind, SignalSeen, SignalSource};
 
 use super::autoscaling::to_timestamp;
@@ -99,12 +99,8 @@ pub async fn poll(
     let id = SourceId::Signals(SignalSource::CloudTrail);
     let mut health = Health::new(id);
     let mut seen = HashSet::new();
-    if tx.send(Msg::Source { id, state: SourceState::Connecting }).await.is_err() {
+    if !super::lifecycle::first_known(&tx, id, &mut known, &cancel).await {
         return;
-    }
-    tokio::select! {
-        _ = cancel.cancelled() => return,
-        _ = known.changed() => {}
     }
     loop {
         let instances = known.borrow_and_update().instances.clone();

@@ -148,6 +148,24 @@ pub struct Known {
     pub groups: BTreeSet<String>,
 }
 
+/// A node-signal source's start: its health `Connecting`, then the
+/// lifecycle reader's first gather, which names what it reads about.
+/// False when the console is gone or the session ends first.
+pub async fn first_known(
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+    id: crate::app::SourceId,
+    known: &mut tokio::sync::watch::Receiver<Known>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> bool {
+    if tx.send(Msg::Source { id, state: crate::app::SourceState::Connecting }).await.is_err() {
+        return false;
+    }
+    tokio::select! {
+        _ = cancel.cancelled() => false,
+        changed = known.changed() => changed.is_ok(),
+    }
+}
+
 /// The lines said of what could not be read, each once.
 #[derive(Debug, Default)]
 struct Unread(Vec<String>);
