@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::lifecycle::LikelyCause;
 use crate::domain::{Capacity, Minute, NodeSignal, NodeSignalKind, Side, clock, error_rate, short_node};
 
@@ -17,6 +19,39 @@ use super::{Level, Marked, State};
 /// How far before a rise its causes are looked for: a drain's pods go a
 /// few minutes before the ALB's errors are counted and read.
 pub const BEFORE_MINUTES: i64 = 10;
+
+/// How many rollouts of the routes' workloads are remembered.
+pub const ROLLOUTS_KEPT: usize = 50;
+
+/// A route workload's pod template changed its images on one side: a
+/// rollout, whose ReplicaSet change replaces every pod behind the route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub at: jiff::Timestamp,
+    pub side: Side,
+    pub workload: crate::domain::WorkloadKey,
+    /// The first image's tag before and after.
+    pub from: String,
+    pub to: String,
+}
+
+/// Notes a rollout of a route's workload (its images changed).
+pub fn on_workload(app: &mut State, side: Side, before: &crate::domain::Workload, after: &crate::domain::Workload) {
+    if before.images == after.images || !app.config.routes.iter().any(|r| r.workload.as_ref() == Some(&after.key)) {
+        return;
+    }
+    let rollout = Rollout {
+        at: app.now,
+        side,
+        workload: after.key.clone(),
+        from: before.tag().to_string(),
+        to: after.tag().to_string(),
+    };
+    app.rollouts.push_back(rollout);
+    while app.rollouts.len() > ROLLOUTS_KEPT {
+        app.rollouts.pop_front();
+    }
+}
 
 /// For how long after a rise's first minute later evidence still changes
 /// what is said of it (CloudTrail's delivery is usually within 15).
@@ -198,6 +233,15 @@ pub fn explain(app: &State, route: usize, side: Side, (minute, until): (Minute, 
             parts.push(format!("and {more} more node(s)"));
         }
     }
+    // A rollout in those minutes replaced the pods behind the route: a
+    // cause of its own, with or without nodes.
+    if let Some(workload) = &spec.workload {
+        for r in app.rollouts.iter().filter(|r| r.side == side && &r.workload == workload) {
+            if within(Minute::containing(r.at)) {
+                parts.push(format!("a rollout of {workload} ({} → {}) at {}", r.from, r.to, clock(r.at)));
+            }
+        }
+    }
     if parts.is_empty() {
         let step = state
             .weight_changes
@@ -207,7 +251,7 @@ pub fn explain(app: &State, route: usize, side: Side, (minute, until): (Minute, 
             .and_then(|(at, w)| Some(format!("a weight step to {:.0}% new at {}", w.percent_new()?, clock(*at))));
         parts.push(step.unwrap_or_else(|| {
             format!(
-                "no pods of {} lost on {side} and no weight step in the {BEFORE_MINUTES} minutes before: look at the targets and the application",
+                "no pods of {} lost on {side}, no rollout and no weight step in the {BEFORE_MINUTES} minutes before: look at the targets and the application",
                 spec.workload.as_ref().map_or("the route's workload".into(), |w| w.to_string())
             )
         }));

@@ -218,6 +218,9 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
                 cluster.synced && app.config.singletons.iter().any(|s| s.key(side) == &w.key && s.kind == w.kind);
             let before = cluster.workloads.insert(w.key.clone(), w.clone());
             let restopped = before.as_ref().is_some_and(|b| b.stop != w.stop);
+            if let Some(b) = before.as_ref().filter(|_| app.clusters.get(side).synced) {
+                super::causes::on_workload(app, side, b, &w);
+            }
             if let Some(before) = before.filter(|_| watched) {
                 on_singleton_change(app, side, &before, &w);
             }

@@ -97,6 +97,10 @@ pub struct State {
     /// What the lifecycle reader could not read, said once each.
     #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
     pub unread_said: std::collections::BTreeSet<String>,
+    /// Rollouts of the routes' workloads (their images changed), newest
+    /// last: a likely cause of a rise in the same minutes.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub rollouts: VecDeque<crate::app::causes::Rollout>,
     /// Each 5xx rise's likely cause, as last said; newest last.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<crate::domain::lifecycle::LikelyCause>,
@@ -234,6 +238,7 @@ impl State {
             lifecycle: None,
             risks: Vec::new(),
             unread_said: Default::default(),
+            rollouts: VecDeque::new(),
             causes: Vec::new(),
             sources: BTreeMap::new(),
             quit: false,

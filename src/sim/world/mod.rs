@@ -538,6 +538,35 @@ mod tests {
         assert!(app.events.iter().any(|e| e.text.contains("likely cause")), "said as an event");
     }
 
+    /// A rollout of a route's workload in the minutes before a rise is
+    /// named as its likely cause, with the tags it went between.
+    #[test]
+    fn a_rollout_before_a_rise_is_named_as_its_likely_cause() {
+        use crate::app::{MetricPoint, RouteMetric, SeriesId};
+        let mut w = world(2026);
+        w.calm();
+        let mut app = console(&mut w);
+        feed(&mut app, w.advance(plus_secs(start(), 5 * 60)));
+        let key = WorkloadKey::new("app", "api");
+        let mut api = app.clusters.new.workloads[&key].clone();
+        let from = api.tag().to_string();
+        api.images = vec![format!("{}:v2026.12.0", api.images[0].rsplit_once(':').unwrap().0)];
+        feed(&mut app, vec![Msg::Cluster { side: Side::New, delta: ClusterDelta::Workload(api) }]);
+        let minute = Minute::containing(app.now);
+        let point = |metric, value| MetricPoint {
+            series: SeriesId::Route { route: RouteId::of(0), side: Side::New, metric },
+            minute,
+            value,
+        };
+        feed(
+            &mut app,
+            vec![Msg::Metrics(vec![point(RouteMetric::Requests, 1000.0), point(RouteMetric::Target5xx, 80.0)])],
+        );
+        let cause = app.causes.iter().find(|c| c.route == "api" && c.side == Side::New).expect("a cause of the rise");
+        assert!(cause.text.contains(&format!("a rollout of app/api ({from} → v2026.12.0) at ")), "{}", cause.text);
+        assert!(!cause.text.contains("no rollout"), "{}", cause.text);
+    }
+
     /// Karpenter consolidates a node of the new side within the first
     /// minutes: tainted, its Event, its pods evicted and rescheduled, the
     /// node removed; the pods of the api lost to it are counted.
