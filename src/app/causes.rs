@@ -20,6 +20,9 @@ use super::{Level, Marked, State};
 /// few minutes before the ALB's errors are counted and read.
 pub const BEFORE_MINUTES: i64 = 10;
 
+/// How many rises' causes are kept (the report reads the marks).
+pub const CAUSES_KEPT: usize = 200;
+
 /// How many rollouts of the routes' workloads are remembered.
 pub const ROLLOUTS_KEPT: usize = 50;
 
@@ -78,6 +81,9 @@ pub fn on_rise(app: &mut State, route: usize, side: Side, minute: Minute, percen
             i
         }
         None => {
+            if app.causes.len() >= CAUSES_KEPT {
+                app.causes.remove(0);
+            }
             app.causes.push(LikelyCause { route: name, side, minute, until: minute, percent, text: String::new() });
             app.causes.len() - 1
         }

@@ -32,16 +32,16 @@ fn route_sides<'a>(app: &'a State, facts: &'a LifecycleFacts) -> Vec<RouteSide<'
         for side in Side::BOTH {
             let cluster = app.clusters.get(side);
             let workload = spec.workload.as_ref().map(|key| (key, cluster.workloads.get(key).and_then(|w| w.stop)));
-            let mut nodes: Vec<(&Node, u32)> = Vec::new();
+            // Counted by node name first: a workload of thousands of pods
+            // costs its pods, not its pods times its nodes.
+            let mut counts: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
             if let Some(key) = &spec.workload {
-                for pod in cluster.pods_of(key) {
-                    let Some(node) = pod.node.as_deref().and_then(|n| cluster.nodes.get(n)) else { continue };
-                    match nodes.iter_mut().find(|(n, _)| n.name == node.name) {
-                        Some((_, count)) => *count += 1,
-                        None => nodes.push((node, 1)),
-                    }
+                for node in cluster.pods_of(key).filter_map(|p| p.node.as_deref()) {
+                    *counts.entry(node).or_default() += 1;
                 }
             }
+            let nodes: Vec<(&Node, u32)> =
+                counts.into_iter().filter_map(|(name, n)| Some((cluster.nodes.get(name)?, n))).collect();
             // A side without Kubernetes: its targets are its EC2 instances.
             // (On a cluster, instance targets are its nodes, whose groups
             // the Load Balancer Controller registers, not the group.)

@@ -28,6 +28,11 @@ pub struct Update {
 /// Applies one message and returns what it produced.
 pub fn update(app: &mut App, msg: Msg) -> Update {
     let mut redraw = apply(app, msg);
+    // New evidence (a signal, pods lost) may change what is said of a
+    // recent rise: only then are the recent causes explained again.
+    if std::mem::take(&mut app.evidence) && app.causes.iter().any(|c| super::causes::recent(c, app.now)) {
+        super::causes::refresh(app);
+    }
     redraw |= actions::watch_singletons(app);
     super::analysis::advance(app);
     super::signal::check(app);
@@ -96,18 +101,12 @@ fn apply(app: &mut App, msg: Msg) -> bool {
         },
         Msg::Pointer(p) => on_pointer(app, p),
         Msg::Cluster { side, delta } => {
-            let evidence =
-                matches!(delta, ClusterDelta::PodGone(_) | ClusterDelta::NodeGone(_) | ClusterDelta::Node(_));
             on_cluster(app, side, delta);
-            if evidence && app.causes.last().is_some_and(|c| super::causes::recent(c, app.now)) {
-                super::causes::refresh(app);
-            }
             actions::advance_handoff(app);
             true
         }
         Msg::NodeSignals(signals) => {
             signals.into_iter().for_each(|seen| on_signal_seen(app, seen));
-            super::causes::refresh(app);
             true
         }
         Msg::Lifecycle(facts) => {
@@ -378,6 +377,7 @@ fn record_signal(app: &mut State, signal: NodeSignal, said: Option<Said<'_>>) {
         app.mark(signal.at, what);
     }
     note_cause(app, &signal);
+    app.evidence = true;
     app.node_signals.push_back(signal);
     while app.node_signals.len() > SIGNAL_CAPACITY {
         app.node_signals.pop_front();
@@ -432,6 +432,7 @@ fn count_lost(app: &mut State, side: Side, pod: &Pod) {
         return;
     }
     let Some(cause) = lost_to(app, side, node) else { return };
+    app.evidence = true;
     let minute = Minute::containing(app.now);
     let same = |l: &PodsLost| l.side == side && &l.workload == owner && &l.node == node && l.cause == cause;
     let found = app.pods_lost.iter_mut().rev().take_while(|l| l.minute == minute).find(|l| same(l));

@@ -13,7 +13,7 @@
 //! as deregistration and its propagation, and a grace period longer than
 //! that pause plus the application's own drain.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -364,12 +364,15 @@ pub struct RouteSide<'a> {
 /// fact not read raises nothing: a risk is said only on evidence.
 pub fn assess(facts: &LifecycleFacts, routes: &[RouteSide<'_>]) -> Vec<Risk> {
     let mut risks = Vec::new();
+    // Each instance's group, once: thousands of nodes are looked up in it.
+    let groups: std::collections::HashMap<&str, &ScalingGroup> =
+        facts.scaling_groups.iter().flat_map(|g| g.instances.iter().map(move |i| (i.as_str(), g))).collect();
     for rs in routes {
         let tg = rs.target_group.and_then(|arn| facts.target_group(arn));
         let cluster = facts.clusters.get(rs.side).as_ref();
         pod_risks(rs, tg, cluster, &mut risks);
-        node_risks(facts, rs, cluster, &mut risks);
-        ec2_risks(facts, rs, &mut risks);
+        node_risks(&groups, rs, cluster, &mut risks);
+        ec2_risks(facts, &groups, rs, &mut risks);
     }
     risks.sort_by(|a, b| (a.side, &a.route, a.kind, &a.finding).cmp(&(b.side, &b.route, b.kind, &b.finding)));
     risks.dedup();
@@ -438,7 +441,10 @@ fn pod_risks(rs: &RouteSide<'_>, tg: Option<&TargetGroupFacts>, cluster: Option<
     }
 }
 
-fn node_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, cluster: Option<&ClusterFacts>, out: &mut Vec<Risk>) {
+/// Each instance's Auto Scaling group.
+type GroupOf<'a> = std::collections::HashMap<&'a str, &'a ScalingGroup>;
+
+fn node_risks(groups_of: &GroupOf<'_>, rs: &RouteSide<'_>, cluster: Option<&ClusterFacts>, out: &mut Vec<Risk>) {
     // Without the handler list, nothing is said: a denied list is no
     // evidence that none runs.
     let Some(handlers) = cluster.and_then(|c| c.handlers.as_ref()) else { return };
@@ -467,16 +473,14 @@ fn node_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, cluster: Option<&Clust
             change: "install aws-node-termination-handler (queue processor), or give Karpenter an interruption queue; or keep the route's pods on On-Demand nodes for the night".into(),
         });
     }
-    let groups: BTreeSet<&str> = rs
+    let groups: std::collections::BTreeMap<&str, &ScalingGroup> = rs
         .nodes
         .iter()
-        .filter_map(|(n, _)| n.instance_id.as_deref())
-        .filter_map(|i| facts.group_of(i))
+        .filter_map(|(n, _)| groups_of.get(n.instance_id.as_deref()?).copied())
         .filter(|g| g.capacity_rebalance)
-        .map(|g| g.name.as_str())
+        .map(|g| (g.name.as_str(), g))
         .collect();
-    for name in groups {
-        let Some(g) = facts.scaling_groups.iter().find(|g| g.name == name) else { continue };
+    for g in groups.into_values() {
         out.push(Risk {
             kind: RiskKind::RebalanceWithoutHandler,
             side: rs.side,
@@ -488,12 +492,11 @@ fn node_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, cluster: Option<&Clust
     }
 }
 
-fn ec2_risks(facts: &LifecycleFacts, rs: &RouteSide<'_>, out: &mut Vec<Risk>) {
+fn ec2_risks(facts: &LifecycleFacts, groups_of: &GroupOf<'_>, rs: &RouteSide<'_>, out: &mut Vec<Risk>) {
     let Some(tg) = rs.target_group else { return };
-    let groups: BTreeSet<&str> =
-        rs.instances.iter().filter_map(|i| facts.group_of(i)).map(|g| g.name.as_str()).collect();
-    for name in groups {
-        let Some(g) = facts.scaling_groups.iter().find(|g| g.name == name) else { continue };
+    let groups: std::collections::BTreeMap<&str, &ScalingGroup> =
+        rs.instances.iter().filter_map(|i| groups_of.get(i).copied()).map(|g| (g.name.as_str(), g)).collect();
+    for g in groups.into_values() {
         if g.target_groups.iter().any(|t| t == tg) {
             continue;
         }

@@ -101,7 +101,12 @@ pub struct State {
     /// last: a likely cause of a rise in the same minutes.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub rollouts: VecDeque<crate::app::causes::Rollout>,
-    /// Each 5xx rise's likely cause, as last said; newest last.
+    /// A node signal or a pod lost since the last update: the recent
+    /// causes are explained again.
+    #[serde(skip)]
+    pub evidence: bool,
+    /// Each 5xx rise's likely cause, as last said; newest last (the last
+    /// `causes::CAUSES_KEPT`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<crate::domain::lifecycle::LikelyCause>,
     /// As pairs: a source's id is not a string, so not a JSON object key.
@@ -239,6 +244,7 @@ impl State {
             risks: Vec::new(),
             unread_said: Default::default(),
             rollouts: VecDeque::new(),
+            evidence: false,
             causes: Vec::new(),
             sources: BTreeMap::new(),
             quit: false,
