@@ -40,7 +40,7 @@ pub struct Rollout {
 
 /// Notes a rollout of a route's workload (its images changed).
 pub fn on_workload(app: &mut State, side: Side, before: &crate::domain::Workload, after: &crate::domain::Workload) {
-    if before.images == after.images || !app.config.routes.iter().any(|r| r.workload.as_ref() == Some(&after.key)) {
+    if before.images == after.images || !app.config.serves(&after.key) {
         return;
     }
     let rollout = Rollout {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::lifecycle::{LifecycleFacts, Risk, RouteSide, assess};
+use crate::domain::lifecycle::{LifecycleFacts, Risk, RouteSide, assess, instance_of};
 use crate::domain::{Node, Side};
 
 use super::{Level, State};
@@ -61,12 +61,6 @@ fn route_sides<'a>(app: &'a State, facts: &'a LifecycleFacts) -> Vec<RouteSide<'
         }
     }
     out
-}
-
-/// The EC2 instance a target id names (`i-0abc:80`), if it is one.
-pub fn instance_of(target: &str) -> Option<&str> {
-    let id = target.split(':').next()?;
-    id.starts_with("i-").then_some(id)
 }
 
 /// Judges the risks again; says the ones that appeared and went.

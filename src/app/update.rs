@@ -225,7 +225,7 @@ fn on_cluster(app: &mut State, side: Side, delta: ClusterDelta) {
             if let Some(before) = before.filter(|_| watched) {
                 on_singleton_change(app, side, &before, &w);
             }
-            if restopped && app.config.routes.iter().any(|r| r.workload.as_ref() == Some(&w.key)) {
+            if restopped && app.config.serves(&w.key) {
                 super::risks::judge(app);
             }
         }
@@ -430,7 +430,7 @@ fn lost_to(app: &State, side: Side, node: &str) -> Option<NodeSignalKind> {
 /// signal, in the current minute.
 fn count_lost(app: &mut State, side: Side, pod: &Pod) {
     let (Some(owner), Some(node)) = (&pod.owner, &pod.node) else { return };
-    if !app.config.routes.iter().any(|r| r.workload.as_ref() == Some(owner)) {
+    if !app.config.serves(owner) {
         return;
     }
     let Some(cause) = lost_to(app, side, node) else { return };

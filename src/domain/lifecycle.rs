@@ -222,11 +222,13 @@ impl LifecycleFacts {
     pub fn target_group(&self, arn: &str) -> Option<&TargetGroupFacts> {
         self.target_groups.iter().find(|t| t.arn == arn)
     }
+}
 
-    /// The scaling group holding this instance.
-    pub fn group_of(&self, instance: &str) -> Option<&ScalingGroup> {
-        self.scaling_groups.iter().find(|g| g.instances.iter().any(|i| i == instance))
-    }
+/// The EC2 instance a load balancer's target id names (`i-0abc`, or
+/// `i-0abc:80` as a read keeps it with its port), if it is one.
+pub fn instance_of(target: &str) -> Option<&str> {
+    let id = target.split(':').next()?;
+    id.starts_with("i-").then_some(id)
 }
 
 /// A setting that makes a stopping pod or node cut requests off.

@@ -588,8 +588,7 @@ async fn ec2_placement(
                     p.instances = out
                         .target_health_descriptions()
                         .iter()
-                        .filter_map(|d| d.target()?.id())
-                        .filter(|id| id.starts_with("i-"))
+                        .filter_map(|d| crate::domain::lifecycle::instance_of(d.target()?.id()?))
                         .map(str::to_string)
                         .collect();
                 }

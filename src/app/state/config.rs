@@ -117,6 +117,11 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
+    /// Whether `key` is the workload behind one of the plan's routes.
+    pub fn serves(&self, key: &WorkloadKey) -> bool {
+        self.routes.iter().any(|r| r.workload.as_ref() == Some(key))
+    }
+
     /// The console's configuration for a plan.
     pub fn of_plan(plan: &crate::plan::Plan, mode: Mode) -> AppConfig {
         let meta = |c: Option<&crate::plan::ClusterTarget>| ClusterMeta {
